@@ -1,0 +1,1 @@
+namespace Keyturn.Domain.Tests;
