@@ -1,0 +1,69 @@
+using Keyturn.Domain.Errors;
+using Keyturn.Domain.Secrets;
+
+namespace Keyturn.Application.Operations;
+
+public sealed record DeleteSecretRequest(string? SecretId, long? RecoveryWindowInDays, bool? ForceDeleteWithoutRecovery);
+
+public sealed record DeleteSecretResponse(string ARN, string Name, DateTimeOffset DeletionDate);
+
+public sealed class DeleteSecretHandler(SecretServices services) : IOperation<DeleteSecretRequest, DeleteSecretResponse>
+{
+    public string Name => "DeleteSecret";
+
+    public Task<DeleteSecretResponse> ExecuteAsync(DeleteSecretRequest request, RequestContext context, CancellationToken cancellationToken)
+    {
+        new MemberValidator().SecretId(request.SecretId).ThrowIfInvalid();
+        var force = request.ForceDeleteWithoutRecovery == true;
+        if (force && request.RecoveryWindowInDays is not null)
+        {
+            throw new ServiceException(ErrorKind.InvalidParameter,
+                "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
+        }
+
+        if (request.RecoveryWindowInDays is < 7 or > 30)
+        {
+            throw new ServiceException(ErrorKind.InvalidParameter,
+                "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).");
+        }
+
+        var secretId = request.SecretId!;
+        return services.Store.WriteAsync(session =>
+        {
+            // Name validation comes first, even on the force-delete-of-nothing path.
+            var secret = services.Find(session, secretId, context);
+            var now = services.Now;
+            if (secret is null)
+            {
+                services.Authorizer.Authorize(context, Name, services.ResourceFor(secretId, context));
+                if (!force)
+                {
+                    throw ServiceException.SecretNotFound();
+                }
+
+                // AWS answers a forced delete of a missing secret with success (the deletion is asynchronous there).
+                var name = SecretNames.TryGetArnResource(secretId, out var resource) ? resource : secretId;
+                var arn = secretId.StartsWith("arn:", StringComparison.Ordinal) ? secretId : services.NewArn(session, name, context);
+                return new DeleteSecretResponse(arn, name, now);
+            }
+
+            services.Authorizer.Authorize(context, Name, secret.Arn, secret);
+            if (force)
+            {
+                session.Delete(secret);
+                return new DeleteSecretResponse(secret.Arn, secret.Name, now);
+            }
+
+            if (secret.IsDeleted)
+            {
+                throw ServiceException.MarkedForDeletion();
+            }
+
+            secret.DeletedDate = now;
+            secret.DeletionDate = now.AddDays(request.RecoveryWindowInDays ?? 30);
+            secret.LastChangedDate = now;
+            session.Save(secret);
+            return new DeleteSecretResponse(secret.Arn, secret.Name, secret.DeletionDate.Value);
+        }, cancellationToken);
+    }
+}

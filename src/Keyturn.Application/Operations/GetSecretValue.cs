@@ -1,0 +1,88 @@
+using Keyturn.Application.Ports;
+using Keyturn.Domain.Errors;
+using Keyturn.Domain.Secrets;
+
+namespace Keyturn.Application.Operations;
+
+public sealed record GetSecretValueRequest(string? SecretId, string? VersionId, string? VersionStage);
+
+public sealed record GetSecretValueResponse(
+    string ARN, string Name, string VersionId, byte[]? SecretBinary, string? SecretString,
+    IReadOnlyList<string>? VersionStages, DateTimeOffset CreatedDate);
+
+public sealed class GetSecretValueHandler(SecretServices services) : IOperation<GetSecretValueRequest, GetSecretValueResponse>
+{
+    public string Name => "GetSecretValue";
+
+    public async Task<GetSecretValueResponse> ExecuteAsync(GetSecretValueRequest request, RequestContext context, CancellationToken cancellationToken)
+    {
+        new MemberValidator()
+            .SecretId(request.SecretId)
+            .VersionId(request.VersionId, "versionId")
+            .Stage(request.VersionStage, "versionStage")
+            .ThrowIfInvalid();
+
+        var (response, secret, version) = await services.Store.ReadAsync(session =>
+        {
+            var secret = services.Resolve(session, request.SecretId!, context, Name);
+            var (version, response) = Read(services, session, secret, request.VersionId, request.VersionStage);
+            return (response, secret, version);
+        }, cancellationToken).ConfigureAwait(false);
+
+        await RecordAccessAsync(services, secret, version, cancellationToken).ConfigureAwait(false);
+        return response;
+    }
+
+    /// <summary>Selects the version (by id, stage, or AWSCURRENT) and decrypts it, with AWS's error for each miss.</summary>
+    internal static (SecretVersion Version, GetSecretValueResponse Response) Read(
+        SecretServices services, ISecretSession session, Secret secret, string? versionId, string? versionStage)
+    {
+        SecretVersion? version;
+        if (versionId is not null)
+        {
+            version = secret.FindVersion(versionId)
+                ?? throw new ServiceException(ErrorKind.ResourceNotFound, $"Secrets Manager can't find the specified secret value for VersionId: {versionId}");
+            if (versionStage is not null && !version.HasStage(versionStage))
+            {
+                throw new ServiceException(ErrorKind.InvalidRequest, "You provided a VersionStage that is not associated to the provided VersionId.");
+            }
+        }
+        else
+        {
+            var stage = versionStage ?? StagingLabels.Current;
+            version = secret.HolderOf(stage) is { HasValue: true } holder
+                ? holder
+                : throw new ServiceException(ErrorKind.ResourceNotFound, $"Secrets Manager can't find the specified secret value for staging label: {stage}");
+        }
+
+        if (!version.HasValue)
+        {
+            // A rotation placeholder that createSecret hasn't filled yet.
+            throw new ServiceException(ErrorKind.ResourceNotFound, $"Secrets Manager can't find the specified secret value for VersionId: {version.VersionId}");
+        }
+
+        var (secretString, secretBinary) = services.Open(session, secret, version);
+        var response = new GetSecretValueResponse(
+            secret.Arn, secret.Name, version.VersionId, secretBinary, secretString,
+            version.Stages.Count > 0 ? [.. version.Stages] : null, version.CreatedDate);
+        return (version, response);
+    }
+
+    /// <summary>LastAccessedDate has day resolution, so at most one write per secret and version a day.</summary>
+    internal static Task RecordAccessAsync(SecretServices services, Secret secret, SecretVersion version, CancellationToken cancellationToken)
+    {
+        var today = services.Today;
+        if (secret.LastAccessedDate == today && version.LastAccessedDate == today)
+        {
+            return Task.CompletedTask;
+        }
+
+        secret.LastAccessedDate = today;
+        version.LastAccessedDate = today;
+        return services.Store.WriteAsync(session =>
+        {
+            session.SaveAccess(secret, version);
+            return true;
+        }, cancellationToken);
+    }
+}

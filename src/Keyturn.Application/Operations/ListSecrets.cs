@@ -1,0 +1,107 @@
+using Keyturn.Domain.Errors;
+using Keyturn.Domain.Listing;
+using Keyturn.Domain.Secrets;
+
+namespace Keyturn.Application.Operations;
+
+public sealed record ListSecretsRequest(
+    bool? IncludePlannedDeletion, int? MaxResults, string? NextToken, IReadOnlyList<ListFilter>? Filters,
+    string? SortOrder, string? SortBy);
+
+public sealed record SecretListEntry
+{
+    public required string ARN { get; init; }
+    public required string Name { get; init; }
+    public string? Type { get; init; }
+    public string? Description { get; init; }
+    public string? KmsKeyId { get; init; }
+    public bool? RotationEnabled { get; init; }
+    public string? RotationLambdaARN { get; init; }
+    public RotationRulesType? RotationRules { get; init; }
+    public DateTimeOffset? LastRotatedDate { get; init; }
+    public DateTimeOffset? LastChangedDate { get; init; }
+    public DateTimeOffset? LastAccessedDate { get; init; }
+    public DateTimeOffset? DeletedDate { get; init; }
+    public DateTimeOffset? NextRotationDate { get; init; }
+    public IReadOnlyList<SecretTag>? Tags { get; init; }
+    public IReadOnlyDictionary<string, IReadOnlyList<string>>? SecretVersionsToStages { get; init; }
+    public DateTimeOffset? CreatedDate { get; init; }
+}
+
+public sealed record ListSecretsResponse(IReadOnlyList<SecretListEntry> SecretList, string? NextToken);
+
+public sealed class ListSecretsHandler(SecretServices services) : IOperation<ListSecretsRequest, ListSecretsResponse>
+{
+    public string Name => "ListSecrets";
+
+    public Task<ListSecretsResponse> ExecuteAsync(ListSecretsRequest request, RequestContext context, CancellationToken cancellationToken)
+    {
+        new MemberValidator()
+            .Range(request.MaxResults, "maxResults", 1, 100)
+            .Length(request.NextToken, "nextToken", 1, 4096)
+            .Count(request.Filters, "filters", 0, 10)
+            .ThrowIfInvalid();
+
+        var filters = request.Filters ?? [];
+        if (SecretFilter.Validate(filters) is { } filterError)
+        {
+            throw new ServiceException(ErrorKinds.Parse(filterError.Code), filterError.Message);
+        }
+
+        var sortBy = SecretSorter.ParseSortBy(request.SortBy);
+        var descending = SecretSorter.ParseSortOrder(request.SortOrder);
+        services.Authorizer.Authorize(context, Name, "*");
+
+        var includeDeleted = request.IncludePlannedDeletion == true;
+        var fingerprint = $"secrets:{includeDeleted}:{request.SortBy}:{request.SortOrder}:" +
+            string.Join(";", filters.Select(f => f.Key + "=" + string.Join(",", f.Values)));
+
+        return services.Store.ReadAsync(session =>
+        {
+            var now = services.Now;
+            var matching = session.List(context.Region)
+                .Where(s => (includeDeleted || !s.IsDeleted) && !(s.DeletionDate is { } due && due <= now))
+                .Select(s => (Secret: s, View: View(s)))
+                .Where(p => SecretFilter.Matches(p.View, filters))
+                .OrderBy(p => p.View, SecretSorter.Comparer(sortBy, descending))
+                .ThenBy(p => p.Secret.Arn, StringComparer.Ordinal)
+                .Select(p => p.Secret)
+                .ToList();
+
+            var offset = Pagination.Offset(request.NextToken, fingerprint);
+            var pageSize = request.MaxResults ?? 100;
+            var page = matching.Skip(offset).Take(pageSize).Select(Entry).ToList();
+            return new ListSecretsResponse(page, Pagination.NextToken(offset + pageSize, matching.Count, fingerprint));
+        }, cancellationToken);
+    }
+
+    internal static SecretListingView View(Secret secret) => new(
+        secret.Name,
+        secret.Description,
+        (secret.Tags ?? []).Select(t => new KeyValuePair<string, string>(t.Key, t.Value)).ToList(),
+        null,
+        null,
+        secret.CreatedDate,
+        secret.LastChangedDate,
+        secret.LastAccessedDate);
+
+    private static SecretListEntry Entry(Secret secret) => new()
+    {
+        ARN = secret.Arn,
+        Name = secret.Name,
+        Type = secret.Type,
+        Description = secret.Description,
+        KmsKeyId = secret.KmsKeyId,
+        RotationEnabled = secret.Rotation?.Enabled,
+        RotationLambdaARN = secret.Rotation?.LambdaArn,
+        RotationRules = SecretMetadata.Rules(secret),
+        LastRotatedDate = secret.LastRotatedDate,
+        LastChangedDate = secret.LastChangedDate,
+        LastAccessedDate = secret.LastAccessedDate,
+        DeletedDate = secret.DeletedDate,
+        NextRotationDate = SecretMetadata.NextRotationDate(secret),
+        Tags = secret.Tags,
+        SecretVersionsToStages = SecretMetadata.VersionsToStages(secret),
+        CreatedDate = secret.CreatedDate,
+    };
+}

@@ -1,0 +1,123 @@
+using Keyturn.Domain.Errors;
+using Keyturn.Domain.Policies;
+
+namespace Keyturn.Application.Operations;
+
+public sealed record GetResourcePolicyRequest(string? SecretId);
+
+public sealed record GetResourcePolicyResponse(string ARN, string Name, string? ResourcePolicy);
+
+public sealed record PutResourcePolicyRequest(string? SecretId, string? ResourcePolicy, bool? BlockPublicPolicy);
+
+public sealed record DeleteResourcePolicyRequest(string? SecretId);
+
+public sealed record ValidateResourcePolicyRequest(string? SecretId, string? ResourcePolicy);
+
+public sealed record ValidateResourcePolicyResponse(bool PolicyValidationPassed, IReadOnlyList<PolicyValidationError> ValidationErrors);
+
+public sealed class GetResourcePolicyHandler(SecretServices services) : IOperation<GetResourcePolicyRequest, GetResourcePolicyResponse>
+{
+    public string Name => "GetResourcePolicy";
+
+    public Task<GetResourcePolicyResponse> ExecuteAsync(GetResourcePolicyRequest request, RequestContext context, CancellationToken cancellationToken)
+    {
+        new MemberValidator().SecretId(request.SecretId).ThrowIfInvalid();
+        return services.Store.ReadAsync(session =>
+        {
+            var secret = services.Resolve(session, request.SecretId!, context, Name);
+            return new GetResourcePolicyResponse(secret.Arn, secret.Name, secret.ResourcePolicy);
+        }, cancellationToken);
+    }
+}
+
+public sealed class PutResourcePolicyHandler(SecretServices services) : IOperation<PutResourcePolicyRequest, SecretReference>
+{
+    public string Name => "PutResourcePolicy";
+
+    public Task<SecretReference> ExecuteAsync(PutResourcePolicyRequest request, RequestContext context, CancellationToken cancellationToken)
+    {
+        new MemberValidator()
+            .SecretId(request.SecretId)
+            .Required(request.ResourcePolicy, "resourcePolicy").Length(request.ResourcePolicy, "resourcePolicy", 1, 20480)
+            .ThrowIfInvalid();
+
+        var policy = ResourcePolicyChecks.ParseOrThrow(request.ResourcePolicy!);
+        return services.Store.WriteAsync(session =>
+        {
+            var secret = services.Resolve(session, request.SecretId!, context, Name);
+            var errors = ResourcePolicyValidator.Validate(policy, secret.Arn);
+            if (errors.Count > 0)
+            {
+                throw new ServiceException(ErrorKind.MalformedPolicyDocument, errors[0].ErrorMessage);
+            }
+
+            if (request.BlockPublicPolicy == true && ResourcePolicyValidator.IsPublic(policy))
+            {
+                throw new ServiceException(ErrorKind.PublicPolicy,
+                    "This resource policy will grant public access to the secret. Update the policy, or set BlockPublicPolicy to false.");
+            }
+
+            secret.ResourcePolicy = request.ResourcePolicy;
+            secret.LastChangedDate = services.Now;
+            session.Save(secret);
+            return new SecretReference(secret.Arn, secret.Name);
+        }, cancellationToken);
+    }
+}
+
+public sealed class DeleteResourcePolicyHandler(SecretServices services) : IOperation<DeleteResourcePolicyRequest, SecretReference>
+{
+    public string Name => "DeleteResourcePolicy";
+
+    public Task<SecretReference> ExecuteAsync(DeleteResourcePolicyRequest request, RequestContext context, CancellationToken cancellationToken)
+    {
+        new MemberValidator().SecretId(request.SecretId).ThrowIfInvalid();
+        return services.Store.WriteAsync(session =>
+        {
+            var secret = services.Resolve(session, request.SecretId!, context, Name);
+            if (secret.ResourcePolicy is not null)
+            {
+                secret.ResourcePolicy = null;
+                secret.LastChangedDate = services.Now;
+                session.Save(secret);
+            }
+
+            return new SecretReference(secret.Arn, secret.Name);
+        }, cancellationToken);
+    }
+}
+
+public sealed class ValidateResourcePolicyHandler(SecretServices services) : IOperation<ValidateResourcePolicyRequest, ValidateResourcePolicyResponse>
+{
+    public string Name => "ValidateResourcePolicy";
+
+    public async Task<ValidateResourcePolicyResponse> ExecuteAsync(ValidateResourcePolicyRequest request, RequestContext context, CancellationToken cancellationToken)
+    {
+        new MemberValidator()
+            .Length(request.SecretId, "secretId", 1, 2048)
+            .Required(request.ResourcePolicy, "resourcePolicy").Length(request.ResourcePolicy, "resourcePolicy", 1, 20480)
+            .ThrowIfInvalid();
+
+        var policy = ResourcePolicyChecks.ParseOrThrow(request.ResourcePolicy!);
+        string? arn = null;
+        if (request.SecretId is { } secretId)
+        {
+            arn = await services.Store.ReadAsync(session => services.Resolve(session, secretId, context, Name, allowDeleted: true).Arn, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            services.Authorizer.Authorize(context, Name, "*");
+        }
+
+        var errors = ResourcePolicyValidator.Validate(policy, arn);
+        return new ValidateResourcePolicyResponse(errors.Count == 0, errors);
+    }
+}
+
+internal static class ResourcePolicyChecks
+{
+    public static PolicyDocument ParseOrThrow(string text) =>
+        PolicyDocument.TryParse(text, out var policy, out var error)
+            ? policy!
+            : throw new ServiceException(ErrorKind.MalformedPolicyDocument, "This resource policy contains a syntax error. " + error);
+}

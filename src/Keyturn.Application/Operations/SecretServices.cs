@@ -1,0 +1,179 @@
+using System.Security.Cryptography;
+using System.Text;
+using Keyturn.Application.Crypto;
+using Keyturn.Application.Ports;
+using Keyturn.Application.Security;
+using Keyturn.Domain.Errors;
+using Keyturn.Domain.Secrets;
+
+namespace Keyturn.Application.Operations;
+
+/// <summary>
+/// What every operation handler needs: the store, the cipher, the clock and the authorizer, plus
+/// the shared steps (resolve a SecretId, seal and open values) so each lives in one place.
+/// </summary>
+public sealed class SecretServices(
+    ISecretStore store,
+    EnvelopeCipher cipher,
+    Authorizer authorizer,
+    KeyturnOptions options,
+    TimeProvider timeProvider)
+{
+    public ISecretStore Store => store;
+
+    public Authorizer Authorizer => authorizer;
+
+    public KeyturnOptions Options => options;
+
+    public DateTimeOffset Now => TruncateToMilliseconds(timeProvider.GetUtcNow());
+
+    /// <summary>Today at UTC midnight: AWS reports LastAccessedDate at day resolution.</summary>
+    public DateTimeOffset Today => new(timeProvider.GetUtcNow().UtcDateTime.Date, TimeSpan.Zero);
+
+    /// <summary>
+    /// Resolves a SecretId (full ARN, partial ARN without the random suffix, or name), authorizes
+    /// the action on it, and rejects secrets scheduled for deletion unless <paramref name="allowDeleted"/>.
+    /// </summary>
+    public Secret Resolve(ISecretSession session, string secretId, RequestContext context, string action, bool allowDeleted = false)
+    {
+        var secret = Find(session, secretId, context);
+        if (secret is null)
+        {
+            authorizer.Authorize(context, action, ResourceFor(secretId, context));
+            throw ServiceException.SecretNotFound();
+        }
+
+        authorizer.Authorize(context, action, secret.Arn, secret);
+        if (secret.IsDeleted && !allowDeleted)
+        {
+            throw ServiceException.MarkedForDeletion();
+        }
+
+        return secret;
+    }
+
+    /// <summary>Finds a secret without authorizing; validates a non-ARN id as a name first.</summary>
+    public Secret? Find(ISecretSession session, string secretId, RequestContext context)
+    {
+        Secret? secret;
+        if (SecretNames.TryGetArnResource(secretId, out var resource))
+        {
+            secret = session.FindByArn(secretId);
+            if (secret is null && SecretNames.IsValidName(resource))
+            {
+                // A partial ARN: the full ARN without "-" and the six random characters.
+                var byName = session.FindByName(context.Region, resource);
+                if (byName is not null
+                    && byName.Arn.Length == secretId.Length + SecretNames.SuffixLength + 1
+                    && byName.Arn.StartsWith(secretId + "-", StringComparison.Ordinal))
+                {
+                    secret = byName;
+                }
+            }
+
+            if (secret is not null && secret.Region != context.Region)
+            {
+                secret = null;
+            }
+        }
+        else
+        {
+            if (!SecretNames.IsValidName(secretId))
+            {
+                throw ServiceException.InvalidName();
+            }
+
+            secret = session.FindByName(context.Region, secretId);
+        }
+
+        // A scheduled deletion whose date has passed is gone, even before the purge job runs.
+        if (secret is { DeletionDate: { } due } && due <= Now)
+        {
+            return null;
+        }
+
+        return secret;
+    }
+
+    /// <summary>The resource ARN to authorize against when the secret doesn't exist (yet).</summary>
+    public string ResourceFor(string secretIdOrName, RequestContext context) =>
+        secretIdOrName.StartsWith("arn:", StringComparison.Ordinal)
+            ? secretIdOrName
+            : $"arn:{context.Partition}:secretsmanager:{context.Region}:{options.AccountId}:secret:{secretIdOrName}";
+
+    public string NewArn(ISecretSession session, string name, RequestContext context)
+    {
+        while (true)
+        {
+            var arn = SecretNames.BuildArn(context.Partition, context.Region, options.AccountId, name, RandomSuffix());
+            if (session.FindByArn(arn) is null)
+            {
+                return arn;
+            }
+        }
+    }
+
+    public StoredValue Seal(Secret secret, string versionId, string? secretString, byte[]? secretBinary)
+    {
+        var kind = secretString is not null ? SecretValueKind.String : SecretValueKind.Binary;
+        var plaintext = secretString is not null ? Encoding.UTF8.GetBytes(secretString) : secretBinary!;
+        try
+        {
+            return new StoredValue(kind, cipher.Encrypt(plaintext, ValueContext(secret, versionId)));
+        }
+        finally
+        {
+            if (secretString is not null)
+            {
+                CryptographicOperations.ZeroMemory(plaintext);
+            }
+        }
+    }
+
+    /// <summary>Decrypts a version's value; the version must have one.</summary>
+    public (string? SecretString, byte[]? SecretBinary) Open(ISecretSession session, Secret secret, SecretVersion version)
+    {
+        if (version.Value is null && !session.LoadValue(secret, version))
+        {
+            throw new ServiceException(ErrorKind.ResourceNotFound, "Secrets Manager can't find the specified secret value for VersionId: " + version.VersionId);
+        }
+
+        byte[] plaintext;
+        try
+        {
+            plaintext = cipher.Decrypt(version.Value!.Ciphertext, ValueContext(secret, version.VersionId));
+        }
+        catch (CryptographicException)
+        {
+            throw new ServiceException(ErrorKind.DecryptionFailure,
+                "Secrets Manager can't decrypt the protected secret text using the provided KMS key.");
+        }
+
+        if (version.Value.Kind == SecretValueKind.Binary)
+        {
+            return (null, plaintext);
+        }
+
+        var text = Encoding.UTF8.GetString(plaintext);
+        CryptographicOperations.ZeroMemory(plaintext);
+        return (text, null);
+    }
+
+    /// <summary>True when a stored version holds exactly the given value (ClientRequestToken idempotency).</summary>
+    public bool HasSameValue(ISecretSession session, Secret secret, SecretVersion version, string? secretString, byte[]? secretBinary)
+    {
+        var (existingString, existingBinary) = Open(session, secret, version);
+        return secretString is not null
+            ? existingString is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(existingString), Encoding.UTF8.GetBytes(secretString))
+            : existingBinary is not null && CryptographicOperations.FixedTimeEquals(existingBinary, secretBinary);
+    }
+
+    // The ciphertext is bound to the secret and version it belongs to.
+    private static string ValueContext(Secret secret, string versionId) => secret.Arn + "|" + versionId;
+
+    private static string RandomSuffix() =>
+        RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", SecretNames.SuffixLength);
+
+    private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset value) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(value.ToUnixTimeMilliseconds());
+}

@@ -1,0 +1,13 @@
+namespace Keyturn.Application.Ports;
+
+/// <summary>
+/// An access key as stored: the secret access key is encrypted with the master key, and the
+/// IAM-style policy document decides what the key may do.
+/// </summary>
+public sealed record AccessKeyRecord(
+    string AccessKeyId,
+    string UserName,
+    byte[] EncryptedSecretAccessKey,
+    string PolicyDocument,
+    DateTimeOffset CreatedDate,
+    DateTimeOffset? RevokedDate);

@@ -1,0 +1,31 @@
+using System.CommandLine;
+using Keyturn.Application.Security;
+using Keyturn.Server.Hosting;
+
+namespace Keyturn.Cli.Commands;
+
+internal static class CommonOptions
+{
+    public static Option<string> DataDir() => new("--data-dir")
+    {
+        Description = "Directory holding the database, master key and root credentials.",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("KEYTURN_DATA_DIR") ?? "./data",
+    };
+
+    public static Option<string> AccountId() => new("--account-id")
+    {
+        Description = "The 12-digit account id used in ARNs.",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("KEYTURN_ACCOUNT_ID") ?? "000000000000",
+    };
+
+    public static RootCredentials LoadRoot(string dataDirectory) => RootCredentials.Load(
+        dataDirectory,
+        Environment.GetEnvironmentVariable(RootCredentials.AccessKeyVariable),
+        Environment.GetEnvironmentVariable(RootCredentials.SecretKeyVariable));
+
+    public static ServerOptions ServerOptions(string dataDirectory, string accountId) => new()
+    {
+        DataDirectory = Path.GetFullPath(dataDirectory),
+        AccountId = accountId,
+    };
+}

@@ -1,0 +1,108 @@
+using System.CommandLine;
+using Keyturn.Application.Security;
+using Keyturn.Server.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Keyturn.Cli.Commands;
+
+/// <summary><c>keyturn keys create|list|revoke</c>: access keys with IAM-style policies, managed in the data directory.</summary>
+internal static class KeysCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("keys", "Manage access keys and their policies.");
+        command.Subcommands.Add(CreateKey());
+        command.Subcommands.Add(ListKeys());
+        command.Subcommands.Add(RevokeKey());
+        return command;
+    }
+
+    private static Command CreateKey()
+    {
+        var dataDir = CommonOptions.DataDir();
+        var accountId = CommonOptions.AccountId();
+        var name = new Argument<string>("name") { Description = "A user name for the key (it appears in its principal ARN)." };
+        var policy = new Option<string>("--policy")
+        {
+            Description = "IAM policy JSON, or @FILE to read it from a file. Default: full access to secretsmanager:*.",
+            DefaultValueFactory = _ => """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:*","Resource":"*"}]}""",
+        };
+        var command = new Command("create", "Create an access key.") { name, policy, dataDir, accountId };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var text = parse.GetValue(policy)!;
+            if (text.StartsWith('@'))
+            {
+                text = await File.ReadAllTextAsync(text[1..], cancellationToken).ConfigureAwait(false);
+            }
+
+            using var services = Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
+            try
+            {
+                var created = await services.GetRequiredService<AccessKeyService>().CreateAsync(parse.GetValue(name)!, text, cancellationToken).ConfigureAwait(false);
+                Console.WriteLine($"Created access key for {created.UserName} (the secret is shown only this once):");
+                Console.WriteLine($"  aws_access_key_id = {created.AccessKeyId}");
+                Console.WriteLine($"  aws_secret_access_key = {created.SecretAccessKey}");
+                return 0;
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    private static Command ListKeys()
+    {
+        var dataDir = CommonOptions.DataDir();
+        var accountId = CommonOptions.AccountId();
+        var command = new Command("list", "List access keys (never their secrets).") { dataDir, accountId };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var services = Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
+            var keys = await services.GetRequiredService<AccessKeyService>().ListAsync(cancellationToken).ConfigureAwait(false);
+            Console.WriteLine($"{"ACCESS KEY ID",-22} {"USER",-24} {"CREATED",-22} STATUS");
+            foreach (var key in keys)
+            {
+                var status = key.RevokedDate is { } revoked ? $"revoked {revoked:yyyy-MM-ddTHH:mm:ssZ}" : "active";
+                Console.WriteLine($"{key.AccessKeyId,-22} {key.UserName,-24} {key.CreatedDate:yyyy-MM-ddTHH:mm:ssZ}   {status}");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command RevokeKey()
+    {
+        var dataDir = CommonOptions.DataDir();
+        var accountId = CommonOptions.AccountId();
+        var id = new Argument<string>("access-key-id");
+        var command = new Command("revoke", "Revoke an access key; a running server stops accepting it within a second.") { id, dataDir, accountId };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var services = Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
+            var found = await services.GetRequiredService<AccessKeyService>().RevokeAsync(parse.GetValue(id)!, cancellationToken).ConfigureAwait(false);
+            if (!found)
+            {
+                await Console.Error.WriteLineAsync($"No access key {parse.GetValue(id)}.").ConfigureAwait(false);
+                return 1;
+            }
+
+            Console.WriteLine($"Revoked {parse.GetValue(id)}.");
+            return 0;
+        });
+        return command;
+    }
+
+    private static ServiceProvider Services(string dataDirectory, string accountId)
+    {
+        var options = CommonOptions.ServerOptions(dataDirectory, accountId);
+        var services = new ServiceCollection();
+        services.AddLogging();
+        KeyturnServer.AddKeyturn(services, options, CommonOptions.LoadRoot(options.DataDirectory));
+        return services.BuildServiceProvider();
+    }
+}

@@ -1,0 +1,85 @@
+using System.CommandLine;
+using System.Text.RegularExpressions;
+using Keyturn.Application.Security;
+using Keyturn.Server.Hosting;
+
+namespace Keyturn.Cli.Commands;
+
+/// <summary><c>keyturn serve</c>: runs the Secrets Manager API on the embedded store.</summary>
+internal static partial class ServeCommand
+{
+    public static Command Create()
+    {
+        var dataDir = CommonOptions.DataDir();
+        var accountId = CommonOptions.AccountId();
+        var listen = new Option<string>("--listen")
+        {
+            Description = $"HOST:PORT to listen on (loopback by default).",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("KEYTURN_LISTEN") ?? $"127.0.0.1:{ServerOptions.DefaultPort}",
+        };
+        var logLevel = new Option<string>("--log-level")
+        {
+            Description = "Trace, Debug, Information, Warning or Error. Debug logs every request.",
+            DefaultValueFactory = _ => "Information",
+        };
+
+        var command = new Command("serve", "Run the Secrets Manager-compatible API (AWS JSON 1.1 + SigV4).") { dataDir, listen, accountId, logLevel };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (!AccountIdPattern().IsMatch(parse.GetValue(accountId)!))
+            {
+                await Console.Error.WriteLineAsync("--account-id must be 12 digits.").ConfigureAwait(false);
+                return 2;
+            }
+
+            var options = CommonOptions.ServerOptions(parse.GetValue(dataDir)!, parse.GetValue(accountId)!) with
+            {
+                Listen = parse.GetValue(listen)!,
+                LogLevel = parse.GetValue(logLevel)!,
+            };
+
+            RootCredentials root;
+            try
+            {
+                root = CommonOptions.LoadRoot(options.DataDirectory);
+            }
+            catch (InvalidOperationException e)
+            {
+                await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
+                return 2;
+            }
+
+            var app = KeyturnServer.Build(options, root);
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            PrintBanner(options, root);
+            await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            return 0;
+        });
+        return command;
+    }
+
+    private static void PrintBanner(ServerOptions options, RootCredentials root)
+    {
+        var endpoint = $"http://{options.Listen}";
+        Console.WriteLine($"Keyturn is listening on {endpoint} (data directory {options.DataDirectory})");
+        Console.WriteLine();
+        if (root.Generated)
+        {
+            Console.WriteLine("Root credentials were generated and saved to " + Path.Combine(options.DataDirectory, RootCredentials.FileName) + " (shown only this once):");
+            Console.WriteLine($"  export AWS_ACCESS_KEY_ID={root.AccessKeyId}");
+            Console.WriteLine($"  export AWS_SECRET_ACCESS_KEY={root.SecretAccessKey}");
+        }
+        else
+        {
+            Console.WriteLine($"Root access key {root.AccessKeyId}; its secret is in {Path.Combine(options.DataDirectory, RootCredentials.FileName)} or {RootCredentials.SecretKeyVariable}.");
+            Console.WriteLine($"  export AWS_SHARED_CREDENTIALS_FILE={Path.Combine(options.DataDirectory, RootCredentials.FileName)}");
+        }
+
+        Console.WriteLine("  export AWS_DEFAULT_REGION=us-east-1");
+        Console.WriteLine($"  aws secretsmanager list-secrets --endpoint-url {endpoint}");
+        Console.Out.Flush();
+    }
+
+    [GeneratedRegex("^[0-9]{12}$")]
+    private static partial Regex AccountIdPattern();
+}

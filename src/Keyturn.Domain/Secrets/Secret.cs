@@ -1,0 +1,82 @@
+namespace Keyturn.Domain.Secrets;
+
+/// <summary>
+/// A secret with its metadata and versions (values stay encrypted). Mutated only through
+/// <see cref="StageRules"/> for labels, so the label invariants hold wherever it is used.
+/// </summary>
+public sealed class Secret
+{
+    private readonly List<SecretVersion> _versions = [];
+
+    public Secret(string arn, string name, string region, DateTimeOffset createdDate)
+    {
+        Arn = arn;
+        Name = name;
+        Region = region;
+        CreatedDate = createdDate;
+        LastChangedDate = createdDate;
+    }
+
+    /// <summary>Store-assigned identity; 0 until first saved.</summary>
+    public long StoreId { get; set; }
+
+    public string Arn { get; }
+
+    public string Name { get; }
+
+    public string Region { get; }
+
+    public string? Description { get; set; }
+
+    public string? KmsKeyId { get; set; }
+
+    public string? Type { get; set; }
+
+    public DateTimeOffset CreatedDate { get; }
+
+    public DateTimeOffset LastChangedDate { get; set; }
+
+    public DateTimeOffset? LastAccessedDate { get; set; }
+
+    /// <summary>When DeleteSecret was called; null while the secret is live.</summary>
+    public DateTimeOffset? DeletedDate { get; set; }
+
+    /// <summary>When a scheduled deletion becomes permanent.</summary>
+    public DateTimeOffset? DeletionDate { get; set; }
+
+    /// <summary>Null until the secret is first tagged; an empty list after all tags were removed (AWS shows <c>[]</c> then).</summary>
+    public List<SecretTag>? Tags { get; set; }
+
+    public RotationConfiguration? Rotation { get; set; }
+
+    public DateTimeOffset? LastRotatedDate { get; set; }
+
+    public DateTimeOffset? NextRotationDate { get; set; }
+
+    public string? ResourcePolicy { get; set; }
+
+    public bool IsDeleted => DeletedDate is not null;
+
+    public IReadOnlyList<SecretVersion> Versions => _versions;
+
+    public SecretVersion? FindVersion(string versionId) =>
+        _versions.Find(v => string.Equals(v.VersionId, versionId, StringComparison.Ordinal));
+
+    public SecretVersion? HolderOf(string label) => _versions.Find(v => v.HasStage(label));
+
+    public int DistinctLabelCount()
+    {
+        var count = 0;
+        foreach (var version in _versions)
+        {
+            count += version.Stages.Count;
+        }
+
+        // A label has at most one holder, so the sum is the number of distinct labels.
+        return count;
+    }
+
+    public void AddVersion(SecretVersion version) => _versions.Add(version);
+
+    public bool RemoveVersion(SecretVersion version) => _versions.Remove(version);
+}

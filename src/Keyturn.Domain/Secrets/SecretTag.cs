@@ -1,0 +1,3 @@
+namespace Keyturn.Domain.Secrets;
+
+public sealed record SecretTag(string Key, string Value);

@@ -1,0 +1,124 @@
+using System.Net;
+using System.Text.Json;
+using Keyturn.Application;
+using Keyturn.Application.Crypto;
+using Keyturn.Application.Operations;
+using Keyturn.Application.Ports;
+using Keyturn.Application.Security;
+using Keyturn.Domain.Passwords;
+using Keyturn.Protocol.SigV4;
+using Keyturn.Server.Protocol;
+using Keyturn.Storage.Sqlite;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Keyturn.Server.Hosting;
+
+/// <summary>The composition root of <c>keyturn serve</c>.</summary>
+public static class KeyturnServer
+{
+    public static WebApplication Build(ServerOptions options, RootCredentials root, string[]? args = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args ?? []);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.SetMinimumLevel(Enum.Parse<LogLevel>(options.LogLevel, ignoreCase: true));
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = AwsJsonEndpoint.MaxBodyBytes + 1;
+            kestrel.Listen(ParseEndpoint(options.Listen), listen => listen.Protocols = HttpProtocols.Http1);
+        });
+
+        AddKeyturn(builder.Services, options, root);
+
+        var app = builder.Build();
+        app.MapGet("/health", () => Results.Json(new HealthStatus("ok", typeof(KeyturnServer).Assembly.GetName().Version?.ToString() ?? "0"), AwsJsonContext.Default.HealthStatus));
+        var endpoint = app.Services.GetRequiredService<AwsJsonEndpoint>();
+        app.MapPost("/", endpoint.HandleAsync);
+        app.MapFallback(async context =>
+        {
+            context.Response.StatusCode = 404;
+            context.Response.ContentType = "application/x-amz-json-1.1";
+            await context.Response.WriteAsync(JsonSerializer.Serialize(
+                new AwsErrorBody("UnknownOperationException", "Keyturn serves the Secrets Manager API with POST / and a health check at GET /health."),
+                AwsJsonContext.Default.AwsErrorBody)).ConfigureAwait(false);
+        });
+        return app;
+    }
+
+    public static void AddKeyturn(IServiceCollection services, ServerOptions options, RootCredentials root)
+    {
+        Directory.CreateDirectory(options.DataDirectory);
+        var masterKey = MasterKeyLoader.Load(options.DataDirectory, Environment.GetEnvironmentVariable(MasterKeyLoader.EnvironmentVariable));
+
+        services.AddSingleton(options);
+        services.AddSingleton(root);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new KeyturnOptions { AccountId = options.AccountId });
+        services.AddSingleton(new EnvelopeCipher(masterKey));
+        services.AddSingleton<ISecretStore>(_ => new SqliteSecretStore(Path.Combine(options.DataDirectory, SqliteSecretStore.FileName)));
+        services.AddSingleton<IRandomSource, CryptoRandomSource>();
+        services.AddSingleton<IRotationFunctionCatalog, NoRotationFunctions>();
+        services.AddSingleton<Authorizer>();
+        services.AddSingleton<SecretServices>();
+        services.AddSingleton<AccessKeyService>();
+        services.AddSingleton(sp => new SigV4Verifier(
+            accessKeyId => sp.GetRequiredService<AccessKeyService>().Resolve(accessKeyId)?.SecretAccessKey,
+            sp.GetRequiredService<TimeProvider>()));
+
+        services.AddSingleton<CreateSecretHandler>();
+        services.AddSingleton<PutSecretValueHandler>();
+        services.AddSingleton<UpdateSecretHandler>();
+        services.AddSingleton<GetSecretValueHandler>();
+        services.AddSingleton<BatchGetSecretValueHandler>();
+        services.AddSingleton<DescribeSecretHandler>();
+        services.AddSingleton<ListSecretsHandler>();
+        services.AddSingleton<ListSecretVersionIdsHandler>();
+        services.AddSingleton<UpdateSecretVersionStageHandler>();
+        services.AddSingleton<DeleteSecretHandler>();
+        services.AddSingleton<RestoreSecretHandler>();
+        services.AddSingleton<TagResourceHandler>();
+        services.AddSingleton<UntagResourceHandler>();
+        services.AddSingleton<GetRandomPasswordHandler>();
+        services.AddSingleton<GetResourcePolicyHandler>();
+        services.AddSingleton<PutResourcePolicyHandler>();
+        services.AddSingleton<DeleteResourcePolicyHandler>();
+        services.AddSingleton<ValidateResourcePolicyHandler>();
+        services.AddSingleton<RotateSecretHandler>();
+        services.AddSingleton<CancelRotateSecretHandler>();
+
+        services.AddSingleton<OperationTable>();
+        services.AddSingleton<AwsJsonEndpoint>();
+        services.AddHostedService<DeletionPurgeService>();
+    }
+
+    public static IPEndPoint ParseEndpoint(string listen)
+    {
+        var colon = listen.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(listen[(colon + 1)..], out var port) || port is < 0 or > 65535)
+        {
+            throw new ArgumentException($"--listen must be HOST:PORT, got '{listen}'.");
+        }
+
+        var host = listen[..colon].Trim('[', ']');
+        var address = host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(host);
+        return new IPEndPoint(address, port);
+    }
+}
+
+/// <summary>No rotation function can be invoked yet: RotateSecret answers as AWS does for a Lambda it can't call.</summary>
+internal sealed class NoRotationFunctions : IRotationFunctionCatalog
+{
+    public bool CanInvoke(string functionArnOrName) => false;
+}

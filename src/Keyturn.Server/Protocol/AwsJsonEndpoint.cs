@@ -1,0 +1,177 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text.Json;
+using Keyturn.Application;
+using Keyturn.Application.Security;
+using Keyturn.Domain.Errors;
+using Keyturn.Protocol.SigV4;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Keyturn.Server.Protocol;
+
+/// <summary>
+/// <c>POST /</c> for AWS JSON 1.1: reads the body (bounded), verifies SigV4, dispatches on
+/// <c>X-Amz-Target</c> and writes AWS-shaped results. Every failure becomes a JSON error with a 4xx
+/// status (5xx only for genuine faults); no body content is ever logged.
+/// </summary>
+public sealed partial class AwsJsonEndpoint(
+    OperationTable operations,
+    SigV4Verifier verifier,
+    AccessKeyService accessKeys,
+    ILogger<AwsJsonEndpoint> logger)
+{
+    /// <summary>The largest request accepted: a 64 KiB binary value is ~88 KiB as base64, plus room for the rest.</summary>
+    public const int MaxBodyBytes = 256 * 1024;
+
+    private const string ContentType = "application/x-amz-json-1.1";
+
+    public async Task HandleAsync(HttpContext http)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var requestId = Guid.NewGuid().ToString();
+        http.Response.Headers["x-amzn-RequestId"] = requestId;
+        var target = http.Request.Headers["X-Amz-Target"].ToString();
+        string? accessKeyId = null;
+        int status;
+        string? errorCode = null;
+
+        try
+        {
+            var body = await ReadBodyAsync(http.Request, http.RequestAborted).ConfigureAwait(false);
+            if (body is null)
+            {
+                (status, errorCode) = await WriteErrorAsync(http, 413, "RequestEntityTooLargeException",
+                    $"The request body is larger than the {MaxBodyBytes} bytes Keyturn accepts.").ConfigureAwait(false);
+                return;
+            }
+
+            var verification = verifier.Verify(ToSigV4Request(http.Request, body.Value));
+            accessKeyId = verification.AccessKeyId;
+            if (!verification.IsSuccess)
+            {
+                (status, errorCode) = await WriteErrorAsync(http, verification.HttpStatus, verification.ErrorCode!, verification.ErrorMessage!).ConfigureAwait(false);
+                return;
+            }
+
+            if (!target.StartsWith(OperationTable.TargetPrefix, StringComparison.Ordinal)
+                || !operations.TryGet(target[OperationTable.TargetPrefix.Length..], out var route))
+            {
+                (status, errorCode) = await WriteErrorAsync(http, 400, "UnknownOperationException",
+                    target.Length == 0 ? "The X-Amz-Target header is missing." : "The operation in X-Amz-Target is not supported.").ConfigureAwait(false);
+                return;
+            }
+
+            if (!string.Equals(verification.Service, "secretsmanager", StringComparison.Ordinal))
+            {
+                (status, errorCode) = await WriteErrorAsync(http, 400, "InvalidSignatureException",
+                    "Credential should be scoped to correct service: 'secretsmanager'.").ConfigureAwait(false);
+                return;
+            }
+
+            var caller = accessKeys.Resolve(verification.AccessKeyId!)!.Identity;
+            var context = new RequestContext(requestId, verification.Region!, caller);
+            var response = await route(body.Value, context, http.RequestAborted).ConfigureAwait(false);
+
+            http.Response.StatusCode = status = 200;
+            http.Response.ContentType = ContentType;
+            http.Response.ContentLength = response.Length;
+            await http.Response.Body.WriteAsync(response, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (ServiceException e)
+        {
+            (status, errorCode) = await WriteErrorAsync(http, ErrorStatus.For(e.Kind), ErrorCodes.For(e.Kind), e.Message).ConfigureAwait(false);
+        }
+        catch (SerializationFailure e)
+        {
+            (status, errorCode) = await WriteErrorAsync(http, 400, "SerializationException", e.Message).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            status = 499;
+        }
+        catch (Exception e)
+        {
+            // Our exceptions never carry secret values; log the type and message for the operator.
+            LogFault(logger, requestId, target, e.GetType().Name, e.Message);
+            (status, errorCode) = await WriteErrorAsync(http, 500, "InternalServiceError",
+                $"An error occurred on the server side (request id {requestId}).").ConfigureAwait(false);
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (status < 400)
+        {
+            LogRequest(logger, requestId, target, accessKeyId ?? "-", status, elapsed);
+        }
+        else
+        {
+            LogRejected(logger, requestId, target, accessKeyId ?? "-", status, errorCode ?? "-", elapsed);
+        }
+    }
+
+    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return null;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>((int)(request.ContentLength ?? 1024) + 1);
+        while (true)
+        {
+            var read = await request.Body.ReadAsync(buffer.GetMemory(4096), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return buffer.WrittenMemory;
+            }
+
+            buffer.Advance(read);
+            if (buffer.WrittenCount > MaxBodyBytes)
+            {
+                return null;
+            }
+        }
+    }
+
+    private static SigV4Request ToSigV4Request(HttpRequest request, ReadOnlyMemory<byte> body)
+    {
+        var headers = new List<KeyValuePair<string, string>>(request.Headers.Count + 1);
+        foreach (var header in request.Headers)
+        {
+            foreach (var value in header.Value)
+            {
+                headers.Add(new(header.Key, value ?? ""));
+            }
+        }
+
+        if (!request.Headers.ContainsKey("Host") && request.Host.HasValue)
+        {
+            headers.Add(new("Host", request.Host.Value));
+        }
+
+        var query = request.QueryString.HasValue ? request.QueryString.Value![1..] : "";
+        return new SigV4Request(request.Method, request.Path.HasValue ? request.PathBase + request.Path : "/", query, headers, body);
+    }
+
+    private static async Task<(int, string)> WriteErrorAsync(HttpContext http, int status, string code, string message)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = ContentType;
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(new AwsErrorBody(code, message), AwsJsonContext.Default.AwsErrorBody);
+        http.Response.ContentLength = bytes.Length;
+        await http.Response.Body.WriteAsync(bytes, http.RequestAborted).ConfigureAwait(false);
+        return (status, code);
+    }
+
+    // Successful requests log at Debug: at thousands of requests a second, Information would cost more than the work.
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Debug,
+        Message = "request {RequestId} target={Target} key={AccessKeyId} status={Status} duration_ms={DurationMs:F2}")]
+    private static partial void LogRequest(ILogger logger, string requestId, string target, string accessKeyId, int status, double durationMs);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information,
+        Message = "request {RequestId} target={Target} key={AccessKeyId} status={Status} error={ErrorCode} duration_ms={DurationMs:F2}")]
+    private static partial void LogRejected(ILogger logger, string requestId, string target, string accessKeyId, int status, string errorCode, double durationMs);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "request {RequestId} target={Target} failed with {ExceptionType}: {ExceptionMessage}")]
+    private static partial void LogFault(ILogger logger, string requestId, string target, string exceptionType, string exceptionMessage);
+}

@@ -1,0 +1,84 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Keyturn.Application;
+using Keyturn.Application.Operations;
+using Keyturn.Domain.Errors;
+
+namespace Keyturn.Server.Protocol;
+
+/// <summary>Maps the action in <c>X-Amz-Target</c> to its handler and its compile-time JSON shapes.</summary>
+public sealed class OperationTable
+{
+    private readonly Dictionary<string, Func<ReadOnlyMemory<byte>, RequestContext, CancellationToken, Task<byte[]>>> _routes = new(StringComparer.Ordinal);
+
+    public const string TargetPrefix = "secretsmanager.";
+
+    public OperationTable(IServiceProvider services)
+    {
+        var json = AwsJsonContext.Default;
+        Add(Get<CreateSecretHandler>(services), json.CreateSecretRequest, json.CreateSecretResponse);
+        Add(Get<PutSecretValueHandler>(services), json.PutSecretValueRequest, json.PutSecretValueResponse);
+        Add(Get<UpdateSecretHandler>(services), json.UpdateSecretRequest, json.UpdateSecretResponse);
+        Add(Get<GetSecretValueHandler>(services), json.GetSecretValueRequest, json.GetSecretValueResponse);
+        Add(Get<BatchGetSecretValueHandler>(services), json.BatchGetSecretValueRequest, json.BatchGetSecretValueResponse);
+        Add(Get<DescribeSecretHandler>(services), json.DescribeSecretRequest, json.DescribeSecretResponse);
+        Add(Get<ListSecretsHandler>(services), json.ListSecretsRequest, json.ListSecretsResponse);
+        Add(Get<ListSecretVersionIdsHandler>(services), json.ListSecretVersionIdsRequest, json.ListSecretVersionIdsResponse);
+        Add(Get<UpdateSecretVersionStageHandler>(services), json.UpdateSecretVersionStageRequest, json.SecretReference);
+        Add(Get<DeleteSecretHandler>(services), json.DeleteSecretRequest, json.DeleteSecretResponse);
+        Add(Get<RestoreSecretHandler>(services), json.RestoreSecretRequest, json.SecretReference);
+        Add(Get<TagResourceHandler>(services), json.TagResourceRequest, json.EmptyResponse);
+        Add(Get<UntagResourceHandler>(services), json.UntagResourceRequest, json.EmptyResponse);
+        Add(Get<GetRandomPasswordHandler>(services), json.GetRandomPasswordRequest, json.GetRandomPasswordResponse);
+        Add(Get<GetResourcePolicyHandler>(services), json.GetResourcePolicyRequest, json.GetResourcePolicyResponse);
+        Add(Get<PutResourcePolicyHandler>(services), json.PutResourcePolicyRequest, json.SecretReference);
+        Add(Get<DeleteResourcePolicyHandler>(services), json.DeleteResourcePolicyRequest, json.SecretReference);
+        Add(Get<ValidateResourcePolicyHandler>(services), json.ValidateResourcePolicyRequest, json.ValidateResourcePolicyResponse);
+        Add(Get<RotateSecretHandler>(services), json.RotateSecretRequest, json.RotateSecretResponse);
+        Add(Get<CancelRotateSecretHandler>(services), json.CancelRotateSecretRequest, json.RotateSecretResponse);
+    }
+
+    public IEnumerable<string> Operations => _routes.Keys;
+
+    public bool TryGet(string operation, out Func<ReadOnlyMemory<byte>, RequestContext, CancellationToken, Task<byte[]>> route) =>
+        _routes.TryGetValue(operation, out route!);
+
+    private static T Get<T>(IServiceProvider services)
+        where T : notnull => (T)(services.GetService(typeof(T)) ?? throw new InvalidOperationException($"{typeof(T).Name} is not registered."));
+
+    private void Add<TRequest, TResponse>(IOperation<TRequest, TResponse> operation, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType)
+        where TRequest : class
+    {
+        _routes[operation.Name] = async (body, context, cancellationToken) =>
+        {
+            TRequest? request;
+            try
+            {
+                request = body.IsEmpty ? JsonSerializer.Deserialize("{}"u8, requestType) : JsonSerializer.Deserialize(body.Span, requestType);
+            }
+            catch (JsonException e)
+            {
+                throw new SerializationFailure(e.Path is { Length: > 0 } path
+                    ? $"Unable to parse the request body: the value at '{path}' is not of the expected type or is malformed."
+                    : "Unable to parse the request body: it is not a valid JSON object.");
+            }
+
+            if (request is null)
+            {
+                throw new SerializationFailure("The request body must be a JSON object.");
+            }
+
+            var response = await operation.ExecuteAsync(request, context, cancellationToken).ConfigureAwait(false);
+            return JsonSerializer.SerializeToUtf8Bytes(response, responseType);
+        };
+    }
+}
+
+/// <summary>A body that isn't the JSON the operation expects (AWS: SerializationException).</summary>
+public sealed class SerializationFailure(string message) : Exception(message);
+
+/// <summary>Maps error kinds to HTTP status: every client error is 400, service faults are 500.</summary>
+public static class ErrorStatus
+{
+    public static int For(ErrorKind kind) => kind == ErrorKind.InternalServiceError ? 500 : 400;
+}

@@ -1,0 +1,294 @@
+using System.Text.Json;
+using Keyturn.Application.Ports;
+using Keyturn.Domain.Secrets;
+using Microsoft.Data.Sqlite;
+
+namespace Keyturn.Storage.Sqlite;
+
+/// <summary>One transaction's view of the database.</summary>
+internal sealed class SqliteSecretSession(SqliteConnection connection, SqliteTransaction transaction) : ISecretSession
+{
+    private const string SecretColumns = "id, arn, region, name, created_ms, deletion_ms, metadata";
+
+    public Secret? FindByArn(string arn) =>
+        LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE arn = $p", arn).FirstOrDefault();
+
+    public Secret? FindByName(string region, string name) =>
+        LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE region = $p AND name = $q", region, name).FirstOrDefault();
+
+    public IReadOnlyList<Secret> List(string region) =>
+        LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE region = $p", region);
+
+    public IReadOnlyList<Secret> ListDueForPurge(DateTimeOffset now) =>
+        LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE deletion_ms IS NOT NULL AND deletion_ms <= $p", now.ToUnixTimeMilliseconds());
+
+    public IReadOnlyList<Secret> ListRotationEnabled() =>
+        LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE rotation_enabled = 1");
+
+    public bool LoadValue(Secret secret, SecretVersion version)
+    {
+        using var command = Command("SELECT value_kind, ciphertext FROM versions WHERE secret_id = $p AND version_id = $q AND value_kind IS NOT NULL",
+            secret.StoreId, version.VersionId);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return false;
+        }
+
+        version.LoadValue(new StoredValue((SecretValueKind)reader.GetInt32(0), (byte[])reader.GetValue(1)));
+        return true;
+    }
+
+    public void Save(Secret secret)
+    {
+        var metadata = JsonSerializer.Serialize(ToDocument(secret), StorageJsonContext.Default.SecretMetadataDocument);
+        var deletion = secret.DeletionDate?.ToUnixTimeMilliseconds();
+        var rotationEnabled = secret.Rotation?.Enabled == true ? 1 : 0;
+        if (secret.StoreId == 0)
+        {
+            using var insert = Command(
+                "INSERT INTO secrets (arn, region, name, created_ms, deletion_ms, rotation_enabled, metadata) VALUES ($p, $q, $r, $s, $t, $u, $v) RETURNING id",
+                secret.Arn, secret.Region, secret.Name, secret.CreatedDate.ToUnixTimeMilliseconds(), deletion, rotationEnabled, metadata);
+            secret.StoreId = Convert.ToInt64(insert.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            using var update = Command("UPDATE secrets SET deletion_ms = $q, rotation_enabled = $r, metadata = $s WHERE id = $p",
+                secret.StoreId, deletion, rotationEnabled, metadata);
+            update.ExecuteNonQuery();
+        }
+
+        // Labels are rewritten whole: the (secret, label) primary key makes a second holder impossible.
+        using (var clear = Command("DELETE FROM stages WHERE secret_id = $p", secret.StoreId))
+        {
+            clear.ExecuteNonQuery();
+        }
+
+        var kept = secret.Versions.Select(v => v.VersionId).ToHashSet(StringComparer.Ordinal);
+        foreach (var stored in VersionIds(secret.StoreId))
+        {
+            if (!kept.Contains(stored))
+            {
+                using var remove = Command("DELETE FROM versions WHERE secret_id = $p AND version_id = $q", secret.StoreId, stored);
+                remove.ExecuteNonQuery();
+            }
+        }
+
+        foreach (var version in secret.Versions)
+        {
+            using (var upsert = Command(
+                "INSERT INTO versions (secret_id, version_id, created_ms, accessed_ms) VALUES ($p, $q, $r, $s) " +
+                "ON CONFLICT (secret_id, version_id) DO UPDATE SET accessed_ms = excluded.accessed_ms",
+                secret.StoreId, version.VersionId, version.CreatedDate.ToUnixTimeMilliseconds(), version.LastAccessedDate?.ToUnixTimeMilliseconds()))
+            {
+                upsert.ExecuteNonQuery();
+            }
+
+            if (version.ValueChanged && version.Value is { } value)
+            {
+                using var write = Command("UPDATE versions SET value_kind = $r, ciphertext = $s WHERE secret_id = $p AND version_id = $q",
+                    secret.StoreId, version.VersionId, (int)value.Kind, value.Ciphertext);
+                write.ExecuteNonQuery();
+            }
+
+            for (var i = 0; i < version.Stages.Count; i++)
+            {
+                using var stage = Command("INSERT INTO stages (secret_id, label, version_id, position) VALUES ($p, $q, $r, $s)",
+                    secret.StoreId, version.Stages[i], version.VersionId, i);
+                stage.ExecuteNonQuery();
+            }
+        }
+    }
+
+    public void SaveAccess(Secret secret, SecretVersion version)
+    {
+        using (var command = Command("UPDATE secrets SET metadata = json_set(metadata, '$.LastAccessedMs', $q) WHERE id = $p",
+            secret.StoreId, secret.LastAccessedDate?.ToUnixTimeMilliseconds()))
+        {
+            command.ExecuteNonQuery();
+        }
+
+        using var versionCommand = Command("UPDATE versions SET accessed_ms = $r WHERE secret_id = $p AND version_id = $q",
+            secret.StoreId, version.VersionId, version.LastAccessedDate?.ToUnixTimeMilliseconds());
+        versionCommand.ExecuteNonQuery();
+    }
+
+    public void Delete(Secret secret)
+    {
+        using var command = Command("DELETE FROM stages WHERE secret_id = $p; DELETE FROM versions WHERE secret_id = $p; DELETE FROM secrets WHERE id = $p",
+            secret.StoreId);
+        command.ExecuteNonQuery();
+    }
+
+    public AccessKeyRecord? FindAccessKey(string accessKeyId) =>
+        LoadKeys("SELECT access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms FROM access_keys WHERE access_key_id = $p", accessKeyId)
+            .FirstOrDefault();
+
+    public IReadOnlyList<AccessKeyRecord> ListAccessKeys() =>
+        LoadKeys("SELECT access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms FROM access_keys ORDER BY created_ms");
+
+    public void SaveAccessKey(AccessKeyRecord key)
+    {
+        using var command = Command(
+            "INSERT INTO access_keys (access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms) VALUES ($p, $q, $r, $s, $t, $u) " +
+            "ON CONFLICT (access_key_id) DO UPDATE SET user_name = excluded.user_name, policy = excluded.policy, revoked_ms = excluded.revoked_ms",
+            key.AccessKeyId, key.UserName, key.EncryptedSecretAccessKey, key.PolicyDocument,
+            key.CreatedDate.ToUnixTimeMilliseconds(), key.RevokedDate?.ToUnixTimeMilliseconds());
+        command.ExecuteNonQuery();
+    }
+
+    private List<AccessKeyRecord> LoadKeys(string sql, params object?[] parameters)
+    {
+        using var command = Command(sql, parameters);
+        using var reader = command.ExecuteReader();
+        var keys = new List<AccessKeyRecord>();
+        while (reader.Read())
+        {
+            keys.Add(new AccessKeyRecord(
+                reader.GetString(0), reader.GetString(1), (byte[])reader.GetValue(2), reader.GetString(3),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
+                reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5))));
+        }
+
+        return keys;
+    }
+
+    private List<Secret> LoadSecrets(string sql, params object?[] parameters)
+    {
+        var secrets = new List<Secret>();
+        using (var command = Command(sql, parameters))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var document = JsonSerializer.Deserialize(reader.GetString(6), StorageJsonContext.Default.SecretMetadataDocument)
+                    ?? throw new InvalidDataException("A secret's metadata is empty.");
+                secrets.Add(FromDocument(
+                    reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
+                    reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
+                    document));
+            }
+        }
+
+        if (secrets.Count == 1)
+        {
+            LoadVersions(secrets, "WHERE secret_id = $p", secrets[0].StoreId);
+        }
+        else if (secrets.Count > 1)
+        {
+            LoadVersions(secrets, "", null);
+        }
+
+        return secrets;
+    }
+
+    private void LoadVersions(List<Secret> secrets, string where, object? parameter)
+    {
+        var byId = secrets.ToDictionary(s => s.StoreId);
+        var versions = new Dictionary<(long, string), SecretVersion>();
+        using (var command = Command($"SELECT secret_id, version_id, created_ms, accessed_ms, value_kind IS NOT NULL FROM versions {where}", parameter))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                if (!byId.TryGetValue(reader.GetInt64(0), out var secret))
+                {
+                    continue;
+                }
+
+                var version = new SecretVersion(reader.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)), reader.GetBoolean(4))
+                {
+                    LastAccessedDate = reader.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
+                };
+                secret.AddVersion(version);
+                versions[(secret.StoreId, version.VersionId)] = version;
+            }
+        }
+
+        var stages = new Dictionary<SecretVersion, List<string>>();
+        using (var command = Command($"SELECT secret_id, version_id, label FROM stages {where} ORDER BY secret_id, version_id, position", parameter))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                if (versions.TryGetValue((reader.GetInt64(0), reader.GetString(1)), out var version))
+                {
+                    if (!stages.TryGetValue(version, out var list))
+                    {
+                        stages[version] = list = [];
+                    }
+
+                    list.Add(reader.GetString(2));
+                }
+            }
+        }
+
+        foreach (var (version, labels) in stages)
+        {
+            version.RestoreStages(labels);
+        }
+    }
+
+    private List<string> VersionIds(long secretId)
+    {
+        using var command = Command("SELECT version_id FROM versions WHERE secret_id = $p", secretId);
+        using var reader = command.ExecuteReader();
+        var ids = new List<string>();
+        while (reader.Read())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    private SqliteCommand Command(string sql, params object?[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        string[] names = ["$p", "$q", "$r", "$s", "$t", "$u", "$v"];
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            command.Parameters.AddWithValue(names[i], parameters[i] ?? DBNull.Value);
+        }
+
+        return command;
+    }
+
+    private static SecretMetadataDocument ToDocument(Secret secret) => new()
+    {
+        Description = secret.Description,
+        KmsKeyId = secret.KmsKeyId,
+        Type = secret.Type,
+        LastChangedMs = secret.LastChangedDate.ToUnixTimeMilliseconds(),
+        LastAccessedMs = secret.LastAccessedDate?.ToUnixTimeMilliseconds(),
+        DeletedMs = secret.DeletedDate?.ToUnixTimeMilliseconds(),
+        Tags = secret.Tags,
+        Rotation = secret.Rotation,
+        LastRotatedMs = secret.LastRotatedDate?.ToUnixTimeMilliseconds(),
+        NextRotationMs = secret.NextRotationDate?.ToUnixTimeMilliseconds(),
+        ResourcePolicy = secret.ResourcePolicy,
+    };
+
+    private static Secret FromDocument(long id, string arn, string region, string name, DateTimeOffset created, DateTimeOffset? deletion, SecretMetadataDocument d) =>
+        new(arn, name, region, created)
+        {
+            StoreId = id,
+            Description = d.Description,
+            KmsKeyId = d.KmsKeyId,
+            Type = d.Type,
+            LastChangedDate = DateTimeOffset.FromUnixTimeMilliseconds(d.LastChangedMs),
+            LastAccessedDate = FromMs(d.LastAccessedMs),
+            DeletedDate = FromMs(d.DeletedMs),
+            DeletionDate = deletion,
+            Tags = d.Tags,
+            Rotation = d.Rotation,
+            LastRotatedDate = FromMs(d.LastRotatedMs),
+            NextRotationDate = FromMs(d.NextRotationMs),
+            ResourcePolicy = d.ResourcePolicy,
+        };
+
+    private static DateTimeOffset? FromMs(long? ms) => ms is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;
+}

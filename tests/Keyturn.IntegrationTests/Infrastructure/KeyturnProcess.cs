@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Keyturn.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A real <c>keyturn serve</c> process on a free loopback port with its own temporary data
+/// directory. Everything it prints is kept, so tests can prove no secret reached the logs.
+/// </summary>
+public sealed class KeyturnProcess : IAsyncDisposable
+{
+    public const string Region = "us-east-1";
+
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private KeyturnProcess(Process process, string dataDirectory, string endpoint, string accessKeyId, string secretAccessKey)
+    {
+        _process = process;
+        DataDirectory = dataDirectory;
+        Endpoint = endpoint;
+        AccessKeyId = accessKeyId;
+        SecretAccessKey = secretAccessKey;
+    }
+
+    public string DataDirectory { get; }
+
+    public string Endpoint { get; }
+
+    public string AccessKeyId { get; }
+
+    public string SecretAccessKey { get; }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static string KeyturnDll => Path.Combine(AppContext.BaseDirectory, "keyturn.dll");
+
+    public static async Task<KeyturnProcess> StartAsync(string? dataDirectory = null, IDictionary<string, string>? environment = null)
+    {
+        dataDirectory ??= Directory.CreateTempSubdirectory("keyturn-it-").FullName;
+        var port = FreePort();
+        var endpoint = $"http://127.0.0.1:{port}";
+        var accessKeyId = "AKIAKEYTURNTEST" + Random.Shared.Next(10000, 99999);
+        var secret = Convert.ToBase64String(Guid.NewGuid().ToByteArray()) + "Xy9";
+
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { KeyturnDll, "serve", "--data-dir", dataDirectory, "--listen", $"127.0.0.1:{port}", "--log-level", "Debug" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["KEYTURN_ROOT_ACCESS_KEY_ID"] = accessKeyId;
+        start.Environment["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = secret;
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start keyturn.");
+        var server = new KeyturnProcess(process, dataDirectory, endpoint, accessKeyId, secret);
+        process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await server.WaitUntilHealthyAsync().ConfigureAwait(false);
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().ConfigureAwait(false);
+        }
+
+        _process.Dispose();
+    }
+
+    /// <summary>Stops the server gracefully (SIGTERM) and returns its exit code.</summary>
+    public async Task<int> StopAsync()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync().ConfigureAwait(false);
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await _process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        return _process.ExitCode;
+    }
+
+    private async Task WaitUntilHealthyAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException("keyturn exited during start-up:\n" + Output);
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(new Uri(Endpoint + "/health")).ConfigureAwait(false);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Not answering yet.
+            }
+
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+
+        throw new TimeoutException("keyturn did not become healthy within 60 s:\n" + Output);
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
