@@ -26,10 +26,10 @@ public sealed class SqliteSecretStore : ISecretStore, IDisposable
             DefaultTimeout = 30,
         }.ToString();
 
+        CreatePrivateFiles(databasePath);
         using var connection = Open();
         Execute(connection, "PRAGMA journal_mode=WAL;");
         Migrate(connection);
-        RestrictPermissions(databasePath);
     }
 
     public Task<T> ReadAsync<T>(Func<ISecretSession, T> work, CancellationToken cancellationToken)
@@ -104,11 +104,32 @@ public sealed class SqliteSecretStore : ISecretStore, IDisposable
         command.ExecuteNonQuery();
     }
 
-    private static void RestrictPermissions(string databasePath)
+    /// <summary>
+    /// Creates the database and its WAL companions owner-only before SQLite opens them: they hold
+    /// only ciphertext, but nobody else needs to read even that.
+    /// </summary>
+    private static void CreatePrivateFiles(string databasePath)
     {
-        if (!OperatingSystem.IsWindows() && File.Exists(databasePath))
+        if (OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(databasePath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            return;
+        }
+
+        foreach (var path in new[] { databasePath, databasePath + "-wal", databasePath + "-shm" })
+        {
+            if (!File.Exists(path))
+            {
+                using var _ = new FileStream(path, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = FileAccess.Write,
+                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                });
+            }
+            else
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
         }
     }
 }

@@ -26,12 +26,12 @@ public static class MasterKeyLoader
 
         Directory.CreateDirectory(dataDirectory);
         var key = RandomNumberGenerator.GetBytes(32);
-        var options = new FileStreamOptions
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
         {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        };
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
         using (var stream = new FileStream(path, options))
         using (var writer = new StreamWriter(stream))
         {

@@ -36,7 +36,7 @@ public sealed class GetRandomPasswordHandler(SecretServices services, IRandomSou
         }
         catch (PasswordPolicyException e)
         {
-            throw new ServiceException(ErrorKind.InvalidParameter, e.Message);
+            throw new ServiceException(ErrorKinds.Parse(e.ErrorCode), e.Message);
         }
     }
 }

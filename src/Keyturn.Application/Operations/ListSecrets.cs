@@ -48,8 +48,15 @@ public sealed class ListSecretsHandler(SecretServices services) : IOperation<Lis
             throw new ServiceException(ErrorKinds.Parse(filterError.Code), filterError.Message);
         }
 
-        var sortBy = SecretSorter.ParseSortBy(request.SortBy);
-        var descending = SecretSorter.ParseSortOrder(request.SortOrder);
+        if (SecretSorter.ParseSortBy(request.SortBy, out var sortBy) is { } sortByError)
+        {
+            throw new ServiceException(ErrorKinds.Parse(sortByError.Code), sortByError.Message);
+        }
+
+        if (SecretSorter.ParseSortOrder(request.SortOrder, out var descending) is { } sortOrderError)
+        {
+            throw new ServiceException(ErrorKinds.Parse(sortOrderError.Code), sortOrderError.Message);
+        }
         services.Authorizer.Authorize(context, Name, "*");
 
         var includeDeleted = request.IncludePlannedDeletion == true;

@@ -45,10 +45,12 @@ public sealed class PutResourcePolicyHandler(SecretServices services) : IOperati
         return services.Store.WriteAsync(session =>
         {
             var secret = services.Resolve(session, request.SecretId!, context, Name);
-            var errors = ResourcePolicyValidator.Validate(policy, secret.Arn);
-            if (errors.Count > 0)
+            // Only structural problems block a put; public access is refused only with BlockPublicPolicy, as on AWS.
+            var blocking = ResourcePolicyValidator.Validate(policy, secret.Arn)
+                .FirstOrDefault(e => e.CheckName is PolicyCheckNames.SyntaxCheck or PolicyCheckNames.UnsupportedAction);
+            if (blocking is not null)
             {
-                throw new ServiceException(ErrorKind.MalformedPolicyDocument, errors[0].ErrorMessage);
+                throw new ServiceException(ErrorKind.MalformedPolicyDocument, blocking.ErrorMessage);
             }
 
             if (request.BlockPublicPolicy == true && ResourcePolicyValidator.IsPublic(policy))
@@ -98,7 +100,7 @@ public sealed class ValidateResourcePolicyHandler(SecretServices services) : IOp
             .Required(request.ResourcePolicy, "resourcePolicy").Length(request.ResourcePolicy, "resourcePolicy", 1, 20480)
             .ThrowIfInvalid();
 
-        var policy = ResourcePolicyChecks.ParseOrThrow(request.ResourcePolicy!);
+        ResourcePolicyChecks.RequireJson(request.ResourcePolicy!);
         string? arn = null;
         if (request.SecretId is { } secretId)
         {
@@ -109,6 +111,12 @@ public sealed class ValidateResourcePolicyHandler(SecretServices services) : IOp
             services.Authorizer.Authorize(context, Name, "*");
         }
 
+        // Well-formed JSON that isn't a valid policy is a failed validation, not an error.
+        if (!PolicyDocument.TryParse(request.ResourcePolicy!, PolicyKind.Resource, out var policy, out var syntaxError))
+        {
+            return new ValidateResourcePolicyResponse(false, [new PolicyValidationError(PolicyCheckNames.SyntaxCheck, syntaxError)]);
+        }
+
         var errors = ResourcePolicyValidator.Validate(policy, arn);
         return new ValidateResourcePolicyResponse(errors.Count == 0, errors);
     }
@@ -116,8 +124,20 @@ public sealed class ValidateResourcePolicyHandler(SecretServices services) : IOp
 
 internal static class ResourcePolicyChecks
 {
+    public static void RequireJson(string text)
+    {
+        try
+        {
+            using var _ = System.Text.Json.JsonDocument.Parse(text);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            throw new ServiceException(ErrorKind.MalformedPolicyDocument, "This resource policy contains a syntax error: it is not valid JSON.");
+        }
+    }
+
     public static PolicyDocument ParseOrThrow(string text) =>
-        PolicyDocument.TryParse(text, out var policy, out var error)
+        PolicyDocument.TryParse(text, PolicyKind.Resource, out var policy, out var error)
             ? policy!
             : throw new ServiceException(ErrorKind.MalformedPolicyDocument, "This resource policy contains a syntax error. " + error);
 }

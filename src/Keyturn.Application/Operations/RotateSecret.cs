@@ -46,7 +46,7 @@ public sealed class RotateSecretHandler(SecretServices services, IRotationFuncti
             }
             catch (RotationRulesException e)
             {
-                throw new ServiceException(ErrorKind.InvalidParameter, e.Message);
+                throw new ServiceException(ErrorKinds.Parse(e.ErrorCode), e.Message);
             }
         }
 

@@ -24,7 +24,7 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
 
     public async Task<CreatedKey> CreateAsync(string userName, string policyJson, CancellationToken cancellationToken)
     {
-        if (!PolicyDocument.TryParse(policyJson, out _, out var error))
+        if (!PolicyDocument.TryParse(policyJson, PolicyKind.Identity, out _, out var error))
         {
             throw new ArgumentException("The policy is not a valid IAM policy document: " + error, nameof(policyJson));
         }
@@ -78,7 +78,7 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
 
         var record = store.ReadAsync(session => session.FindAccessKey(accessKeyId), CancellationToken.None).GetAwaiter().GetResult();
         ResolvedKey? resolved = null;
-        if (record is { RevokedDate: null } && PolicyDocument.TryParse(record.PolicyDocument, out var policy, out _))
+        if (record is { RevokedDate: null } && PolicyDocument.TryParse(record.PolicyDocument, PolicyKind.Identity, out var policy, out _))
         {
             var secret = Encoding.UTF8.GetString(cipher.Decrypt(record.EncryptedSecretAccessKey, KeyContext(record.AccessKeyId)));
             resolved = new ResolvedKey(secret, new CallerIdentity(

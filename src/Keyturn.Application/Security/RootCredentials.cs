@@ -41,12 +41,12 @@ public sealed record RootCredentials(string AccessKeyId, string SecretAccessKey,
 
         var generated = new RootCredentials(NewAccessKeyId(), NewSecretAccessKey(), Generated: true);
         Directory.CreateDirectory(dataDirectory);
-        var options = new FileStreamOptions
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
         {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        };
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
         using var stream = new FileStream(path, options);
         using var writer = new StreamWriter(stream);
         writer.Write($"[default]\naws_access_key_id = {generated.AccessKeyId}\naws_secret_access_key = {generated.SecretAccessKey}\n");

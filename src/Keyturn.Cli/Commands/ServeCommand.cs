@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.RegularExpressions;
 using Keyturn.Application.Security;
 using Keyturn.Server.Hosting;
+using Microsoft.Extensions.Hosting;
 
 namespace Keyturn.Cli.Commands;
 

@@ -10,6 +10,7 @@ using Keyturn.Protocol.SigV4;
 using Keyturn.Server.Protocol;
 using Keyturn.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -68,7 +69,7 @@ public static class KeyturnServer
         services.AddSingleton(new KeyturnOptions { AccountId = options.AccountId });
         services.AddSingleton(new EnvelopeCipher(masterKey));
         services.AddSingleton<ISecretStore>(_ => new SqliteSecretStore(Path.Combine(options.DataDirectory, SqliteSecretStore.FileName)));
-        services.AddSingleton<IRandomSource, CryptoRandomSource>();
+        services.AddSingleton<IRandomSource>(CryptoRandomSource.Instance);
         services.AddSingleton<IRotationFunctionCatalog, NoRotationFunctions>();
         services.AddSingleton<Authorizer>();
         services.AddSingleton<SecretServices>();

@@ -1,0 +1,4 @@
+namespace Keyturn.Domain.Rotation;
+
+/// <summary>The RotationRules members of RotateSecret, as sent.</summary>
+public sealed record RotationRules(long? AutomaticallyAfterDays, string? ScheduleExpression, string? Duration);

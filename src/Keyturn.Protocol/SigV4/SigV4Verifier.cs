@@ -1,0 +1,569 @@
+using System.Globalization;
+using System.Security.Cryptography;
+
+namespace Keyturn.Protocol.SigV4;
+
+/// <summary>
+/// Verifies AWS Signature Version 4 requests (Authorization header or presigned query) and answers with AWS's
+/// own error codes and messages. Checks run in the order AWS applies them, so a request with several faults
+/// gets the same error AWS would give: authentication form, required parameters, date format, clock skew or
+/// expiry, Host signed, algorithm, credential shape, credential scope, access key, signature.
+/// </summary>
+public sealed class SigV4Verifier
+{
+    private const int SigningKeyCacheCapacity = 1024;
+    private static readonly TimeSpan DefaultSkew = TimeSpan.FromMinutes(5);
+
+    private readonly Func<string, string?> _secretLookup;
+    private readonly TimeProvider _timeProvider;
+    private readonly TimeSpan _allowedSkew;
+    private readonly IReadOnlySet<string>? _expectedServices;
+    private readonly string? _expectedServicesText;
+    private readonly SigV4SigningKeyCache _signingKeys = new(SigningKeyCacheCapacity);
+
+    /// <param name="secretLookup">Returns the secret access key for an access key id, or null when unknown.</param>
+    /// <param name="timeProvider">The clock requests are checked against.</param>
+    /// <param name="allowedSkew">How far the request time may be from now either way; AWS's 5 minutes by default.</param>
+    /// <param name="expectedServices">Services a credential scope may name; null accepts any.</param>
+    public SigV4Verifier(
+        Func<string, string?> secretLookup,
+        TimeProvider timeProvider,
+        TimeSpan? allowedSkew = null,
+        IReadOnlySet<string>? expectedServices = null)
+    {
+        ArgumentNullException.ThrowIfNull(secretLookup);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _secretLookup = secretLookup;
+        _timeProvider = timeProvider;
+        _allowedSkew = allowedSkew ?? DefaultSkew;
+        if (_allowedSkew < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(allowedSkew), "The allowed skew cannot be negative.");
+        }
+
+        if (expectedServices is not null)
+        {
+            if (expectedServices.Count == 0)
+            {
+                throw new ArgumentException("Give at least one service, or null to accept any.", nameof(expectedServices));
+            }
+
+            _expectedServices = expectedServices;
+            _expectedServicesText = string.Join("' or '", expectedServices.Order(StringComparer.Ordinal));
+        }
+    }
+
+    /// <summary>Verifies the request against the services given to the constructor.</summary>
+    public SigV4VerificationResult Verify(SigV4Request request) => Verify(request, null, _expectedServices, _expectedServicesText);
+
+    /// <summary>Verifies the request, requiring its credential scope to name <paramref name="expectedService"/>.</summary>
+    public SigV4VerificationResult Verify(SigV4Request request, string expectedService)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(expectedService);
+        return Verify(request, expectedService, null, expectedService);
+    }
+
+    private SigV4VerificationResult Verify(
+        SigV4Request request, string? expectedService, IReadOnlySet<string>? expectedServices, string? expectedServicesText)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var headers = request.Headers ?? throw new ArgumentException("Headers are required.", nameof(request));
+        var query = request.QueryString ?? string.Empty;
+
+        // One pass over the headers for the few the verifier reads itself.
+        string? authorization = null, amzDateHeader = null, dateHeader = null, contentSha256 = null;
+        for (var i = 0; i < headers.Count; i++)
+        {
+            var (name, value) = headers[i];
+            switch (name.Length)
+            {
+                case 13 when authorization is null && name.Equals("Authorization", StringComparison.OrdinalIgnoreCase):
+                    authorization = value;
+                    break;
+                case 10 when amzDateHeader is null && name.Equals("X-Amz-Date", StringComparison.OrdinalIgnoreCase):
+                    amzDateHeader = value;
+                    break;
+                case 4 when dateHeader is null && name.Equals("Date", StringComparison.OrdinalIgnoreCase):
+                    dateHeader = value;
+                    break;
+                case 20 when contentSha256 is null && name.Equals("X-Amz-Content-Sha256", StringComparison.OrdinalIgnoreCase):
+                    contentSha256 = value;
+                    break;
+            }
+        }
+
+        var hasHeaderAuth = !string.IsNullOrEmpty(authorization);
+        var hasQueryAuth = query.Length > 0 && TryGetQueryParameter(query, "X-Amz-Algorithm", out _);
+        if (hasHeaderAuth && hasQueryAuth)
+        {
+            return Invalid(SigV4Messages.BothAuthorizationForms);
+        }
+
+        if (!hasHeaderAuth && !hasQueryAuth)
+        {
+            return Missing();
+        }
+
+        var now = _timeProvider.GetUtcNow();
+        AuthParameters auth;
+        if (hasHeaderAuth)
+        {
+            var parsed = ParseHeader(authorization!, amzDateHeader, dateHeader, now, out auth);
+            if (parsed is not null)
+            {
+                return parsed;
+            }
+        }
+        else
+        {
+            var parsed = ParseQuery(query, now, out auth);
+            if (parsed is not null)
+            {
+                return parsed;
+            }
+        }
+
+        return VerifyCredentialAndSignature(request, auth, contentSha256, expectedService, expectedServices, expectedServicesText);
+    }
+
+    private SigV4VerificationResult? ParseHeader(
+        string authorization, string? amzDateHeader, string? dateHeader, DateTimeOffset now, out AuthParameters auth)
+    {
+        auth = default;
+        var trimmed = authorization.AsSpan().Trim();
+
+        // Anything that is not an AWS4 scheme (Bearer tokens, SigV2 "AWS key:sig") counts as no AWS
+        // authentication at all; AWS answers "AWS4" alone with the missing-token error too (dynalite).
+        if (!trimmed.StartsWith("AWS4-", StringComparison.Ordinal))
+        {
+            return Missing();
+        }
+
+        var space = trimmed.IndexOfAny(' ', '\t');
+        var algorithm = space < 0 ? trimmed : trimmed[..space];
+        ReadOnlySpan<char> parameters = space < 0 ? [] : trimmed[(space + 1)..];
+
+        string? credential = null, signedHeaders = null, signature = null;
+        while (!parameters.IsEmpty)
+        {
+            var end = parameters.IndexOfAny(',', ' ', '\t');
+            var token = end < 0 ? parameters : parameters[..end];
+            parameters = end < 0 ? [] : parameters[(end + 1)..];
+            if (token.IsEmpty)
+            {
+                continue;
+            }
+
+            var equals = token.IndexOf('=');
+            if (equals < 0)
+            {
+                return Incomplete(SigV4Messages.MissingEqualSign(token.ToString(), authorization));
+            }
+
+            // When a parameter repeats, the last one wins (as AWS does).
+            var key = token[..equals];
+            if (key.SequenceEqual("Credential"))
+            {
+                credential = token[(equals + 1)..].ToString();
+            }
+            else if (key.SequenceEqual("SignedHeaders"))
+            {
+                signedHeaders = token[(equals + 1)..].ToString();
+            }
+            else if (key.SequenceEqual("Signature"))
+            {
+                signature = token[(equals + 1)..].ToString();
+            }
+        }
+
+        var dateText = amzDateHeader ?? dateHeader;
+        if (string.IsNullOrEmpty(credential) || string.IsNullOrEmpty(signature) || signedHeaders is null || dateText is null)
+        {
+            var messages = new List<string>(5);
+            if (string.IsNullOrEmpty(credential))
+            {
+                messages.Add(SigV4Messages.HeaderRequiresParameter("Credential"));
+            }
+
+            if (string.IsNullOrEmpty(signature))
+            {
+                messages.Add(SigV4Messages.HeaderRequiresParameter("Signature"));
+            }
+
+            if (signedHeaders is null)
+            {
+                messages.Add(SigV4Messages.HeaderRequiresParameter("SignedHeaders"));
+            }
+
+            if (dateText is null)
+            {
+                messages.Add(SigV4Messages.HeaderRequiresDate);
+            }
+
+            messages.Add("Authorization=" + authorization);
+            return Incomplete(string.Join(' ', messages));
+        }
+
+        dateText = dateText.Trim();
+        if (!TryParseAmzDate(dateText, out var requestTime) && (amzDateHeader is not null || !TryParseHttpDate(dateText, out requestTime)))
+        {
+            return Failure(SigV4Outcome.InvalidDate, SigV4ErrorCodes.IncompleteSignature, SigV4Messages.InvalidDate(dateText));
+        }
+
+        var skewFailure = CheckSkew(requestTime, now, expires: null);
+        if (skewFailure is not null)
+        {
+            return skewFailure;
+        }
+
+        if (!SignsHost(signedHeaders))
+        {
+            return Invalid(SigV4Messages.HostNotSigned);
+        }
+
+        if (!algorithm.SequenceEqual(SigV4Canonicalizer.Algorithm))
+        {
+            return Incomplete(SigV4Messages.UnsupportedAlgorithm(algorithm.ToString()));
+        }
+
+        var amzDate = amzDateHeader is not null ? dateText : SigV4Messages.Format(requestTime);
+        auth = new AuthParameters(credential, signedHeaders, signature, amzDate, IsQuery: false);
+        return null;
+    }
+
+    private SigV4VerificationResult? ParseQuery(string query, DateTimeOffset now, out AuthParameters auth)
+    {
+        auth = default;
+        TryGetQueryParameter(query, "X-Amz-Algorithm", out var algorithm);
+        TryGetQueryParameter(query, "X-Amz-Credential", out var credential);
+        TryGetQueryParameter(query, SigV4Canonicalizer.SignatureParameter, out var signature);
+        TryGetQueryParameter(query, "X-Amz-SignedHeaders", out var signedHeaders);
+        TryGetQueryParameter(query, "X-Amz-Date", out var amzDate);
+
+        if (string.IsNullOrEmpty(algorithm) || string.IsNullOrEmpty(credential) || string.IsNullOrEmpty(signature)
+            || string.IsNullOrEmpty(signedHeaders) || string.IsNullOrEmpty(amzDate))
+        {
+            var messages = new List<string>(6);
+            AddIfMissing(messages, algorithm, "X-Amz-Algorithm");
+            AddIfMissing(messages, credential, "X-Amz-Credential");
+            AddIfMissing(messages, signature, SigV4Canonicalizer.SignatureParameter);
+            AddIfMissing(messages, signedHeaders, "X-Amz-SignedHeaders");
+            AddIfMissing(messages, amzDate, "X-Amz-Date");
+            messages.Add(SigV4Messages.ReexamineQuery);
+            return Incomplete(string.Join(' ', messages));
+        }
+
+        if (algorithm != SigV4Canonicalizer.Algorithm)
+        {
+            return Missing();
+        }
+
+        if (!TryParseAmzDate(amzDate, out var requestTime))
+        {
+            return Failure(SigV4Outcome.InvalidDate, SigV4ErrorCodes.IncompleteSignature, SigV4Messages.InvalidDate(amzDate));
+        }
+
+        TimeSpan? expires = null;
+        if (TryGetQueryParameter(query, "X-Amz-Expires", out var expiresText))
+        {
+            if (!long.TryParse(expiresText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var seconds))
+            {
+                return Incomplete(SigV4Messages.ExpiresNotNumber);
+            }
+
+            if (seconds < 0)
+            {
+                return Incomplete(SigV4Messages.ExpiresNegative);
+            }
+
+            if (seconds > 604800)
+            {
+                return Incomplete(SigV4Messages.ExpiresTooLarge);
+            }
+
+            expires = TimeSpan.FromSeconds(seconds);
+        }
+
+        var skewFailure = CheckSkew(requestTime, now, expires);
+        if (skewFailure is not null)
+        {
+            return skewFailure;
+        }
+
+        if (!SignsHost(signedHeaders))
+        {
+            return Invalid(SigV4Messages.HostNotSigned);
+        }
+
+        auth = new AuthParameters(credential, signedHeaders, signature, amzDate, IsQuery: true);
+        return null;
+    }
+
+    private SigV4VerificationResult VerifyCredentialAndSignature(
+        SigV4Request request,
+        AuthParameters auth,
+        string? contentSha256Header,
+        string? expectedService,
+        IReadOnlySet<string>? expectedServices,
+        string? expectedServicesText)
+    {
+        // AWS ignores trailing slashes on the credential.
+        var credential = auth.Credential.AsSpan().TrimEnd('/');
+        Span<Range> parts = stackalloc Range[6];
+        if (credential.Split(parts, '/') != 5)
+        {
+            return Incomplete(SigV4Messages.CredentialParts(auth.Credential));
+        }
+
+        var accessKeyId = credential[parts[0]].ToString();
+        var scopeDate = credential[parts[1]];
+        var region = credential[parts[2]].ToString();
+        var service = credential[parts[3]].ToString();
+        var terminator = credential[parts[4]];
+
+        var serviceOk = expectedService is not null ? service == expectedService : expectedServices is null || expectedServices.Contains(service);
+        var regionOk = region.Length > 0;
+        var terminatorOk = terminator.SequenceEqual(SigV4Canonicalizer.Terminator);
+        var dateOk = scopeDate.SequenceEqual(auth.AmzDate.AsSpan(0, 8));
+        if (!(serviceOk && regionOk && terminatorOk && dateOk))
+        {
+            var messages = new List<string>(4);
+            if (!regionOk)
+            {
+                messages.Add(SigV4Messages.WrongRegion(region));
+            }
+
+            if (!serviceOk)
+            {
+                messages.Add(SigV4Messages.WrongService(expectedServicesText!));
+            }
+
+            if (!terminatorOk)
+            {
+                messages.Add(SigV4Messages.WrongTerminator(terminator.ToString()));
+            }
+
+            if (!dateOk)
+            {
+                messages.Add(SigV4Messages.WrongScopeDate(scopeDate.ToString(), auth.AmzDate));
+            }
+
+            return Failure(
+                SigV4Outcome.SignatureMismatch, SigV4ErrorCodes.InvalidSignature, string.Join(' ', messages), accessKeyId, region, service);
+        }
+
+        var secret = _secretLookup(accessKeyId);
+        if (secret is null)
+        {
+            return Failure(
+                SigV4Outcome.UnknownAccessKey, SigV4ErrorCodes.UnrecognizedClient, SigV4Messages.UnrecognizedClient, accessKeyId, region, service);
+        }
+
+        Span<byte> provided = stackalloc byte[32];
+        var signatureIsHex = auth.Signature.Length == 64
+            && Convert.FromHexString(auth.Signature, provided, out _, out var written) == System.Buffers.OperationStatus.Done
+            && written == 32;
+
+        var buffer = SigV4TextBuffer.Rent();
+        try
+        {
+            Span<char> bodyHash = stackalloc char[64];
+            var payloadHash = PayloadHash(request, auth, contentSha256Header, bodyHash);
+            SigV4Canonicalizer.AppendCanonicalRequest(
+                buffer, request.Method, request.Path, request.QueryString ?? string.Empty, auth.IsQuery, request.Headers,
+                auth.SignedHeaders, payloadHash);
+            var canonicalLength = buffer.Length;
+            Span<byte> hash = stackalloc byte[32];
+            buffer.HashUtf8(0, hash);
+
+            buffer.Append(SigV4Canonicalizer.Algorithm);
+            buffer.Append('\n');
+            buffer.Append(auth.AmzDate);
+            buffer.Append('\n');
+            buffer.Append(credential[(parts[0].End.Value + 1)..]);
+            buffer.Append('\n');
+            Span<char> hashHex = stackalloc char[64];
+            Convert.TryToHexStringLower(hash, hashHex, out _);
+            buffer.Append(hashHex);
+
+            var signingKey = _signingKeys.Get(secret, scopeDate, region, service);
+            Span<byte> expected = stackalloc byte[32];
+            buffer.HmacUtf8(signingKey, canonicalLength, expected);
+
+            // Constant time, so response timing reveals nothing about how much of the signature was right.
+            if (signatureIsHex && CryptographicOperations.FixedTimeEquals(expected, provided))
+            {
+                return SigV4VerificationResult.Success(accessKeyId, region, service);
+            }
+
+            var message = SigV4Messages.SignatureMismatchWithDetails(
+                buffer.ToString(0, canonicalLength), buffer.ToString(canonicalLength, buffer.Length - canonicalLength));
+            return Failure(SigV4Outcome.SignatureMismatch, SigV4ErrorCodes.InvalidSignature, message, accessKeyId, region, service);
+        }
+        finally
+        {
+            SigV4TextBuffer.Return(buffer);
+        }
+    }
+
+    // The body hash, unless the client declared UNSIGNED-PAYLOAD (header, or query for presigned URLs).
+    // A declared hash that differs from the body is not trusted: the real hash is used and the signature fails.
+    private static ReadOnlySpan<char> PayloadHash(
+        SigV4Request request, AuthParameters auth, string? contentSha256Header, Span<char> destination)
+    {
+        var declared = contentSha256Header?.Trim();
+        if (declared is null && auth.IsQuery)
+        {
+            TryGetQueryParameter(request.QueryString, "X-Amz-Content-Sha256", out declared);
+        }
+
+        if (declared == SigV4Canonicalizer.UnsignedPayload)
+        {
+            return SigV4Canonicalizer.UnsignedPayload;
+        }
+
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(request.Body.Span, hash);
+        Convert.TryToHexStringLower(hash, destination, out _);
+        return destination;
+    }
+
+    private SigV4VerificationResult? CheckSkew(DateTimeOffset requestTime, DateTimeOffset now, TimeSpan? expires)
+    {
+        var latest = now + _allowedSkew;
+        if (requestTime > latest)
+        {
+            return Failure(
+                SigV4Outcome.NotYetValid, SigV4ErrorCodes.InvalidSignature,
+                SigV4Messages.NotYetCurrent(requestTime, latest, now, _allowedSkew));
+        }
+
+        // A presigned URL lives for X-Amz-Expires; anything else for the allowed skew.
+        var window = expires ?? _allowedSkew;
+        var earliest = now - window;
+        if (requestTime < earliest)
+        {
+            return Failure(
+                SigV4Outcome.Expired, SigV4ErrorCodes.InvalidSignature, SigV4Messages.Expired(requestTime, earliest, now, window));
+        }
+
+        return null;
+    }
+
+    private static bool SignsHost(string signedHeaders)
+    {
+        foreach (var range in signedHeaders.AsSpan().Split(';'))
+        {
+            var name = signedHeaders.AsSpan(range);
+            if (name.Equals("host", StringComparison.OrdinalIgnoreCase) || name.Equals(":authority", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Parses <c>yyyyMMddTHHmmssZ</c> (ISO-8601 basic, UTC) without allocating.</summary>
+    internal static bool TryParseAmzDate(ReadOnlySpan<char> text, out DateTimeOffset value)
+    {
+        value = default;
+        if (text.Length != 16 || text[8] != 'T' || text[15] != 'Z')
+        {
+            return false;
+        }
+
+        if (!TryDigits(text[..4], out var year) || !TryDigits(text[4..6], out var month) || !TryDigits(text[6..8], out var day)
+            || !TryDigits(text[9..11], out var hour) || !TryDigits(text[11..13], out var minute) || !TryDigits(text[13..15], out var second))
+        {
+            return false;
+        }
+
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month)
+            || hour > 23 || minute > 59 || second > 59)
+        {
+            return false;
+        }
+
+        value = new DateTimeOffset(year, month, day, hour, minute, second, TimeSpan.Zero);
+        return true;
+    }
+
+    /// <summary>
+    /// Parses an HTTP <c>Date</c> header (RFC 1123). botocore writes the zone as "-0000" (email.utils.formatdate),
+    /// so numeric UTC zones are accepted as well as "GMT".
+    /// </summary>
+    internal static bool TryParseHttpDate(string text, out DateTimeOffset value)
+    {
+        foreach (var utc in (ReadOnlySpan<string>)[" -0000", " +0000", " UTC"])
+        {
+            if (text.EndsWith(utc, StringComparison.Ordinal))
+            {
+                text = string.Concat(text.AsSpan(0, text.Length - utc.Length), " GMT");
+                break;
+            }
+        }
+
+        return DateTimeOffset.TryParseExact(text, "r", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out value);
+    }
+
+    private static bool TryDigits(ReadOnlySpan<char> text, out int value)
+    {
+        value = 0;
+        foreach (var c in text)
+        {
+            if (c is < '0' or > '9')
+            {
+                return false;
+            }
+
+            value = (value * 10) + (c - '0');
+        }
+
+        return true;
+    }
+
+    /// <summary>Finds the first parameter with this exact (raw) name and decodes its value.</summary>
+    internal static bool TryGetQueryParameter(string query, string name, out string? value)
+    {
+        value = null;
+        var rest = query.AsSpan();
+        while (!rest.IsEmpty)
+        {
+            var amp = rest.IndexOf('&');
+            var segment = amp < 0 ? rest : rest[..amp];
+            rest = amp < 0 ? [] : rest[(amp + 1)..];
+            if (segment.StartsWith(name, StringComparison.Ordinal)
+                && (segment.Length == name.Length || segment[name.Length] == '='))
+            {
+                value = segment.Length == name.Length ? string.Empty : SigV4Canonicalizer.DecodeQueryComponent(segment[(name.Length + 1)..]);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void AddIfMissing(List<string> messages, string? value, string name)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            messages.Add(SigV4Messages.QueryMustInclude(name));
+        }
+    }
+
+    private static SigV4VerificationResult Missing() =>
+        Failure(SigV4Outcome.MissingAuthentication, SigV4ErrorCodes.MissingAuthenticationToken, SigV4Messages.MissingAuthenticationToken);
+
+    private static SigV4VerificationResult Incomplete(string message) =>
+        Failure(SigV4Outcome.IncompleteSignature, SigV4ErrorCodes.IncompleteSignature, message);
+
+    private static SigV4VerificationResult Invalid(string message) =>
+        Failure(SigV4Outcome.SignatureMismatch, SigV4ErrorCodes.InvalidSignature, message);
+
+    private static SigV4VerificationResult Failure(
+        SigV4Outcome outcome, string code, string message, string? accessKeyId = null, string? region = null, string? service = null) =>
+        SigV4VerificationResult.Failure(outcome, code, message, accessKeyId, region, service);
+
+    private readonly record struct AuthParameters(string Credential, string SignedHeaders, string Signature, string AmzDate, bool IsQuery);
+}

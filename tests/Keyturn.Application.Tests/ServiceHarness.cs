@@ -1,0 +1,85 @@
+using System.Security.Cryptography;
+using Keyturn.Application;
+using Keyturn.Application.Crypto;
+using Keyturn.Application.Operations;
+using Keyturn.Application.Ports;
+using Keyturn.Application.Security;
+using Keyturn.Domain.Errors;
+using Keyturn.Domain.Passwords;
+using Keyturn.Storage.Sqlite;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Keyturn.Application.Tests;
+
+/// <summary>The operations over a real SQLite store in a temporary directory, with a fake clock.</summary>
+public sealed class ServiceHarness : IDisposable
+{
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("keyturn-app-");
+
+    public ServiceHarness()
+    {
+        Clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 28, 9, 50, 6, 6, TimeSpan.Zero));
+        Store = new SqliteSecretStore(Path.Combine(_directory.FullName, SqliteSecretStore.FileName));
+        Cipher = new EnvelopeCipher(RandomNumberGenerator.GetBytes(32));
+        var options = new KeyturnOptions();
+        Authorizer = new Authorizer(options);
+        Services = new SecretServices(Store, Cipher, Authorizer, options, Clock);
+        Root = new RequestContext("req-1", "us-east-1", new CallerIdentity("AKIAROOT", "arn:aws:iam::000000000000:root", IsRoot: true, IdentityPolicy: null));
+    }
+
+    public FakeTimeProvider Clock { get; }
+
+    public SqliteSecretStore Store { get; }
+
+    public EnvelopeCipher Cipher { get; }
+
+    public Authorizer Authorizer { get; }
+
+    public SecretServices Services { get; }
+
+    public RequestContext Root { get; }
+
+    public string DatabasePath => Path.Combine(_directory.FullName, SqliteSecretStore.FileName);
+
+    public static string Token() => Guid.NewGuid().ToString();
+
+    public Task<CreateSecretResponse> Create(string name, string? value = "v", string? token = null, string? description = null) =>
+        new CreateSecretHandler(Services).ExecuteAsync(new CreateSecretRequest(name, value is null ? token : token ?? Token(), description, null, null, value, null, null, null, null), Root, default);
+
+    public Task<PutSecretValueResponse> Put(string id, string value, string? token = null, IReadOnlyList<string>? stages = null) =>
+        new PutSecretValueHandler(Services).ExecuteAsync(new PutSecretValueRequest(id, token ?? Token(), null, value, stages, null), Root, default);
+
+    public Task<GetSecretValueResponse> Get(string id, string? versionId = null, string? stage = null) =>
+        new GetSecretValueHandler(Services).ExecuteAsync(new GetSecretValueRequest(id, versionId, stage), Root, default);
+
+    public Task<DescribeSecretResponse> Describe(string id) =>
+        new DescribeSecretHandler(Services).ExecuteAsync(new DescribeSecretRequest(id), Root, default);
+
+    public Task<ListSecretVersionIdsResponse> Versions(string id, bool includeDeprecated = false) =>
+        new ListSecretVersionIdsHandler(Services).ExecuteAsync(new ListSecretVersionIdsRequest(id, null, null, includeDeprecated), Root, default);
+
+    public Task<SecretReference> Stage(string id, string stage, string? remove, string? move) =>
+        new UpdateSecretVersionStageHandler(Services).ExecuteAsync(new UpdateSecretVersionStageRequest(id, stage, remove, move), Root, default);
+
+    /// <summary>Labels by version id, e.g. {v1: [AWSPREVIOUS], v2: [AWSCURRENT]}.</summary>
+    public async Task<Dictionary<string, string[]>> Labels(string id) =>
+        (await Versions(id)).Versions.ToDictionary(v => v.VersionId, v => v.VersionStages!.Order(StringComparer.Ordinal).ToArray());
+
+    public static async Task<ServiceException> Fails(Func<Task> action, ErrorKind kind, string? message = null)
+    {
+        var error = await Assert.ThrowsAsync<ServiceException>(action);
+        Assert.Equal(kind, error.Kind);
+        if (message is not null)
+        {
+            Assert.Equal(message, error.Message);
+        }
+
+        return error;
+    }
+
+    public void Dispose()
+    {
+        Store.Dispose();
+        _directory.Delete(recursive: true);
+    }
+}
