@@ -6,6 +6,7 @@ using Keyturn.Application.Security;
 using Keyturn.Domain.Errors;
 using Keyturn.Protocol.SigV4;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace Keyturn.Server.Protocol;
@@ -46,7 +47,10 @@ public sealed partial class AwsJsonEndpoint(
                 return;
             }
 
-            var verification = verifier.Verify(ToSigV4Request(http.Request, body.Value));
+            // Credentials must be scoped to the service named by X-Amz-Target (AWS says so in its own words).
+            var service = target.StartsWith(OperationTable.TargetPrefix, StringComparison.Ordinal) ? "secretsmanager" : null;
+            var sigV4Request = ToSigV4Request(http, body.Value);
+            var verification = service is null ? verifier.Verify(sigV4Request) : verifier.Verify(sigV4Request, service);
             accessKeyId = verification.AccessKeyId;
             if (!verification.IsSuccess)
             {
@@ -59,13 +63,6 @@ public sealed partial class AwsJsonEndpoint(
             {
                 (status, errorCode) = await WriteErrorAsync(http, 400, "UnknownOperationException",
                     target.Length == 0 ? "The X-Amz-Target header is missing." : "The operation in X-Amz-Target is not supported.").ConfigureAwait(false);
-                return;
-            }
-
-            if (!string.Equals(verification.Service, "secretsmanager", StringComparison.Ordinal))
-            {
-                (status, errorCode) = await WriteErrorAsync(http, 400, "InvalidSignatureException",
-                    "Credential should be scoped to correct service: 'secretsmanager'.").ConfigureAwait(false);
                 return;
             }
 
@@ -133,8 +130,9 @@ public sealed partial class AwsJsonEndpoint(
         }
     }
 
-    private static SigV4Request ToSigV4Request(HttpRequest request, ReadOnlyMemory<byte> body)
+    private static SigV4Request ToSigV4Request(HttpContext http, ReadOnlyMemory<byte> body)
     {
+        var request = http.Request;
         var headers = new List<KeyValuePair<string, string>>(request.Headers.Count + 1);
         foreach (var header in request.Headers)
         {
@@ -149,8 +147,12 @@ public sealed partial class AwsJsonEndpoint(
             headers.Add(new("Host", request.Host.Value));
         }
 
-        var query = request.QueryString.HasValue ? request.QueryString.Value![1..] : "";
-        return new SigV4Request(request.Method, request.Path.HasValue ? request.PathBase + request.Path : "/", query, headers, body);
+        // Clients sign the path as sent (still percent-encoded), so use the raw request target.
+        var rawTarget = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "/";
+        var queryStart = rawTarget.IndexOf('?', StringComparison.Ordinal);
+        var path = queryStart >= 0 ? rawTarget[..queryStart] : rawTarget;
+        var query = queryStart >= 0 ? rawTarget[(queryStart + 1)..] : "";
+        return new SigV4Request(request.Method, path.Length == 0 ? "/" : path, query, headers, body);
     }
 
     private static async Task<(int, string)> WriteErrorAsync(HttpContext http, int status, string code, string message)

@@ -1,1 +1,0 @@
-namespace Keyturn.Protocol.Tests;
