@@ -44,7 +44,7 @@ public static class KeyturnServer
         AddKeyturn(builder.Services, options, root);
 
         var app = builder.Build();
-        app.MapGet("/health", () => Results.Json(new HealthStatus("ok", typeof(KeyturnServer).Assembly.GetName().Version?.ToString() ?? "0"), AwsJsonContext.Default.HealthStatus));
+        app.MapGet("/health", () => Results.Json(new HealthStatus("ok", typeof(KeyturnServer).Assembly.GetName().Version?.ToString() ?? "0"), AwsJsonContext.Wire.HealthStatus));
         var endpoint = app.Services.GetRequiredService<AwsJsonEndpoint>();
         app.MapPost("/", endpoint.HandleAsync);
         app.MapFallback(async context =>
@@ -53,7 +53,7 @@ public static class KeyturnServer
             context.Response.ContentType = "application/x-amz-json-1.1";
             await context.Response.WriteAsync(JsonSerializer.Serialize(
                 new AwsErrorBody("UnknownOperationException", "Keyturn serves the Secrets Manager API with POST / and a health check at GET /health."),
-                AwsJsonContext.Default.AwsErrorBody)).ConfigureAwait(false);
+                AwsJsonContext.Wire.AwsErrorBody)).ConfigureAwait(false);
         });
         return app;
     }

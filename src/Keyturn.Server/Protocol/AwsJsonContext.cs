@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using Keyturn.Application.Operations;
 
@@ -47,7 +49,19 @@ namespace Keyturn.Server.Protocol;
 [JsonSerializable(typeof(CancelRotateSecretRequest))]
 [JsonSerializable(typeof(AwsErrorBody))]
 [JsonSerializable(typeof(HealthStatus))]
-internal sealed partial class AwsJsonContext : JsonSerializerContext;
+internal sealed partial class AwsJsonContext : JsonSerializerContext
+{
+    /// <summary>
+    /// The context the server uses. AWS writes apostrophes and other characters literally
+    /// ("can't", not "can\u0027t"); this is an API body, never HTML, so relaxed escaping is safe.
+    /// </summary>
+    public static AwsJsonContext Wire { get; } = new(new JsonSerializerOptions
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new EpochSecondsConverter() },
+    });
+}
 
 /// <summary>The error body AWS sends for Secrets Manager: plain code in <c>__type</c>, capital <c>Message</c>.</summary>
 internal sealed record AwsErrorBody([property: JsonPropertyName("__type")] string Type, string Message);

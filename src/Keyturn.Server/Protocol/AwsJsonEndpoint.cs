@@ -159,7 +159,7 @@ public sealed partial class AwsJsonEndpoint(
     {
         http.Response.StatusCode = status;
         http.Response.ContentType = ContentType;
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(new AwsErrorBody(code, message), AwsJsonContext.Default.AwsErrorBody);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(new AwsErrorBody(code, message), AwsJsonContext.Wire.AwsErrorBody);
         http.Response.ContentLength = bytes.Length;
         await http.Response.Body.WriteAsync(bytes, http.RequestAborted).ConfigureAwait(false);
         return (status, code);

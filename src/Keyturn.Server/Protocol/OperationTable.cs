@@ -15,7 +15,7 @@ public sealed class OperationTable
 
     public OperationTable(IServiceProvider services)
     {
-        var json = AwsJsonContext.Default;
+        var json = AwsJsonContext.Wire;
         Add(Get<CreateSecretHandler>(services), json.CreateSecretRequest, json.CreateSecretResponse);
         Add(Get<PutSecretValueHandler>(services), json.PutSecretValueRequest, json.PutSecretValueResponse);
         Add(Get<UpdateSecretHandler>(services), json.UpdateSecretRequest, json.UpdateSecretResponse);

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Keyturn.IntegrationTests.Infrastructure;
+
+namespace Keyturn.IntegrationTests;
+
+/// <summary>
+/// Secrets stay secret: values never reach logs, error messages or the database file in plaintext;
+/// keys with policies only reach what they are allowed to; revoked keys stop working.
+/// </summary>
+public sealed class SecurityTests : IAsyncLifetime
+{
+    private KeyturnProcess _server = null!;
+
+    public async Task InitializeAsync() => _server = await KeyturnProcess.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task SecretValues_NeverInLogsErrorsOrDatabase()
+    {
+        var cli = new AwsCli(_server);
+        var marker = "kt-marker-" + Guid.NewGuid().ToString("N");
+        var binaryMarker = "kt-binary-" + Guid.NewGuid().ToString("N");
+        var binaryFile = Path.Combine(_server.DataDirectory, "..", "bin-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllBytesAsync(binaryFile, Encoding.UTF8.GetBytes(binaryMarker));
+        try
+        {
+            await cli.JsonAsync("secretsmanager", "create-secret", "--name", "leak/check", "--secret-string", marker + "-v1");
+            await cli.JsonAsync("secretsmanager", "put-secret-value", "--secret-id", "leak/check", "--secret-string", marker + "-v2");
+            await cli.JsonAsync("secretsmanager", "put-secret-value", "--secret-id", "leak/check", "--secret-binary", "fileb://" + binaryFile);
+            Assert.Equal(marker + "-v2", (await cli.JsonAsync("secretsmanager", "get-secret-value", "--secret-id", "leak/check", "--version-stage", "AWSPREVIOUS")).GetProperty("SecretString").GetString());
+
+            // Error paths that carry a value: token reuse with a different value, an oversized value, a bad name.
+            var token = Guid.NewGuid().ToString();
+            await cli.JsonAsync("secretsmanager", "put-secret-value", "--secret-id", "leak/check", "--secret-string", marker + "-v3", "--client-request-token", token);
+            var reuse = await cli.ErrorAsync("ResourceExistsException", "secretsmanager", "put-secret-value", "--secret-id", "leak/check", "--secret-string", marker + "-v4", "--client-request-token", token);
+            Assert.DoesNotContain(marker, reuse, StringComparison.Ordinal);
+            var tooBig = await cli.ErrorAsync("ValidationException", "secretsmanager", "create-secret", "--name", "leak/big", "--secret-string", marker + new string('x', 65536));
+            Assert.DoesNotContain(marker, tooBig, StringComparison.Ordinal);
+            var badName = await cli.ErrorAsync("ValidationException", "secretsmanager", "create-secret", "--name", "bad name", "--secret-string", marker + "-v5");
+            Assert.DoesNotContain(marker, badName, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(binaryFile);
+        }
+
+        Assert.Equal(0, await _server.StopAsync());
+        Assert.DoesNotContain(marker, _server.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(_server.SecretAccessKey, _server.Output, StringComparison.Ordinal);
+        foreach (var file in Directory.GetFiles(_server.DataDirectory))
+        {
+            var bytes = await File.ReadAllBytesAsync(file);
+            Assert.True(IndexOf(bytes, Encoding.UTF8.GetBytes(marker)) < 0, $"{Path.GetFileName(file)} holds a secret value in plaintext");
+            Assert.True(IndexOf(bytes, Encoding.UTF8.GetBytes(binaryMarker)) < 0, $"{Path.GetFileName(file)} holds a binary secret in plaintext");
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            foreach (var file in new[] { "keyturn.db", "master.key" })
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_server.DataDirectory, file)));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task AccessKeyPolicy_AppKeyReadsOnlyItsOwnSecrets_RevokedKeyIsRejected()
+    {
+        var root = new AwsCli(_server);
+        await root.JsonAsync("secretsmanager", "create-secret", "--name", "app/db", "--secret-string", "app-value");
+        await root.JsonAsync("secretsmanager", "create-secret", "--name", "ops/db", "--secret-string", "ops-value");
+
+        const string policy = """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:GetSecretValue","secretsmanager:DescribeSecret"],"Resource":"arn:aws:secretsmanager:*:*:secret:app/*"}]}""";
+        var created = await KeysAsync("create", "app-reader", "--policy", policy);
+        var id = Line(created, "aws_access_key_id");
+        var secret = Line(created, "aws_secret_access_key");
+        var app = new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = id, ["AWS_SECRET_ACCESS_KEY"] = secret };
+
+        var allowed = await Cli(app, "secretsmanager", "get-secret-value", "--secret-id", "app/db");
+        Assert.True(allowed.ExitCode == 0, allowed.ToString());
+        Assert.Equal("app-value", JsonDocument.Parse(allowed.Stdout).RootElement.GetProperty("SecretString").GetString());
+
+        var denied = await Cli(app, "secretsmanager", "get-secret-value", "--secret-id", "ops/db");
+        Assert.Contains("(AccessDeniedException)", denied.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"User: arn:aws:iam::000000000000:user/app-reader is not authorized to perform: secretsmanager:GetSecretValue", denied.Stderr, StringComparison.Ordinal);
+        var write = await Cli(app, "secretsmanager", "put-secret-value", "--secret-id", "app/db", "--secret-string", "nope");
+        Assert.Contains("(AccessDeniedException)", write.Stderr, StringComparison.Ordinal);
+
+        // A resource policy on ops/db can grant the same key access, and an explicit Deny beats the identity policy.
+        await root.JsonAsync("secretsmanager", "put-resource-policy", "--secret-id", "ops/db", "--resource-policy",
+            """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:user/app-reader"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}""");
+        Assert.Equal(0, (await Cli(app, "secretsmanager", "get-secret-value", "--secret-id", "ops/db")).ExitCode);
+        await root.JsonAsync("secretsmanager", "put-resource-policy", "--secret-id", "app/db", "--resource-policy",
+            """{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}""");
+        Assert.Contains("(AccessDeniedException)", (await Cli(app, "secretsmanager", "get-secret-value", "--secret-id", "app/db")).Stderr, StringComparison.Ordinal);
+
+        var list = await KeysAsync("list");
+        Assert.Contains(id, list, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, list, StringComparison.Ordinal);
+
+        await KeysAsync("revoke", id);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var revoked = await Cli(app, "secretsmanager", "describe-secret", "--secret-id", "app/db");
+        Assert.Contains("(UnrecognizedClientException)", revoked.Stderr, StringComparison.Ordinal);
+    }
+
+    private Task<ToolResult> Cli(Dictionary<string, string> environment, params string[] arguments) =>
+        ExternalTool.RunAsync(AwsCli.Path, [.. arguments, "--endpoint-url", _server.Endpoint, "--output", "json"], _server, environment);
+
+    private async Task<string> KeysAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { KeyturnProcess.KeyturnDll, "keys" }.Concat(arguments).Concat(["--data-dir", _server.DataDirectory]))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["KEYTURN_ROOT_ACCESS_KEY_ID"] = _server.AccessKeyId;
+        start.Environment["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = _server.SecretAccessKey;
+        using var process = Process.Start(start)!;
+        var stdout = await process.StandardOutput.ReadToEndAsync();
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"keyturn keys {string.Join(' ', arguments)} failed:\n{stdout}\n{stderr}");
+        return stdout;
+    }
+
+    private static string Line(string output, string key) =>
+        output.Split('\n').Select(l => l.Trim()).First(l => l.StartsWith(key, StringComparison.Ordinal)).Split('=', 2)[1].Trim();
+
+    private static int IndexOf(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle);
+}
