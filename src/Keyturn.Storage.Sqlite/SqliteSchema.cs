@@ -6,7 +6,7 @@ namespace Keyturn.Storage.Sqlite;
 /// </summary>
 internal static class SqliteSchema
 {
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     public static readonly string[] Migrations =
     [
@@ -48,6 +48,76 @@ internal static class SqliteSchema
             created_ms INTEGER NOT NULL,
             revoked_ms INTEGER
         );
+        """,
+        """
+        CREATE TABLE functions (
+            name TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            timeout_ms INTEGER NOT NULL,
+            access_key_id TEXT,
+            secret_ciphertext BLOB,
+            created_ms INTEGER NOT NULL
+        );
+        CREATE TABLE rotations (
+            secret_arn TEXT NOT NULL,
+            token TEXT NOT NULL,
+            function_name TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            status TEXT NOT NULL,
+            step TEXT,
+            attempt INTEGER NOT NULL DEFAULT 0,
+            reason TEXT,
+            started_ms INTEGER NOT NULL,
+            updated_ms INTEGER NOT NULL,
+            next_attempt_ms INTEGER,
+            PRIMARY KEY (secret_arn, token)
+        );
+        CREATE INDEX rotations_status ON rotations(status);
+        CREATE TABLE rotation_journal (
+            id INTEGER PRIMARY KEY,
+            secret_arn TEXT NOT NULL,
+            token TEXT NOT NULL,
+            step TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            phase TEXT NOT NULL,
+            outcome TEXT,
+            reason TEXT,
+            at_ms INTEGER NOT NULL,
+            node TEXT NOT NULL,
+            fencing INTEGER NOT NULL
+        );
+        CREATE INDEX rotation_journal_token ON rotation_journal(secret_arn, token);
+        CREATE TABLE leases (
+            resource TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            fencing INTEGER NOT NULL,
+            expires_ms INTEGER NOT NULL
+        );
+        CREATE TABLE log_groups (
+            name TEXT PRIMARY KEY,
+            created_ms INTEGER NOT NULL
+        );
+        CREATE TABLE log_streams (
+            group_name TEXT NOT NULL REFERENCES log_groups(name) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            created_ms INTEGER NOT NULL,
+            first_event_ms INTEGER,
+            last_event_ms INTEGER,
+            last_ingestion_ms INTEGER,
+            stored_bytes INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (group_name, name)
+        ) WITHOUT ROWID;
+        CREATE TABLE log_events (
+            id INTEGER PRIMARY KEY,
+            group_name TEXT NOT NULL,
+            stream_name TEXT NOT NULL,
+            timestamp_ms INTEGER NOT NULL,
+            ingestion_ms INTEGER NOT NULL,
+            message TEXT NOT NULL
+        );
+        CREATE INDEX log_events_stream ON log_events(group_name, stream_name, timestamp_ms, id);
+        CREATE INDEX log_events_group_time ON log_events(group_name, timestamp_ms, id);
         """,
     ];
 }

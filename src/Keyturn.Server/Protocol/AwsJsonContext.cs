@@ -47,6 +47,9 @@ namespace Keyturn.Server.Protocol;
 [JsonSerializable(typeof(RotateSecretRequest))]
 [JsonSerializable(typeof(RotateSecretResponse))]
 [JsonSerializable(typeof(CancelRotateSecretRequest))]
+[JsonSerializable(typeof(ReplicateSecretToRegionsRequest))]
+[JsonSerializable(typeof(RemoveRegionsFromReplicationRequest))]
+[JsonSerializable(typeof(StopReplicationToReplicaRequest))]
 [JsonSerializable(typeof(AwsErrorBody))]
 [JsonSerializable(typeof(HealthStatus))]
 internal sealed partial class AwsJsonContext : JsonSerializerContext

@@ -36,6 +36,11 @@ public sealed class OperationTable
         Add(Get<ValidateResourcePolicyHandler>(services), json.ValidateResourcePolicyRequest, json.ValidateResourcePolicyResponse);
         Add(Get<RotateSecretHandler>(services), json.RotateSecretRequest, json.RotateSecretResponse);
         Add(Get<CancelRotateSecretHandler>(services), json.CancelRotateSecretRequest, json.RotateSecretResponse);
+
+        var secrets = Get<SecretServices>(services);
+        Add<ReplicateSecretToRegionsRequest, EmptyResponse>(new ReplicationHandler(secrets, "ReplicateSecretToRegions"), json.ReplicateSecretToRegionsRequest, json.EmptyResponse);
+        Add<RemoveRegionsFromReplicationRequest, EmptyResponse>(new ReplicationHandler(secrets, "RemoveRegionsFromReplication"), json.RemoveRegionsFromReplicationRequest, json.EmptyResponse);
+        Add<StopReplicationToReplicaRequest, EmptyResponse>(new ReplicationHandler(secrets, "StopReplicationToReplica"), json.StopReplicationToReplicaRequest, json.EmptyResponse);
     }
 
     public IEnumerable<string> Operations => _routes.Keys;
