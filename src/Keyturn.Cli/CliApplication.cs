@@ -12,6 +12,8 @@ public static class CliApplication
         {
             ServeCommand.Create(),
             KeysCommand.Create(),
+            FunctionsCommand.Create(),
+            RotationsCommand.Create(),
         };
         return root.Parse(args).InvokeAsync();
     }

@@ -6,7 +6,7 @@ using Microsoft.Data.Sqlite;
 namespace Keyturn.Storage.Sqlite;
 
 /// <summary>One transaction's view of the database.</summary>
-internal sealed class SqliteSecretSession(SqliteConnection connection, SqliteTransaction transaction) : ISecretSession
+internal sealed partial class SqliteSecretSession(SqliteConnection connection, SqliteTransaction transaction) : ISecretSession
 {
     private const string SecretColumns = "id, arn, region, name, created_ms, deletion_ms, metadata";
 
@@ -248,7 +248,7 @@ internal sealed class SqliteSecretSession(SqliteConnection connection, SqliteTra
         var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
-        string[] names = ["$p", "$q", "$r", "$s", "$t", "$u", "$v"];
+        string[] names = ["$p", "$q", "$r", "$s", "$t", "$u", "$v", "$w", "$x", "$y", "$z"];
         for (var i = 0; i < parameters.Length; i++)
         {
             command.Parameters.AddWithValue(names[i], parameters[i] ?? DBNull.Value);

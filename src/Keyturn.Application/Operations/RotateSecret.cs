@@ -1,4 +1,5 @@
 using Keyturn.Application.Ports;
+using Keyturn.Application.Rotation;
 using Keyturn.Domain.Errors;
 using Keyturn.Domain.Rotation;
 using Keyturn.Domain.Secrets;
@@ -13,15 +14,15 @@ public sealed record RotateSecretResponse(string ARN, string Name, string? Versi
 public sealed record CancelRotateSecretRequest(string? SecretId);
 
 /// <summary>
-/// RotateSecret's validation, in AWS's order (spec §3.10). Running the four rotation steps is the
-/// rotation engine's job; until a function is registered in the catalog, every function is
-/// refused with AWS's AccessDeniedException and nothing is persisted.
+/// RotateSecret (spec §3.10, §5.2): validates in AWS's order, persists the rotation settings, creates
+/// the new AWSPENDING version without a value and records the rotation in the same transaction, then
+/// hands it to the engine and returns at once; the four steps run in the background.
 /// </summary>
-public sealed class RotateSecretHandler(SecretServices services, IRotationFunctionCatalog functions) : IOperation<RotateSecretRequest, RotateSecretResponse>
+public sealed class RotateSecretHandler(SecretServices services, IRotationFunctionCatalog functions, IRotationLauncher launcher) : IOperation<RotateSecretRequest, RotateSecretResponse>
 {
     public string Name => "RotateSecret";
 
-    public Task<RotateSecretResponse> ExecuteAsync(RotateSecretRequest request, RequestContext context, CancellationToken cancellationToken)
+    public async Task<RotateSecretResponse> ExecuteAsync(RotateSecretRequest request, RequestContext context, CancellationToken cancellationToken)
     {
         new MemberValidator()
             .SecretId(request.SecretId)
@@ -50,7 +51,8 @@ public sealed class RotateSecretHandler(SecretServices services, IRotationFuncti
             }
         }
 
-        return services.Store.ReadAsync<RotateSecretResponse>(session =>
+        var token = request.ClientRequestToken;
+        var response = await services.Store.WriteAsync(session =>
         {
             var secret = services.Resolve(session, request.SecretId!, context, Name);
             var function = string.IsNullOrEmpty(request.RotationLambdaARN) ? secret.Rotation?.LambdaArn : request.RotationLambdaARN;
@@ -65,14 +67,57 @@ public sealed class RotateSecretHandler(SecretServices services, IRotationFuncti
                     "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.");
             }
 
-            if (RotationState.InProgressVersion(secret) is not null)
+            if (RotationState.InProgressVersion(secret) is not null || session.ListRotations(secret.Arn, openOnly: true).Count > 0)
             {
                 throw new ServiceException(ErrorKind.InvalidRequest, "A previous rotation isn't complete. That rotation will be reattempted.");
             }
 
-            throw new ServiceException(ErrorKind.InternalServiceError, "The rotation engine is not available in this build of Keyturn.");
-        }, cancellationToken);
+            if (secret.FindVersion(token) is not null)
+            {
+                throw ServiceException.TokenInUse(token, secret.Arn);
+            }
+
+            var now = services.Now;
+            var newRules = request.RotationRules;
+            secret.Rotation = new RotationConfiguration(
+                Enabled: true,
+                function,
+                newRules is null ? secret.Rotation?.AutomaticallyAfterDays : newRules.AutomaticallyAfterDays ?? DerivedDays(newRules),
+                newRules is null ? secret.Rotation?.ScheduleExpression : newRules.ScheduleExpression,
+                newRules is null ? secret.Rotation?.Duration : newRules.Duration);
+
+            var mode = request.RotateImmediately == false ? RotationMode.TestOnly : RotationMode.Rotate;
+            var version = new SecretVersion(token, now);
+            secret.AddVersion(version);
+            if (mode == RotationMode.TestOnly)
+            {
+                // The configuration test runs testSecret against a copy of the current value.
+                var current = secret.HolderOf(StagingLabels.Current) is { HasValue: true } holder
+                    ? holder
+                    : throw new ServiceException(ErrorKind.InvalidRequest, "The secret has no AWSCURRENT value to test rotation with.");
+                var (text, binary) = services.Open(session, secret, current);
+                version.SetValue(services.Seal(secret, token, text, binary));
+            }
+
+            StageRules.Attach(secret, StagingLabels.Pending, version);
+            StageRules.EnsureLabelQuota(secret);
+            VersionRetention.Enforce(secret, now);
+            secret.NextRotationDate = RotationSchedules.NextRotationDate(secret, secret.LastRotatedDate ?? now);
+            secret.LastChangedDate = now;
+            session.Save(secret);
+            session.SaveRotation(new RotationRecord(secret.Arn, token, function, mode, RotationStatus.Pending, null, 0, null, now, now, null));
+            return new RotateSecretResponse(secret.Arn, secret.Name, token);
+        }, cancellationToken).ConfigureAwait(false);
+
+        launcher.Launch(response.ARN, token);
+        return response;
     }
+
+    // DescribeSecret shows AutomaticallyAfterDays derived from a schedule expression, as AWS does.
+    private static long? DerivedDays(RotationRulesType rules) =>
+        rules.ScheduleExpression is null
+            ? null
+            : RotationScheduleCalculator.DerivedAutomaticallyAfterDays(RotationRulesParser.Parse(new RotationRules(null, rules.ScheduleExpression, rules.Duration)));
 }
 
 public sealed class CancelRotateSecretHandler(SecretServices services) : IOperation<CancelRotateSecretRequest, RotateSecretResponse>
@@ -91,7 +136,13 @@ public sealed class CancelRotateSecretHandler(SecretServices services) : IOperat
                     "You tried to enable rotation on a secret that doesn't already have a Lambda function ARN configured and you didn't include such an ARN as a parameter in this call.");
             }
 
-            // Labels stay as they are: a half-done rotation keeps its AWSPENDING version (spec §3.11).
+            // Labels stay as they are: a half-done rotation keeps its AWSPENDING version (spec §3.11),
+            // but the engine stops working on it.
+            foreach (var open in session.ListRotations(secret.Arn, openOnly: true))
+            {
+                session.SaveRotation(open with { Status = RotationStatus.Abandoned, Reason = "Rotation was cancelled with CancelRotateSecret.", UpdatedAt = services.Now, NextAttemptAt = null });
+            }
+
             secret.Rotation = secret.Rotation with { Enabled = false };
             secret.NextRotationDate = null;
             secret.LastChangedDate = services.Now;

@@ -44,7 +44,14 @@ internal static class ValueWriter
         }
 
         version.SetValue(services.Seal(secret, token, secretString, secretBinary));
+        var wasCurrent = version.HasStage(StagingLabels.Current);
         StageRules.ApplyValueWrite(secret, version, stages);
+        if (!wasCurrent && version.HasStage(StagingLabels.Current) && secret.Rotation is { Enabled: true })
+        {
+            // A manual value change counts as a rotation when the next rotation date is computed.
+            secret.NextRotationDate = Rotation.RotationSchedules.NextRotationDate(secret, now);
+        }
+
         VersionRetention.Enforce(secret, now);
         secret.LastChangedDate = now;
         return version;

@@ -1,3 +1,4 @@
+using Keyturn.Application.Rotation;
 using Keyturn.Domain.Secrets;
 
 namespace Keyturn.Application.Ports;
@@ -35,4 +36,33 @@ public interface ISecretSession
     IReadOnlyList<AccessKeyRecord> ListAccessKeys();
 
     void SaveAccessKey(AccessKeyRecord key);
+
+    // Rotation bookkeeping lives in the same transactions as the labels it describes, so a crash
+    // can never separate "AWSPENDING was attached" from "a rotation is open for it".
+    RotationRecord? FindRotation(string secretArn, string token);
+
+    /// <summary>Rotations, newest first; all secrets when <paramref name="secretArn"/> is null.</summary>
+    IReadOnlyList<RotationRecord> ListRotations(string? secretArn, bool openOnly);
+
+    void SaveRotation(RotationRecord rotation);
+
+    void AppendJournal(JournalEntry entry);
+
+    IReadOnlyList<JournalEntry> ReadJournal(string secretArn, string token);
+
+    /// <summary>Takes or renews a lease; returns its fencing token, or null while another owner holds it.</summary>
+    long? AcquireLease(string resource, string owner, DateTimeOffset now, TimeSpan lifetime);
+
+    /// <summary>True when <paramref name="owner"/> still holds the lease with that fencing token.</summary>
+    bool HoldsLease(string resource, string owner, long fencing, DateTimeOffset now);
+
+    void ReleaseLease(string resource, string owner);
+
+    FunctionRecord? FindFunction(string name);
+
+    IReadOnlyList<FunctionRecord> ListFunctions();
+
+    void SaveFunction(FunctionRecord function);
+
+    bool DeleteFunction(string name);
 }

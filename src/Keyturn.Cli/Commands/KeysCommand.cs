@@ -97,7 +97,7 @@ internal static class KeysCommand
         return command;
     }
 
-    private static ServiceProvider Services(string dataDirectory, string accountId)
+    internal static ServiceProvider Services(string dataDirectory, string accountId)
     {
         var options = CommonOptions.ServerOptions(dataDirectory, accountId);
         var services = new ServiceCollection();

@@ -3,7 +3,9 @@ using System.Text.Json;
 using Keyturn.Application;
 using Keyturn.Application.Crypto;
 using Keyturn.Application.Operations;
+using Keyturn.Application.Logs;
 using Keyturn.Application.Ports;
+using Keyturn.Application.Rotation;
 using Keyturn.Application.Security;
 using Keyturn.Domain.Passwords;
 using Keyturn.Protocol.SigV4;
@@ -70,7 +72,15 @@ public static class KeyturnServer
         services.AddSingleton(new EnvelopeCipher(masterKey));
         services.AddSingleton<ISecretStore>(_ => new SqliteSecretStore(Path.Combine(options.DataDirectory, SqliteSecretStore.FileName)));
         services.AddSingleton<IRandomSource>(CryptoRandomSource.Instance);
-        services.AddSingleton<IRotationFunctionCatalog, NoRotationFunctions>();
+        services.AddSingleton(new RotationOptions { Endpoint = "http://" + options.Listen, SchedulerInterval = options.SchedulerInterval });
+        services.AddSingleton<ILogSink>(_ => new SqliteLogStore(Path.Combine(options.DataDirectory, SqliteSecretStore.FileName)));
+        services.AddSingleton<ExternalFunctionFactory>();
+        services.AddSingleton<FunctionService>();
+        services.AddSingleton<RotationFunctionRegistry>();
+        services.AddSingleton<IRotationFunctionCatalog>(sp => sp.GetRequiredService<RotationFunctionRegistry>());
+        services.AddSingleton<RotationEngine>();
+        services.AddSingleton<IRotationLauncher>(sp => sp.GetRequiredService<RotationEngine>());
+        services.AddSingleton<RotationScheduler>();
         services.AddSingleton<Authorizer>();
         services.AddSingleton<SecretServices>();
         services.AddSingleton<AccessKeyService>();
@@ -102,6 +112,7 @@ public static class KeyturnServer
         services.AddSingleton<OperationTable>();
         services.AddSingleton<AwsJsonEndpoint>();
         services.AddHostedService<DeletionPurgeService>();
+        services.AddHostedService<RotationWorker>();
     }
 
     public static IPEndPoint ParseEndpoint(string listen)
@@ -116,10 +127,4 @@ public static class KeyturnServer
         var address = host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(host);
         return new IPEndPoint(address, port);
     }
-}
-
-/// <summary>No rotation function can be invoked yet: RotateSecret answers as AWS does for a Lambda it can't call.</summary>
-internal sealed class NoRotationFunctions : IRotationFunctionCatalog
-{
-    public bool CanInvoke(string functionArnOrName) => false;
 }

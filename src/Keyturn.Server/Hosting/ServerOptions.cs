@@ -16,4 +16,7 @@ public sealed record ServerOptions
 
     /// <summary>How often secrets whose recovery window has passed are purged.</summary>
     public TimeSpan PurgeInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often the rotation scheduler looks for due rotations.</summary>
+    public TimeSpan SchedulerInterval { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Keyturn.Application.Rotation;
+
+/// <summary>
+/// An external function run as a command, once per step: the Lambda event arrives on standard input
+/// (and in <c>KEYTURN_ROTATION_EVENT</c>), and the environment points the AWS SDKs at this server with
+/// the function's own access key, so existing rotation code (e.g. AWS's Python samples with boto3)
+/// runs unchanged. Every output line goes to the function's log; a non-zero exit fails the step.
+/// </summary>
+public sealed class CommandRotationFunction(FunctionRecord record, (string Id, string Secret)? credentials, string? endpoint) : IRotationFunction
+{
+    public string Name => record.Name;
+
+    public async Task InvokeAsync(RotationEvent rotationEvent, InvocationLog log, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo("/bin/sh")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(record.Target);
+
+        var eventJson = JsonSerializer.Serialize(rotationEvent, RotationJsonContext.Default.RotationEvent);
+        var region = RegionOf(rotationEvent.SecretId);
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("AWS_", StringComparison.Ordinal) || k.StartsWith("KEYTURN_", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
+        start.Environment["KEYTURN_ROTATION_EVENT"] = eventJson;
+        start.Environment["AWS_LAMBDA_FUNCTION_NAME"] = record.Name;
+        start.Environment["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + record.Name;
+        start.Environment["AWS_REGION"] = region;
+        start.Environment["AWS_DEFAULT_REGION"] = region;
+        start.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
+        if (endpoint is not null)
+        {
+            // Both the SDK-wide variable and the one AWS's rotation templates read.
+            start.Environment["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = endpoint;
+            start.Environment["SECRETS_MANAGER_ENDPOINT"] = endpoint;
+        }
+
+        if (credentials is { } c)
+        {
+            start.Environment["AWS_ACCESS_KEY_ID"] = c.Id;
+            start.Environment["AWS_SECRET_ACCESS_KEY"] = c.Secret;
+        }
+
+        using var process = Process.Start(start) ?? throw new RotationStepException($"Could not start the command of function {record.Name}.", permanent: true);
+        process.OutputDataReceived += (_, e) => Capture(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Capture(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await process.StandardInput.WriteAsync(eventJson.AsMemory(), cancellationToken).ConfigureAwait(false);
+            process.StandardInput.Close();
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        catch (IOException)
+        {
+            // The command exited without reading its input; its exit code decides.
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new RotationStepException($"{rotationEvent.Step}: function {record.Name} exited with code {process.ExitCode}.", permanent: false);
+        }
+    }
+
+    private static void Capture(InvocationLog log, string? line)
+    {
+        if (!string.IsNullOrEmpty(line))
+        {
+            log.Raw(line);
+        }
+    }
+
+    private static string RegionOf(string secretArn)
+    {
+        var parts = secretArn.Split(':');
+        return parts.Length > 3 && parts[3].Length > 0 ? parts[3] : "us-east-1";
+    }
+}

@@ -1,0 +1,415 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Keyturn.Application.Logs;
+using Keyturn.Application.Operations;
+using Keyturn.Application.Ports;
+using Keyturn.Domain.Rotation;
+using Keyturn.Domain.Secrets;
+using Microsoft.Extensions.Logging;
+
+namespace Keyturn.Application.Rotation;
+
+/// <summary>
+/// Runs rotations in the background: one step at a time, a journal entry committed before each
+/// step and after it, a lease with a fencing token so only one runner works on a secret, retries
+/// with backoff for transient errors, and a clean stop with the reason for permanent ones. After a
+/// crash, <see cref="ResumeOpenRotationsAsync"/> continues every open rotation from its first
+/// unfinished step; the steps are idempotent, so repeating a half-done one is safe.
+/// </summary>
+public sealed partial class RotationEngine(
+    ISecretStore store,
+    SecretServices services,
+    RotationFunctionRegistry functions,
+    ILogSink logSink,
+    RotationOptions options,
+    TimeProvider timeProvider,
+    ILogger<RotationEngine> logger) : IRotationLauncher, IDisposable
+{
+    private readonly string _node = Environment.MachineName + "/" + Guid.NewGuid().ToString("N")[..8];
+    private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _slots = new(options.MaxConcurrentRotations, options.MaxConcurrentRotations);
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Rotations running in this process (for status output and tests).</summary>
+    public int RunningCount => _running.Count;
+
+    public void Launch(string secretArn, string token)
+    {
+        var key = secretArn;
+        _running.AddOrUpdate(key,
+            _ => Task.Run(() => RunGuardedAsync(secretArn, token)),
+            (_, existing) => existing.IsCompleted ? Task.Run(() => RunGuardedAsync(secretArn, token)) : existing);
+    }
+
+    /// <summary>Continues every rotation left open (after a restart or a crash).</summary>
+    public async Task ResumeOpenRotationsAsync(CancellationToken cancellationToken)
+    {
+        var open = await store.ReadAsync(session => session.ListRotations(null, openOnly: true), cancellationToken).ConfigureAwait(false);
+        foreach (var rotation in open)
+        {
+            LogResuming(logger, rotation.SecretArn, rotation.Token, rotation.Step?.WireName() ?? "start");
+            Launch(rotation.SecretArn, rotation.Token);
+        }
+    }
+
+    /// <summary>Waits until no rotation runs in this process.</summary>
+    public async Task WaitForIdleAsync(CancellationToken cancellationToken)
+    {
+        while (!_running.IsEmpty)
+        {
+            await Task.WhenAll(_running.Values).WaitAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var (key, task) in _running)
+            {
+                if (task.IsCompleted)
+                {
+                    _running.TryRemove(new KeyValuePair<string, Task>(key, task));
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+        _slots.Dispose();
+    }
+
+    private async Task RunGuardedAsync(string secretArn, string token)
+    {
+        try
+        {
+            await _slots.WaitAsync(_stopping.Token).ConfigureAwait(false);
+            try
+            {
+                await RunAsync(secretArn, token, _stopping.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                _slots.Release();
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Shutting down: the journal says where to resume.
+        }
+        catch (Exception e)
+        {
+            LogEngineFault(logger, secretArn, token, e.GetType().Name, e.Message);
+        }
+    }
+
+    private async Task RunAsync(string secretArn, string token, CancellationToken cancellationToken)
+    {
+        var lease = "rotation:" + secretArn;
+        var fencing = await store.WriteAsync(session => session.AcquireLease(lease, _node, timeProvider.GetUtcNow(), options.LeaseLifetime), cancellationToken).ConfigureAwait(false);
+        if (fencing is null)
+        {
+            // Another runner holds this secret; it will finish the rotation (or its lease expires and a resume picks it up).
+            LogLeaseBusy(logger, secretArn);
+            return;
+        }
+
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var rotation = await store.ReadAsync(session => session.FindRotation(secretArn, token), cancellationToken).ConfigureAwait(false);
+                if (rotation is null || !rotation.Status.IsOpen())
+                {
+                    return;
+                }
+
+                if (rotation.NextAttemptAt is { } next && next > timeProvider.GetUtcNow())
+                {
+                    await DelayWithLeaseAsync(lease, fencing.Value, next - timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                }
+
+                var journal = await store.ReadAsync(session => session.ReadJournal(secretArn, token), cancellationToken).ConfigureAwait(false);
+                var step = RotationProgress.NextStep(rotation.Mode, journal.Where(j => j.Phase == JournalPhase.End).Select(j => (j.Step, j.Succeeded == true)));
+                if (step is null)
+                {
+                    await CompleteAsync(rotation, fencing.Value, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
+                var attempt = journal.Count(j => j.Step == step && j.Phase == JournalPhase.Begin) + 1;
+                if (!await RunStepAsync(rotation, step.Value, attempt, lease, fencing.Value, cancellationToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            await store.WriteAsync(session =>
+            {
+                session.ReleaseLease(lease, _node);
+                return true;
+            }, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs one attempt of one step; false when the rotation stopped (failed, abandoned, lost lease).</summary>
+    private async Task<bool> RunStepAsync(RotationRecord rotation, RotationStep step, int attempt, string lease, long fencing, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        var started = await store.WriteAsync(session =>
+        {
+            if (!session.HoldsLease(lease, _node, fencing, now) && session.AcquireLease(lease, _node, now, options.LeaseLifetime) != fencing)
+            {
+                return StepStart.LostLease;
+            }
+
+            // A value write during the rotation took AWSPENDING away: AWS calls that abandoning it.
+            if (rotation.Mode == RotationMode.Rotate && AbandonedBy(session.FindByArn(rotation.SecretArn), rotation.Token) is { } why)
+            {
+                session.SaveRotation(rotation with { Status = RotationStatus.Abandoned, Reason = why, UpdatedAt = now, NextAttemptAt = null });
+                return StepStart.Abandoned;
+            }
+
+            session.AppendJournal(new JournalEntry(rotation.SecretArn, rotation.Token, step, attempt, JournalPhase.Begin, null, null, now, _node, fencing));
+            session.SaveRotation(rotation with { Status = RotationStatus.Running, Step = step, Attempt = attempt, Reason = null, UpdatedAt = now, NextAttemptAt = null });
+            return StepStart.Started;
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (started != StepStart.Started)
+        {
+            LogStopped(logger, rotation.SecretArn, rotation.Token, started.ToString());
+            return false;
+        }
+
+        var (succeeded, permanent, reason) = await InvokeAsync(rotation, step, lease, fencing, cancellationToken).ConfigureAwait(false);
+        var end = timeProvider.GetUtcNow();
+        var retry = !succeeded && options.Retry.ShouldRetry(attempt, permanent);
+        var delay = retry ? options.Retry.DelayAfter(attempt, Random.Shared.NextDouble()) : TimeSpan.Zero;
+        await store.WriteAsync(session =>
+        {
+            session.AppendJournal(new JournalEntry(rotation.SecretArn, rotation.Token, step, attempt, JournalPhase.End, succeeded, reason, end, _node, fencing));
+            var status = succeeded ? RotationStatus.Running : retry ? RotationStatus.Retrying : RotationStatus.Failed;
+            session.SaveRotation(rotation with
+            {
+                Status = status,
+                Step = step,
+                Attempt = attempt,
+                Reason = succeeded ? null : reason,
+                UpdatedAt = end,
+                NextAttemptAt = retry ? end + delay : null,
+            });
+            return true;
+        }, CancellationToken.None).ConfigureAwait(false);
+
+        if (succeeded)
+        {
+            return true;
+        }
+
+        if (retry)
+        {
+            LogRetrying(logger, rotation.SecretArn, step.WireName(), attempt, delay.TotalSeconds);
+            return true;
+        }
+
+        LogFailed(logger, rotation.SecretArn, step.WireName(), attempt, permanent ? "permanent" : "attempts exhausted");
+        return false;
+    }
+
+    /// <summary>Invokes the function for one step, writing the Lambda-style START/END/REPORT lines around it.</summary>
+    private async Task<(bool Succeeded, bool Permanent, string? Reason)> InvokeAsync(RotationRecord rotation, RotationStep step, string lease, long fencing, CancellationToken cancellationToken)
+    {
+        var requestId = Guid.NewGuid().ToString();
+        var log = new InvocationLog(requestId, timeProvider);
+        var function = functions.Resolve(rotation.FunctionName);
+        var logGroup = "/aws/lambda/" + RotationFunctionRegistry.NameOf(rotation.FunctionName);
+        log.Raw($"START RequestId: {requestId} Version: $LATEST");
+        var watch = Stopwatch.StartNew();
+        (bool, bool, string?) result;
+        if (function is null)
+        {
+            var message = $"{step.WireName()}: the rotation function {rotation.FunctionName} is no longer registered.";
+            log.Error(message);
+            result = (false, true, message);
+        }
+        else
+        {
+            var timeout = options.DefaultFunctionTimeout;
+            using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeoutSource.CancelAfter(timeout);
+            using var renewal = RenewLeaseWhileRunning(lease, fencing, timeoutSource.Token);
+            var rotationEvent = new RotationEvent(step.WireName(), rotation.SecretArn, rotation.Token, RotationTokenFor(rotation));
+            try
+            {
+                await function.InvokeAsync(rotationEvent, log, timeoutSource.Token).ConfigureAwait(false);
+                result = (true, false, null);
+            }
+            catch (RotationStepException e)
+            {
+                log.Error(e.Message);
+                result = (false, e.Permanent, e.Message);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Lambda's own wording, which the doctor's log analysis recognizes.
+                var message = $"Task timed out after {watch.Elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)} seconds";
+                log.Raw($"{timeProvider.GetUtcNow().UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {requestId} {message}");
+                result = (false, false, $"{step.WireName()}: {message}");
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                var message = $"{step.WireName()}: {e.GetType().Name}: {e.Message}";
+                log.Error(message);
+                result = (false, false, message);
+            }
+        }
+
+        var elapsed = watch.Elapsed.TotalMilliseconds;
+        log.Raw($"END RequestId: {requestId}");
+        log.Raw(string.Create(CultureInfo.InvariantCulture, $"REPORT RequestId: {requestId}\tDuration: {elapsed:F2} ms\tBilled Duration: {Math.Ceiling(elapsed)} ms\t"));
+        try
+        {
+            await logSink.AppendAsync(logGroup, StreamName(rotation), await RedactAsync(rotation.SecretArn, log.Lines).ConfigureAwait(false), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogLogWriteFailed(logger, logGroup, e.GetType().Name, e.Message);
+        }
+
+        return result;
+    }
+
+    /// <summary>Marks success (labels checked, AWSPENDING stripped, dates moved), as the AWS backend does after finishSecret.</summary>
+    private async Task CompleteAsync(RotationRecord rotation, long fencing, CancellationToken cancellationToken)
+    {
+        var outcome = await store.WriteAsync(session =>
+        {
+            var now = timeProvider.GetUtcNow();
+            var secret = session.FindByArn(rotation.SecretArn);
+            var version = secret?.FindVersion(rotation.Token);
+            if (secret is null || version is null)
+            {
+                session.SaveRotation(rotation with { Status = RotationStatus.Abandoned, Reason = "The secret or its rotation version no longer exists.", UpdatedAt = now });
+                return RotationStatus.Abandoned;
+            }
+
+            if (rotation.Mode == RotationMode.Rotate && !version.HasStage(StagingLabels.Current))
+            {
+                session.SaveRotation(rotation with
+                {
+                    Status = RotationStatus.Failed,
+                    Reason = $"finishSecret returned, but version {rotation.Token} doesn't hold AWSCURRENT.",
+                    UpdatedAt = now,
+                });
+                return RotationStatus.Failed;
+            }
+
+            if (version.HasStage(StagingLabels.Pending))
+            {
+                StageRules.UpdateVersionStage(secret, StagingLabels.Pending, version.VersionId, null);
+            }
+
+            if (rotation.Mode == RotationMode.Rotate)
+            {
+                secret.LastRotatedDate = now;
+                secret.LastChangedDate = now;
+                secret.NextRotationDate = RotationSchedules.NextRotationDate(secret, now);
+            }
+
+            session.Save(secret);
+            session.SaveRotation(rotation with { Status = RotationStatus.Succeeded, Reason = null, UpdatedAt = now, NextAttemptAt = null });
+            return RotationStatus.Succeeded;
+        }, CancellationToken.None).ConfigureAwait(false);
+        LogCompleted(logger, rotation.SecretArn, rotation.Token, outcome.ToString());
+    }
+
+    private static string? AbandonedBy(Secret? secret, string token)
+    {
+        if (secret is null)
+        {
+            return "The secret no longer exists.";
+        }
+
+        var version = secret.FindVersion(token);
+        return version is null
+            ? $"Version {token} no longer exists."
+            : version.HasStage(StagingLabels.Pending) || version.HasStage(StagingLabels.Current)
+                ? null
+                : $"Version {token} lost AWSPENDING (a new value was written during the rotation), so the rotation was abandoned.";
+    }
+
+    private IDisposable RenewLeaseWhileRunning(string lease, long fencing, CancellationToken cancellationToken)
+    {
+        var timer = new PeriodicTimer(options.LeaseLifetime / 3, timeProvider);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    await store.WriteAsync(session => session.AcquireLease(lease, _node, timeProvider.GetUtcNow(), options.LeaseLifetime), cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The step ended.
+            }
+        }, CancellationToken.None);
+        return timer;
+    }
+
+    private async Task DelayWithLeaseAsync(string lease, long fencing, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        using var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using (RenewLeaseWhileRunning(lease, fencing, source.Token))
+        {
+            await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
+            await source.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Replaces any value of the secret's versions (and JSON password fields) that a function printed.</summary>
+    private async Task<IReadOnlyList<LogLine>> RedactAsync(string secretArn, IReadOnlyList<LogLine> lines)
+    {
+        var values = await store.ReadAsync(session => SecretRedaction.SensitiveValues(services, session, secretArn), CancellationToken.None).ConfigureAwait(false);
+        return values.Count == 0 ? lines : lines.Select(l => l with { Message = SecretRedaction.Redact(l.Message, values) }).ToList();
+    }
+
+    private static string StreamName(RotationRecord rotation) =>
+        $"{rotation.StartedAt.UtcDateTime:yyyy/MM/dd}/[$LATEST]{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rotation.SecretArn + "|" + rotation.Token)))[..32]}";
+
+    private static string RotationTokenFor(RotationRecord rotation) =>
+        new Guid(SHA256.HashData(Encoding.UTF8.GetBytes("rotation-token|" + rotation.SecretArn + "|" + rotation.Token))[..16]).ToString();
+
+    private enum StepStart
+    {
+        Started,
+        LostLease,
+        Abandoned,
+    }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "resuming rotation of {SecretArn} (version {Token}) at {Step}")]
+    private static partial void LogResuming(ILogger logger, string secretArn, string token, string step);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "rotation of {SecretArn} (version {Token}) ended: {Outcome}")]
+    private static partial void LogCompleted(ILogger logger, string secretArn, string token, string outcome);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "rotation of {SecretArn}: {Step} failed (attempt {Attempt}); retrying in {DelaySeconds:F1} s")]
+    private static partial void LogRetrying(ILogger logger, string secretArn, string step, int attempt, double delaySeconds);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "rotation of {SecretArn}: {Step} failed on attempt {Attempt} ({Why}); rotation stopped")]
+    private static partial void LogFailed(ILogger logger, string secretArn, string step, int attempt, string why);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "rotation of {SecretArn} (version {Token}) stopped: {Why}")]
+    private static partial void LogStopped(ILogger logger, string secretArn, string token, string why);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Debug, Message = "rotation of {SecretArn} is held by another runner")]
+    private static partial void LogLeaseBusy(ILogger logger, string secretArn);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Error, Message = "rotation engine fault on {SecretArn} (version {Token}): {ExceptionType}: {ExceptionMessage}")]
+    private static partial void LogEngineFault(ILogger logger, string secretArn, string token, string exceptionType, string exceptionMessage);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "could not write rotation logs to {LogGroup}: {ExceptionType}: {ExceptionMessage}")]
+    private static partial void LogLogWriteFailed(ILogger logger, string logGroup, string exceptionType, string exceptionMessage);
+}

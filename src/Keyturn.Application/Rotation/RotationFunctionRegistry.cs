@@ -1,0 +1,43 @@
+using Keyturn.Application.Ports;
+
+namespace Keyturn.Application.Rotation;
+
+/// <summary>
+/// Resolves <c>RotationLambdaARN</c> (a Lambda-style ARN or a bare name) to a function: the
+/// built-in database rotators first, then functions registered with <c>keyturn functions register</c>.
+/// </summary>
+public sealed class RotationFunctionRegistry(IEnumerable<IRotationFunction> builtIns, ISecretStore store, ExternalFunctionFactory external) : IRotationFunctionCatalog
+{
+    private readonly Dictionary<string, IRotationFunction> _builtIns = builtIns.ToDictionary(f => f.Name, StringComparer.Ordinal);
+
+    public IEnumerable<string> BuiltInNames => _builtIns.Keys;
+
+    /// <summary>The function name in <c>arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]</c>, or the input when it is a bare name.</summary>
+    public static string NameOf(string arnOrName)
+    {
+        const string marker = ":function:";
+        var index = arnOrName.IndexOf(marker, StringComparison.Ordinal);
+        if (!arnOrName.StartsWith("arn:", StringComparison.Ordinal) || index < 0)
+        {
+            return arnOrName;
+        }
+
+        var name = arnOrName[(index + marker.Length)..];
+        var qualifier = name.IndexOf(':', StringComparison.Ordinal);
+        return qualifier >= 0 ? name[..qualifier] : name;
+    }
+
+    public bool CanInvoke(string functionArnOrName) => Resolve(functionArnOrName) is not null;
+
+    public IRotationFunction? Resolve(string functionArnOrName)
+    {
+        var name = NameOf(functionArnOrName);
+        if (_builtIns.TryGetValue(name, out var builtIn))
+        {
+            return builtIn;
+        }
+
+        var record = store.ReadAsync(session => session.FindFunction(name), CancellationToken.None).GetAwaiter().GetResult();
+        return record is null ? null : external.Create(record);
+    }
+}

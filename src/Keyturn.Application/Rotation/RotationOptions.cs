@@ -1,0 +1,24 @@
+using Keyturn.Domain.Rotation;
+
+namespace Keyturn.Application.Rotation;
+
+/// <summary>Engine settings; tests shorten the delays.</summary>
+public sealed class RotationOptions
+{
+    public RetryPolicy Retry { get; set; } = RetryPolicy.Default;
+
+    /// <summary>How long a node's claim on a secret's rotation lasts without renewal.</summary>
+    public TimeSpan LeaseLifetime { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The default time limit of one step (Lambda's is configurable; the field report's was 30 s).</summary>
+    public TimeSpan DefaultFunctionTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many rotations run at once (the scheduler may find many due together).</summary>
+    public int MaxConcurrentRotations { get; set; } = 16;
+
+    /// <summary>How often the scheduler looks for due rotations.</summary>
+    public TimeSpan SchedulerInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The URL rotation functions use to reach this server's Secrets Manager API.</summary>
+    public string? Endpoint { get; set; }
+}

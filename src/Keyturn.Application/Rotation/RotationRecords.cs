@@ -1,0 +1,55 @@
+using Keyturn.Domain.Rotation;
+
+namespace Keyturn.Application.Rotation;
+
+/// <summary>One rotation of one secret: the token (new version id), the function, and where it stands.</summary>
+public sealed record RotationRecord(
+    string SecretArn,
+    string Token,
+    string FunctionName,
+    RotationMode Mode,
+    RotationStatus Status,
+    RotationStep? Step,
+    int Attempt,
+    string? Reason,
+    DateTimeOffset StartedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? NextAttemptAt);
+
+/// <summary>
+/// The write-ahead journal: a begin entry is committed before a step runs (and before any side
+/// effect it has), an end entry after. Resuming reads it to find the first unfinished step.
+/// </summary>
+public sealed record JournalEntry(
+    string SecretArn,
+    string Token,
+    RotationStep Step,
+    int Attempt,
+    JournalPhase Phase,
+    bool? Succeeded,
+    string? Reason,
+    DateTimeOffset At,
+    string Node,
+    long Fencing);
+
+public enum JournalPhase
+{
+    Begin,
+    End,
+}
+
+/// <summary>A registered external rotation function: a command to run or a URL to POST the event to.</summary>
+public sealed record FunctionRecord(
+    string Name,
+    FunctionKind Kind,
+    string Target,
+    TimeSpan Timeout,
+    string? AccessKeyId,
+    byte[]? EncryptedSecretAccessKey,
+    DateTimeOffset CreatedDate);
+
+public enum FunctionKind
+{
+    Command,
+    Url,
+}

@@ -1,0 +1,74 @@
+using Keyturn.Application.Operations;
+using Keyturn.Application.Ports;
+using Keyturn.Domain.Rotation;
+using Keyturn.Domain.Secrets;
+using Microsoft.Extensions.Logging;
+
+namespace Keyturn.Application.Rotation;
+
+/// <summary>
+/// Starts the rotations that are due: a secret with rotation enabled whose window has opened. A
+/// secret whose last rotation failed and still holds AWSPENDING gets that same rotation re-attempted
+/// (as AWS does: "That rotation will be reattempted"); otherwise a new version is created.
+/// </summary>
+public sealed partial class RotationScheduler(SecretServices services, IRotationLauncher launcher, TimeProvider timeProvider, ILogger<RotationScheduler> logger)
+{
+    public async Task<int> StartDueRotationsAsync(CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        var started = await services.Store.WriteAsync(session =>
+        {
+            var launched = new List<(string Arn, string Token)>();
+            foreach (var secret in session.ListRotationEnabled())
+            {
+                if (secret.IsDeleted || RotationSchedules.NextWindowStart(secret) is not { } windowStart || windowStart > now)
+                {
+                    continue;
+                }
+
+                var rotations = session.ListRotations(secret.Arn, openOnly: false);
+                if (rotations.Any(r => r.Status.IsOpen()))
+                {
+                    continue;
+                }
+
+                var pending = RotationState.InProgressVersion(secret);
+                if (pending is not null)
+                {
+                    var failed = rotations.FirstOrDefault(r => r.Token == pending.VersionId && r.Status == RotationStatus.Failed);
+                    if (failed is null || failed.UpdatedAt >= windowStart)
+                    {
+                        // Someone else's AWSPENDING, or already re-attempted in this window: leave it to the doctor.
+                        continue;
+                    }
+
+                    session.SaveRotation(failed with { Status = RotationStatus.Retrying, UpdatedAt = now, NextAttemptAt = null, Reason = "re-attempted in the next rotation window" });
+                    launched.Add((secret.Arn, pending.VersionId));
+                    continue;
+                }
+
+                var token = Guid.NewGuid().ToString();
+                var version = new SecretVersion(token, services.Now);
+                secret.AddVersion(version);
+                StageRules.Attach(secret, StagingLabels.Pending, version);
+                VersionRetention.Enforce(secret, now);
+                session.Save(secret);
+                session.SaveRotation(new RotationRecord(secret.Arn, token, secret.Rotation!.LambdaArn!, RotationMode.Rotate, RotationStatus.Pending, null, 0, null, now, now, null));
+                launched.Add((secret.Arn, token));
+            }
+
+            return launched;
+        }, cancellationToken).ConfigureAwait(false);
+
+        foreach (var (arn, token) in started)
+        {
+            LogScheduled(logger, arn, token);
+            launcher.Launch(arn, token);
+        }
+
+        return started.Count;
+    }
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "scheduled rotation of {SecretArn} started (version {Token})")]
+    private static partial void LogScheduled(ILogger logger, string secretArn, string token);
+}

@@ -1,0 +1,169 @@
+using Keyturn.Application.Rotation;
+using Keyturn.Domain.Rotation;
+using Microsoft.Data.Sqlite;
+
+namespace Keyturn.Storage.Sqlite;
+
+/// <summary>Rotations, journal, leases and functions: the engine's bookkeeping, in the secrets' transactions.</summary>
+internal sealed partial class SqliteSecretSession
+{
+    private const string RotationColumns = "secret_arn, token, function_name, mode, status, step, attempt, reason, started_ms, updated_ms, next_attempt_ms";
+
+    public RotationRecord? FindRotation(string secretArn, string token) =>
+        ReadRotations($"SELECT {RotationColumns} FROM rotations WHERE secret_arn = $p AND token = $q", secretArn, token).FirstOrDefault();
+
+    public IReadOnlyList<RotationRecord> ListRotations(string? secretArn, bool openOnly)
+    {
+        var open = openOnly ? " AND status IN ('Pending','Running','Retrying')" : "";
+        return secretArn is null
+            ? ReadRotations($"SELECT {RotationColumns} FROM rotations WHERE 1 = 1{open} ORDER BY started_ms DESC")
+            : ReadRotations($"SELECT {RotationColumns} FROM rotations WHERE secret_arn = $p{open} ORDER BY started_ms DESC", secretArn);
+    }
+
+    public void SaveRotation(RotationRecord r)
+    {
+        using var command = Command(
+            "INSERT INTO rotations (secret_arn, token, function_name, mode, status, step, attempt, reason, started_ms, updated_ms, next_attempt_ms) " +
+            "VALUES ($p, $q, $r, $s, $t, $u, $v, $w, $x, $y, $z) ON CONFLICT (secret_arn, token) DO UPDATE SET " +
+            "function_name = excluded.function_name, mode = excluded.mode, status = excluded.status, step = excluded.step, attempt = excluded.attempt, " +
+            "reason = excluded.reason, updated_ms = excluded.updated_ms, next_attempt_ms = excluded.next_attempt_ms",
+            r.SecretArn, r.Token, r.FunctionName, r.Mode.ToString(), r.Status.ToString(), r.Step?.ToString(), r.Attempt, r.Reason,
+            r.StartedAt.ToUnixTimeMilliseconds(), r.UpdatedAt.ToUnixTimeMilliseconds(), r.NextAttemptAt?.ToUnixTimeMilliseconds());
+        command.ExecuteNonQuery();
+    }
+
+    public void AppendJournal(JournalEntry e)
+    {
+        using var command = Command(
+            "INSERT INTO rotation_journal (secret_arn, token, step, attempt, phase, outcome, reason, at_ms, node, fencing) VALUES ($p, $q, $r, $s, $t, $u, $v, $w, $x, $y)",
+            e.SecretArn, e.Token, e.Step.ToString(), e.Attempt, e.Phase.ToString(),
+            e.Succeeded is null ? null : e.Succeeded.Value ? "succeeded" : "failed", e.Reason, e.At.ToUnixTimeMilliseconds(), e.Node, e.Fencing);
+        command.ExecuteNonQuery();
+    }
+
+    public IReadOnlyList<JournalEntry> ReadJournal(string secretArn, string token)
+    {
+        using var command = Command("SELECT step, attempt, phase, outcome, reason, at_ms, node, fencing FROM rotation_journal WHERE secret_arn = $p AND token = $q ORDER BY id",
+            secretArn, token);
+        using var reader = command.ExecuteReader();
+        var entries = new List<JournalEntry>();
+        while (reader.Read())
+        {
+            entries.Add(new JournalEntry(
+                secretArn, token, Enum.Parse<RotationStep>(reader.GetString(0)), reader.GetInt32(1), Enum.Parse<JournalPhase>(reader.GetString(2)),
+                reader.IsDBNull(3) ? null : reader.GetString(3) == "succeeded", reader.IsDBNull(4) ? null : reader.GetString(4),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)), reader.GetString(6), reader.GetInt64(7)));
+        }
+
+        return entries;
+    }
+
+    public long? AcquireLease(string resource, string owner, DateTimeOffset now, TimeSpan lifetime)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        using (var read = Command("SELECT owner, fencing, expires_ms FROM leases WHERE resource = $p", resource))
+        using (var reader = read.ExecuteReader())
+        {
+            if (reader.Read())
+            {
+                var holder = reader.GetString(0);
+                var fencing = reader.GetInt64(1);
+                var expires = reader.GetInt64(2);
+                if (holder == owner)
+                {
+                    reader.Close();
+                    Renew(resource, nowMs + (long)lifetime.TotalMilliseconds);
+                    return fencing;
+                }
+
+                if (expires > nowMs)
+                {
+                    return null;
+                }
+            }
+        }
+
+        // A new holder always gets a larger fencing token, so a stale holder's writes can be refused.
+        using var take = Command(
+            "INSERT INTO leases (resource, owner, fencing, expires_ms) VALUES ($p, $q, 1, $r) " +
+            "ON CONFLICT (resource) DO UPDATE SET owner = excluded.owner, fencing = leases.fencing + 1, expires_ms = excluded.expires_ms RETURNING fencing",
+            resource, owner, nowMs + (long)lifetime.TotalMilliseconds);
+        return Convert.ToInt64(take.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public bool HoldsLease(string resource, string owner, long fencing, DateTimeOffset now)
+    {
+        using var command = Command("SELECT 1 FROM leases WHERE resource = $p AND owner = $q AND fencing = $r AND expires_ms > $s",
+            resource, owner, fencing, now.ToUnixTimeMilliseconds());
+        return command.ExecuteScalar() is not null;
+    }
+
+    public void ReleaseLease(string resource, string owner)
+    {
+        // Expire rather than delete, so the fencing counter keeps growing.
+        using var command = Command("UPDATE leases SET expires_ms = 0 WHERE resource = $p AND owner = $q", resource, owner);
+        command.ExecuteNonQuery();
+    }
+
+    public FunctionRecord? FindFunction(string name) =>
+        ReadFunctions("SELECT name, kind, target, timeout_ms, access_key_id, secret_ciphertext, created_ms FROM functions WHERE name = $p", name).FirstOrDefault();
+
+    public IReadOnlyList<FunctionRecord> ListFunctions() =>
+        ReadFunctions("SELECT name, kind, target, timeout_ms, access_key_id, secret_ciphertext, created_ms FROM functions ORDER BY name");
+
+    public void SaveFunction(FunctionRecord f)
+    {
+        using var command = Command(
+            "INSERT INTO functions (name, kind, target, timeout_ms, access_key_id, secret_ciphertext, created_ms) VALUES ($p, $q, $r, $s, $t, $u, $v) " +
+            "ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, target = excluded.target, timeout_ms = excluded.timeout_ms, " +
+            "access_key_id = excluded.access_key_id, secret_ciphertext = excluded.secret_ciphertext",
+            f.Name, f.Kind.ToString(), f.Target, (long)f.Timeout.TotalMilliseconds, f.AccessKeyId, f.EncryptedSecretAccessKey, f.CreatedDate.ToUnixTimeMilliseconds());
+        command.ExecuteNonQuery();
+    }
+
+    public bool DeleteFunction(string name)
+    {
+        using var command = Command("DELETE FROM functions WHERE name = $p", name);
+        return command.ExecuteNonQuery() > 0;
+    }
+
+    private void Renew(string resource, long expiresMs)
+    {
+        using var command = Command("UPDATE leases SET expires_ms = $q WHERE resource = $p", resource, expiresMs);
+        command.ExecuteNonQuery();
+    }
+
+    private List<RotationRecord> ReadRotations(string sql, params object?[] parameters)
+    {
+        using var command = Command(sql, parameters);
+        using var reader = command.ExecuteReader();
+        var rotations = new List<RotationRecord>();
+        while (reader.Read())
+        {
+            rotations.Add(new RotationRecord(
+                reader.GetString(0), reader.GetString(1), reader.GetString(2), Enum.Parse<RotationMode>(reader.GetString(3)),
+                Enum.Parse<RotationStatus>(reader.GetString(4)), reader.IsDBNull(5) ? null : Enum.Parse<RotationStep>(reader.GetString(5)),
+                reader.GetInt32(6), reader.IsDBNull(7) ? null : reader.GetString(7),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
+                reader.IsDBNull(10) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10))));
+        }
+
+        return rotations;
+    }
+
+    private List<FunctionRecord> ReadFunctions(string sql, params object?[] parameters)
+    {
+        using var command = Command(sql, parameters);
+        using var reader = command.ExecuteReader();
+        var functions = new List<FunctionRecord>();
+        while (reader.Read())
+        {
+            functions.Add(new FunctionRecord(
+                reader.GetString(0), Enum.Parse<FunctionKind>(reader.GetString(1)), reader.GetString(2), TimeSpan.FromMilliseconds(reader.GetInt64(3)),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : (byte[])reader.GetValue(5),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6))));
+        }
+
+        return functions;
+    }
+}
