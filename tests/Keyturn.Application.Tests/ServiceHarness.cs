@@ -16,18 +16,22 @@ public sealed class ServiceHarness : IDisposable
 {
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("keyturn-app-");
 
-    public ServiceHarness()
+    /// <param name="realTime">The rotation engine waits on its clock (retries, leases), so its tests use real time.</param>
+    public ServiceHarness(bool realTime = false)
     {
         Clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 28, 9, 50, 6, 6, TimeSpan.Zero));
+        Time = realTime ? TimeProvider.System : Clock;
         Store = new SqliteSecretStore(Path.Combine(_directory.FullName, SqliteSecretStore.FileName));
         Cipher = new EnvelopeCipher(RandomNumberGenerator.GetBytes(32));
         var options = new KeyturnOptions();
         Authorizer = new Authorizer(options);
-        Services = new SecretServices(Store, Cipher, Authorizer, options, Clock);
+        Services = new SecretServices(Store, Cipher, Authorizer, options, Time);
         Root = new RequestContext("req-1", "us-east-1", new CallerIdentity("AKIAROOT", "arn:aws:iam::000000000000:root", IsRoot: true, IdentityPolicy: null));
     }
 
     public FakeTimeProvider Clock { get; }
+
+    public TimeProvider Time { get; }
 
     public SqliteSecretStore Store { get; }
 

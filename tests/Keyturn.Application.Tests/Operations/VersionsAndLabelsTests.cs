@@ -145,7 +145,7 @@ public sealed class VersionsAndLabelsTests : IDisposable
     public async Task RotateSecret_WithoutFunction_AwsErrorsAndNothingPersisted()
     {
         await _h.Create("rotate-me", "x");
-        var rotate = new RotateSecretHandler(_h.Services, new NoFunctions());
+        var rotate = new RotateSecretHandler(_h.Services, new NoFunctions(), new NoLaunches());
 
         await ServiceHarness.Fails(
             () => rotate.ExecuteAsync(new RotateSecretRequest("rotate-me", ServiceHarness.Token(), null, new RotationRulesType(1, null, null), null), _h.Root, default),
@@ -205,5 +205,10 @@ public sealed class VersionsAndLabelsTests : IDisposable
     private sealed class NoFunctions : Ports.IRotationFunctionCatalog
     {
         public bool CanInvoke(string functionArnOrName) => false;
+    }
+
+    private sealed class NoLaunches : Keyturn.Application.Rotation.IRotationLauncher
+    {
+        public void Launch(string secretArn, string token) => throw new InvalidOperationException("nothing may be launched when RotateSecret is refused");
     }
 }

@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using Keyturn.Application.Operations;
+using Keyturn.Application.Rotation;
+using Keyturn.Domain.Secrets;
+
+namespace Keyturn.Application.Tests.Rotation;
+
+/// <summary>
+/// A rotation function that does the AWS template's label work through the real operations, and
+/// can be scripted to fail a step (transiently or permanently), hang, or write a value mid-rotation.
+/// </summary>
+internal sealed class ScriptedFunction(ServiceHarness harness, string name = "scripted") : IRotationFunction
+{
+    private readonly ConcurrentDictionary<string, int> _failures = new();
+
+    public string Name => name;
+
+    public ConcurrentQueue<string> Calls { get; } = new();
+
+    public bool Permanent { get; set; }
+
+    public string? HangAt { get; set; }
+
+    public string? WriteValueAt { get; set; }
+
+    public void FailAt(string step, int times) => _failures[step] = times;
+
+    public async Task InvokeAsync(RotationEvent e, InvocationLog log, CancellationToken cancellationToken)
+    {
+        Calls.Enqueue(e.Step);
+        if (HangAt == e.Step)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
+        if (_failures.TryGetValue(e.Step, out var left) && left > 0)
+        {
+            _failures[e.Step] = left - 1;
+            throw new RotationStepException($"{e.Step}: scripted failure", Permanent);
+        }
+
+        var context = harness.Root;
+        switch (e.Step)
+        {
+            case "createSecret":
+                try
+                {
+                    await new GetSecretValueHandler(harness.Services).ExecuteAsync(new GetSecretValueRequest(e.SecretId, e.ClientRequestToken, "AWSPENDING"), context, cancellationToken);
+                }
+                catch (Domain.Errors.ServiceException)
+                {
+                    await new PutSecretValueHandler(harness.Services).ExecuteAsync(
+                        new PutSecretValueRequest(e.SecretId, e.ClientRequestToken, null, "rotated-" + e.ClientRequestToken[..8], [StagingLabels.Pending], null), context, cancellationToken);
+                }
+
+                log.Info($"createSecret: Successfully put secret for ARN {e.SecretId} and version {e.ClientRequestToken}.");
+                break;
+            case "setSecret":
+                if (WriteValueAt == "setSecret")
+                {
+                    await harness.Put(e.SecretId, "written-by-a-person");
+                }
+
+                log.Info("setSecret: ok");
+                break;
+            case "testSecret":
+                log.Info("testSecret: ok");
+                break;
+            case "finishSecret":
+                var described = await harness.Describe(e.SecretId);
+                var current = described.VersionIdsToStages!.First(p => p.Value.Contains(StagingLabels.Current)).Key;
+                if (current != e.ClientRequestToken)
+                {
+                    await harness.Stage(e.SecretId, StagingLabels.Current, current, e.ClientRequestToken);
+                }
+
+                log.Info($"finishSecret: Successfully set AWSCURRENT stage to version {e.ClientRequestToken} for secret {e.SecretId}.");
+                break;
+        }
+    }
+}
