@@ -170,6 +170,7 @@ public sealed class RotationEngineTests : IDisposable
     public async Task ConcurrentRotateSecret_OnlyOneAccepted()
     {
         await _h.Create("crowd", "one");
+        _function.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var attempts = Enumerable.Range(0, 6).Select(_ => Task.Run(async () =>
         {
             try
@@ -184,6 +185,7 @@ public sealed class RotationEngineTests : IDisposable
         }));
 
         var outcomes = await Task.WhenAll(attempts);
+        _function.Gate.SetResult();
         await _engine.WaitForIdleAsync(default);
 
         Assert.Single(outcomes, accepted => accepted);

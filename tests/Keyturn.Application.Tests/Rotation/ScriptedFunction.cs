@@ -23,11 +23,18 @@ internal sealed class ScriptedFunction(ServiceHarness harness, string name = "sc
 
     public string? WriteValueAt { get; set; }
 
+    /// <summary>When set, createSecret waits for it: keeps a rotation in flight while a test acts.</summary>
+    public TaskCompletionSource? Gate { get; set; }
+
     public void FailAt(string step, int times) => _failures[step] = times;
 
     public async Task InvokeAsync(RotationEvent e, InvocationLog log, CancellationToken cancellationToken)
     {
         Calls.Enqueue(e.Step);
+        if (e.Step == "createSecret" && Gate is { } gate)
+        {
+            await gate.Task.WaitAsync(cancellationToken);
+        }
         if (HangAt == e.Step)
         {
             await Task.Delay(Timeout.Infinite, cancellationToken);
