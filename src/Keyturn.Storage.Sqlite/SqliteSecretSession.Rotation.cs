@@ -58,7 +58,7 @@ internal sealed partial class SqliteSecretSession
         return entries;
     }
 
-    public long? AcquireLease(string resource, string owner, DateTimeOffset now, TimeSpan lifetime)
+    public long? AcquireLease(string resource, string owner, DateTimeOffset now, TimeSpan lifetime, Func<string, bool>? ownerIsGone = null)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
         using (var read = Command("SELECT owner, fencing, expires_ms FROM leases WHERE resource = $p", resource))
@@ -76,7 +76,7 @@ internal sealed partial class SqliteSecretSession
                     return fencing;
                 }
 
-                if (expires > nowMs)
+                if (expires > nowMs && ownerIsGone?.Invoke(holder) != true)
                 {
                     return null;
                 }

@@ -50,8 +50,11 @@ public interface ISecretSession
 
     IReadOnlyList<JournalEntry> ReadJournal(string secretArn, string token);
 
-    /// <summary>Takes or renews a lease; returns its fencing token, or null while another owner holds it.</summary>
-    long? AcquireLease(string resource, string owner, DateTimeOffset now, TimeSpan lifetime);
+    /// <summary>
+    /// Takes or renews a lease; returns its fencing token, or null while another live owner holds it.
+    /// <paramref name="ownerIsGone"/> lets the caller take over at once from an owner it knows has died.
+    /// </summary>
+    long? AcquireLease(string resource, string owner, DateTimeOffset now, TimeSpan lifetime, Func<string, bool>? ownerIsGone = null);
 
     /// <summary>True when <paramref name="owner"/> still holds the lease with that fencing token.</summary>
     bool HoldsLease(string resource, string owner, long fencing, DateTimeOffset now);

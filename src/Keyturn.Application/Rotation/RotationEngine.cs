@@ -28,7 +28,8 @@ public sealed partial class RotationEngine(
     TimeProvider timeProvider,
     ILogger<RotationEngine> logger) : IRotationLauncher, IDisposable
 {
-    private readonly string _node = Environment.MachineName + "/" + Guid.NewGuid().ToString("N")[..8];
+    // host/pid/nonce: after a crash on the same host the next process can see the old owner is gone.
+    private readonly string _node = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _slots = new(options.MaxConcurrentRotations, options.MaxConcurrentRotations);
     private readonly CancellationTokenSource _stopping = new();
@@ -105,10 +106,10 @@ public sealed partial class RotationEngine(
     private async Task RunAsync(string secretArn, string token, CancellationToken cancellationToken)
     {
         var lease = "rotation:" + secretArn;
-        var fencing = await store.WriteAsync(session => session.AcquireLease(lease, _node, timeProvider.GetUtcNow(), options.LeaseLifetime), cancellationToken).ConfigureAwait(false);
+        var fencing = await AcquireAsync(lease, secretArn, token, cancellationToken).ConfigureAwait(false);
         if (fencing is null)
         {
-            // Another runner holds this secret; it will finish the rotation (or its lease expires and a resume picks it up).
+            // Another live runner holds this secret and keeps renewing; it will finish the rotation.
             LogLeaseBusy(logger, secretArn);
             return;
         }
@@ -150,6 +151,56 @@ public sealed partial class RotationEngine(
                 session.ReleaseLease(lease, _node);
                 return true;
             }, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Takes the secret's lease, waiting out a lease that is still live (for up to three lifetimes) and
+    /// taking over at once from a process on this host that no longer exists.
+    /// </summary>
+    private async Task<long?> AcquireAsync(string lease, string secretArn, string token, CancellationToken cancellationToken)
+    {
+        var deadline = timeProvider.GetUtcNow() + (options.LeaseLifetime * 3);
+        while (true)
+        {
+            var fencing = await store.WriteAsync(session => session.AcquireLease(lease, _node, timeProvider.GetUtcNow(), options.LeaseLifetime, OwnerIsGone), cancellationToken).ConfigureAwait(false);
+            if (fencing is not null || timeProvider.GetUtcNow() >= deadline)
+            {
+                return fencing;
+            }
+
+            var open = await store.ReadAsync(session => session.FindRotation(secretArn, token)?.Status.IsOpen() == true, cancellationToken).ConfigureAwait(false);
+            if (!open)
+            {
+                return null;
+            }
+
+            await Task.Delay(options.LeaseLifetime / 4, timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static bool OwnerIsGone(string owner)
+    {
+        var parts = owner.Split('/');
+        if (parts.Length != 3 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], out var pid))
+        {
+            return false;
+        }
+
+        if (pid == Environment.ProcessId)
+        {
+            // An earlier engine instance in this very process (a restart of the engine) has stopped.
+            return false;
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true;
         }
     }
 

@@ -227,6 +227,9 @@ public sealed class RotationEngineTests : IDisposable
     [Fact]
     public async Task LeaseHeldByAnotherNode_EngineWaits()
     {
+        _options.LeaseLifetime = TimeSpan.FromMilliseconds(200);
+        _engine.Dispose();
+        _engine = NewEngine();
         await _h.Create("leased", "one");
         var arn = (await _h.Describe("leased")).ARN;
         await _h.Store.WriteAsync(session => session.AcquireLease("rotation:" + arn, "other-node", _h.Time.GetUtcNow(), TimeSpan.FromMinutes(5)), default);
