@@ -51,8 +51,8 @@ public sealed class KeyturnProcess : IAsyncDisposable
         dataDirectory ??= Directory.CreateTempSubdirectory("keyturn-it-").FullName;
         var port = FreePort();
         var endpoint = $"http://127.0.0.1:{port}";
-        var accessKeyId = "AKIAKEYTURNTEST" + Random.Shared.Next(10000, 99999);
-        var secret = Convert.ToBase64String(Guid.NewGuid().ToByteArray()) + "Xy9";
+        var accessKeyId = environment?.TryGetValue("KEYTURN_ROOT_ACCESS_KEY_ID", out var givenId) == true ? givenId : "AKIAKEYTURNTEST" + Random.Shared.Next(10000, 99999);
+        var secret = environment?.TryGetValue("KEYTURN_ROOT_SECRET_ACCESS_KEY", out var givenSecret) == true ? givenSecret : Convert.ToBase64String(Guid.NewGuid().ToByteArray()) + "Xy9";
 
         var start = new ProcessStartInfo("dotnet")
         {
