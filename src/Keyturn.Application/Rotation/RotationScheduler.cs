@@ -21,7 +21,7 @@ public sealed partial class RotationScheduler(SecretServices services, IRotation
             var launched = new List<(string Arn, string Token)>();
             foreach (var secret in session.ListRotationEnabled())
             {
-                if (secret.IsDeleted || RotationSchedules.NextWindowStart(secret) is not { } windowStart || windowStart > now)
+                if (secret.IsDeleted || RotationSchedules.DueAt(secret) is not { } dueAt || dueAt > now)
                 {
                     continue;
                 }
@@ -36,7 +36,7 @@ public sealed partial class RotationScheduler(SecretServices services, IRotation
                 if (pending is not null)
                 {
                     var failed = rotations.FirstOrDefault(r => r.Token == pending.VersionId && r.Status == RotationStatus.Failed);
-                    if (failed is null || failed.UpdatedAt >= windowStart)
+                    if (failed is null || RotationSchedules.RetryAt(secret, failed.UpdatedAt) is not { } retryAt || retryAt > now)
                     {
                         // Someone else's AWSPENDING, or already re-attempted in this window: leave it to the doctor.
                         continue;

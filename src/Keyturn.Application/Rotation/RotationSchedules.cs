@@ -27,22 +27,36 @@ public static class RotationSchedules
     public static DateTimeOffset? NextRotationDate(Secret secret, DateTimeOffset lastRotatedOrChanged) =>
         ScheduleOf(secret) is { } schedule ? RotationScheduleCalculator.NextRotationDate(schedule, lastRotatedOrChanged) : null;
 
-    /// <summary>When the scheduler should start the next rotation: the start of the window that ends at NextRotationDate.</summary>
-    public static DateTimeOffset? NextWindowStart(Secret secret)
+    /// <summary>
+    /// When the scheduler should start the next rotation: the opening of the window whose last second is
+    /// NextRotationDate. Null when rotation is off or has no schedule.
+    /// </summary>
+    public static DateTimeOffset? DueAt(Secret secret)
     {
         if (ScheduleOf(secret) is not { } schedule || secret.Rotation is not { Enabled: true })
         {
             return null;
         }
 
-        var from = secret.LastRotatedDate ?? secret.CreatedDate;
-        if (secret.LastChangedDate > from && schedule.Kind != RotationScheduleKind.Cron && schedule.Kind != RotationScheduleKind.RateHours)
+        var last = secret.NextRotationDate ?? RotationScheduleCalculator.NextRotationDate(schedule, secret.LastRotatedDate ?? secret.CreatedDate);
+        var end = last.AddSeconds(1);
+        var start = end - WindowLength(schedule);
+        var midnight = new DateTimeOffset(last.UtcDateTime.Date, TimeSpan.Zero);
+        return start > midnight ? start : midnight;
+    }
+
+    /// <summary>When a failed rotation is tried again: the next window after the failure (the next day for day-based schedules).</summary>
+    public static DateTimeOffset? RetryAt(Secret secret, DateTimeOffset failedAt)
+    {
+        if (ScheduleOf(secret) is not { } schedule)
         {
-            // A manual value change counts as a rotation for day-based schedules.
-            from = secret.LastChangedDate;
+            return null;
         }
 
-        var nextDate = secret.NextRotationDate ?? RotationScheduleCalculator.NextRotationDate(schedule, from);
-        return RotationScheduleCalculator.NextWindow(schedule, nextDate.AddDays(-1) > from ? nextDate.AddDays(-1) : from).Start;
+        return schedule.Kind is RotationScheduleKind.Cron or RotationScheduleKind.RateHours
+            ? RotationScheduleCalculator.NextWindow(schedule, failedAt).Start
+            : new DateTimeOffset(failedAt.UtcDateTime.Date, TimeSpan.Zero).AddDays(1);
     }
+
+    private static TimeSpan WindowLength(RotationSchedule schedule) => TimeSpan.FromHours(schedule.DurationHours ?? (schedule.IsHourly ? 1 : 24));
 }

@@ -1,0 +1,38 @@
+using Keyturn.Application.Operations;
+using Keyturn.Application.Security;
+
+namespace Keyturn.Application.Rotation;
+
+/// <summary>
+/// The Secrets Manager calls a built-in rotation function makes, going through the same operation
+/// handlers (and so the same label rules and validation) as API clients, as the rotation service.
+/// </summary>
+internal sealed class InProcessSecrets(SecretServices services, string secretArn)
+{
+    private readonly RequestContext _context = new(
+        "rotation-" + Guid.NewGuid().ToString("N"),
+        RegionOf(secretArn),
+        new CallerIdentity("keyturn-rotation", $"arn:aws:iam::{services.Options.AccountId}:root", IsRoot: true, IdentityPolicy: null));
+
+    public Task<DescribeSecretResponse> DescribeAsync(CancellationToken cancellationToken) =>
+        new DescribeSecretHandler(services).ExecuteAsync(new DescribeSecretRequest(secretArn), _context, cancellationToken);
+
+    public Task<GetSecretValueResponse> GetAsync(string? versionId, string? stage, CancellationToken cancellationToken) =>
+        GetAsync(secretArn, versionId, stage, cancellationToken);
+
+    public Task<GetSecretValueResponse> GetAsync(string secretId, string? versionId, string? stage, CancellationToken cancellationToken) =>
+        new GetSecretValueHandler(services).ExecuteAsync(new GetSecretValueRequest(secretId, versionId, stage), _context, cancellationToken);
+
+    public Task<PutSecretValueResponse> PutPendingAsync(string token, string value, CancellationToken cancellationToken) =>
+        new PutSecretValueHandler(services).ExecuteAsync(new PutSecretValueRequest(secretArn, token, null, value, [Domain.Secrets.StagingLabels.Pending], null), _context, cancellationToken);
+
+    public Task<SecretReference> MoveCurrentAsync(string from, string to, CancellationToken cancellationToken) =>
+        new UpdateSecretVersionStageHandler(services).ExecuteAsync(
+            new UpdateSecretVersionStageRequest(secretArn, Domain.Secrets.StagingLabels.Current, from, to), _context, cancellationToken);
+
+    private static string RegionOf(string arn)
+    {
+        var parts = arn.Split(':');
+        return parts.Length > 3 && parts[3].Length > 0 ? parts[3] : "us-east-1";
+    }
+}
