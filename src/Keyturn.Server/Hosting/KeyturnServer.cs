@@ -9,6 +9,8 @@ using Keyturn.Application.Rotation;
 using Keyturn.Application.Security;
 using Keyturn.Domain.Passwords;
 using Keyturn.Protocol.SigV4;
+using Keyturn.Rotators.MySql;
+using Keyturn.Rotators.PostgreSql;
 using Keyturn.Server.Protocol;
 using Keyturn.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
@@ -76,6 +78,8 @@ public static class KeyturnServer
         services.AddSingleton<ILogSink>(_ => new SqliteLogStore(Path.Combine(options.DataDirectory, SqliteSecretStore.FileName)));
         services.AddSingleton<ExternalFunctionFactory>();
         services.AddSingleton<FunctionService>();
+        services.AddSingleton<IEnumerable<IRotationFunction>>(sp => DatabaseRotationFunction.CreateAll(
+            PostgreSqlRotator.Create(), MySqlRotator.Create(), sp.GetRequiredService<SecretServices>(), sp.GetRequiredService<IRandomSource>()));
         services.AddSingleton<RotationFunctionRegistry>();
         services.AddSingleton<IRotationFunctionCatalog>(sp => sp.GetRequiredService<RotationFunctionRegistry>());
         services.AddSingleton<RotationEngine>();

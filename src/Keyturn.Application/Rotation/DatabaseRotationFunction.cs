@@ -1,0 +1,356 @@
+using Keyturn.Application.Operations;
+using Keyturn.Domain.Errors;
+using Keyturn.Domain.Passwords;
+using Keyturn.Domain.Rotation;
+using Keyturn.Domain.Secrets;
+
+namespace Keyturn.Application.Rotation;
+
+/// <summary>
+/// The built-in rotation functions (<c>keyturn-postgresql-single-user</c>, <c>…-alternating-users</c>,
+/// and the MySQL/MariaDB pair): AWS's reference algorithm, in process, with the database work done by
+/// an <see cref="IDatabaseRotator"/>. Unlike the reference functions, every failed login says why
+/// (wrong password, unreachable, unknown database, TLS), permanent and transient failures are told
+/// apart, and alternating users must have equal privileges before the new user becomes current.
+/// </summary>
+public sealed class DatabaseRotationFunction(
+    string name,
+    DatabaseFamily family,
+    bool alternatingUsers,
+    IDatabaseRotator rotator,
+    SecretServices services,
+    IRandomSource random) : IRotationFunction
+{
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
+
+    // testSecret waits this long in total for a new password to propagate (replicas, proxies).
+    private static readonly TimeSpan[] PropagationDelays = [TimeSpan.Zero, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)];
+
+    public string Name => name;
+
+    private string Db => family == DatabaseFamily.PostgreSql ? "PostgreSQL DB" : "MySQL DB";
+
+    public static IReadOnlyList<DatabaseRotationFunction> CreateAll(IDatabaseRotator postgres, IDatabaseRotator mysql, SecretServices services, IRandomSource random) =>
+    [
+        new("keyturn-postgresql-single-user", DatabaseFamily.PostgreSql, false, postgres, services, random),
+        new("keyturn-postgresql-alternating-users", DatabaseFamily.PostgreSql, true, postgres, services, random),
+        new("keyturn-mysql-single-user", DatabaseFamily.MySql, false, mysql, services, random),
+        new("keyturn-mysql-alternating-users", DatabaseFamily.MySql, true, mysql, services, random),
+    ];
+
+    public async Task InvokeAsync(RotationEvent rotationEvent, InvocationLog log, CancellationToken cancellationToken)
+    {
+        var arn = rotationEvent.SecretId;
+        var token = rotationEvent.ClientRequestToken;
+        var client = new InProcessSecrets(services, arn);
+        if (!await GateAsync(client, arn, token, log, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        try
+        {
+            switch (rotationEvent.Step)
+            {
+                case "createSecret":
+                    await CreateSecretAsync(client, arn, token, log, cancellationToken).ConfigureAwait(false);
+                    break;
+                case "setSecret":
+                    await SetSecretAsync(client, arn, token, log, cancellationToken).ConfigureAwait(false);
+                    break;
+                case "testSecret":
+                    await TestSecretAsync(client, arn, token, log, cancellationToken).ConfigureAwait(false);
+                    break;
+                case "finishSecret":
+                    await FinishSecretAsync(client, arn, token, log, cancellationToken).ConfigureAwait(false);
+                    break;
+                default:
+                    throw Permanent($"lambda_handler: Invalid step parameter {rotationEvent.Step} for secret {arn}");
+            }
+        }
+        catch (DatabaseSecretException e)
+        {
+            throw Permanent($"{rotationEvent.Step}: {e.Message}");
+        }
+        catch (RotatorException e)
+        {
+            throw new RotationStepException($"{rotationEvent.Step}: {e.Message}", !e.IsTransient);
+        }
+        catch (ServiceException e)
+        {
+            throw new RotationStepException($"{rotationEvent.Step}: {ErrorCodes.For(e.Kind)}: {e.Message}", e.Kind is not ErrorKind.InternalServiceError);
+        }
+    }
+
+    /// <summary>The checks every AWS rotation function makes before a step (spec of the templates' lambda_handler).</summary>
+    private static async Task<bool> GateAsync(InProcessSecrets client, string arn, string token, InvocationLog log, CancellationToken cancellationToken)
+    {
+        var metadata = await client.DescribeAsync(cancellationToken).ConfigureAwait(false);
+        if (metadata.RotationEnabled != true)
+        {
+            throw Permanent($"Secret {arn} is not enabled for rotation");
+        }
+
+        if (metadata.VersionIdsToStages is null || !metadata.VersionIdsToStages.TryGetValue(token, out var stages))
+        {
+            throw Permanent($"Secret version {token} has no stage for rotation of secret {arn}.");
+        }
+
+        if (stages.Contains(StagingLabels.Current))
+        {
+            log.Info($"Secret version {token} already set as AWSCURRENT for secret {arn}.");
+            return false;
+        }
+
+        return stages.Contains(StagingLabels.Pending)
+            ? true
+            : throw Permanent($"Secret version {token} not set as AWSPENDING for rotation of secret {arn}.");
+    }
+
+    private async Task CreateSecretAsync(InProcessSecrets client, string arn, string token, InvocationLog log, CancellationToken cancellationToken)
+    {
+        var current = DatabaseSecret.Parse((await client.GetAsync(null, StagingLabels.Current, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
+        RequireFamily(current);
+        try
+        {
+            await client.GetAsync(token, StagingLabels.Pending, cancellationToken).ConfigureAwait(false);
+            log.Info($"createSecret: Successfully retrieved secret for {arn}.");
+            return;
+        }
+        catch (ServiceException e) when (e.Kind == ErrorKind.ResourceNotFound)
+        {
+            // The placeholder RotateSecret created has no value yet: make one.
+        }
+
+        var pending = current.WithPassword(RandomPasswordGenerator.Generate(new PasswordRequest(32, DatabaseSecret.DefaultExcludedCharacters(current.Engine)), random));
+        if (alternatingUsers)
+        {
+            pending = pending.WithUsername(DatabaseSecret.AlternateUsername(current.Username, current.Engine));
+        }
+
+        await client.PutPendingAsync(token, pending.ToJson(), cancellationToken).ConfigureAwait(false);
+        log.Info($"createSecret: Successfully put secret for ARN {arn} and version {token}.");
+    }
+
+    private async Task SetSecretAsync(InProcessSecrets client, string arn, string token, InvocationLog log, CancellationToken cancellationToken)
+    {
+        var current = DatabaseSecret.Parse((await client.GetAsync(null, StagingLabels.Current, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
+        var pending = DatabaseSecret.Parse((await client.GetAsync(token, StagingLabels.Pending, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
+        RequireFamily(current);
+
+        // Pending first: after a crash that followed the password change, this step is already done.
+        var pendingProbe = await rotator.ProbeLoginAsync(Connection(pending), ProbeTimeout, cancellationToken).ConfigureAwait(false);
+        if (pendingProbe.Outcome == LoginOutcome.Ok)
+        {
+            log.Info($"setSecret: AWSPENDING secret is already set as password in {Db} for secret arn {arn}.");
+            return;
+        }
+
+        if (!string.Equals(pending.Host, current.Host, StringComparison.OrdinalIgnoreCase))
+        {
+            throw Permanent($"setSecret: Attempting to modify user for host {pending.Host} other than current host {current.Host}");
+        }
+
+        if (alternatingUsers)
+        {
+            await SetAlternatingAsync(client, arn, current, pending, log, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (pending.Username != current.Username)
+        {
+            throw Permanent($"setSecret: Attempting to modify user {pending.Username} other than current user {current.Username}");
+        }
+
+        var currentProbe = await rotator.ProbeLoginAsync(Connection(current), ProbeTimeout, cancellationToken).ConfigureAwait(false);
+        if (currentProbe.Outcome == LoginOutcome.Ok)
+        {
+            await rotator.SetOwnPasswordAsync(Connection(current), pending.Password, cancellationToken).ConfigureAwait(false);
+            log.Info($"setSecret: Successfully set password for user {pending.Username} in {Db} for secret arn {arn}.");
+            return;
+        }
+
+        // The previous credentials may still work (state E of the recovery guide): use them, with current's TLS setting.
+        LoginProbe? previousProbe = null;
+        DatabaseSecret? previous = null;
+        try
+        {
+            previous = DatabaseSecret.Parse((await client.GetAsync(null, StagingLabels.Previous, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
+        }
+        catch (Exception e) when (e is ServiceException { Kind: ErrorKind.ResourceNotFound } or DatabaseSecretException)
+        {
+            // No usable previous version.
+        }
+
+        if (previous is not null && previous.Username == pending.Username && string.Equals(previous.Host, pending.Host, StringComparison.OrdinalIgnoreCase))
+        {
+            var previousConnection = Connection(previous) with { Ssl = Connection(current).Ssl };
+            previousProbe = await rotator.ProbeLoginAsync(previousConnection, ProbeTimeout, cancellationToken).ConfigureAwait(false);
+            if (previousProbe.Outcome == LoginOutcome.Ok)
+            {
+                await rotator.SetOwnPasswordAsync(previousConnection, pending.Password, cancellationToken).ConfigureAwait(false);
+                log.Info($"setSecret: Successfully set password for user {pending.Username} in {Db} for secret arn {arn} (logged in with the AWSPREVIOUS credentials).");
+                return;
+            }
+        }
+
+        var probes = new List<(string Label, LoginProbe Probe)> { ("pending", pendingProbe), ("current", currentProbe) };
+        if (previousProbe is not null)
+        {
+            probes.Add(("previous", previousProbe));
+        }
+
+        // Only when the database itself refused every credential is there nothing to retry.
+        var permanent = probes.All(p => p.Probe.Outcome == LoginOutcome.AuthFailed);
+        throw new RotationStepException(
+            $"setSecret: Unable to log into database with previous, current, or pending secret of secret arn {arn} ({Describe(probes)})", permanent);
+    }
+
+    private async Task SetAlternatingAsync(InProcessSecrets client, string arn, DatabaseSecret current, DatabaseSecret pending, InvocationLog log, CancellationToken cancellationToken)
+    {
+        if (pending.Username != DatabaseSecret.AlternateUsername(current.Username, current.Engine) && pending.Username != current.Username)
+        {
+            throw Permanent($"setSecret: Attempting to modify user {pending.Username} other than current user or clone {current.Username}");
+        }
+
+        // Protects against a confused deputy: only the holder of working current credentials may rotate.
+        var currentProbe = await rotator.ProbeLoginAsync(Connection(current), ProbeTimeout, cancellationToken).ConfigureAwait(false);
+        if (currentProbe.Outcome != LoginOutcome.Ok)
+        {
+            throw new RotationStepException(
+                $"setSecret: Unable to log into database using current credentials for secret {arn} ({Describe([("current", currentProbe)])})",
+                currentProbe.Outcome == LoginOutcome.AuthFailed);
+        }
+
+        var masterConnection = await MasterAsync(client, arn, current, cancellationToken).ConfigureAwait(false);
+        var masterProbe = await rotator.ProbeLoginAsync(masterConnection, ProbeTimeout, cancellationToken).ConfigureAwait(false);
+        if (masterProbe.Outcome != LoginOutcome.Ok)
+        {
+            throw new RotationStepException(
+                $"setSecret: Unable to log into database using credentials in master secret {current.MasterArn} ({Describe([("master", masterProbe)])})",
+                masterProbe.Outcome == LoginOutcome.AuthFailed);
+        }
+
+        if (await rotator.UserExistsAsync(masterConnection, pending.Username, cancellationToken).ConfigureAwait(false))
+        {
+            await rotator.SetUserPasswordAsync(masterConnection, pending.Username, pending.Password, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await rotator.CloneUserAsync(masterConnection, current.Username, pending.Username, pending.Password, cancellationToken).ConfigureAwait(false);
+        }
+
+        log.Info($"setSecret: Successfully set password for {pending.Username} in {Db} for secret arn {arn}.");
+    }
+
+    private async Task TestSecretAsync(InProcessSecrets client, string arn, string token, InvocationLog log, CancellationToken cancellationToken)
+    {
+        var pending = DatabaseSecret.Parse((await client.GetAsync(token, StagingLabels.Pending, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
+        LoginProbe probe = null!;
+        foreach (var delay in PropagationDelays)
+        {
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            probe = await rotator.ProbeLoginAsync(Connection(pending), ProbeTimeout, cancellationToken).ConfigureAwait(false);
+            if (probe.Outcome == LoginOutcome.Ok)
+            {
+                break;
+            }
+        }
+
+        if (probe.Outcome != LoginOutcome.Ok)
+        {
+            throw new RotationStepException(
+                $"testSecret: Unable to log into database with pending secret of secret ARN {arn} ({Describe([("pending", probe)])})",
+                probe.Outcome == LoginOutcome.AuthFailed);
+        }
+
+        if (alternatingUsers)
+        {
+            var current = DatabaseSecret.Parse((await client.GetAsync(null, StagingLabels.Current, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
+            if (current.Username != pending.Username)
+            {
+                // Both users must be interchangeable before the new one becomes current (grant drift, AWS issues #38/#56/#175).
+                var master = await MasterAsync(client, arn, current, cancellationToken).ConfigureAwait(false);
+                var currentPrivileges = await rotator.DescribePrivilegesAsync(master, current.Username, cancellationToken).ConfigureAwait(false);
+                var pendingPrivileges = await rotator.DescribePrivilegesAsync(master, pending.Username, cancellationToken).ConfigureAwait(false);
+                var missing = currentPrivileges.Except(pendingPrivileges, StringComparer.Ordinal).ToList();
+                var extra = pendingPrivileges.Except(currentPrivileges, StringComparer.Ordinal).ToList();
+                if (missing.Count > 0 || extra.Count > 0)
+                {
+                    throw Permanent($"testSecret: users {current.Username} and {pending.Username} have different privileges; refusing to finish. " +
+                        $"Only {current.Username}: [{string.Join("; ", missing)}]. Only {pending.Username}: [{string.Join("; ", extra)}].");
+                }
+
+                log.Info($"testSecret: {current.Username} and {pending.Username} have the same {currentPrivileges.Count} privileges.");
+            }
+        }
+
+        log.Info($"testSecret: Successfully signed into {Db} with AWSPENDING secret in {arn}.");
+    }
+
+    private static async Task FinishSecretAsync(InProcessSecrets client, string arn, string token, InvocationLog log, CancellationToken cancellationToken)
+    {
+        var metadata = await client.DescribeAsync(cancellationToken).ConfigureAwait(false);
+        var current = metadata.VersionIdsToStages!.FirstOrDefault(p => p.Value.Contains(StagingLabels.Current)).Key;
+        if (current == token)
+        {
+            log.Info($"finishSecret: Version {token} already marked as AWSCURRENT for {arn}");
+            return;
+        }
+
+        // A compare-and-swap: it fails if AWSCURRENT moved since it was read.
+        await client.MoveCurrentAsync(current, token, cancellationToken).ConfigureAwait(false);
+        log.Info($"finishSecret: Successfully set AWSCURRENT stage to version {token} for secret {arn}.");
+    }
+
+    private async Task<DatabaseSecret> MasterSecretAsync(InProcessSecrets client, string arn, DatabaseSecret current, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(current.MasterArn))
+        {
+            throw Permanent($"setSecret: the secret {arn} has no 'masterarn' field, which the alternating-users strategy needs.");
+        }
+
+        DatabaseSecret master;
+        try
+        {
+            master = DatabaseSecret.Parse((await client.GetAsync(current.MasterArn, null, StagingLabels.Current, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
+        }
+        catch (ServiceException e)
+        {
+            throw Permanent($"setSecret: Unable to read the master secret {current.MasterArn}: {ErrorCodes.For(e.Kind)}: {e.Message}");
+        }
+
+        if (!string.Equals(master.Host, current.Host, StringComparison.OrdinalIgnoreCase))
+        {
+            throw Permanent($"setSecret: Current database host {current.Host} is not the same host as master {master.Host}");
+        }
+
+        return master;
+    }
+
+    /// <summary>The master's connection, logged in to the child's database as the reference functions do.</summary>
+    private async Task<DatabaseConnection> MasterAsync(InProcessSecrets client, string arn, DatabaseSecret current, CancellationToken cancellationToken) =>
+        Connection(await MasterSecretAsync(client, arn, current, cancellationToken).ConfigureAwait(false)) with { DbName = current.DbName };
+
+    private void RequireFamily(DatabaseSecret secret)
+    {
+        var expected = family == DatabaseFamily.PostgreSql ? DatabaseSecret.Postgres : DatabaseSecret.MySql;
+        if (secret.Engine != expected)
+        {
+            throw Permanent($"Database engine must be set to '{expected}' in order to use this rotation function (the secret says '{secret.Engine}').");
+        }
+    }
+
+    private static DatabaseConnection Connection(DatabaseSecret secret) => DatabaseConnection.FromSecret(secret);
+
+    private static string Describe(IEnumerable<(string Label, LoginProbe Probe)> probes) =>
+        string.Join("; ", probes.Select(p => $"{p.Label}: {p.Probe.Reason}{(p.Probe.DriverCode is { } code ? $" [{code}]" : "")} after {p.Probe.Elapsed.TotalMilliseconds:F0} ms"));
+
+    private static RotationStepException Permanent(string message) => new(message, permanent: true);
+}
+
+public enum DatabaseFamily
+{
+    PostgreSql,
+    MySql,
+}

@@ -1,0 +1,14 @@
+namespace Keyturn.Domain.Rotation;
+
+/// <summary>
+/// A database secret's JSON can't be used for rotation: not JSON, a field missing or of the wrong type, an
+/// unsupported engine, or a username that can't be alternated. The message names the field and never contains
+/// the password.
+/// </summary>
+public sealed class DatabaseSecretException : Exception
+{
+    public DatabaseSecretException(string message)
+        : base(message)
+    {
+    }
+}

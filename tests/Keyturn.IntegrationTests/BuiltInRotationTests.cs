@@ -1,0 +1,294 @@
+using System.Text.Json;
+using Keyturn.Application.Rotation;
+using Keyturn.IntegrationTests.Infrastructure;
+using Keyturn.Rotators.MySql;
+using Keyturn.Rotators.PostgreSql;
+using Keyturn.Rotators.Tests.Infrastructure;
+
+namespace Keyturn.IntegrationTests;
+
+/// <summary>A Keyturn server next to throwaway PostgreSQL 15 and MariaDB servers.</summary>
+public sealed class RotationEnvironment : IAsyncLifetime
+{
+    public DatabaseServers Databases { get; } = new();
+
+    public KeyturnProcess Server { get; private set; } = null!;
+
+    public AwsCli Cli { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await Databases.InitializeAsync();
+        Server = await KeyturnProcess.StartAsync();
+        Cli = new AwsCli(Server);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        await Databases.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class RotationEnvironmentCollection : ICollectionFixture<RotationEnvironment>
+{
+    public const string Name = "keyturn with databases";
+}
+
+/// <summary>
+/// The four built-in functions end to end against real databases, driven by the AWS CLI: the new
+/// password logs in, the old one no longer does (single user), both users stay valid with equal
+/// privileges (alternating users); and failures end in the documented label state with nobody locked out.
+/// </summary>
+[Collection(RotationEnvironmentCollection.Name)]
+public sealed class BuiltInRotationTests(RotationEnvironment env)
+{
+    private static readonly TimeSpan Probe = TimeSpan.FromSeconds(5);
+    private readonly IDatabaseRotator _postgres = PostgreSqlRotator.Create();
+    private readonly IDatabaseRotator _mysql = MySqlRotator.Create();
+
+    [DatabaseFact]
+    public async Task PostgreSqlSingleUser_RotatesThePassword()
+    {
+        var user = "app_" + Suffix();
+        await env.Databases.Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"CREATE ROLE {user} LOGIN PASSWORD 'initial-Pw-1'");
+        var name = "pg/single/" + user;
+        await CreateAsync(name, Pg(user, "initial-Pw-1"));
+
+        await RotateAsync(name, "keyturn-postgresql-single-user");
+
+        var rotated = await CurrentAsync(name);
+        Assert.NotEqual("initial-Pw-1", rotated.GetProperty("password").GetString());
+        Assert.Equal(LoginOutcome.Ok, (await _postgres.ProbeLoginAsync(PgConnection(user, rotated.GetProperty("password").GetString()!), Probe, default)).Outcome);
+        Assert.Equal(LoginOutcome.AuthFailed, (await _postgres.ProbeLoginAsync(PgConnection(user, "initial-Pw-1"), Probe, default)).Outcome);
+        var previous = await ValueAsync(name, "AWSPREVIOUS");
+        Assert.Equal("initial-Pw-1", previous.GetProperty("password").GetString());
+        Assert.Equal("keep-me", rotated.GetProperty("custom").GetString());
+    }
+
+    [DatabaseFact]
+    public async Task PostgreSqlAlternatingUsers_CloneIsEqualAndBothLogIn()
+    {
+        var user = "alt_" + Suffix();
+        await env.Databases.Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database,
+            $"CREATE ROLE {user} LOGIN PASSWORD 'alt-initial-1'", $"GRANT SELECT ON orders TO {user}");
+        var master = await MasterAsync("pg", Pg(PostgresServer.MasterUser, env.Databases.Postgres.MasterPassword));
+        var name = "pg/alt/" + user;
+        await CreateAsync(name, Pg(user, "alt-initial-1", master));
+
+        await RotateAsync(name, "keyturn-postgresql-alternating-users");
+        var first = await CurrentAsync(name);
+        Assert.Equal(user + "_clone", first.GetProperty("username").GetString());
+        Assert.Equal(LoginOutcome.Ok, (await _postgres.ProbeLoginAsync(PgConnection(user + "_clone", first.GetProperty("password").GetString()!), Probe, default)).Outcome);
+        Assert.Equal(LoginOutcome.Ok, (await _postgres.ProbeLoginAsync(PgConnection(user, "alt-initial-1"), Probe, default)).Outcome);
+        var masterConnection = PgConnection(PostgresServer.MasterUser, env.Databases.Postgres.MasterPassword);
+        Assert.Equal(await _postgres.DescribePrivilegesAsync(masterConnection, user, default), await _postgres.DescribePrivilegesAsync(masterConnection, user + "_clone", default));
+
+        // The next rotation switches back to the original user with a new password.
+        await RotateAsync(name, "keyturn-postgresql-alternating-users", rules: false);
+        var second = await CurrentAsync(name);
+        Assert.Equal(user, second.GetProperty("username").GetString());
+        Assert.Equal(LoginOutcome.Ok, (await _postgres.ProbeLoginAsync(PgConnection(user, second.GetProperty("password").GetString()!), Probe, default)).Outcome);
+        Assert.Equal(LoginOutcome.Ok, (await _postgres.ProbeLoginAsync(PgConnection(user + "_clone", first.GetProperty("password").GetString()!), Probe, default)).Outcome);
+    }
+
+    [DatabaseFact]
+    public async Task MySqlSingleUser_RotatesThePassword()
+    {
+        var user = "app_" + Suffix();
+        await env.Databases.MariaDb.ExecuteAsRootAsync($"CREATE USER '{user}'@'%' IDENTIFIED BY 'initial-Pw-1'", $"GRANT SELECT ON {MariaDbServer.Database}.* TO '{user}'@'%'");
+        var name = "mysql/single/" + user;
+        await CreateAsync(name, My(user, "initial-Pw-1"));
+
+        await RotateAsync(name, "keyturn-mysql-single-user");
+
+        var rotated = await CurrentAsync(name);
+        Assert.Equal(LoginOutcome.Ok, (await _mysql.ProbeLoginAsync(MyConnection(user, rotated.GetProperty("password").GetString()!), Probe, default)).Outcome);
+        Assert.Equal(LoginOutcome.AuthFailed, (await _mysql.ProbeLoginAsync(MyConnection(user, "initial-Pw-1"), Probe, default)).Outcome);
+    }
+
+    [DatabaseFact]
+    public async Task MySqlAlternatingUsers_CloneIsEqualAndBothLogIn()
+    {
+        var user = "alt_" + Suffix();
+        await env.Databases.MariaDb.ExecuteAsRootAsync($"CREATE USER '{user}'@'%' IDENTIFIED BY 'alt-initial-1'", $"GRANT SELECT, INSERT ON {MariaDbServer.Database}.* TO '{user}'@'%'");
+        var master = await MasterAsync("mysql", My(MariaDbServer.MasterUser, env.Databases.MariaDb.MasterPassword));
+        var name = "mysql/alt/" + user;
+        await CreateAsync(name, My(user, "alt-initial-1", master));
+
+        await RotateAsync(name, "keyturn-mysql-alternating-users");
+
+        var rotated = await CurrentAsync(name);
+        Assert.Equal(user + "_clone", rotated.GetProperty("username").GetString());
+        Assert.Equal(LoginOutcome.Ok, (await _mysql.ProbeLoginAsync(MyConnection(user + "_clone", rotated.GetProperty("password").GetString()!), Probe, default)).Outcome);
+        Assert.Equal(LoginOutcome.Ok, (await _mysql.ProbeLoginAsync(MyConnection(user, "alt-initial-1"), Probe, default)).Outcome);
+        var masterConnection = MyConnection(MariaDbServer.MasterUser, env.Databases.MariaDb.MasterPassword);
+        Assert.Equal(await _mysql.DescribePrivilegesAsync(masterConnection, user, default), await _mysql.DescribePrivilegesAsync(masterConnection, user + "_clone", default));
+    }
+
+    [DatabaseFact]
+    public async Task PasswordChangedOutOfBand_FailsPermanentlyWithReasons_LabelsUntouched()
+    {
+        var user = "oob_" + Suffix();
+        await env.Databases.Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"CREATE ROLE {user} LOGIN PASSWORD 'initial-Pw-1'");
+        var name = "pg/oob/" + user;
+        var v1 = await CreateAsync(name, Pg(user, "initial-Pw-1"));
+        await env.Databases.Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"ALTER ROLE {user} PASSWORD 'changed-by-a-dba'");
+
+        var token = await StartRotationAsync(name, "keyturn-postgresql-single-user");
+        var state = await WaitForStateAsync(name, "failed");
+
+        Assert.Contains("setSecret: Unable to log into database with previous, current, or pending secret", state, StringComparison.Ordinal);
+        Assert.Contains("current: wrong-password [28P01]", state, StringComparison.Ordinal);
+        await AssertLabelsAsync(name, (v1, "AWSCURRENT"), (token, "AWSPENDING"));
+    }
+
+    [DatabaseFact]
+    public async Task DatabaseUnreachable_RetriesAsTransientThenFails_NoLockout()
+    {
+        var user = "down_" + Suffix();
+        await env.Databases.Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"CREATE ROLE {user} LOGIN PASSWORD 'initial-Pw-1'");
+        var name = "pg/down/" + user;
+        var closedPort = FreePort.Next();
+        var v1 = await CreateAsync(name, Pg(user, "initial-Pw-1") with { Port = closedPort });
+
+        var token = await StartRotationAsync(name, "keyturn-postgresql-single-user");
+        var state = await WaitForStateAsync(name, "retrying");
+
+        Assert.Contains("unreachable", state, StringComparison.Ordinal);
+        await AssertLabelsAsync(name, (v1, "AWSCURRENT"), (token, "AWSPENDING"));
+        Assert.Equal(LoginOutcome.Ok, (await _postgres.ProbeLoginAsync(PgConnection(user, "initial-Pw-1"), Probe, default)).Outcome);
+    }
+
+    [DatabaseFact]
+    public async Task WrongMasterSecret_FailsBeforeTouchingAnyUser()
+    {
+        var user = "badm_" + Suffix();
+        await env.Databases.Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"CREATE ROLE {user} LOGIN PASSWORD 'alt-initial-1'");
+        var master = await MasterAsync("pg-wrong", Pg(PostgresServer.MasterUser, "not-the-master-password"));
+        var name = "pg/badmaster/" + user;
+        var v1 = await CreateAsync(name, Pg(user, "alt-initial-1", master));
+
+        var token = await StartRotationAsync(name, "keyturn-postgresql-alternating-users");
+        var state = await WaitForStateAsync(name, "failed");
+
+        Assert.Contains("Unable to log into database using credentials in master secret", state, StringComparison.Ordinal);
+        await AssertLabelsAsync(name, (v1, "AWSCURRENT"), (token, "AWSPENDING"));
+        Assert.Equal(LoginOutcome.AuthFailed, (await _postgres.ProbeLoginAsync(PgConnection(user + "_clone", "x"), Probe, default)).Outcome);
+        Assert.Equal(LoginOutcome.Ok, (await _postgres.ProbeLoginAsync(PgConnection(user, "alt-initial-1"), Probe, default)).Outcome);
+    }
+
+    [DatabaseFact]
+    public async Task MissingFields_FailPermanentlyWithAClearMessage()
+    {
+        var name = "pg/incomplete/" + Suffix();
+        await env.Cli.JsonAsync("secretsmanager", "create-secret", "--name", name, "--secret-string", """{"engine":"postgres","username":"nobody","password":"x1234567"}""");
+
+        await StartRotationAsync(name, "keyturn-postgresql-single-user");
+        var state = await WaitForStateAsync(name, "failed");
+
+        Assert.Contains("host", state, StringComparison.Ordinal);
+    }
+
+    private record DbSecret(string Engine, string Host, int Port, string Username, string Password, string DbName, string? MasterArn)
+    {
+        public string Json => JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["engine"] = Engine,
+            ["host"] = Host,
+            ["port"] = Port,
+            ["username"] = Username,
+            ["password"] = Password,
+            ["dbname"] = DbName,
+            ["masterarn"] = MasterArn,
+            ["custom"] = "keep-me",
+        }.Where(p => p.Value is not null).ToDictionary());
+    }
+
+    private DbSecret Pg(string user, string password, string? master = null) =>
+        new("postgres", "127.0.0.1", env.Databases.Postgres.Port, user, password, PostgresServer.Database, master);
+
+    private DbSecret My(string user, string password, string? master = null) =>
+        new("mariadb", "127.0.0.1", env.Databases.MariaDb.Port, user, password, MariaDbServer.Database, master);
+
+    private DatabaseConnection PgConnection(string user, string password) =>
+        new("postgres", "127.0.0.1", env.Databases.Postgres.Port, user, password, PostgresServer.Database, SslMode.Disable);
+
+    private DatabaseConnection MyConnection(string user, string password) =>
+        new("mariadb", "127.0.0.1", env.Databases.MariaDb.Port, user, password, MariaDbServer.Database, SslMode.Disable);
+
+    private async Task<string> CreateAsync(string name, DbSecret secret) =>
+        (await env.Cli.JsonAsync("secretsmanager", "create-secret", "--name", name, "--secret-string", secret.Json)).GetProperty("VersionId").GetString()!;
+
+    private async Task<string> MasterAsync(string kind, DbSecret secret) =>
+        (await env.Cli.JsonAsync("secretsmanager", "create-secret", "--name", $"master/{kind}/{Suffix()}", "--secret-string", secret.Json)).GetProperty("ARN").GetString()!;
+
+    private async Task<string> StartRotationAsync(string name, string function, bool rules = true)
+    {
+        var args = new List<string> { "secretsmanager", "rotate-secret", "--secret-id", name, "--rotation-lambda-arn", $"arn:aws:lambda:us-east-1:000000000000:function:{function}" };
+        if (rules)
+        {
+            args.AddRange(["--rotation-rules", "AutomaticallyAfterDays=30"]);
+        }
+
+        return (await env.Cli.JsonAsync([.. args])).GetProperty("VersionId").GetString()!;
+    }
+
+    private async Task RotateAsync(string name, string function, bool rules = true)
+    {
+        var token = await StartRotationAsync(name, function, rules);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var stages = (await env.Cli.JsonAsync("secretsmanager", "describe-secret", "--secret-id", name)).GetProperty("VersionIdsToStages");
+            if (stages.TryGetProperty(token, out var labels) && labels.EnumerateArray().Select(l => l.GetString()).SequenceEqual(["AWSCURRENT"]))
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"rotation of {name} did not finish: {await StatusAsync(name)}");
+            await Task.Delay(200);
+        }
+    }
+
+    private async Task<string> WaitForStateAsync(string name, string state)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var line = await StatusAsync(name);
+            if (line.Contains(" " + state, StringComparison.Ordinal))
+            {
+                return line;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{name} never reached '{state}': {line}");
+            await Task.Delay(200);
+        }
+    }
+
+    private async Task<string> StatusAsync(string name)
+    {
+        var result = await ExternalTool.RunAsync("dotnet", [KeyturnProcess.KeyturnDll, "rotations", "--data-dir", env.Server.DataDirectory], env.Server,
+            new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = env.Server.AccessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = env.Server.SecretAccessKey });
+        return result.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal)) ?? "(no status line)";
+    }
+
+    private async Task<JsonElement> ValueAsync(string name, string stage) =>
+        JsonDocument.Parse((await env.Cli.JsonAsync("secretsmanager", "get-secret-value", "--secret-id", name, "--version-stage", stage)).GetProperty("SecretString").GetString()!).RootElement.Clone();
+
+    private Task<JsonElement> CurrentAsync(string name) => ValueAsync(name, "AWSCURRENT");
+
+    private async Task AssertLabelsAsync(string name, params (string Version, string Label)[] expected)
+    {
+        var stages = (await env.Cli.JsonAsync("secretsmanager", "describe-secret", "--secret-id", name)).GetProperty("VersionIdsToStages");
+        Assert.Equal(expected.Length, stages.EnumerateObject().Count());
+        foreach (var (version, label) in expected)
+        {
+            Assert.Equal([label], stages.GetProperty(version).EnumerateArray().Select(e => e.GetString()));
+        }
+    }
+
+    private static string Suffix() => Guid.NewGuid().ToString("N")[..8];
+}

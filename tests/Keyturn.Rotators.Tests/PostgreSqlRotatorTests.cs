@@ -1,0 +1,252 @@
+using Keyturn.Application.Rotation;
+using Keyturn.Domain.Rotation;
+using Keyturn.Rotators.PostgreSql;
+using Keyturn.Rotators.Tests.Infrastructure;
+using Npgsql;
+using SslMode = Keyturn.Application.Rotation.SslMode;
+
+namespace Keyturn.Rotators.Tests;
+
+[Collection(DatabaseCollection.Name)]
+public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRotatorConformanceTests(servers)
+{
+    private PostgresServer Server => Servers.Postgres;
+
+    protected override DatabaseConnection Master =>
+        new("postgres", "127.0.0.1", Server.Port, PostgresServer.MasterUser, Server.MasterPassword, PostgresServer.Database, SslMode.Prefer);
+
+    protected override string WrongPasswordCode => "28P01";
+
+    protected override string EngineFamily => DatabaseSecret.Postgres;
+
+    protected override IDatabaseRotator CreateRotator(DatabaseRotatorOptions options) => PostgreSqlRotator.Create(options);
+
+    protected override Task CreateUserAsync(string user, string password) =>
+        ExecuteAsMasterAsync($"CREATE ROLE \"{user}\" LOGIN PASSWORD '{password}'");
+
+    protected override Task GrantTablePrivilegesAsync(string user) =>
+        ExecuteAsMasterAsync(
+            $"GRANT SELECT, INSERT ON orders TO \"{user}\"",
+            $"GRANT SELECT (id, amount) ON invoices TO \"{user}\"",
+            $"GRANT USAGE ON SEQUENCE order_numbers TO \"{user}\"",
+            $"GRANT USAGE, CREATE ON SCHEMA shared TO \"{user}\"");
+
+    protected override Task GrantDirectAsync(string user) =>
+        ExecuteAsMasterAsync($"GRANT UPDATE ON orders TO \"{user}\"");
+
+    // Table privileges granted to the source later reach the clone through membership (see the test below), so
+    // what the clone can miss is an attribute, which membership never passes on.
+    protected override Task GrantSourceOnlyAsync(string source) =>
+        ExecuteAsMasterAsync($"ALTER ROLE \"{source}\" CREATEDB");
+
+    protected override async Task<long> CountOrdersAsync(DatabaseConnection user)
+    {
+        await using var connection = new NpgsqlConnection(Server.ConnectionString(user.Username, user.Password));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM orders", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    [DatabaseFact]
+    public async Task CloneUser_TablePrivilegeGrantedToSourceLater_ReachesTheCloneThroughMembership()
+    {
+        var (source, _) = await NewUserAsync();
+        var clone = source + "_clone";
+        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), CancellationToken.None);
+
+        await GrantTablePrivilegesAsync(source);
+
+        Assert.Equal(
+            await Rotator.DescribePrivilegesAsync(Master, source, CancellationToken.None),
+            await Rotator.DescribePrivilegesAsync(Master, clone, CancellationToken.None));
+    }
+
+    [DatabaseFact]
+    public async Task CloneUser_CopiesAttributesAndSettingsThatMembershipDoesNotCarry()
+    {
+        var (source, _) = await NewUserAsync();
+        await ExecuteAsMasterAsync(
+            $"ALTER ROLE \"{source}\" CREATEDB CONNECTION LIMIT 7",
+            $"ALTER ROLE \"{source}\" SET search_path = '$user', public, 'odd, \"schema'",
+            $"ALTER ROLE \"{source}\" SET statement_timeout = '5s'",
+            $"ALTER ROLE \"{source}\" IN DATABASE {PostgresServer.Database} SET work_mem = '3MB'",
+            $"ALTER ROLE \"{source}\" SET application_name = 'it''s \\ mine'");
+        var clone = source + "_clone";
+        var password = NewPassword();
+
+        await Rotator.CloneUserAsync(Master, source, clone, password, CancellationToken.None);
+
+        var sourcePrivileges = await Rotator.DescribePrivilegesAsync(Master, source, CancellationToken.None);
+        Assert.Equal(sourcePrivileges, await Rotator.DescribePrivilegesAsync(Master, clone, CancellationToken.None));
+        Assert.Contains("attribute CONNECTION LIMIT 7", sourcePrivileges);
+        Assert.Contains("attribute CREATEDB", sourcePrivileges);
+        Assert.Contains("setting search_path=\"$user\", public, \"odd, \"\"schema\"", sourcePrivileges);
+        Assert.Contains($"setting in database {PostgresServer.Database} work_mem=3MB", sourcePrivileges);
+        await using var connection = new NpgsqlConnection(Server.ConnectionString(clone, password));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT current_setting('search_path') || ' / ' || current_setting('application_name')", connection);
+        Assert.Equal("\"$user\", public, \"odd, \"\"schema\" / it's \\ mine", await command.ExecuteScalarAsync());
+    }
+
+    [DatabaseFact]
+    public async Task CloneUser_SettingTheMasterMayNotCopy_FailsAndLeavesNoClone()
+    {
+        // log_statement can only be set by a superuser; the whole clone is one transaction.
+        var (source, _) = await NewUserAsync();
+        await Server.ExecuteAsSuperuserAsync("postgres", $"ALTER ROLE \"{source}\" SET log_statement = 'all'");
+        var clone = source + "_clone";
+
+        var error = await Assert.ThrowsAsync<RotatorException>(() =>
+            Rotator.CloneUserAsync(Master, source, clone, NewPassword(), CancellationToken.None));
+
+        Assert.Equal(DatabaseReasons.PermissionDenied, error.Reason);
+        Assert.Equal("42501", error.DriverCode);
+        Assert.False(await Rotator.UserExistsAsync(Master, clone, CancellationToken.None));
+    }
+
+    [DatabaseFact]
+    public async Task CloneUser_BypassRlsIsNotCopied_AndShowsAsADifference()
+    {
+        var (source, _) = await NewUserAsync();
+        await Server.ExecuteAsSuperuserAsync("postgres", $"ALTER ROLE \"{source}\" BYPASSRLS");
+        var clone = source + "_clone";
+
+        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), CancellationToken.None);
+
+        var missing = (await Rotator.DescribePrivilegesAsync(Master, source, CancellationToken.None))
+            .Except(await Rotator.DescribePrivilegesAsync(Master, clone, CancellationToken.None));
+        Assert.Equal(["attribute BYPASSRLS"], missing);
+    }
+
+    [DatabaseFact]
+    public async Task DescribePrivileges_TableCreatedByTheClone_ShowsTheOwnershipDrift()
+    {
+        // aws-samples #56: objects the clone creates belong to the clone, so the source can't use them.
+        var (source, _) = await NewUserAsync();
+        await GrantTablePrivilegesAsync(source);
+        var clone = source + "_clone";
+        var password = NewPassword();
+        await Rotator.CloneUserAsync(Master, source, clone, password, CancellationToken.None);
+        await using (var connection = new NpgsqlConnection(Server.ConnectionString(clone, password)))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"CREATE TABLE shared.made_by_{clone} (id int)", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var extra = (await Rotator.DescribePrivilegesAsync(Master, clone, CancellationToken.None))
+            .Except(await Rotator.DescribePrivilegesAsync(Master, source, CancellationToken.None))
+            .ToList();
+
+        Assert.Contains($"table shared.made_by_{clone}: OWNER", extra);
+    }
+
+    [DatabaseFact]
+    public async Task SetUserPassword_StoresAScramVerifier_AndThePlaintextNeverReachesTheServer()
+    {
+        var (user, _) = await NewUserAsync();
+        var password = "Never-Logged-" + Guid.NewGuid().ToString("N");
+
+        await Rotator.SetUserPasswordAsync(Master, user, password, CancellationToken.None);
+        await Rotator.SetOwnPasswordAsync(As(user, password), password + "2", CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, user, user + "_clone", password + "3", CancellationToken.None);
+
+        var stored = await Server.ScalarAsSuperuserAsync<string>("SELECT rolpassword FROM pg_authid WHERE rolname = @name", ("name", user));
+        Assert.StartsWith("SCRAM-SHA-256$4096:", stored, StringComparison.Ordinal);
+        await AssertLogsInAsync(user, password + "2");
+        var log = await File.ReadAllTextAsync(Server.LogPath);
+        Assert.Contains($"ALTER ROLE \"{user}\" WITH PASSWORD", log, StringComparison.Ordinal);
+        Assert.DoesNotContain(password, log, StringComparison.Ordinal);
+    }
+
+    [DatabaseFact]
+    public async Task SetUserPassword_ServerAsksForMd5_StoresTheMd5VerifierTheServerWouldCompute()
+    {
+        await ExecuteAsMasterAsync($"DROP ROLE IF EXISTS {PostgresServer.Md5User}", $"CREATE ROLE {PostgresServer.Md5User} LOGIN");
+        var md5Master = Master with { Username = PostgresServer.Md5MasterUser };
+        var password = NewPassword();
+
+        await Rotator.SetUserPasswordAsync(md5Master, PostgresServer.Md5User, password, CancellationToken.None);
+
+        var stored = await Server.ScalarAsSuperuserAsync<string>("SELECT rolpassword FROM pg_authid WHERE rolname = @name", ("name", PostgresServer.Md5User));
+        var expected = await Server.ScalarAsSuperuserAsync<string>("SELECT 'md5' || md5(@password || @name)", ("password", password), ("name", PostgresServer.Md5User));
+        Assert.Equal(expected, stored);
+        await AssertLogsInAsync(PostgresServer.Md5User, password);
+    }
+
+    [DatabaseFact]
+    public async Task RoleNames_WithQuotesSpacesAndCase_AreQuotedExactly()
+    {
+        var source = $"Odd \"Name\"; DROP ROLE {PostgresServer.MasterUser}; {Guid.NewGuid().ToString("N")[..6]}";
+        await ExecuteAsMasterAsync($"CREATE ROLE \"{source.Replace("\"", "\"\"", StringComparison.Ordinal)}\" LOGIN PASSWORD 'x'");
+        var password = NewPassword();
+        var clone = DatabaseSecret.AlternateUsername(source, "postgres");
+
+        await Rotator.SetUserPasswordAsync(Master, source, password, CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, source, clone, password, CancellationToken.None);
+
+        await AssertLogsInAsync(source, password);
+        await AssertLogsInAsync(clone, password);
+        Assert.True(await Rotator.UserExistsAsync(Master, PostgresServer.MasterUser, CancellationToken.None));
+    }
+
+    [DatabaseFact]
+    public async Task CloneUser_NameLongerThan63Bytes_RefusedBeforeThePostgresTruncatesIt()
+    {
+        var (source, _) = await NewUserAsync();
+
+        var error = await Assert.ThrowsAsync<RotatorException>(() =>
+            Rotator.CloneUserAsync(Master, source, new string('c', 64), NewPassword(), CancellationToken.None));
+
+        Assert.Equal(DatabaseReasons.Unsupported, error.Reason);
+    }
+
+    [DatabaseFact]
+    public async Task ProbeLogin_PgHbaRejectsPlaintext_UnknownTlsNotAuthFailed()
+    {
+        await ExecuteAsMasterAsync($"DROP ROLE IF EXISTS {PostgresServer.TlsOnlyUser}", $"CREATE ROLE {PostgresServer.TlsOnlyUser} LOGIN PASSWORD 'Tls-0nly'");
+
+        var plaintext = await Rotator.ProbeLoginAsync(As(PostgresServer.TlsOnlyUser, "Tls-0nly") with { Ssl = SslMode.Disable }, TimeSpan.FromSeconds(10), CancellationToken.None);
+        var tls = await Rotator.ProbeLoginAsync(As(PostgresServer.TlsOnlyUser, "Tls-0nly") with { Ssl = SslMode.Prefer }, TimeSpan.FromSeconds(10), CancellationToken.None);
+
+        Assert.Equal(LoginOutcome.Unknown, plaintext.Outcome);
+        Assert.Equal(DatabaseReasons.Tls, plaintext.Reason);
+        Assert.Equal("28000", plaintext.DriverCode);
+        Assert.True(tls.IsOk, tls.Message);
+    }
+
+    [DatabaseFact]
+    public async Task ProbeLogin_NoConnectPrivilege_UnknownDatabase()
+    {
+        var (user, password) = await NewUserAsync();
+        var database = "locked_" + user;
+        await ExecuteAsMasterAsync($"CREATE DATABASE {database}", $"REVOKE CONNECT ON DATABASE {database} FROM PUBLIC");
+
+        var probe = await Rotator.ProbeLoginAsync(As(user, password) with { DbName = database }, TimeSpan.FromSeconds(10), CancellationToken.None);
+
+        Assert.Equal(LoginOutcome.Unknown, probe.Outcome);
+        Assert.Equal(DatabaseReasons.UnknownDatabase, probe.Reason);
+        Assert.Equal("42501", probe.DriverCode);
+    }
+
+    [DatabaseFact]
+    public async Task ProbeLogin_NoDbName_UsesThePostgresDatabase()
+    {
+        var (user, password) = await NewUserAsync();
+
+        var probe = await Rotator.ProbeLoginAsync(As(user, password) with { DbName = null }, TimeSpan.FromSeconds(10), CancellationToken.None);
+
+        Assert.True(probe.IsOk, probe.Message);
+    }
+
+    private async Task ExecuteAsMasterAsync(params string[] statements)
+    {
+        await using var connection = new NpgsqlConnection(Server.ConnectionString(PostgresServer.MasterUser, Server.MasterPassword));
+        await connection.OpenAsync();
+        foreach (var sql in statements)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync();
+        }
+    }
+}
