@@ -1,0 +1,69 @@
+namespace Keyturn.Domain.Doctor;
+
+/// <summary>
+/// Everything the doctor decides from, gathered beforehand (labels, probes, configuration, network and
+/// log findings). Deciding reads no state and has no clock: <see cref="Now"/> is part of the input.
+/// </summary>
+public sealed record RotationSnapshot
+{
+    public required string SecretArn { get; init; }
+
+    public required string Name { get; init; }
+
+    public required DateTimeOffset Now { get; init; }
+
+    /// <summary>Every version, deprecated ones included (they matter for the orphan scan).</summary>
+    public required IReadOnlyList<VersionSnapshot> Versions { get; init; }
+
+    /// <summary>Login probe per version id; versions not probed are absent.</summary>
+    public IReadOnlyDictionary<string, ProbeSummary> Probes { get; init; } = new Dictionary<string, ProbeSummary>();
+
+    public bool? RotationEnabled { get; init; }
+
+    public string? RotationFunction { get; init; }
+
+    /// <summary>False when the named function can't be found or invoked.</summary>
+    public bool? FunctionAvailable { get; init; }
+
+    public DateTimeOffset? LastRotatedDate { get; init; }
+
+    public DateTimeOffset? NextRotationDate { get; init; }
+
+    /// <summary>"single-user" or "alternating-users" when known from the function name.</summary>
+    public string? Strategy { get; init; }
+
+    /// <summary>The master secret's login probe (alternating users, break-glass), if there is a master.</summary>
+    public ProbeSummary? MasterProbe { get; init; }
+
+    /// <summary>For alternating users with both users logging in: whether their privileges are equal (null: not compared).</summary>
+    public bool? PrivilegesEqual { get; init; }
+
+    /// <summary>Findings already made by the gatherers (network reachability, log analysis, JSON checks).</summary>
+    public IReadOnlyList<Finding> ExternalFindings { get; init; } = [];
+}
+
+/// <summary>One version as listed by ListSecretVersionIds (with IncludeDeprecated) plus what its value says.</summary>
+public sealed record VersionSnapshot(
+    string VersionId,
+    IReadOnlyList<string> Stages,
+    DateTimeOffset CreatedDate,
+    bool HasValue,
+    string? Username = null,
+    string? InvalidJsonReason = null)
+{
+    public bool Has(string label) => Stages.Contains(label, StringComparer.Ordinal);
+}
+
+public enum ProbeOutcome
+{
+    Ok,
+    AuthFail,
+    Unknown,
+}
+
+/// <summary>A login probe's result: only <see cref="ProbeOutcome.AuthFail"/> says anything about a password.</summary>
+public sealed record ProbeSummary(ProbeOutcome Outcome, string Reason, string? DriverCode, TimeSpan Elapsed)
+{
+    public override string ToString() =>
+        $"{Outcome switch { ProbeOutcome.Ok => "ok", ProbeOutcome.AuthFail => "auth-fail", _ => "unknown" }} ({Reason}{(DriverCode is null ? "" : " " + DriverCode)}, {Elapsed.TotalMilliseconds:F0} ms)";
+}

@@ -1,0 +1,147 @@
+using Keyturn.Domain.Doctor;
+
+namespace Keyturn.Domain.Tests.Doctor;
+
+/// <summary>The decision core, state by state (recovery guide §5), including the field report's three situations.</summary>
+public sealed class RotationDoctorTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
+
+    // Versions are "id:LABEL,LABEL" (empty after ':' = deprecated; '!' suffix on the id = no value);
+    // probes are "id=ok|fail|unknown".
+    public static TheoryData<string, string[], string[], LabelState, string> Cases => new()
+    {
+        { "A healthy", ["p:AWSPREVIOUS", "c:AWSCURRENT"], ["c=ok"], LabelState.Healthy, "" },
+        { "A pending on current is a valid end state", ["p:AWSPREVIOUS", "c:AWSCURRENT,AWSPENDING"], ["c=ok"], LabelState.Healthy, "" },
+        { "B empty pending", ["c:AWSCURRENT", "n!:AWSPENDING"], ["c=ok"], LabelState.EmptyPending, "remove AWSPENDING n" },
+        { "C seed 1: pending never applied", ["p:AWSPREVIOUS", "c:AWSCURRENT", "n:AWSPENDING"], ["c=ok", "n=fail"], LabelState.PendingNotApplied, "remove AWSPENDING n" },
+        { "D lockout trap: only pending works", ["p:AWSPREVIOUS", "c:AWSCURRENT", "n:AWSPENDING"], ["c=fail", "n=ok", "p=fail"], LabelState.DatabaseAhead, "move AWSCURRENT n from c" },
+        { "E seed 2: pending on current, DB on previous", ["p:AWSPREVIOUS", "c:AWSCURRENT,AWSPENDING"], ["c=fail", "p=ok"], LabelState.LabelsAhead, "move AWSCURRENT p from c" },
+        { "E with a stale pending elsewhere", ["p:AWSPREVIOUS", "c:AWSCURRENT", "n:AWSPENDING"], ["c=fail", "n=fail", "p=ok"], LabelState.LabelsAhead, "move AWSCURRENT p from c; remove AWSPENDING n" },
+        { "F orphan works", ["o:", "p:AWSPREVIOUS", "c:AWSCURRENT"], ["c=fail", "p=fail", "o=ok"], LabelState.OrphanWorks, "move AWSCURRENT o from c" },
+        { "F nothing works", ["o:", "p:AWSPREVIOUS", "c:AWSCURRENT"], ["c=fail", "p=fail", "o=fail"], LabelState.NothingWorks, "" },
+        { "J no AWSCURRENT", ["a:", "b:AWSPENDING"], ["a=ok", "b=fail"], LabelState.NoCurrent, "move AWSCURRENT a from -" },
+        { "unknown current: no mutation", ["p:AWSPREVIOUS", "c:AWSCURRENT", "n:AWSPENDING"], ["c=unknown", "n=ok", "p=ok"], LabelState.Undecidable, "" },
+        { "unknown pending: no mutation", ["c:AWSCURRENT", "n:AWSPENDING"], ["c=ok", "n=unknown"], LabelState.Undecidable, "" },
+        { "unknown pending while current fails: no mutation", ["p:AWSPREVIOUS", "c:AWSCURRENT", "n:AWSPENDING"], ["c=fail", "n=unknown", "p=ok"], LabelState.Undecidable, "" },
+        { "unknown previous: no mutation", ["p:AWSPREVIOUS", "c:AWSCURRENT"], ["c=fail", "p=unknown"], LabelState.Undecidable, "" },
+        { "unprobed current: no mutation", ["c:AWSCURRENT"], [], LabelState.Undecidable, "" },
+        { "single user, both work: drop pending", ["c:AWSCURRENT", "n:AWSPENDING"], ["c=ok", "n=ok"], LabelState.PendingReady, "remove AWSPENDING n" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Diagnose_StatesOfTheRecoveryGuide(string name, string[] versions, string[] probes, LabelState state, string plan)
+    {
+        var diagnosis = RotationDoctor.Diagnose(Snapshot(versions, probes));
+
+        Assert.True(state == diagnosis.State, $"{name}: expected {state}, got {diagnosis.State} ({diagnosis.Verdict})");
+        Assert.True(plan == Describe(diagnosis.Plan), $"{name}: expected plan '{plan}', got '{Describe(diagnosis.Plan)}'");
+    }
+
+    [Fact]
+    public void Diagnose_AlternatingUsersBothWorkWithEqualPrivileges_FinishesTheRotation()
+    {
+        var snapshot = Snapshot(["c:AWSCURRENT", "n:AWSPENDING"], ["c=ok", "n=ok"]) with
+        {
+            Versions = [new VersionSnapshot("c", ["AWSCURRENT"], Now.AddDays(-1), true, "app"), new VersionSnapshot("n", ["AWSPENDING"], Now, true, "app_clone")],
+            PrivilegesEqual = true,
+        };
+
+        var diagnosis = RotationDoctor.Diagnose(snapshot);
+
+        Assert.Equal(LabelState.PendingReady, diagnosis.State);
+        Assert.Equal("move AWSCURRENT n from c", Describe(diagnosis.Plan));
+    }
+
+    [Fact]
+    public void Diagnose_NothingWorks_BreakGlassOnlyWithFlagAndWorkingMaster()
+    {
+        var snapshot = Snapshot(["p:AWSPREVIOUS", "c:AWSCURRENT"], ["c=fail", "p=fail"]) with
+        {
+            MasterProbe = new ProbeSummary(ProbeOutcome.Ok, "ok", null, TimeSpan.FromMilliseconds(3)),
+        };
+
+        Assert.Empty(RotationDoctor.Diagnose(snapshot).Plan);
+        Assert.IsType<BreakGlassReset>(Assert.Single(RotationDoctor.Diagnose(snapshot, allowBreakGlass: true).Plan));
+        Assert.Empty(RotationDoctor.Diagnose(snapshot with { MasterProbe = null }, allowBreakGlass: true).Plan);
+    }
+
+    [Fact]
+    public void Diagnose_LockoutTrap_NeverRemovesThePendingLabel()
+    {
+        var diagnosis = RotationDoctor.Diagnose(Snapshot(["p:AWSPREVIOUS", "c:AWSCURRENT", "n:AWSPENDING"], ["c=fail", "n=ok", "p=ok"]));
+
+        Assert.DoesNotContain(diagnosis.Plan, a => a is RemoveLabel);
+        var finding = Assert.Single(diagnosis.Findings, f => f.Code == "LBL003");
+        Assert.Equal(Severity.Critical, finding.Severity);
+        Assert.Contains("Do NOT remove AWSPENDING", finding.Fix, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RepairActions_AwsCliCommands_MatchTheFieldReport()
+    {
+        Assert.Equal(
+            "aws secretsmanager update-secret-version-stage --secret-id prd-db-cluster/AdminLoginInfo --version-stage AWSPENDING --remove-from-version-id dfe186d3-7399-4f46-873a-a4f7078aa77f",
+            new RemoveLabel("AWSPENDING", "dfe186d3-7399-4f46-873a-a4f7078aa77f", "stale").AwsCliCommand("prd-db-cluster/AdminLoginInfo"));
+        Assert.Equal(
+            "aws secretsmanager update-secret-version-stage --secret-id prd-db-cluster/AdminLoginInfo --version-stage AWSCURRENT --move-to-version-id 11c46614-f0fb-4695-9fd9-7792cac5aa32 --remove-from-version-id 4bcc57ad-6901-489f-88cf-c5b56f14cbca",
+            new MoveCurrent("11c46614-f0fb-4695-9fd9-7792cac5aa32", "4bcc57ad-6901-489f-88cf-c5b56f14cbca", "roll back").AwsCliCommand("prd-db-cluster/AdminLoginInfo"));
+    }
+
+    [Fact]
+    public void VersionsToProbe_OrphansOnlyWhenAsked()
+    {
+        var versions = Snapshot(["o2:", "o1!:", "p:AWSPREVIOUS", "c:AWSCURRENT"], []).Versions;
+
+        Assert.Equal(["p", "c"], RotationDoctor.VersionsToProbe(versions, labelledOnly: true));
+        Assert.Equal(["p", "c", "o2"], RotationDoctor.VersionsToProbe(versions, labelledOnly: false));
+    }
+
+    [Fact]
+    public void Diagnose_Configuration_OverdueAndDisabledWithPending()
+    {
+        var snapshot = Snapshot(["c:AWSCURRENT", "n:AWSPENDING"], ["c=ok", "n=fail"]) with
+        {
+            RotationEnabled = false,
+        };
+        var overdue = Snapshot(["c:AWSCURRENT"], ["c=ok"]) with { RotationEnabled = true, NextRotationDate = Now.AddDays(-2), FunctionAvailable = false, RotationFunction = "gone" };
+
+        Assert.Contains(RotationDoctor.Diagnose(snapshot).Findings, f => f.Code == "CFG001" && f.Severity == Severity.Warning);
+        var codes = RotationDoctor.Diagnose(overdue).Findings.Select(f => f.Code).ToList();
+        Assert.Contains("CFG002", codes);
+        Assert.Contains("CFG003", codes);
+        Assert.False(RotationDoctor.Diagnose(overdue).Healthy);
+    }
+
+    private static RotationSnapshot Snapshot(string[] versions, string[] probes)
+    {
+        var list = versions.Select((spec, i) =>
+        {
+            var parts = spec.Split(':', 2);
+            var id = parts[0].TrimEnd('!');
+            var stages = parts.Length > 1 && parts[1].Length > 0 ? parts[1].Split(',') : [];
+            return new VersionSnapshot(id, stages, Now.AddDays(-versions.Length + i), !parts[0].EndsWith('!'));
+        }).ToList();
+        var probeMap = probes.Select(p => p.Split('=')).ToDictionary(p => p[0], p => new ProbeSummary(
+            p[1] switch { "ok" => ProbeOutcome.Ok, "fail" => ProbeOutcome.AuthFail, _ => ProbeOutcome.Unknown },
+            p[1] switch { "ok" => "ok", "fail" => "wrong-password", _ => "unreachable" }, null, TimeSpan.FromMilliseconds(5)));
+        return new RotationSnapshot
+        {
+            SecretArn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:s-AbCdEf",
+            Name = "s",
+            Now = Now,
+            Versions = list,
+            Probes = probeMap,
+            RotationEnabled = true,
+        };
+    }
+
+    private static string Describe(IEnumerable<RepairAction> plan) => string.Join("; ", plan.Select(a => a switch
+    {
+        RemoveLabel r => $"remove {r.Label} {r.VersionId}",
+        MoveCurrent m => $"move AWSCURRENT {m.ToVersionId} from {m.FromVersionId ?? "-"}",
+        BreakGlassReset => "break-glass",
+        _ => a.GetType().Name,
+    }));
+}
