@@ -14,6 +14,7 @@ public static class CliApplication
             KeysCommand.Create(),
             FunctionsCommand.Create(),
             RotationsCommand.Create(),
+            DoctorCommand.Create(),
         };
         return root.Parse(args).InvokeAsync();
     }

@@ -85,7 +85,10 @@ public static class RotationDoctor
                     $"Both AWSCURRENT ({current.Username}, version {current.VersionId}) and AWSPENDING ({pending.Username}, version {pending.VersionId}) log in, and the two users have equal privileges.",
                     "Finish the rotation: move AWSCURRENT to the pending version."));
                 return (LabelState.PendingReady, "Unfinished rotation: both users log in with equal privileges; finishing it is safe.",
-                    [new MoveCurrent(pending.VersionId, current.VersionId, "both users log in and have the same privileges")]);
+                [
+                    new MoveCurrent(pending.VersionId, current.VersionId, "both users log in and have the same privileges"),
+                    new RemoveLabel(StagingLabels.Pending, pending.VersionId, "the rotation is finished"),
+                ]);
             }
 
             findings.Add(new Finding("LBL007", Severity.Warning, "The rotation reached the database but was never finished",
@@ -110,7 +113,10 @@ public static class RotationDoctor
                     $"AWSCURRENT (version {current.VersionId}) is refused: {currentProbe}. AWSPENDING (version {pending.VersionId}) logs in: {pendingProbe}.",
                     "Roll forward: move AWSCURRENT to the pending version. Do NOT remove AWSPENDING — that would leave the only working password on an unlabelled version and lock everyone out."));
                 return (LabelState.DatabaseAhead, "Clients are locked out: only the AWSPENDING password works. Roll forward.",
-                    [new MoveCurrent(pending.VersionId, current.VersionId, "only its password logs in (the rotation's finishSecret never ran)")]);
+                [
+                    new MoveCurrent(pending.VersionId, current.VersionId, "only its password logs in (the rotation's finishSecret never ran)"),
+                    new RemoveLabel(StagingLabels.Pending, pending.VersionId, "the rotation is finished; AWSPENDING stays on no other version"),
+                ]);
             }
         }
 

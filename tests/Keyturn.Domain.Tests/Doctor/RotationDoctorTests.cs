@@ -15,7 +15,7 @@ public sealed class RotationDoctorTests
         { "A pending on current is a valid end state", ["p:AWSPREVIOUS", "c:AWSCURRENT,AWSPENDING"], ["c=ok"], LabelState.Healthy, "" },
         { "B empty pending", ["c:AWSCURRENT", "n!:AWSPENDING"], ["c=ok"], LabelState.EmptyPending, "remove AWSPENDING n" },
         { "C seed 1: pending never applied", ["p:AWSPREVIOUS", "c:AWSCURRENT", "n:AWSPENDING"], ["c=ok", "n=fail"], LabelState.PendingNotApplied, "remove AWSPENDING n" },
-        { "D lockout trap: only pending works", ["p:AWSPREVIOUS", "c:AWSCURRENT", "n:AWSPENDING"], ["c=fail", "n=ok", "p=fail"], LabelState.DatabaseAhead, "move AWSCURRENT n from c" },
+        { "D lockout trap: only pending works", ["p:AWSPREVIOUS", "c:AWSCURRENT", "n:AWSPENDING"], ["c=fail", "n=ok", "p=fail"], LabelState.DatabaseAhead, "move AWSCURRENT n from c; remove AWSPENDING n" },
         { "E seed 2: pending on current, DB on previous", ["p:AWSPREVIOUS", "c:AWSCURRENT,AWSPENDING"], ["c=fail", "p=ok"], LabelState.LabelsAhead, "move AWSCURRENT p from c" },
         { "E with a stale pending elsewhere", ["p:AWSPREVIOUS", "c:AWSCURRENT", "n:AWSPENDING"], ["c=fail", "n=fail", "p=ok"], LabelState.LabelsAhead, "move AWSCURRENT p from c; remove AWSPENDING n" },
         { "F orphan works", ["o:", "p:AWSPREVIOUS", "c:AWSCURRENT"], ["c=fail", "p=fail", "o=ok"], LabelState.OrphanWorks, "move AWSCURRENT o from c" },
@@ -51,7 +51,7 @@ public sealed class RotationDoctorTests
         var diagnosis = RotationDoctor.Diagnose(snapshot);
 
         Assert.Equal(LabelState.PendingReady, diagnosis.State);
-        Assert.Equal("move AWSCURRENT n from c", Describe(diagnosis.Plan));
+        Assert.Equal("move AWSCURRENT n from c; remove AWSPENDING n", Describe(diagnosis.Plan));
     }
 
     [Fact]
@@ -72,7 +72,9 @@ public sealed class RotationDoctorTests
     {
         var diagnosis = RotationDoctor.Diagnose(Snapshot(["p:AWSPREVIOUS", "c:AWSCURRENT", "n:AWSPENDING"], ["c=fail", "n=ok", "p=ok"]));
 
-        Assert.DoesNotContain(diagnosis.Plan, a => a is RemoveLabel);
+        // AWSPENDING is only taken off after AWSCURRENT has moved onto the same version.
+        Assert.IsType<MoveCurrent>(diagnosis.Plan[0]);
+        Assert.All(diagnosis.Plan.OfType<RemoveLabel>(), r => Assert.Equal(((MoveCurrent)diagnosis.Plan[0]).ToVersionId, r.VersionId));
         var finding = Assert.Single(diagnosis.Findings, f => f.Code == "LBL003");
         Assert.Equal(Severity.Critical, finding.Severity);
         Assert.Contains("Do NOT remove AWSPENDING", finding.Fix, StringComparison.Ordinal);

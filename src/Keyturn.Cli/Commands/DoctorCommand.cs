@@ -1,0 +1,247 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Keyturn.Cli.Doctor;
+using Keyturn.Domain.Doctor;
+using Keyturn.Domain.Secrets;
+using Keyturn.Protocol.Client;
+using Keyturn.Rotators.MySql;
+using Keyturn.Rotators.PostgreSql;
+
+namespace Keyturn.Cli.Commands;
+
+/// <summary>
+/// <c>keyturn doctor SECRET</c>: diagnoses a stuck rotation and proposes (or, with --apply, makes) a
+/// repair that can't lock anyone out. Exit codes: 0 healthy, 1 problems found, 2 the doctor failed.
+/// </summary>
+internal static class DoctorCommand
+{
+    public static Command Create()
+    {
+        var secret = new Argument<string?>("secret") { Description = "Secret name or ARN.", Arity = ArgumentArity.ZeroOrOne };
+        var all = new Option<bool>("--all") { Description = "Check every secret with rotation enabled (diagnosis only)." };
+        var apply = new Option<bool>("--apply") { Description = "Carry out the repair plan (after a confirmation)." };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Don't ask for confirmation." };
+        var json = new Option<bool>("--json") { Description = "Machine-readable output." };
+        var breakGlass = new Option<bool>("--break-glass") { Description = "Allow resetting the password through the master secret when nothing else works." };
+        var rotateAfter = new Option<bool>("--rotate-after") { Description = "Start a rotation after a successful repair and follow it to the end." };
+        var endpoint = new Option<string?>("--endpoint-url") { Description = $"Secrets Manager endpoint (default: Keyturn at {DoctorTarget.DefaultEndpoint}, or KEYTURN_ENDPOINT)." };
+        var profile = new Option<string?>("--profile") { Description = "AWS profile (real AWS, standard credential chain)." };
+        var region = new Option<string?>("--region") { Description = "AWS region." };
+        var journal = new Option<string>("--journal") { Description = "Where applied repairs are recorded (JSON lines).", DefaultValueFactory = _ => "keyturn-doctor-journal.jsonl" };
+        var concurrency = new Option<int>("--concurrency") { Description = "Secrets checked at once with --all.", DefaultValueFactory = _ => 8 };
+        var dataDir = CommonOptions.DataDir();
+
+        var command = new Command("doctor", "Diagnose and safely repair stuck rotations, on Keyturn or on AWS.")
+        {
+            secret, all, apply, yes, json, breakGlass, rotateAfter, endpoint, profile, region, journal, concurrency, dataDir,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            try
+            {
+                var target = DoctorTarget.Resolve(parse.GetValue(endpoint), parse.GetValue(profile), parse.GetValue(region), parse.GetValue(dataDir)!);
+                using var client = target.CreateClient();
+                var gatherer = new DoctorGatherer(client, PostgreSqlRotator.Create(), MySqlRotator.Create(), TimeProvider.System);
+                if (parse.GetValue(all))
+                {
+                    return await AllAsync(client, gatherer, parse.GetValue(json), Math.Max(1, parse.GetValue(concurrency)), cancellationToken).ConfigureAwait(false);
+                }
+
+                var id = parse.GetValue(secret);
+                if (string.IsNullOrEmpty(id))
+                {
+                    await Console.Error.WriteLineAsync("Name a secret, or use --all.").ConfigureAwait(false);
+                    return 2;
+                }
+
+                return await OneAsync(client, gatherer, id, new Options(parse.GetValue(apply), parse.GetValue(yes), parse.GetValue(json), parse.GetValue(breakGlass), parse.GetValue(rotateAfter), parse.GetValue(journal)!), cancellationToken).ConfigureAwait(false);
+            }
+            catch (AwsServiceException e)
+            {
+                await Console.Error.WriteLineAsync($"keyturn doctor: Secrets Manager refused: {e.ErrorCode}: {e.ErrorMessage}").ConfigureAwait(false);
+                return 2;
+            }
+            catch (Exception e) when (e is HttpRequestException or InvalidOperationException or IOException)
+            {
+                await Console.Error.WriteLineAsync($"keyturn doctor: {e.Message}").ConfigureAwait(false);
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    private sealed record Options(bool Apply, bool Yes, bool Json, bool BreakGlass, bool RotateAfter, string Journal);
+
+    private static async Task<int> OneAsync(SecretsManagerClient client, DoctorGatherer gatherer, string id, Options options, CancellationToken cancellationToken)
+    {
+        var gathered = await gatherer.GatherAsync(id, cancellationToken).ConfigureAwait(false);
+        var diagnosis = RotationDoctor.Diagnose(gathered.Snapshot, options.BreakGlass);
+        IReadOnlyList<RepairExecutor.StepResult>? applied = null;
+
+        if (options.Apply && diagnosis.Plan.Count > 0)
+        {
+            if (!options.Json)
+            {
+                DoctorReport.Write(Console.Out, gathered.Snapshot, diagnosis, null, apply: false);
+            }
+
+            if (!options.Yes && !Confirm(diagnosis))
+            {
+                await Console.Error.WriteLineAsync("Nothing changed.").ConfigureAwait(false);
+                return 1;
+            }
+
+            applied = await new RepairExecutor(client, gatherer, options.Journal, TimeProvider.System).ApplyAsync(gathered, diagnosis, cancellationToken).ConfigureAwait(false);
+            if (!options.Json)
+            {
+                Console.WriteLine();
+                foreach (var step in applied)
+                {
+                    Console.WriteLine(step.Succeeded ? $"✔ {step.Detail}" : $"✘ {step.Detail}");
+                }
+            }
+
+            if (applied.All(a => a.Succeeded))
+            {
+                // Diagnose again: the repair must have produced a healthy state.
+                var after = await gatherer.GatherAsync(gathered.Snapshot.SecretArn, cancellationToken).ConfigureAwait(false);
+                var afterDiagnosis = RotationDoctor.Diagnose(after.Snapshot, options.BreakGlass);
+                if (!options.Json)
+                {
+                    Console.WriteLine($"After the repair: {afterDiagnosis.Verdict}");
+                }
+
+                if (options.RotateAfter && afterDiagnosis.State == LabelState.Healthy)
+                {
+                    await RotateAndFollowAsync(client, gathered.Snapshot.SecretArn, options.Json, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (options.Json)
+                {
+                    Console.WriteLine(DoctorReport.Serialize(DoctorReport.ToJson(gathered.Snapshot, diagnosis, applied)));
+                }
+
+                return afterDiagnosis.State == LabelState.Healthy ? 0 : 1;
+            }
+        }
+        else if (options.RotateAfter && diagnosis.State == LabelState.Healthy)
+        {
+            await RotateAndFollowAsync(client, gathered.Snapshot.SecretArn, options.Json, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (options.Json)
+        {
+            Console.WriteLine(DoctorReport.Serialize(DoctorReport.ToJson(gathered.Snapshot, diagnosis, applied)));
+        }
+        else if (applied is null)
+        {
+            DoctorReport.Write(Console.Out, gathered.Snapshot, diagnosis, applied, options.Apply);
+        }
+
+        return diagnosis.Healthy ? 0 : 1;
+    }
+
+    private static bool Confirm(Diagnosis diagnosis)
+    {
+        if (Console.IsInputRedirected)
+        {
+            Console.Error.WriteLine("Refusing to change labels without a terminal to confirm on; add --yes.");
+            return false;
+        }
+
+        Console.Write($"Apply these {diagnosis.Plan.Count} change(s)? [y/N] ");
+        return Console.ReadLine()?.Trim().ToLowerInvariant() is "y" or "yes";
+    }
+
+    /// <summary>Starts a rotation and follows its four steps through the labels until it finishes or stalls.</summary>
+    private static async Task RotateAndFollowAsync(SecretsManagerClient client, string arn, bool json, CancellationToken cancellationToken)
+    {
+        var token = (await client.RotateSecretAsync(arn, cancellationToken).ConfigureAwait(false)).GetProperty("VersionId").GetString()!;
+        var watch = Stopwatch.StartNew();
+        var last = "";
+        while (watch.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            var versions = await client.ListVersionsAsync(arn, cancellationToken).ConfigureAwait(false);
+            var version = versions.FirstOrDefault(v => v.VersionId == token);
+            var hasValue = await client.GetSecretStringAsync(arn, token, null, cancellationToken).ConfigureAwait(false) is not null;
+            var state = version is null ? "gone" : version.Stages.Contains(StagingLabels.Current) ? "finishSecret done: the new version is AWSCURRENT" : hasValue ? "createSecret done; setSecret/testSecret running" : "createSecret running";
+            if (state != last && !json)
+            {
+                Console.WriteLine($"  rotation {token}: {state} ({watch.Elapsed.TotalSeconds:F1} s)");
+                last = state;
+            }
+
+            if (version is null || version.Stages.Contains(StagingLabels.Current))
+            {
+                return;
+            }
+
+            await Task.Delay(250, cancellationToken).ConfigureAwait(false);
+        }
+
+        Console.WriteLine($"  rotation {token} did not finish within 2 minutes; run the doctor again.");
+    }
+
+    private static async Task<int> AllAsync(SecretsManagerClient client, DoctorGatherer gatherer, bool json, int concurrency, CancellationToken cancellationToken)
+    {
+        var secrets = (await client.ListSecretsAsync(cancellationToken).ConfigureAwait(false)).Where(s => s.RotationEnabled).ToList();
+        var results = new (SecretsManagerClient.SecretEntry Secret, Diagnosis? Diagnosis, string? Error)[secrets.Count];
+        using var slots = new SemaphoreSlim(concurrency);
+        var done = 0;
+        var progress = !json && !Console.IsErrorRedirected;
+        await Task.WhenAll(secrets.Select(async (secret, index) =>
+        {
+            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var gathered = await gatherer.GatherAsync(secret.Arn, cancellationToken).ConfigureAwait(false);
+                results[index] = (secret, RotationDoctor.Diagnose(gathered.Snapshot), null);
+            }
+            catch (Exception e) when (e is AwsServiceException or HttpRequestException)
+            {
+                results[index] = (secret, null, e.Message);
+            }
+            finally
+            {
+                slots.Release();
+                var finished = Interlocked.Increment(ref done);
+                if (progress)
+                {
+                    var width = 30;
+                    var filled = secrets.Count == 0 ? width : finished * width / secrets.Count;
+                    Console.Error.Write($"\r  [{new string('#', filled)}{new string('.', width - filled)}] {finished}/{secrets.Count}");
+                }
+            }
+        })).ConfigureAwait(false);
+        if (progress)
+        {
+            Console.Error.WriteLine();
+        }
+
+        if (json)
+        {
+            Console.WriteLine(DoctorReport.Serialize(results.Select(r => new Dictionary<string, object?>
+            {
+                ["secret"] = r.Secret.Name,
+                ["state"] = r.Diagnosis?.State.ToString(),
+                ["healthy"] = r.Diagnosis?.Healthy,
+                ["verdict"] = r.Diagnosis?.Verdict,
+                ["error"] = r.Error,
+                ["codes"] = r.Diagnosis?.Findings.Where(f => f.Severity > Severity.Info).Select(f => f.Code).ToList(),
+            }).ToList()));
+        }
+        else
+        {
+            Console.WriteLine($"{"SECRET",-40} {"STATE",-18} VERDICT");
+            foreach (var (secret, diagnosis, error) in results.OrderBy(r => r.Diagnosis?.Healthy ?? false).ThenBy(r => r.Secret.Name, StringComparer.Ordinal))
+            {
+                Console.WriteLine($"{secret.Name,-40} {diagnosis?.State.ToString() ?? "error",-18} {diagnosis?.Verdict ?? error}");
+            }
+
+            var healthy = results.Count(r => r.Diagnosis?.Healthy == true);
+            Console.WriteLine($"{secrets.Count} secrets with rotation enabled: {healthy} healthy, {secrets.Count - healthy} need attention.");
+        }
+
+        return results.Any(r => r.Error is not null) ? 2 : results.All(r => r.Diagnosis?.Healthy == true) ? 0 : 1;
+    }
+}

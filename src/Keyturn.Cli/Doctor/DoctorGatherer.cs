@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Keyturn.Application.Rotation;
+using Keyturn.Domain.Doctor;
+using Keyturn.Domain.Rotation;
+using Keyturn.Domain.Secrets;
+using Keyturn.Protocol.Client;
+
+namespace Keyturn.Cli.Doctor;
+
+/// <summary>
+/// Collects what the decision core needs, with I/O: labels (deprecated versions included), values,
+/// login probes (login only, nothing changes), the master's probe, privilege parity, and the
+/// network path to the database. Every probe result is classified by the driver's error code.
+/// </summary>
+internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotator postgres, IDatabaseRotator mysql, TimeProvider timeProvider)
+{
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
+
+    public sealed record Gathered(RotationSnapshot Snapshot, IReadOnlyDictionary<string, DatabaseSecret> Secrets, DatabaseSecret? Master);
+
+    public async Task<Gathered> GatherAsync(string secretId, CancellationToken cancellationToken)
+    {
+        var described = await client.DescribeSecretAsync(secretId, cancellationToken).ConfigureAwait(false);
+        var arn = described.GetProperty("ARN").GetString()!;
+        var listed = await client.ListVersionsAsync(arn, cancellationToken).ConfigureAwait(false);
+
+        var secrets = new Dictionary<string, DatabaseSecret>(StringComparer.Ordinal);
+        var versions = new List<VersionSnapshot>();
+        foreach (var version in listed.OrderByDescending(v => v.CreatedDate))
+        {
+            var text = await client.GetSecretStringAsync(arn, version.VersionId, null, cancellationToken).ConfigureAwait(false);
+            string? invalid = null;
+            string? username = null;
+            if (text is not null)
+            {
+                try
+                {
+                    var parsed = DatabaseSecret.Parse(text);
+                    secrets[version.VersionId] = parsed;
+                    username = parsed.Username;
+                }
+                catch (DatabaseSecretException e)
+                {
+                    invalid = e.Message;
+                }
+            }
+
+            versions.Add(new VersionSnapshot(version.VersionId, version.Stages, version.CreatedDate, text is not null, username, invalid));
+        }
+
+        var probes = new Dictionary<string, ProbeSummary>(StringComparer.Ordinal);
+        await ProbeAsync(versions, RotationDoctor.VersionsToProbe(versions, labelledOnly: true), secrets, probes, cancellationToken).ConfigureAwait(false);
+        var current = versions.FirstOrDefault(v => v.Has(StagingLabels.Current));
+        if (current is null || probes.GetValueOrDefault(current.VersionId)?.Outcome == ProbeOutcome.AuthFail)
+        {
+            // The orphan scan: only when the labelled credentials are refused.
+            await ProbeAsync(versions, RotationDoctor.VersionsToProbe(versions, labelledOnly: false), secrets, probes, cancellationToken).ConfigureAwait(false);
+        }
+
+        var findings = new List<Finding>();
+        var reference = (current is not null ? secrets.GetValueOrDefault(current.VersionId) : null) ?? secrets.Values.FirstOrDefault();
+        if (reference is not null)
+        {
+            findings.AddRange(await NetworkFindingsAsync(reference, cancellationToken).ConfigureAwait(false));
+        }
+
+        DatabaseSecret? master = null;
+        ProbeSummary? masterProbe = null;
+        if (reference?.MasterArn is { Length: > 0 } masterArn)
+        {
+            (master, masterProbe, var masterFinding) = await MasterAsync(masterArn, reference, cancellationToken).ConfigureAwait(false);
+            if (masterFinding is not null)
+            {
+                findings.Add(masterFinding);
+            }
+        }
+
+        var function = described.TryGetProperty("RotationLambdaARN", out var lambda) ? lambda.GetString() : null;
+        var snapshot = new RotationSnapshot
+        {
+            SecretArn = arn,
+            Name = described.GetProperty("Name").GetString()!,
+            Now = timeProvider.GetUtcNow(),
+            Versions = versions,
+            Probes = probes,
+            RotationEnabled = described.TryGetProperty("RotationEnabled", out var enabled) ? enabled.GetBoolean() : null,
+            RotationFunction = function,
+            LastRotatedDate = Date(described, "LastRotatedDate"),
+            NextRotationDate = Date(described, "NextRotationDate"),
+            Strategy = function is null ? null : function.Contains("alternating", StringComparison.OrdinalIgnoreCase) || function.Contains("MultiUser", StringComparison.OrdinalIgnoreCase) ? "alternating-users" : "single-user",
+            MasterProbe = masterProbe,
+            PrivilegesEqual = await PrivilegesEqualAsync(versions, secrets, probes, master, cancellationToken).ConfigureAwait(false),
+            ExternalFindings = findings,
+        };
+        return new Gathered(snapshot, secrets, master);
+    }
+
+    public IDatabaseRotator RotatorFor(DatabaseSecret secret) => secret.Engine == DatabaseSecret.MySql ? mysql : postgres;
+
+    public async Task<ProbeSummary> ProbeAsync(DatabaseSecret secret, CancellationToken cancellationToken)
+    {
+        var probe = await RotatorFor(secret).ProbeLoginAsync(DatabaseConnection.FromSecret(secret), ProbeTimeout, cancellationToken).ConfigureAwait(false);
+        return new ProbeSummary(probe.Outcome switch
+        {
+            LoginOutcome.Ok => ProbeOutcome.Ok,
+            LoginOutcome.AuthFailed => ProbeOutcome.AuthFail,
+            _ => ProbeOutcome.Unknown,
+        }, probe.Reason, probe.DriverCode, probe.Elapsed);
+    }
+
+    private async Task ProbeAsync(List<VersionSnapshot> versions, IReadOnlyList<string> ids, Dictionary<string, DatabaseSecret> secrets, Dictionary<string, ProbeSummary> probes, CancellationToken cancellationToken)
+    {
+        foreach (var id in ids)
+        {
+            if (!probes.ContainsKey(id) && secrets.TryGetValue(id, out var secret))
+            {
+                probes[id] = await ProbeAsync(secret, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<(DatabaseSecret?, ProbeSummary?, Finding?)> MasterAsync(string masterArn, DatabaseSecret child, CancellationToken cancellationToken)
+    {
+        string? text;
+        try
+        {
+            text = await client.GetSecretStringAsync(masterArn, null, StagingLabels.Current, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AwsServiceException e)
+        {
+            return (null, null, new Finding("CFG005", Severity.Error, "The master secret can't be read",
+                $"GetSecretValue on {masterArn} failed: {e.ErrorCode}: {e.ErrorMessage}", "Grant GetSecretValue on the master secret to the rotation and the doctor."));
+        }
+
+        try
+        {
+            var master = DatabaseSecret.Parse(text ?? "");
+            var probe = await RotatorFor(master).ProbeLoginAsync(DatabaseConnection.FromSecret(master) with { DbName = child.DbName }, ProbeTimeout, cancellationToken).ConfigureAwait(false);
+            return (master, new ProbeSummary(probe.Outcome switch { LoginOutcome.Ok => ProbeOutcome.Ok, LoginOutcome.AuthFailed => ProbeOutcome.AuthFail, _ => ProbeOutcome.Unknown }, probe.Reason, probe.DriverCode, probe.Elapsed), null);
+        }
+        catch (DatabaseSecretException e)
+        {
+            return (null, null, new Finding("CFG005", Severity.Error, "The master secret is not a complete database secret", e.Message, "Fix the master secret's JSON."));
+        }
+    }
+
+    private async Task<bool?> PrivilegesEqualAsync(List<VersionSnapshot> versions, Dictionary<string, DatabaseSecret> secrets, Dictionary<string, ProbeSummary> probes, DatabaseSecret? master, CancellationToken cancellationToken)
+    {
+        var current = versions.FirstOrDefault(v => v.Has(StagingLabels.Current));
+        var pending = versions.FirstOrDefault(v => v.Has(StagingLabels.Pending) && !v.Has(StagingLabels.Current));
+        if (master is null || current is null || pending is null
+            || !secrets.TryGetValue(current.VersionId, out var c) || !secrets.TryGetValue(pending.VersionId, out var p) || c.Username == p.Username
+            || probes.GetValueOrDefault(current.VersionId)?.Outcome != ProbeOutcome.Ok || probes.GetValueOrDefault(pending.VersionId)?.Outcome != ProbeOutcome.Ok)
+        {
+            return null;
+        }
+
+        var connection = DatabaseConnection.FromSecret(master) with { DbName = c.DbName };
+        var rotator = RotatorFor(master);
+        var left = await rotator.DescribePrivilegesAsync(connection, c.Username, cancellationToken).ConfigureAwait(false);
+        var right = await rotator.DescribePrivilegesAsync(connection, p.Username, cancellationToken).ConfigureAwait(false);
+        return left.SequenceEqual(right, StringComparer.Ordinal);
+    }
+
+    /// <summary>DNS and TCP reachability of the database from here, with the time to failure.</summary>
+    private static async Task<IReadOnlyList<Finding>> NetworkFindingsAsync(DatabaseSecret secret, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        IPAddress[] addresses;
+        try
+        {
+            addresses = IPAddress.TryParse(secret.Host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(secret.Host, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            return [new Finding("NET001", Severity.Error, $"The database host {secret.Host} doesn't resolve",
+                $"DNS lookup failed after {watch.Elapsed.TotalMilliseconds:F0} ms: {e.SocketErrorCode}.", "Fix the host in the secret, or the DNS the rotation uses.")];
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        using var socket = new Socket(addresses[0].AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        watch.Restart();
+        try
+        {
+            await socket.ConnectAsync(addresses[0], secret.Port, timeout.Token).ConfigureAwait(false);
+            return [new Finding("NET000", Severity.Info, $"The database at {secret.Host}:{secret.Port} is reachable",
+                $"TCP connect to {addresses[0]}:{secret.Port} in {watch.Elapsed.TotalMilliseconds:F1} ms.", "Nothing to do.")];
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return [new Finding("NET002", Severity.Error, $"The database at {secret.Host}:{secret.Port} doesn't answer",
+                $"TCP connect to {addresses[0]}:{secret.Port} timed out after {watch.Elapsed.TotalSeconds:F1} s (packets dropped: a firewall, security group or route).",
+                "Open the path from the rotation's network to the database port (security group egress and the database's ingress).")];
+        }
+        catch (SocketException e)
+        {
+            return [new Finding("NET003", Severity.Error, $"The database at {secret.Host}:{secret.Port} refuses connections",
+                $"TCP connect to {addresses[0]}:{secret.Port} failed after {watch.Elapsed.TotalMilliseconds:F0} ms: {e.SocketErrorCode}.",
+                "Check that the database is running and listening on that port.")];
+        }
+    }
+
+    private static DateTimeOffset? Date(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value)
+            ? value.ValueKind == JsonValueKind.Number ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(value.GetDecimal() * 1000m)) : DateTimeOffset.Parse(value.GetString()!, System.Globalization.CultureInfo.InvariantCulture)
+            : null;
+}

@@ -1,0 +1,179 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Keyturn.Protocol.SigV4;
+
+namespace Keyturn.Protocol.Client;
+
+/// <summary>
+/// A small typed Secrets Manager client over AWS JSON 1.1 with SigV4, for Keyturn or real AWS alike
+/// (AWSSDK.SecretsManager isn't available here). Only what the doctor needs.
+/// </summary>
+public sealed class SecretsManagerClient : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly Uri _endpoint;
+
+    public SecretsManagerClient(Uri endpoint, SigV4Credentials credentials, string region, TimeProvider timeProvider)
+    {
+        _endpoint = endpoint;
+        Region = region;
+        _http = new HttpClient(new SigV4SigningHandler(credentials, region, "secretsmanager", timeProvider) { InnerHandler = new SocketsHttpHandler() })
+        {
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+    }
+
+    public string Region { get; }
+
+    public Uri Endpoint => _endpoint;
+
+    public sealed record VersionEntry(string VersionId, IReadOnlyList<string> Stages, DateTimeOffset CreatedDate);
+
+    public sealed record SecretEntry(string Arn, string Name, bool RotationEnabled);
+
+    public Task<JsonElement> DescribeSecretAsync(string secretId, CancellationToken cancellationToken) =>
+        CallAsync("DescribeSecret", new JsonObject { ["SecretId"] = secretId }, cancellationToken);
+
+    /// <summary>Every version, deprecated ones included, across pages.</summary>
+    public async Task<IReadOnlyList<VersionEntry>> ListVersionsAsync(string secretId, CancellationToken cancellationToken)
+    {
+        var versions = new List<VersionEntry>();
+        string? next = null;
+        do
+        {
+            var body = new JsonObject { ["SecretId"] = secretId, ["IncludeDeprecated"] = true, ["MaxResults"] = 100 };
+            if (next is not null)
+            {
+                body["NextToken"] = next;
+            }
+
+            var page = await CallAsync("ListSecretVersionIds", body, cancellationToken).ConfigureAwait(false);
+            foreach (var version in page.GetProperty("Versions").EnumerateArray())
+            {
+                versions.Add(new VersionEntry(
+                    version.GetProperty("VersionId").GetString()!,
+                    version.TryGetProperty("VersionStages", out var stages) ? stages.EnumerateArray().Select(s => s.GetString()!).ToList() : [],
+                    version.TryGetProperty("CreatedDate", out var created) ? Timestamp(created) : DateTimeOffset.MinValue));
+            }
+
+            next = page.TryGetProperty("NextToken", out var token) ? token.GetString() : null;
+        }
+        while (next is not null);
+
+        return versions;
+    }
+
+    /// <summary>The SecretString of a version, or null when the version has no value (a rotation placeholder).</summary>
+    public async Task<string?> GetSecretStringAsync(string secretId, string? versionId, string? versionStage, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject { ["SecretId"] = secretId };
+        if (versionId is not null)
+        {
+            body["VersionId"] = versionId;
+        }
+
+        if (versionStage is not null)
+        {
+            body["VersionStage"] = versionStage;
+        }
+
+        try
+        {
+            var value = await CallAsync("GetSecretValue", body, cancellationToken).ConfigureAwait(false);
+            return value.TryGetProperty("SecretString", out var text) ? text.GetString() : null;
+        }
+        catch (AwsServiceException e) when (e.ErrorCode == "ResourceNotFoundException" && (versionId is not null || versionStage is not null))
+        {
+            return null;
+        }
+    }
+
+    public Task<JsonElement> UpdateSecretVersionStageAsync(string secretId, string stage, string? removeFromVersionId, string? moveToVersionId, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject { ["SecretId"] = secretId, ["VersionStage"] = stage };
+        if (removeFromVersionId is not null)
+        {
+            body["RemoveFromVersionId"] = removeFromVersionId;
+        }
+
+        if (moveToVersionId is not null)
+        {
+            body["MoveToVersionId"] = moveToVersionId;
+        }
+
+        return CallAsync("UpdateSecretVersionStage", body, cancellationToken);
+    }
+
+    public Task<JsonElement> PutSecretValueAsync(string secretId, string secretString, string clientRequestToken, CancellationToken cancellationToken) =>
+        CallAsync("PutSecretValue", new JsonObject { ["SecretId"] = secretId, ["SecretString"] = secretString, ["ClientRequestToken"] = clientRequestToken }, cancellationToken);
+
+    public Task<JsonElement> RotateSecretAsync(string secretId, CancellationToken cancellationToken) =>
+        CallAsync("RotateSecret", new JsonObject { ["SecretId"] = secretId, ["ClientRequestToken"] = Guid.NewGuid().ToString() }, cancellationToken);
+
+    /// <summary>Every secret, across pages.</summary>
+    public async Task<IReadOnlyList<SecretEntry>> ListSecretsAsync(CancellationToken cancellationToken)
+    {
+        var secrets = new List<SecretEntry>();
+        string? next = null;
+        do
+        {
+            var body = new JsonObject { ["MaxResults"] = 100 };
+            if (next is not null)
+            {
+                body["NextToken"] = next;
+            }
+
+            var page = await CallAsync("ListSecrets", body, cancellationToken).ConfigureAwait(false);
+            foreach (var entry in page.GetProperty("SecretList").EnumerateArray())
+            {
+                secrets.Add(new SecretEntry(entry.GetProperty("ARN").GetString()!, entry.GetProperty("Name").GetString()!,
+                    entry.TryGetProperty("RotationEnabled", out var enabled) && enabled.GetBoolean()));
+            }
+
+            next = page.TryGetProperty("NextToken", out var token) ? token.GetString() : null;
+        }
+        while (next is not null);
+
+        return secrets;
+    }
+
+    public async Task<JsonElement> CallAsync(string operation, JsonObject body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint)
+        {
+            Content = new StringContent(body.ToJsonString(), Encoding.UTF8),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-amz-json-1.1");
+        request.Headers.TryAddWithoutValidation("X-Amz-Target", "secretsmanager." + operation);
+        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        JsonElement json;
+        try
+        {
+            json = text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            throw new AwsServiceException("InvalidResponse", $"{operation} answered HTTP {(int)response.StatusCode} with a body that isn't JSON.", (int)response.StatusCode);
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            var code = json.ValueKind == JsonValueKind.Object && json.TryGetProperty("__type", out var type) ? type.GetString() ?? "Unknown" : "Unknown";
+            code = code[(code.LastIndexOf('#') + 1)..];
+            var message = json.ValueKind == JsonValueKind.Object && (json.TryGetProperty("Message", out var m) || json.TryGetProperty("message", out m)) ? m.GetString() ?? "" : "";
+            throw new AwsServiceException(code, message, (int)response.StatusCode);
+        }
+
+        return json;
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private static DateTimeOffset Timestamp(JsonElement value) =>
+        value.ValueKind == JsonValueKind.Number
+            ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(value.GetDecimal() * 1000m))
+            : DateTimeOffset.Parse(value.GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+}
