@@ -15,6 +15,7 @@ public static class CliApplication
             FunctionsCommand.Create(),
             RotationsCommand.Create(),
             DoctorCommand.Create(),
+            DemoCommand.Create(),
         };
         return root.Parse(args).InvokeAsync();
     }

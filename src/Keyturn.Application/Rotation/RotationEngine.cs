@@ -33,6 +33,7 @@ public sealed partial class RotationEngine(
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _slots = new(options.MaxConcurrentRotations, options.MaxConcurrentRotations);
     private readonly CancellationTokenSource _stopping = new();
+    private bool _disposed;
 
     /// <summary>Rotations running in this process (for status output and tests).</summary>
     public int RunningCount => _running.Count;
@@ -72,11 +73,32 @@ public sealed partial class RotationEngine(
         }
     }
 
+    /// <summary>Stops starting new steps; running rotations resume from the journal on the next start.</summary>
+    public void Stop()
+    {
+        lock (_running)
+        {
+            if (!_disposed)
+            {
+                _stopping.Cancel();
+            }
+        }
+    }
+
     public void Dispose()
     {
-        _stopping.Cancel();
-        _stopping.Dispose();
-        _slots.Dispose();
+        lock (_running)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _stopping.Cancel();
+            _stopping.Dispose();
+            _slots.Dispose();
+        }
     }
 
     private async Task RunGuardedAsync(string secretArn, string token)

@@ -28,7 +28,7 @@ public sealed partial class RotationWorker(RotationEngine engine, RotationSchedu
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        engine.Dispose();
+        engine.Stop();
     }
 
     [LoggerMessage(EventId = 2201, Level = LogLevel.Warning, Message = "the rotation scheduler failed: {ExceptionType}: {ExceptionMessage}")]
