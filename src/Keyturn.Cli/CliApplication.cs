@@ -16,6 +16,7 @@ public static class CliApplication
             RotationsCommand.Create(),
             DoctorCommand.Create(),
             DemoCommand.Create(),
+            LogsCommand.Create(),
         };
         return root.Parse(args).InvokeAsync();
     }

@@ -1,11 +1,28 @@
+using System.Text;
 using Keyturn.Application.Logs;
 using Microsoft.Data.Sqlite;
 
 namespace Keyturn.Storage.Sqlite;
 
-/// <summary>Rotation-function logs in CloudWatch's shape: groups, streams and events, in the same database.</summary>
-public sealed class SqliteLogStore(string databasePath) : ILogSink
+/// <summary>
+/// Rotation-function logs in CloudWatch's shape: groups, streams and events, in the same database
+/// as the secrets (whose store creates the schema and sets WAL). Appends take the write lock up
+/// front (BEGIN IMMEDIATE); reads run in one deferred transaction, so a page is one snapshot.
+/// </summary>
+public sealed class SqliteLogStore(string databasePath) : ILogSink, ILogStore
 {
+    /// <summary>What AWS adds to a message's UTF-8 length when it sizes a batch or a page.</summary>
+    public const int EventOverheadBytes = 26;
+
+    // Rows fetched per query while a filter scans; a filter with few matches reads many batches.
+    private const int ScanBatch = 1000;
+
+    private const string GroupSelect =
+        "SELECT g.name, g.created_ms, COALESCE((SELECT SUM(s.stored_bytes) FROM log_streams s WHERE s.group_name = g.name), 0) FROM log_groups g";
+
+    private const string StreamSelect =
+        "SELECT group_name, name, created_ms, first_event_ms, last_event_ms, last_ingestion_ms, stored_bytes FROM log_streams";
+
     private readonly string _connectionString = new SqliteConnectionStringBuilder
     {
         DataSource = databasePath,
@@ -22,19 +39,29 @@ public sealed class SqliteLogStore(string databasePath) : ILogSink
             return Task.CompletedTask;
         }
 
-        using var connection = new SqliteConnection(_connectionString);
-        connection.Open();
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = Open();
         using var transaction = connection.BeginTransaction(deferred: false);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         Execute(connection, transaction, "INSERT INTO log_groups (name, created_ms) VALUES ($g, $n) ON CONFLICT (name) DO NOTHING", ("$g", logGroupName), ("$n", now));
         Execute(connection, transaction, "INSERT INTO log_streams (group_name, name, created_ms) VALUES ($g, $s, $n) ON CONFLICT (group_name, name) DO NOTHING",
             ("$g", logGroupName), ("$s", logStreamName), ("$n", now));
+
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = "INSERT INTO log_events (group_name, stream_name, timestamp_ms, ingestion_ms, message) VALUES ($g, $s, $t, $n, $m)";
+        insert.Parameters.AddWithValue("$g", logGroupName);
+        insert.Parameters.AddWithValue("$s", logStreamName);
+        insert.Parameters.AddWithValue("$n", now);
+        var timestamp = insert.Parameters.Add("$t", SqliteType.Integer);
+        var message = insert.Parameters.Add("$m", SqliteType.Text);
         long bytes = 0;
         foreach (var line in lines)
         {
-            Execute(connection, transaction, "INSERT INTO log_events (group_name, stream_name, timestamp_ms, ingestion_ms, message) VALUES ($g, $s, $t, $n, $m)",
-                ("$g", logGroupName), ("$s", logStreamName), ("$t", line.Timestamp.ToUnixTimeMilliseconds()), ("$n", now), ("$m", line.Message));
-            bytes += System.Text.Encoding.UTF8.GetByteCount(line.Message);
+            timestamp.Value = line.Timestamp.ToUnixTimeMilliseconds();
+            message.Value = line.Message;
+            insert.ExecuteNonQuery();
+            bytes += Encoding.UTF8.GetByteCount(line.Message);
         }
 
         Execute(connection, transaction,
@@ -44,6 +71,274 @@ public sealed class SqliteLogStore(string databasePath) : ILogSink
             ("$n", now), ("$b", bytes), ("$g", logGroupName), ("$s", logStreamName));
         transaction.Commit();
         return Task.CompletedTask;
+    }
+
+    public Task<LogGroupRecord?> FindGroupAsync(string groupName, CancellationToken cancellationToken) =>
+        ReadAsync(transaction => Query(transaction, GroupSelect + " WHERE g.name = $g", ReadGroup, ("$g", groupName)).FirstOrDefault(), cancellationToken);
+
+    public Task<LogStreamRecord?> FindStreamAsync(string groupName, string streamName, CancellationToken cancellationToken) =>
+        ReadAsync(transaction => Query(transaction, StreamSelect + " WHERE group_name = $g AND name = $s", ReadStream, ("$g", groupName), ("$s", streamName)).FirstOrDefault(), cancellationToken);
+
+    public Task<IReadOnlyList<LogGroupRecord>> DescribeGroupsAsync(LogGroupQuery query, CancellationToken cancellationToken) => ReadAsync(transaction =>
+    {
+        var sql = new StringBuilder(GroupSelect).Append(" WHERE 1 = 1");
+        var parameters = new List<(string, object)> { ("$limit", query.Limit) };
+        if (query.NamePrefix is { } prefix)
+        {
+            sql.Append(" AND g.name >= $prefix AND substr(g.name, 1, length($prefix)) = $prefix");
+            parameters.Add(("$prefix", prefix));
+        }
+
+        if (query.NameContains is { Length: > 0 } contains)
+        {
+            sql.Append(" AND instr(lower(g.name), lower($contains)) > 0");
+            parameters.Add(("$contains", contains));
+        }
+
+        if (query.Names is { } names)
+        {
+            sql.Append(" AND g.name IN (").AppendJoin(", ", names.Select((_, i) => "$n" + i)).Append(')');
+            parameters.AddRange(names.Select((n, i) => ("$n" + i, (object)n)));
+        }
+
+        if (query.AfterName is { } after)
+        {
+            sql.Append(" AND g.name > $after");
+            parameters.Add(("$after", after));
+        }
+
+        sql.Append(" ORDER BY g.name LIMIT $limit");
+        return (IReadOnlyList<LogGroupRecord>)Query(transaction, sql.ToString(), ReadGroup, [.. parameters]);
+    }, cancellationToken);
+
+    public Task<IReadOnlyList<LogStreamRecord>> DescribeStreamsAsync(LogStreamQuery query, CancellationToken cancellationToken) => ReadAsync(transaction =>
+    {
+        var sql = new StringBuilder(StreamSelect).Append(" WHERE group_name = $g");
+        var parameters = new List<(string, object)> { ("$g", query.GroupName), ("$limit", query.Limit) };
+        if (query.NamePrefix is { } prefix)
+        {
+            sql.Append(" AND name >= $prefix AND substr(name, 1, length($prefix)) = $prefix");
+            parameters.Add(("$prefix", prefix));
+        }
+
+        var direction = query.Descending ? "DESC" : "ASC";
+        var comparison = query.Descending ? "<" : ">";
+        if (query.OrderBy == LogStreamOrder.LastEventTime)
+        {
+            if (query.After is { } after)
+            {
+                sql.Append($" AND (COALESCE(last_event_ms, 0), name) {comparison} ($t, $after)");
+                parameters.Add(("$t", after.LastEventMs));
+                parameters.Add(("$after", after.Name));
+            }
+
+            sql.Append($" ORDER BY COALESCE(last_event_ms, 0) {direction}, name {direction}");
+        }
+        else
+        {
+            if (query.After is { } after)
+            {
+                sql.Append($" AND name {comparison} $after");
+                parameters.Add(("$after", after.Name));
+            }
+
+            sql.Append($" ORDER BY name {direction}");
+        }
+
+        sql.Append(" LIMIT $limit");
+        return (IReadOnlyList<LogStreamRecord>)Query(transaction, sql.ToString(), ReadStream, [.. parameters]);
+    }, cancellationToken);
+
+    public Task<IReadOnlyList<LogEventRecord>> ReadStreamAsync(LogStreamEventsQuery query, CancellationToken cancellationToken) => ReadAsync(transaction =>
+    {
+        var sql = "SELECT id, stream_name, timestamp_ms, ingestion_ms, message FROM log_events " +
+            "WHERE group_name = $g AND stream_name = $s AND timestamp_ms >= $start AND timestamp_ms < $end " +
+            (query.Forward
+                ? "AND (timestamp_ms, id) > ($t, $i) ORDER BY timestamp_ms, id LIMIT $limit"
+                : "AND (timestamp_ms, id) < ($t, $i) ORDER BY timestamp_ms DESC, id DESC LIMIT $limit");
+        var rows = Query(transaction, sql, ReadEvent,
+            ("$g", query.GroupName), ("$s", query.StreamName), ("$start", query.StartMs ?? long.MinValue), ("$end", query.EndMs ?? long.MaxValue),
+            ("$t", query.From.TimestampMs), ("$i", query.From.Id), ("$limit", query.Limit));
+        var page = WithinBytes(rows, query.MaxBytes);
+        if (!query.Forward)
+        {
+            page.Reverse();
+        }
+
+        return (IReadOnlyList<LogEventRecord>)page;
+    }, cancellationToken);
+
+    public Task<LogFilterResult> FilterAsync(LogFilterQuery query, CancellationToken cancellationToken) => ReadAsync(transaction =>
+    {
+        var sql = new StringBuilder("SELECT id, stream_name, timestamp_ms, ingestion_ms, message FROM log_events ")
+            .Append("WHERE group_name = $g AND timestamp_ms >= $start AND timestamp_ms < $end ")
+            .Append(query.Backward ? "AND (timestamp_ms, id) < ($t, $i)" : "AND (timestamp_ms, id) > ($t, $i)");
+        var parameters = new List<(string, object)>
+        {
+            ("$g", query.GroupName), ("$start", query.StartMs ?? long.MinValue), ("$end", query.EndMs ?? long.MaxValue), ("$batch", ScanBatch),
+        };
+        AppendStreamFilter(sql, parameters, query.StreamNames, query.StreamNamePrefix, "stream_name");
+
+        // SQLite's instr is a case-sensitive substring test, so required terms can narrow the scan; the pattern decides.
+        for (var i = 0; i < query.Pattern.RequiredTerms.Count; i++)
+        {
+            sql.Append($" AND instr(message, $r{i}) > 0");
+            parameters.Add(("$r" + i, query.Pattern.RequiredTerms[i]));
+        }
+
+        sql.Append(query.Backward ? " ORDER BY timestamp_ms DESC, id DESC LIMIT $batch" : " ORDER BY timestamp_ms, id LIMIT $batch");
+
+        var start = query.From ?? (query.Backward ? LogEventPosition.Tail : LogEventPosition.Head);
+        var position = start;
+        var matches = new List<LogEventRecord>();
+        var scanned = 0;
+        long bytes = 0;
+        LogEventPosition? resume = null;
+        while (resume is null)
+        {
+            var batch = Query(transaction, sql.ToString(), ReadEvent, [.. parameters, ("$t", position.TimestampMs), ("$i", position.Id)]);
+            foreach (var row in batch)
+            {
+                scanned++;
+                position = row.Position;
+                if (!query.Pattern.IsMatch(row.Message))
+                {
+                    continue;
+                }
+
+                var size = Encoding.UTF8.GetByteCount(row.Message) + EventOverheadBytes;
+                if (matches.Count > 0 && bytes + size > query.MaxBytes)
+                {
+                    resume = matches[^1].Position;
+                    break;
+                }
+
+                matches.Add(row);
+                bytes += size;
+                if (matches.Count == query.Limit)
+                {
+                    resume = row.Position;
+                    break;
+                }
+            }
+
+            if (resume is null && batch.Count < ScanBatch)
+            {
+                break;
+            }
+
+            if (resume is null && scanned >= query.ScanLimit)
+            {
+                resume = position;
+            }
+        }
+
+        if (query.Backward)
+        {
+            matches.Reverse();
+        }
+
+        return new LogFilterResult(matches, resume, SearchedStreams(transaction, query, start, resume));
+    }, cancellationToken);
+
+    /// <summary>The streams with events in the span this call searched; one is complete once the search is past its last event.</summary>
+    private static List<LogSearchedStream> SearchedStreams(SqliteTransaction transaction, LogFilterQuery query, LogEventPosition start, LogEventPosition? resume)
+    {
+        var (low, high) = query.Backward ? (resume ?? LogEventPosition.Head, start) : (start, resume ?? LogEventPosition.Tail);
+        var sql = new StringBuilder("SELECT name, first_event_ms, last_event_ms FROM log_streams ")
+            .Append("WHERE group_name = $g AND last_event_ms >= $low AND first_event_ms <= $high AND last_event_ms >= $start AND first_event_ms < $end");
+        var parameters = new List<(string, object)>
+        {
+            ("$g", query.GroupName), ("$low", low.TimestampMs), ("$high", high.TimestampMs),
+            ("$start", query.StartMs ?? long.MinValue), ("$end", query.EndMs ?? long.MaxValue),
+        };
+        AppendStreamFilter(sql, parameters, query.StreamNames, query.StreamNamePrefix, "name");
+        sql.Append(" ORDER BY name");
+        return Query(transaction, sql.ToString(), reader =>
+        {
+            var complete = resume is not { } r || (query.Backward ? reader.GetInt64(1) > r.TimestampMs : reader.GetInt64(2) < r.TimestampMs);
+            return new LogSearchedStream(reader.GetString(0), complete);
+        }, [.. parameters]);
+    }
+
+    private static void AppendStreamFilter(StringBuilder sql, List<(string, object)> parameters, IReadOnlyList<string>? names, string? prefix, string column)
+    {
+        if (names is { Count: > 0 })
+        {
+            sql.Append($" AND {column} IN (").AppendJoin(", ", names.Select((_, i) => "$sn" + i)).Append(')');
+            parameters.AddRange(names.Select((n, i) => ("$sn" + i, (object)n)));
+        }
+
+        if (prefix is not null)
+        {
+            sql.Append($" AND substr({column}, 1, length($sp)) = $sp");
+            parameters.Add(("$sp", prefix));
+        }
+    }
+
+    private static List<LogEventRecord> WithinBytes(List<LogEventRecord> rows, int maxBytes)
+    {
+        long bytes = 0;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            bytes += Encoding.UTF8.GetByteCount(rows[i].Message) + EventOverheadBytes;
+            if (i > 0 && bytes > maxBytes)
+            {
+                return rows[..i];
+            }
+        }
+
+        return rows;
+    }
+
+    private Task<T> ReadAsync<T>(Func<SqliteTransaction, T> work, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction(deferred: true);
+        var result = work(transaction);
+        transaction.Commit();
+        return Task.FromResult(result);
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private static LogGroupRecord ReadGroup(SqliteDataReader reader) =>
+        new(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2));
+
+    private static LogStreamRecord ReadStream(SqliteDataReader reader) => new(
+        reader.GetString(0), reader.GetString(1), reader.GetInt64(2),
+        reader.IsDBNull(3) ? null : reader.GetInt64(3),
+        reader.IsDBNull(4) ? null : reader.GetInt64(4),
+        reader.IsDBNull(5) ? null : reader.GetInt64(5),
+        reader.GetInt64(6));
+
+    private static LogEventRecord ReadEvent(SqliteDataReader reader) =>
+        new(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetString(4));
+
+    private static List<T> Query<T>(SqliteTransaction transaction, string sql, Func<SqliteDataReader, T> read, params (string Name, object Value)[] parameters)
+    {
+        using var command = transaction.Connection!.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        using var reader = command.ExecuteReader();
+        var rows = new List<T>();
+        while (reader.Read())
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
     }
 
     private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)

@@ -14,12 +14,16 @@ public sealed class Authorizer(KeyturnOptions options)
     public const string ServicePrefix = "secretsmanager:";
 
     /// <summary>Throws AccessDeniedException unless the caller may perform the action on the resource.</summary>
-    public void Authorize(RequestContext context, string action, string resource, Secret? secret = null)
+    public void Authorize(RequestContext context, string action, string resource, Secret? secret = null) =>
+        AuthorizeAction(context, ServicePrefix + action, resource, secret);
+
+    /// <summary>As <see cref="Authorize"/>, for an action named with its service (e.g. <c>logs:GetLogEvents</c>).</summary>
+    public void AuthorizeAction(RequestContext context, string fullAction, string resource, Secret? secret = null)
     {
         var request = new AuthorizationRequest(
             context.Caller.PrincipalArn,
             options.AccountId,
-            ServicePrefix + action,
+            fullAction,
             resource,
             BuildConditionContext(context, secret));
 
@@ -37,7 +41,7 @@ public sealed class Authorizer(KeyturnOptions options)
                 return;
             }
 
-            throw Denied(context, action, resource, "with an explicit deny in a resource-based policy");
+            throw Denied(context, fullAction, resource, "with an explicit deny in a resource-based policy");
         }
 
         IEnumerable<PolicyDocument> identity = context.Caller.IdentityPolicy is { } p ? [p] : [];
@@ -47,15 +51,15 @@ public sealed class Authorizer(KeyturnOptions options)
             case PolicyDecision.Allow:
                 return;
             case PolicyDecision.ExplicitDeny:
-                throw Denied(context, action, resource, "with an explicit deny in an identity-based or resource-based policy");
+                throw Denied(context, fullAction, resource, "with an explicit deny in an identity-based or resource-based policy");
             case PolicyDecision.ImplicitDeny:
-                throw Denied(context, action, resource, $"because no identity-based policy allows the {ServicePrefix}{action} action");
+                throw Denied(context, fullAction, resource, $"because no identity-based policy allows the {fullAction} action");
         }
     }
 
-    private static ServiceException Denied(RequestContext context, string action, string resource, string reason) =>
+    private static ServiceException Denied(RequestContext context, string fullAction, string resource, string reason) =>
         new(ErrorKind.AccessDenied,
-            $"User: {context.Caller.PrincipalArn} is not authorized to perform: {ServicePrefix}{action} on resource: {resource} {reason}");
+            $"User: {context.Caller.PrincipalArn} is not authorized to perform: {fullAction} on resource: {resource} {reason}");
 
     private Dictionary<string, string> BuildConditionContext(RequestContext context, Secret? secret)
     {

@@ -56,7 +56,7 @@ public static class KeyturnServer
             context.Response.StatusCode = 404;
             context.Response.ContentType = "application/x-amz-json-1.1";
             await context.Response.WriteAsync(JsonSerializer.Serialize(
-                new AwsErrorBody("UnknownOperationException", "Keyturn serves the Secrets Manager API with POST / and a health check at GET /health."),
+                new AwsErrorBody("UnknownOperationException", "Keyturn serves the Secrets Manager and CloudWatch Logs APIs with POST / and a health check at GET /health."),
                 AwsJsonContext.Wire.AwsErrorBody)).ConfigureAwait(false);
         });
         return app;
@@ -75,7 +75,10 @@ public static class KeyturnServer
         services.AddSingleton<ISecretStore>(_ => new SqliteSecretStore(Path.Combine(options.DataDirectory, SqliteSecretStore.FileName)));
         services.AddSingleton<IRandomSource>(CryptoRandomSource.Instance);
         services.AddSingleton(new RotationOptions { Endpoint = "http://" + options.Listen, SchedulerInterval = options.SchedulerInterval });
-        services.AddSingleton<ILogSink>(_ => new SqliteLogStore(Path.Combine(options.DataDirectory, SqliteSecretStore.FileName)));
+        services.AddSingleton(_ => new SqliteLogStore(Path.Combine(options.DataDirectory, SqliteSecretStore.FileName)));
+        services.AddSingleton<ILogSink>(sp => sp.GetRequiredService<SqliteLogStore>());
+        services.AddSingleton<ILogStore>(sp => sp.GetRequiredService<SqliteLogStore>());
+        services.AddSingleton<LogsServices>();
         services.AddSingleton<ExternalFunctionFactory>();
         services.AddSingleton<FunctionService>();
         services.AddSingleton<IEnumerable<IRotationFunction>>(sp => DatabaseRotationFunction.CreateAll(
@@ -114,6 +117,7 @@ public static class KeyturnServer
         services.AddSingleton<CancelRotateSecretHandler>();
 
         services.AddSingleton<OperationTable>();
+        services.AddSingleton(sp => new ServiceDirectory([sp.GetRequiredService<OperationTable>(), LogsOperations.Create(sp)]));
         services.AddSingleton<AwsJsonEndpoint>();
         services.AddHostedService<DeletionPurgeService>();
         services.AddHostedService<RotationWorker>();

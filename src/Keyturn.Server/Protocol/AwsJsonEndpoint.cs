@@ -13,11 +13,12 @@ namespace Keyturn.Server.Protocol;
 
 /// <summary>
 /// <c>POST /</c> for AWS JSON 1.1: reads the body (bounded), verifies SigV4, dispatches on
-/// <c>X-Amz-Target</c> and writes AWS-shaped results. Every failure becomes a JSON error with a 4xx
-/// status (5xx only for genuine faults); no body content is ever logged.
+/// <c>X-Amz-Target</c> (to the service its prefix names) and writes AWS-shaped results. Every
+/// failure becomes a JSON error with a 4xx status (5xx only for genuine faults); no body content
+/// is ever logged.
 /// </summary>
 public sealed partial class AwsJsonEndpoint(
-    OperationTable operations,
+    ServiceDirectory directory,
     SigV4Verifier verifier,
     AccessKeyService accessKeys,
     ILogger<AwsJsonEndpoint> logger)
@@ -33,6 +34,7 @@ public sealed partial class AwsJsonEndpoint(
         var requestId = Guid.NewGuid().ToString();
         http.Response.Headers["x-amzn-RequestId"] = requestId;
         var target = http.Request.Headers["X-Amz-Target"].ToString();
+        var table = directory.For(target);
         string? accessKeyId = null;
         int status;
         string? errorCode = null;
@@ -42,26 +44,25 @@ public sealed partial class AwsJsonEndpoint(
             var body = await ReadBodyAsync(http.Request, http.RequestAborted).ConfigureAwait(false);
             if (body is null)
             {
-                (status, errorCode) = await WriteErrorAsync(http, 413, "RequestEntityTooLargeException",
+                (status, errorCode) = await WriteErrorAsync(http, table, 413, "RequestEntityTooLargeException",
                     $"The request body is larger than the {MaxBodyBytes} bytes Keyturn accepts.").ConfigureAwait(false);
                 return;
             }
 
             // Credentials must be scoped to the service named by X-Amz-Target (AWS says so in its own words).
-            var service = target.StartsWith(OperationTable.TargetPrefix, StringComparison.Ordinal) ? "secretsmanager" : null;
+            var service = table?.Service;
             var sigV4Request = ToSigV4Request(http, body.Value);
             var verification = service is null ? verifier.Verify(sigV4Request) : verifier.Verify(sigV4Request, service);
             accessKeyId = verification.AccessKeyId;
             if (!verification.IsSuccess)
             {
-                (status, errorCode) = await WriteErrorAsync(http, verification.HttpStatus, verification.ErrorCode!, verification.ErrorMessage!).ConfigureAwait(false);
+                (status, errorCode) = await WriteErrorAsync(http, table, verification.HttpStatus, verification.ErrorCode!, verification.ErrorMessage!).ConfigureAwait(false);
                 return;
             }
 
-            if (!target.StartsWith(OperationTable.TargetPrefix, StringComparison.Ordinal)
-                || !operations.TryGet(target[OperationTable.TargetPrefix.Length..], out var route))
+            if (table is null || !table.TryGet(target[table.Prefix.Length..], out var route))
             {
-                (status, errorCode) = await WriteErrorAsync(http, 400, "UnknownOperationException",
+                (status, errorCode) = await WriteErrorAsync(http, table, 400, "UnknownOperationException",
                     target.Length == 0 ? "The X-Amz-Target header is missing." : "The operation in X-Amz-Target is not supported.").ConfigureAwait(false);
                 return;
             }
@@ -77,11 +78,11 @@ public sealed partial class AwsJsonEndpoint(
         }
         catch (ServiceException e)
         {
-            (status, errorCode) = await WriteErrorAsync(http, ErrorStatus.For(e.Kind), ErrorCodes.For(e.Kind), e.Message).ConfigureAwait(false);
+            (status, errorCode) = await WriteErrorAsync(http, table, ErrorStatus.For(e.Kind), ErrorCodes.For(e.Kind), e.Message).ConfigureAwait(false);
         }
         catch (SerializationFailure e)
         {
-            (status, errorCode) = await WriteErrorAsync(http, 400, "SerializationException", e.Message).ConfigureAwait(false);
+            (status, errorCode) = await WriteErrorAsync(http, table, 400, "SerializationException", e.Message).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
@@ -91,7 +92,7 @@ public sealed partial class AwsJsonEndpoint(
         {
             // Our exceptions never carry secret values; log the type and message for the operator.
             LogFault(logger, requestId, target, e.GetType().Name, e.Message);
-            (status, errorCode) = await WriteErrorAsync(http, 500, "InternalServiceError",
+            (status, errorCode) = await WriteErrorAsync(http, table, 500, "InternalServiceError",
                 $"An error occurred on the server side (request id {requestId}).").ConfigureAwait(false);
         }
 
@@ -155,11 +156,11 @@ public sealed partial class AwsJsonEndpoint(
         return new SigV4Request(request.Method, path.Length == 0 ? "/" : path, query, headers, body);
     }
 
-    private static async Task<(int, string)> WriteErrorAsync(HttpContext http, int status, string code, string message)
+    private static async Task<(int, string)> WriteErrorAsync(HttpContext http, OperationTable? table, int status, string code, string message)
     {
         http.Response.StatusCode = status;
         http.Response.ContentType = ContentType;
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(new AwsErrorBody(code, message), AwsJsonContext.Wire.AwsErrorBody);
+        var bytes = table?.ErrorBody(code, message) ?? JsonSerializer.SerializeToUtf8Bytes(new AwsErrorBody(code, message), AwsJsonContext.Wire.AwsErrorBody);
         http.Response.ContentLength = bytes.Length;
         await http.Response.Body.WriteAsync(bytes, http.RequestAborted).ConfigureAwait(false);
         return (status, code);

@@ -6,14 +6,29 @@ using Keyturn.Domain.Errors;
 
 namespace Keyturn.Server.Protocol;
 
-/// <summary>Maps the action in <c>X-Amz-Target</c> to its handler and its compile-time JSON shapes.</summary>
+/// <summary>
+/// One service's actions: maps the action in <c>X-Amz-Target</c> (after the service's prefix) to its
+/// handler and its compile-time JSON shapes. The constructor that takes the services builds Secrets Manager's.
+/// </summary>
 public sealed class OperationTable
 {
     private readonly Dictionary<string, Func<ReadOnlyMemory<byte>, RequestContext, CancellationToken, Task<byte[]>>> _routes = new(StringComparer.Ordinal);
+    private readonly Func<string, string, byte[]> _errorBody;
 
     public const string TargetPrefix = "secretsmanager.";
 
+    /// <param name="service">The SigV4 service name the caller's credential scope must name.</param>
+    /// <param name="targetPrefix">The <c>X-Amz-Target</c> prefix, up to and including the dot.</param>
+    /// <param name="errorBody">Writes the service's error body from a code and a message (services differ in the message's case).</param>
+    public OperationTable(string service, string targetPrefix, Func<string, string, byte[]> errorBody)
+    {
+        Service = service;
+        Prefix = targetPrefix;
+        _errorBody = errorBody;
+    }
+
     public OperationTable(IServiceProvider services)
+        : this("secretsmanager", TargetPrefix, (code, message) => JsonSerializer.SerializeToUtf8Bytes(new AwsErrorBody(code, message), AwsJsonContext.Wire.AwsErrorBody))
     {
         var json = AwsJsonContext.Wire;
         Add(Get<CreateSecretHandler>(services), json.CreateSecretRequest, json.CreateSecretResponse);
@@ -43,7 +58,13 @@ public sealed class OperationTable
         Add<StopReplicationToReplicaRequest, EmptyResponse>(new ReplicationHandler(secrets, "StopReplicationToReplica"), json.StopReplicationToReplicaRequest, json.EmptyResponse);
     }
 
+    public string Service { get; }
+
+    public string Prefix { get; }
+
     public IEnumerable<string> Operations => _routes.Keys;
+
+    public byte[] ErrorBody(string code, string message) => _errorBody(code, message);
 
     public bool TryGet(string operation, out Func<ReadOnlyMemory<byte>, RequestContext, CancellationToken, Task<byte[]>> route) =>
         _routes.TryGetValue(operation, out route!);
@@ -51,7 +72,7 @@ public sealed class OperationTable
     private static T Get<T>(IServiceProvider services)
         where T : notnull => (T)(services.GetService(typeof(T)) ?? throw new InvalidOperationException($"{typeof(T).Name} is not registered."));
 
-    private void Add<TRequest, TResponse>(IOperation<TRequest, TResponse> operation, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType)
+    public void Add<TRequest, TResponse>(IOperation<TRequest, TResponse> operation, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType)
         where TRequest : class
     {
         _routes[operation.Name] = async (body, context, cancellationToken) =>
