@@ -255,7 +255,7 @@ public sealed partial class RotationEngine(
             return false;
         }
 
-        var (succeeded, permanent, reason) = await InvokeAsync(rotation, step, lease, fencing, cancellationToken).ConfigureAwait(false);
+        var (succeeded, permanent, reason) = await InvokeAsync(rotation, step, attempt, lease, fencing, cancellationToken).ConfigureAwait(false);
         var end = timeProvider.GetUtcNow();
         var retry = !succeeded && options.Retry.ShouldRetry(attempt, permanent);
         var delay = retry ? options.Retry.DelayAfter(attempt, Random.Shared.NextDouble()) : TimeSpan.Zero;
@@ -291,13 +291,16 @@ public sealed partial class RotationEngine(
     }
 
     /// <summary>Invokes the function for one step, writing the Lambda-style START/END/REPORT lines around it.</summary>
-    private async Task<(bool Succeeded, bool Permanent, string? Reason)> InvokeAsync(RotationRecord rotation, RotationStep step, string lease, long fencing, CancellationToken cancellationToken)
+    private async Task<(bool Succeeded, bool Permanent, string? Reason)> InvokeAsync(RotationRecord rotation, RotationStep step, int attempt, string lease, long fencing, CancellationToken cancellationToken)
     {
         var requestId = Guid.NewGuid().ToString();
         var log = new InvocationLog(requestId, timeProvider);
         var function = functions.Resolve(rotation.FunctionName);
         var logGroup = "/aws/lambda/" + RotationFunctionRegistry.NameOf(rotation.FunctionName);
         log.Raw($"START RequestId: {requestId} Version: $LATEST");
+
+        // Names the secret in every invocation, so a secret's history can be found even when the function prints nothing.
+        log.Info($"{step.WireName()}: invoking {RotationFunctionRegistry.NameOf(rotation.FunctionName)} for secret {rotation.SecretArn} version {rotation.Token} (attempt {attempt})");
         var watch = Stopwatch.StartNew();
         (bool, bool, string?) result;
         if (function is null)
