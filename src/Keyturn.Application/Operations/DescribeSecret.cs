@@ -4,6 +4,10 @@ namespace Keyturn.Application.Operations;
 
 public sealed record DescribeSecretRequest(string? SecretId);
 
+/// <summary>
+/// A secret's metadata as DescribeSecret returns it and as each ListSecrets entry carries it. The two
+/// differ only in the name of the version map, so exactly one of the two map members is set.
+/// </summary>
 public sealed record DescribeSecretResponse
 {
     public required string ARN { get; init; }
@@ -21,6 +25,7 @@ public sealed record DescribeSecretResponse
     public DateTimeOffset? NextRotationDate { get; init; }
     public IReadOnlyList<SecretTag>? Tags { get; init; }
     public IReadOnlyDictionary<string, IReadOnlyList<string>>? VersionIdsToStages { get; init; }
+    public IReadOnlyDictionary<string, IReadOnlyList<string>>? SecretVersionsToStages { get; init; }
     public DateTimeOffset? CreatedDate { get; init; }
 }
 
@@ -34,11 +39,11 @@ public sealed class DescribeSecretHandler(SecretServices services) : IOperation<
         return services.Store.ReadAsync(session =>
         {
             var secret = services.Resolve(session, request.SecretId!, context, Name, allowDeleted: true);
-            return From(secret);
+            return From(secret, listEntry: false);
         }, cancellationToken);
     }
 
-    internal static DescribeSecretResponse From(Secret secret) => new()
+    internal static DescribeSecretResponse From(Secret secret, bool listEntry) => new()
     {
         ARN = secret.Arn,
         Name = secret.Name,
@@ -54,7 +59,8 @@ public sealed class DescribeSecretHandler(SecretServices services) : IOperation<
         DeletedDate = secret.DeletedDate,
         NextRotationDate = SecretMetadata.NextRotationDate(secret),
         Tags = secret.Tags,
-        VersionIdsToStages = SecretMetadata.VersionsToStages(secret),
+        VersionIdsToStages = listEntry ? null : SecretMetadata.VersionsToStages(secret),
+        SecretVersionsToStages = listEntry ? SecretMetadata.VersionsToStages(secret) : null,
         CreatedDate = secret.CreatedDate,
     };
 }

@@ -8,27 +8,7 @@ public sealed record ListSecretsRequest(
     bool? IncludePlannedDeletion, int? MaxResults, string? NextToken, IReadOnlyList<ListFilter>? Filters,
     string? SortOrder, string? SortBy);
 
-public sealed record SecretListEntry
-{
-    public required string ARN { get; init; }
-    public required string Name { get; init; }
-    public string? Type { get; init; }
-    public string? Description { get; init; }
-    public string? KmsKeyId { get; init; }
-    public bool? RotationEnabled { get; init; }
-    public string? RotationLambdaARN { get; init; }
-    public RotationRulesType? RotationRules { get; init; }
-    public DateTimeOffset? LastRotatedDate { get; init; }
-    public DateTimeOffset? LastChangedDate { get; init; }
-    public DateTimeOffset? LastAccessedDate { get; init; }
-    public DateTimeOffset? DeletedDate { get; init; }
-    public DateTimeOffset? NextRotationDate { get; init; }
-    public IReadOnlyList<SecretTag>? Tags { get; init; }
-    public IReadOnlyDictionary<string, IReadOnlyList<string>>? SecretVersionsToStages { get; init; }
-    public DateTimeOffset? CreatedDate { get; init; }
-}
-
-public sealed record ListSecretsResponse(IReadOnlyList<SecretListEntry> SecretList, string? NextToken);
+public sealed record ListSecretsResponse(IReadOnlyList<DescribeSecretResponse> SecretList, string? NextToken);
 
 public sealed class ListSecretsHandler(SecretServices services) : IOperation<ListSecretsRequest, ListSecretsResponse>
 {
@@ -77,7 +57,7 @@ public sealed class ListSecretsHandler(SecretServices services) : IOperation<Lis
 
             var offset = Pagination.Offset(request.NextToken, fingerprint);
             var pageSize = request.MaxResults ?? 100;
-            var page = matching.Skip(offset).Take(pageSize).Select(Entry).ToList();
+            var page = matching.Skip(offset).Take(pageSize).Select(s => DescribeSecretHandler.From(s, listEntry: true)).ToList();
             return new ListSecretsResponse(page, Pagination.NextToken(offset + pageSize, matching.Count, fingerprint));
         }, cancellationToken);
     }
@@ -91,24 +71,4 @@ public sealed class ListSecretsHandler(SecretServices services) : IOperation<Lis
         secret.CreatedDate,
         secret.LastChangedDate,
         secret.LastAccessedDate);
-
-    private static SecretListEntry Entry(Secret secret) => new()
-    {
-        ARN = secret.Arn,
-        Name = secret.Name,
-        Type = secret.Type,
-        Description = secret.Description,
-        KmsKeyId = secret.KmsKeyId,
-        RotationEnabled = secret.Rotation?.Enabled,
-        RotationLambdaARN = secret.Rotation?.LambdaArn,
-        RotationRules = SecretMetadata.Rules(secret),
-        LastRotatedDate = secret.LastRotatedDate,
-        LastChangedDate = secret.LastChangedDate,
-        LastAccessedDate = secret.LastAccessedDate,
-        DeletedDate = secret.DeletedDate,
-        NextRotationDate = SecretMetadata.NextRotationDate(secret),
-        Tags = secret.Tags,
-        SecretVersionsToStages = SecretMetadata.VersionsToStages(secret),
-        CreatedDate = secret.CreatedDate,
-    };
 }

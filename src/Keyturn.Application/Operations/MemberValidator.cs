@@ -21,43 +21,9 @@ internal sealed class MemberValidator
         return this;
     }
 
-    public MemberValidator Length(string? value, string member, int min, int max)
-    {
-        if (value is null)
-        {
-            return this;
-        }
+    public MemberValidator Length(string? value, string member, int min, int max) => Length(value?.Length, member, min, max);
 
-        if (value.Length < min)
-        {
-            _errors.Add($"Value at '{member}' failed to satisfy constraint: Member must have length greater than or equal to {min}");
-        }
-        else if (value.Length > max)
-        {
-            _errors.Add($"Value at '{member}' failed to satisfy constraint: Member must have length less than or equal to {max}");
-        }
-
-        return this;
-    }
-
-    public MemberValidator Length(byte[]? value, string member, int min, int max)
-    {
-        if (value is null)
-        {
-            return this;
-        }
-
-        if (value.Length < min)
-        {
-            _errors.Add($"Value at '{member}' failed to satisfy constraint: Member must have length greater than or equal to {min}");
-        }
-        else if (value.Length > max)
-        {
-            _errors.Add($"Value at '{member}' failed to satisfy constraint: Member must have length less than or equal to {max}");
-        }
-
-        return this;
-    }
+    public MemberValidator Length(byte[]? value, string member, int min, int max) => Length(value?.Length, member, min, max);
 
     public MemberValidator Range(long? value, string member, long min, long max)
     {
@@ -117,6 +83,20 @@ internal sealed class MemberValidator
         for (var i = 0; i < items.Count; i++)
         {
             check(this, items[i], $"{member}.{i + 1}.member");
+        }
+
+        return this;
+    }
+
+    private MemberValidator Length(int? length, string member, int min, int max)
+    {
+        if (length < min)
+        {
+            _errors.Add($"Value at '{member}' failed to satisfy constraint: Member must have length greater than or equal to {min}");
+        }
+        else if (length > max)
+        {
+            _errors.Add($"Value at '{member}' failed to satisfy constraint: Member must have length less than or equal to {max}");
         }
 
         return this;
