@@ -6,8 +6,8 @@ namespace Keyturn.Storage.Sqlite;
 
 /// <summary>
 /// Rotation-function logs in CloudWatch's shape: groups, streams and events, in the same database
-/// as the secrets (whose store creates the schema and sets WAL). Appends take the write lock up
-/// front (BEGIN IMMEDIATE); reads run in one deferred transaction, so a page is one snapshot.
+/// as the secrets (whose store creates the schema and sets WAL). Appends queue on the file's write gate
+/// and take SQLite's write lock up front (BEGIN IMMEDIATE); reads run in one deferred transaction, so a page is one snapshot.
 /// </summary>
 public sealed class SqliteLogStore(string databasePath) : ILogSink, ILogStore
 {
@@ -32,14 +32,28 @@ public sealed class SqliteLogStore(string databasePath) : ILogSink, ILogStore
         DefaultTimeout = 30,
     }.ToString();
 
-    public Task AppendAsync(string logGroupName, string logStreamName, IReadOnlyList<LogLine> lines, CancellationToken cancellationToken)
+    private readonly SemaphoreSlim _writeGate = SqliteWriteGate.For(databasePath);
+
+    public async Task AppendAsync(string logGroupName, string logStreamName, IReadOnlyList<LogLine> lines, CancellationToken cancellationToken)
     {
         if (lines.Count == 0)
         {
-            return Task.CompletedTask;
+            return;
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Append(logGroupName, logStreamName, lines);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private void Append(string logGroupName, string logStreamName, IReadOnlyList<LogLine> lines)
+    {
         using var connection = Open();
         using var transaction = connection.BeginTransaction(deferred: false);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -70,7 +84,6 @@ public sealed class SqliteLogStore(string databasePath) : ILogSink, ILogStore
             ("$f", lines.Min(l => l.Timestamp).ToUnixTimeMilliseconds()), ("$l", lines.Max(l => l.Timestamp).ToUnixTimeMilliseconds()),
             ("$n", now), ("$b", bytes), ("$g", logGroupName), ("$s", logStreamName));
         transaction.Commit();
-        return Task.CompletedTask;
     }
 
     public Task<LogGroupRecord?> FindGroupAsync(string groupName, CancellationToken cancellationToken) =>

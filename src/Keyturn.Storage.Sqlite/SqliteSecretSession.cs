@@ -6,9 +6,15 @@ using Microsoft.Data.Sqlite;
 namespace Keyturn.Storage.Sqlite;
 
 /// <summary>One transaction's view of the database.</summary>
-internal sealed partial class SqliteSecretSession(SqliteConnection connection, SqliteTransaction transaction) : ISecretSession
+internal sealed partial class SqliteSecretSession(PreparedConnection connection, SqliteTransaction transaction, bool write) : ISecretSession
 {
     private const string SecretColumns = "id, arn, region, name, created_ms, deletion_ms, metadata";
+
+    private static readonly string[] ParameterNames = ["$p", "$q", "$r", "$s", "$t", "$u", "$v", "$w", "$x", "$y", "$z"];
+
+    // In a write transaction: each version row's accessed_ms as this transaction last read or wrote it, so Save
+    // rewrites only the versions that changed (a secret keeps up to 100, a value write changes one or two).
+    private readonly Dictionary<(long SecretId, string VersionId), long?> _storedAccess = [];
 
     public Secret? FindByArn(string arn) =>
         LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE arn = $p", arn).FirstOrDefault();
@@ -65,7 +71,8 @@ internal sealed partial class SqliteSecretSession(SqliteConnection connection, S
         }
 
         var kept = secret.Versions.Select(v => v.VersionId).ToHashSet(StringComparer.Ordinal);
-        foreach (var stored in VersionIds(secret.StoreId))
+        var storedIds = VersionIds(secret.StoreId);
+        foreach (var stored in storedIds)
         {
             if (!kept.Contains(stored))
             {
@@ -76,12 +83,15 @@ internal sealed partial class SqliteSecretSession(SqliteConnection connection, S
 
         foreach (var version in secret.Versions)
         {
-            using (var upsert = Command(
-                "INSERT INTO versions (secret_id, version_id, created_ms, accessed_ms) VALUES ($p, $q, $r, $s) " +
-                "ON CONFLICT (secret_id, version_id) DO UPDATE SET accessed_ms = excluded.accessed_ms",
-                secret.StoreId, version.VersionId, version.CreatedDate.ToUnixTimeMilliseconds(), version.LastAccessedDate?.ToUnixTimeMilliseconds()))
+            var accessed = version.LastAccessedDate?.ToUnixTimeMilliseconds();
+            if (!storedIds.Contains(version.VersionId) || !_storedAccess.TryGetValue((secret.StoreId, version.VersionId), out var known) || known != accessed)
             {
+                using var upsert = Command(
+                    "INSERT INTO versions (secret_id, version_id, created_ms, accessed_ms) VALUES ($p, $q, $r, $s) " +
+                    "ON CONFLICT (secret_id, version_id) DO UPDATE SET accessed_ms = excluded.accessed_ms",
+                    secret.StoreId, version.VersionId, version.CreatedDate.ToUnixTimeMilliseconds(), accessed);
                 upsert.ExecuteNonQuery();
+                Remember(secret.StoreId, version.VersionId, accessed);
             }
 
             if (version.ValueChanged && version.Value is { } value)
@@ -111,6 +121,7 @@ internal sealed partial class SqliteSecretSession(SqliteConnection connection, S
         using var versionCommand = Command("UPDATE versions SET accessed_ms = $r WHERE secret_id = $p AND version_id = $q",
             secret.StoreId, version.VersionId, version.LastAccessedDate?.ToUnixTimeMilliseconds());
         versionCommand.ExecuteNonQuery();
+        Remember(secret.StoreId, version.VersionId, version.LastAccessedDate?.ToUnixTimeMilliseconds());
     }
 
     public void Delete(Secret secret)
@@ -202,6 +213,7 @@ internal sealed partial class SqliteSecretSession(SqliteConnection connection, S
                     LastAccessedDate = reader.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
                 };
                 secret.AddVersion(version);
+                Remember(secret.StoreId, version.VersionId, reader.IsDBNull(3) ? null : reader.GetInt64(3));
                 versions[(secret.StoreId, version.VersionId)] = version;
             }
         }
@@ -230,11 +242,19 @@ internal sealed partial class SqliteSecretSession(SqliteConnection connection, S
         }
     }
 
-    private List<string> VersionIds(long secretId)
+    private void Remember(long secretId, string versionId, long? accessedMs)
+    {
+        if (write)
+        {
+            _storedAccess[(secretId, versionId)] = accessedMs;
+        }
+    }
+
+    private HashSet<string> VersionIds(long secretId)
     {
         using var command = Command("SELECT version_id FROM versions WHERE secret_id = $p", secretId);
         using var reader = command.ExecuteReader();
-        var ids = new List<string>();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
         while (reader.Read())
         {
             ids.Add(reader.GetString(0));
@@ -243,15 +263,12 @@ internal sealed partial class SqliteSecretSession(SqliteConnection connection, S
         return ids;
     }
 
-    private SqliteCommand Command(string sql, params object?[] parameters)
+    private LentCommand Command(string sql, params object?[] parameters)
     {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        string[] names = ["$p", "$q", "$r", "$s", "$t", "$u", "$v", "$w", "$x", "$y", "$z"];
+        var command = connection.Lend(sql, transaction);
         for (var i = 0; i < parameters.Length; i++)
         {
-            command.Parameters.AddWithValue(names[i], parameters[i] ?? DBNull.Value);
+            command.Parameters.AddWithValue(ParameterNames[i], parameters[i] ?? DBNull.Value);
         }
 
         return command;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Keyturn.Application.Ports;
 using Microsoft.Data.Sqlite;
 
@@ -5,18 +6,24 @@ namespace Keyturn.Storage.Sqlite;
 
 /// <summary>
 /// The embedded store: one SQLite database in WAL mode. Writers are serialized (in process by a
-/// semaphore, across processes by BEGIN IMMEDIATE), readers see a consistent snapshot, and every
+/// gate shared with the log store, across processes by BEGIN IMMEDIATE), readers see a consistent snapshot, and every
 /// commit is fsynced (synchronous=FULL) because a lost label move can lock people out.
 /// </summary>
 public sealed class SqliteSecretStore : ISecretStore, IDisposable
 {
     public const string FileName = "keyturn.db";
 
+    // Idle connections kept open with their prepared statements; beyond this many, extras are closed on return.
+    private const int MaxIdleConnections = 16;
+
     private readonly string _connectionString;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly SemaphoreSlim _writeLock;
+    private readonly ConcurrentStack<PreparedConnection> _idle = new();
+    private volatile bool _disposed;
 
     public SqliteSecretStore(string databasePath)
     {
+        _writeLock = SqliteWriteGate.For(databasePath);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = databasePath,
@@ -27,31 +34,26 @@ public sealed class SqliteSecretStore : ISecretStore, IDisposable
         }.ToString();
 
         CreatePrivateFiles(databasePath);
-        using var connection = Open();
-        Execute(connection, "PRAGMA journal_mode=WAL;");
-        Migrate(connection);
+        using var connection = new PreparedConnection(_connectionString);
+        Execute(connection.Connection, "PRAGMA journal_mode=WAL;");
+        Migrate(connection.Connection);
     }
 
     public Task<T> ReadAsync<T>(Func<ISecretSession, T> work, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        using var connection = Open();
-        using var transaction = connection.BeginTransaction(deferred: true);
-        var result = work(new SqliteSecretSession(connection, transaction));
-        transaction.Commit();
-        return Task.FromResult(result);
+        return Task.FromResult(Run(work, deferred: true));
     }
 
     public async Task<T> WriteAsync<T>(Func<ISecretSession, T> work, CancellationToken cancellationToken)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var connection = Open();
-            using var transaction = connection.BeginTransaction(deferred: false);
-            var result = work(new SqliteSecretSession(connection, transaction));
-            transaction.Commit();
-            return result;
+            // A writer still finishing when the store was disposed must not recreate the files being removed.
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return Run(work, deferred: false);
         }
         finally
         {
@@ -61,16 +63,51 @@ public sealed class SqliteSecretStore : ISecretStore, IDisposable
 
     public void Dispose()
     {
-        _writeLock.Dispose();
+        // The write gate is shared with the other stores on this file, so it stays.
+        _disposed = true;
+        while (_idle.TryPop(out var idle))
+        {
+            idle.Dispose();
+        }
+
         SqliteConnection.ClearAllPools();
     }
 
-    private SqliteConnection Open()
+    /// <summary>Runs the work in one transaction on a pooled connection; a deferred one only takes the write lock if it writes.</summary>
+    private T Run<T>(Func<ISecretSession, T> work, bool deferred)
     {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        Execute(connection, "PRAGMA synchronous=FULL;");
-        return connection;
+        var connection = _idle.TryPop(out var idle) ? idle : new PreparedConnection(_connectionString);
+        var broken = false;
+        try
+        {
+            using var transaction = connection.Connection.BeginTransaction(deferred);
+            var result = work(new SqliteSecretSession(connection, transaction, write: !deferred));
+            transaction.Commit();
+            return result;
+        }
+        catch (SqliteException)
+        {
+            // SQLite itself failed (busy, full, I/O): start over with a fresh connection. The work's own
+            // exceptions (not found, denied...) just roll back and leave the connection sound.
+            broken = true;
+            throw;
+        }
+        finally
+        {
+            if (broken || _disposed || _idle.Count >= MaxIdleConnections)
+            {
+                connection.Dispose();
+            }
+            else
+            {
+                _idle.Push(connection);
+                if (_disposed && _idle.TryPop(out var late))
+                {
+                    // Disposed while this was running: don't leave a connection open on files being removed.
+                    late.Dispose();
+                }
+            }
+        }
     }
 
     private static void Migrate(SqliteConnection connection)

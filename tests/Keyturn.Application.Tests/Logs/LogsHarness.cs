@@ -20,6 +20,9 @@ internal sealed class LogsHarness : IDisposable
 
     public SqliteLogStore Store { get; }
 
+    /// <summary>The secrets' store on the same database file.</summary>
+    public SqliteSecretStore SecretStore => _harness.Store;
+
     public LogsServices Logs { get; }
 
     public RequestContext Root => _harness.Root;

@@ -27,6 +27,29 @@ public sealed class LogsOperationsTests : IDisposable
     }
 
     [Fact]
+    public async Task Append_WhileTheSecretStoreWrites_QueuesWithoutBlockingTheCaller()
+    {
+        using var writing = new ManualResetEventSlim();
+        using var finish = new ManualResetEventSlim();
+        var write = Task.Run(() => _logs.SecretStore.WriteAsync(_ =>
+        {
+            writing.Set();
+            finish.Wait(TimeSpan.FromSeconds(30));
+            return true;
+        }, default));
+        Assert.True(writing.Wait(TimeSpan.FromSeconds(10)));
+
+        // Both stores write one file: the append waits its turn asynchronously instead of sleeping in SQLite's busy retry.
+        var append = _logs.Append(Group, "queued", 0, 0, "after the secret write");
+        Assert.False(append.IsCompleted);
+        finish.Set();
+        await write;
+        await append;
+
+        Assert.True((await _logs.Store.FindStreamAsync(Group, "queued", default))!.StoredBytes > 0);
+    }
+
+    [Fact]
     public async Task DescribeLogGroups_Paged_ReturnsAsciiOrderWithArnsAndTokens()
     {
         foreach (var name in new[] { "/aws/lambda/b", "/aws/lambda/a", "/aws/lambda/C", "/other/x", "/aws/lambda/d" })

@@ -1,0 +1,96 @@
+using Microsoft.Data.Sqlite;
+
+namespace Keyturn.Storage.Sqlite;
+
+/// <summary>
+/// An open connection that keeps its statements prepared. Parsing and planning the SQL cost more than
+/// running it (a GetSecretValue runs four short queries), so each distinct statement is prepared once per
+/// connection and rebound on every use. Used by one transaction at a time.
+/// </summary>
+internal sealed class PreparedConnection : IDisposable
+{
+    // The session's SQL is a small fixed set; the cap only guards against a future caller building SQL from values.
+    private const int MaxStatements = 128;
+
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+
+    public PreparedConnection(string connectionString)
+    {
+        Connection = new SqliteConnection(connectionString);
+        try
+        {
+            Connection.Open();
+            using var pragma = Connection.CreateCommand();
+            pragma.CommandText = "PRAGMA synchronous=FULL;";
+            pragma.ExecuteNonQuery();
+        }
+        catch
+        {
+            Connection.Dispose();
+            throw;
+        }
+    }
+
+    public SqliteConnection Connection { get; }
+
+    /// <summary>The statement for <paramref name="sql"/>, in <paramref name="transaction"/>, with no parameters bound yet.</summary>
+    public LentCommand Lend(string sql, SqliteTransaction transaction)
+    {
+        var owned = false;
+        if (!_commands.TryGetValue(sql, out var command))
+        {
+            command = Connection.CreateCommand();
+            command.CommandText = sql;
+            if (_commands.Count < MaxStatements)
+            {
+                _commands[sql] = command;
+            }
+            else
+            {
+                owned = true;
+            }
+        }
+
+        command.Parameters.Clear();
+        command.Transaction = transaction;
+        return new LentCommand(command, owned);
+    }
+
+    public void Dispose()
+    {
+        foreach (var command in _commands.Values)
+        {
+            command.Dispose();
+        }
+
+        _commands.Clear();
+        Connection.Dispose();
+    }
+}
+
+/// <summary>
+/// A prepared statement lent for one use. Disposing it drops the bound values (which may be ciphertext) and
+/// the transaction, and keeps the statement prepared; a statement that wasn't cached is disposed for good.
+/// </summary>
+internal readonly struct LentCommand(SqliteCommand command, bool owned) : IDisposable
+{
+    public SqliteParameterCollection Parameters => command.Parameters;
+
+    public SqliteDataReader ExecuteReader() => command.ExecuteReader();
+
+    public int ExecuteNonQuery() => command.ExecuteNonQuery();
+
+    public object? ExecuteScalar() => command.ExecuteScalar();
+
+    public void Dispose()
+    {
+        if (owned)
+        {
+            command.Dispose();
+            return;
+        }
+
+        command.Parameters.Clear();
+        command.Transaction = null;
+    }
+}
