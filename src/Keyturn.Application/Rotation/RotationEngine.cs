@@ -40,10 +40,15 @@ public sealed partial class RotationEngine(
 
     public void Launch(string secretArn, string token)
     {
-        var key = secretArn;
-        _running.AddOrUpdate(key,
-            _ => Task.Run(() => RunGuardedAsync(secretArn, token)),
-            (_, existing) => existing.IsCompleted ? Task.Run(() => RunGuardedAsync(secretArn, token)) : existing);
+        lock (_running)
+        {
+            // One runner per secret in this process. A runner still busy with the secret may already be past
+            // its last look at the rotations (releasing its lease after completing), so a new launch runs after
+            // it instead of being dropped; a repeated launch of the same rotation then finds it closed and ends.
+            _running[secretArn] = _running.TryGetValue(secretArn, out var existing) && !existing.IsCompleted
+                ? existing.ContinueWith(_ => RunGuardedAsync(secretArn, token), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap()
+                : Task.Run(() => RunGuardedAsync(secretArn, token));
+        }
     }
 
     /// <summary>Continues every rotation left open (after a restart or a crash).</summary>

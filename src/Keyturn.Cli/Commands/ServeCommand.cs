@@ -23,8 +23,13 @@ internal static partial class ServeCommand
             Description = "Trace, Debug, Information, Warning or Error. Debug logs every request.",
             DefaultValueFactory = _ => "Information",
         };
+        var schedulerInterval = new Option<double>("--scheduler-interval")
+        {
+            Description = "Seconds between the rotation scheduler's looks for due rotations.",
+            DefaultValueFactory = _ => ServerOptions.DefaultSchedulerIntervalSeconds,
+        };
 
-        var command = new Command("serve", "Run the Secrets Manager-compatible API (AWS JSON 1.1 + SigV4).") { dataDir, listen, accountId, logLevel };
+        var command = new Command("serve", "Run the Secrets Manager-compatible API (AWS JSON 1.1 + SigV4).") { dataDir, listen, accountId, logLevel, schedulerInterval };
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (!AccountIdPattern().IsMatch(parse.GetValue(accountId)!))
@@ -33,10 +38,17 @@ internal static partial class ServeCommand
                 return 2;
             }
 
+            if (parse.GetValue(schedulerInterval) is not (> 0 and <= 86400))
+            {
+                await Console.Error.WriteLineAsync("--scheduler-interval must be more than 0 and at most 86400 seconds.").ConfigureAwait(false);
+                return 2;
+            }
+
             var options = CommonOptions.ServerOptions(parse.GetValue(dataDir)!, parse.GetValue(accountId)!) with
             {
                 Listen = parse.GetValue(listen)!,
                 LogLevel = parse.GetValue(logLevel)!,
+                SchedulerInterval = TimeSpan.FromSeconds(parse.GetValue(schedulerInterval)),
             };
 
             RootCredentials root;

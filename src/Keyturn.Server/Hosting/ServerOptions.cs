@@ -5,6 +5,8 @@ public sealed record ServerOptions
 {
     public const int DefaultPort = 4566;
 
+    public const int DefaultSchedulerIntervalSeconds = 30;
+
     public required string DataDirectory { get; init; }
 
     /// <summary>host:port; loopback by default so nothing is exposed by accident.</summary>
@@ -18,5 +20,5 @@ public sealed record ServerOptions
     public TimeSpan PurgeInterval { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>How often the rotation scheduler looks for due rotations.</summary>
-    public TimeSpan SchedulerInterval { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan SchedulerInterval { get; init; } = TimeSpan.FromSeconds(DefaultSchedulerIntervalSeconds);
 }

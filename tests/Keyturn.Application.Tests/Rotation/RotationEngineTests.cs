@@ -193,6 +193,27 @@ public sealed class RotationEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task RotateSecret_WhileThePreviousRunnerIsStillFinishing_IsNotDropped()
+    {
+        // The runner of the first rotation pauses right after marking it succeeded, before it lets go of the secret.
+        using var logger = new PausingLogger(pauseAt: 2002);
+        _engine.Dispose();
+        _engine = new RotationEngine(_h.Store, _h.Services, Registry(), _logs, _options, _h.Time, logger);
+        await _h.Create("back-to-back", "one");
+        await Rotate("back-to-back", Guid.NewGuid().ToString());
+        Assert.True(logger.Reached.Wait(TimeSpan.FromSeconds(10)), "the first rotation never completed");
+
+        var second = Guid.NewGuid().ToString();
+        await Rotate("back-to-back", second, rules: false);
+        logger.Resume();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _engine.WaitForIdleAsync(timeout.Token);
+
+        Assert.Equal(RotationStatus.Succeeded, (await Rotation("back-to-back", second)).Status);
+        Assert.Equal(["AWSCURRENT"], (await _h.Labels("back-to-back"))[second]);
+    }
+
+    [Fact]
     public async Task CrashInsideSetSecret_ResumesFromThatStep()
     {
         var v1 = (await _h.Create("crash", "one")).VersionId!;
