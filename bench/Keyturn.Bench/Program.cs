@@ -1,0 +1,61 @@
+namespace Keyturn.Bench;
+
+/// <summary>
+/// The HTTP benchmark: a bare Kestrel baseline, a closed-loop SigV4 load generator, a seeder and the
+/// orchestrator that runs them against a real <c>keyturn serve</c> process and writes docs/benchmarks.md.
+/// </summary>
+internal static class Program
+{
+    private const string Usage = """
+        usage: Keyturn.Bench <command> [flags]
+
+          baseline --listen 127.0.0.1:PORT
+              Bare Kestrel (HTTP/1.1, no logging): POST / answers 200 with a small fixed JSON body.
+
+          load --endpoint URL --operation GetSecretValue|PutSecretValue|Baseline --connections N
+               [--duration 8] [--warmup 3] [--secret-prefix bench-get-] [--secret-count 100]
+               [--put-secrets 200] [--region us-east-1]
+              Closed loop: N workers over exactly N connections, every request SigV4-signed.
+              Prints one JSON object (rps, p50_ms, p99_ms, errors, ...). Baseline sends the
+              GetSecretValue request, so the client's work is the same.
+
+          seed --endpoint URL --count N [--prefix bench-seed-] [--workers 32] [--read]
+              Creates N secrets (or, with --read, reads each once with GetSecretValue).
+
+          run-all [--keyturn-dll PATH] [--duration 8] [--warmup 3] [--server-warmup 10] [--repetitions 3]
+                  [--connections 1,16,64] [--get-secrets 100] [--puts-per-secret 50]
+                  [--seed-count 100000] [--report docs/benchmarks.md] [--keep]
+              Starts both servers as child processes, runs every cell as a separate load
+              process (repetitions interleaved), measures memory in a fresh server with
+              --seed-count secrets stored, writes the report (medians of the repetitions).
+
+        Credentials for load and seed: --access-key-id/--secret-access-key, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.
+        """;
+
+    private static async Task<int> Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            await Console.Error.WriteLineAsync(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+
+        try
+        {
+            var flags = Flags.Parse(args[1..]);
+            return args[0] switch
+            {
+                "baseline" => await BaselineServer.RunAsync(flags),
+                "load" => await LoadCommand.RunAsync(flags),
+                "seed" => await SeedCommand.RunAsync(flags),
+                "run-all" => await RunAllCommand.RunAsync(flags),
+                _ => throw new ArgumentException($"Unknown command '{args[0]}'."),
+            };
+        }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message + "\n\n" + Usage);
+            return 2;
+        }
+    }
+}
