@@ -29,11 +29,13 @@ internal static class DoctorCommand
         var region = new Option<string?>("--region") { Description = "AWS region." };
         var journal = new Option<string>("--journal") { Description = "Where applied repairs are recorded (JSON lines).", DefaultValueFactory = _ => "keyturn-doctor-journal.jsonl" };
         var concurrency = new Option<int>("--concurrency") { Description = "Secrets checked at once with --all.", DefaultValueFactory = _ => 8 };
+        var logFile = new Option<string?>("--log-file") { Description = "Read the rotation function's log from this file (- for stdin) instead of its log group." };
+        var noLogs = new Option<bool>("--no-logs") { Description = "Skip reading the rotation function's logs." };
         var dataDir = CommonOptions.DataDir();
 
         var command = new Command("doctor", "Diagnose and safely repair stuck rotations, on Keyturn or on AWS.")
         {
-            secret, all, apply, yes, json, breakGlass, rotateAfter, endpoint, profile, region, journal, concurrency, dataDir,
+            secret, all, apply, yes, json, breakGlass, rotateAfter, endpoint, profile, region, journal, concurrency, logFile, noLogs, dataDir,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -41,7 +43,20 @@ internal static class DoctorCommand
             {
                 var target = DoctorTarget.Resolve(parse.GetValue(endpoint), parse.GetValue(profile), parse.GetValue(region), parse.GetValue(dataDir)!);
                 using var client = target.CreateClient();
-                var gatherer = new DoctorGatherer(client, PostgreSqlRotator.Create(), MySqlRotator.Create(), TimeProvider.System);
+                if (parse.GetValue(all) && parse.GetValue(logFile) is not null)
+                {
+                    await Console.Error.WriteLineAsync("--log-file names one secret's log; it can't go with --all.").ConfigureAwait(false);
+                    return 2;
+                }
+
+                using var inspector = target.CreateInspector();
+                var gatherer = new DoctorGatherer(client, PostgreSqlRotator.Create(), MySqlRotator.Create(), TimeProvider.System)
+                {
+                    Extra = new DoctorGatherer.Checks(
+                        parse.GetValue(noLogs) ? null : new RotationLogCheck(inspector, parse.GetValue(logFile), TimeProvider.System),
+                        target.IsKeyturn ? null : new AwsNetworkCheck(inspector),
+                        LogsOnlyWhenUnhealthy: parse.GetValue(all)),
+                };
                 if (parse.GetValue(all))
                 {
                     return await AllAsync(client, gatherer, parse.GetValue(json), Math.Max(1, parse.GetValue(concurrency)), cancellationToken).ConfigureAwait(false);

@@ -52,7 +52,12 @@ internal sealed class DemoRunner(TextWriter output)
             Say($"Keyturn listens on {endpoint} (data in {dataDirectory}).");
             using var client = new SecretsManagerClient(endpoint, new SigV4Credentials(root.AccessKeyId, root.SecretAccessKey), "us-east-1", TimeProvider.System);
             var store = app.Services.GetRequiredService<ISecretStore>();
-            var gatherer = new DoctorGatherer(client, PostgreSqlRotator.Create(), MySqlRotator.Create(), TimeProvider.System);
+            // The doctor reads the rotation logs from Keyturn's own log groups, as `keyturn doctor` does.
+            using var inspector = new AwsInspector(new SigV4Credentials(root.AccessKeyId, root.SecretAccessKey), "us-east-1", endpoint);
+            var gatherer = new DoctorGatherer(client, PostgreSqlRotator.Create(), MySqlRotator.Create(), TimeProvider.System)
+            {
+                Extra = new DoctorGatherer.Checks(new RotationLogCheck(inspector, null, TimeProvider.System), null),
+            };
             var journal = Path.Combine(dataDirectory, "doctor-journal.jsonl");
             string Value(string password) => JsonSerializer.Serialize(new { engine = "postgres", host = postgres.Host, port = postgres.Port, username = "postgresAdmin", password, dbname = "postgres" });
 

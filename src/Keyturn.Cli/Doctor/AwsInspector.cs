@@ -2,46 +2,67 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Xml.Linq;
+using Keyturn.Protocol.Client;
 using Keyturn.Protocol.SigV4;
 
 namespace Keyturn.Cli.Doctor;
 
 /// <summary>
 /// The raw AWS reads the doctor's network and log checks need, signed with SigV4: Lambda
-/// GetFunctionConfiguration (REST), EC2 Describe* (query protocol, XML answers) and CloudWatch Logs
-/// FilterLogEvents (JSON 1.1). The documents go to the pure analyzers unchanged, so the same analyzers
-/// run on recorded documents in tests. For Keyturn, the logs endpoint is Keyturn itself.
+/// GetFunctionConfiguration (REST), EC2 and RDS Describe* (query protocol, XML answers) and CloudWatch
+/// Logs FilterLogEvents (JSON 1.1). The documents go to the pure analyzers unchanged, so the same
+/// analyzers run on recorded documents in tests. Endpoints follow the SDKs' service-specific overrides
+/// (<c>AWS_ENDPOINT_URL_EC2</c>, <c>AWS_ENDPOINT_URL</c>, …); for Keyturn, the logs endpoint is Keyturn itself.
 /// </summary>
 internal sealed class AwsInspector(SigV4Credentials credentials, string region, Uri? logsEndpoint) : IDisposable
 {
+    // A log read stops here: enough for weeks of one secret's rotations, bounded for a noisy shared function.
+    private const int MaxLogEvents = 50_000;
+
     private readonly Dictionary<string, HttpClient> _clients = [];
+
+    /// <summary>One event of a log group: its stream, time and message.</summary>
+    public sealed record LogEvent(string Stream, long Timestamp, string Message);
 
     public async Task<string> GetFunctionConfigurationAsync(string functionArnOrName, CancellationToken cancellationToken)
     {
-        var uri = new Uri($"https://lambda.{region}.amazonaws.com/2015-03-31/functions/{Uri.EscapeDataString(functionArnOrName)}/configuration");
+        var uri = new Uri(Endpoint("lambda", "LAMBDA"), $"2015-03-31/functions/{Uri.EscapeDataString(functionArnOrName)}/configuration");
         using var response = await Client("lambda").GetAsync(uri, cancellationToken).ConfigureAwait(false);
         return await ReadAsync(response, "lambda:GetFunctionConfiguration", cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>An EC2 query-protocol call, e.g. ("DescribeSecurityGroups", [("GroupId.1", "sg-1")]); returns the XML answer.</summary>
-    public async Task<string> Ec2Async(string action, IEnumerable<(string Name, string Value)> parameters, CancellationToken cancellationToken)
-    {
-        var form = new List<KeyValuePair<string, string>> { new("Action", action), new("Version", "2016-11-15") };
-        form.AddRange(parameters.Select(p => new KeyValuePair<string, string>(p.Name, p.Value)));
-        using var content = new FormUrlEncodedContent(form);
-        using var response = await Client("ec2").PostAsync(new Uri($"https://ec2.{region}.amazonaws.com/"), content, cancellationToken).ConfigureAwait(false);
-        return await ReadAsync(response, "ec2:" + action, cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>Every page of an EC2 query-protocol call, e.g. ("DescribeSecurityGroups", [("GroupId.1", "sg-1")]): the XML answers.</summary>
+    public Task<IReadOnlyList<string>> Ec2Async(string action, IEnumerable<(string Name, string Value)> parameters, CancellationToken cancellationToken) =>
+        QueryAsync("ec2", "EC2", "2016-11-15", action, parameters, "NextToken", "nextToken", cancellationToken);
 
-    /// <summary>The messages of a log group's events since <paramref name="since"/>, oldest first (all pages).</summary>
-    public async Task<IReadOnlyList<string>> FilterLogEventsAsync(string logGroupName, DateTimeOffset since, CancellationToken cancellationToken)
+    /// <summary>Every page of an RDS query-protocol call (DescribeDBInstances, DescribeDBClusters): the XML answers.</summary>
+    public Task<IReadOnlyList<string>> RdsAsync(string action, IEnumerable<(string Name, string Value)> parameters, CancellationToken cancellationToken) =>
+        QueryAsync("rds", "RDS", "2014-10-31", action, parameters, "Marker", "Marker", cancellationToken);
+
+    /// <summary>
+    /// A log group's events since <paramref name="since"/>, oldest first, all pages up to a bound; null when the group
+    /// doesn't exist (the function never logged). <paramref name="pattern"/> and <paramref name="streams"/> narrow the read.
+    /// </summary>
+    public async Task<IReadOnlyList<LogEvent>?> FilterLogEventsAsync(
+        string logGroupName, DateTimeOffset since, string? pattern, IReadOnlyList<string>? streams, CancellationToken cancellationToken)
     {
-        var endpoint = logsEndpoint ?? new Uri($"https://logs.{region}.amazonaws.com/");
-        var messages = new List<string>();
+        var endpoint = logsEndpoint ?? Endpoint("logs", "CLOUDWATCH_LOGS");
+        var events = new List<LogEvent>();
         string? next = null;
         do
         {
             var body = new JsonObject { ["logGroupName"] = logGroupName, ["startTime"] = since.ToUnixTimeMilliseconds() };
+            if (pattern is not null)
+            {
+                body["filterPattern"] = pattern;
+            }
+
+            if (streams is { Count: > 0 })
+            {
+                body["logStreamNames"] = new JsonArray([.. streams.Select(s => JsonValue.Create(s))]);
+            }
+
             if (next is not null)
             {
                 body["nextToken"] = next;
@@ -51,13 +72,26 @@ internal sealed class AwsInspector(SigV4Credentials credentials, string region, 
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-amz-json-1.1");
             request.Headers.TryAddWithoutValidation("X-Amz-Target", "Logs_20140328.FilterLogEvents");
             using var response = await Client("logs").SendAsync(request, cancellationToken).ConfigureAwait(false);
-            using var page = JsonDocument.Parse(await ReadAsync(response, "logs:FilterLogEvents", cancellationToken).ConfigureAwait(false));
-            messages.AddRange(page.RootElement.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("message").GetString() ?? ""));
+            string text;
+            try
+            {
+                text = await ReadAsync(response, "logs:FilterLogEvents", cancellationToken).ConfigureAwait(false);
+            }
+            catch (AwsServiceException e) when (e.ErrorCode == "ResourceNotFoundException")
+            {
+                return null;
+            }
+
+            using var page = JsonDocument.Parse(text);
+            events.AddRange(page.RootElement.GetProperty("events").EnumerateArray().Select(e => new LogEvent(
+                e.TryGetProperty("logStreamName", out var stream) ? stream.GetString() ?? "" : "",
+                e.TryGetProperty("timestamp", out var timestamp) ? timestamp.GetInt64() : 0,
+                e.GetProperty("message").GetString() ?? "")));
             next = page.RootElement.TryGetProperty("nextToken", out var token) ? token.GetString() : null;
         }
-        while (next is not null && messages.Count < 100_000);
+        while (next is not null && events.Count < MaxLogEvents);
 
-        return messages;
+        return events;
     }
 
     public void Dispose()
@@ -66,6 +100,40 @@ internal sealed class AwsInspector(SigV4Credentials credentials, string region, 
         {
             client.Dispose();
         }
+    }
+
+    /// <summary>The service's endpoint: the SDKs' <c>AWS_ENDPOINT_URL_&lt;SERVICE&gt;</c>, then <c>AWS_ENDPOINT_URL</c>, then AWS's regional one.</summary>
+    internal Uri Endpoint(string hostPrefix, string environmentSuffix)
+    {
+        var configured = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_" + environmentSuffix) ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
+        var text = string.IsNullOrWhiteSpace(configured) ? $"https://{hostPrefix}.{region}.amazonaws.com/" : configured;
+        return new Uri(text.EndsWith('/') ? text : text + "/");
+    }
+
+    private async Task<IReadOnlyList<string>> QueryAsync(
+        string service, string environmentSuffix, string version, string action, IEnumerable<(string Name, string Value)> parameters,
+        string tokenParameter, string tokenElement, CancellationToken cancellationToken)
+    {
+        var pages = new List<string>();
+        string? next = null;
+        do
+        {
+            var form = new List<KeyValuePair<string, string>> { new("Action", action), new("Version", version) };
+            form.AddRange(parameters.Select(p => new KeyValuePair<string, string>(p.Name, p.Value)));
+            if (next is not null)
+            {
+                form.Add(new(tokenParameter, next));
+            }
+
+            using var content = new FormUrlEncodedContent(form);
+            using var response = await Client(service).PostAsync(Endpoint(service, environmentSuffix), content, cancellationToken).ConfigureAwait(false);
+            var page = await ReadAsync(response, $"{service}:{action}", cancellationToken).ConfigureAwait(false);
+            pages.Add(page);
+            next = XDocument.Parse(page).Descendants().FirstOrDefault(e => e.Name.LocalName == tokenElement)?.Value is { Length: > 0 } token ? token : null;
+        }
+        while (next is not null && pages.Count < 100);
+
+        return pages;
     }
 
     private HttpClient Client(string service)
@@ -82,11 +150,40 @@ internal sealed class AwsInspector(SigV4Credentials credentials, string region, 
         return client;
     }
 
+    /// <summary>The answer's text, or an <see cref="AwsServiceException"/> with the code from a JSON (<c>__type</c>), REST (<c>x-amzn-ErrorType</c>) or XML (<c>&lt;Code&gt;</c>) error.</summary>
     private static async Task<string> ReadAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
     {
         var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        return response.IsSuccessStatusCode
-            ? text
-            : throw new HttpRequestException($"{what} answered HTTP {(int)response.StatusCode}: {(text.Length > 300 ? text[..300] : text)}");
+        if (response.IsSuccessStatusCode)
+        {
+            return text;
+        }
+
+        var (code, message) = ErrorOf(response, text);
+        throw new AwsServiceException(code, $"{what}: {message}", (int)response.StatusCode);
+    }
+
+    private static (string Code, string Message) ErrorOf(HttpResponseMessage response, string text)
+    {
+        var shortText = text.Length > 300 ? text[..300] : text;
+        var header = response.Headers.TryGetValues("x-amzn-ErrorType", out var values) ? values.First().Split(':')[0] : null;
+        try
+        {
+            if (text.TrimStart().StartsWith('<'))
+            {
+                var xml = XDocument.Parse(text);
+                string? Element(string name) => xml.Descendants().FirstOrDefault(e => e.Name.LocalName == name)?.Value;
+                return (Element("Code") ?? header ?? $"HTTP{(int)response.StatusCode}", Element("Message") ?? shortText);
+            }
+
+            using var json = JsonDocument.Parse(text);
+            var type = json.RootElement.TryGetProperty("__type", out var t) ? t.GetString()?.Split('#')[^1] : null;
+            var message = json.RootElement.TryGetProperty("message", out var m) || json.RootElement.TryGetProperty("Message", out m) ? m.GetString() : null;
+            return (type ?? header ?? $"HTTP{(int)response.StatusCode}", message ?? shortText);
+        }
+        catch (Exception e) when (e is JsonException or System.Xml.XmlException)
+        {
+            return (header ?? $"HTTP{(int)response.StatusCode}", shortText);
+        }
     }
 }

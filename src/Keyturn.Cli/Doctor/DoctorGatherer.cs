@@ -17,6 +17,15 @@ namespace Keyturn.Cli.Doctor;
 /// </summary>
 internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotator postgres, IDatabaseRotator mysql, TimeProvider timeProvider)
 {
+    /// <summary>
+    /// The checks beyond labels and probes: the rotation function's logs, and on AWS its network path
+    /// (without it, the database's reachability from here). <see cref="LogsOnlyWhenUnhealthy"/> spares
+    /// <c>--all</c> a log read per healthy secret: logs explain a failure, they don't find one labels miss.
+    /// </summary>
+    public sealed record Checks(RotationLogCheck? Logs, AwsNetworkCheck? AwsNetwork, bool LogsOnlyWhenUnhealthy = false);
+
+    public Checks Extra { get; init; } = new(null, null);
+
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
 
     public sealed record Gathered(RotationSnapshot Snapshot, IReadOnlyDictionary<string, DatabaseSecret> Secrets, DatabaseSecret? Master);
@@ -62,9 +71,18 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
 
         var findings = new List<Finding>();
         var reference = (current is not null ? secrets.GetValueOrDefault(current.VersionId) : null) ?? secrets.Values.FirstOrDefault();
+        var function = described.TryGetProperty("RotationLambdaARN", out var lambda) ? lambda.GetString() : null;
+        bool? functionAvailable = null;
         if (reference is not null)
         {
+            // Probes run from here, so reachability from here always matters; on AWS the function's own path too.
             findings.AddRange(await NetworkFindingsAsync(reference, cancellationToken).ConfigureAwait(false));
+            if (Extra.AwsNetwork is not null && function is not null)
+            {
+                var network = await Extra.AwsNetwork.RunAsync(function, reference, cancellationToken).ConfigureAwait(false);
+                findings.AddRange(network.Findings);
+                functionAvailable = network.FunctionAvailable;
+            }
         }
 
         DatabaseSecret? master = null;
@@ -78,7 +96,6 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
             }
         }
 
-        var function = described.TryGetProperty("RotationLambdaARN", out var lambda) ? lambda.GetString() : null;
         var snapshot = new RotationSnapshot
         {
             SecretArn = arn,
@@ -88,13 +105,21 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
             Probes = probes,
             RotationEnabled = described.TryGetProperty("RotationEnabled", out var enabled) ? enabled.GetBoolean() : null,
             RotationFunction = function,
+            FunctionAvailable = functionAvailable,
             LastRotatedDate = Date(described, "LastRotatedDate"),
             NextRotationDate = Date(described, "NextRotationDate"),
             Strategy = function is null ? null : function.Contains("alternating", StringComparison.OrdinalIgnoreCase) || function.Contains("MultiUser", StringComparison.OrdinalIgnoreCase) ? "alternating-users" : "single-user",
             MasterProbe = masterProbe,
             PrivilegesEqual = await PrivilegesEqualAsync(versions, secrets, probes, master, cancellationToken).ConfigureAwait(false),
-            ExternalFindings = findings,
+            ExternalFindings = [.. findings],
         };
+
+        if (Extra.Logs is not null && (!Extra.LogsOnlyWhenUnhealthy || !RotationDoctor.Diagnose(snapshot).Healthy))
+        {
+            var logs = await Extra.Logs.FindingsAsync(arn, snapshot.Name, function, snapshot.LastRotatedDate, cancellationToken).ConfigureAwait(false);
+            snapshot = snapshot with { ExternalFindings = [.. findings, .. logs] };
+        }
+
         return new Gathered(snapshot, secrets, master);
     }
 

@@ -28,11 +28,16 @@ internal sealed record DoctorTarget(Uri Endpoint, SigV4Credentials Credentials, 
         var isKeyturn = endpointUrl is not null && !endpointUrl.Contains(".amazonaws.com", StringComparison.OrdinalIgnoreCase);
         var resolvedRegion = region ?? RegionFromChain(profile) ?? "us-east-1";
         var credentials = isKeyturn && profile is null ? KeyturnCredentials(dataDirectory) ?? AwsCredentials(profile) : AwsCredentials(profile);
-        var endpoint = new Uri(endpointUrl ?? $"https://secretsmanager.{resolvedRegion}.amazonaws.com/");
+        // On AWS, the SDKs' endpoint overrides apply as they do for the AWS CLI (VPC endpoints, FIPS, test doubles).
+        var configured = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_SECRETS_MANAGER") ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
+        var endpoint = new Uri(endpointUrl ?? (string.IsNullOrWhiteSpace(configured) ? $"https://secretsmanager.{resolvedRegion}.amazonaws.com/" : configured));
         return new DoctorTarget(endpoint, credentials, resolvedRegion, isKeyturn);
     }
 
     public SecretsManagerClient CreateClient() => new(Endpoint, Credentials, Region, TimeProvider.System);
+
+    /// <summary>The reads beyond Secrets Manager: Keyturn serves the Logs API on its own endpoint; AWS's services answer on theirs.</summary>
+    public AwsInspector CreateInspector() => new(Credentials, Region, IsKeyturn ? Endpoint : null);
 
     private static SigV4Credentials? KeyturnCredentials(string dataDirectory)
     {

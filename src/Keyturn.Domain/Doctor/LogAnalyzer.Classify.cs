@@ -116,7 +116,9 @@ public static partial class LogAnalyzer
             var answered = $"{Quote(line)}; the probes say {string.Join("; ", reasons.Select(r => r.Text))}";
             var signature = reasons.Any(r => r.Reason == "tls") ? Signatures.TlsOrAuthMethod
                 : reasons.Any(r => r.Reason == "unknown-database") ? Signatures.UnknownDatabase
-                : reasons.Any(r => r.Reason is "unreachable" or "timeout") ? Signatures.DatabaseUnreachable
+                : reasons.Any(r => r.Reason is "unreachable" or "timeout")
+                    // Refused at once, with nothing timing out: the host answered, nothing listens (row 2's local form).
+                    ? reasons.All(r => r.Reason == "unreachable" && ProbeMilliseconds(r.Text) < LongLoginThreshold.TotalMilliseconds) ? Signatures.DatabaseRefused : Signatures.DatabaseUnreachable
                 : reasons.All(r => r.Reason is "wrong-password" or "unknown-user") ? credentials
                 : Signatures.LoginUndetermined;
             return Diagnose(signature, invocation, step, answered + (signature == credentials ? afterSetSecret : ""));
@@ -138,6 +140,13 @@ public static partial class LogAnalyzer
                 $"{Quote(line)} after only {Format(quick)}: the database answered and refused the credentials{afterSetSecret}"),
         };
     }
+
+    // "current: unreachable after 4 ms": how long that probe took; unknown counts as long.
+    private static double ProbeMilliseconds(string reason) =>
+        ProbeElapsedText().Match(reason) is { Success: true } m ? double.Parse(m.Groups["ms"].Value, CultureInfo.InvariantCulture) : double.MaxValue;
+
+    [GeneratedRegex(@"after (?<ms>\d+(?:\.\d+)?) ms", RegexOptions.CultureInvariant)]
+    private static partial Regex ProbeElapsedText();
 
     /// <summary>Rows 1 and 2: where a timed-out invocation stopped says which network path is missing.</summary>
     private static LogDiagnosis? TimeoutRule(LogInvocation invocation, LogInvocation? previous)
@@ -303,6 +312,11 @@ public static partial class LogAnalyzer
             "Put the function in the database's VPC (or a peered one), allow its security group egress to the database port and the database's security group ingress "
             + "from the function's security group or subnets; check routes and NACLs. Leave the labels alone until a login probe answers.");
 
+        public static readonly LogSignature DatabaseRefused = new("LOG031", Severity.Error,
+            "The database refused the rotation's connections: it is down, or not listening on the secret's host and port",
+            "Start the database, or correct host and port in the secret (every labelled version); the rotation resumes on its next attempt. "
+            + "Leave the labels alone until a login probe answers.");
+
         public static readonly LogSignature CredentialDesync = new("LOG003", Severity.Error,
             "The database refuses every stored credential (credential desync)",
             "The password was changed out of band, the database restored from a snapshot, or the user dropped. Run keyturn doctor: it probes each version, "
@@ -417,7 +431,7 @@ public static partial class LogAnalyzer
 
         public static IReadOnlyList<LogSignature> All { get; } =
         [
-            SecretsEndpointUnreachable, DatabaseUnreachable, CredentialDesync, UnknownDatabase, TlsOrAuthMethod, HostnameVerification, SecretJsonIncomplete,
+            SecretsEndpointUnreachable, DatabaseUnreachable, DatabaseRefused, CredentialDesync, UnknownDatabase, TlsOrAuthMethod, HostnameVerification, SecretJsonIncomplete,
             StaleInvocation, AbandonedRotation, RotationDisabled, PreviousRotationIncomplete, GenericStepFailure, SecretAccessDenied, KmsDenied, FinishDenied,
             Propagation, CurrentRefused, MasterRefused, HostMismatch, UserOrHostDrift, CloneNameTooLong, GrantCopyFailed, PrivilegeDrift, DriverMissing,
             RetryLoop, LoginUndetermined, Unrecognized,

@@ -160,6 +160,8 @@ public sealed class LogAnalyzerTests
     {
         { "pending: wrong-password [28P01] after 3 ms; current: unreachable after 5002 ms", 5010, "LOG002" },
         { "pending: wrong-password [28P01] after 3 ms; current: timeout after 5000 ms", 5010, "LOG002" },
+        { "pending: unreachable after 4 ms; current: unreachable after 1 ms; previous: unreachable after 0 ms", 8, "LOG031" },
+        { "pending: unreachable after 4 ms; current: timeout after 3000 ms", 3010, "LOG002" },
         { "pending: wrong-password [28P01] after 3 ms; current: wrong-password [28P01] after 2 ms; previous: wrong-password [28P01] after 2 ms", 20, "LOG003" },
         { "pending: wrong-password [28P01] after 3 ms; current: wrong-password [28P01] after 2 ms", 12000, "LOG003" },
         { "pending: unknown-user after 3 ms; current: wrong-password [1045] after 2 ms", 20, "LOG003" },

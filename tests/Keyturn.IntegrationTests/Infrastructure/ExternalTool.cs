@@ -17,12 +17,20 @@ public static class ExternalTool
         return path;
     });
 
-    public static async Task<ToolResult> RunAsync(string fileName, IEnumerable<string> arguments, KeyturnProcess server, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    public static Task<ToolResult> RunAsync(string fileName, IEnumerable<string> arguments, KeyturnProcess server, IDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
+        RunAsync(fileName, arguments, server, null, environment, timeout);
+
+    /// <summary>As <see cref="RunAsync(string, IEnumerable{string}, KeyturnProcess, IDictionary{string, string}?, TimeSpan?)"/>, with <paramref name="input"/> on standard input.</summary>
+    public static Task<ToolResult> RunWithInputAsync(string fileName, IEnumerable<string> arguments, KeyturnProcess server, string input, IDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
+        RunAsync(fileName, arguments, server, input, environment, timeout);
+
+    private static async Task<ToolResult> RunAsync(string fileName, IEnumerable<string> arguments, KeyturnProcess server, string? input, IDictionary<string, string>? environment, TimeSpan? timeout)
     {
         var start = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = input is not null,
             UseShellExecute = false,
         };
         foreach (var argument in arguments)
@@ -54,6 +62,12 @@ public static class ExternalTool
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {fileName}.");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input);
+            process.StandardInput.Close();
+        }
+
         using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
         await process.WaitForExitAsync(cancel.Token);
         return new ToolResult(process.ExitCode, await stdout, await stderr);

@@ -1,0 +1,49 @@
+namespace Keyturn.Domain.Doctor;
+
+/// <summary>
+/// Which invocations of a rotation function's log speak about one secret's current trouble. A function
+/// usually rotates many secrets, and its log keeps failures that a later rotation already put right;
+/// neither may colour this secret's diagnosis. Pure: no I/O and no clock.
+/// </summary>
+public static class LogScope
+{
+    private const string SecretArnMarker = ":secret:";
+
+    /// <summary>
+    /// The invocations that concern the secret: those naming it (by its ARN, or by name in an ARN whose
+    /// account was blanked out in a pasted log), and those naming no secret at all, such as a timeout
+    /// before the function wrote its first line. Invocations naming only other secrets are dropped.
+    /// </summary>
+    public static IReadOnlyList<LogInvocation> ForSecret(IReadOnlyList<LogInvocation> invocations, string secretArn, string secretName)
+    {
+        ArgumentNullException.ThrowIfNull(invocations);
+        var byName = SecretArnMarker + secretName + "-";
+        return invocations.Where(invocation =>
+        {
+            var named = invocation.Lines.Where(l => l.Contains(SecretArnMarker, StringComparison.Ordinal)).ToList();
+            return named.Count == 0 || named.Any(l => l.Contains(secretArn, StringComparison.Ordinal) || l.Contains(byName, StringComparison.Ordinal));
+        }).ToList();
+    }
+
+    /// <summary>
+    /// What came after the last successful finishSecret: a rotation that completed settled every failure
+    /// before it, so only later invocations describe the secret as it is now.
+    /// </summary>
+    public static IReadOnlyList<LogInvocation> SinceLastSuccess(IReadOnlyList<LogInvocation> invocations)
+    {
+        ArgumentNullException.ThrowIfNull(invocations);
+        for (var i = invocations.Count - 1; i >= 0; i--)
+        {
+            if (invocations[i] is { Succeeded: true, Step: "finishSecret" })
+            {
+                return invocations.Skip(i + 1).ToList();
+            }
+        }
+
+        return invocations;
+    }
+
+    /// <summary>Parse, keep what concerns the secret now, classify and summarize.</summary>
+    public static IReadOnlyList<Finding> Analyze(IEnumerable<string> events, string secretArn, string secretName) =>
+        LogAnalyzer.ToFindings(LogAnalyzer.Classify(SinceLastSuccess(ForSecret(LogAnalyzer.Parse(events), secretArn, secretName))));
+}

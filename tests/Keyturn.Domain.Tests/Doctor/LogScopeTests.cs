@@ -1,0 +1,70 @@
+using Keyturn.Domain.Doctor;
+
+namespace Keyturn.Domain.Tests.Doctor;
+
+/// <summary>Which invocations of a shared rotation function's log count for one secret's diagnosis.</summary>
+public sealed class LogScopeTests
+{
+    private const string Name = "prd-db-cluster/AdminLoginInfo";
+    private const string Arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prd-db-cluster/AdminLoginInfo-vXO5yx";
+
+    private const string OtherSecretFailure = """
+        START RequestId: 0b6f7a52-1111-4c3e-9d8e-000000000001 Version: $LATEST
+        [ERROR]	2022-03-28T06:00:01.000Z	0b6f7a52-1111-4c3e-9d8e-000000000001	setSecret: Unable to log into database with previous, current, or pending secret of secret arn arn:aws:secretsmanager:us-east-1:123456789012:secret:stg-db/App-Ab12Cd
+        END RequestId: 0b6f7a52-1111-4c3e-9d8e-000000000001
+        REPORT RequestId: 0b6f7a52-1111-4c3e-9d8e-000000000001	Duration: 120.00 ms	Billed Duration: 120 ms	Memory Size: 128 MB	Max Memory Used: 70 MB
+        """;
+
+    [Fact]
+    public void ForSecret_KeepsInvocationsNamingTheSecretOrNoSecret_DropsOtherSecrets()
+    {
+        var invocations = LogAnalyzer.Parse([SeedLogs.FailureExample1, OtherSecretFailure, SeedLogs.FailureExample2]);
+
+        var kept = LogScope.ForSecret(invocations, Arn, Name);
+
+        // The seed's ARNs have the account blanked out: the name inside the ARN still ties them to the secret.
+        Assert.Equal(
+            ["24ce3d1b-e194-482c-b33a-5d879e5d15d5", "f312a4c3-3d5f-45f2-aa67-a95e1985f993", "74fc027b-8dc0-4da4-b618-239b54b95247"],
+            kept.Select(i => i.RequestId));
+    }
+
+    [Fact]
+    public void ForSecret_ANamePrefixOfAnotherSecret_DoesNotMatchIt()
+    {
+        var invocations = LogAnalyzer.Parse(OtherSecretFailure.Replace("stg-db/App-Ab12Cd", "prd-db-cluster/AdminLoginInfoCopy-Ab12Cd", StringComparison.Ordinal));
+
+        Assert.Empty(LogScope.ForSecret(invocations, Arn, Name));
+    }
+
+    [Fact]
+    public void Analyze_FailuresSettledByALaterRotation_FindNothing()
+    {
+        var findings = LogScope.Analyze([SeedLogs.FailureExample1, SeedLogs.FailureExample2, SeedLogs.SuccessfulRotation], Arn, Name);
+
+        Assert.Empty(findings);
+    }
+
+    [Fact]
+    public void Analyze_AFailureAfterTheLastSuccess_IsReported()
+    {
+        var findings = LogScope.Analyze([SeedLogs.SuccessfulRotation, SeedLogs.FailureExample1], Arn, Name);
+
+        Assert.Contains(findings, f => f.Severity >= Severity.Error);
+    }
+
+    [Fact]
+    public void Analyze_TheSeedsTwoFailures_StayTwoDifferentCauses()
+    {
+        var findings = LogScope.Analyze([SeedLogs.FailureExample1, SeedLogs.FailureExample2], Arn, Name);
+
+        Assert.Equal(2, findings.Select(f => f.Code).Distinct().Count());
+    }
+
+    [Fact]
+    public void SinceLastSuccess_NoSuccessfulFinish_KeepsEverything()
+    {
+        var invocations = LogAnalyzer.Parse(SeedLogs.FailureExample1);
+
+        Assert.Equal(invocations, LogScope.SinceLastSuccess(invocations));
+    }
+}

@@ -1,0 +1,229 @@
+using System.Text.Json;
+using Keyturn.Domain.Tests.Doctor;
+using Keyturn.IntegrationTests.Infrastructure;
+using Keyturn.Rotators.Tests.Infrastructure;
+
+namespace Keyturn.IntegrationTests;
+
+/// <summary>
+/// The doctor's evidence beyond labels and probes, through the real CLI: the rotation function's log read
+/// from Keyturn's own log group after a real failed rotation, a pasted log (--log-file, stdin), and on AWS
+/// the function's VPC path and log read through Lambda, EC2 and CloudWatch Logs (recorded answers stand
+/// in for AWS, reached through the SDKs' endpoint overrides).
+/// </summary>
+[Collection(RotationEnvironmentCollection.Name)]
+public sealed class DoctorEvidenceTests(RotationEnvironment env)
+{
+    private const string Function = "keyturn-postgresql-single-user";
+
+    [DatabaseFact]
+    public async Task KeyturnLogGroup_RotationFailedOnARefusedPassword_DoctorNamesTheCauseFromTheLog()
+    {
+        var (name, user) = await SecretAsync("initial-Pw-1");
+        await env.Databases.Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"ALTER ROLE {user} PASSWORD 'changed-by-a-dba'");
+        await env.Cli.JsonAsync("secretsmanager", "rotate-secret", "--secret-id", name,
+            "--rotation-lambda-arn", $"arn:aws:lambda:us-east-1:000000000000:function:{Function}", "--rotation-rules", "AutomaticallyAfterDays=30");
+        await WaitForFailureAsync(name);
+
+        var result = await DoctorAsync(["doctor", name, "--json"]);
+
+        Assert.Equal(1, result.ExitCode);
+        var log = Assert.Single(Findings(result), f => f.Code.StartsWith("LOG0", StringComparison.Ordinal) && f.Severity == "error");
+        Assert.Contains($"/aws/lambda/{Function}", log.Evidence, StringComparison.Ordinal);
+        Assert.Contains("setSecret", log.Evidence, StringComparison.Ordinal);
+        Assert.DoesNotContain("changed-by-a-dba", result.Stdout + result.Stderr, StringComparison.Ordinal);
+    }
+
+    [DatabaseFact]
+    public async Task KeyturnLogGroup_OtherSecretsFailures_DontColourAHealthySecret()
+    {
+        // A failure of another secret on the same function is in the same log group.
+        var (other, otherUser) = await SecretAsync("initial-Pw-1");
+        await env.Databases.Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"ALTER ROLE {otherUser} PASSWORD 'changed-by-a-dba'");
+        await env.Cli.JsonAsync("secretsmanager", "rotate-secret", "--secret-id", other,
+            "--rotation-lambda-arn", $"arn:aws:lambda:us-east-1:000000000000:function:{Function}", "--rotation-rules", "AutomaticallyAfterDays=30");
+        await WaitForFailureAsync(other);
+        var (name, _) = await SecretAsync("initial-Pw-1");
+        await env.Cli.JsonAsync("secretsmanager", "rotate-secret", "--secret-id", name,
+            "--rotation-lambda-arn", $"arn:aws:lambda:us-east-1:000000000000:function:{Function}", "--rotation-rules", "AutomaticallyAfterDays=30");
+        await WaitForHealthyAsync(name);
+
+        var result = await DoctorAsync(["doctor", name, "--json"]);
+
+        Assert.True(result.ExitCode == 0, result.Stdout);
+        Assert.DoesNotContain(Findings(result), f => f.Code.StartsWith("LOG0", StringComparison.Ordinal) && f.Severity != "info");
+    }
+
+    [DatabaseFact]
+    public async Task LogFile_TheFieldReportsTwoFailures_ComeOutAsTwoCauses_FromAFileAndFromStdin()
+    {
+        var (name, _) = await SecretAsync("initial-Pw-1");
+        var arn = (await env.Cli.JsonAsync("secretsmanager", "describe-secret", "--secret-id", name)).GetProperty("ARN").GetString()!;
+        var log = (SeedLogs.FailureExample1 + "\n" + SeedLogs.FailureExample2)
+            .Replace("arn:aws:secretsmanager:us-east-1:<AWSアカウントID>:secret:prd-db-cluster/AdminLoginInfo-vXO5yx", arn, StringComparison.Ordinal);
+        var file = Path.Combine(env.Server.DataDirectory, $"rotation-{Guid.NewGuid():N}.log");
+        await File.WriteAllTextAsync(file, log);
+
+        var fromFile = await DoctorAsync(["doctor", name, "--json", "--log-file", file]);
+        var fromStdin = await DoctorAsync(["doctor", name, "--json", "--log-file", "-"], stdin: log);
+
+        foreach (var result in new[] { fromFile, fromStdin })
+        {
+            Assert.Equal(1, result.ExitCode);
+            var codes = Findings(result).Where(f => f.Code.StartsWith("LOG0", StringComparison.Ordinal)).Select(f => f.Code).ToList();
+            Assert.Contains("LOG002", codes); // setSecret: unable to log in after 15 s: the database is out of reach
+            Assert.Contains("LOG001", codes); // timed out before createSecret: Secrets Manager is out of reach
+        }
+
+        Assert.Contains("--log-file -", Findings(fromStdin).First(f => f.Code == "LOG001").Evidence, StringComparison.Ordinal);
+    }
+
+    [DatabaseFact]
+    public async Task Aws_FunctionInAVpcWithoutNatOrEndpoint_NetworkAndLogFindings()
+    {
+        var (name, function) = await AwsSecretAsync();
+        using var aws = new RecordedAws();
+        aws.Answers["lambda:GetFunctionConfiguration"] = (200, AwsRecordedDocuments.FunctionInVpc);
+        aws.Answers["ec2:DescribeRouteTables"] = (200, AwsRecordedDocuments.RouteTablesLocalOnly);
+        aws.Answers["ec2:DescribeVpcEndpoints"] = (200, """<DescribeVpcEndpointsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r-2</requestId><vpcEndpointSet/></DescribeVpcEndpointsResponse>""");
+        aws.Answers["ec2:DescribeNatGateways"] = (200, """<DescribeNatGatewaysResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r-3</requestId><natGatewaySet/></DescribeNatGatewaysResponse>""");
+        aws.Answers["ec2:DescribeSubnets"] = (200, AwsRecordedDocuments.Subnets);
+        aws.Answers["ec2:DescribeSecurityGroups"] = (200, AwsRecordedDocuments.SecurityGroupsHealthy);
+        aws.Answers["logs:FilterLogEvents"] = (200, LogEvents(SeedLogs.FailureExample2));
+
+        var result = await AwsDoctorAsync(name, aws);
+
+        Assert.Equal(1, result.ExitCode);
+        var codes = Findings(result).Select(f => f.Code).ToList();
+        Assert.Contains("NET015", codes);
+        Assert.Contains("LOG001", codes);
+        Assert.Contains("lambda:GetFunctionConfiguration", aws.Calls);
+        Assert.Contains("ec2:DescribeRouteTables", aws.Calls);
+        Assert.Contains("logs:FilterLogEvents", aws.Calls);
+        Assert.DoesNotContain("rds:DescribeDBInstances", aws.Calls); // the database is not an RDS endpoint
+        Assert.Contains(function, result.Stdout, StringComparison.Ordinal);
+    }
+
+    [DatabaseFact]
+    public async Task Aws_FunctionNotFound_IsAConfigurationError_AndDeniedReadsAreWarnings()
+    {
+        var (name, function) = await AwsSecretAsync();
+        using var aws = new RecordedAws();
+        aws.Answers["lambda:GetFunctionConfiguration"] = RecordedAws.FunctionNotFound(function);
+
+        var missing = await AwsDoctorAsync(name, aws);
+
+        Assert.Contains("CFG002", Findings(missing).Select(f => f.Code));
+
+        // A function the doctor may not read, and a log group it may not read: named, not fatal.
+        aws.Answers["lambda:GetFunctionConfiguration"] = (403, """{"Type":"User","message":"not authorized to perform: lambda:GetFunctionConfiguration","ErrorType":"AccessDeniedException"}""");
+        aws.Answers["logs:FilterLogEvents"] = (400, """{"__type":"AccessDeniedException","message":"not authorized to perform: logs:FilterLogEvents"}""");
+
+        var denied = await AwsDoctorAsync(name, aws);
+
+        var findings = Findings(denied);
+        Assert.Contains(findings, f => f is { Code: "NET009", Severity: "warning" } && f.Evidence.Contains("AccessDeniedException", StringComparison.Ordinal));
+        Assert.Contains(findings, f => f is { Code: "LOG098", Severity: "warning" });
+        Assert.DoesNotContain("CFG002", findings.Select(f => f.Code));
+    }
+
+    private sealed record DoctorResult(int ExitCode, string Stdout, string Stderr);
+
+    private sealed record FindingView(string Code, string Severity, string Evidence);
+
+    private static List<FindingView> Findings(DoctorResult result)
+    {
+        var json = JsonDocument.Parse(result.Stdout[result.Stdout.IndexOf('{', StringComparison.Ordinal)..]).RootElement;
+        return json.GetProperty("findings").EnumerateArray()
+            .Select(f => new FindingView(f.GetProperty("code").GetString()!, f.GetProperty("severity").GetString()!, f.GetProperty("evidence").GetString()!))
+            .ToList();
+    }
+
+    private async Task<DoctorResult> DoctorAsync(string[] arguments, string? stdin = null, IDictionary<string, string>? environment = null)
+    {
+        var variables = new Dictionary<string, string>
+        {
+            ["KEYTURN_ROOT_ACCESS_KEY_ID"] = env.Server.AccessKeyId,
+            ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = env.Server.SecretAccessKey,
+            ["NO_COLOR"] = "1",
+        };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            variables[key] = value;
+        }
+
+        string[] all = [KeyturnProcess.KeyturnDll, .. arguments, "--journal", Path.Combine(env.Server.DataDirectory, "doctor-evidence.jsonl")];
+        var result = stdin is null
+            ? await ExternalTool.RunAsync("dotnet", all, env.Server, variables)
+            : await ExternalTool.RunWithInputAsync("dotnet", all, env.Server, stdin, variables);
+        Assert.True(result.ExitCode is 0 or 1, $"the doctor failed: {result}");
+        return new DoctorResult(result.ExitCode, result.Stdout, result.Stderr);
+    }
+
+    /// <summary>The doctor in AWS mode: a named profile, Secrets Manager (Keyturn here) and the other services through the SDKs' endpoint variables.</summary>
+    private async Task<DoctorResult> AwsDoctorAsync(string name, RecordedAws aws)
+    {
+        var credentials = Path.Combine(env.Server.DataDirectory, $"aws-credentials-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(credentials, $"[ops]\naws_access_key_id = {env.Server.AccessKeyId}\naws_secret_access_key = {env.Server.SecretAccessKey}\n");
+        var variables = aws.EndpointVariables;
+        variables["AWS_SHARED_CREDENTIALS_FILE"] = credentials;
+        variables["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = env.Server.Endpoint;
+        return await DoctorAsync(["doctor", name, "--json", "--profile", "ops", "--region", "us-east-1"], environment: variables);
+    }
+
+    /// <summary>A healthy secret whose rotation names an external function, as a Lambda function would be on AWS.</summary>
+    private async Task<(string Name, string Function)> AwsSecretAsync()
+    {
+        var (name, _) = await SecretAsync("initial-Pw-1");
+        var function = "SecretsManagerprd-db-rotation";
+        var register = await ExternalTool.RunAsync("dotnet", [KeyturnProcess.KeyturnDll, "functions", "register", function, "--command", "true", "--data-dir", env.Server.DataDirectory], env.Server);
+        Assert.True(register.ExitCode == 0 || register.Stderr.Contains("already", StringComparison.OrdinalIgnoreCase), register.ToString());
+        await env.Cli.JsonAsync("secretsmanager", "rotate-secret", "--secret-id", name, "--rotation-lambda-arn", $"arn:aws:lambda:us-east-1:000000000000:function:{function}",
+            "--rotation-rules", "AutomaticallyAfterDays=30", "--no-rotate-immediately");
+        return (name, function);
+    }
+
+    private async Task<(string Name, string User)> SecretAsync(string password)
+    {
+        var user = $"doclog_{Guid.NewGuid().ToString("N")[..8]}";
+        await env.Databases.Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"CREATE ROLE {user} LOGIN PASSWORD '{password}'");
+        var name = $"doctor/evidence/{user}";
+        var value = JsonSerializer.Serialize(new { engine = "postgres", host = "127.0.0.1", port = env.Databases.Postgres.Port, username = user, password, dbname = PostgresServer.Database });
+        await env.Cli.JsonAsync("secretsmanager", "create-secret", "--name", name, "--secret-string", value);
+        return (name, user);
+    }
+
+    private static string LogEvents(string log) => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["events"] = log.Split('\n').Select((line, i) => new Dictionary<string, object>
+        {
+            ["logStreamName"] = "2022/03/28/[$LATEST]5a1e2b3c4d5e6f708192a3b4c5d6e7f8",
+            ["timestamp"] = 1648434488558L + i,
+            ["message"] = line,
+            ["ingestionTime"] = 1648434489000L + i,
+            ["eventId"] = $"3669{i:D52}",
+        }).ToList(),
+        ["searchedLogStreams"] = Array.Empty<object>(),
+    });
+
+    private async Task WaitForFailureAsync(string name) => await WaitAsync(name, line => line.Contains(" failed", StringComparison.Ordinal));
+
+    private async Task WaitForHealthyAsync(string name) => await WaitAsync(name, line => line.Contains(" succeeded", StringComparison.Ordinal));
+
+    private async Task WaitAsync(string name, Func<string, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var status = await ExternalTool.RunAsync("dotnet", [KeyturnProcess.KeyturnDll, "rotations", "--data-dir", env.Server.DataDirectory], env.Server);
+            var line = status.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal)) ?? "(no status line)";
+            if (done(line))
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{name}: {line}");
+            await Task.Delay(200);
+        }
+    }
+}
