@@ -127,6 +127,38 @@ public sealed class DoctorEvidenceTests(RotationEnvironment env)
         Assert.DoesNotContain("CFG002", findings.Select(f => f.Code));
     }
 
+    [DatabaseFact]
+    public async Task Keyturn_AnswersLambdaGetFunctionConfiguration_ForItsFunctions_ToTheRealAwsCli()
+    {
+        var builtIn = await env.Cli.JsonAsync("lambda", "get-function-configuration", "--function-name", $"arn:aws:lambda:us-east-1:000000000000:function:{Function}");
+
+        Assert.Equal(Function, builtIn.GetProperty("FunctionName").GetString());
+        Assert.Equal($"arn:aws:lambda:us-east-1:000000000000:function:{Function}", builtIn.GetProperty("FunctionArn").GetString());
+        Assert.Equal("Active", builtIn.GetProperty("State").GetString());
+
+        var missing = await env.Cli.ErrorAsync("ResourceNotFoundException", "lambda", "get-function-configuration", "--function-name", "no-such-function");
+        Assert.Contains("Function not found: arn:aws:lambda:us-east-1:000000000000:function:no-such-function", missing, StringComparison.Ordinal);
+    }
+
+    [DatabaseFact]
+    public async Task Keyturn_RotationFunctionRemoved_DoctorReportsItCannotBeInvoked()
+    {
+        var (name, _) = await SecretAsync("initial-Pw-1");
+        var function = "removed-" + Guid.NewGuid().ToString("N")[..8];
+        string[] command = [KeyturnProcess.KeyturnDll, "functions", "register", function, "--command", "true", "--data-dir", env.Server.DataDirectory];
+        Assert.Equal(0, (await ExternalTool.RunAsync("dotnet", command, env.Server)).ExitCode);
+        await env.Cli.JsonAsync("secretsmanager", "rotate-secret", "--secret-id", name, "--rotation-lambda-arn", $"arn:aws:lambda:us-east-1:000000000000:function:{function}",
+            "--rotation-rules", "AutomaticallyAfterDays=30", "--no-rotate-immediately");
+        var before = await DoctorAsync(["doctor", name, "--json"]);
+        Assert.DoesNotContain("CFG002", Findings(before).Select(f => f.Code));
+
+        Assert.Equal(0, (await ExternalTool.RunAsync("dotnet", [KeyturnProcess.KeyturnDll, "functions", "remove", function, "--data-dir", env.Server.DataDirectory], env.Server)).ExitCode);
+        var after = await DoctorAsync(["doctor", name, "--json"]);
+
+        Assert.Equal(1, after.ExitCode);
+        Assert.Contains(Findings(after), f => f is { Code: "CFG002", Severity: "error" });
+    }
+
     private sealed record DoctorResult(int ExitCode, string Stdout, string Stderr);
 
     private sealed record FindingView(string Code, string Severity, string Evidence);

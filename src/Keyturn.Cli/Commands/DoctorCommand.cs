@@ -55,7 +55,10 @@ internal static class DoctorCommand
                     Extra = new DoctorGatherer.Checks(
                         parse.GetValue(noLogs) ? null : new RotationLogCheck(inspector, parse.GetValue(logFile), TimeProvider.System),
                         target.IsKeyturn ? null : new AwsNetworkCheck(inspector),
-                        LogsOnlyWhenUnhealthy: parse.GetValue(all)),
+                        LogsOnlyWhenUnhealthy: parse.GetValue(all))
+                    {
+                        Functions = target.IsKeyturn ? new FunctionCheck(inspector) : null,
+                    },
                 };
                 if (parse.GetValue(all))
                 {

@@ -56,7 +56,7 @@ internal sealed class DemoRunner(TextWriter output)
             using var inspector = new AwsInspector(new SigV4Credentials(root.AccessKeyId, root.SecretAccessKey), "us-east-1", endpoint);
             var gatherer = new DoctorGatherer(client, PostgreSqlRotator.Create(), MySqlRotator.Create(), TimeProvider.System)
             {
-                Extra = new DoctorGatherer.Checks(new RotationLogCheck(inspector, null, TimeProvider.System), null),
+                Extra = new DoctorGatherer.Checks(new RotationLogCheck(inspector, null, TimeProvider.System), null) { Functions = new FunctionCheck(inspector) },
             };
             var journal = Path.Combine(dataDirectory, "doctor-journal.jsonl");
             string Value(string password) => JsonSerializer.Serialize(new { engine = "postgres", host = postgres.Host, port = postgres.Port, username = "postgresAdmin", password, dbname = "postgres" });

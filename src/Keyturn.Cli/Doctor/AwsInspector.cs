@@ -13,9 +13,10 @@ namespace Keyturn.Cli.Doctor;
 /// GetFunctionConfiguration (REST), EC2 and RDS Describe* (query protocol, XML answers) and CloudWatch
 /// Logs FilterLogEvents (JSON 1.1). The documents go to the pure analyzers unchanged, so the same
 /// analyzers run on recorded documents in tests. Endpoints follow the SDKs' service-specific overrides
-/// (<c>AWS_ENDPOINT_URL_EC2</c>, <c>AWS_ENDPOINT_URL</c>, …); for Keyturn, the logs endpoint is Keyturn itself.
+/// (<c>AWS_ENDPOINT_URL_EC2</c>, <c>AWS_ENDPOINT_URL</c>, …); for Keyturn, which serves its own functions'
+/// configuration and logs, the Lambda and Logs endpoint is Keyturn itself.
 /// </summary>
-internal sealed class AwsInspector(SigV4Credentials credentials, string region, Uri? logsEndpoint) : IDisposable
+internal sealed class AwsInspector(SigV4Credentials credentials, string region, Uri? keyturnEndpoint) : IDisposable
 {
     // A log read stops here: enough for weeks of one secret's rotations, bounded for a noisy shared function.
     private const int MaxLogEvents = 50_000;
@@ -27,7 +28,7 @@ internal sealed class AwsInspector(SigV4Credentials credentials, string region, 
 
     public async Task<string> GetFunctionConfigurationAsync(string functionArnOrName, CancellationToken cancellationToken)
     {
-        var uri = new Uri(Endpoint("lambda", "LAMBDA"), $"2015-03-31/functions/{Uri.EscapeDataString(functionArnOrName)}/configuration");
+        var uri = new Uri(keyturnEndpoint ?? Endpoint("lambda", "LAMBDA"), $"2015-03-31/functions/{Uri.EscapeDataString(functionArnOrName)}/configuration");
         using var response = await Client("lambda").GetAsync(uri, cancellationToken).ConfigureAwait(false);
         return await ReadAsync(response, "lambda:GetFunctionConfiguration", cancellationToken).ConfigureAwait(false);
     }
@@ -47,7 +48,7 @@ internal sealed class AwsInspector(SigV4Credentials credentials, string region, 
     public async Task<IReadOnlyList<LogEvent>?> FilterLogEventsAsync(
         string logGroupName, DateTimeOffset since, string? pattern, IReadOnlyList<string>? streams, CancellationToken cancellationToken)
     {
-        var endpoint = logsEndpoint ?? Endpoint("logs", "CLOUDWATCH_LOGS");
+        var endpoint = keyturnEndpoint ?? Endpoint("logs", "CLOUDWATCH_LOGS");
         var events = new List<LogEvent>();
         string? next = null;
         do
@@ -138,16 +139,20 @@ internal sealed class AwsInspector(SigV4Credentials credentials, string region, 
 
     private HttpClient Client(string service)
     {
-        if (!_clients.TryGetValue(service, out var client))
+        // doctor --all reads for several secrets at once.
+        lock (_clients)
         {
-            client = new HttpClient(new SigV4SigningHandler(credentials, region, service, TimeProvider.System) { InnerHandler = new SocketsHttpHandler() })
+            if (!_clients.TryGetValue(service, out var client))
             {
-                Timeout = TimeSpan.FromSeconds(20),
-            };
-            _clients[service] = client;
-        }
+                client = new HttpClient(new SigV4SigningHandler(credentials, region, service, TimeProvider.System) { InnerHandler = new SocketsHttpHandler() })
+                {
+                    Timeout = TimeSpan.FromSeconds(20),
+                };
+                _clients[service] = client;
+            }
 
-        return client;
+            return client;
+        }
     }
 
     /// <summary>The answer's text, or an <see cref="AwsServiceException"/> with the code from a JSON (<c>__type</c>), REST (<c>x-amzn-ErrorType</c>) or XML (<c>&lt;Code&gt;</c>) error.</summary>

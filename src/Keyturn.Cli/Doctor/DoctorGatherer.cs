@@ -22,7 +22,11 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
     /// (without it, the database's reachability from here). <see cref="LogsOnlyWhenUnhealthy"/> spares
     /// <c>--all</c> a log read per healthy secret: logs explain a failure, they don't find one labels miss.
     /// </summary>
-    public sealed record Checks(RotationLogCheck? Logs, AwsNetworkCheck? AwsNetwork, bool LogsOnlyWhenUnhealthy = false);
+    public sealed record Checks(RotationLogCheck? Logs, AwsNetworkCheck? AwsNetwork, bool LogsOnlyWhenUnhealthy = false)
+    {
+        /// <summary>Whether the rotation function exists (Lambda GetFunctionConfiguration; Keyturn answers it for its own functions).</summary>
+        public FunctionCheck? Functions { get; init; }
+    }
 
     public Checks Extra { get; init; } = new(null, null);
 
@@ -83,6 +87,11 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
                 findings.AddRange(network.Findings);
                 functionAvailable = network.FunctionAvailable;
             }
+        }
+
+        if (functionAvailable is null && function is not null && Extra.Functions is not null)
+        {
+            functionAvailable = await Extra.Functions.ExistsAsync(function, cancellationToken).ConfigureAwait(false);
         }
 
         DatabaseSecret? master = null;

@@ -51,12 +51,13 @@ public static class KeyturnServer
         app.MapGet("/health", () => Results.Json(new HealthStatus("ok", typeof(KeyturnServer).Assembly.GetName().Version?.ToString() ?? "0"), AwsJsonContext.Wire.HealthStatus));
         var endpoint = app.Services.GetRequiredService<AwsJsonEndpoint>();
         app.MapPost("/", endpoint.HandleAsync);
+        app.MapGet(LambdaEndpoint.Route, app.Services.GetRequiredService<LambdaEndpoint>().HandleAsync);
         app.MapFallback(async context =>
         {
             context.Response.StatusCode = 404;
             context.Response.ContentType = "application/x-amz-json-1.1";
             await context.Response.WriteAsync(JsonSerializer.Serialize(
-                new AwsErrorBody("UnknownOperationException", "Keyturn serves the Secrets Manager and CloudWatch Logs APIs with POST / and a health check at GET /health."),
+                new AwsErrorBody("UnknownOperationException", "Keyturn serves the Secrets Manager and CloudWatch Logs APIs with POST /, Lambda GetFunctionConfiguration for its rotation functions, and a health check at GET /health."),
                 AwsJsonContext.Wire.AwsErrorBody)).ConfigureAwait(false);
         });
         return app;
@@ -119,6 +120,7 @@ public static class KeyturnServer
         services.AddSingleton<OperationTable>();
         services.AddSingleton(sp => new ServiceDirectory([sp.GetRequiredService<OperationTable>(), LogsOperations.Create(sp)]));
         services.AddSingleton<AwsJsonEndpoint>();
+        services.AddSingleton<LambdaEndpoint>();
         services.AddHostedService<DeletionPurgeService>();
         services.AddHostedService<RotationWorker>();
     }

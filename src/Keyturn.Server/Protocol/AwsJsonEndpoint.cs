@@ -131,7 +131,7 @@ public sealed partial class AwsJsonEndpoint(
         }
     }
 
-    private static SigV4Request ToSigV4Request(HttpContext http, ReadOnlyMemory<byte> body)
+    internal static SigV4Request ToSigV4Request(HttpContext http, ReadOnlyMemory<byte> body)
     {
         var request = http.Request;
         var headers = new List<KeyValuePair<string, string>>(request.Headers.Count + 1);
