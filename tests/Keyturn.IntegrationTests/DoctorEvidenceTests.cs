@@ -159,6 +159,39 @@ public sealed class DoctorEvidenceTests(RotationEnvironment env)
         Assert.Contains(Findings(after), f => f is { Code: "CFG002", Severity: "error" });
     }
 
+    [DatabaseFact]
+    public async Task RotateAfter_RepairThenARotationFollowedThroughItsFourSteps_NewPasswordLogsIn()
+    {
+        var (name, user) = await SecretAsync("initial-Pw-1");
+        await env.Cli.JsonAsync("secretsmanager", "rotate-secret", "--secret-id", name,
+            "--rotation-lambda-arn", $"arn:aws:lambda:us-east-1:000000000000:function:{Function}", "--rotation-rules", "AutomaticallyAfterDays=30");
+        await WaitForHealthyAsync(name);
+
+        // A stale AWSPENDING whose password never reached the database: the state the field report got stuck in.
+        var current = JsonDocument.Parse((await env.Cli.JsonAsync("secretsmanager", "get-secret-value", "--secret-id", name)).GetProperty("SecretString").GetString()!).RootElement;
+        var stale = JsonSerializer.Serialize(new { engine = "postgres", host = "127.0.0.1", port = env.Databases.Postgres.Port, username = user, password = "never-applied-Pw-9", dbname = PostgresServer.Database });
+        await env.Cli.JsonAsync("secretsmanager", "put-secret-value", "--secret-id", name, "--secret-string", stale, "--version-stages", "AWSPENDING");
+
+        var result = await DoctorAsync(["doctor", name, "--apply", "--yes", "--rotate-after"]);
+
+        Assert.True(result.ExitCode == 0, result.Stdout + result.Stderr);
+        var token = System.Text.RegularExpressions.Regex.Match(result.Stdout, "Rotation ([0-9a-f-]{36}) started").Groups[1].Value;
+        Assert.Contains($"createSecret: Successfully put secret for ARN {(await env.Cli.JsonAsync("secretsmanager", "describe-secret", "--secret-id", name)).GetProperty("ARN").GetString()} and version {token}", result.Stdout, StringComparison.Ordinal);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(result.Stdout, "createSecret: Successfully put secret"));
+        foreach (var step in new[] { "createSecret: Successfully put secret", "setSecret: Successfully set password", "testSecret: Successfully signed into", "finishSecret: Successfully set AWSCURRENT stage" })
+        {
+            Assert.Contains(step, result.Stdout, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("is AWSCURRENT", result.Stdout, StringComparison.Ordinal);
+        var rotated = JsonDocument.Parse((await env.Cli.JsonAsync("secretsmanager", "get-secret-value", "--secret-id", name)).GetProperty("SecretString").GetString()!).RootElement;
+        Assert.NotEqual(current.GetProperty("password").GetString(), rotated.GetProperty("password").GetString());
+        var probe = await Rotators.PostgreSql.PostgreSqlRotator.Create().ProbeLoginAsync(
+            new Application.Rotation.DatabaseConnection("postgres", "127.0.0.1", env.Databases.Postgres.Port, user, rotated.GetProperty("password").GetString()!, PostgresServer.Database, Application.Rotation.SslMode.Disable),
+            TimeSpan.FromSeconds(5), default);
+        Assert.Equal(Application.Rotation.LoginOutcome.Ok, probe.Outcome);
+    }
+
     private sealed record DoctorResult(int ExitCode, string Stdout, string Stderr);
 
     private sealed record FindingView(string Code, string Severity, string Evidence);

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Keyturn.Application.Logs;
+using Keyturn.Application.Rotation;
 using Keyturn.Cli.Doctor;
 using Keyturn.Domain.Doctor;
 using Keyturn.Domain.Secrets;
@@ -72,7 +74,7 @@ internal static class DoctorCommand
                     return 2;
                 }
 
-                return await OneAsync(client, gatherer, id, new Options(parse.GetValue(apply), parse.GetValue(yes), parse.GetValue(json), parse.GetValue(breakGlass), parse.GetValue(rotateAfter), parse.GetValue(journal)!), cancellationToken).ConfigureAwait(false);
+                return await OneAsync(client, gatherer, inspector, id, new Options(parse.GetValue(apply), parse.GetValue(yes), parse.GetValue(json), parse.GetValue(breakGlass), parse.GetValue(rotateAfter), parse.GetValue(journal)!), cancellationToken).ConfigureAwait(false);
             }
             catch (AwsServiceException e)
             {
@@ -90,7 +92,7 @@ internal static class DoctorCommand
 
     private sealed record Options(bool Apply, bool Yes, bool Json, bool BreakGlass, bool RotateAfter, string Journal);
 
-    private static async Task<int> OneAsync(SecretsManagerClient client, DoctorGatherer gatherer, string id, Options options, CancellationToken cancellationToken)
+    private static async Task<int> OneAsync(SecretsManagerClient client, DoctorGatherer gatherer, AwsInspector inspector, string id, Options options, CancellationToken cancellationToken)
     {
         var gathered = await gatherer.GatherAsync(id, cancellationToken).ConfigureAwait(false);
         var diagnosis = RotationDoctor.Diagnose(gathered.Snapshot, options.BreakGlass);
@@ -131,7 +133,7 @@ internal static class DoctorCommand
 
                 if (options.RotateAfter && afterDiagnosis.State == LabelState.Healthy)
                 {
-                    await RotateAndFollowAsync(client, gathered.Snapshot.SecretArn, options.Json, cancellationToken).ConfigureAwait(false);
+                    await RotateAndFollowAsync(client, inspector, gathered.Snapshot, options.Json, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (options.Json)
@@ -144,7 +146,7 @@ internal static class DoctorCommand
         }
         else if (options.RotateAfter && diagnosis.State == LabelState.Healthy)
         {
-            await RotateAndFollowAsync(client, gathered.Snapshot.SecretArn, options.Json, cancellationToken).ConfigureAwait(false);
+            await RotateAndFollowAsync(client, inspector, gathered.Snapshot, options.Json, cancellationToken).ConfigureAwait(false);
         }
 
         if (options.Json)
@@ -171,26 +173,42 @@ internal static class DoctorCommand
         return Console.ReadLine()?.Trim().ToLowerInvariant() is "y" or "yes";
     }
 
-    /// <summary>Starts a rotation and follows its four steps through the labels until it finishes or stalls.</summary>
-    private static async Task RotateAndFollowAsync(SecretsManagerClient client, string arn, bool json, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a rotation and follows it to the end: each step's lines as the function logs them (its log group,
+    /// Keyturn's or CloudWatch's), and the labels, until the new version holds AWSCURRENT alone or the rotation stalls.
+    /// </summary>
+    private static async Task RotateAndFollowAsync(SecretsManagerClient client, AwsInspector inspector, RotationSnapshot snapshot, bool json, CancellationToken cancellationToken)
     {
+        var arn = snapshot.SecretArn;
+        var since = DateTimeOffset.UtcNow - TimeSpan.FromSeconds(5);
         var token = (await client.RotateSecretAsync(arn, cancellationToken).ConfigureAwait(false)).GetProperty("VersionId").GetString()!;
+        var group = snapshot.RotationFunction is { } function ? RotationLogHistory.GroupOf(RotationFunctionRegistry.NameOf(function)) : null;
+        var shown = new HashSet<(string, long, string)>();
         var watch = Stopwatch.StartNew();
-        var last = "";
+        if (!json)
+        {
+            Console.WriteLine($"Rotation {token} started{(group is null ? "" : $"; following {group}")}:");
+        }
+
         while (watch.Elapsed < TimeSpan.FromMinutes(2))
         {
             var versions = await client.ListVersionsAsync(arn, cancellationToken).ConfigureAwait(false);
             var version = versions.FirstOrDefault(v => v.VersionId == token);
-            var hasValue = await client.GetSecretStringAsync(arn, token, null, cancellationToken).ConfigureAwait(false) is not null;
-            var state = version is null ? "gone" : version.Stages.Contains(StagingLabels.Current) ? "finishSecret done: the new version is AWSCURRENT" : hasValue ? "createSecret done; setSecret/testSecret running" : "createSecret running";
-            if (state != last && !json)
+            var finished = version is null || (version.Stages.Contains(StagingLabels.Current) && !versions.Any(v => v.Stages.Contains(StagingLabels.Pending)));
+            if (group is not null && !json)
             {
-                Console.WriteLine($"  rotation {token}: {state} ({watch.Elapsed.TotalSeconds:F1} s)");
-                last = state;
+                await ShowStepLinesAsync(inspector, group, arn, token, since, shown, watch.Elapsed, cancellationToken).ConfigureAwait(false);
             }
 
-            if (version is null || version.Stages.Contains(StagingLabels.Current))
+            if (finished)
             {
+                if (!json)
+                {
+                    Console.WriteLine(version is null
+                        ? $"  the rotation's version {token} is gone ({watch.Elapsed.TotalSeconds:F1} s)."
+                        : $"  ✔ version {token} is AWSCURRENT ({watch.Elapsed.TotalSeconds:F1} s).");
+                }
+
                 return;
             }
 
@@ -198,6 +216,36 @@ internal static class DoctorCommand
         }
 
         Console.WriteLine($"  rotation {token} did not finish within 2 minutes; run the doctor again.");
+    }
+
+    /// <summary>Prints the step lines (INFO and ERROR) of this rotation not shown yet; a log that can't be read just isn't followed.</summary>
+    private static async Task ShowStepLinesAsync(
+        AwsInspector inspector, string group, string arn, string token, DateTimeOffset since, HashSet<(string, long, string)> shown, TimeSpan elapsed, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<AwsInspector.LogEvent>? events;
+        try
+        {
+            events = await inspector.FilterLogEventsAsync(group, since, $"\"{arn}\"", null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AwsServiceException or HttpRequestException)
+        {
+            return;
+        }
+
+        // The rotation begins with the first line naming its version (Keyturn's "invoking" line, or createSecret's):
+        // what the secret logged before belongs to earlier rotations.
+        var begun = events?.Where(e => e.Message.Contains(token, StringComparison.Ordinal)).Select(e => (long?)e.Timestamp).Min();
+        foreach (var e in events?.Where(e => e.Timestamp >= begun) ?? [])
+        {
+            var message = e.Message.Split('\t')[^1].Trim();
+            if (message.Contains(" invoking ", StringComparison.Ordinal) || !shown.Add((e.Stream, e.Timestamp, e.Message)))
+            {
+                continue;
+            }
+
+            var error = e.Message.StartsWith("[ERROR]", StringComparison.Ordinal);
+            Console.WriteLine($"  {(error ? "✘" : "▸")} {message} ({elapsed.TotalSeconds:F1} s)");
+        }
     }
 
     private static async Task<int> AllAsync(SecretsManagerClient client, DoctorGatherer gatherer, bool json, int concurrency, CancellationToken cancellationToken)
