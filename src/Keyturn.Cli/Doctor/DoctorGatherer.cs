@@ -115,6 +115,7 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
             RotationEnabled = described.TryGetProperty("RotationEnabled", out var enabled) ? enabled.GetBoolean() : null,
             RotationFunction = function,
             FunctionAvailable = functionAvailable,
+            Rules = Rules(described),
             LastRotatedDate = Date(described, "LastRotatedDate"),
             NextRotationDate = Date(described, "NextRotationDate"),
             Strategy = function is null ? null : function.Contains("alternating", StringComparison.OrdinalIgnoreCase) || function.Contains("MultiUser", StringComparison.OrdinalIgnoreCase) ? "alternating-users" : "single-user",
@@ -236,6 +237,20 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
                 $"TCP connect to {addresses[0]}:{secret.Port} failed after {watch.Elapsed.TotalMilliseconds:F0} ms: {e.SocketErrorCode}.",
                 "Check that the database is running and listening on that port.")];
         }
+    }
+
+    private static RotationRules? Rules(JsonElement described)
+    {
+        if (!described.TryGetProperty("RotationRules", out var rules) || rules.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        string? Text(string name) => rules.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        return new RotationRules(
+            rules.TryGetProperty("AutomaticallyAfterDays", out var days) && days.TryGetInt64(out var d) ? d : null,
+            Text("ScheduleExpression"),
+            Text("Duration"));
     }
 
     private static DateTimeOffset? Date(JsonElement element, string name) =>

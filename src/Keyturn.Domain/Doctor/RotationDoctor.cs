@@ -1,3 +1,4 @@
+using Keyturn.Domain.Rotation;
 using Keyturn.Domain.Secrets;
 
 namespace Keyturn.Domain.Doctor;
@@ -10,6 +11,9 @@ namespace Keyturn.Domain.Doctor;
 /// </summary>
 public static class RotationDoctor
 {
+    /// <summary>Beyond this, a schedule is reported as rotating too rarely (CFG007).</summary>
+    public const int MaxSaneIntervalDays = 365;
+
     /// <summary>The versions whose credentials must be probed: the labelled ones, and every other version with a value when none of those works.</summary>
     public static IReadOnlyList<string> VersionsToProbe(IReadOnlyList<VersionSnapshot> versions, bool labelledOnly)
     {
@@ -236,12 +240,60 @@ public static class RotationDoctor
                 "Find out why the scheduled rotation failed (logs, probes) and rotate again once fixed.");
         }
 
+        if (ScheduleFinding(s) is { } schedule)
+        {
+            yield return schedule;
+        }
+
         foreach (var version in s.Versions.Where(v => v.InvalidJsonReason is not null && v.Stages.Count > 0))
         {
             yield return new Finding("CFG004", Severity.Error, $"Version {version.VersionId} ({string.Join(", ", version.Stages)}) is not a complete database secret",
                 version.InvalidJsonReason!, "Write a complete value (engine, host, username, password; masterarn for alternating users).");
         }
     }
+
+    /// <summary>A schedule that can't work or hardly rotates: a password left for over a year is what rotation is meant to prevent.</summary>
+    private static Finding? ScheduleFinding(RotationSnapshot s)
+    {
+        if (s.RotationEnabled != true)
+        {
+            return null;
+        }
+
+        if (s.Rules is null || (s.Rules.AutomaticallyAfterDays is null && s.Rules.ScheduleExpression is null))
+        {
+            return new Finding("CFG006", Severity.Warning, "Rotation is enabled without a schedule",
+                "DescribeSecret shows no RotationRules: the secret rotates only when someone calls RotateSecret.",
+                "Set a schedule: rotate-secret --rotation-rules AutomaticallyAfterDays=30 (or ScheduleExpression=\"rate(30 days)\").");
+        }
+
+        RotationSchedule schedule;
+        try
+        {
+            schedule = RotationRulesParser.Parse(s.Rules);
+            RotationScheduleCalculator.NextWindow(schedule, s.Now);
+        }
+        catch (Exception e) when (e is RotationRulesException or InvalidOperationException)
+        {
+            return new Finding("CFG006", Severity.Error, "The rotation schedule can't open a rotation window",
+                $"RotationRules {Describe(s.Rules)}: {e.Message}", "Set a valid schedule with rotate-secret --rotation-rules ….");
+        }
+
+        var days = RotationScheduleCalculator.DerivedAutomaticallyAfterDays(schedule);
+        return days > MaxSaneIntervalDays
+            ? new Finding("CFG007", Severity.Warning, "Rotation runs less than once a year",
+                $"RotationRules {Describe(s.Rules)}: up to {days} days between rotations.",
+                $"Rotate at least every {MaxSaneIntervalDays} days; 30 to 90 is usual for database credentials.")
+            : null;
+    }
+
+    private static string Describe(RotationRules rules) =>
+        string.Join(", ", new[]
+        {
+            rules.AutomaticallyAfterDays is { } d ? $"AutomaticallyAfterDays={d}" : null,
+            rules.ScheduleExpression is { } e ? $"ScheduleExpression={e}" : null,
+            rules.Duration is { } w ? $"Duration={w}" : null,
+        }.OfType<string>());
 
     private static IEnumerable<VersionSnapshot> OrphansNewestFirst(IReadOnlyList<VersionSnapshot> versions) =>
         versions.Where(v => v.HasValue && !v.Has(StagingLabels.Current) && !v.Has(StagingLabels.Pending) && !v.Has(StagingLabels.Previous))

@@ -1,3 +1,5 @@
+using Keyturn.Domain.Rotation;
+
 namespace Keyturn.Domain.Doctor;
 
 /// <summary>
@@ -24,6 +26,9 @@ public sealed record RotationSnapshot
 
     /// <summary>False when the named function can't be found or invoked.</summary>
     public bool? FunctionAvailable { get; init; }
+
+    /// <summary>DescribeSecret's RotationRules, if any.</summary>
+    public RotationRules? Rules { get; init; }
 
     public DateTimeOffset? LastRotatedDate { get; init; }
 

@@ -1,4 +1,5 @@
 using Keyturn.Domain.Doctor;
+using Keyturn.Domain.Rotation;
 
 namespace Keyturn.Domain.Tests.Doctor;
 
@@ -114,6 +115,44 @@ public sealed class RotationDoctorTests
         Assert.Contains("CFG002", codes);
         Assert.Contains("CFG003", codes);
         Assert.False(RotationDoctor.Diagnose(overdue).Healthy);
+    }
+
+    [Theory]
+    [InlineData(30L, null, null)]
+    [InlineData(null, "rate(4 hours)", null)]
+    [InlineData(null, "cron(0 16 1,15 * ? *)", "3h")]
+    [InlineData(365L, null, null)]
+    public void Schedule_Sane_NoFinding(long? days, string? expression, string? duration)
+    {
+        var snapshot = Snapshot(["c:AWSCURRENT"], ["c=ok"]) with { RotationEnabled = true, Rules = new RotationRules(days, expression, duration) };
+
+        var diagnosis = RotationDoctor.Diagnose(snapshot);
+
+        Assert.True(diagnosis.Healthy, string.Join("; ", diagnosis.Findings.Select(f => f.Code + " " + f.Evidence)));
+    }
+
+    [Theory]
+    [InlineData(null, null, null, "CFG006", Severity.Warning)]
+    [InlineData(500L, null, null, "CFG007", Severity.Warning)]
+    [InlineData(null, "rate(400 days)", null, "CFG007", Severity.Warning)]
+    [InlineData(null, "cron(0 0 1 1 ? 2020)", null, "CFG006", Severity.Error)]
+    [InlineData(null, "rate(1 minutes)", null, "CFG006", Severity.Error)]
+    public void Schedule_MissingImpossibleOrRare_Reported(long? days, string? expression, string? duration, string code, Severity severity)
+    {
+        var snapshot = Snapshot(["c:AWSCURRENT"], ["c=ok"]) with { RotationEnabled = true, Rules = days is null && expression is null ? null : new RotationRules(days, expression, duration) };
+
+        var finding = Assert.Single(RotationDoctor.Diagnose(snapshot).Findings, f => f.Code.StartsWith("CFG", StringComparison.Ordinal));
+
+        Assert.Equal(code, finding.Code);
+        Assert.Equal(severity, finding.Severity);
+    }
+
+    [Fact]
+    public void Schedule_RotationDisabled_NotJudged()
+    {
+        var snapshot = Snapshot(["c:AWSCURRENT"], ["c=ok"]) with { RotationEnabled = false, Rules = new RotationRules(900, null, null) };
+
+        Assert.DoesNotContain(RotationDoctor.Diagnose(snapshot).Findings, f => f.Code is "CFG006" or "CFG007");
     }
 
     private static RotationSnapshot Snapshot(string[] versions, string[] probes)
