@@ -14,6 +14,8 @@ namespace Keyturn.Cli.Doctor;
 /// </summary>
 internal sealed class AwsNetworkCheck(AwsInspector inspector)
 {
+    private readonly Dictionary<string, Task<VpcDocuments>> _vpcs = new(StringComparer.Ordinal);
+
     public sealed record Result(IReadOnlyList<Finding> Findings, bool? FunctionAvailable);
 
     public async Task<Result> RunAsync(string function, DatabaseSecret database, CancellationToken cancellationToken)
@@ -69,17 +71,40 @@ internal sealed class AwsNetworkCheck(AwsInspector inspector)
             return new AwsNetworkInputs(function, database, [], [], [], []);
         }
 
-        IEnumerable<(string, string)> InVpc() => [("Filter.1.Name", "vpc-id"), ("Filter.1.Value.1", function.VpcId!)];
-        var routeTables = await Ec2Async("DescribeRouteTables", InVpc(), AwsNetworkDocuments.ParseRouteTables, cancellationToken).ConfigureAwait(false);
-        var endpoints = await Ec2Async("DescribeVpcEndpoints", InVpc(), AwsNetworkDocuments.ParseVpcEndpoints, cancellationToken).ConfigureAwait(false);
-        var nats = await Ec2Async("DescribeNatGateways", InVpc(), AwsNetworkDocuments.ParseNatGateways, cancellationToken).ConfigureAwait(false);
-        var subnets = await Ec2Async("DescribeSubnets", InVpc(), AwsNetworkDocuments.ParseSubnets, cancellationToken).ConfigureAwait(false);
+        var (routeTables, endpoints, nats, subnets) = await VpcAsync(function.VpcId!, cancellationToken).ConfigureAwait(false);
         var groupIds = function.SecurityGroupIds.Concat(databaseGroups).Concat(endpoints.SelectMany(e => e.SecurityGroupIds)).Distinct(StringComparer.Ordinal).ToList();
         var groups = groupIds.Count == 0
             ? []
             : await Ec2Async("DescribeSecurityGroups", groupIds.Select((id, i) => ($"GroupId.{i + 1}", id)), AwsNetworkDocuments.ParseSecurityGroups, cancellationToken).ConfigureAwait(false);
         return new AwsNetworkInputs(function, database, groups, routeTables, endpoints, nats) { Subnets = subnets };
     }
+
+    /// <summary>The VPC's routes, endpoints, NAT gateways and subnets, read once per run: doctor --all asks for the same VPC per secret.</summary>
+    private Task<VpcDocuments> VpcAsync(string vpcId, CancellationToken cancellationToken)
+    {
+        lock (_vpcs)
+        {
+            if (!_vpcs.TryGetValue(vpcId, out var documents) || documents.IsFaulted || documents.IsCanceled)
+            {
+                documents = ReadVpcAsync(vpcId, cancellationToken);
+                _vpcs[vpcId] = documents;
+            }
+
+            return documents;
+        }
+    }
+
+    private async Task<VpcDocuments> ReadVpcAsync(string vpcId, CancellationToken cancellationToken)
+    {
+        IEnumerable<(string, string)> InVpc() => [("Filter.1.Name", "vpc-id"), ("Filter.1.Value.1", vpcId)];
+        return new VpcDocuments(
+            await Ec2Async("DescribeRouteTables", InVpc(), AwsNetworkDocuments.ParseRouteTables, cancellationToken).ConfigureAwait(false),
+            await Ec2Async("DescribeVpcEndpoints", InVpc(), AwsNetworkDocuments.ParseVpcEndpoints, cancellationToken).ConfigureAwait(false),
+            await Ec2Async("DescribeNatGateways", InVpc(), AwsNetworkDocuments.ParseNatGateways, cancellationToken).ConfigureAwait(false),
+            await Ec2Async("DescribeSubnets", InVpc(), AwsNetworkDocuments.ParseSubnets, cancellationToken).ConfigureAwait(false));
+    }
+
+    private sealed record VpcDocuments(IReadOnlyList<RouteTable> RouteTables, IReadOnlyList<VpcEndpoint> Endpoints, IReadOnlyList<NatGateway> Nats, IReadOnlyList<Subnet> Subnets);
 
     private Task<IReadOnlyList<T>> Ec2Async<T>(string action, IEnumerable<(string, string)> parameters, Func<string, IReadOnlyList<T>> parse, CancellationToken cancellationToken) =>
         ReadAsync("ec2:" + action, () => inspector.Ec2Async(action, parameters, cancellationToken), parse);
