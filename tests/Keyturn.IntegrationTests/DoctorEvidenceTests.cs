@@ -192,6 +192,31 @@ public sealed class DoctorEvidenceTests(RotationEnvironment env)
         Assert.Equal(Application.Rotation.LoginOutcome.Ok, probe.Outcome);
     }
 
+    [DatabaseFact]
+    public async Task Aws_AssumeRoleProfile_TheDoctorSignsWithTheRolesCredentials()
+    {
+        var (name, _) = await SecretAsync("initial-Pw-1");
+        using var aws = new RecordedAws();
+
+        // The role's temporary credentials are Keyturn's root key with a session token: Keyturn accepts them, and the
+        // doctor can only reach the secret if it assumed the role (the source profile's key is unknown to Keyturn).
+        aws.Answers["sts:AssumeRole"] = (200, RecordedAws.AssumeRoleAnswer(env.Server.AccessKeyId, env.Server.SecretAccessKey, "FQoGZXIvYXdzEJr//////////wEaDExampleSessionToken"));
+        var directory = Path.Combine(env.Server.DataDirectory, $"aws-config-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(directory);
+        await File.WriteAllTextAsync(Path.Combine(directory, "credentials"), "[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n");
+        await File.WriteAllTextAsync(Path.Combine(directory, "config"),
+            "[profile ops-role]\nrole_arn = arn:aws:iam::123456789012:role/keyturn-doctor\nsource_profile = base\nrole_session_name = doctor-session\nregion = us-east-1\n");
+        var variables = aws.EndpointVariables;
+        variables["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(directory, "credentials");
+        variables["AWS_CONFIG_FILE"] = Path.Combine(directory, "config");
+        variables["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = env.Server.Endpoint;
+
+        var result = await DoctorAsync(["doctor", name, "--json", "--profile", "ops-role", "--no-logs"], environment: variables);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("sts:AssumeRole", aws.Calls);
+    }
+
     private sealed record DoctorResult(int ExitCode, string Stdout, string Stderr);
 
     private sealed record FindingView(string Code, string Severity, string Evidence);

@@ -39,7 +39,29 @@ internal sealed class RecordedAws : IDisposable
         ["AWS_ENDPOINT_URL_EC2"] = Endpoint,
         ["AWS_ENDPOINT_URL_RDS"] = Endpoint,
         ["AWS_ENDPOINT_URL_CLOUDWATCH_LOGS"] = Endpoint,
+        ["AWS_ENDPOINT_URL_STS"] = Endpoint,
     };
+
+    /// <summary>STS AssumeRole's answer handing out the given credentials for an hour.</summary>
+    public static string AssumeRoleAnswer(string accessKeyId, string secretAccessKey, string sessionToken) => $"""
+        <AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+          <AssumeRoleResult>
+            <AssumedRoleUser>
+              <Arn>arn:aws:sts::123456789012:assumed-role/keyturn-doctor/doctor-session</Arn>
+              <AssumedRoleId>AROA3XFRBF535PLBIFPI4:doctor-session</AssumedRoleId>
+            </AssumedRoleUser>
+            <Credentials>
+              <AccessKeyId>{accessKeyId}</AccessKeyId>
+              <SecretAccessKey>{secretAccessKey}</SecretAccessKey>
+              <SessionToken>{sessionToken}</SessionToken>
+              <Expiration>{DateTime.UtcNow.AddHours(1):yyyy-MM-ddTHH:mm:ssZ}</Expiration>
+            </Credentials>
+          </AssumeRoleResult>
+          <ResponseMetadata>
+            <RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId>
+          </ResponseMetadata>
+        </AssumeRoleResponse>
+        """;
 
     public void Dispose()
     {
