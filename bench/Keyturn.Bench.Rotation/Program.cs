@@ -35,7 +35,9 @@ internal static class Program
         {
             report.Line("# Keyturn rotation benchmark");
             report.Line();
-            report.Line($"Run {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC. Work directory {work}.");
+            report.Line($"Run {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC by `bench/run-rotation.sh` (Keyturn {Commit()}). Work directory {work}.");
+            report.Line("Every number below comes from that run; nothing was edited by hand. Method notes and the engine fixes this benchmark found: " +
+                "[benchmarks-rotation-history.md](benchmarks-rotation-history.md).");
             report.Line();
             certificates = TestCertificates.Create();
             await postgres.StartAsync(certificates);
@@ -81,6 +83,39 @@ internal static class Program
         report.Line($"- Load average when the benchmark started (1, 5, 15 min): {LoadAverage()} (a rough sign of other work; each part accounts its CPU time precisely)");
         report.Line($"- PostgreSQL: {postgresVersion} (throwaway cluster of the rotator tests: fsync=off, SCRAM-SHA-256 logins, no TLS on these connections)");
         report.Line();
+    }
+
+    /// <summary>The commit measured, naming any uncommitted files under src/ so a reader can tell whether they touch what ran.</summary>
+    private static string Commit()
+    {
+        try
+        {
+            var repo = Environment.GetEnvironmentVariable("KEYTURN_REPO") ?? Directory.GetCurrentDirectory();
+            var head = Git(repo, "rev-parse", "--short", "HEAD");
+            var dirty = Git(repo, "status", "--porcelain", "--untracked-files=no", "--", "src")
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(l => l.Split(' ', 2, StringSplitOptions.TrimEntries)[^1]).ToList();
+            return head.Length == 0 ? "commit unknown"
+                : $"commit {head}{(dirty.Count > 0 ? $" plus uncommitted changes to {string.Join(", ", dirty.Select(f => $"`{f}`"))}" : "")}";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "commit unknown";
+        }
+    }
+
+    private static string Git(string repo, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = repo };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var git = System.Diagnostics.Process.Start(start)!;
+        var output = git.StandardOutput.ReadToEnd().Trim();
+        git.WaitForExit();
+        return git.ExitCode == 0 ? output : "";
     }
 
     public static string LoadAverage() => string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));

@@ -19,7 +19,8 @@ internal sealed record LoadResult(
     long WarmupErrors,
     long TotalRequests,
     int PutSecrets,
-    Dictionary<string, long> ErrorCodes);
+    Dictionary<string, long> ErrorCodes,
+    double ProcessCpuS);
 
 /// <summary>What one <c>seed</c> process did.</summary>
 internal sealed record SeedResult(string Mode, int Count, double Seconds, double Rate, long Errors, long Existing, Dictionary<string, long> ErrorCodes);

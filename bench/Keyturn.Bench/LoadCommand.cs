@@ -78,7 +78,8 @@ internal static class LoadCommand
             operation, connections, client.ConnectionsOpened, duration, histogram.Count, histogram.Count / duration,
             Round(histogram.PercentileMs(50)), Round(histogram.PercentileMs(90)), Round(histogram.PercentileMs(99)),
             Round(histogram.MaxMs), Round(histogram.MeanMs), errors, warmupErrors, total,
-            operation == PutSecretValue ? putSecrets : 0, codes);
+            operation == PutSecretValue ? putSecrets : 0, codes,
+            Math.Round(Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, 3));
         Console.WriteLine(JsonSerializer.Serialize(result, ResultJson.Default.LoadResult));
         await Console.Error.WriteLineAsync(
             $"{operation} x{connections}: {result.Rps:F0} req/s, p50 {result.P50Ms:F3} ms, p99 {result.P99Ms:F3} ms, errors {errors}");

@@ -2,7 +2,7 @@ namespace Keyturn.Bench;
 
 /// <summary>
 /// The HTTP benchmark: a bare Kestrel baseline, a closed-loop SigV4 load generator, a seeder and the
-/// orchestrator that runs them against a real <c>keyturn serve</c> process and writes docs/benchmarks.md.
+/// orchestrator that runs them against a real <c>keyturn serve</c> process and writes docs/benchmarks-http.md.
 /// </summary>
 internal static class Program
 {
@@ -24,7 +24,7 @@ internal static class Program
 
           run-all [--keyturn-dll PATH] [--duration 8] [--warmup 3] [--server-warmup 10] [--repetitions 3]
                   [--connections 1,16,64] [--get-secrets 100] [--puts-per-secret 50]
-                  [--seed-count 100000] [--report docs/benchmarks.md] [--keep]
+                  [--seed-count 100000] [--report docs/benchmarks-http.md] [--keep]
               Starts both servers as child processes, runs every cell as a separate load
               process (repetitions interleaved), measures memory in a fresh server with
               --seed-count secrets stored, writes the report (medians of the repetitions).

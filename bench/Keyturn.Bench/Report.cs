@@ -5,7 +5,7 @@ using System.Text;
 
 namespace Keyturn.Bench;
 
-/// <summary>Turns the medians into docs/benchmarks.md and a short summary for the terminal.</summary>
+/// <summary>Turns the medians into docs/benchmarks-http.md and a short summary for the terminal.</summary>
 internal static class Report
 {
     public const double RatioTarget = 0.40;
@@ -24,7 +24,7 @@ internal static class Report
         md.AppendLine("# Keyturn HTTP benchmark");
         md.AppendLine();
         md.AppendLine($"Measured {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC by `bench/run.sh` (Keyturn {Commit(repo)}); the whole run took {elapsed.TotalMinutes:F1} min.");
-        md.AppendLine("Every number below comes from that run; nothing was edited by hand.");
+        md.AppendLine("Every number below comes from that run; nothing was edited by hand. The index of every Keyturn benchmark is [benchmarks.md](benchmarks.md).");
         md.AppendLine();
 
         // Targets first: that is what the reader came for.
@@ -37,17 +37,21 @@ internal static class Report
             var baseline = Median(LoadCommand.Baseline, connections, r => r.Load.Rps);
             var get = Median(LoadCommand.GetSecretValue, connections, r => r.Load.Rps);
             var ratio = get / baseline;
+            var paired = PairedRatios(results, LoadCommand.GetSecretValue, connections);
             var line = $"| GetSecretValue ≥ {RatioTarget * 100:F0}% of bare Kestrel's request rate, {connections} connection{Plural(connections)} | " +
-                $"{ratio * 100:F1}% ({get:F0} vs {baseline:F0} req/s) | {Verdict(ratio >= RatioTarget)} |";
+                $"{ratio * 100:F2}% ({get:F0} vs {baseline:F0} req/s, medians); per repetition {string.Join(" / ", paired.Select(p => $"{p * 100:F1}%"))} | {Verdict(ratio >= RatioTarget)} |";
             md.AppendLine(line);
-            summary.AppendLine($"GetSecretValue/baseline x{connections}: {ratio * 100:F1}% ({get:F0}/{baseline:F0} req/s) {Verdict(ratio >= RatioTarget)}");
+            summary.AppendLine($"GetSecretValue/baseline x{connections}: {ratio * 100:F2}% ({get:F0}/{baseline:F0} req/s; per repetition {string.Join(" / ", paired.Select(p => $"{p * 100:F1}%"))}) {Verdict(ratio >= RatioTarget)}");
         }
 
         var p99 = Median(LoadCommand.GetSecretValue, P99TargetConnections, r => r.Load.P99Ms);
         if (!double.IsNaN(p99))
         {
-            md.AppendLine($"| GetSecretValue p99 < {P99TargetMs:F0} ms at {P99TargetConnections} connections | {p99:F2} ms | {Verdict(p99 < P99TargetMs)} |");
-            summary.AppendLine($"GetSecretValue p99 x{P99TargetConnections}: {p99:F2} ms {Verdict(p99 < P99TargetMs)}");
+            var runs = results[(LoadCommand.GetSecretValue, P99TargetConnections)].Select(r => r.Load.P99Ms.ToString("F2", CultureInfo.InvariantCulture));
+            var baselineP99 = Median(LoadCommand.Baseline, P99TargetConnections, r => r.Load.P99Ms);
+            md.AppendLine($"| GetSecretValue p99 < {P99TargetMs:F0} ms at {P99TargetConnections} connections | {p99:F2} ms (median; per repetition {string.Join(" / ", runs)} ms; " +
+                $"bare Kestrel's own p99 here: {baselineP99:F2} ms) | {Verdict(p99 < P99TargetMs)} |");
+            summary.AppendLine($"GetSecretValue p99 x{P99TargetConnections}: {p99:F2} ms (baseline {baselineP99:F2} ms) {Verdict(p99 < P99TargetMs)}");
         }
 
         if (memory.Seed is not null)
@@ -73,7 +77,7 @@ internal static class Report
         md.AppendLine();
         md.AppendLine("- **Servers.** `keyturn serve --log-level Warning` (Release build, fresh data directory on the local disk, SQLite in WAL mode with " +
             "`synchronous=FULL`) and the baseline: `Keyturn.Bench baseline`, Kestrel from `WebApplication.CreateSlimBuilder` with HTTP/1.1 only, logging off " +
-            "and no Server header (as Keyturn configures it), answering `POST /` with a fixed 200 and a 58-byte JSON body. Both run for the whole benchmark as child processes.");
+            "and no Server header (as Keyturn configures it), answering `POST /` with a fixed 200 and a 59-byte JSON body. Both run for the whole benchmark as child processes.");
         md.AppendLine($"- **Load.** Every cell is a separate `Keyturn.Bench load` process: a closed loop of N workers over exactly N connections " +
             "(`SocketsHttpHandler`, `MaxConnectionsPerServer = N`, HTTP/1.1 keep-alive, Nagle off), each request freshly SigV4-signed by Keyturn.Protocol's " +
             "`SigV4SigningHandler`. The baseline receives the same signed GetSecretValue request, so the client does identical work for every server.");
@@ -92,7 +96,9 @@ internal static class Report
             $"round-robin, sized from the same repetition's GetSecretValue rate so that no secret gets more than about {settings.PutsPerSecret} new versions. " +
             "Every write is a committed, fsynced SQLite transaction.");
         md.AppendLine("- **Server CPU per request** is the server process's user+system CPU time (from `/proc/PID/stat`) over the load process's life, " +
-            "divided by every request it sent (warm-up and pool creation included); it is a rough cost figure, not a target.");
+            "divided by every request it sent (warm-up and pool creation included); it is a rough cost figure, not a target. " +
+            "**Other CPU** is the share of both CPUs (machine-wide busy time from `/proc/stat`, over the load process's life) that neither the server under test " +
+            "nor the load process used: the idle other server, the orchestrator and every other job on the machine. It shows how much outside work skewed a cell.");
         if (memory.Seed is not null)
         {
             md.AppendLine($"- **Memory.** After the throughput runs (whose server's memory is recorded too), a fresh `keyturn serve` gets {settings.SeedCount:N0} secrets " +
@@ -103,8 +109,8 @@ internal static class Report
         md.AppendLine();
         md.AppendLine("## Results");
         md.AppendLine();
-        md.AppendLine("| Operation | Connections | req/s (median) | p50 ms | p99 ms | Errors (all runs) | req/s per run | Server CPU µs/req |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---|---:|");
+        md.AppendLine("| Operation | Connections | req/s (median) | p50 ms | p99 ms | Errors (all runs) | req/s per run | p99 ms per run | Server CPU µs/req | Other CPU |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---|---|---:|---:|");
         foreach (var connections in settings.Connections)
         {
             foreach (var operation in new[] { LoadCommand.Baseline, LoadCommand.GetSecretValue, LoadCommand.PutSecretValue })
@@ -117,21 +123,25 @@ internal static class Report
                 var name = operation == LoadCommand.Baseline ? "Bare Kestrel (baseline)" : operation;
                 md.AppendLine($"| {name} | {connections} | {Median(operation, connections, r => r.Load.Rps):F0} | {Median(operation, connections, r => r.Load.P50Ms):F3} | " +
                     $"{Median(operation, connections, r => r.Load.P99Ms):F3} | {runs.Sum(r => r.Load.Errors)}{ErrorCodes(runs)} | " +
-                    $"{string.Join(" / ", runs.Select(r => r.Load.Rps.ToString("F0", CultureInfo.InvariantCulture)))} | {Median(operation, connections, r => r.ServerCpuMicrosPerRequest):F0} |");
+                    $"{string.Join(" / ", runs.Select(r => r.Load.Rps.ToString("F0", CultureInfo.InvariantCulture)))} | " +
+                    $"{string.Join(" / ", runs.Select(r => r.Load.P99Ms.ToString("F2", CultureInfo.InvariantCulture)))} | {Median(operation, connections, r => r.ServerCpuMicrosPerRequest):F0} | " +
+                    $"{Median(operation, connections, r => r.OtherCpuShare) * 100:F0}% |");
             }
         }
 
         md.AppendLine();
-        md.AppendLine("Ratios of the medians, against the baseline measured in the same run:");
+        md.AppendLine("Ratios against the baseline measured in the same run: of the medians (what the targets are judged on), and within each repetition " +
+            "(the baseline cell and the Keyturn cell run back to back, so each pair saw about the same machine):");
         md.AppendLine();
-        md.AppendLine("| Connections | Baseline req/s | GetSecretValue req/s | Get / baseline | PutSecretValue req/s | Put / baseline |");
-        md.AppendLine("|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| Connections | Baseline req/s | GetSecretValue req/s | Get / baseline | Get / baseline per repetition | PutSecretValue req/s | Put / baseline |");
+        md.AppendLine("|---:|---:|---:|---:|---|---:|---:|");
         foreach (var connections in settings.Connections)
         {
             var baseline = Median(LoadCommand.Baseline, connections, r => r.Load.Rps);
             var get = Median(LoadCommand.GetSecretValue, connections, r => r.Load.Rps);
             var put = Median(LoadCommand.PutSecretValue, connections, r => r.Load.Rps);
-            md.AppendLine($"| {connections} | {baseline:F0} | {get:F0} | {get / baseline * 100:F1}% | {put:F0} | {put / baseline * 100:F1}% |");
+            var paired = string.Join(" / ", PairedRatios(results, LoadCommand.GetSecretValue, connections).Select(p => $"{p * 100:F1}%"));
+            md.AppendLine($"| {connections} | {baseline:F0} | {get:F0} | {get / baseline * 100:F1}% | {paired} | {put:F0} | {put / baseline * 100:F1}% |");
         }
 
         var putPools = results.Where(r => r.Key.Operation == LoadCommand.PutSecretValue).SelectMany(r => r.Value).Select(r => r.Load.PutSecrets).ToList();
@@ -163,7 +173,7 @@ internal static class Report
         md.AppendLine("## Reproduce");
         md.AppendLine();
         md.AppendLine("```sh");
-        md.AppendLine("bench/run.sh                    # builds Release, runs everything, rewrites docs/benchmarks.md (about 6–8 minutes)");
+        md.AppendLine("bench/run.sh                    # builds Release, runs everything, rewrites docs/benchmarks-http.md (about 6–8 minutes)");
         md.AppendLine("bench/run.sh --duration 4 --repetitions 1 --seed-count 10000 --report /tmp/quick.md   # a quick look");
         md.AppendLine("```");
         md.AppendLine();
@@ -172,6 +182,12 @@ internal static class Report
             "The benchmark is not part of CI: it takes minutes and its numbers belong to the machine.");
         return (md.ToString(), summary.ToString());
     }
+
+    /// <summary>The operation's rate over the baseline's, repetition by repetition.</summary>
+    private static IEnumerable<double> PairedRatios(Dictionary<(string Operation, int Connections), List<CellRun>> results, string operation, int connections) =>
+        results.TryGetValue((operation, connections), out var runs) && results.TryGetValue((LoadCommand.Baseline, connections), out var baselines)
+            ? runs.Zip(baselines, (run, baseline) => run.Load.Rps / baseline.Load.Rps)
+            : [];
 
     private static double MedianOf(IEnumerable<double> values)
     {
@@ -212,8 +228,12 @@ internal static class Report
         try
         {
             var head = Git(repo, "rev-parse", "--short", "HEAD");
-            var dirty = Git(repo, "status", "--porcelain", "--untracked-files=no", "--", "src").Length > 0;
-            return head.Length == 0 ? "commit unknown" : $"commit {head}{(dirty ? " with uncommitted changes under src/" : "")}";
+            // Name the files, so a reader can tell whether the uncommitted work touches what was measured.
+            var dirty = Git(repo, "status", "--porcelain", "--untracked-files=no", "--", "src")
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(l => l.Split(' ', 2, StringSplitOptions.TrimEntries)[^1]).ToList();
+            return head.Length == 0 ? "commit unknown"
+                : $"commit {head}{(dirty.Count > 0 ? $" plus uncommitted changes to {string.Join(", ", dirty.Select(f => $"`{f}`"))}" : "")}";
         }
         catch (System.ComponentModel.Win32Exception)
         {

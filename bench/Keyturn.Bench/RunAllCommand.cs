@@ -31,7 +31,7 @@ internal static class RunAllCommand
             SeedCount: flags.Int("seed-count", 100_000, min: 0),
             PutsPerSecret: flags.Int("puts-per-secret", 50),
             GetSecrets: flags.Int("get-secrets", 100),
-            ReportPath: Path.GetFullPath(flags.Text("report", Path.Combine(repo, "docs/benchmarks.md"))),
+            ReportPath: Path.GetFullPath(flags.Text("report", Path.Combine(repo, "docs/benchmarks-http.md"))),
             LoadAverageAtStart: File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown");
         var keep = flags.Switch("keep");
         flags.RejectUnknown();
@@ -116,7 +116,7 @@ internal static class RunAllCommand
                     list.Add(cell);
                     Console.Error.WriteLine(
                         $"[{repetition}/{settings.Repetitions}] {operation,-14} x{connections,-3} {cell.Load.Rps,9:F0} req/s  p50 {cell.Load.P50Ms,7:F3} ms  " +
-                        $"p99 {cell.Load.P99Ms,7:F3} ms  errors {cell.Load.Errors}  server CPU {cell.ServerCpuMicrosPerRequest:F0} us/req");
+                        $"p99 {cell.Load.P99Ms,7:F3} ms  errors {cell.Load.Errors}  server CPU {cell.ServerCpuMicrosPerRequest:F0} us/req  other CPU {cell.OtherCpuShare * 100:F0}%");
                 }
             }
         }
@@ -203,7 +203,9 @@ internal static class RunAllCommand
                 .. putSecrets > 0 ? new[] { "--put-secrets", putSecrets.ToString(CultureInfo.InvariantCulture) } : [],
             ];
             var cpuBefore = server.CpuSeconds();
+            var machineBefore = MachineCpu.Read();
             var (exitCode, stdout) = await ChildProcess.RunAsync(settings.BenchDll, args, environment, log);
+            var machine = MachineCpu.Read() - machineBefore;
             var cpu = server.CpuSeconds() - cpuBefore;
             var line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault(l => l.StartsWith('{'))
                 ?? throw new InvalidOperationException($"load {operation} x{connections} printed no result (exit code {exitCode}); see {log}.");
@@ -215,7 +217,11 @@ internal static class RunAllCommand
 
             // The pool creation and the warm-up count too, so this is per request the server saw from this process.
             var requests = result.TotalRequests + result.PutSecrets;
-            return new CellRun(result, requests == 0 ? 0 : cpu * 1e6 / requests);
+
+            // What neither the server under test nor this load process used: the other server (idle), the
+            // orchestrator, and every other job on the shared machine. A share of all CPUs over the process's life.
+            var other = machine.Total <= 0 ? 0 : Math.Max(0, machine.Busy - cpu - result.ProcessCpuS) / machine.Total;
+            return new CellRun(result, requests == 0 ? 0 : cpu * 1e6 / requests, other);
         }
 
         public async Task<SeedResult> SeedAsync(Uri url, string prefix, int count, bool read)
@@ -239,7 +245,24 @@ internal sealed record Settings(
     string KeyturnDll, string BenchDll, double Duration, double Warmup, double ServerWarmup, int Repetitions, int[] Connections,
     int SeedCount, int PutsPerSecret, int GetSecrets, string ReportPath, string LoadAverageAtStart);
 
-internal sealed record CellRun(LoadResult Load, double ServerCpuMicrosPerRequest);
+/// <param name="OtherCpuShare">The share of all CPUs (0–1) busy with anything but the server under test and the load process.</param>
+internal sealed record CellRun(LoadResult Load, double ServerCpuMicrosPerRequest, double OtherCpuShare);
+
+/// <summary>Machine-wide CPU time from the first line of /proc/stat, in CPU-seconds.</summary>
+internal readonly record struct MachineCpu(double Busy, double Total)
+{
+    public static MachineCpu Read()
+    {
+        // cpu user nice system idle iowait irq softirq steal ... in clock ticks (100 per second).
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..]
+            .Select(f => long.Parse(f, CultureInfo.InvariantCulture) / 100.0).ToArray();
+        var busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + (fields.Length > 7 ? fields[7] : 0);
+        var all = busy + fields[3] + fields[4];
+        return new MachineCpu(busy, all);
+    }
+
+    public static MachineCpu operator -(MachineCpu a, MachineCpu b) => new(a.Busy - b.Busy, a.Total - b.Total);
+}
 
 internal sealed class MemoryReport
 {
