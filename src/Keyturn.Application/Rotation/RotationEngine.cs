@@ -261,6 +261,7 @@ public sealed partial class RotationEngine(
         }
 
         var (succeeded, permanent, reason) = await InvokeAsync(rotation, step, attempt, lease, fencing, cancellationToken).ConfigureAwait(false);
+        await FaultInjection.PauseAsync("invoked", step, cancellationToken).ConfigureAwait(false);
         var end = timeProvider.GetUtcNow();
         var retry = !succeeded && options.Retry.ShouldRetry(attempt, permanent);
         var delay = retry ? options.Retry.DelayAfter(attempt, Random.Shared.NextDouble()) : TimeSpan.Zero;
@@ -279,6 +280,7 @@ public sealed partial class RotationEngine(
             });
             return true;
         }, CancellationToken.None).ConfigureAwait(false);
+        await FaultInjection.PauseAsync("end", step, cancellationToken).ConfigureAwait(false);
 
         if (succeeded)
         {
