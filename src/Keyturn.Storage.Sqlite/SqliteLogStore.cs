@@ -199,6 +199,13 @@ public sealed class SqliteLogStore(string databasePath) : ILogSink, ILogStore
             parameters.Add(("$r" + i, query.Pattern.RequiredTerms[i]));
         }
 
+        // Likewise one of the alternatives (?a ?b): without this, a pattern of alternatives alone reads every event of the span into .NET.
+        if (query.Pattern.AlternativeTerms.Count > 0)
+        {
+            sql.Append(" AND (").AppendJoin(" OR ", query.Pattern.AlternativeTerms.Select((_, i) => $"instr(message, $a{i}) > 0")).Append(')');
+            parameters.AddRange(query.Pattern.AlternativeTerms.Select((term, i) => ("$a" + i, (object)term)));
+        }
+
         sql.Append(query.Backward ? " ORDER BY timestamp_ms DESC, id DESC LIMIT $batch" : " ORDER BY timestamp_ms, id LIMIT $batch");
 
         var start = query.From ?? (query.Backward ? LogEventPosition.Tail : LogEventPosition.Head);

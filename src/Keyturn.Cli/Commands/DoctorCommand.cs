@@ -30,7 +30,7 @@ internal static class DoctorCommand
         var profile = new Option<string?>("--profile") { Description = "AWS profile (real AWS, standard credential chain)." };
         var region = new Option<string?>("--region") { Description = "AWS region." };
         var journal = new Option<string>("--journal") { Description = "Where applied repairs are recorded (JSON lines).", DefaultValueFactory = _ => "keyturn-doctor-journal.jsonl" };
-        var concurrency = new Option<int>("--concurrency") { Description = "Secrets checked at once with --all.", DefaultValueFactory = _ => 8 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Secrets checked at once with --all (default: 4 per core, at least 8).", DefaultValueFactory = _ => Math.Max(8, 4 * Environment.ProcessorCount) };
         var logFile = new Option<string?>("--log-file") { Description = "Read the rotation function's log from this file (- for stdin) instead of its log group." };
         var noLogs = new Option<bool>("--no-logs") { Description = "Skip reading the rotation function's logs." };
         var dataDir = CommonOptions.DataDir();
@@ -61,6 +61,8 @@ internal static class DoctorCommand
                     {
                         Functions = target.IsKeyturn ? new FunctionCheck(inspector) : null,
                     },
+                    DeprecatedValuesOnDemand = parse.GetValue(all),
+                    ReachabilityOncePerEndpoint = parse.GetValue(all),
                 };
                 if (parse.GetValue(all))
                 {

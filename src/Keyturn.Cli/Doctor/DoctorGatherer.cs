@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -30,6 +31,21 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
 
     public Checks Extra { get; init; } = new(null, null);
 
+    /// <summary>
+    /// Read deprecated versions' values only when the orphan scan needs them (<c>--all</c>: one GetSecretValue less per
+    /// version a rotation left behind). Their snapshots then say no value; nothing but the orphan scan reads it. A single
+    /// secret's report shows every version, so it reads them all.
+    /// </summary>
+    public bool DeprecatedValuesOnDemand { get; init; }
+
+    /// <summary>
+    /// One DNS and TCP check per database endpoint for this gatherer's lifetime (<c>--all</c>: thousands of secrets on the same
+    /// few databases, checked within a minute). Off for gatherers that watch one database go down and come back.
+    /// </summary>
+    public bool ReachabilityOncePerEndpoint { get; init; }
+
+    private readonly ConcurrentDictionary<(string Host, int Port), Lazy<Task<IReadOnlyList<Finding>>>> _network = new();
+
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
 
     public sealed record Gathered(RotationSnapshot Snapshot, IReadOnlyDictionary<string, DatabaseSecret> Secrets, DatabaseSecret? Master);
@@ -42,26 +58,16 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
 
         var secrets = new Dictionary<string, DatabaseSecret>(StringComparer.Ordinal);
         var versions = new List<VersionSnapshot>();
+        var unread = new List<SecretsManagerClient.VersionEntry>();
         foreach (var version in listed.OrderByDescending(v => v.CreatedDate))
         {
-            var text = await client.GetSecretStringAsync(arn, version.VersionId, null, cancellationToken).ConfigureAwait(false);
-            string? invalid = null;
-            string? username = null;
-            if (text is not null)
+            if (DeprecatedValuesOnDemand && version.Stages.Count == 0)
             {
-                try
-                {
-                    var parsed = DatabaseSecret.Parse(text);
-                    secrets[version.VersionId] = parsed;
-                    username = parsed.Username;
-                }
-                catch (DatabaseSecretException e)
-                {
-                    invalid = e.Message;
-                }
+                unread.Add(version);
+                continue;
             }
 
-            versions.Add(new VersionSnapshot(version.VersionId, version.Stages, version.CreatedDate, text is not null, username, invalid));
+            versions.Add(await ReadVersionAsync(arn, version, secrets, cancellationToken).ConfigureAwait(false));
         }
 
         var probes = new Dictionary<string, ProbeSummary>(StringComparer.Ordinal);
@@ -69,9 +75,20 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
         var current = versions.FirstOrDefault(v => v.Has(StagingLabels.Current));
         if (current is null || probes.GetValueOrDefault(current.VersionId)?.Outcome == ProbeOutcome.AuthFail)
         {
-            // The orphan scan: only when the labelled credentials are refused.
+            // The orphan scan: only when the labelled credentials are refused. It needs the deprecated versions' values.
+            foreach (var version in unread)
+            {
+                versions.Add(await ReadVersionAsync(arn, version, secrets, cancellationToken).ConfigureAwait(false));
+            }
+
+            unread.Clear();
+            versions.Sort((a, b) => b.CreatedDate.CompareTo(a.CreatedDate));
             await ProbeAsync(versions, RotationDoctor.VersionsToProbe(versions, labelledOnly: false), secrets, probes, cancellationToken).ConfigureAwait(false);
         }
+
+        // Deprecated versions whose values were not needed: listed, value not read (only the orphan scan reads them).
+        versions.AddRange(unread.Select(v => new VersionSnapshot(v.VersionId, v.Stages, v.CreatedDate, HasValue: false)));
+        versions.Sort((a, b) => b.CreatedDate.CompareTo(a.CreatedDate));
 
         var findings = new List<Finding>();
         var reference = (current is not null ? secrets.GetValueOrDefault(current.VersionId) : null) ?? secrets.Values.FirstOrDefault();
@@ -146,6 +163,28 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
         }, probe.Reason, probe.DriverCode, probe.Elapsed);
     }
 
+    private async Task<VersionSnapshot> ReadVersionAsync(string arn, SecretsManagerClient.VersionEntry version, Dictionary<string, DatabaseSecret> secrets, CancellationToken cancellationToken)
+    {
+        var text = await client.GetSecretStringAsync(arn, version.VersionId, null, cancellationToken).ConfigureAwait(false);
+        string? invalid = null;
+        string? username = null;
+        if (text is not null)
+        {
+            try
+            {
+                var parsed = DatabaseSecret.Parse(text);
+                secrets[version.VersionId] = parsed;
+                username = parsed.Username;
+            }
+            catch (DatabaseSecretException e)
+            {
+                invalid = e.Message;
+            }
+        }
+
+        return new VersionSnapshot(version.VersionId, version.Stages, version.CreatedDate, text is not null, username, invalid);
+    }
+
     private async Task ProbeAsync(List<VersionSnapshot> versions, IReadOnlyList<string> ids, Dictionary<string, DatabaseSecret> secrets, Dictionary<string, ProbeSummary> probes, CancellationToken cancellationToken)
     {
         foreach (var id in ids)
@@ -200,8 +239,14 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
         return left.SequenceEqual(right, StringComparer.Ordinal);
     }
 
+    /// <summary>DNS and TCP reachability of the database from here (see <see cref="ReachabilityOncePerEndpoint"/>).</summary>
+    private Task<IReadOnlyList<Finding>> NetworkFindingsAsync(DatabaseSecret secret, CancellationToken cancellationToken) =>
+        ReachabilityOncePerEndpoint
+            ? _network.GetOrAdd((secret.Host, secret.Port), _ => new Lazy<Task<IReadOnlyList<Finding>>>(() => ReachabilityAsync(secret, cancellationToken))).Value
+            : ReachabilityAsync(secret, cancellationToken);
+
     /// <summary>DNS and TCP reachability of the database from here, with the time to failure.</summary>
-    private static async Task<IReadOnlyList<Finding>> NetworkFindingsAsync(DatabaseSecret secret, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<Finding>> ReachabilityAsync(DatabaseSecret secret, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         IPAddress[] addresses;

@@ -27,6 +27,9 @@ public sealed class LogFilterPattern
     /// <summary>Terms every match contains; a store can use them to narrow its scan before <see cref="IsMatch"/>.</summary>
     public IReadOnlyList<string> RequiredTerms => _required;
 
+    /// <summary>The <c>?term</c>s, at least one of which every match contains (none: no such condition); a store can narrow its scan with them too.</summary>
+    public IReadOnlyList<string> AlternativeTerms => _alternatives;
+
     public bool MatchesEverything => _required.Length == 0 && _alternatives.Length == 0 && _excluded.Length == 0;
 
     public static LogFilterPattern Parse(string? text) =>

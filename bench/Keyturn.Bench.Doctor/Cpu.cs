@@ -1,0 +1,79 @@
+using System.Globalization;
+
+namespace Keyturn.Bench.Doctor;
+
+/// <summary>
+/// Where the machine's CPU time went, from <c>/proc</c> (clock ticks of 1/100 s): the Keyturn server,
+/// this benchmark's PostgreSQL (its postmaster, the postmaster's live children, and the exited backends it reaped),
+/// this benchmark with the CLI processes it ran and reaped (the doctor), and everything else, which is other work on a shared machine that skews the numbers.
+/// </summary>
+internal readonly record struct CpuUse(long Total, long Busy, long IoWait, long Server, long Postgres, long Bench)
+{
+    private const double TicksPerSecond = 100;
+
+    public long Other => Busy - Server - Postgres - Bench;
+
+    public static CpuUse Read(int serverPid, int postmasterPid)
+    {
+        // cpu  user nice system idle iowait irq softirq steal ...
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
+            .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+        var total = fields.Sum();
+        var postgres = Ticks(postmasterPid, children: true);
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && ParentOf(pid) == postmasterPid)
+            {
+                postgres += Ticks(pid, children: true);
+            }
+        }
+
+        return new CpuUse(total, total - fields[3] - fields[4], fields[4], Ticks(serverPid, children: false), postgres, Ticks(Environment.ProcessId, children: true));
+    }
+
+    /// <summary>The postmaster's pid: the first line of postmaster.pid in the data directory.</summary>
+    public static int PostmasterPid(string dataDirectory) =>
+        int.Parse(File.ReadLines(Path.Combine(dataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
+
+    public static CpuUse operator -(CpuUse a, CpuUse b) =>
+        new(a.Total - b.Total, a.Busy - b.Busy, a.IoWait - b.IoWait, a.Server - b.Server, a.Postgres - b.Postgres, a.Bench - b.Bench);
+
+    /// <summary>One line for the report: CPU-seconds per consumer and how busy the cores were.</summary>
+    public string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"the {Environment.ProcessorCount} cores were {Fraction(Busy) * 100:F0} % busy (iowait {Fraction(IoWait) * 100:F0} %); CPU-seconds: Keyturn server {Server / TicksPerSecond:F1}, " +
+        $"PostgreSQL {Postgres / TicksPerSecond:F1}, benchmark and the keyturn CLI processes it ran {Bench / TicksPerSecond:F1}, other processes {Math.Max(0, Other) / TicksPerSecond:F1} " +
+        $"({Fraction(Math.Max(0, Other)) * 100:F0} % of the machine)");
+
+    public double OtherFraction => Fraction(Math.Max(0, Other));
+
+    private double Fraction(long ticks) => Total == 0 ? 0 : (double)ticks / Total;
+
+    private static int? ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>utime + stime, plus the reaped children's cutime + cstime when asked (a postmaster's exited backends).</summary>
+    private static long Ticks(int pid, bool children)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var own = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            return children ? own + long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture) : own;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+}
