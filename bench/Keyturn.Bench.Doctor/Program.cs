@@ -42,7 +42,7 @@ internal static class Program
                 "`bench/run-doctor.sh` (`bench/Keyturn.Bench.Doctor`); none is estimated or edited. Baselines are measured in the same run, on the same " +
                 "machine, so the ratios hold even when the shared machine is busy; the CPU accounting says how busy it was.");
             report.Line();
-            report.Line($"Run {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC with `bench/run-doctor.sh {string.Join(' ', args.Where(a => !a.Contains('/', StringComparison.Ordinal)))}`.");
+            report.Line($"Run {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC with `bench/run-doctor.sh {string.Join(' ', args.Where((a, i) => a is not ("--keyturn-dll" or "--report") && (i == 0 || args[i - 1] is not ("--keyturn-dll" or "--report"))))}`.");
             report.Line();
             report.Line(Report.TargetsMarker);
             report.Line();
