@@ -25,6 +25,13 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
     public IReadOnlyList<Secret> List(string region) =>
         LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE region = $p", region);
 
+    public IReadOnlyList<Secret> ListMetadata(string region) =>
+        LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE region = $p", withVersions: false, region);
+
+    // One JSON array parameter instead of one parameter per ARN: a page holds up to 100 of them.
+    public IReadOnlyList<Secret> FindByArns(IReadOnlyCollection<string> arns) =>
+        arns.Count == 0 ? [] : LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE arn IN (SELECT value FROM json_each($p))", JsonSerializer.Serialize(arns.ToArray(), StorageJsonContext.Default.StringArray));
+
     public IReadOnlyList<Secret> ListDueForPurge(DateTimeOffset now) =>
         LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE deletion_ms IS NOT NULL AND deletion_ms <= $p", now.ToUnixTimeMilliseconds());
 
@@ -164,7 +171,9 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
         return keys;
     }
 
-    private List<Secret> LoadSecrets(string sql, params object?[] parameters)
+    private List<Secret> LoadSecrets(string sql, params object?[] parameters) => LoadSecrets(sql, withVersions: true, parameters);
+
+    private List<Secret> LoadSecrets(string sql, bool withVersions, params object?[] parameters)
     {
         var secrets = new List<Secret>();
         using (var command = Command(sql, parameters))
@@ -182,11 +191,21 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
             }
         }
 
+        if (!withVersions || secrets.Count == 0)
+        {
+            return secrets;
+        }
+
         if (secrets.Count == 1)
         {
             LoadVersions(secrets, "WHERE secret_id = $p", secrets[0].StoreId);
         }
-        else if (secrets.Count > 1)
+        else if (secrets.Count <= 1000)
+        {
+            // A page of a listing: read only its secrets' versions, not the whole table's.
+            LoadVersions(secrets, "WHERE secret_id IN (SELECT value FROM json_each($p))", "[" + string.Join(",", secrets.Select(s => s.StoreId)) + "]");
+        }
+        else
         {
             LoadVersions(secrets, "", null);
         }

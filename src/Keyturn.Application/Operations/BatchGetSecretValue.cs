@@ -63,7 +63,7 @@ public sealed class BatchGetSecretValueHandler(SecretServices services) : IOpera
             else
             {
                 var fingerprint = "batch:" + string.Join(";", request.Filters!.Select(f => f.Key + "=" + string.Join(",", f.Values)));
-                var matching = session.List(context.Region)
+                var matching = session.ListMetadata(context.Region)
                     .Where(s => !s.IsDeleted && SecretFilter.Matches(ListSecretsHandler.View(s), request.Filters!))
                     .OrderBy(s => s.CreatedDate).ThenBy(s => s.Name, StringComparer.Ordinal)
                     .ToList();

@@ -46,7 +46,9 @@ public sealed class ListSecretsHandler(SecretServices services) : IOperation<Lis
         return services.Store.ReadAsync(session =>
         {
             var now = services.Now;
-            var matching = session.List(context.Region)
+            // Filter and sort on metadata alone, then load versions and labels for the page only: a listing of
+            // N secrets in pages costs N metadata reads per page, not N secrets with all their versions.
+            var matching = session.ListMetadata(context.Region)
                 .Where(s => (includeDeleted || !s.IsDeleted) && !(s.DeletionDate is { } due && due <= now))
                 .Select(s => (Secret: s, View: View(s)))
                 .Where(p => SecretFilter.Matches(p.View, filters))
@@ -57,7 +59,9 @@ public sealed class ListSecretsHandler(SecretServices services) : IOperation<Lis
 
             var offset = Pagination.Offset(request.NextToken, fingerprint);
             var pageSize = request.MaxResults ?? 100;
-            var page = matching.Skip(offset).Take(pageSize).Select(s => DescribeSecretHandler.From(s, listEntry: true)).ToList();
+            var pageArns = matching.Skip(offset).Take(pageSize).Select(s => s.Arn).ToList();
+            var loaded = session.FindByArns(pageArns).ToDictionary(s => s.Arn, StringComparer.Ordinal);
+            var page = pageArns.Where(loaded.ContainsKey).Select(arn => DescribeSecretHandler.From(loaded[arn], listEntry: true)).ToList();
             return new ListSecretsResponse(page, Pagination.NextToken(offset + pageSize, matching.Count, fingerprint));
         }, cancellationToken);
     }

@@ -14,6 +14,12 @@ public interface ISecretSession
     /// <summary>Every secret of a region, with versions and labels but without values.</summary>
     IReadOnlyList<Secret> List(string region);
 
+    /// <summary>Every secret of a region with its metadata only (no versions): enough to filter and sort a listing.</summary>
+    IReadOnlyList<Secret> ListMetadata(string region);
+
+    /// <summary>The secrets with these ARNs, with versions and labels, in no particular order.</summary>
+    IReadOnlyList<Secret> FindByArns(IReadOnlyCollection<string> arns);
+
     /// <summary>Secrets (all regions) whose scheduled deletion date has passed.</summary>
     IReadOnlyList<Secret> ListDueForPurge(DateTimeOffset now);
 
