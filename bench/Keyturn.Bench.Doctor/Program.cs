@@ -65,7 +65,9 @@ internal static class Program
                 - **Server**: a real `dotnet keyturn.dll serve` process (Release build), its own data directory, a free loopback port. Its SQLite
                   database fsyncs every commit.
                 - **Database**: a throwaway PostgreSQL 15 cluster in a temporary directory (the rotator tests' `PostgresServer`, linked into the
-                  bench project): SCRAM-SHA-256 logins over loopback TCP without TLS, `fsync=off`. Every secret has its own login role.
+                  bench project): SCRAM-SHA-256 logins over loopback TCP, `fsync=off`, TLS off as initdb leaves it (`--tls` turns it on with an
+                  RSA-2048 certificate). Every secret has its own login role; its value has no `ssl` key, as RDS writes them, so every login
+                  (the doctor's and the baselines') asks for TLS first and uses it when the server offers it, as AWS's rotation functions do.
                 - **The doctor** runs as `dotnet keyturn.dll doctor …`, a separate process started by the benchmark, timed from process start
                   to exit with the root credentials in its environment, the way an operator runs it. Its exit code and output are checked.
                 - **Stuck states** are built for real, the way a failed rotation leaves them: a pending version through `PutSecretValue` with
@@ -75,10 +77,10 @@ internal static class Program
                   benchmark's PostgreSQL (postmaster, children and reaped backends), the benchmark together with the CLI processes it ran, and
                   everything else (other work on the shared machine).
                 """);
-            certificates = TestCertificates.Create();
+            certificates = options.Tls ? TestCertificates.Create() : null;
             await postgres.StartAsync(certificates);
             var version = await postgres.ScalarAsSuperuserAsync<string>("SELECT version()");
-            Machine(report, work, version ?? "?");
+            Machine(report, work, version ?? "?", options.Tls);
 
             var context = new BenchContext(options, work, postgres, report);
             if (options.Parts.Contains("one"))
@@ -107,7 +109,7 @@ internal static class Program
         }
     }
 
-    private static void Machine(Report report, string work, string postgresVersion)
+    private static void Machine(Report report, string work, string postgresVersion, bool tls)
     {
         var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?";
         var memory = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
@@ -118,7 +120,7 @@ internal static class Program
         report.Line($"- OS: {RuntimeInformation.OSDescription}; {RuntimeInformation.FrameworkDescription}");
         report.Line($"- Data directory file system: {FileSystemOf(work)} (the server fsyncs every commit: SQLite WAL, synchronous=FULL)");
         report.Line($"- Load average when the benchmark started (1, 5, 15 min): {LoadAverage()}");
-        report.Line($"- PostgreSQL: {postgresVersion} (throwaway cluster of the rotator tests: fsync=off, SCRAM-SHA-256 logins, no TLS on these connections)");
+        report.Line($"- PostgreSQL: {postgresVersion} (throwaway cluster of the rotator tests: fsync=off, SCRAM-SHA-256 logins, {(tls ? "TLS on (RSA-2048 certificate): logins negotiate it" : "TLS off, as initdb leaves it")})");
         report.Line();
     }
 
@@ -203,7 +205,7 @@ internal sealed class BenchContext(BenchOptions options, string work, PostgresSe
 }
 
 /// <summary>Command-line options.</summary>
-internal sealed record BenchOptions(string KeyturnDll, int Repetitions, int Warmup, int Secrets, int Stuck, int AllRuns, int ClientConcurrency, string? ReportPath, bool Keep, IReadOnlySet<string> Parts, IReadOnlyList<string> Variants)
+internal sealed record BenchOptions(string KeyturnDll, int Repetitions, int Warmup, int Secrets, int Stuck, int AllRuns, int ClientConcurrency, string? ReportPath, bool Keep, bool Tls, IReadOnlySet<string> Parts, IReadOnlyList<string> Variants)
 {
     public const string Usage = """
         Usage: Keyturn.Bench.Doctor --keyturn-dll PATH [options]
@@ -218,6 +220,7 @@ internal sealed record BenchOptions(string KeyturnDll, int Repetitions, int Warm
           --only one|all            run one part only
           --report PATH             also write the Markdown report to PATH
           --keep                    keep the work directory (server data, logs)
+          --tls                     PostgreSQL with TLS on (an RSA-2048 certificate): every login, the doctor's and the baseline's, negotiates it
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -225,6 +228,7 @@ internal sealed record BenchOptions(string KeyturnDll, int Repetitions, int Warm
         string? dll = null, report = null;
         int repetitions = 40, warmup = 3, secrets = 10_000, stuck = 300, allRuns = 3, concurrency = 8;
         var keep = false;
+        var tls = false;
         var variants = new List<string>();
         var parts = new HashSet<string>(["one", "all"], StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
@@ -242,6 +246,7 @@ internal sealed record BenchOptions(string KeyturnDll, int Repetitions, int Warm
                 case "--client-concurrency": concurrency = Number(); break;
                 case "--report": report = Path.GetFullPath(Next()); break;
                 case "--keep": keep = true; break;
+                case "--tls": tls = true; break;
                 case "--variant": variants.Add(Next()); break;
                 case "--only":
                     var only = Next();
@@ -261,7 +266,7 @@ internal sealed record BenchOptions(string KeyturnDll, int Repetitions, int Warm
             throw new ArgumentException("--stuck must be at most half of --secrets.");
         }
 
-        return new BenchOptions(dll, repetitions, warmup, secrets, stuck, allRuns, concurrency, report, keep, parts, variants);
+        return new BenchOptions(dll, repetitions, warmup, secrets, stuck, allRuns, concurrency, report, keep, tls, parts, variants);
     }
 }
 

@@ -36,7 +36,10 @@ public sealed class MySqlRotator : IDatabaseRotator
     internal static IDatabaseRotator CreateUnsanitized(DatabaseRotatorOptions? options = null) =>
         new MySqlRotator(options ?? new DatabaseRotatorOptions());
 
-    public async Task<LoginProbe> ProbeLoginAsync(DatabaseConnection connection, TimeSpan timeout, CancellationToken cancellationToken)
+    public Task<LoginProbe> ProbeLoginAsync(DatabaseConnection connection, TimeSpan timeout, CancellationToken cancellationToken) =>
+        ProbeLoginAsync(connection, timeout, loginOnly: false, cancellationToken);
+
+    public async Task<LoginProbe> ProbeLoginAsync(DatabaseConnection connection, TimeSpan timeout, bool loginOnly, CancellationToken cancellationToken)
     {
         CheckEngine(connection);
         var stopwatch = Stopwatch.StartNew();
@@ -45,8 +48,12 @@ public sealed class MySqlRotator : IDatabaseRotator
         try
         {
             await using var session = await ConnectAsync(connection, timeout, deadline.Token).ConfigureAwait(false);
-            await using var command = new MySqlCommand("SELECT 1", session);
-            await command.ExecuteScalarAsync(deadline.Token).ConfigureAwait(false);
+            if (!loginOnly)
+            {
+                await using var command = new MySqlCommand("SELECT 1", session);
+                await command.ExecuteScalarAsync(deadline.Token).ConfigureAwait(false);
+            }
+
             return new LoginProbe(LoginOutcome.Ok, DatabaseReasons.Ok, null, $"Logged in as {connection.Username}.", stopwatch.Elapsed);
         }
         catch (Exception e) when (e is not ArgumentException)

@@ -37,7 +37,10 @@ public sealed class PostgreSqlRotator : IDatabaseRotator
     internal static IDatabaseRotator CreateUnsanitized(DatabaseRotatorOptions? options = null) =>
         new PostgreSqlRotator(options ?? new DatabaseRotatorOptions());
 
-    public async Task<LoginProbe> ProbeLoginAsync(DatabaseConnection connection, TimeSpan timeout, CancellationToken cancellationToken)
+    public Task<LoginProbe> ProbeLoginAsync(DatabaseConnection connection, TimeSpan timeout, CancellationToken cancellationToken) =>
+        ProbeLoginAsync(connection, timeout, loginOnly: false, cancellationToken);
+
+    public async Task<LoginProbe> ProbeLoginAsync(DatabaseConnection connection, TimeSpan timeout, bool loginOnly, CancellationToken cancellationToken)
     {
         CheckEngine(connection);
         var stopwatch = Stopwatch.StartNew();
@@ -45,9 +48,17 @@ public sealed class PostgreSqlRotator : IDatabaseRotator
         deadline.CancelAfter(timeout);
         try
         {
-            await using var session = await ConnectAsync(connection, timeout, deadline.Token).ConfigureAwait(false);
-            await using var command = new NpgsqlCommand("SELECT 1", session.Connection);
-            await command.ExecuteScalarAsync(deadline.Token).ConfigureAwait(false);
+            if (loginOnly)
+            {
+                await PostgresLogin.LoginAsync(connection, connection.DbName ?? DefaultDatabase, _options.RootCertificatePath, deadline.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                await using var session = await ConnectAsync(connection, timeout, deadline.Token).ConfigureAwait(false);
+                await using var command = new NpgsqlCommand("SELECT 1", session.Connection);
+                await command.ExecuteScalarAsync(deadline.Token).ConfigureAwait(false);
+            }
+
             return new LoginProbe(LoginOutcome.Ok, DatabaseReasons.Ok, null, $"Logged in as {connection.Username}.", stopwatch.Elapsed);
         }
         catch (Exception e) when (e is not ArgumentException)

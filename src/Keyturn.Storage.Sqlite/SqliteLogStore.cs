@@ -1,5 +1,6 @@
 using System.Text;
 using Keyturn.Application.Logs;
+using Keyturn.Domain.Logs;
 using Microsoft.Data.Sqlite;
 
 namespace Keyturn.Storage.Sqlite;
@@ -181,15 +182,44 @@ public sealed class SqliteLogStore(string databasePath) : ILogSink, ILogStore
         return (IReadOnlyList<LogEventRecord>)page;
     }, cancellationToken);
 
+    /// <summary>
+    /// The pattern's required terms and alternatives as an FTS5 query over the trigram index (each term a quoted
+    /// phrase, which trigrams match as a substring), or null when nothing in it can use the index: trigrams need
+    /// three characters, and one short alternative leaves the whole alternative unindexed. The instr conditions
+    /// and <see cref="LogFilterPattern.IsMatch"/> still decide; the index only narrows.
+    /// </summary>
+    internal static string? TextIndexQuery(LogFilterPattern pattern)
+    {
+        static string Phrase(string term) => "\"" + term.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        static bool Indexable(string term) => term.EnumerateRunes().Count() >= 3;
+
+        var parts = pattern.RequiredTerms.Where(Indexable).Select(Phrase).ToList();
+        if (pattern.AlternativeTerms.Count > 0 && pattern.AlternativeTerms.All(Indexable))
+        {
+            parts.Add("(" + string.Join(" OR ", pattern.AlternativeTerms.Select(Phrase)) + ")");
+        }
+
+        return parts.Count == 0 ? null : string.Join(" AND ", parts);
+    }
+
     public Task<LogFilterResult> FilterAsync(LogFilterQuery query, CancellationToken cancellationToken) => ReadAsync(transaction =>
     {
+        // With indexable terms the trigram index names the candidates, and the group index is kept out of the plan
+        // ('+'), so SQLite reads only those rows rather than walking the whole span through the index.
+        var indexed = TextIndexQuery(query.Pattern);
         var sql = new StringBuilder("SELECT id, stream_name, timestamp_ms, ingestion_ms, message FROM log_events ")
-            .Append("WHERE group_name = $g AND timestamp_ms >= $start AND timestamp_ms < $end ")
+            .Append(indexed is null ? "WHERE group_name = $g " : "WHERE +group_name = $g AND id IN (SELECT rowid FROM log_events_text WHERE log_events_text MATCH $text) ")
+            .Append("AND timestamp_ms >= $start AND timestamp_ms < $end ")
             .Append(query.Backward ? "AND (timestamp_ms, id) < ($t, $i)" : "AND (timestamp_ms, id) > ($t, $i)");
         var parameters = new List<(string, object)>
         {
             ("$g", query.GroupName), ("$start", query.StartMs ?? long.MinValue), ("$end", query.EndMs ?? long.MaxValue), ("$batch", ScanBatch),
         };
+        if (indexed is not null)
+        {
+            parameters.Add(("$text", indexed));
+        }
+
         AppendStreamFilter(sql, parameters, query.StreamNames, query.StreamNamePrefix, "stream_name");
 
         // SQLite's instr is a case-sensitive substring test, so required terms can narrow the scan; the pattern decides.
@@ -258,29 +288,10 @@ public sealed class SqliteLogStore(string databasePath) : ILogSink, ILogStore
             matches.Reverse();
         }
 
-        return new LogFilterResult(matches, resume, SearchedStreams(transaction, query, start, resume));
+        return new LogFilterResult(matches, resume);
     }, cancellationToken);
 
     /// <summary>The streams with events in the span this call searched; one is complete once the search is past its last event.</summary>
-    private static List<LogSearchedStream> SearchedStreams(SqliteTransaction transaction, LogFilterQuery query, LogEventPosition start, LogEventPosition? resume)
-    {
-        var (low, high) = query.Backward ? (resume ?? LogEventPosition.Head, start) : (start, resume ?? LogEventPosition.Tail);
-        var sql = new StringBuilder("SELECT name, first_event_ms, last_event_ms FROM log_streams ")
-            .Append("WHERE group_name = $g AND last_event_ms >= $low AND first_event_ms <= $high AND last_event_ms >= $start AND first_event_ms < $end");
-        var parameters = new List<(string, object)>
-        {
-            ("$g", query.GroupName), ("$low", low.TimestampMs), ("$high", high.TimestampMs),
-            ("$start", query.StartMs ?? long.MinValue), ("$end", query.EndMs ?? long.MaxValue),
-        };
-        AppendStreamFilter(sql, parameters, query.StreamNames, query.StreamNamePrefix, "name");
-        sql.Append(" ORDER BY name");
-        return Query(transaction, sql.ToString(), reader =>
-        {
-            var complete = resume is not { } r || (query.Backward ? reader.GetInt64(1) > r.TimestampMs : reader.GetInt64(2) < r.TimestampMs);
-            return new LogSearchedStream(reader.GetString(0), complete);
-        }, [.. parameters]);
-    }
-
     private static void AppendStreamFilter(StringBuilder sql, List<(string, object)> parameters, IReadOnlyList<string>? names, string? prefix, string column)
     {
         if (names is { Count: > 0 })

@@ -6,7 +6,7 @@ namespace Keyturn.Storage.Sqlite;
 /// </summary>
 internal static class SqliteSchema
 {
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     public static readonly string[] Migrations =
     [
@@ -118,6 +118,19 @@ internal static class SqliteSchema
         );
         CREATE INDEX log_events_stream ON log_events(group_name, stream_name, timestamp_ms, id);
         CREATE INDEX log_events_group_time ON log_events(group_name, timestamp_ms, id);
+        """,
+
+        // 3: a case-sensitive trigram index over log messages, kept by triggers: FilterLogEvents' quoted terms of three
+        // characters or more find their candidate events in it instead of reading every message of the group's time span.
+        """
+        CREATE VIRTUAL TABLE log_events_text USING fts5(message, content='log_events', content_rowid='id', tokenize='trigram case_sensitive 1');
+        INSERT INTO log_events_text(log_events_text) VALUES ('rebuild');
+        CREATE TRIGGER log_events_text_insert AFTER INSERT ON log_events BEGIN
+            INSERT INTO log_events_text(rowid, message) VALUES (new.id, new.message);
+        END;
+        CREATE TRIGGER log_events_text_delete AFTER DELETE ON log_events BEGIN
+            INSERT INTO log_events_text(log_events_text, rowid, message) VALUES ('delete', old.id, old.message);
+        END;
         """,
     ];
 }

@@ -28,6 +28,25 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
     public IReadOnlyList<Secret> ListMetadata(string region) =>
         LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE region = $p", withVersions: false, region);
 
+    // DeletedMs is read by SQLite from the stored document: no document is deserialized for a listing page.
+    public IReadOnlyList<SecretListingKey> ListKeys(string region)
+    {
+        using var command = Command("SELECT arn, name, created_ms, deletion_ms, json_extract(metadata, '$.DeletedMs') IS NOT NULL FROM secrets WHERE region = $p", region);
+        using var reader = command.ExecuteReader();
+        var keys = new List<SecretListingKey>();
+        while (reader.Read())
+        {
+            keys.Add(new SecretListingKey(
+                reader.GetString(0),
+                reader.GetString(1),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
+                reader.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
+                reader.GetBoolean(4)));
+        }
+
+        return keys;
+    }
+
     // One JSON array parameter instead of one parameter per ARN: a page holds up to 100 of them.
     public IReadOnlyList<Secret> FindByArns(IReadOnlyCollection<string> arns) =>
         arns.Count == 0 ? [] : LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE arn IN (SELECT value FROM json_each($p))", JsonSerializer.Serialize(arns.ToArray(), StorageJsonContext.Default.StringArray));

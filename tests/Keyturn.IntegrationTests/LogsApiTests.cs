@@ -108,8 +108,7 @@ public sealed class LogsApiTests(SeededLogsFixture fixture) : IClassFixture<Seed
         Assert.Equal(Ms(2), only.GetProperty("timestamp").GetInt64());
         Assert.False(string.IsNullOrEmpty(only.GetProperty("eventId").GetString()));
         Assert.True(only.GetProperty("ingestionTime").GetInt64() > Ms(0));
-        Assert.Contains(failure.GetProperty("searchedLogStreams").EnumerateArray(),
-            s => s.GetProperty("logStreamName").GetString() == FailedStream && s.GetProperty("searchedCompletely").GetBoolean());
+        Assert.Empty(failure.GetProperty("searchedLogStreams").EnumerateArray()); // AWS: an empty list since May 2020
 
         var paged = await _cli.JsonAsync("logs", "filter-log-events", "--log-group-name", Group, "--log-stream-names", "bulk", "--filter-pattern", "event -\"event 05\"", "--page-size", "7");
         Assert.Equal(Expected(0, BulkCount).Where(m => !m.StartsWith("event 05", StringComparison.Ordinal)), Messages(paged));

@@ -52,12 +52,14 @@ public abstract class DatabaseRotatorConformanceTests
     /// <summary>Reads the orders table as this user.</summary>
     protected abstract Task<long> CountOrdersAsync(DatabaseConnection user);
 
-    [DatabaseFact]
-    public async Task ProbeLogin_RightPassword_Ok()
+    [DatabaseTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProbeLogin_RightPassword_Ok(bool loginOnly)
     {
         var (user, password) = await NewUserAsync();
 
-        var probe = await Rotator.ProbeLoginAsync(As(user, password), ProbeTimeout, CancellationToken.None);
+        var probe = await Rotator.ProbeLoginAsync(As(user, password), ProbeTimeout, loginOnly, CancellationToken.None);
 
         Assert.Equal(LoginOutcome.Ok, probe.Outcome);
         Assert.Equal(DatabaseReasons.Ok, probe.Reason);
@@ -65,12 +67,14 @@ public abstract class DatabaseRotatorConformanceTests
         Assert.True(probe.Elapsed > TimeSpan.Zero);
     }
 
-    [DatabaseFact]
-    public async Task ProbeLogin_WrongPassword_AuthFailedWithDriverCode()
+    [DatabaseTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProbeLogin_WrongPassword_AuthFailedWithDriverCode(bool loginOnly)
     {
         var (user, password) = await NewUserAsync();
 
-        var probe = await Rotator.ProbeLoginAsync(As(user, password + "x"), ProbeTimeout, CancellationToken.None);
+        var probe = await Rotator.ProbeLoginAsync(As(user, password + "x"), ProbeTimeout, loginOnly, CancellationToken.None);
 
         Assert.Equal(LoginOutcome.AuthFailed, probe.Outcome);
         Assert.Equal(DatabaseReasons.WrongPassword, probe.Reason);
@@ -78,51 +82,61 @@ public abstract class DatabaseRotatorConformanceTests
         Assert.DoesNotContain(password, probe.Message, StringComparison.Ordinal);
     }
 
-    [DatabaseFact]
-    public async Task ProbeLogin_UnknownUser_AuthFailed()
+    [DatabaseTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProbeLogin_UnknownUser_AuthFailed(bool loginOnly)
     {
         // Neither engine tells a missing user from a wrong password over password authentication.
-        var probe = await Rotator.ProbeLoginAsync(As(NewName("ghost"), "Whatever1!"), ProbeTimeout, CancellationToken.None);
+        var probe = await Rotator.ProbeLoginAsync(As(NewName("ghost"), "Whatever1!"), ProbeTimeout, loginOnly, CancellationToken.None);
 
         Assert.Equal(LoginOutcome.AuthFailed, probe.Outcome);
         Assert.Contains(probe.Reason, new[] { DatabaseReasons.WrongPassword, DatabaseReasons.UnknownUser });
         Assert.Equal(WrongPasswordCode, probe.DriverCode);
     }
 
-    [DatabaseFact]
-    public async Task ProbeLogin_MissingDatabaseWithRightPassword_UnknownNotAuthFailed()
+    [DatabaseTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProbeLogin_MissingDatabaseWithRightPassword_UnknownNotAuthFailed(bool loginOnly)
     {
         var (user, password) = await NewUserAsync();
 
-        var probe = await Rotator.ProbeLoginAsync(As(user, password) with { DbName = "no_such_db" }, ProbeTimeout, CancellationToken.None);
+        var probe = await Rotator.ProbeLoginAsync(As(user, password) with { DbName = "no_such_db" }, ProbeTimeout, loginOnly, CancellationToken.None);
 
         Assert.Equal(LoginOutcome.Unknown, probe.Outcome);
         Assert.Equal(DatabaseReasons.UnknownDatabase, probe.Reason);
         Assert.NotNull(probe.DriverCode);
     }
 
-    [DatabaseFact]
-    public async Task ProbeLogin_MissingDatabaseWithWrongPassword_AuthFailed()
+    [DatabaseTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProbeLogin_MissingDatabaseWithWrongPassword_AuthFailed(bool loginOnly)
     {
         var (user, password) = await NewUserAsync();
 
-        var probe = await Rotator.ProbeLoginAsync(As(user, password + "x") with { DbName = "no_such_db" }, ProbeTimeout, CancellationToken.None);
+        var probe = await Rotator.ProbeLoginAsync(As(user, password + "x") with { DbName = "no_such_db" }, ProbeTimeout, loginOnly, CancellationToken.None);
 
         Assert.Equal(LoginOutcome.AuthFailed, probe.Outcome);
     }
 
-    [DatabaseFact]
-    public async Task ProbeLogin_ClosedPort_UnreachableQuickly()
+    [DatabaseTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProbeLogin_ClosedPort_UnreachableQuickly(bool loginOnly)
     {
-        var probe = await Rotator.ProbeLoginAsync(Master with { Port = FreePort.Next() }, ProbeTimeout, CancellationToken.None);
+        var probe = await Rotator.ProbeLoginAsync(Master with { Port = FreePort.Next() }, ProbeTimeout, loginOnly, CancellationToken.None);
 
         Assert.Equal(LoginOutcome.Unknown, probe.Outcome);
         Assert.Equal(DatabaseReasons.Unreachable, probe.Reason);
         Assert.True(probe.Elapsed < TimeSpan.FromSeconds(3), $"took {probe.Elapsed}");
     }
 
-    [DatabaseFact]
-    public async Task ProbeLogin_ListenerThatNeverAnswers_TimeoutWithinBudget()
+    [DatabaseTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProbeLogin_ListenerThatNeverAnswers_TimeoutWithinBudget(bool loginOnly)
     {
         using var silent = new TcpListener(IPAddress.Loopback, 0);
         silent.Start();
@@ -131,7 +145,7 @@ public abstract class DatabaseRotatorConformanceTests
         var port = ((IPEndPoint)silent.LocalEndpoint).Port;
         var stopwatch = Stopwatch.StartNew();
 
-        var probe = await Rotator.ProbeLoginAsync(Master with { Port = port }, TimeSpan.FromSeconds(1), CancellationToken.None);
+        var probe = await Rotator.ProbeLoginAsync(Master with { Port = port }, TimeSpan.FromSeconds(1), loginOnly, CancellationToken.None);
 
         stopwatch.Stop();
         silent.Stop();
@@ -143,8 +157,10 @@ public abstract class DatabaseRotatorConformanceTests
         Assert.True(stopwatch.Elapsed >= TimeSpan.FromSeconds(0.9), $"gave up early after {stopwatch.Elapsed}");
     }
 
-    [DatabaseFact]
-    public async Task ProbeLogin_CallerCancels_Throws()
+    [DatabaseTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProbeLogin_CallerCancels_Throws(bool loginOnly)
     {
         using var silent = new TcpListener(IPAddress.Loopback, 0);
         silent.Start();
@@ -153,56 +169,64 @@ public abstract class DatabaseRotatorConformanceTests
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            Rotator.ProbeLoginAsync(Master with { Port = ((IPEndPoint)silent.LocalEndpoint).Port }, TimeSpan.FromSeconds(10), cancellation.Token));
+            Rotator.ProbeLoginAsync(Master with { Port = ((IPEndPoint)silent.LocalEndpoint).Port }, TimeSpan.FromSeconds(10), loginOnly, cancellation.Token));
 
         silent.Stop();
         await accepting;
         accepted.ForEach(s => s.Dispose());
     }
 
-    [DatabaseFact]
-    public async Task ProbeLogin_RequireTlsWithTrustedCa_Ok()
+    [DatabaseTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProbeLogin_RequireTlsWithTrustedCa_Ok(bool loginOnly)
     {
         // The server certificate names "localhost" only.
         var (user, password) = await NewUserAsync();
 
-        var probe = await Rotator.ProbeLoginAsync(As(user, password) with { Ssl = SslMode.Require, Host = "localhost" }, ProbeTimeout, CancellationToken.None);
+        var probe = await Rotator.ProbeLoginAsync(As(user, password) with { Ssl = SslMode.Require, Host = "localhost" }, ProbeTimeout, loginOnly, CancellationToken.None);
 
         Assert.True(probe.IsOk, $"{probe.Reason}: {probe.Message}");
     }
 
-    [DatabaseFact]
-    public async Task ProbeLogin_RequireTlsWithUntrustedCertificate_UnknownTls()
+    [DatabaseTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProbeLogin_RequireTlsWithUntrustedCertificate_UnknownTls(bool loginOnly)
     {
         // Without the test CA the chain can't be verified; "ssl": true must not quietly accept it.
         var (user, password) = await NewUserAsync();
         var rotator = CreateRotator(new DatabaseRotatorOptions());
 
-        var probe = await rotator.ProbeLoginAsync(As(user, password) with { Ssl = SslMode.Require, Host = "localhost" }, ProbeTimeout, CancellationToken.None);
+        var probe = await rotator.ProbeLoginAsync(As(user, password) with { Ssl = SslMode.Require, Host = "localhost" }, ProbeTimeout, loginOnly, CancellationToken.None);
 
         Assert.Equal(LoginOutcome.Unknown, probe.Outcome);
         Assert.Equal(DatabaseReasons.Tls, probe.Reason);
     }
 
-    [DatabaseFact]
-    public async Task ProbeLogin_RequireTlsWithNameNotInCertificate_UnknownTls()
+    [DatabaseTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProbeLogin_RequireTlsWithNameNotInCertificate_UnknownTls(bool loginOnly)
     {
         // A trusted chain is not enough: the host name must match too (verify-full, as AWS uses).
         var (user, password) = await NewUserAsync();
 
-        var probe = await Rotator.ProbeLoginAsync(As(user, password) with { Ssl = SslMode.Require, Host = "127.0.0.1" }, ProbeTimeout, CancellationToken.None);
+        var probe = await Rotator.ProbeLoginAsync(As(user, password) with { Ssl = SslMode.Require, Host = "127.0.0.1" }, ProbeTimeout, loginOnly, CancellationToken.None);
 
         Assert.Equal(LoginOutcome.Unknown, probe.Outcome);
         Assert.Equal(DatabaseReasons.Tls, probe.Reason);
     }
 
-    [DatabaseFact]
-    public async Task ProbeLogin_PreferAndDisable_Ok()
+    [DatabaseTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProbeLogin_PreferAndDisable_Ok(bool loginOnly)
     {
         var (user, password) = await NewUserAsync();
 
-        var prefer = await Rotator.ProbeLoginAsync(As(user, password) with { Ssl = SslMode.Prefer }, ProbeTimeout, CancellationToken.None);
-        var disable = await Rotator.ProbeLoginAsync(As(user, password) with { Ssl = SslMode.Disable }, ProbeTimeout, CancellationToken.None);
+        var prefer = await Rotator.ProbeLoginAsync(As(user, password) with { Ssl = SslMode.Prefer }, ProbeTimeout, loginOnly, CancellationToken.None);
+        var disable = await Rotator.ProbeLoginAsync(As(user, password) with { Ssl = SslMode.Disable }, ProbeTimeout, loginOnly, CancellationToken.None);
 
         Assert.Equal(LoginOutcome.Ok, prefer.Outcome);
         Assert.Equal(LoginOutcome.Ok, disable.Outcome);

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Keyturn.Application.Rotation;
 using Keyturn.Domain.Rotation;
 using Keyturn.Rotators.PostgreSql;
@@ -201,13 +203,15 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
         Assert.Equal(DatabaseReasons.Unsupported, error.Reason);
     }
 
-    [DatabaseFact]
-    public async Task ProbeLogin_PgHbaRejectsPlaintext_UnknownTlsNotAuthFailed()
+    [DatabaseTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProbeLogin_PgHbaRejectsPlaintext_UnknownTlsNotAuthFailed(bool loginOnly)
     {
         await ExecuteAsMasterAsync($"DROP ROLE IF EXISTS {PostgresServer.TlsOnlyUser}", $"CREATE ROLE {PostgresServer.TlsOnlyUser} LOGIN PASSWORD 'Tls-0nly'");
 
-        var plaintext = await Rotator.ProbeLoginAsync(As(PostgresServer.TlsOnlyUser, "Tls-0nly") with { Ssl = SslMode.Disable }, TimeSpan.FromSeconds(10), CancellationToken.None);
-        var tls = await Rotator.ProbeLoginAsync(As(PostgresServer.TlsOnlyUser, "Tls-0nly") with { Ssl = SslMode.Prefer }, TimeSpan.FromSeconds(10), CancellationToken.None);
+        var plaintext = await Rotator.ProbeLoginAsync(As(PostgresServer.TlsOnlyUser, "Tls-0nly") with { Ssl = SslMode.Disable }, TimeSpan.FromSeconds(10), loginOnly, CancellationToken.None);
+        var tls = await Rotator.ProbeLoginAsync(As(PostgresServer.TlsOnlyUser, "Tls-0nly") with { Ssl = SslMode.Prefer }, TimeSpan.FromSeconds(10), loginOnly, CancellationToken.None);
 
         Assert.Equal(LoginOutcome.Unknown, plaintext.Outcome);
         Assert.Equal(DatabaseReasons.Tls, plaintext.Reason);
@@ -215,28 +219,98 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
         Assert.True(tls.IsOk, tls.Message);
     }
 
-    [DatabaseFact]
-    public async Task ProbeLogin_NoConnectPrivilege_UnknownDatabase()
+    [DatabaseTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProbeLogin_NoConnectPrivilege_UnknownDatabase(bool loginOnly)
     {
         var (user, password) = await NewUserAsync();
         var database = "locked_" + user;
         await ExecuteAsMasterAsync($"CREATE DATABASE {database}", $"REVOKE CONNECT ON DATABASE {database} FROM PUBLIC");
 
-        var probe = await Rotator.ProbeLoginAsync(As(user, password) with { DbName = database }, TimeSpan.FromSeconds(10), CancellationToken.None);
+        var probe = await Rotator.ProbeLoginAsync(As(user, password) with { DbName = database }, TimeSpan.FromSeconds(10), loginOnly, CancellationToken.None);
 
         Assert.Equal(LoginOutcome.Unknown, probe.Outcome);
         Assert.Equal(DatabaseReasons.UnknownDatabase, probe.Reason);
         Assert.Equal("42501", probe.DriverCode);
     }
 
-    [DatabaseFact]
-    public async Task ProbeLogin_NoDbName_UsesThePostgresDatabase()
+    [DatabaseTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProbeLogin_NoDbName_UsesThePostgresDatabase(bool loginOnly)
     {
         var (user, password) = await NewUserAsync();
 
-        var probe = await Rotator.ProbeLoginAsync(As(user, password) with { DbName = null }, TimeSpan.FromSeconds(10), CancellationToken.None);
+        var probe = await Rotator.ProbeLoginAsync(As(user, password) with { DbName = null }, TimeSpan.FromSeconds(10), loginOnly, CancellationToken.None);
 
         Assert.True(probe.IsOk, probe.Message);
+    }
+
+    [DatabaseTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProbeLogin_Md5StoredPassword_OkAndWrongPasswordAuthFailed(bool loginOnly)
+    {
+        // pg_hba.conf asks this user for md5, and its password is stored as md5: the server sends the md5 challenge.
+        var password = NewPassword();
+        await ExecuteAsMasterAsync(
+            $"DROP ROLE IF EXISTS {PostgresServer.Md5User}",
+            "SET password_encryption = 'md5'",
+            $"CREATE ROLE {PostgresServer.Md5User} LOGIN PASSWORD '{password}'");
+
+        var ok = await Rotator.ProbeLoginAsync(As(PostgresServer.Md5User, password), TimeSpan.FromSeconds(10), loginOnly, CancellationToken.None);
+        var wrong = await Rotator.ProbeLoginAsync(As(PostgresServer.Md5User, password + "x"), TimeSpan.FromSeconds(10), loginOnly, CancellationToken.None);
+
+        Assert.True(ok.IsOk, ok.Message);
+        Assert.Equal(LoginOutcome.AuthFailed, wrong.Outcome);
+        Assert.Equal("28P01", wrong.DriverCode);
+    }
+
+    [DatabaseTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ProbeLogin_NoLoginRole_AuthFailedNotOk(bool loginOnly)
+    {
+        // The password is right but the role may not log in: the server says so before ReadyForQuery.
+        var (user, password) = await NewUserAsync();
+        await ExecuteAsMasterAsync($"ALTER ROLE {user} NOLOGIN");
+
+        var probe = await Rotator.ProbeLoginAsync(As(user, password), TimeSpan.FromSeconds(10), loginOnly, CancellationToken.None);
+
+        Assert.False(probe.IsOk, probe.Message);
+        Assert.Equal("28000", probe.DriverCode);
+    }
+
+    [Fact]
+    public async Task ProbeLogin_LoginOnly_ServerThatSkipsTheScramProof_IsNotOk()
+    {
+        // A peer that asks for SCRAM, takes the client's first message and then claims success without the
+        // server's signature (not a server that knows the password) must never count as a working password.
+        using var fake = new TcpListener(IPAddress.Loopback, 0);
+        fake.Start();
+        var serving = Task.Run(async () =>
+        {
+            using var client = await fake.AcceptTcpClientAsync();
+            var stream = client.GetStream();
+            var buffer = new byte[4096];
+            _ = await stream.ReadAsync(buffer);
+            await stream.WriteAsync(Message('R', [0, 0, 0, 10, .. "SCRAM-SHA-256"u8, 0, 0]));
+            _ = await stream.ReadAsync(buffer);
+            await stream.WriteAsync(Message('R', [0, 0, 0, 0]));
+            await stream.WriteAsync(Message('Z', [(byte)'I']));
+            _ = await stream.ReadAsync(buffer);
+        });
+        var connection = As("app", "Secret-123") with { Port = ((IPEndPoint)fake.LocalEndpoint).Port, Ssl = SslMode.Disable };
+
+        var probe = await Rotator.ProbeLoginAsync(connection, TimeSpan.FromSeconds(5), loginOnly: true, CancellationToken.None);
+
+        Assert.Equal(LoginOutcome.Unknown, probe.Outcome);
+        Assert.Contains("SCRAM", probe.Message, StringComparison.Ordinal);
+        fake.Stop();
+        await serving.WaitAsync(TimeSpan.FromSeconds(5));
+
+        static byte[] Message(char type, byte[] body) => [(byte)type, .. BitConverter.IsLittleEndian ? BitConverter.GetBytes(body.Length + 4).Reverse() : BitConverter.GetBytes(body.Length + 4), .. body];
     }
 
     private async Task ExecuteAsMasterAsync(params string[] statements)

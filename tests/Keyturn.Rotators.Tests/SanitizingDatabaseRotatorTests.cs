@@ -72,6 +72,9 @@ public sealed class SanitizingDatabaseRotatorTests
         public IReadOnlyCollection<string> Engines => ["postgres"];
 
         public Task<LoginProbe> ProbeLoginAsync(DatabaseConnection connection, TimeSpan timeout, CancellationToken cancellationToken) =>
+            ProbeLoginAsync(connection, timeout, loginOnly: false, cancellationToken);
+
+        public Task<LoginProbe> ProbeLoginAsync(DatabaseConnection connection, TimeSpan timeout, bool loginOnly, CancellationToken cancellationToken) =>
             Task.FromResult(new LoginProbe(
                 LoginOutcome.AuthFailed,
                 DatabaseReasons.WrongPassword,

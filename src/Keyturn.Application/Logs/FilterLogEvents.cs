@@ -84,7 +84,8 @@ public sealed class FilterLogEventsHandler(LogsServices logs) : IOperation<Filte
             : null;
         return new FilterLogEventsResponse(
             [.. result.Events.Select(e => new FilteredLogEvent(e.StreamName, e.TimestampMs, e.Message, e.IngestionMs, e.Id.ToString(CultureInfo.InvariantCulture)))],
-            [.. result.SearchedStreams.Select(s => new SearchedLogStream(s.Name, s.SearchedCompletely))],
+            // searchedLogStreams: "As of May 15, 2020, this parameter is no longer supported. This parameter returns an empty list."
+            [],
             next);
     }
 }

@@ -88,8 +88,6 @@ public sealed record LogFilterQuery(
     bool Backward = false);
 
 /// <param name="ResumeFrom">Where the next call continues (the <c>From</c> of its query); null when the search reached the end.</param>
-/// <param name="SearchedStreams">The streams with events in the searched span, and whether the search has passed all of them.</param>
 public sealed record LogFilterResult(
-    IReadOnlyList<LogEventRecord> Events, LogEventPosition? ResumeFrom, IReadOnlyList<LogSearchedStream> SearchedStreams);
+    IReadOnlyList<LogEventRecord> Events, LogEventPosition? ResumeFrom);
 
-public sealed record LogSearchedStream(string Name, bool SearchedCompletely);

@@ -91,10 +91,7 @@ public sealed class BatchGetSecretValueHandler(SecretServices services) : IOpera
             return true;
         }, cancellationToken).ConfigureAwait(false);
 
-        foreach (var (secret, version) in reads)
-        {
-            await GetSecretValueHandler.RecordAccessAsync(services, secret, version, cancellationToken).ConfigureAwait(false);
-        }
+        await GetSecretValueHandler.RecordAccessAsync(services, reads, cancellationToken).ConfigureAwait(false);
 
         return new BatchGetSecretValueResponse(values, nextToken, errors);
     }

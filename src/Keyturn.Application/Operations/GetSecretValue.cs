@@ -69,19 +69,35 @@ public sealed class GetSecretValueHandler(SecretServices services) : IOperation<
     }
 
     /// <summary>LastAccessedDate has day resolution, so at most one write per secret and version a day.</summary>
-    internal static Task RecordAccessAsync(SecretServices services, Secret secret, SecretVersion version, CancellationToken cancellationToken)
+    internal static Task RecordAccessAsync(SecretServices services, Secret secret, SecretVersion version, CancellationToken cancellationToken) =>
+        RecordAccessAsync(services, [(secret, version)], cancellationToken);
+
+    /// <summary>
+    /// Records the reads that change a LastAccessedDate (day resolution), all in one write: a batch of values
+    /// read together costs one transaction, not one per secret.
+    /// </summary>
+    internal static Task RecordAccessAsync(SecretServices services, IReadOnlyList<(Secret Secret, SecretVersion Version)> reads, CancellationToken cancellationToken)
     {
         var today = services.Today;
-        if (secret.LastAccessedDate == today && version.LastAccessedDate == today)
+        var changed = reads.Where(r => r.Secret.LastAccessedDate != today || r.Version.LastAccessedDate != today).ToList();
+        if (changed.Count == 0)
         {
             return Task.CompletedTask;
         }
 
-        secret.LastAccessedDate = today;
-        version.LastAccessedDate = today;
+        foreach (var (secret, version) in changed)
+        {
+            secret.LastAccessedDate = today;
+            version.LastAccessedDate = today;
+        }
+
         return services.Store.WriteAsync(session =>
         {
-            session.SaveAccess(secret, version);
+            foreach (var (secret, version) in changed)
+            {
+                session.SaveAccess(secret, version);
+            }
+
             return true;
         }, cancellationToken);
     }

@@ -46,20 +46,30 @@ public sealed class ListSecretsHandler(SecretServices services) : IOperation<Lis
         return services.Store.ReadAsync(session =>
         {
             var now = services.Now;
-            // Filter and sort on metadata alone, then load versions and labels for the page only: a listing of
-            // N secrets in pages costs N metadata reads per page, not N secrets with all their versions.
-            var matching = session.ListMetadata(context.Region)
-                .Where(s => (includeDeleted || !s.IsDeleted) && !(s.DeletionDate is { } due && due <= now))
-                .Select(s => (Secret: s, View: View(s)))
-                .Where(p => SecretFilter.Matches(p.View, filters))
-                .OrderBy(p => p.View, SecretSorter.Comparer(sortBy, descending))
-                .ThenBy(p => p.Secret.Arn, StringComparer.Ordinal)
-                .Select(p => p.Secret)
-                .ToList();
+            // Filter and sort first, then load versions and labels for the page only. The usual listing (by creation
+            // date or name, filtered by name at most) needs no metadata; any other reads every secret's metadata.
+            var comparer = SecretSorter.Comparer(sortBy, descending);
+            var matching = sortBy is SecretSortBy.CreatedDate or SecretSortBy.Name && filters.All(f => f.Key == "name")
+                ? session.ListKeys(context.Region)
+                    .Where(k => (includeDeleted || !k.IsDeleted) && !(k.DeletionDate is { } due && due <= now))
+                    .Select(k => (k.Arn, View: new SecretListingView(k.Name, null, [], null, null, k.CreatedDate, default, null)))
+                    .Where(p => SecretFilter.Matches(p.View, filters))
+                    .OrderBy(p => p.View, comparer)
+                    .ThenBy(p => p.Arn, StringComparer.Ordinal)
+                    .Select(p => p.Arn)
+                    .ToList()
+                : session.ListMetadata(context.Region)
+                    .Where(s => (includeDeleted || !s.IsDeleted) && !(s.DeletionDate is { } due && due <= now))
+                    .Select(s => (s.Arn, View: View(s)))
+                    .Where(p => SecretFilter.Matches(p.View, filters))
+                    .OrderBy(p => p.View, comparer)
+                    .ThenBy(p => p.Arn, StringComparer.Ordinal)
+                    .Select(p => p.Arn)
+                    .ToList();
 
             var offset = Pagination.Offset(request.NextToken, fingerprint);
             var pageSize = request.MaxResults ?? 100;
-            var pageArns = matching.Skip(offset).Take(pageSize).Select(s => s.Arn).ToList();
+            var pageArns = matching.Skip(offset).Take(pageSize).ToList();
             var loaded = session.FindByArns(pageArns).ToDictionary(s => s.Arn, StringComparer.Ordinal);
             var page = pageArns.Where(loaded.ContainsKey).Select(arn => DescribeSecretHandler.From(loaded[arn], listEntry: true)).ToList();
             return new ListSecretsResponse(page, Pagination.NextToken(offset + pageSize, matching.Count, fingerprint));

@@ -17,6 +17,13 @@ public interface ISecretSession
     /// <summary>Every secret of a region with its metadata only (no versions): enough to filter and sort a listing.</summary>
     IReadOnlyList<Secret> ListMetadata(string region);
 
+    /// <summary>
+    /// Every secret of a region reduced to what the usual listing needs (name, creation and deletion dates): a
+    /// ListSecrets page sorted by creation date or name, filtered by name at most, reads these instead of every
+    /// secret's metadata.
+    /// </summary>
+    IReadOnlyList<SecretListingKey> ListKeys(string region);
+
     /// <summary>The secrets with these ARNs, with versions and labels, in no particular order.</summary>
     IReadOnlyList<Secret> FindByArns(IReadOnlyCollection<string> arns);
 
@@ -75,3 +82,6 @@ public interface ISecretSession
 
     bool DeleteFunction(string name);
 }
+
+/// <summary>A secret as <see cref="ISecretSession.ListKeys"/> reads it.</summary>
+public sealed record SecretListingKey(string Arn, string Name, DateTimeOffset CreatedDate, DateTimeOffset? DeletionDate, bool IsDeleted);

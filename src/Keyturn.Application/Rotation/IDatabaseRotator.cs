@@ -23,6 +23,14 @@ public interface IDatabaseRotator
     /// <param name="timeout">The whole probe (connect, authenticate, query) ends within this time.</param>
     Task<LoginProbe> ProbeLoginAsync(DatabaseConnection connection, TimeSpan timeout, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// As <see cref="ProbeLoginAsync(DatabaseConnection, TimeSpan, CancellationToken)"/>; with <paramref name="loginOnly"/>
+    /// the probe ends when the server says the session is ready (PostgreSQL's ReadyForQuery, MySQL's OK to the
+    /// handshake) and runs no statement: the doctor's probes, one per secret in <c>doctor --all</c>, where the query
+    /// would add nothing to "this password logs in" but a round trip and the server's work. testSecret keeps the query.
+    /// </summary>
+    Task<LoginProbe> ProbeLoginAsync(DatabaseConnection connection, TimeSpan timeout, bool loginOnly, CancellationToken cancellationToken);
+
     /// <summary>Single-user rotation: logs in as <paramref name="current"/> and changes that user's own password.</summary>
     Task SetOwnPasswordAsync(DatabaseConnection current, string newPassword, CancellationToken cancellationToken);
 

@@ -21,10 +21,13 @@ public sealed class SanitizingDatabaseRotator : IDatabaseRotator
 
     public IReadOnlyCollection<string> Engines => _inner.Engines;
 
-    public async Task<LoginProbe> ProbeLoginAsync(DatabaseConnection connection, TimeSpan timeout, CancellationToken cancellationToken)
+    public Task<LoginProbe> ProbeLoginAsync(DatabaseConnection connection, TimeSpan timeout, CancellationToken cancellationToken) =>
+        ProbeLoginAsync(connection, timeout, loginOnly: false, cancellationToken);
+
+    public async Task<LoginProbe> ProbeLoginAsync(DatabaseConnection connection, TimeSpan timeout, bool loginOnly, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        var probe = await Guard(() => _inner.ProbeLoginAsync(connection, timeout, cancellationToken), cancellationToken, connection.Password)
+        var probe = await Guard(() => _inner.ProbeLoginAsync(connection, timeout, loginOnly, cancellationToken), cancellationToken, connection.Password)
             .ConfigureAwait(false);
         return probe with { Message = Scrub(probe.Message, connection.Password) };
     }

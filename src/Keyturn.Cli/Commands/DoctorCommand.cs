@@ -62,7 +62,7 @@ internal static class DoctorCommand
                         Functions = target.IsKeyturn ? new FunctionCheck(inspector) : null,
                     },
                     DeprecatedValuesOnDemand = parse.GetValue(all),
-                    ReachabilityOncePerEndpoint = parse.GetValue(all),
+                    SharedChecksOncePerRun = parse.GetValue(all),
                 };
                 if (parse.GetValue(all))
                 {
@@ -255,35 +255,9 @@ internal static class DoctorCommand
 
     private static async Task<int> AllAsync(SecretsManagerClient client, DoctorGatherer gatherer, bool json, int concurrency, CancellationToken cancellationToken)
     {
-        var secrets = (await client.ListSecretsAsync(cancellationToken).ConfigureAwait(false)).Where(s => s.RotationEnabled).ToList();
-        var results = new (SecretsManagerClient.SecretEntry Secret, Diagnosis? Diagnosis, string? Error)[secrets.Count];
-        using var slots = new SemaphoreSlim(concurrency);
-        var done = 0;
         var progress = !json && !Console.IsErrorRedirected;
-        await Task.WhenAll(secrets.Select(async (secret, index) =>
-        {
-            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                var gathered = await gatherer.GatherAsync(secret.Arn, cancellationToken).ConfigureAwait(false);
-                results[index] = (secret, RotationDoctor.Diagnose(gathered.Snapshot), null);
-            }
-            catch (Exception e) when (e is AwsServiceException or HttpRequestException)
-            {
-                results[index] = (secret, null, e.Message);
-            }
-            finally
-            {
-                slots.Release();
-                var finished = Interlocked.Increment(ref done);
-                if (progress)
-                {
-                    var width = 30;
-                    var filled = secrets.Count == 0 ? width : finished * width / secrets.Count;
-                    Console.Error.Write($"\r  [{new string('#', filled)}{new string('.', width - filled)}] {finished}/{secrets.Count}");
-                }
-            }
-        })).ConfigureAwait(false);
+        var survey = new DoctorSurvey(client, gatherer, concurrency);
+        var results = await survey.RunAsync(progress ? Progress : null, cancellationToken).ConfigureAwait(false);
         if (progress)
         {
             Console.Error.WriteLine();
@@ -293,7 +267,7 @@ internal static class DoctorCommand
         {
             Console.WriteLine(DoctorReport.Serialize(results.Select(r => new Dictionary<string, object?>
             {
-                ["secret"] = r.Secret.Name,
+                ["secret"] = r.Name,
                 ["state"] = r.Diagnosis?.State.ToString(),
                 ["healthy"] = r.Diagnosis?.Healthy,
                 ["verdict"] = r.Diagnosis?.Verdict,
@@ -304,15 +278,26 @@ internal static class DoctorCommand
         else
         {
             Console.WriteLine($"{"SECRET",-40} {"STATE",-18} VERDICT");
-            foreach (var (secret, diagnosis, error) in results.OrderBy(r => r.Diagnosis?.Healthy ?? false).ThenBy(r => r.Secret.Name, StringComparer.Ordinal))
+            foreach (var (name, diagnosis, error) in results.OrderBy(r => r.Diagnosis?.Healthy ?? false).ThenBy(r => r.Name, StringComparer.Ordinal))
             {
-                Console.WriteLine($"{secret.Name,-40} {diagnosis?.State.ToString() ?? "error",-18} {diagnosis?.Verdict ?? error}");
+                Console.WriteLine($"{name,-40} {diagnosis?.State.ToString() ?? "error",-18} {diagnosis?.Verdict ?? error}");
             }
 
             var healthy = results.Count(r => r.Diagnosis?.Healthy == true);
-            Console.WriteLine($"{secrets.Count} secrets with rotation enabled: {healthy} healthy, {secrets.Count - healthy} need attention.");
+            Console.WriteLine($"{results.Count} secrets with rotation enabled: {healthy} healthy, {results.Count - healthy} need attention.");
         }
 
         return results.Any(r => r.Error is not null) ? 2 : results.All(r => r.Diagnosis?.Healthy == true) ? 0 : 1;
+    }
+
+    /// <summary>The progress bar on stderr; while the listing goes on, its total is what has been listed so far.</summary>
+    private static void Progress(int done, int listed, bool finished)
+    {
+        const int Width = 30;
+        var filled = listed == 0 ? Width : done * Width / listed;
+        lock (Console.Error)
+        {
+            Console.Error.Write($"\r  [{new string('#', filled)}{new string('.', Width - filled)}] {done}/{listed}{(finished ? "" : "+")} ");
+        }
     }
 }

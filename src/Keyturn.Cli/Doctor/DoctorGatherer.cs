@@ -39,12 +39,15 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
     public bool DeprecatedValuesOnDemand { get; init; }
 
     /// <summary>
-    /// One DNS and TCP check per database endpoint for this gatherer's lifetime (<c>--all</c>: thousands of secrets on the same
-    /// few databases, checked within a minute). Off for gatherers that watch one database go down and come back.
+    /// One DNS and TCP check per database endpoint, and one read and login per master secret, for this gatherer's
+    /// lifetime (<c>--all</c>: thousands of secrets on the same few databases and masters, checked within a minute).
+    /// Off for gatherers that watch one database go down and come back.
     /// </summary>
-    public bool ReachabilityOncePerEndpoint { get; init; }
+    public bool SharedChecksOncePerRun { get; init; }
 
     private readonly ConcurrentDictionary<(string Host, int Port), Lazy<Task<IReadOnlyList<Finding>>>> _network = new();
+
+    private readonly ConcurrentDictionary<(string MasterArn, string? DbName), Lazy<Task<(DatabaseSecret?, ProbeSummary?, Finding?)>>> _masters = new();
 
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
 
@@ -89,8 +92,63 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
         // Deprecated versions whose values were not needed: listed, value not read (only the orphan scan reads them).
         versions.AddRange(unread.Select(v => new VersionSnapshot(v.VersionId, v.Stages, v.CreatedDate, HasValue: false)));
         versions.Sort((a, b) => b.CreatedDate.CompareTo(a.CreatedDate));
+        var (snapshot, master) = await CompleteAsync(described, versions, secrets, probes, cancellationToken).ConfigureAwait(false);
+        if (Extra.Logs is not null && (!Extra.LogsOnlyWhenUnhealthy || !RotationDoctor.Diagnose(snapshot).Healthy))
+        {
+            var logs = await Extra.Logs.FindingsAsync(arn, snapshot.Name, snapshot.RotationFunction, snapshot.LastRotatedDate, cancellationToken).ConfigureAwait(false);
+            snapshot = snapshot with { ExternalFindings = [.. snapshot.ExternalFindings, .. logs] };
+        }
 
+        return new Gathered(snapshot, secrets, master);
+    }
+
+    /// <summary>
+    /// <c>--all</c>'s quick check of a secret whose listed labels pass <see cref="RotationDoctor.QuickCheckVersion"/>:
+    /// <paramref name="listed"/> is its ListSecrets entry (DescribeSecret's fields), <paramref name="current"/> its
+    /// AWSCURRENT value; one login with it. Returns the result when the secret is healthy on that evidence, or
+    /// null when it is not (or the value is not the version the listing named): then it needs <see cref="GatherAsync"/>.
+    /// </summary>
+    public async Task<Gathered?> QuickCheckAsync(JsonElement listed, SecretsManagerClient.CurrentValue current, CancellationToken cancellationToken)
+    {
+        var labels = ListedLabels(listed);
+        if (RotationDoctor.QuickCheckVersion(labels) != current.VersionId)
+        {
+            return null;
+        }
+
+        var secrets = new Dictionary<string, DatabaseSecret>(StringComparer.Ordinal);
+        var versions = new List<VersionSnapshot> { Snapshot(current.VersionId, labels[current.VersionId], current.CreatedDate, current.SecretString, secrets) };
+        var probes = new Dictionary<string, ProbeSummary>(StringComparer.Ordinal);
+        await ProbeAsync(versions, [current.VersionId], secrets, probes, cancellationToken).ConfigureAwait(false);
+        if (probes.GetValueOrDefault(current.VersionId)?.Outcome != ProbeOutcome.Ok)
+        {
+            return null;
+        }
+
+        var (snapshot, master) = await CompleteAsync(listed, versions, secrets, probes, cancellationToken).ConfigureAwait(false);
+        return RotationDoctor.Diagnose(snapshot).Healthy ? new Gathered(snapshot, secrets, master) : null;
+    }
+
+    /// <summary>ListSecrets' SecretVersionsToStages (DescribeSecret's VersionIdsToStages).</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>> ListedLabels(JsonElement described)
+    {
+        var labels = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        if ((described.TryGetProperty("SecretVersionsToStages", out var map) || described.TryGetProperty("VersionIdsToStages", out map)) && map.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var version in map.EnumerateObject())
+            {
+                labels[version.Name] = version.Value.EnumerateArray().Select(s => s.GetString()!).ToList();
+            }
+        }
+
+        return labels;
+    }
+
+    /// <summary>What every diagnosis adds to the versions and probes: network, function, master, configuration.</summary>
+    private async Task<(RotationSnapshot Snapshot, DatabaseSecret? Master)> CompleteAsync(JsonElement described, List<VersionSnapshot> versions, Dictionary<string, DatabaseSecret> secrets, Dictionary<string, ProbeSummary> probes, CancellationToken cancellationToken)
+    {
         var findings = new List<Finding>();
+        var current = versions.FirstOrDefault(v => v.Has(StagingLabels.Current));
         var reference = (current is not null ? secrets.GetValueOrDefault(current.VersionId) : null) ?? secrets.Values.FirstOrDefault();
         var function = described.TryGetProperty("RotationLambdaARN", out var lambda) ? lambda.GetString() : null;
         bool? functionAvailable = null;
@@ -115,16 +173,18 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
         ProbeSummary? masterProbe = null;
         if (reference?.MasterArn is { Length: > 0 } masterArn)
         {
-            (master, masterProbe, var masterFinding) = await MasterAsync(masterArn, reference, cancellationToken).ConfigureAwait(false);
+            (master, masterProbe, var masterFinding) = await (SharedChecksOncePerRun
+                ? _masters.GetOrAdd((masterArn, reference.DbName), _ => new Lazy<Task<(DatabaseSecret?, ProbeSummary?, Finding?)>>(() => MasterAsync(masterArn, reference, cancellationToken))).Value
+                : MasterAsync(masterArn, reference, cancellationToken)).ConfigureAwait(false);
             if (masterFinding is not null)
             {
                 findings.Add(masterFinding);
             }
         }
 
-        var snapshot = new RotationSnapshot
+        return (new RotationSnapshot
         {
-            SecretArn = arn,
+            SecretArn = described.GetProperty("ARN").GetString()!,
             Name = described.GetProperty("Name").GetString()!,
             Now = timeProvider.GetUtcNow(),
             Versions = versions,
@@ -139,22 +199,14 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
             MasterProbe = masterProbe,
             PrivilegesEqual = await PrivilegesEqualAsync(versions, secrets, probes, master, cancellationToken).ConfigureAwait(false),
             ExternalFindings = [.. findings],
-        };
-
-        if (Extra.Logs is not null && (!Extra.LogsOnlyWhenUnhealthy || !RotationDoctor.Diagnose(snapshot).Healthy))
-        {
-            var logs = await Extra.Logs.FindingsAsync(arn, snapshot.Name, function, snapshot.LastRotatedDate, cancellationToken).ConfigureAwait(false);
-            snapshot = snapshot with { ExternalFindings = [.. findings, .. logs] };
-        }
-
-        return new Gathered(snapshot, secrets, master);
+        }, master);
     }
 
     public IDatabaseRotator RotatorFor(DatabaseSecret secret) => secret.Engine == DatabaseSecret.MySql ? mysql : postgres;
 
     public async Task<ProbeSummary> ProbeAsync(DatabaseSecret secret, CancellationToken cancellationToken)
     {
-        var probe = await RotatorFor(secret).ProbeLoginAsync(DatabaseConnection.FromSecret(secret), ProbeTimeout, cancellationToken).ConfigureAwait(false);
+        var probe = await RotatorFor(secret).ProbeLoginAsync(DatabaseConnection.FromSecret(secret), ProbeTimeout, loginOnly: true, cancellationToken).ConfigureAwait(false);
         return new ProbeSummary(probe.Outcome switch
         {
             LoginOutcome.Ok => ProbeOutcome.Ok,
@@ -166,6 +218,12 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
     private async Task<VersionSnapshot> ReadVersionAsync(string arn, SecretsManagerClient.VersionEntry version, Dictionary<string, DatabaseSecret> secrets, CancellationToken cancellationToken)
     {
         var text = await client.GetSecretStringAsync(arn, version.VersionId, null, cancellationToken).ConfigureAwait(false);
+        return Snapshot(version.VersionId, version.Stages, version.CreatedDate, text, secrets);
+    }
+
+    /// <summary>A version and what its value says; a complete database secret goes into <paramref name="secrets"/>.</summary>
+    private static VersionSnapshot Snapshot(string versionId, IReadOnlyList<string> stages, DateTimeOffset created, string? text, Dictionary<string, DatabaseSecret> secrets)
+    {
         string? invalid = null;
         string? username = null;
         if (text is not null)
@@ -173,7 +231,7 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
             try
             {
                 var parsed = DatabaseSecret.Parse(text);
-                secrets[version.VersionId] = parsed;
+                secrets[versionId] = parsed;
                 username = parsed.Username;
             }
             catch (DatabaseSecretException e)
@@ -182,7 +240,7 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
             }
         }
 
-        return new VersionSnapshot(version.VersionId, version.Stages, version.CreatedDate, text is not null, username, invalid);
+        return new VersionSnapshot(versionId, stages, created, text is not null, username, invalid);
     }
 
     private async Task ProbeAsync(List<VersionSnapshot> versions, IReadOnlyList<string> ids, Dictionary<string, DatabaseSecret> secrets, Dictionary<string, ProbeSummary> probes, CancellationToken cancellationToken)
@@ -212,7 +270,7 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
         try
         {
             var master = DatabaseSecret.Parse(text ?? "");
-            var probe = await RotatorFor(master).ProbeLoginAsync(DatabaseConnection.FromSecret(master) with { DbName = child.DbName }, ProbeTimeout, cancellationToken).ConfigureAwait(false);
+            var probe = await RotatorFor(master).ProbeLoginAsync(DatabaseConnection.FromSecret(master) with { DbName = child.DbName }, ProbeTimeout, loginOnly: true, cancellationToken).ConfigureAwait(false);
             return (master, new ProbeSummary(probe.Outcome switch { LoginOutcome.Ok => ProbeOutcome.Ok, LoginOutcome.AuthFailed => ProbeOutcome.AuthFail, _ => ProbeOutcome.Unknown }, probe.Reason, probe.DriverCode, probe.Elapsed), null);
         }
         catch (DatabaseSecretException e)
@@ -239,9 +297,9 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
         return left.SequenceEqual(right, StringComparer.Ordinal);
     }
 
-    /// <summary>DNS and TCP reachability of the database from here (see <see cref="ReachabilityOncePerEndpoint"/>).</summary>
+    /// <summary>DNS and TCP reachability of the database from here (see <see cref="SharedChecksOncePerRun"/>).</summary>
     private Task<IReadOnlyList<Finding>> NetworkFindingsAsync(DatabaseSecret secret, CancellationToken cancellationToken) =>
-        ReachabilityOncePerEndpoint
+        SharedChecksOncePerRun
             ? _network.GetOrAdd((secret.Host, secret.Port), _ => new Lazy<Task<IReadOnlyList<Finding>>>(() => ReachabilityAsync(secret, cancellationToken))).Value
             : ReachabilityAsync(secret, cancellationToken);
 

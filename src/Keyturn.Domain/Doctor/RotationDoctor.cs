@@ -14,6 +14,31 @@ public static class RotationDoctor
     /// <summary>Beyond this, a schedule is reported as rotating too rarely (CFG007).</summary>
     public const int MaxSaneIntervalDays = 365;
 
+    /// <summary>
+    /// <c>doctor --all</c>'s quick check: when the labels alone (ListSecrets' SecretVersionsToStages) show AWSCURRENT
+    /// and no AWSPENDING apart from it, the AWSCURRENT login decides the label state (healthy when it works), so
+    /// nothing but that version's value and one login is needed. Returns the AWSCURRENT version to check, or null
+    /// when the labels already call for the full diagnosis (no AWSCURRENT, or a rotation left unfinished).
+    /// </summary>
+    public static string? QuickCheckVersion(IReadOnlyDictionary<string, IReadOnlyList<string>> versionsToStages)
+    {
+        string? current = null, pending = null;
+        foreach (var (versionId, stages) in versionsToStages)
+        {
+            if (stages.Contains(StagingLabels.Current, StringComparer.Ordinal))
+            {
+                current = versionId;
+            }
+
+            if (stages.Contains(StagingLabels.Pending, StringComparer.Ordinal))
+            {
+                pending = versionId;
+            }
+        }
+
+        return current is not null && (pending is null || pending == current) ? current : null;
+    }
+
     /// <summary>The versions whose credentials must be probed: the labelled ones, and every other version with a value when none of those works.</summary>
     public static IReadOnlyList<string> VersionsToProbe(IReadOnlyList<VersionSnapshot> versions, bool labelledOnly)
     {

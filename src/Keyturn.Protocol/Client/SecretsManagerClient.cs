@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -30,8 +31,6 @@ public sealed class SecretsManagerClient : IDisposable
     public Uri Endpoint => _endpoint;
 
     public sealed record VersionEntry(string VersionId, IReadOnlyList<string> Stages, DateTimeOffset CreatedDate);
-
-    public sealed record SecretEntry(string Arn, string Name, bool RotationEnabled);
 
     public Task<JsonElement> DescribeSecretAsync(string secretId, CancellationToken cancellationToken) =>
         CallAsync("DescribeSecret", new JsonObject { ["SecretId"] = secretId }, cancellationToken);
@@ -112,10 +111,12 @@ public sealed class SecretsManagerClient : IDisposable
     public Task<JsonElement> RotateSecretAsync(string secretId, CancellationToken cancellationToken) =>
         CallAsync("RotateSecret", new JsonObject { ["SecretId"] = secretId, ["ClientRequestToken"] = Guid.NewGuid().ToString() }, cancellationToken);
 
-    /// <summary>Every secret, across pages.</summary>
-    public async Task<IReadOnlyList<SecretEntry>> ListSecretsAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// ListSecrets page by page as each arrives, every entry as the API returned it (DescribeSecret's fields,
+    /// labels in SecretVersionsToStages), so a caller can work on a page while the next one is asked for.
+    /// </summary>
+    public async IAsyncEnumerable<IReadOnlyList<JsonElement>> ListSecretPagesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var secrets = new List<SecretEntry>();
         string? next = null;
         do
         {
@@ -126,17 +127,59 @@ public sealed class SecretsManagerClient : IDisposable
             }
 
             var page = await CallAsync("ListSecrets", body, cancellationToken).ConfigureAwait(false);
-            foreach (var entry in page.GetProperty("SecretList").EnumerateArray())
+            yield return page.GetProperty("SecretList").EnumerateArray().ToList();
+            next = page.TryGetProperty("NextToken", out var token) ? token.GetString() : null;
+        }
+        while (next is not null);
+    }
+
+    /// <summary>A secret's AWSCURRENT value as BatchGetSecretValue returns it.</summary>
+    public sealed record CurrentValue(string Arn, string VersionId, string? SecretString, DateTimeOffset CreatedDate);
+
+    /// <summary>A secret's AWSCURRENT value through GetSecretValue, or null when it has none.</summary>
+    public async Task<CurrentValue?> GetCurrentAsync(string secretId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var value = await CallAsync("GetSecretValue", new JsonObject { ["SecretId"] = secretId, ["VersionStage"] = "AWSCURRENT" }, cancellationToken).ConfigureAwait(false);
+            return Current(value);
+        }
+        catch (AwsServiceException e) when (e.ErrorCode == "ResourceNotFoundException")
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// AWSCURRENT of up to 20 secrets in one BatchGetSecretValue call. Secrets the call reports under Errors
+    /// (not found, scheduled for deletion, access denied) are missing from the answer; a call refused as a
+    /// whole throws, so the caller can fall back to GetSecretValue.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, CurrentValue>> BatchGetCurrentAsync(IReadOnlyList<string> arns, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(arns.Count, 20);
+        var values = new Dictionary<string, CurrentValue>(StringComparer.Ordinal);
+        string? next = null;
+        do
+        {
+            var body = new JsonObject { ["SecretIdList"] = new JsonArray([.. arns.Select(a => (JsonNode)a)]) };
+            if (next is not null)
             {
-                secrets.Add(new SecretEntry(entry.GetProperty("ARN").GetString()!, entry.GetProperty("Name").GetString()!,
-                    entry.TryGetProperty("RotationEnabled", out var enabled) && enabled.GetBoolean()));
+                body["NextToken"] = next;
+            }
+
+            var page = await CallAsync("BatchGetSecretValue", body, cancellationToken).ConfigureAwait(false);
+            foreach (var value in page.GetProperty("SecretValues").EnumerateArray())
+            {
+                var current = Current(value);
+                values[current.Arn] = current;
             }
 
             next = page.TryGetProperty("NextToken", out var token) ? token.GetString() : null;
         }
         while (next is not null);
 
-        return secrets;
+        return values;
     }
 
     public async Task<JsonElement> CallAsync(string operation, JsonObject body, CancellationToken cancellationToken)
@@ -152,7 +195,8 @@ public sealed class SecretsManagerClient : IDisposable
         JsonElement json;
         try
         {
-            json = text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+            using var document = text.Length == 0 ? null : JsonDocument.Parse(text);
+            json = document is null ? default : document.RootElement.Clone();
         }
         catch (JsonException)
         {
@@ -171,6 +215,12 @@ public sealed class SecretsManagerClient : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    private static CurrentValue Current(JsonElement value) => new(
+        value.GetProperty("ARN").GetString()!,
+        value.GetProperty("VersionId").GetString()!,
+        value.TryGetProperty("SecretString", out var text) ? text.GetString() : null,
+        value.TryGetProperty("CreatedDate", out var created) ? Timestamp(created) : DateTimeOffset.MinValue);
 
     private static DateTimeOffset Timestamp(JsonElement value) =>
         value.ValueKind == JsonValueKind.Number

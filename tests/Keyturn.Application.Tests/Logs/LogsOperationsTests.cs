@@ -231,8 +231,7 @@ public sealed class LogsOperationsTests : IDisposable
         var all = await _logs.Filter(new(Group, null, null, null, null, null, "ERROR", null, null, null, null));
         Assert.Equal(["[ERROR] a0", "[ERROR] c0", "[ERROR] b0", "[ERROR] a2", "[ERROR] b2", "[ERROR] a3"], all.Events.Select(e => e.Message));
         Assert.Null(all.NextToken);
-        Assert.Equal(["one", "other", "two"], all.SearchedLogStreams.Select(s => s.LogStreamName));
-        Assert.All(all.SearchedLogStreams, s => Assert.True(s.SearchedCompletely));
+        Assert.Empty(all.SearchedLogStreams); // as AWS since May 2020: the member is always an empty list
         Assert.Equal("other", all.Events[1].LogStreamName);
         Assert.Equal(LogsHarness.Ms(5), all.Events[1].Timestamp);
 
@@ -282,6 +281,34 @@ public sealed class LogsOperationsTests : IDisposable
     }
 
     [Fact]
+    public async Task FilterLogEvents_TermsTheTextIndexServes_MatchAsCaseSensitiveSubstringsOfThisGroupOnly()
+    {
+        const string Arn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:app-AbCdEf";
+        await _logs.Append(Group, "s", 0, 1,
+            $"[ERROR]\tt\tid\tsetSecret: Unable to log into database for {Arn}",
+            "[error] lower case",
+            "Task timed out after 30.03 seconds",
+            "パスワード ローテーション 失敗",
+            $"{Arn}-suffix is another secret's prefix match");
+        await _logs.Append("/aws/lambda/other", "s", 0, 1, $"[ERROR] {Arn} in another group");
+
+        async Task<string[]> Matching(string pattern) =>
+            [.. (await _logs.Filter(new(Group, null, null, null, null, null, pattern, null, null, null, null))).Events.Select(e => e.Message)];
+
+        Assert.Equal(2, (await Matching($"\"{Arn}\"")).Length);
+        Assert.Single(await Matching("ERROR"));
+        Assert.Single(await Matching("error"));
+        Assert.Equal(3, (await Matching($"?\"{Arn}\" ?\"Task timed out\"")).Length);
+        Assert.Single(await Matching("ローテーション"));
+        Assert.Single(await Matching($"\"{Arn}\" -suffix"));
+        Assert.Equal(2, (await Matching("?ERROR ?ed")).Length);
+        Assert.Empty(await Matching("\"not there at all\""));
+
+        Assert.Equal("\"ERROR\" AND (\"abc\" OR \"défg\")", Keyturn.Storage.Sqlite.SqliteLogStore.TextIndexQuery(Domain.Logs.LogFilterPattern.Parse("ERROR ?abc ?défg")));
+        Assert.Null(Keyturn.Storage.Sqlite.SqliteLogStore.TextIndexQuery(Domain.Logs.LogFilterPattern.Parse("?ab ?abc")));
+    }
+
+    [Fact]
     public async Task FilterLogEvents_LargeGroup_ResumesWhereTheScanStopped()
     {
         var messages = Enumerable.Range(0, 2500).Select(i => i == 2400 ? "needle" : "hay " + i).ToArray();
@@ -291,7 +318,6 @@ public sealed class LogsOperationsTests : IDisposable
             Group, null, null, null, null, Domain.Logs.LogFilterPattern.Parse("-hay"), null, 10, int.MaxValue, ScanLimit: 1000), default);
         Assert.Empty(result.Events);
         Assert.NotNull(result.ResumeFrom);
-        Assert.False(result.SearchedStreams.Single().SearchedCompletely);
 
         var rest = await _logs.Store.FilterAsync(new LogFilterQuery(
             Group, null, null, null, null, Domain.Logs.LogFilterPattern.Parse("-hay"), result.ResumeFrom, 10, int.MaxValue, ScanLimit: 5000), default);

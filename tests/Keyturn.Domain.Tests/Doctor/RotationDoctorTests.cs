@@ -155,6 +155,50 @@ public sealed class RotationDoctorTests
         Assert.DoesNotContain(RotationDoctor.Diagnose(snapshot).Findings, f => f.Code is "CFG006" or "CFG007");
     }
 
+    [Theory]
+    [InlineData("c:AWSCURRENT", "c")]
+    [InlineData("p:AWSPREVIOUS|c:AWSCURRENT", "c")]
+    [InlineData("p:AWSPREVIOUS|c:AWSCURRENT,AWSPENDING", "c")]
+    [InlineData("c:AWSCURRENT|n:AWSPENDING", null)]
+    [InlineData("b:AWSPENDING", null)]
+    [InlineData("", null)]
+    public void QuickCheckVersion_OnlyWhenNoRotationIsLeftUnfinished(string labels, string? expected)
+    {
+        var map = labels.Split('|', StringSplitOptions.RemoveEmptyEntries).Select(v => v.Split(':'))
+            .ToDictionary(v => v[0], v => (IReadOnlyList<string>)v[1].Split(','));
+
+        Assert.Equal(expected, RotationDoctor.QuickCheckVersion(map));
+    }
+
+    /// <summary>
+    /// The quick check reads only AWSCURRENT; over every state above, what it calls healthy the full diagnosis calls
+    /// healthy too, and every state the full diagnosis calls healthy with AWSCURRENT logging in passes the quick check.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void QuickCheck_AgreesWithTheFullDiagnosis(string name, string[] versions, string[] probes, LabelState state, string plan)
+    {
+        _ = plan;
+        var full = Snapshot(versions, probes);
+        var labels = full.Versions.Where(v => v.Stages.Count > 0).ToDictionary(v => v.VersionId, v => v.Stages);
+        var version = RotationDoctor.QuickCheckVersion(labels);
+        var fullDiagnosis = RotationDoctor.Diagnose(full);
+
+        if (version is null)
+        {
+            Assert.True(!fullDiagnosis.Healthy || state != LabelState.Healthy, $"{name}: healthy, yet not quick-checkable");
+            return;
+        }
+
+        var quick = full with
+        {
+            Versions = full.Versions.Where(v => v.VersionId == version).ToList(),
+            Probes = full.Probes.Where(p => p.Key == version).ToDictionary(),
+        };
+        var quickDiagnosis = RotationDoctor.Diagnose(quick);
+        Assert.True(quickDiagnosis.Healthy == fullDiagnosis.Healthy, $"{name}: quick check says healthy={quickDiagnosis.Healthy}, full diagnosis {fullDiagnosis.State}");
+    }
+
     private static RotationSnapshot Snapshot(string[] versions, string[] probes)
     {
         var list = versions.Select((spec, i) =>

@@ -44,12 +44,13 @@ public sealed class PostgresServer
             ? null
             : $"{BinDirectory}/postgres (Debian package postgresql-15)";
 
-    public async Task StartAsync(TestCertificates certificates)
+    /// <summary>Starts the cluster; without <paramref name="certificates"/> it runs without TLS, as initdb leaves it (benchmarks).</summary>
+    public async Task StartAsync(TestCertificates? certificates)
     {
         _root = Directory.CreateTempSubdirectory("keyturn-pg-").FullName;
         var passwordFile = Path.Combine(_root, "pwfile");
         await File.WriteAllTextAsync(passwordFile, SuperuserPassword + "\n");
-        var (certificate, key) = certificates.WriteServerFiles(_root);
+        var tls = certificates is null ? "-c ssl=off" : TlsOptions(certificates.WriteServerFiles(_root));
         await ChownAsync();
 
         await ProcessRunner.RunAsPostgresAsync(
@@ -72,7 +73,7 @@ public sealed class PostgresServer
             "-c listen_addresses=127.0.0.1",
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
             "-c shared_buffers=16MB -c max_connections=40",
-            $"-c ssl=on -c ssl_cert_file={certificate} -c ssl_key_file={key}",
+            tls,
             "-c log_statement=ddl -c log_min_error_statement=error",
         ]);
         await ProcessRunner.RunAsPostgresAsync(
@@ -101,6 +102,8 @@ public sealed class PostgresServer
             await command.ExecuteNonQueryAsync();
         }
     }
+
+    private static string TlsOptions((string Certificate, string Key) files) => $"-c ssl=on -c ssl_cert_file={files.Certificate} -c ssl_key_file={files.Key}";
 
     public string ConnectionString(string user, string password, string database = Database) =>
         new NpgsqlConnectionStringBuilder
