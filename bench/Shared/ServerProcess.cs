@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using Keyturn.Rotators.Tests.Infrastructure;
 
-namespace Keyturn.Bench.Rotation;
+namespace Keyturn.Bench.Shared;
 
 /// <summary>
 /// A real <c>dotnet keyturn.dll serve</c> process on a free loopback port. Its output goes to a log

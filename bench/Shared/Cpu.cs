@@ -1,15 +1,25 @@
 using System.Globalization;
 
-namespace Keyturn.Bench.Rotation;
+namespace Keyturn.Bench.Shared;
 
 /// <summary>
 /// Where the machine's CPU time went, from <c>/proc</c> (clock ticks of 1/100 s): the Keyturn server,
 /// this benchmark's PostgreSQL (its postmaster, the postmaster's live children, and the exited backends it reaped),
-/// this benchmark, and everything else, which is other work on a shared machine that skews the numbers.
+/// this benchmark (with the CLI processes it ran and reaped, where <see cref="CountBenchChildren"/>), and everything else,
+/// which is other work on a shared machine that skews the numbers.
 /// </summary>
 internal readonly record struct CpuUse(long Total, long Busy, long IoWait, long Server, long Postgres, long Bench)
 {
     private const double TicksPerSecond = 100;
+
+    /// <summary>
+    /// Whether the benchmark's own share includes the child processes it reaped: the doctor benchmark's CLI runs, yes;
+    /// the rotation benchmark, no, because the server it restarts is its child and is counted as the server.
+    /// </summary>
+    public static bool CountBenchChildren { get; set; }
+
+    /// <summary>What the benchmark's share is called in <see cref="Describe"/>.</summary>
+    public static string BenchLabel { get; set; } = "benchmark client";
 
     public long Other => Busy - Server - Postgres - Bench;
 
@@ -28,7 +38,7 @@ internal readonly record struct CpuUse(long Total, long Busy, long IoWait, long 
             }
         }
 
-        return new CpuUse(total, total - fields[3] - fields[4], fields[4], Ticks(serverPid, children: false), postgres, Ticks(Environment.ProcessId, children: false));
+        return new CpuUse(total, total - fields[3] - fields[4], fields[4], Ticks(serverPid, children: false), postgres, Ticks(Environment.ProcessId, children: CountBenchChildren));
     }
 
     /// <summary>The postmaster's pid: the first line of postmaster.pid in the data directory.</summary>
@@ -41,7 +51,7 @@ internal readonly record struct CpuUse(long Total, long Busy, long IoWait, long 
     /// <summary>One line for the report: CPU-seconds per consumer and how busy the cores were.</summary>
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"the {Environment.ProcessorCount} cores were {Fraction(Busy) * 100:F0} % busy (iowait {Fraction(IoWait) * 100:F0} %); CPU-seconds: Keyturn server {Server / TicksPerSecond:F1}, " +
-        $"PostgreSQL {Postgres / TicksPerSecond:F1}, benchmark client {Bench / TicksPerSecond:F1}, other processes {Math.Max(0, Other) / TicksPerSecond:F1} " +
+        $"PostgreSQL {Postgres / TicksPerSecond:F1}, {BenchLabel} {Bench / TicksPerSecond:F1}, other processes {Math.Max(0, Other) / TicksPerSecond:F1} " +
         $"({Fraction(Math.Max(0, Other)) * 100:F0} % of the machine)");
 
     public double OtherFraction => Fraction(Math.Max(0, Other));

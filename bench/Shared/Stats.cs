@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Keyturn.Bench.Rotation;
+namespace Keyturn.Bench.Shared;
 
 /// <summary>A distribution of durations in milliseconds; percentiles by nearest rank.</summary>
 internal sealed record Stats(int Count, double Min, double P50, double P90, double P99, double Max, double Mean)
