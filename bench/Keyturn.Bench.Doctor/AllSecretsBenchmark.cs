@@ -158,8 +158,10 @@ internal static partial class AllSecretsBenchmark
             $"Then {options.Stuck} secrets, spread evenly, were made stuck ({stuckSeconds:F1} s): {string.Join(", ", StuckKinds.Select(k => $"{expected.GetValueOrDefault(k.ToString())} {k}"))}. " +
             $"A healthy secret then has {listedVersions} versions (the dry run's copy stays as a deprecated version)."));
         report.Line();
-        report.Line($"Each run is the real `dotnet keyturn.dll doctor --all` process, timed from start to exit; it lists the secrets, keeps those with rotation enabled, and gathers and diagnoses each " +
-            $"(labels, values, a real login with the AWSCURRENT password, the network check, the function check, logs for the unhealthy ones) at its default concurrency of {concurrency}. " +
+        report.Line($"Each run is the real `dotnet keyturn.dll doctor --all` process, timed from start to exit. It checks secrets while it lists them (ListSecrets, 100 a page) and keeps those with rotation enabled. " +
+            "A secret whose listed labels show no unfinished rotation gets the quick check: its AWSCURRENT value (BatchGetSecretValue, 20 secrets a call), one real login with it (SCRAM-SHA-256, " +
+            "ended at ReadyForQuery), the configuration checks, the database's reachability and the function check (once per endpoint and function). Every other secret, and every quick check that " +
+            $"isn't healthy, gets the full diagnosis (every version read, labelled ones probed, the orphan scan when needed, the function's log). Default concurrency: {concurrency} logins at a time. " +
             $"{options.AllRuns} runs with `--json`, then one with the human output (stdout and stderr redirected, so without the progress bar).");
         report.Line();
         report.Line("| run | output | wall time | CPU-seconds: doctor / server / PostgreSQL / other | check |");

@@ -53,7 +53,7 @@ internal static class Program
                 ## How to run
 
                 ```sh
-                bench/run-doctor.sh                         # both parts: about 15 minutes on 2 cores, plus the build
+                bench/run-doctor.sh                         # both parts: about 5 minutes on 2 cores, plus the build
                 bench/run-doctor.sh --only one --repetitions 100
                 bench/run-doctor.sh --only all --secrets 2000 --stuck 60 --variant "--concurrency 4"
                 bench/run-doctor.sh --doc                   # also rewrite docs/benchmarks-doctor.md with this run's report
