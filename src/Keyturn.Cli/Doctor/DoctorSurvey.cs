@@ -94,8 +94,9 @@ internal sealed class DoctorSurvey(SecretsManagerClient client, DoctorGatherer g
         {
             return await client.BatchGetCurrentAsync(arns, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is AwsServiceException or HttpRequestException)
+        catch (Exception e) when (e is AwsServiceException or HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException)
         {
+            // Refused, unreachable, or an answer without the expected members: the per-secret reads take over.
             _batchRefused = true;
             return new Dictionary<string, SecretsManagerClient.CurrentValue>();
         }
