@@ -1,0 +1,60 @@
+using Keyturn.Application.Logs;
+using Keyturn.Domain.Logs;
+using Keyturn.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace Keyturn.Application.Tests.Storage;
+
+/// <summary>
+/// A database written by an older Keyturn opens under this one without losing anything: the log events of a
+/// schema-2 file (before the trigram index) are indexed by the upgrade and found by filters that use the index.
+/// </summary>
+public sealed class SqliteSchemaUpgradeTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("keyturn-upgrade-").FullName;
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task SchemaTwoDatabase_UpgradesToThree_OldLogEventsFoundThroughTheIndex()
+    {
+        const string Group = "/aws/lambda/keyturn-postgresql-single-user";
+        const string Arn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:prd-db-cluster/AdminLoginInfo-AbCdEf";
+        var path = Path.Combine(_directory, "keyturn.db");
+        using (var old = new SqliteConnection($"Data Source={path}"))
+        {
+            old.Open();
+            using var create = old.CreateCommand();
+            create.CommandText = SqliteSchema.Migrations[0] + "\n" + SqliteSchema.Migrations[1] + "\nPRAGMA user_version = 2;" +
+                $"\nINSERT INTO log_groups (name, created_ms) VALUES ('{Group}', 1);" +
+                $"\nINSERT INTO log_streams (group_name, name, created_ms, first_event_ms, last_event_ms, last_ingestion_ms, stored_bytes) VALUES ('{Group}', 's', 1, 10, 20, 20, 100);" +
+                $"\nINSERT INTO log_events (group_name, stream_name, timestamp_ms, ingestion_ms, message) VALUES ('{Group}', 's', 10, 10, '[ERROR] setSecret: Unable to log into database for {Arn}');" +
+                $"\nINSERT INTO log_events (group_name, stream_name, timestamp_ms, ingestion_ms, message) VALUES ('{Group}', 's', 20, 20, 'REPORT RequestId: x Duration: 15012.34 ms');";
+            create.ExecuteNonQuery();
+        }
+
+        using (new SqliteSecretStore(path))
+        {
+        }
+
+        using (var upgraded = new SqliteConnection($"Data Source={path}"))
+        {
+            upgraded.Open();
+            using var version = upgraded.CreateCommand();
+            version.CommandText = "PRAGMA user_version;";
+            Assert.Equal(SqliteSchema.CurrentVersion, Convert.ToInt32(version.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        var logs = new SqliteLogStore(path);
+        var found = await logs.FilterAsync(new LogFilterQuery(Group, null, null, null, null, LogFilterPattern.Parse($"\"{Arn}\""), null, 100, int.MaxValue, 100_000), default);
+        var report = await logs.FilterAsync(new LogFilterQuery(Group, null, null, null, null, LogFilterPattern.Parse("REPORT"), null, 100, int.MaxValue, 100_000), default);
+
+        Assert.Equal(["[ERROR] setSecret: Unable to log into database for " + Arn], found.Events.Select(e => e.Message));
+        Assert.Single(report.Events);
+        Assert.NotNull(SqliteLogStore.TextIndexQuery(LogFilterPattern.Parse($"\"{Arn}\"")));
+    }
+}
