@@ -199,7 +199,7 @@ internal static partial class AllSecretsBenchmark
             $"- Baseline, the listing: ListSecrets over every page ({count / 100} pages of 100, as the doctor asks) took {listSeconds:F1} s ({listed:N0} with rotation enabled). The doctor checks secrets while it lists, so the listing overlaps the logins."));
         report.Line($"- Every run's result checked against what was built: exit code 1 (problems found); with `--json` the states count {string.Join(", ", expected.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Value} {e.Key}"))}, no errors; " +
             $"the human output's summary line says {count} secrets, {count - options.Stuck} healthy, {options.Stuck} need attention: {BenchContext.Pass(allChecked)}.");
-        report.Line(string.Create(CultureInfo.InvariantCulture, $"- Server peak RSS: {memory.PeakMiB:F0} MiB. Load average after the runs: {Program.LoadAverage()}."));
+        report.Line(string.Create(CultureInfo.InvariantCulture, $"- Server peak RSS: {memory.PeakMiB:F0} MiB. Load average after the runs: {BenchMachine.LoadAverage()}."));
         report.Line();
         context.Targets.Add(($"`doctor --all` over {count:N0} secrets on Keyturn, < 30 s on 2 cores",
             string.Create(CultureInfo.InvariantCulture, $"**{median:F1} s** (`--json`, median of {jsonRuns.Count}; human output {human.Result.Ms / 1000:F1} s); the doctor's login probes alone, same concurrency: {loginSeconds:F1} s; counts checked: {(allChecked ? "all match" : "MISMATCH")}"),

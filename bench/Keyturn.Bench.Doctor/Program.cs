@@ -105,7 +105,7 @@ internal static class Program
             certificates?.Delete();
             if (!options.Keep)
             {
-                TryDelete(work);
+                BenchMachine.TryDelete(work);
             }
 
             report.Flush();
@@ -114,46 +114,17 @@ internal static class Program
 
     private static void Machine(Report report, string work, string postgresVersion, bool tls)
     {
-        var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?";
-        var memory = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
         report.Line("## Machine");
         report.Line();
-        report.Line($"- CPUs (nproc): {Environment.ProcessorCount}; CPU model: {cpu}");
-        report.Line(string.Create(CultureInfo.InvariantCulture, $"- Memory: {long.Parse(memory, CultureInfo.InvariantCulture) / 1024.0 / 1024.0:F1} GiB"));
+        report.Line($"- CPUs (nproc): {Environment.ProcessorCount}; CPU model: {BenchMachine.CpuModel()}");
+        report.Line(string.Create(CultureInfo.InvariantCulture, $"- Memory: {BenchMachine.MemoryGiB():F1} GiB"));
         report.Line($"- OS: {RuntimeInformation.OSDescription}; {RuntimeInformation.FrameworkDescription}");
-        report.Line($"- Data directory file system: {FileSystemOf(work)} (the server fsyncs every commit: SQLite WAL, synchronous=FULL)");
-        report.Line($"- Load average when the benchmark started (1, 5, 15 min): {LoadAverage()}");
+        report.Line($"- Data directory file system: {BenchMachine.FileSystemOf(work)} (the server fsyncs every commit: SQLite WAL, synchronous=FULL)");
+        report.Line($"- Load average when the benchmark started (1, 5, 15 min): {BenchMachine.LoadAverage()}");
         report.Line($"- PostgreSQL: {postgresVersion} (throwaway cluster of the rotator tests: fsync=off, SCRAM-SHA-256 logins, {(tls ? "TLS on (RSA-2048 certificate): logins negotiate it" : "TLS off, as initdb leaves it")})");
         report.Line();
     }
 
-    public static string LoadAverage() => string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-
-    private static string FileSystemOf(string path)
-    {
-        var best = (Mount: "", Type: "?");
-        foreach (var line in File.ReadLines("/proc/mounts"))
-        {
-            var parts = line.Split(' ');
-            if (parts.Length > 2 && path.StartsWith(parts[1], StringComparison.Ordinal) && parts[1].Length >= best.Mount.Length)
-            {
-                best = (parts[1], parts[2]);
-            }
-        }
-
-        return $"{best.Type} ({best.Mount})";
-    }
-
-    private static void TryDelete(string directory)
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
 }
 
 /// <summary>What the benchmark parts share.</summary>
@@ -186,15 +157,7 @@ internal sealed class BenchContext(BenchOptions options, string work, PostgresSe
     public Task<ServerProcess> StartServerAsync(string dataDirectory) =>
         ServerProcess.StartAsync(options.KeyturnDll, dataDirectory, Credentials.AccessKeyId, Credentials.SecretAccessKey, 30, Path.Combine(work, "server.log"));
 
-    public string SecretJson(string user, string password) => System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
-    {
-        ["engine"] = "postgres",
-        ["host"] = "127.0.0.1",
-        ["port"] = postgres.Port,
-        ["username"] = user,
-        ["password"] = password,
-        ["dbname"] = PostgresServer.Database,
-    });
+    public string SecretJson(string user, string password) => BenchPostgres.SecretJson(postgres, user, password);
 
     /// <summary>The environment a <c>keyturn doctor</c> run gets: the server's root credentials, no colours.</summary>
     public Dictionary<string, string> DoctorEnvironment() => new(StringComparer.Ordinal)

@@ -157,20 +157,6 @@ internal static class StuckSecrets
             return $"{secret.Name}: the AWSCURRENT value has an unexpected password";
         }
 
-        return await LogsInAsync(postgres, secret.User, currentPassword) ? null : $"{secret.Name}: the AWSCURRENT password does not log in";
-    }
-
-    public static async Task<bool> LogsInAsync(PostgresServer postgres, string user, string password)
-    {
-        try
-        {
-            await using var connection = new NpgsqlConnection(postgres.ConnectionString(user, password));
-            await connection.OpenAsync();
-            return true;
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidPassword)
-        {
-            return false;
-        }
+        return await BenchPostgres.LogsInAsync(postgres, secret.User, currentPassword) ? null : $"{secret.Name}: the AWSCURRENT password does not log in";
     }
 }

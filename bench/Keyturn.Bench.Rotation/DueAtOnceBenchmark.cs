@@ -99,7 +99,7 @@ internal static class DueAtOnceBenchmark
         }
 
         Report.Progress($"part 2: restarting with a 1 s scheduler interval; {count} rotations due");
-        var loadBefore = Program.LoadAverage();
+        var loadBefore = BenchMachine.LoadAverage();
         var restartMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var postmaster = CpuUse.PostmasterPid(context.Postgres.DataDirectory);
         var cpuBefore = CpuUse.Read(serverPid: -1, postmaster);
@@ -144,8 +144,8 @@ internal static class DueAtOnceBenchmark
         foreach (var secret in sample)
         {
             var current = JsonDocument.Parse((await check.GetSecretStringAsync(secret.Arn, null, "AWSCURRENT", default))!).RootElement.GetProperty("password").GetString()!;
-            newLogsIn += await SingleRotationBenchmark.LogsInAsync(context.Postgres, secret.User, current) ? 1 : 0;
-            oldRefused += await SingleRotationBenchmark.LogsInAsync(context.Postgres, secret.User, secret.Password) ? 0 : 1;
+            newLogsIn += await BenchPostgres.LogsInAsync(context.Postgres, secret.User, current) ? 1 : 0;
+            oldRefused += await BenchPostgres.LogsInAsync(context.Postgres, secret.User, secret.Password) ? 0 : 1;
         }
 
         await restarted.StopAsync();

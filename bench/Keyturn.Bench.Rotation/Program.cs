@@ -35,7 +35,7 @@ internal static class Program
         {
             report.Line("# Keyturn rotation benchmark");
             report.Line();
-            report.Line($"Run {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC by `bench/run-rotation.sh` (Keyturn {Commit()}). Work directory {work}.");
+            report.Line($"Run {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC by `bench/run-rotation.sh` (Keyturn {BenchMachine.Commit(Environment.GetEnvironmentVariable("KEYTURN_REPO") ?? Directory.GetCurrentDirectory())}). Work directory {work}.");
             report.Line("Every number below comes from that run; nothing was edited by hand. Method notes and the engine fixes this benchmark found: " +
                 "[benchmarks-rotation-history.md](benchmarks-rotation-history.md).");
             report.Line();
@@ -63,7 +63,7 @@ internal static class Program
             certificates?.Delete();
             if (!options.Keep)
             {
-                TryDelete(work);
+                BenchMachine.TryDelete(work);
             }
 
             report.Flush();
@@ -72,80 +72,17 @@ internal static class Program
 
     private static void Machine(Report report, string work, string postgresVersion)
     {
-        var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?";
-        var memory = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
         report.Line("## Machine");
         report.Line();
-        report.Line($"- CPUs (nproc): {Environment.ProcessorCount}; CPU model: {cpu}");
-        report.Line(string.Create(CultureInfo.InvariantCulture, $"- Memory: {long.Parse(memory, CultureInfo.InvariantCulture) / 1024.0 / 1024.0:F1} GiB"));
+        report.Line($"- CPUs (nproc): {Environment.ProcessorCount}; CPU model: {BenchMachine.CpuModel()}");
+        report.Line(string.Create(CultureInfo.InvariantCulture, $"- Memory: {BenchMachine.MemoryGiB():F1} GiB"));
         report.Line($"- OS: {RuntimeInformation.OSDescription}; {RuntimeInformation.FrameworkDescription}");
-        report.Line($"- Data directory file system: {FileSystemOf(work)} (the server fsyncs every commit: SQLite WAL, synchronous=FULL)");
-        report.Line($"- Load average when the benchmark started (1, 5, 15 min): {LoadAverage()} (a rough sign of other work; each part accounts its CPU time precisely)");
-        report.Line($"- PostgreSQL: {postgresVersion} (throwaway cluster of the rotator tests: fsync=off, SCRAM-SHA-256 logins, no TLS on these connections)");
+        report.Line($"- Data directory file system: {BenchMachine.FileSystemOf(work)} (the server fsyncs every commit: SQLite WAL, synchronous=FULL)");
+        report.Line($"- Load average when the benchmark started (1, 5, 15 min): {BenchMachine.LoadAverage()} (a rough sign of other work; each part accounts its CPU time precisely)");
+        report.Line($"- PostgreSQL: {postgresVersion} (throwaway cluster of the rotator tests: fsync=off, SCRAM-SHA-256 logins, TLS on with an RSA-2048 certificate: the secrets carry no `ssl` key, so every rotation's logins negotiate it)");
         report.Line();
     }
 
-    /// <summary>The commit measured, naming any uncommitted files under src/ so a reader can tell whether they touch what ran.</summary>
-    private static string Commit()
-    {
-        try
-        {
-            var repo = Environment.GetEnvironmentVariable("KEYTURN_REPO") ?? Directory.GetCurrentDirectory();
-            var head = Git(repo, "rev-parse", "--short", "HEAD");
-            var dirty = Git(repo, "status", "--porcelain", "--untracked-files=no", "--", "src")
-                .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(l => l.Split(' ', 2, StringSplitOptions.TrimEntries)[^1]).ToList();
-            return head.Length == 0 ? "commit unknown"
-                : $"commit {head}{(dirty.Count > 0 ? $" plus uncommitted changes to {string.Join(", ", dirty.Select(f => $"`{f}`"))}" : "")}";
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return "commit unknown";
-        }
-    }
-
-    private static string Git(string repo, params string[] args)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = repo };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var git = System.Diagnostics.Process.Start(start)!;
-        var output = git.StandardOutput.ReadToEnd().Trim();
-        git.WaitForExit();
-        return git.ExitCode == 0 ? output : "";
-    }
-
-    public static string LoadAverage() => string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-
-    /// <summary>The mount whose path is the longest prefix of <paramref name="path"/>, as "type (mount point)".</summary>
-    private static string FileSystemOf(string path)
-    {
-        var best = (Mount: "", Type: "?");
-        foreach (var line in File.ReadLines("/proc/mounts"))
-        {
-            var parts = line.Split(' ');
-            if (parts.Length > 2 && path.StartsWith(parts[1], StringComparison.Ordinal) && parts[1].Length >= best.Mount.Length)
-            {
-                best = (parts[1], parts[2]);
-            }
-        }
-
-        return $"{best.Type} ({best.Mount})";
-    }
-
-    private static void TryDelete(string directory)
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
 }
 
 /// <summary>What the benchmark parts share.</summary>
@@ -173,15 +110,7 @@ internal sealed class BenchContext(BenchOptions options, string work, PostgresSe
     public Task<ServerProcess> StartServerAsync(string dataDirectory, double schedulerIntervalSeconds) =>
         ServerProcess.StartAsync(options.KeyturnDll, dataDirectory, Credentials.AccessKeyId, Credentials.SecretAccessKey, schedulerIntervalSeconds, Path.Combine(work, "server.log"));
 
-    public string SecretJson(string user, string password) => System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
-    {
-        ["engine"] = "postgres",
-        ["host"] = "127.0.0.1",
-        ["port"] = postgres.Port,
-        ["username"] = user,
-        ["password"] = password,
-        ["dbname"] = PostgresServer.Database,
-    });
+    public string SecretJson(string user, string password) => BenchPostgres.SecretJson(postgres, user, password);
 
     public string Pass(bool ok) => ok ? "**pass**" : "**FAIL**";
 }

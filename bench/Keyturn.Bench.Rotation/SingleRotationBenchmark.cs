@@ -76,8 +76,8 @@ internal static class SingleRotationBenchmark
         {
             var current = JsonDocument.Parse((await client.GetSecretStringAsync(name, null, "AWSCURRENT", default))!).RootElement.GetProperty("password").GetString()!;
             var previous = JsonDocument.Parse((await client.GetSecretStringAsync(name, null, "AWSPREVIOUS", default))!).RootElement.GetProperty("password").GetString()!;
-            currentLogIns += await LogsInAsync(context.Postgres, user, current) ? 1 : 0;
-            previousRefused += await LogsInAsync(context.Postgres, user, previous) ? 0 : 1;
+            currentLogIns += await BenchPostgres.LogsInAsync(context.Postgres, user, current) ? 1 : 0;
+            previousRefused += await BenchPostgres.LogsInAsync(context.Postgres, user, previous) ? 0 : 1;
         }
 
         var allCurrentLogIn = currentLogIns == secrets;
@@ -164,19 +164,5 @@ internal static class SingleRotationBenchmark
         }
 
         throw new TimeoutException($"The rotation {token} of {name} did not finish within {deadline.TotalSeconds} s.");
-    }
-
-    public static async Task<bool> LogsInAsync(PostgresServer postgres, string user, string password)
-    {
-        try
-        {
-            await using var connection = new NpgsqlConnection(postgres.ConnectionString(user, password));
-            await connection.OpenAsync();
-            return true;
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidPassword)
-        {
-            return false;
-        }
     }
 }

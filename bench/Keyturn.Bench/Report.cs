@@ -23,7 +23,7 @@ internal static class Report
         var summary = new StringBuilder();
         md.AppendLine("# Keyturn HTTP benchmark");
         md.AppendLine();
-        md.AppendLine($"Measured {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC by `bench/run.sh` (Keyturn {Commit(repo)}); the whole run took {elapsed.TotalMinutes:F1} min.");
+        md.AppendLine($"Measured {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC by `bench/run.sh` (Keyturn {BenchMachine.Commit(repo)}); the whole run took {elapsed.TotalMinutes:F1} min.");
         md.AppendLine("Every number below comes from that run; nothing was edited by hand. The index of every Keyturn benchmark is [benchmarks.md](benchmarks.md).");
         md.AppendLine();
 
@@ -64,11 +64,11 @@ internal static class Report
         md.AppendLine();
         md.AppendLine("## Machine");
         md.AppendLine();
-        md.AppendLine($"- CPU: {CpuModel()}, `nproc` = {Environment.ProcessorCount}");
-        md.AppendLine($"- Memory: {MemTotalGiB():F1} GiB");
+        md.AppendLine($"- CPU: {BenchMachine.CpuModel()}, `nproc` = {Environment.ProcessorCount}");
+        md.AppendLine($"- Memory: {BenchMachine.MemoryGiB():F1} GiB");
         md.AppendLine($"- OS: {OsName()}, kernel {Read("/proc/sys/kernel/osrelease")}");
         md.AppendLine($"- .NET: {RuntimeInformation.FrameworkDescription}; both servers and the load generator use the default (workstation, concurrent) GC");
-        md.AppendLine($"- Load average (1/5/15 min) when the run started: {settings.LoadAverageAtStart}; when it ended: {string.Join(' ', Read("/proc/loadavg").Split(' ').Take(3))}. " +
+        md.AppendLine($"- Load average (1/5/15 min) when the run started: {settings.LoadAverageAtStart}; when it ended: {BenchMachine.LoadAverage(" ")}. " +
             "The machine is shared (a virtual machine where other jobs may run), which is why every cell is repeated and the median reported.");
         md.AppendLine("- Everything runs on this one machine: the server under test and the load generator share the CPUs, over loopback TCP.");
         md.AppendLine();
@@ -209,49 +209,10 @@ internal static class Report
 
     private static string Mb(long bytes) => $"{bytes / 1e6:F0} MB ({bytes / 1048576.0:F0} MiB)";
 
-    private static string CpuModel() =>
-        File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
-
-    private static double MemTotalGiB() =>
-        long.Parse(File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:", StringComparison.Ordinal))
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1048576.0;
-
     private static string OsName() =>
         File.Exists("/etc/os-release")
             ? File.ReadLines("/etc/os-release").FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))?.Split('=', 2)[1].Trim('"') ?? "Linux"
             : RuntimeInformation.OSDescription;
 
     private static string Read(string path) => File.Exists(path) ? File.ReadAllText(path).Trim() : "unknown";
-
-    private static string Commit(string repo)
-    {
-        try
-        {
-            var head = Git(repo, "rev-parse", "--short", "HEAD");
-            // Name the files, so a reader can tell whether the uncommitted work touches what was measured.
-            var dirty = Git(repo, "status", "--porcelain", "--untracked-files=no", "--", "src")
-                .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(l => l.Split(' ', 2, StringSplitOptions.TrimEntries)[^1]).ToList();
-            return head.Length == 0 ? "commit unknown"
-                : $"commit {head}{(dirty.Count > 0 ? $" plus uncommitted changes to {string.Join(", ", dirty.Select(f => $"`{f}`"))}" : "")}";
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return "commit unknown";
-        }
-    }
-
-    private static string Git(string repo, params string[] args)
-    {
-        var start = new ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = repo };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var git = Process.Start(start)!;
-        var output = git.StandardOutput.ReadToEnd().Trim();
-        git.WaitForExit();
-        return git.ExitCode == 0 ? output : "";
-    }
 }

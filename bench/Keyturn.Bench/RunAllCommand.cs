@@ -32,7 +32,7 @@ internal static class RunAllCommand
             PutsPerSecret: flags.Int("puts-per-secret", 50),
             GetSecrets: flags.Int("get-secrets", 100),
             ReportPath: Path.GetFullPath(flags.Text("report", Path.Combine(repo, "docs/benchmarks-http.md"))),
-            LoadAverageAtStart: File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown");
+            LoadAverageAtStart: BenchMachine.LoadAverage(" "));
         var keep = flags.Switch("keep");
         flags.RejectUnknown();
         if (!File.Exists(settings.KeyturnDll))
