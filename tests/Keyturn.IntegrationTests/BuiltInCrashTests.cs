@@ -134,7 +134,7 @@ public sealed class BuiltInCrashTests(CrashPostgres db) : IAsyncLifetime
         var pending = await _keyturn.FieldAsync(name, token, "password");
 
         await _keyturn.KillAsync();
-        await ExecuteAsync(holder, $"SELECT pg_terminate_backend({backend})");
+        await CrashPostgres.ExecuteAsync(holder, $"SELECT pg_terminate_backend({backend})");
         await WaitForBackendGoneAsync(backend);
         await lockRole.RollbackAsync();
 
@@ -199,7 +199,7 @@ public sealed class BuiltInCrashTests(CrashPostgres db) : IAsyncLifetime
         await using var holder = await db.OpenSuperuserAsync();
         await using (var lockLogins = await holder.BeginTransactionAsync())
         {
-            await ExecuteAsync(holder, "LOCK TABLE pg_catalog.pg_authid IN ACCESS EXCLUSIVE MODE");
+            await CrashPostgres.ExecuteAsync(holder, "LOCK TABLE pg_catalog.pg_authid IN ACCESS EXCLUSIVE MODE");
             File.Delete(_keyturn.PauseFile);
             await CrashHarness.UntilAsync(
                 async () => (await _keyturn.StatusAsync(token)).StartsWith("Running TestSecret", StringComparison.Ordinal)
@@ -242,7 +242,7 @@ public sealed class BuiltInCrashTests(CrashPostgres db) : IAsyncLifetime
         string token;
         await using (var squat = await holder.BeginTransactionAsync())
         {
-            await ExecuteAsync(holder, $"CREATE ROLE {user}_clone");
+            await CrashPostgres.ExecuteAsync(holder, $"CREATE ROLE {user}_clone");
             token = await _keyturn.RotateAsync(name, AlternatingUsers);
             backend = await WaitForBlockedRotatorAsync("CREATE ROLE%");
             before = await _keyturn.JournalAsync(token);
@@ -300,15 +300,8 @@ public sealed class BuiltInCrashTests(CrashPostgres db) : IAsyncLifetime
         Assert.Single(journal, r => r.Step == "SetSecret" && r.Phase == "Begin");
     }
 
-    private async Task<(string User, string Name, string Arn, string V1)> SingleUserSecretAsync(string? pause = null)
-    {
-        var user = "crash_" + Suffix();
-        await db.Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"CREATE ROLE {user} LOGIN PASSWORD '{InitialPassword}'");
-        await _keyturn.StartAsync(pause);
-        var name = "pg/crash/" + user;
-        var (arn, v1) = await _keyturn.CreateSecretAsync(name, db.SecretJson(user, InitialPassword));
-        return (user, name, arn, v1);
-    }
+    private Task<(string User, string Name, string Arn, string V1)> SingleUserSecretAsync(string? pause = null) =>
+        _keyturn.StartWithSecretAsync(db, "crash_", "pg/crash/", InitialPassword, pause);
 
     /// <summary>The end state of a single-user rotation: labels moved, AWSPENDING gone, the new password the only one that works.</summary>
     private async Task AssertSingleUserRotatedAsync(string user, string name, string v1, string token)
@@ -365,12 +358,6 @@ public sealed class BuiltInCrashTests(CrashPostgres db) : IAsyncLifetime
         await CrashHarness.UntilAsync(
             async () => await ScalarAsync<long>(monitor, $"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}") == 0,
             () => Task.FromResult($"backend {pid} to end"));
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 
     private static async Task<T?> ScalarAsync<T>(NpgsqlConnection connection, string sql)

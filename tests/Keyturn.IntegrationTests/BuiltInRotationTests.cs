@@ -28,6 +28,31 @@ public sealed class RotationEnvironment : IAsyncLifetime
         await Server.DisposeAsync();
         await Databases.DisposeAsync();
     }
+
+    /// <summary>The secret's line of <c>keyturn rotations</c> (its latest rotation's state), or "(no status line)".</summary>
+    public async Task<string> RotationStatusAsync(string name)
+    {
+        var result = await ExternalTool.RunAsync("dotnet", [KeyturnProcess.KeyturnDll, "rotations", "--data-dir", Server.DataDirectory], Server,
+            new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = Server.AccessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = Server.SecretAccessKey });
+        return result.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal)) ?? "(no status line)";
+    }
+
+    /// <summary>Waits until the secret's status line shows <paramref name="state"/>; returns the line.</summary>
+    public async Task<string> WaitForRotationStateAsync(string name, TimeSpan timeout, string state)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var line = await RotationStatusAsync(name);
+            if (line.Contains(" " + state, StringComparison.Ordinal))
+            {
+                return line;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{name} never reached '{state}': {line}");
+            await Task.Delay(200);
+        }
+    }
 }
 
 [CollectionDefinition(Name)]
@@ -137,7 +162,7 @@ public sealed class BuiltInRotationTests(RotationEnvironment env)
         await env.Databases.Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"ALTER ROLE {user} PASSWORD 'changed-by-a-dba'");
 
         var token = await StartRotationAsync(name, "keyturn-postgresql-single-user");
-        var state = await WaitForStateAsync(name, "failed");
+        var state = await env.WaitForRotationStateAsync(name, TimeSpan.FromSeconds(60), "failed");
 
         Assert.Contains("setSecret: Unable to log into database with previous, current, or pending secret", state, StringComparison.Ordinal);
         Assert.Contains("current: wrong-password [28P01]", state, StringComparison.Ordinal);
@@ -154,7 +179,7 @@ public sealed class BuiltInRotationTests(RotationEnvironment env)
         var v1 = await CreateAsync(name, Pg(user, "initial-Pw-1") with { Port = closedPort });
 
         var token = await StartRotationAsync(name, "keyturn-postgresql-single-user");
-        var state = await WaitForStateAsync(name, "retrying");
+        var state = await env.WaitForRotationStateAsync(name, TimeSpan.FromSeconds(60), "retrying");
 
         Assert.Contains("unreachable", state, StringComparison.Ordinal);
         await AssertLabelsAsync(name, (v1, "AWSCURRENT"), (token, "AWSPENDING"));
@@ -171,7 +196,7 @@ public sealed class BuiltInRotationTests(RotationEnvironment env)
         var v1 = await CreateAsync(name, Pg(user, "alt-initial-1", master));
 
         var token = await StartRotationAsync(name, "keyturn-postgresql-alternating-users");
-        var state = await WaitForStateAsync(name, "failed");
+        var state = await env.WaitForRotationStateAsync(name, TimeSpan.FromSeconds(60), "failed");
 
         Assert.Contains("Unable to log into database using credentials in master secret", state, StringComparison.Ordinal);
         await AssertLabelsAsync(name, (v1, "AWSCURRENT"), (token, "AWSPENDING"));
@@ -186,7 +211,7 @@ public sealed class BuiltInRotationTests(RotationEnvironment env)
         await env.Cli.JsonAsync("secretsmanager", "create-secret", "--name", name, "--secret-string", """{"engine":"postgres","username":"nobody","password":"x1234567"}""");
 
         await StartRotationAsync(name, "keyturn-postgresql-single-user");
-        var state = await WaitForStateAsync(name, "failed");
+        var state = await env.WaitForRotationStateAsync(name, TimeSpan.FromSeconds(60), "failed");
 
         Assert.Contains("host", state, StringComparison.Ordinal);
     }
@@ -247,32 +272,9 @@ public sealed class BuiltInRotationTests(RotationEnvironment env)
                 return;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"rotation of {name} did not finish: {await StatusAsync(name)}");
+            Assert.True(DateTime.UtcNow < deadline, $"rotation of {name} did not finish: {await env.RotationStatusAsync(name)}");
             await Task.Delay(200);
         }
-    }
-
-    private async Task<string> WaitForStateAsync(string name, string state)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var line = await StatusAsync(name);
-            if (line.Contains(" " + state, StringComparison.Ordinal))
-            {
-                return line;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"{name} never reached '{state}': {line}");
-            await Task.Delay(200);
-        }
-    }
-
-    private async Task<string> StatusAsync(string name)
-    {
-        var result = await ExternalTool.RunAsync("dotnet", [KeyturnProcess.KeyturnDll, "rotations", "--data-dir", env.Server.DataDirectory], env.Server,
-            new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = env.Server.AccessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = env.Server.SecretAccessKey });
-        return result.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal)) ?? "(no status line)";
     }
 
     private async Task<JsonElement> ValueAsync(string name, string stage) =>

@@ -77,8 +77,8 @@ public sealed class DoctorAllTests(RotationEnvironment env) : IAsyncLifetime
               {"Effect":"Allow","Action":["secretsmanager:*","logs:*","lambda:GetFunctionConfiguration"],"Resource":"*"},
               {"Effect":"Deny","Action":"secretsmanager:BatchGetSecretValue","Resource":"*"}]}
             """;
-        var key = await KeysAsync("create", "doctor-no-batch", "--policy", policy);
-        var restricted = await DoctorAllAsync(new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = Line(key, "aws_access_key_id"), ["AWS_SECRET_ACCESS_KEY"] = Line(key, "aws_secret_access_key") });
+        var key = await _server.KeysAsync("create", "doctor-no-batch", "--policy", policy);
+        var restricted = await DoctorAllAsync(new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = KeyturnProcess.KeyLine(key, "aws_access_key_id"), ["AWS_SECRET_ACCESS_KEY"] = KeyturnProcess.KeyLine(key, "aws_secret_access_key") });
         Assert.Equal(1, restricted.ExitCode);
         Assert.Equal(root.States.OrderBy(p => p.Key, StringComparer.Ordinal), restricted.States.OrderBy(p => p.Key, StringComparer.Ordinal));
 
@@ -193,14 +193,4 @@ public sealed class DoctorAllTests(RotationEnvironment env) : IAsyncLifetime
     private static string Value(string engine, int port, string user, string password, string dbName) =>
         JsonSerializer.Serialize(new Dictionary<string, object> { ["engine"] = engine, ["host"] = "127.0.0.1", ["port"] = port, ["username"] = user, ["password"] = password, ["dbname"] = dbName });
 
-    private async Task<string> KeysAsync(params string[] arguments)
-    {
-        var result = await ExternalTool.RunAsync("dotnet", [KeyturnProcess.KeyturnDll, "keys", .. arguments, "--data-dir", _server.DataDirectory], _server,
-            new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = _server.AccessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = _server.SecretAccessKey });
-        Assert.True(result.ExitCode == 0, $"keyturn keys {string.Join(' ', arguments)} failed: {result.Stderr}");
-        return result.Stdout;
-    }
-
-    private static string Line(string output, string key) =>
-        output.Split('\n').Select(l => l.Trim()).First(l => l.StartsWith(key, StringComparison.Ordinal)).Split('=', 2)[1].Trim();
 }

@@ -71,7 +71,7 @@ public sealed class DoctorStateTests(RotationEnvironment env)
 
         // A real rotation whose createSecret fails before writing a value: the MySQL function refuses a postgres secret.
         var token = await StartRotationAsync(name, "keyturn-mysql-single-user");
-        var status = await WaitForStatusAsync(name, "failed");
+        var status = await env.WaitForRotationStateAsync(name, TimeSpan.FromSeconds(90), "failed");
         Assert.Contains("Database engine must be set to", status, StringComparison.Ordinal);
         await AssertLabelsAsync(name, (v1, ["AWSCURRENT"]), (token, ["AWSPENDING"]));
 
@@ -254,7 +254,7 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         // A real rotation that writes the pending value and then fails in setSecret before touching the
         // database (alternating users without a master), then is cancelled.
         var token = await StartRotationAsync(name, "keyturn-postgresql-alternating-users");
-        var status = await WaitForStatusAsync(name, "failed");
+        var status = await env.WaitForRotationStateAsync(name, TimeSpan.FromSeconds(90), "failed");
         Assert.Contains("masterarn", status, StringComparison.Ordinal);
         await env.Cli.JsonAsync("secretsmanager", "cancel-rotate-secret", "--secret-id", name);
         await AssertLabelsAsync(name, (v1, ["AWSCURRENT"]), (token, ["AWSPENDING"]));
@@ -365,7 +365,7 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         var name = $"doctor-state/j2/{Suffix()}";
         await env.Cli.JsonAsync("secretsmanager", "create-secret", "--name", name);
         var token = await StartRotationAsync(name, "keyturn-postgresql-single-user");
-        await WaitForStatusAsync(name, "failed");
+        await env.WaitForRotationStateAsync(name, TimeSpan.FromSeconds(90), "failed");
         await AssertLabelsAsync(name, (token, ["AWSPENDING"]));
 
         var before = await LabelsAsync(name);
@@ -513,7 +513,7 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         // Row 23: a privilege granted to the clone alone (the clone inherits the user's, not the other way round).
         await env.Databases.Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"GRANT SELECT ON invoices TO {clone}");
         var token = await StartRotationAsync(name, "keyturn-postgresql-alternating-users", rules: false);
-        var status = await WaitForStatusAsync(name, "failed");
+        var status = await env.WaitForRotationStateAsync(name, TimeSpan.FromSeconds(90), "failed");
         Assert.Contains("different privileges", status, StringComparison.Ordinal);
         await AssertLabelsAsync(name, (cloneVersion, ["AWSCURRENT"]), (first, ["AWSPREVIOUS"]), (token, ["AWSPENDING"]));
         await AssertVersionLogsInAsync(name, cloneVersion);
@@ -743,33 +743,9 @@ public sealed class DoctorStateTests(RotationEnvironment env)
                 return;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"{name}: version {version} never got {string.Join(",", labels)}: {await StatusAsync(name)}");
+            Assert.True(DateTime.UtcNow < deadline, $"{name}: version {version} never got {string.Join(",", labels)}: {await env.RotationStatusAsync(name)}");
             await Task.Delay(200);
         }
-    }
-
-    /// <summary>Waits for the rotation status line (<c>keyturn rotations</c>) to show the state; returns the line.</summary>
-    private async Task<string> WaitForStatusAsync(string name, string state)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (true)
-        {
-            var line = await StatusAsync(name);
-            if (line.Contains(" " + state, StringComparison.Ordinal))
-            {
-                return line;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"{name} never reached '{state}': {line}");
-            await Task.Delay(200);
-        }
-    }
-
-    private async Task<string> StatusAsync(string name)
-    {
-        var result = await ExternalTool.RunAsync("dotnet", [KeyturnProcess.KeyturnDll, "rotations", "--data-dir", env.Server.DataDirectory], env.Server,
-            new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = env.Server.AccessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = env.Server.SecretAccessKey });
-        return result.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal)) ?? "(no status line)";
     }
 
     /// <summary>Labelled versions and their labels, from describe-secret.</summary>

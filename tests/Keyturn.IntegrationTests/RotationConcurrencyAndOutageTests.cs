@@ -39,7 +39,7 @@ public sealed class RotationConcurrencyAndOutageTests(CrashPostgres db) : IAsync
         var (user, name, arn, v1) = await SecretAsync();
         await using var holder = await db.OpenSuperuserAsync();
         var lockRole = await holder.BeginTransactionAsync();
-        await ExecuteAsync(holder, $"SELECT 1 FROM pg_catalog.pg_authid WHERE rolname = '{user}' FOR UPDATE");
+        await CrashPostgres.ExecuteAsync(holder, $"SELECT 1 FROM pg_catalog.pg_authid WHERE rolname = '{user}' FOR UPDATE");
 
         var tokens = Enumerable.Range(0, 8).Select(_ => Guid.NewGuid().ToString()).ToList();
         var outcomes = client == "raw" ? await RawCallsAsync(name, tokens) : await CliCallsAsync(name, tokens);
@@ -157,15 +157,8 @@ public sealed class RotationConcurrencyAndOutageTests(CrashPostgres db) : IAsync
         Assert.Contains(journal, r => r.Step == "TestSecret" && r.Outcome == "failed");
     }
 
-    private async Task<(string User, string Name, string Arn, string V1)> SecretAsync(string? pause = null)
-    {
-        var user = "conc_" + Guid.NewGuid().ToString("N")[..8];
-        await db.Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"CREATE ROLE {user} LOGIN PASSWORD '{InitialPassword}'");
-        await _keyturn.StartAsync(pause);
-        var name = "pg/concurrent/" + user;
-        var (arn, v1) = await _keyturn.CreateSecretAsync(name, db.SecretJson(user, InitialPassword));
-        return (user, name, arn, v1);
-    }
+    private Task<(string User, string Name, string Arn, string V1)> SecretAsync(string? pause = null) =>
+        _keyturn.StartWithSecretAsync(db, "conc_", "pg/concurrent/", InitialPassword, pause);
 
     private sealed record Outcome(string Token, (string Code, string Message)? Error);
 
@@ -219,9 +212,4 @@ public sealed class RotationConcurrencyAndOutageTests(CrashPostgres db) : IAsync
         return [.. await Task.WhenAll(calls)];
     }
 
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
 }

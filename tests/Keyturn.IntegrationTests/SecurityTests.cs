@@ -74,9 +74,9 @@ public sealed class SecurityTests : IAsyncLifetime
         await root.JsonAsync("secretsmanager", "create-secret", "--name", "ops/db", "--secret-string", "ops-value");
 
         const string policy = """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:GetSecretValue","secretsmanager:DescribeSecret"],"Resource":"arn:aws:secretsmanager:*:*:secret:app/*"}]}""";
-        var created = await KeysAsync("create", "app-reader", "--policy", policy);
-        var id = Line(created, "aws_access_key_id");
-        var secret = Line(created, "aws_secret_access_key");
+        var created = await _server.KeysAsync("create", "app-reader", "--policy", policy);
+        var id = KeyturnProcess.KeyLine(created, "aws_access_key_id");
+        var secret = KeyturnProcess.KeyLine(created, "aws_secret_access_key");
         var app = new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = id, ["AWS_SECRET_ACCESS_KEY"] = secret };
 
         var allowed = await Cli(app, "secretsmanager", "get-secret-value", "--secret-id", "app/db");
@@ -97,11 +97,11 @@ public sealed class SecurityTests : IAsyncLifetime
             """{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}""");
         Assert.Contains("(AccessDeniedException)", (await Cli(app, "secretsmanager", "get-secret-value", "--secret-id", "app/db")).Stderr, StringComparison.Ordinal);
 
-        var list = await KeysAsync("list");
+        var list = await _server.KeysAsync("list");
         Assert.Contains(id, list, StringComparison.Ordinal);
         Assert.DoesNotContain(secret, list, StringComparison.Ordinal);
 
-        await KeysAsync("revoke", id);
+        await _server.KeysAsync("revoke", id);
         await Task.Delay(TimeSpan.FromSeconds(1.5));
         var revoked = await Cli(app, "secretsmanager", "describe-secret", "--secret-id", "app/db");
         Assert.Contains("(UnrecognizedClientException)", revoked.Stderr, StringComparison.Ordinal);
@@ -109,27 +109,6 @@ public sealed class SecurityTests : IAsyncLifetime
 
     private Task<ToolResult> Cli(Dictionary<string, string> environment, params string[] arguments) =>
         ExternalTool.RunAsync(AwsCli.Path, [.. arguments, "--endpoint-url", _server.Endpoint, "--output", "json"], _server, environment);
-
-    private async Task<string> KeysAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { KeyturnProcess.KeyturnDll, "keys" }.Concat(arguments).Concat(["--data-dir", _server.DataDirectory]))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment["KEYTURN_ROOT_ACCESS_KEY_ID"] = _server.AccessKeyId;
-        start.Environment["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = _server.SecretAccessKey;
-        using var process = Process.Start(start)!;
-        var stdout = await process.StandardOutput.ReadToEndAsync();
-        var stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"keyturn keys {string.Join(' ', arguments)} failed:\n{stdout}\n{stderr}");
-        return stdout;
-    }
-
-    private static string Line(string output, string key) =>
-        output.Split('\n').Select(l => l.Trim()).First(l => l.StartsWith(key, StringComparison.Ordinal)).Split('=', 2)[1].Trim();
 
     private static int IndexOf(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle);
 }

@@ -64,6 +64,21 @@ public sealed class CrashPostgres : IAsyncLifetime
         return connection;
     }
 
+    /// <summary>A statement on <paramref name="connection"/>, for tests that hold locks or transactions open on it.</summary>
+    public static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Creates a login role named <paramref name="prefix"/> plus a random suffix, with <paramref name="password"/>.</summary>
+    public async Task<string> CreateRoleAsync(string prefix, string password)
+    {
+        var user = prefix + Guid.NewGuid().ToString("N")[..8];
+        await Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"CREATE ROLE {user} LOGIN PASSWORD '{password}'");
+        return user;
+    }
+
     public async Task<LoginOutcome> ProbeAsync(string user, string password) =>
         (await PostgreSqlRotator.Create().ProbeLoginAsync(
             new DatabaseConnection("postgres", "127.0.0.1", Postgres.Port, user, password, PostgresServer.Database, Keyturn.Application.Rotation.SslMode.Disable), TimeSpan.FromSeconds(10), default)).Outcome;
@@ -189,6 +204,19 @@ public sealed class CrashHarness : IAsyncDisposable
     {
         var created = await Cli.JsonAsync("secretsmanager", "create-secret", "--name", name, "--secret-string", json);
         return (created.GetProperty("ARN").GetString()!, created.GetProperty("VersionId").GetString()!);
+    }
+
+    /// <summary>
+    /// A new role of <paramref name="db"/> with <paramref name="password"/>, the server started (with <paramref name="pause"/>), and a
+    /// secret <paramref name="namePrefix"/>USER holding the role's credentials.
+    /// </summary>
+    public async Task<(string User, string Name, string Arn, string V1)> StartWithSecretAsync(CrashPostgres db, string userPrefix, string namePrefix, string password, string? pause)
+    {
+        var user = await db.CreateRoleAsync(userPrefix, password);
+        await StartAsync(pause);
+        var name = namePrefix + user;
+        var (arn, v1) = await CreateSecretAsync(name, db.SecretJson(user, password));
+        return (user, name, arn, v1);
     }
 
     public async Task<string> RotateAsync(string name, string function) =>

@@ -82,6 +82,19 @@ public sealed class KeyturnProcess : IAsyncDisposable
         return server;
     }
 
+    /// <summary>Runs <c>keyturn keys ARGUMENTS</c> as root on this server's data directory; returns its output, failing the test on an error exit.</summary>
+    public async Task<string> KeysAsync(params string[] arguments)
+    {
+        var result = await ExternalTool.RunAsync("dotnet", [KeyturnDll, "keys", .. arguments, "--data-dir", DataDirectory], this,
+            new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = AccessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = SecretAccessKey });
+        Assert.True(result.ExitCode == 0, $"keyturn keys {string.Join(' ', arguments)} failed:\n{result.Stdout}\n{result.Stderr}");
+        return result.Stdout;
+    }
+
+    /// <summary>The value of a <c>key = value</c> line of <c>keyturn keys create</c>'s output.</summary>
+    public static string KeyLine(string output, string key) =>
+        output.Split('\n').Select(l => l.Trim()).First(l => l.StartsWith(key, StringComparison.Ordinal)).Split('=', 2)[1].Trim();
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
