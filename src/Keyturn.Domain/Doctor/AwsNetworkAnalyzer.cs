@@ -90,20 +90,10 @@ public static class AwsNetworkAnalyzer
         var publicHint = addresses.Any(a => !IsPrivate(a))
             ? " (the address checked is public: inside the VPC an RDS name resolves to its private address, so pass that one or the database's security groups)"
             : "";
-        switch (egress.Verdict)
-        {
-            case Verdict.Allowed:
-                verified.Add($"egress to {target} by {egress.Detail}");
-                break;
-            case Verdict.Denied:
-                findings.Add(new Finding("NET012", Severity.Error, "The function's security groups don't allow egress to the database",
-                    $"No egress rule of {string.Join(", ", function.SecurityGroupIds)} admits tcp/{database.Port} to {Describe(databasePeer)}; {egress.Detail}{publicHint}.",
-                    $"Add an outbound rule to the function's security group: TCP {database.Port} to the database's security group ({Or(database.SecurityGroupIds, "its group")}) or its address."));
-                break;
-            case Verdict.Unknown:
-                findings.Add(Unverified($"egress to {target}", egress.Detail, "Check the rule by hand, or pass the documents it depends on."));
-                break;
-        }
+        Record(egress, verified, findings, $"egress to {target}", detail => new Finding("NET012", Severity.Error, "The function's security groups don't allow egress to the database",
+                    $"No egress rule of {string.Join(", ", function.SecurityGroupIds)} admits tcp/{database.Port} to {Describe(databasePeer)}; {detail}{publicHint}.",
+                    $"Add an outbound rule to the function's security group: TCP {database.Port} to the database's security group ({Or(database.SecurityGroupIds, "its group")}) or its address."),
+            $"egress to {target}", "Check the rule by hand, or pass the documents it depends on.");
 
         if (database.SecurityGroupIds.Count == 0)
         {
@@ -119,20 +109,10 @@ public static class AwsNetworkAnalyzer
         }
 
         var ingress = Allows(databaseGroups.SelectMany(g => g.Ingress.Select(r => (g, r))), database.Port, functionPeer, databaseGroups.Count == database.SecurityGroupIds.Count);
-        switch (ingress.Verdict)
-        {
-            case Verdict.Allowed:
-                verified.Add($"database ingress by {ingress.Detail}");
-                break;
-            case Verdict.Denied:
-                findings.Add(new Finding("NET013", Severity.Error, "The database's security groups don't admit the rotation function",
-                    $"No ingress rule of {string.Join(", ", database.SecurityGroupIds)} admits tcp/{database.Port} from {Describe(functionPeer)}; {ingress.Detail}.",
-                    $"Add an inbound rule to the database's security group: TCP {database.Port} from the function's security group ({Or(inputs.Function.SecurityGroupIds, "its group")})."));
-                break;
-            case Verdict.Unknown:
-                findings.Add(Unverified("the database's ingress from the function", ingress.Detail, "Check the rule by hand, or pass the function's subnets (DescribeSubnets)."));
-                break;
-        }
+        Record(ingress, verified, findings, "database ingress", detail => new Finding("NET013", Severity.Error, "The database's security groups don't admit the rotation function",
+                    $"No ingress rule of {string.Join(", ", database.SecurityGroupIds)} admits tcp/{database.Port} from {Describe(functionPeer)}; {detail}.",
+                    $"Add an inbound rule to the database's security group: TCP {database.Port} from the function's security group ({Or(inputs.Function.SecurityGroupIds, "its group")})."),
+            "the database's ingress from the function", "Check the rule by hand, or pass the function's subnets (DescribeSubnets).");
     }
 
     private static void CheckSecretsManager(AwsNetworkInputs inputs, List<(SecurityGroup, SecurityGroupRule)> functionEgress, bool functionGroupsKnown, Peer functionPeer,
@@ -202,18 +182,8 @@ public static class AwsNetworkAnalyzer
 
         verified.AddRange(routes.Where(r => r.Path.Kind == PathKind.Nat).Select(r => $"{r.Subnet} reaches Secrets Manager by {r.Path.Detail}"));
         var https = Allows(functionEgress, HttpsPort, new Peer("Secrets Manager's public addresses", [], [], Complete: false, Internet: true), functionGroupsKnown);
-        switch (https.Verdict)
-        {
-            case Verdict.Allowed:
-                verified.Add($"egress on 443 by {https.Detail}");
-                break;
-            case Verdict.Denied:
-                findings.Add(EgressHttpsDenied(function, "0.0.0.0/0 (Secrets Manager's public addresses, through the NAT gateway)", https.Detail));
-                break;
-            case Verdict.Unknown:
-                findings.Add(Unverified("egress on 443 to Secrets Manager", https.Detail, "Make sure the rule covers Secrets Manager's public addresses."));
-                break;
-        }
+        Record(https, verified, findings, "egress on 443", detail => EgressHttpsDenied(function, "0.0.0.0/0 (Secrets Manager's public addresses, through the NAT gateway)", detail),
+            "egress on 443 to Secrets Manager", "Make sure the rule covers Secrets Manager's public addresses.");
     }
 
     private static void CheckEndpoint(AwsNetworkInputs inputs, VpcEndpoint endpoint, List<(SecurityGroup, SecurityGroupRule)> functionEgress, bool functionGroupsKnown, Peer functionPeer,
@@ -226,18 +196,8 @@ public static class AwsNetworkAnalyzer
         verified.Add($"Secrets Manager through {endpoint.VpcEndpointId} ({(endpoint.PrivateDnsEnabled ? "private DNS" : "SECRETS_MANAGER_ENDPOINT")})");
 
         var egress = Allows(functionEgress, HttpsPort, endpointPeer, functionGroupsKnown);
-        switch (egress.Verdict)
-        {
-            case Verdict.Allowed:
-                verified.Add($"egress on 443 by {egress.Detail}");
-                break;
-            case Verdict.Denied:
-                findings.Add(EgressHttpsDenied(function, Describe(endpointPeer), egress.Detail));
-                break;
-            case Verdict.Unknown:
-                findings.Add(Unverified($"egress on 443 to {endpoint.VpcEndpointId}", egress.Detail, "Pass the endpoint's subnets (DescribeSubnets) or check the rule by hand."));
-                break;
-        }
+        Record(egress, verified, findings, "egress on 443", detail => EgressHttpsDenied(function, Describe(endpointPeer), detail),
+            $"egress on 443 to {endpoint.VpcEndpointId}", "Pass the endpoint's subnets (DescribeSubnets) or check the rule by hand.");
 
         var endpointGroups = Groups(inputs, endpoint.SecurityGroupIds, $"the endpoint {endpoint.VpcEndpointId}'s", findings);
         if (endpointGroups.Count == 0)
@@ -246,20 +206,10 @@ public static class AwsNetworkAnalyzer
         }
 
         var ingress = Allows(endpointGroups.SelectMany(g => g.Ingress.Select(r => (g, r))), HttpsPort, functionPeer, endpointGroups.Count == endpoint.SecurityGroupIds.Count);
-        switch (ingress.Verdict)
-        {
-            case Verdict.Allowed:
-                verified.Add($"endpoint ingress by {ingress.Detail}");
-                break;
-            case Verdict.Denied:
-                findings.Add(new Finding("NET017", Severity.Error, "The Secrets Manager endpoint's security groups don't admit the rotation function",
-                    $"No ingress rule of {string.Join(", ", endpoint.SecurityGroupIds)} (on {endpoint.VpcEndpointId}) admits tcp/443 from {Describe(functionPeer)}; {ingress.Detail}.",
-                    $"Add an inbound rule to the endpoint's security group: TCP 443 from the function's security group ({Or(function.SecurityGroupIds, "its group")}) or the VPC's CIDR."));
-                break;
-            case Verdict.Unknown:
-                findings.Add(Unverified($"{endpoint.VpcEndpointId}'s ingress from the function", ingress.Detail, "Pass the function's subnets (DescribeSubnets) or check the rule by hand."));
-                break;
-        }
+        Record(ingress, verified, findings, "endpoint ingress", detail => new Finding("NET017", Severity.Error, "The Secrets Manager endpoint's security groups don't admit the rotation function",
+                    $"No ingress rule of {string.Join(", ", endpoint.SecurityGroupIds)} (on {endpoint.VpcEndpointId}) admits tcp/443 from {Describe(functionPeer)}; {detail}.",
+                    $"Add an inbound rule to the endpoint's security group: TCP 443 from the function's security group ({Or(function.SecurityGroupIds, "its group")}) or the VPC's CIDR."),
+            $"{endpoint.VpcEndpointId}'s ingress from the function", "Pass the function's subnets (DescribeSubnets) or check the rule by hand.");
     }
 
     /// <summary>"subnet-a, subnet-b: what their route table says", once per distinct situation.</summary>
@@ -270,6 +220,24 @@ public static class AwsNetworkAnalyzer
         new("NET014", Severity.Error, "The function's security groups don't allow egress on 443 to Secrets Manager",
             $"No egress rule of {string.Join(", ", function.SecurityGroupIds)} admits tcp/443 to {destination}; {detail}.",
             "Add an outbound rule to the function's security group: TCP 443 to the endpoint's security group (or to 0.0.0.0/0 when it goes through a NAT gateway).");
+
+    /// <summary>Files a rule check: allowed goes to what was verified, denied to <paramref name="denied"/>'s finding, undecided to NET019.</summary>
+    private static void Record((Verdict Verdict, string Detail) check, List<string> verified, List<Finding> findings,
+        string verifiedAs, Func<string, Finding> denied, string unverifiedWhat, string howToCheck)
+    {
+        switch (check.Verdict)
+        {
+            case Verdict.Allowed:
+                verified.Add($"{verifiedAs} by {check.Detail}");
+                break;
+            case Verdict.Denied:
+                findings.Add(denied(check.Detail));
+                break;
+            case Verdict.Unknown:
+                findings.Add(Unverified(unverifiedWhat, check.Detail, howToCheck));
+                break;
+        }
+    }
 
     private static Finding Unverified(string what, string why, string fix) =>
         new("NET019", Severity.Warning, $"Couldn't verify {what}", why + ".", fix);
