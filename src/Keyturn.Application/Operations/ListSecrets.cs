@@ -48,24 +48,16 @@ public sealed class ListSecretsHandler(SecretServices services) : IOperation<Lis
             var now = services.Now;
             // Filter and sort first, then load versions and labels for the page only. The usual listing (by creation
             // date or name, filtered by name at most) needs no metadata; any other reads every secret's metadata.
-            var comparer = SecretSorter.Comparer(sortBy, descending);
-            var matching = sortBy is SecretSortBy.CreatedDate or SecretSortBy.Name && filters.All(f => f.Key == "name")
-                ? session.ListKeys(context.Region)
-                    .Where(k => (includeDeleted || !k.IsDeleted) && !(k.DeletionDate is { } due && due <= now))
-                    .Select(k => (k.Arn, View: new SecretListingView(k.Name, null, [], null, null, k.CreatedDate, default, null)))
-                    .Where(p => SecretFilter.Matches(p.View, filters))
-                    .OrderBy(p => p.View, comparer)
-                    .ThenBy(p => p.Arn, StringComparer.Ordinal)
-                    .Select(p => p.Arn)
-                    .ToList()
-                : session.ListMetadata(context.Region)
-                    .Where(s => (includeDeleted || !s.IsDeleted) && !(s.DeletionDate is { } due && due <= now))
-                    .Select(s => (s.Arn, View: View(s)))
-                    .Where(p => SecretFilter.Matches(p.View, filters))
-                    .OrderBy(p => p.View, comparer)
-                    .ThenBy(p => p.Arn, StringComparer.Ordinal)
-                    .Select(p => p.Arn)
-                    .ToList();
+            var candidates = sortBy is SecretSortBy.CreatedDate or SecretSortBy.Name && filters.All(f => f.Key == "name")
+                ? session.ListKeys(context.Region).Select(k => (k.Arn, k.IsDeleted, k.DeletionDate, View: new SecretListingView(k.Name, null, [], null, null, k.CreatedDate, default, null)))
+                : session.ListMetadata(context.Region).Select(s => (s.Arn, s.IsDeleted, s.DeletionDate, View: View(s)));
+            var matching = candidates
+                .Where(c => (includeDeleted || !c.IsDeleted) && !(c.DeletionDate is { } due && due <= now))
+                .Where(c => SecretFilter.Matches(c.View, filters))
+                .OrderBy(c => c.View, SecretSorter.Comparer(sortBy, descending))
+                .ThenBy(c => c.Arn, StringComparer.Ordinal)
+                .Select(c => c.Arn)
+                .ToList();
 
             var offset = Pagination.Offset(request.NextToken, fingerprint);
             var pageSize = request.MaxResults ?? 100;

@@ -103,19 +103,13 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
     }
 
     /// <summary>
-    /// <c>--all</c>'s quick check of a secret whose listed labels pass <see cref="RotationDoctor.QuickCheckVersion"/>:
-    /// <paramref name="listed"/> is its ListSecrets entry (DescribeSecret's fields), <paramref name="current"/> its
-    /// AWSCURRENT value; one login with it. Returns the result when the secret is healthy on that evidence, or
-    /// null when it is not (or the value is not the version the listing named): then it needs <see cref="GatherAsync"/>.
+    /// <c>--all</c>'s quick check of a secret whose listed <paramref name="labels"/> pass <see cref="RotationDoctor.QuickCheckVersion"/>
+    /// with <paramref name="current"/>'s version: <paramref name="listed"/> is its ListSecrets entry (DescribeSecret's fields),
+    /// <paramref name="current"/> its AWSCURRENT value; one login with it. Returns the result when the secret is healthy on that
+    /// evidence, or null when it is not: then it needs <see cref="GatherAsync"/>.
     /// </summary>
-    public async Task<Gathered?> QuickCheckAsync(JsonElement listed, SecretsManagerClient.CurrentValue current, CancellationToken cancellationToken)
+    public async Task<Gathered?> QuickCheckAsync(JsonElement listed, IReadOnlyDictionary<string, IReadOnlyList<string>> labels, SecretsManagerClient.SecretValue current, CancellationToken cancellationToken)
     {
-        var labels = ListedLabels(listed);
-        if (RotationDoctor.QuickCheckVersion(labels) != current.VersionId)
-        {
-            return null;
-        }
-
         var secrets = new Dictionary<string, DatabaseSecret>(StringComparer.Ordinal);
         var versions = new List<VersionSnapshot> { Snapshot(current.VersionId, labels[current.VersionId], current.CreatedDate, current.SecretString, secrets) };
         var probes = new Dictionary<string, ProbeSummary>(StringComparer.Ordinal);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Keyturn.Domain.Doctor;
+using Keyturn.Domain.Secrets;
 using Keyturn.Protocol.Client;
 
 namespace Keyturn.Cli.Doctor;
@@ -27,13 +28,19 @@ internal sealed class DoctorSurvey(SecretsManagerClient client, DoctorGatherer g
 
     public sealed record Result(string Name, Diagnosis? Diagnosis, string? Error);
 
+    /// <summary>A listed secret: its ListSecrets entry, its labels, and the AWSCURRENT version the quick check would read (null: full diagnosis).</summary>
+    private sealed record Listed(JsonElement Entry, string Arn, IReadOnlyDictionary<string, IReadOnlyList<string>> Labels, string? QuickCheckVersion);
+
     /// <summary>Checks every rotation-enabled secret; <paramref name="progress"/> gets (checked, listed so far, whether the listing is complete).</summary>
     public async Task<IReadOnlyList<Result>> RunAsync(Action<int, int, bool>? progress, CancellationToken cancellationToken)
     {
         var checks = new List<Task<Result>>();
         await foreach (var page in client.ListSecretPagesAsync(cancellationToken).ConfigureAwait(false))
         {
-            var enabled = page.Where(e => e.TryGetProperty("RotationEnabled", out var on) && on.ValueKind == JsonValueKind.True).ToList();
+            var enabled = page.Where(e => e.TryGetProperty("RotationEnabled", out var on) && on.ValueKind == JsonValueKind.True)
+                .Select(e => (Entry: e, Labels: DoctorGatherer.ListedLabels(e)))
+                .Select(e => new Listed(e.Entry, e.Entry.GetProperty("ARN").GetString()!, e.Labels, RotationDoctor.QuickCheckVersion(e.Labels)))
+                .ToList();
             Interlocked.Add(ref _listed, enabled.Count);
             foreach (var chunk in enabled.Chunk(BatchSize))
             {
@@ -47,21 +54,22 @@ internal sealed class DoctorSurvey(SecretsManagerClient client, DoctorGatherer g
         return await Task.WhenAll(checks).ConfigureAwait(false);
     }
 
-    private async Task<Result> CheckAsync(JsonElement listed, Task<IReadOnlyDictionary<string, SecretsManagerClient.CurrentValue>> values, Action<int, int, bool>? progress, CancellationToken cancellationToken)
+    private async Task<Result> CheckAsync(Listed listed, Task<IReadOnlyDictionary<string, SecretsManagerClient.SecretValue>> values, Action<int, int, bool>? progress, CancellationToken cancellationToken)
     {
-        var arn = listed.GetProperty("ARN").GetString()!;
-        var name = listed.GetProperty("Name").GetString()!;
-        var current = (await values.ConfigureAwait(false)).GetValueOrDefault(arn);
+        var name = listed.Entry.GetProperty("Name").GetString()!;
+        var current = (await values.ConfigureAwait(false)).GetValueOrDefault(listed.Arn);
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (current is null && _batchRefused && RotationDoctor.QuickCheckVersion(DoctorGatherer.ListedLabels(listed)) is not null)
+            if (current is null && _batchRefused && listed.QuickCheckVersion is not null)
             {
-                current = await client.GetCurrentAsync(arn, cancellationToken).ConfigureAwait(false);
+                current = await client.GetValueAsync(listed.Arn, null, StagingLabels.Current, cancellationToken).ConfigureAwait(false);
             }
 
-            var gathered = current is null ? null : await gatherer.QuickCheckAsync(listed, current, cancellationToken).ConfigureAwait(false);
-            gathered ??= await gatherer.GatherAsync(arn, cancellationToken).ConfigureAwait(false);
+            var gathered = current is null || current.VersionId != listed.QuickCheckVersion
+                ? null
+                : await gatherer.QuickCheckAsync(listed.Entry, listed.Labels, current, cancellationToken).ConfigureAwait(false);
+            gathered ??= await gatherer.GatherAsync(listed.Arn, cancellationToken).ConfigureAwait(false);
             return new Result(name, RotationDoctor.Diagnose(gathered.Snapshot), null);
         }
         catch (Exception e) when (e is AwsServiceException or HttpRequestException)
@@ -80,13 +88,12 @@ internal sealed class DoctorSurvey(SecretsManagerClient client, DoctorGatherer g
     /// no secretsmanager:BatchGetSecretValue permission) it isn't asked again this run, and each quick check reads
     /// its value with GetSecretValue instead.
     /// </summary>
-    private async Task<IReadOnlyDictionary<string, SecretsManagerClient.CurrentValue>> ReadCurrentAsync(JsonElement[] chunk, CancellationToken cancellationToken)
+    private async Task<IReadOnlyDictionary<string, SecretsManagerClient.SecretValue>> ReadCurrentAsync(Listed[] chunk, CancellationToken cancellationToken)
     {
-        var arns = chunk.Where(e => RotationDoctor.QuickCheckVersion(DoctorGatherer.ListedLabels(e)) is not null)
-            .Select(e => e.GetProperty("ARN").GetString()!).ToList();
+        var arns = chunk.Where(e => e.QuickCheckVersion is not null).Select(e => e.Arn).ToList();
         if (arns.Count == 0 || _batchRefused)
         {
-            return new Dictionary<string, SecretsManagerClient.CurrentValue>();
+            return new Dictionary<string, SecretsManagerClient.SecretValue>();
         }
 
         await _reads.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -98,7 +105,7 @@ internal sealed class DoctorSurvey(SecretsManagerClient client, DoctorGatherer g
         {
             // Refused, unreachable, or an answer without the expected members: the per-secret reads take over.
             _batchRefused = true;
-            return new Dictionary<string, SecretsManagerClient.CurrentValue>();
+            return new Dictionary<string, SecretsManagerClient.SecretValue>();
         }
         finally
         {

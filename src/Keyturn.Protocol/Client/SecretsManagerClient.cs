@@ -65,7 +65,14 @@ public sealed class SecretsManagerClient : IDisposable
     }
 
     /// <summary>The SecretString of a version, or null when the version has no value (a rotation placeholder).</summary>
-    public async Task<string?> GetSecretStringAsync(string secretId, string? versionId, string? versionStage, CancellationToken cancellationToken)
+    public async Task<string?> GetSecretStringAsync(string secretId, string? versionId, string? versionStage, CancellationToken cancellationToken) =>
+        (await GetValueAsync(secretId, versionId, versionStage, cancellationToken).ConfigureAwait(false))?.SecretString;
+
+    /// <summary>
+    /// GetSecretValue of a version (by id or stage; AWSCURRENT without either), or null when no version answers to
+    /// it; a missing secret still throws.
+    /// </summary>
+    public async Task<SecretValue?> GetValueAsync(string secretId, string? versionId, string? versionStage, CancellationToken cancellationToken)
     {
         var body = new JsonObject { ["SecretId"] = secretId };
         if (versionId is not null)
@@ -80,8 +87,7 @@ public sealed class SecretsManagerClient : IDisposable
 
         try
         {
-            var value = await CallAsync("GetSecretValue", body, cancellationToken).ConfigureAwait(false);
-            return value.TryGetProperty("SecretString", out var text) ? text.GetString() : null;
+            return Value(await CallAsync("GetSecretValue", body, cancellationToken).ConfigureAwait(false));
         }
         catch (AwsServiceException e) when (e.ErrorCode == "ResourceNotFoundException" && (versionId is not null || versionStage is not null))
         {
@@ -133,32 +139,18 @@ public sealed class SecretsManagerClient : IDisposable
         while (next is not null);
     }
 
-    /// <summary>A secret's AWSCURRENT value as BatchGetSecretValue returns it.</summary>
-    public sealed record CurrentValue(string Arn, string VersionId, string? SecretString, DateTimeOffset CreatedDate);
-
-    /// <summary>A secret's AWSCURRENT value through GetSecretValue, or null when it has none.</summary>
-    public async Task<CurrentValue?> GetCurrentAsync(string secretId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var value = await CallAsync("GetSecretValue", new JsonObject { ["SecretId"] = secretId, ["VersionStage"] = "AWSCURRENT" }, cancellationToken).ConfigureAwait(false);
-            return Current(value);
-        }
-        catch (AwsServiceException e) when (e.ErrorCode == "ResourceNotFoundException")
-        {
-            return null;
-        }
-    }
+    /// <summary>A version's value as GetSecretValue and BatchGetSecretValue return it.</summary>
+    public sealed record SecretValue(string Arn, string VersionId, string? SecretString, DateTimeOffset CreatedDate);
 
     /// <summary>
     /// AWSCURRENT of up to 20 secrets in one BatchGetSecretValue call. Secrets the call reports under Errors
     /// (not found, scheduled for deletion, access denied) are missing from the answer; a call refused as a
     /// whole throws, so the caller can fall back to GetSecretValue.
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, CurrentValue>> BatchGetCurrentAsync(IReadOnlyList<string> arns, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, SecretValue>> BatchGetCurrentAsync(IReadOnlyList<string> arns, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(arns.Count, 20);
-        var values = new Dictionary<string, CurrentValue>(StringComparer.Ordinal);
+        var values = new Dictionary<string, SecretValue>(StringComparer.Ordinal);
         string? next = null;
         do
         {
@@ -171,8 +163,8 @@ public sealed class SecretsManagerClient : IDisposable
             var page = await CallAsync("BatchGetSecretValue", body, cancellationToken).ConfigureAwait(false);
             foreach (var value in page.GetProperty("SecretValues").EnumerateArray())
             {
-                var current = Current(value);
-                values[current.Arn] = current;
+                var read = Value(value);
+                values[read.Arn] = read;
             }
 
             next = page.TryGetProperty("NextToken", out var token) ? token.GetString() : null;
@@ -216,7 +208,7 @@ public sealed class SecretsManagerClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    private static CurrentValue Current(JsonElement value) => new(
+    private static SecretValue Value(JsonElement value) => new(
         value.GetProperty("ARN").GetString()!,
         value.GetProperty("VersionId").GetString()!,
         value.TryGetProperty("SecretString", out var text) ? text.GetString() : null,
