@@ -19,11 +19,7 @@ public sealed class DoctorEvidenceTests(RotationEnvironment env)
     [DatabaseFact]
     public async Task KeyturnLogGroup_RotationFailedOnARefusedPassword_DoctorNamesTheCauseFromTheLog()
     {
-        var (name, user) = await SecretAsync("initial-Pw-1");
-        await env.Databases.Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"ALTER ROLE {user} PASSWORD 'changed-by-a-dba'");
-        await env.Cli.JsonAsync("secretsmanager", "rotate-secret", "--secret-id", name,
-            "--rotation-lambda-arn", $"arn:aws:lambda:us-east-1:000000000000:function:{Function}", "--rotation-rules", "AutomaticallyAfterDays=30");
-        await WaitForFailureAsync(name);
+        var name = await FailedOnARefusedPasswordAsync();
 
         var result = await DoctorAsync(["doctor", name, "--json"]);
 
@@ -38,11 +34,7 @@ public sealed class DoctorEvidenceTests(RotationEnvironment env)
     public async Task KeyturnLogGroup_OtherSecretsFailures_DontColourAHealthySecret()
     {
         // A failure of another secret on the same function is in the same log group.
-        var (other, otherUser) = await SecretAsync("initial-Pw-1");
-        await env.Databases.Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"ALTER ROLE {otherUser} PASSWORD 'changed-by-a-dba'");
-        await env.Cli.JsonAsync("secretsmanager", "rotate-secret", "--secret-id", other,
-            "--rotation-lambda-arn", $"arn:aws:lambda:us-east-1:000000000000:function:{Function}", "--rotation-rules", "AutomaticallyAfterDays=30");
-        await WaitForFailureAsync(other);
+        var other = await FailedOnARefusedPasswordAsync();
         var (name, _) = await SecretAsync("initial-Pw-1");
         await env.Cli.JsonAsync("secretsmanager", "rotate-secret", "--secret-id", name,
             "--rotation-lambda-arn", $"arn:aws:lambda:us-east-1:000000000000:function:{Function}", "--rotation-rules", "AutomaticallyAfterDays=30");
@@ -295,6 +287,17 @@ public sealed class DoctorEvidenceTests(RotationEnvironment env)
         }).ToList(),
         ["searchedLogStreams"] = Array.Empty<object>(),
     });
+
+    /// <summary>A secret whose rotation failed because a DBA changed the role's password behind it ('changed-by-a-dba').</summary>
+    private async Task<string> FailedOnARefusedPasswordAsync()
+    {
+        var (name, user) = await SecretAsync("initial-Pw-1");
+        await env.Databases.Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"ALTER ROLE {user} PASSWORD 'changed-by-a-dba'");
+        await env.Cli.JsonAsync("secretsmanager", "rotate-secret", "--secret-id", name,
+            "--rotation-lambda-arn", $"arn:aws:lambda:us-east-1:000000000000:function:{Function}", "--rotation-rules", "AutomaticallyAfterDays=30");
+        await WaitForFailureAsync(name);
+        return name;
+    }
 
     private async Task WaitForFailureAsync(string name) => await WaitAsync(name, line => line.Contains(" failed", StringComparison.Ordinal));
 
