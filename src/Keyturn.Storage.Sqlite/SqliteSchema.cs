@@ -6,7 +6,7 @@ namespace Keyturn.Storage.Sqlite;
 /// </summary>
 internal static class SqliteSchema
 {
-    public const int CurrentVersion = 3;
+    public const int CurrentVersion = 4;
 
     public static readonly string[] Migrations =
     [
@@ -131,6 +131,11 @@ internal static class SqliteSchema
         CREATE TRIGGER log_events_text_delete AFTER DELETE ON log_events BEGIN
             INSERT INTO log_events_text(log_events_text, rowid, message) VALUES ('delete', old.id, old.message);
         END;
+        """,
+
+        // 4: an access key's tags (a JSON object), which policies read as aws:PrincipalTag/*.
+        """
+        ALTER TABLE access_keys ADD COLUMN tags TEXT;
         """,
     ];
 }

@@ -1,5 +1,6 @@
 using Keyturn.Domain.Errors;
 using Keyturn.Domain.Secrets;
+using Keyturn.Domain.Policies;
 
 namespace Keyturn.Application.Operations;
 
@@ -42,13 +43,22 @@ public sealed class CreateSecretHandler(SecretServices services) : IOperation<Cr
             throw ServiceException.InvalidName();
         }
 
+        TagRules.Validate(request.Tags);
+        services.Authorizer.Authorize(context, Name, services.ResourceFor(name, context), conditions: new RequestConditions
+        {
+            Name = name,
+            Description = request.Description,
+            KmsKeyId = request.KmsKeyId,
+            Type = request.Type,
+            RequestTags = request.Tags,
+            AddReplicaRegions = request.AddReplicaRegions?.Select(r => r.Region).OfType<string>().ToList(),
+            ForceOverwriteReplicaSecret = request.ForceOverwriteReplicaSecret,
+        });
+
         if (request.AddReplicaRegions is { Count: > 0 })
         {
             throw new ServiceException(ErrorKind.InvalidRequest, "Keyturn doesn't replicate secrets to other regions.");
         }
-
-        TagRules.Validate(request.Tags);
-        services.Authorizer.Authorize(context, Name, services.ResourceFor(name, context));
 
         return services.Store.WriteAsync(session =>
         {

@@ -1,5 +1,6 @@
 using Keyturn.Domain.Errors;
 using Keyturn.Domain.Secrets;
+using Keyturn.Domain.Policies;
 
 namespace Keyturn.Application.Operations;
 
@@ -28,6 +29,11 @@ public sealed class DeleteSecretHandler(SecretServices services) : IOperation<De
         }
 
         var secretId = request.SecretId!;
+        var conditions = new RequestConditions
+        {
+            ForceDeleteWithoutRecovery = request.ForceDeleteWithoutRecovery,
+            RecoveryWindowInDays = request.RecoveryWindowInDays,
+        };
         return services.Store.WriteAsync(session =>
         {
             // Name validation comes first, even on the force-delete-of-nothing path.
@@ -35,7 +41,7 @@ public sealed class DeleteSecretHandler(SecretServices services) : IOperation<De
             var now = services.Now;
             if (secret is null)
             {
-                services.Authorizer.Authorize(context, Name, services.ResourceFor(secretId, context));
+                services.Authorizer.Authorize(context, Name, services.ResourceFor(secretId, context), conditions: conditions);
                 if (!force)
                 {
                     throw ServiceException.SecretNotFound();
@@ -47,7 +53,7 @@ public sealed class DeleteSecretHandler(SecretServices services) : IOperation<De
                 return new DeleteSecretResponse(arn, name, now);
             }
 
-            services.Authorizer.Authorize(context, Name, secret.Arn, secret);
+            services.Authorizer.Authorize(context, Name, secret.Arn, secret, conditions);
             if (force)
             {
                 session.Delete(secret);

@@ -1,6 +1,7 @@
 using Keyturn.Application.Ports;
 using Keyturn.Domain.Errors;
 using Keyturn.Domain.Secrets;
+using Keyturn.Domain.Policies;
 
 namespace Keyturn.Application.Operations;
 
@@ -24,7 +25,8 @@ public sealed class GetSecretValueHandler(SecretServices services) : IOperation<
 
         var (response, secret, version) = await services.Store.ReadAsync(session =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name);
+            var secret = services.Resolve(session, request.SecretId!, context, Name,
+                conditions: new RequestConditions { VersionId = request.VersionId, VersionStage = request.VersionStage });
             var (version, response) = Read(services, session, secret, request.VersionId, request.VersionStage);
             return (response, secret, version);
         }, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using Keyturn.Domain.Errors;
+using Keyturn.Domain.Policies;
 
 namespace Keyturn.Application.Operations;
 
@@ -20,7 +21,11 @@ public sealed class ReplicationHandler(SecretServices services, string name) :
     public string Name => name;
 
     public Task<EmptyResponse> ExecuteAsync(ReplicateSecretToRegionsRequest request, RequestContext context, CancellationToken cancellationToken) =>
-        RefuseAsync(request.SecretId, context, cancellationToken);
+        RefuseAsync(request.SecretId, context, cancellationToken, new RequestConditions
+        {
+            AddReplicaRegions = request.AddReplicaRegions?.Select(r => r.Region).OfType<string>().ToList(),
+            ForceOverwriteReplicaSecret = request.ForceOverwriteReplicaSecret,
+        });
 
     public Task<EmptyResponse> ExecuteAsync(RemoveRegionsFromReplicationRequest request, RequestContext context, CancellationToken cancellationToken) =>
         RefuseAsync(request.SecretId, context, cancellationToken);
@@ -28,10 +33,10 @@ public sealed class ReplicationHandler(SecretServices services, string name) :
     public Task<EmptyResponse> ExecuteAsync(StopReplicationToReplicaRequest request, RequestContext context, CancellationToken cancellationToken) =>
         RefuseAsync(request.SecretId, context, cancellationToken);
 
-    private async Task<EmptyResponse> RefuseAsync(string? secretId, RequestContext context, CancellationToken cancellationToken)
+    private async Task<EmptyResponse> RefuseAsync(string? secretId, RequestContext context, CancellationToken cancellationToken, RequestConditions? conditions = null)
     {
         new MemberValidator().SecretId(secretId).ThrowIfInvalid();
-        await services.Store.ReadAsync(session => services.Resolve(session, secretId!, context, Name), cancellationToken).ConfigureAwait(false);
+        await services.Store.ReadAsync(session => services.Resolve(session, secretId!, context, Name, conditions: conditions), cancellationToken).ConfigureAwait(false);
         throw new ServiceException(ErrorKind.InvalidRequest,
             "Keyturn doesn't replicate secrets to other regions: it has no replica regions to add, remove or promote.");
     }

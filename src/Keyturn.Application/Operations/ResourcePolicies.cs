@@ -1,5 +1,7 @@
 using Keyturn.Domain.Errors;
 using Keyturn.Domain.Policies;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Keyturn.Application.Operations;
 
@@ -30,8 +32,11 @@ public sealed class GetResourcePolicyHandler(SecretServices services) : IOperati
     }
 }
 
-public sealed class PutResourcePolicyHandler(SecretServices services) : IOperation<PutResourcePolicyRequest, SecretReference>
+public sealed partial class PutResourcePolicyHandler(SecretServices services, ILogger<PutResourcePolicyHandler>? logger = null)
+    : IOperation<PutResourcePolicyRequest, SecretReference>
 {
+    private readonly ILogger _logger = logger ?? NullLogger<PutResourcePolicyHandler>.Instance;
+
     public string Name => "PutResourcePolicy";
 
     public Task<SecretReference> ExecuteAsync(PutResourcePolicyRequest request, RequestContext context, CancellationToken cancellationToken)
@@ -44,7 +49,8 @@ public sealed class PutResourcePolicyHandler(SecretServices services) : IOperati
         var policy = ResourcePolicyChecks.ParseOrThrow(request.ResourcePolicy!);
         return services.Store.WriteAsync(session =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name);
+            var secret = services.Resolve(session, request.SecretId!, context, Name,
+                conditions: new RequestConditions { BlockPublicPolicy = request.BlockPublicPolicy });
             // Only structural problems block a put; public access is refused only with BlockPublicPolicy, as on AWS.
             var blocking = ResourcePolicyValidator.Validate(policy, secret.Arn)
                 .FirstOrDefault(e => e.CheckName is PolicyCheckNames.SyntaxCheck or PolicyCheckNames.UnsupportedAction);
@@ -62,9 +68,20 @@ public sealed class PutResourcePolicyHandler(SecretServices services) : IOperati
             secret.ResourcePolicy = request.ResourcePolicy;
             secret.LastChangedDate = services.Now;
             session.Save(secret);
+
+            // AWS accepts any condition key, so the put succeeds; the operator learns which statements fail closed.
+            foreach (var key in ConditionKeys.Unevaluable(policy))
+            {
+                LogUnevaluableKey(_logger, secret.Arn, key);
+            }
+
             return new SecretReference(secret.Arn, secret.Name);
         }, cancellationToken);
     }
+
+    [LoggerMessage(EventId = 2301, Level = LogLevel.Warning,
+        Message = "resource policy of {SecretArn} uses the condition key {ConditionKey}, which Keyturn cannot evaluate: statements depending on it deny and never allow")]
+    private static partial void LogUnevaluableKey(ILogger logger, string secretArn, string conditionKey);
 }
 
 public sealed class DeleteResourcePolicyHandler(SecretServices services) : IOperation<DeleteResourcePolicyRequest, SecretReference>

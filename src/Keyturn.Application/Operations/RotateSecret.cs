@@ -3,6 +3,7 @@ using Keyturn.Application.Rotation;
 using Keyturn.Domain.Errors;
 using Keyturn.Domain.Rotation;
 using Keyturn.Domain.Secrets;
+using Keyturn.Domain.Policies;
 
 namespace Keyturn.Application.Operations;
 
@@ -54,7 +55,12 @@ public sealed class RotateSecretHandler(SecretServices services, IRotationFuncti
         var token = request.ClientRequestToken;
         var response = await services.Store.WriteAsync(session =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name);
+            var secret = services.Resolve(session, request.SecretId!, context, Name, conditions: new RequestConditions
+            {
+                RotationLambdaArn = string.IsNullOrEmpty(request.RotationLambdaARN) ? null : request.RotationLambdaARN,
+                RotateImmediately = request.RotateImmediately,
+                ModifyRotationRules = request.RotationRules is not null,
+            });
             var function = string.IsNullOrEmpty(request.RotationLambdaARN) ? secret.Rotation?.LambdaArn : request.RotationLambdaARN;
             if (string.IsNullOrEmpty(function))
             {

@@ -4,6 +4,7 @@ using Keyturn.Application.Crypto;
 using Keyturn.Application.Ports;
 using Keyturn.Application.Security;
 using Keyturn.Domain.Errors;
+using Keyturn.Domain.Policies;
 using Keyturn.Domain.Secrets;
 
 namespace Keyturn.Application.Operations;
@@ -34,16 +35,18 @@ public sealed class SecretServices(
     /// Resolves a SecretId (full ARN, partial ARN without the random suffix, or name), authorizes
     /// the action on it, and rejects secrets scheduled for deletion unless <paramref name="allowDeleted"/>.
     /// </summary>
-    public Secret Resolve(ISecretSession session, string secretId, RequestContext context, string action, bool allowDeleted = false)
+    /// <param name="conditions">The request's parameters that the action's condition keys read.</param>
+    public Secret Resolve(
+        ISecretSession session, string secretId, RequestContext context, string action, bool allowDeleted = false, RequestConditions? conditions = null)
     {
         var secret = Find(session, secretId, context);
         if (secret is null)
         {
-            authorizer.Authorize(context, action, ResourceFor(secretId, context));
+            authorizer.Authorize(context, action, ResourceFor(secretId, context), conditions: conditions);
             throw ServiceException.SecretNotFound();
         }
 
-        authorizer.Authorize(context, action, secret.Arn, secret);
+        authorizer.Authorize(context, action, secret.Arn, secret, conditions);
         if (secret.IsDeleted && !allowDeleted)
         {
             throw ServiceException.MarkedForDeletion();

@@ -1,4 +1,5 @@
 using Keyturn.Domain.Secrets;
+using Keyturn.Domain.Policies;
 
 namespace Keyturn.Application.Operations;
 
@@ -19,7 +20,7 @@ public sealed class TagResourceHandler(SecretServices services) : IOperation<Tag
         TagRules.Validate(request.Tags);
         return services.Store.WriteAsync(session =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name);
+            var secret = services.Resolve(session, request.SecretId!, context, Name, conditions: new RequestConditions { RequestTags = request.Tags });
             secret.Tags = TagRules.Merge(secret.Tags, request.Tags!);
             secret.LastChangedDate = services.Now;
             session.Save(secret);
@@ -41,7 +42,7 @@ public sealed class UntagResourceHandler(SecretServices services) : IOperation<U
             .ThrowIfInvalid();
         return services.Store.WriteAsync(session =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name);
+            var secret = services.Resolve(session, request.SecretId!, context, Name, conditions: new RequestConditions { TagKeys = request.TagKeys });
             if (secret.Tags is not null)
             {
                 // Once tagged, a secret shows "Tags": [] after its last tag is removed, as on AWS.

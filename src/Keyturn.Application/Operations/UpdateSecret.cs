@@ -1,4 +1,5 @@
 using Keyturn.Domain.Errors;
+using Keyturn.Domain.Policies;
 
 namespace Keyturn.Application.Operations;
 
@@ -33,7 +34,8 @@ public sealed class UpdateSecretHandler(SecretServices services) : IOperation<Up
 
         return services.Store.WriteAsync(session =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name);
+            var secret = services.Resolve(session, request.SecretId!, context, Name,
+                conditions: new RequestConditions { Description = request.Description, KmsKeyId = request.KmsKeyId, Type = request.Type });
             var changed = false;
             if (request.Description is not null)
             {

@@ -1,4 +1,5 @@
 using Keyturn.Domain.Secrets;
+using Keyturn.Domain.Policies;
 
 namespace Keyturn.Application.Operations;
 
@@ -21,7 +22,7 @@ public sealed class UpdateSecretVersionStageHandler(SecretServices services) : I
 
         return services.Store.WriteAsync(session =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name);
+            var secret = services.Resolve(session, request.SecretId!, context, Name, conditions: new RequestConditions { VersionStage = request.VersionStage });
             StageRules.UpdateVersionStage(secret, request.VersionStage!, request.RemoveFromVersionId, request.MoveToVersionId);
             secret.LastChangedDate = services.Now;
             session.Save(secret);

@@ -2,7 +2,7 @@ namespace Keyturn.Application.Ports;
 
 /// <summary>
 /// An access key as stored: the secret access key is encrypted with the master key, and the
-/// IAM-style policy document decides what the key may do.
+/// IAM-style policy document decides what the key may do. Its tags are the caller's aws:PrincipalTag/* keys.
 /// </summary>
 public sealed record AccessKeyRecord(
     string AccessKeyId,
@@ -10,4 +10,5 @@ public sealed record AccessKeyRecord(
     byte[] EncryptedSecretAccessKey,
     string PolicyDocument,
     DateTimeOffset CreatedDate,
-    DateTimeOffset? RevokedDate);
+    DateTimeOffset? RevokedDate,
+    IReadOnlyDictionary<string, string>? Tags = null);

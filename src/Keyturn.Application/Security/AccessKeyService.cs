@@ -22,16 +22,34 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
 
     public string RootPrincipalArn => $"arn:aws:iam::{options.AccountId}:root";
 
-    public async Task<CreatedKey> CreateAsync(string userName, string policyJson, CancellationToken cancellationToken)
+    public Task<CreatedKey> CreateAsync(string userName, string policyJson, CancellationToken cancellationToken) =>
+        CreateAsync(userName, policyJson, tags: null, cancellationToken);
+
+    /// <summary>
+    /// Creates a key. Its policy must not test a condition key Keyturn cannot evaluate (the statement would
+    /// silently deny or never allow), and its tags follow IAM's rules for user tags.
+    /// </summary>
+    public async Task<CreatedKey> CreateAsync(string userName, string policyJson, IReadOnlyDictionary<string, string>? tags, CancellationToken cancellationToken)
     {
-        if (!PolicyDocument.TryParse(policyJson, PolicyKind.Identity, out _, out var error))
+        if (!PolicyDocument.TryParse(policyJson, PolicyKind.Identity, out var policy, out var error))
         {
             throw new ArgumentException("The policy is not a valid IAM policy document: " + error, nameof(policyJson));
         }
 
+        if (ConditionKeys.Unevaluable(policy) is { Count: > 0 } unevaluable)
+        {
+            throw new ArgumentException(
+                $"The policy uses the condition key{(unevaluable.Count > 1 ? "s" : "")} {string.Join(", ", unevaluable)}, which Keyturn cannot evaluate; " +
+                "remove the condition or use a key Keyturn sets (aws:SourceIp, aws:SecureTransport, aws:PrincipalTag/*, aws:ResourceTag/*, secretsmanager:*…).",
+                nameof(policyJson));
+        }
+
+        ValidateTags(tags);
         var id = RootCredentials.NewAccessKeyId();
         var secret = RootCredentials.NewSecretAccessKey();
-        var record = new AccessKeyRecord(id, userName, cipher.Encrypt(Encoding.UTF8.GetBytes(secret), KeyContext(id)), policyJson, timeProvider.GetUtcNow(), null);
+        var record = new AccessKeyRecord(
+            id, userName, cipher.Encrypt(Encoding.UTF8.GetBytes(secret), KeyContext(id)), policyJson, timeProvider.GetUtcNow(), null,
+            tags is { Count: > 0 } ? new Dictionary<string, string>(tags, StringComparer.Ordinal) : null);
         await store.WriteAsync(session =>
         {
             session.SaveAccessKey(record);
@@ -82,7 +100,7 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
         {
             var secret = Encoding.UTF8.GetString(cipher.Decrypt(record.EncryptedSecretAccessKey, KeyContext(record.AccessKeyId)));
             resolved = new ResolvedKey(secret, new CallerIdentity(
-                record.AccessKeyId, $"arn:aws:iam::{options.AccountId}:user/{record.UserName}", IsRoot: false, policy));
+                record.AccessKeyId, $"arn:aws:iam::{options.AccountId}:user/{record.UserName}", IsRoot: false, policy, record.Tags));
         }
 
         if (_cache.Count > 10_000)
@@ -96,4 +114,42 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
     }
 
     private static string KeyContext(string accessKeyId) => "access-key|" + accessKeyId;
+
+    /// <summary>IAM's limits for the tags of a user: at most 50, keys of 1-128 and values of 0-256 characters, no "aws:" prefix.</summary>
+    private static void ValidateTags(IReadOnlyDictionary<string, string>? tags)
+    {
+        if (tags is null)
+        {
+            return;
+        }
+
+        if (tags.Count > 50)
+        {
+            throw new ArgumentException($"A key can have at most 50 tags, not {tags.Count}.", nameof(tags));
+        }
+
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in tags)
+        {
+            if (key.Length is < 1 or > 128 || value.Length > 256 || !key.All(IsTagCharacter) || !value.All(IsTagCharacter))
+            {
+                throw new ArgumentException(
+                    $"The tag \"{key}\" is not valid: keys have 1-128 and values 0-256 letters, digits, spaces or _ . : / = + - @.", nameof(tags));
+            }
+
+            if (key.StartsWith("aws:", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ArgumentException($"The tag key \"{key}\" uses the reserved prefix \"aws:\".", nameof(tags));
+            }
+
+            // Tag keys of one principal differ in more than case, since aws:PrincipalTag/* keys are case-insensitive.
+            if (!seen.Add(key))
+            {
+                throw new ArgumentException($"The tag key \"{key}\" is given twice.", nameof(tags));
+            }
+        }
+    }
+
+    private static bool IsTagCharacter(char c) =>
+        char.IsLetterOrDigit(c) || c == ' ' || "_.:/=+-@".Contains(c, StringComparison.Ordinal);
 }

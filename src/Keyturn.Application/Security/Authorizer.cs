@@ -1,3 +1,4 @@
+using System.Globalization;
 using Keyturn.Domain.Errors;
 using Keyturn.Domain.Policies;
 using Keyturn.Domain.Secrets;
@@ -9,23 +10,32 @@ namespace Keyturn.Application.Security;
 /// policy or the secret's resource policy wins; otherwise either one may allow. Root credentials
 /// are allowed unless a resource policy explicitly denies them.
 /// </summary>
-public sealed class Authorizer(KeyturnOptions options)
+public sealed class Authorizer(KeyturnOptions options, TimeProvider timeProvider)
 {
     public const string ServicePrefix = "secretsmanager:";
 
+    /// <summary>For callers without a clock of their own; the server injects its <see cref="TimeProvider"/>.</summary>
+    public Authorizer(KeyturnOptions options)
+        : this(options, TimeProvider.System)
+    {
+    }
+
     /// <summary>Throws AccessDeniedException unless the caller may perform the action on the resource.</summary>
-    public void Authorize(RequestContext context, string action, string resource, Secret? secret = null) =>
-        AuthorizeAction(context, ServicePrefix + action, resource, secret);
+    /// <param name="conditions">The request's parameters that Secrets Manager condition keys read (see <see cref="ConditionKeys"/>).</param>
+    public void Authorize(RequestContext context, string action, string resource, Secret? secret = null, RequestConditions? conditions = null) =>
+        AuthorizeAction(context, ServicePrefix + action, resource, secret, conditions);
 
     /// <summary>As <see cref="Authorize"/>, for an action named with its service (e.g. <c>logs:GetLogEvents</c>).</summary>
-    public void AuthorizeAction(RequestContext context, string fullAction, string resource, Secret? secret = null)
+    public void AuthorizeAction(RequestContext context, string fullAction, string resource, Secret? secret = null, RequestConditions? conditions = null)
     {
         var request = new AuthorizationRequest(
             context.Caller.PrincipalArn,
             options.AccountId,
             fullAction,
             resource,
-            BuildConditionContext(context, secret));
+            Context: null,
+            BuildConditionContext(context, fullAction, resource, secret, conditions),
+            context.SourceIp is null ? [ConditionKeys.SourceIp] : null);
 
         PolicyDocument? resourcePolicy = null;
         if (secret?.ResourcePolicy is { } policyText && PolicyDocument.TryParse(policyText, out var parsed, out _))
@@ -61,22 +71,26 @@ public sealed class Authorizer(KeyturnOptions options)
         new(ErrorKind.AccessDenied,
             $"User: {context.Caller.PrincipalArn} is not authorized to perform: {fullAction} on resource: {resource} {reason}");
 
-    private Dictionary<string, string> BuildConditionContext(RequestContext context, Secret? secret)
+    /// <summary>The global keys of every request, plus the Secrets Manager keys AWS documents for the action.</summary>
+    private Dictionary<string, IReadOnlyList<string>> BuildConditionContext(
+        RequestContext context, string fullAction, string resource, Secret? secret, RequestConditions? conditions)
     {
-        var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+        var values = RequestConditions.ContextFor(fullAction, resource, secret, conditions);
+        var now = timeProvider.GetUtcNow();
+        values[ConditionKeys.PrincipalArn] = [context.Caller.PrincipalArn];
+        values[ConditionKeys.PrincipalAccount] = [options.AccountId];
+        values[ConditionKeys.RequestedRegion] = [context.Region];
+        values[ConditionKeys.SecureTransport] = [context.SecureTransport ? "true" : "false"];
+        values[ConditionKeys.CurrentTime] = [now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)];
+        values[ConditionKeys.EpochTime] = [now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)];
+        if (context.SourceIp is { } sourceIp)
         {
-            ["aws:PrincipalArn"] = context.Caller.PrincipalArn,
-            ["aws:PrincipalAccount"] = options.AccountId,
-            ["aws:RequestedRegion"] = context.Region,
-        };
-        if (secret is not null)
+            values[ConditionKeys.SourceIp] = [sourceIp];
+        }
+
+        foreach (var (key, value) in context.Caller.Tags ?? new Dictionary<string, string>())
         {
-            values["secretsmanager:SecretId"] = secret.Arn;
-            foreach (var tag in secret.Tags ?? [])
-            {
-                values["secretsmanager:ResourceTag/" + tag.Key] = tag.Value;
-                values["aws:ResourceTag/" + tag.Key] = tag.Value;
-            }
+            values[ConditionKeys.PrincipalTagPrefix + key] = [value];
         }
 
         return values;

@@ -27,9 +27,27 @@ internal static class KeysCommand
             Description = "IAM policy JSON, or @FILE to read it from a file. Default: full access to secretsmanager:*.",
             DefaultValueFactory = _ => """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:*","Resource":"*"}]}""",
         };
-        var command = new Command("create", "Create an access key.") { name, policy, dataDir, accountId };
+        var tag = new Option<string[]>("--tag")
+        {
+            Description = "A tag KEY=VALUE on the key (repeatable); policies read it as aws:PrincipalTag/KEY.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var command = new Command("create", "Create an access key.") { name, policy, tag, dataDir, accountId };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var pair in parse.GetValue(tag) ?? [])
+            {
+                var equals = pair.IndexOf('=', StringComparison.Ordinal);
+                if (equals <= 0 || !tags.TryAdd(pair[..equals], pair[(equals + 1)..]))
+                {
+                    await Console.Error.WriteLineAsync(equals <= 0
+                        ? $"--tag \"{pair}\" must be KEY=VALUE."
+                        : $"--tag gives the key \"{pair[..equals]}\" twice.").ConfigureAwait(false);
+                    return 2;
+                }
+            }
+
             var text = parse.GetValue(policy)!;
             if (text.StartsWith('@'))
             {
@@ -39,7 +57,7 @@ internal static class KeysCommand
             using var services = Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
             try
             {
-                var created = await services.GetRequiredService<AccessKeyService>().CreateAsync(parse.GetValue(name)!, text, cancellationToken).ConfigureAwait(false);
+                var created = await services.GetRequiredService<AccessKeyService>().CreateAsync(parse.GetValue(name)!, text, tags, cancellationToken).ConfigureAwait(false);
                 Console.WriteLine($"Created access key for {created.UserName} (the secret is shown only this once):");
                 Console.WriteLine($"  aws_access_key_id = {created.AccessKeyId}");
                 Console.WriteLine($"  aws_secret_access_key = {created.SecretAccessKey}");

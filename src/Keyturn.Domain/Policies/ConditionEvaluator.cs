@@ -6,12 +6,19 @@ namespace Keyturn.Domain.Policies;
 /// <summary>Decides Condition blocks against a request context, following IAM's condition operator rules.</summary>
 internal static class ConditionEvaluator
 {
-    /// <summary>Every condition must hold (AND across operators and keys).</summary>
-    public static bool AllHold(IReadOnlyList<PolicyCondition> conditions, PolicyRequestContext context, bool variablesEnabled)
+    /// <summary>
+    /// Every condition must hold (AND across operators and keys). A condition on a key Keyturn cannot evaluate
+    /// (see <see cref="ConditionKeys"/>) takes the restrictive side: it holds in a Deny statement and fails in an
+    /// Allow statement, whatever its operator, IfExists or Null.
+    /// </summary>
+    public static bool AllHold(IReadOnlyList<PolicyCondition> conditions, PolicyRequestContext context, bool variablesEnabled, PolicyEffect effect)
     {
         foreach (var condition in conditions)
         {
-            if (!Holds(condition, context, variablesEnabled))
+            var holds = DependsOnUnevaluableKey(condition, context, variablesEnabled)
+                ? effect == PolicyEffect.Deny
+                : Holds(condition, context, variablesEnabled);
+            if (!holds)
             {
                 return false;
             }
@@ -20,10 +27,14 @@ internal static class ConditionEvaluator
         return true;
     }
 
+    public static bool DependsOnUnevaluableKey(PolicyCondition condition, PolicyRequestContext context, bool variablesEnabled) =>
+        !context.IsEvaluable(condition.Key)
+        || condition.Values.Any(v => PolicyVariables.KeysIn(v, variablesEnabled).Any(k => !context.IsEvaluable(k)));
+
     public static bool Holds(PolicyCondition condition, PolicyRequestContext context, bool variablesEnabled)
     {
         var op = condition.ParsedOperator;
-        var present = context.TryGetValue(condition.Key, out var actual);
+        var present = context.TryGetValues(condition.Key, out var actual);
 
         if (op.Kind == ConditionOperatorKind.Null)
         {
@@ -44,9 +55,24 @@ internal static class ConditionEvaluator
             };
         }
 
-        // Single-valued context: ForAnyValue/ForAllValues over one value reduce to the plain operator.
+        // ForAnyValue: some request value satisfies the operator; ForAllValues: every one does. Without a
+        // qualifier a positive operator matches when any request value matches, and a negated one when none
+        // does, so a plain operator on a multivalued key can never be satisfied by the values it does not test.
+        return op.Qualifier switch
+        {
+            ConditionSetQualifier.ForAnyValue => actual!.Any(v => Satisfies(condition, op, v, context, variablesEnabled)),
+            ConditionSetQualifier.ForAllValues => actual!.All(v => Satisfies(condition, op, v, context, variablesEnabled)),
+            _ => op.IsNegated
+                ? actual!.All(v => Satisfies(condition, op, v, context, variablesEnabled))
+                : actual!.Any(v => Satisfies(condition, op, v, context, variablesEnabled)),
+        };
+    }
+
+    /// <summary>Whether one request value satisfies the operator: matches a policy value, or for a negated operator matches none.</summary>
+    private static bool Satisfies(PolicyCondition condition, ConditionOperator op, string actual, PolicyRequestContext context, bool variablesEnabled)
+    {
         var kind = op.PositiveKind;
-        if (!TryPrepareActual(kind, actual!, out var prepared))
+        if (!TryPrepareActual(kind, actual, out var prepared))
         {
             // A value of the wrong type (e.g. "abc" for NumericLessThan) matches nothing, negated or not.
             return false;
@@ -55,7 +81,7 @@ internal static class ConditionEvaluator
         var anyMatch = false;
         foreach (var raw in condition.Values)
         {
-            if (PolicyVariables.TryExpand(raw, context, variablesEnabled, out var pattern) && Matches(kind, pattern, actual!, prepared))
+            if (PolicyVariables.TryExpand(raw, context, variablesEnabled, out var pattern) && Matches(kind, pattern, actual, prepared))
             {
                 anyMatch = true;
                 break;

@@ -13,6 +13,9 @@ public static class PolicyCheckNames
     /// <summary>An Action that cannot apply to a secret (another service, or no such Secrets Manager action).</summary>
     public const string UnsupportedAction = "UNSUPPORTED_ACTION";
 
+    /// <summary>A condition key Keyturn cannot evaluate; the statement then takes its restrictive outcome.</summary>
+    public const string UnsupportedConditionKey = "UNSUPPORTED_CONDITION_KEY";
+
     /// <summary>The policy grants access to every principal without a restricting condition (BlockPublicPolicy).</summary>
     public const string PublicPolicy = "PUBLIC_POLICY";
 

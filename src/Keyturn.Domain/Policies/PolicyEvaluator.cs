@@ -111,14 +111,26 @@ public static class PolicyEvaluator
             }
         }
 
-        if (!ActionMatches(statement, request.Action)
-            || !ResourceMatches(statement, context, variables)
-            || !ConditionEvaluator.AllHold(statement.Conditions, context, variables))
+        if (!ActionMatches(statement, request.Action))
         {
             return PrincipalMatch.None;
         }
 
-        return match;
+        // Fail closed on keys Keyturn cannot evaluate: an Allow that depends on one grants nothing, and a Deny
+        // counts each part that depends on one as matching, so the policy is never weaker than on AWS.
+        var deny = statement.Effect == PolicyEffect.Deny;
+        var unknownInResource = (statement.Resources ?? []).Any(r => PolicyVariables.KeysIn(r, variables).Any(k => !context.IsEvaluable(k)));
+        if (!deny && ConditionKeys.ReferencedKeys(statement, variables).Any(k => !context.IsEvaluable(k)))
+        {
+            return PrincipalMatch.None;
+        }
+
+        if (!(deny && unknownInResource) && !ResourceMatches(statement, context, variables))
+        {
+            return PrincipalMatch.None;
+        }
+
+        return ConditionEvaluator.AllHold(statement.Conditions, context, variables, statement.Effect) ? match : PrincipalMatch.None;
     }
 
     internal static bool ActionMatches(PolicyStatement statement, string action)

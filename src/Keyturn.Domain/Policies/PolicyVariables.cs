@@ -50,6 +50,34 @@ internal static class PolicyVariables
         return true;
     }
 
+    /// <summary>The condition keys the variables in <paramref name="raw"/> read (not the <c>${*}</c>-style escapes).</summary>
+    public static IEnumerable<string> KeysIn(string raw, bool enabled)
+    {
+        if (!enabled)
+        {
+            yield break;
+        }
+
+        var i = raw.IndexOf("${", StringComparison.Ordinal);
+        while (i >= 0)
+        {
+            if (!TryReadVariable(raw, i + 2, out var body, out var end))
+            {
+                yield break;
+            }
+
+            var trimmed = body.Trim();
+            var comma = trimmed.IndexOf(',', StringComparison.Ordinal);
+            var key = (comma >= 0 ? trimmed[..comma] : trimmed).Trim();
+            if (key.Length > 0 && key is not ("*" or "?" or "$"))
+            {
+                yield return key;
+            }
+
+            i = raw.IndexOf("${", end + 1, StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>Finds the closing brace, skipping braces inside a quoted default.</summary>
     private static bool TryReadVariable(string raw, int start, out string body, out int end)
     {

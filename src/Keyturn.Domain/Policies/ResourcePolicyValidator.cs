@@ -62,6 +62,19 @@ public static class ResourcePolicyValidator
 
         foreach (var statement in policy.Statements)
         {
+            var unevaluable = ConditionKeys.ReferencedKeys(statement, policy.SupportsPolicyVariables)
+                .Where(k => !ConditionKeys.IsEvaluable(k))
+                .Distinct(StringComparer.OrdinalIgnoreCase);
+            foreach (var key in unevaluable)
+            {
+                errors.Add(new(PolicyCheckNames.UnsupportedConditionKey,
+                    $"{statement.Label} uses the condition key \"{key}\", which Keyturn cannot evaluate: " +
+                    (statement.Effect == PolicyEffect.Deny ? "the statement denies as if the condition held." : "the statement never allows.")));
+            }
+        }
+
+        foreach (var statement in policy.Statements)
+        {
             if (IsPublicStatement(statement, policy, secretArn))
             {
                 errors.Add(new(PolicyCheckNames.PublicPolicy,

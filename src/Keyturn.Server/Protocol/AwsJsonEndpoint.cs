@@ -68,7 +68,8 @@ public sealed partial class AwsJsonEndpoint(
             }
 
             var caller = accessKeys.Resolve(verification.AccessKeyId!)!.Identity;
-            var context = new RequestContext(requestId, verification.Region!, caller);
+            var context = new RequestContext(
+                requestId, verification.Region!, caller, ClientAddress(http), http.Request.IsHttps);
             var response = await route(body.Value, context, http.RequestAborted).ConfigureAwait(false);
 
             http.Response.StatusCode = status = 200;
@@ -155,6 +156,12 @@ public sealed partial class AwsJsonEndpoint(
         var query = queryStart >= 0 ? rawTarget[(queryStart + 1)..] : "";
         return new SigV4Request(request.Method, path.Length == 0 ? "/" : path, query, headers, body);
     }
+
+    /// <summary>aws:SourceIp: the peer's address, with an IPv4 client on a dual-stack socket shown as IPv4.</summary>
+    private static string? ClientAddress(HttpContext http) =>
+        http.Connection.RemoteIpAddress is { } address
+            ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString()
+            : null;
 
     private static async Task<(int, string)> WriteErrorAsync(HttpContext http, OperationTable? table, int status, string code, string message)
     {
