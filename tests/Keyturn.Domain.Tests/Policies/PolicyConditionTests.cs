@@ -13,7 +13,7 @@ public sealed class PolicyConditionTests
         ["aws:SecureTransport"] = "true",
         ["aws:SourceIp"] = "10.1.2.3",
         ["aws:CurrentTime"] = "2025-06-01T12:00:00Z",
-        ["custom:count"] = "5",
+        ["secretsmanager:RecoveryWindowInDays"] = "5",
     };
 
     [Theory]
@@ -50,12 +50,12 @@ public sealed class PolicyConditionTests
     [InlineData("Bool", "aws:SecureTransport", "\"true\"", true)]
     [InlineData("Bool", "aws:SecureTransport", "true", true)]
     [InlineData("Bool", "aws:SecureTransport", "false", false)]
-    [InlineData("NumericLessThan", "custom:count", "10", true)]
-    [InlineData("NumericLessThan", "custom:count", "\"5\"", false)]
-    [InlineData("NumericLessThanEquals", "custom:count", "5", true)]
-    [InlineData("NumericGreaterThan", "custom:count", "4.5", true)]
-    [InlineData("NumericEquals", "custom:count", "5.0", true)]
-    [InlineData("NumericNotEquals", "custom:count", "5", false)]
+    [InlineData("NumericLessThan", "secretsmanager:RecoveryWindowInDays", "10", true)]
+    [InlineData("NumericLessThan", "secretsmanager:RecoveryWindowInDays", "\"5\"", false)]
+    [InlineData("NumericLessThanEquals", "secretsmanager:RecoveryWindowInDays", "5", true)]
+    [InlineData("NumericGreaterThan", "secretsmanager:RecoveryWindowInDays", "4.5", true)]
+    [InlineData("NumericEquals", "secretsmanager:RecoveryWindowInDays", "5.0", true)]
+    [InlineData("NumericNotEquals", "secretsmanager:RecoveryWindowInDays", "5", false)]
     [InlineData("DateLessThan", "aws:CurrentTime", "\"2026-01-01T00:00:00Z\"", true)]
     [InlineData("DateGreaterThan", "aws:CurrentTime", "\"2026-01-01T00:00:00Z\"", false)]
     [InlineData("DateGreaterThanEquals", "aws:CurrentTime", "1735689600", true)]
@@ -63,11 +63,11 @@ public sealed class PolicyConditionTests
     [InlineData("IpAddress", "aws:SourceIp", "\"192.168.0.0/16\"", false)]
     [InlineData("IpAddress", "aws:SourceIp", "\"10.1.2.3\"", true)]
     [InlineData("NotIpAddress", "aws:SourceIp", "\"192.168.0.0/16\"", true)]
-    [InlineData("BinaryEquals", "custom:count", "\"5\"", true)]
+    [InlineData("BinaryEquals", "secretsmanager:RecoveryWindowInDays", "\"5\"", true)]
     // Variables in condition values.
     [InlineData("StringLike", "secretsmanager:SecretId", "\"${aws:username}/*\"", true)]
-    [InlineData("StringEquals", "secretsmanager:SecretId", "\"${missing:key}\"", false)]
-    [InlineData("StringEquals", "secretsmanager:SecretId", "\"${missing:key, 'app/db'}\"", true)]
+    [InlineData("StringEquals", "secretsmanager:SecretId", "\"${aws:PrincipalTag/missing}\"", false)]
+    [InlineData("StringEquals", "secretsmanager:SecretId", "\"${aws:PrincipalTag/missing, 'app/db'}\"", true)]
     public void Evaluate_ConditionOperators_FollowIamSemantics(string op, string key, string values, bool expectedToApply)
     {
         var decision = EvaluateWithCondition($$$"""{"{{{op}}}": {"{{{key}}}": {{{values}}}}}""");
@@ -98,7 +98,7 @@ public sealed class PolicyConditionTests
     public void Evaluate_KeyMissingFromRequest_MatchesOnlyNegatedAndIfExists(string op, string expectedToApply)
     {
         var value = op.Contains("Ip", StringComparison.Ordinal) ? "\"10.0.0.0/8\"" : op.Contains("Numeric", StringComparison.Ordinal) ? "1" : "\"arn:aws:iam::000000000000:user/*\"";
-        var decision = EvaluateWithCondition($$$"""{"{{{op}}}": {"unknown:Key": {{{value}}}}}""");
+        var decision = EvaluateWithCondition($$$"""{"{{{op}}}": {"aws:RequestTag/absent": {{{value}}}}}""");
 
         Assert.Equal(bool.Parse(expectedToApply) ? PolicyDecision.Allow : PolicyDecision.ImplicitDeny, decision);
     }
@@ -161,10 +161,10 @@ public sealed class PolicyConditionTests
     [Fact]
     public void Evaluate_WrongTypedRequestValue_MatchesNeitherPositiveNorNegated()
     {
-        var context = new Dictionary<string, string> { ["custom:count"] = "many" };
+        var context = new Dictionary<string, string> { ["secretsmanager:RecoveryWindowInDays"] = "many" };
 
-        Assert.Equal(PolicyDecision.ImplicitDeny, EvaluateWithCondition("""{"NumericLessThan": {"custom:count": 10}}""", context));
-        Assert.Equal(PolicyDecision.ImplicitDeny, EvaluateWithCondition("""{"NumericNotEquals": {"custom:count": 10}}""", context));
+        Assert.Equal(PolicyDecision.ImplicitDeny, EvaluateWithCondition("""{"NumericLessThan": {"secretsmanager:RecoveryWindowInDays": 10}}""", context));
+        Assert.Equal(PolicyDecision.ImplicitDeny, EvaluateWithCondition("""{"NumericNotEquals": {"secretsmanager:RecoveryWindowInDays": 10}}""", context));
     }
 
     [Fact]

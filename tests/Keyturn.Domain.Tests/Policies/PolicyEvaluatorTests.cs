@@ -117,7 +117,7 @@ public sealed class PolicyEvaluatorTests
     [InlineData("arn:aws:secretsmanager:*:*:secret:${aws:username, 'shared'}/*", Root, "arn:aws:secretsmanager:us-east-1:000000000000:secret:shared/x", PolicyDecision.Allow)]
     [InlineData("arn:aws:secretsmanager:*:*:secret:lit${*}", AppUser, "arn:aws:secretsmanager:us-east-1:000000000000:secret:lit*", PolicyDecision.Allow)]
     [InlineData("arn:aws:secretsmanager:*:*:secret:lit${*}", AppUser, "arn:aws:secretsmanager:us-east-1:000000000000:secret:literal", PolicyDecision.ImplicitDeny)]
-    [InlineData("arn:aws:secretsmanager:*:*:secret:${missing:key, 'it''s'}", AppUser, "arn:aws:secretsmanager:us-east-1:000000000000:secret:it's", PolicyDecision.Allow)]
+    [InlineData("arn:aws:secretsmanager:*:*:secret:${aws:PrincipalTag/missing, 'it''s'}", AppUser, "arn:aws:secretsmanager:us-east-1:000000000000:secret:it's", PolicyDecision.Allow)]
     [InlineData("arn:aws:secretsmanager:*:*:secret:${aws:username", AppUser, "arn:aws:secretsmanager:us-east-1:000000000000:secret:${aws:username", PolicyDecision.Allow)]
     public void Evaluate_VariableDefaultsAndEscapes_Expand(string pattern, string principal, string resource, PolicyDecision expected)
     {
