@@ -24,7 +24,7 @@ public sealed class ServiceHarness : IDisposable
         Store = new SqliteSecretStore(Path.Combine(_directory.FullName, SqliteSecretStore.FileName));
         Cipher = new EnvelopeCipher(RandomNumberGenerator.GetBytes(32));
         var options = new KeyturnOptions();
-        Authorizer = new Authorizer(options);
+        Authorizer = new Authorizer(options, Time);
         Services = new SecretServices(Store, Cipher, Authorizer, options, Time);
         Root = new RequestContext("req-1", "us-east-1", new CallerIdentity("AKIAROOT", "arn:aws:iam::000000000000:root", IsRoot: true, IdentityPolicy: null));
     }

@@ -1,6 +1,6 @@
 using Keyturn.Domain.Errors;
-using Keyturn.Domain.Secrets;
 using Keyturn.Domain.Policies;
+using Keyturn.Domain.Secrets;
 
 namespace Keyturn.Application.Operations;
 

@@ -1,7 +1,7 @@
 using Keyturn.Application.Ports;
 using Keyturn.Domain.Errors;
-using Keyturn.Domain.Secrets;
 using Keyturn.Domain.Policies;
+using Keyturn.Domain.Secrets;
 
 namespace Keyturn.Application.Operations;
 

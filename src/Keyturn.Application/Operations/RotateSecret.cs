@@ -1,9 +1,9 @@
 using Keyturn.Application.Ports;
 using Keyturn.Application.Rotation;
 using Keyturn.Domain.Errors;
+using Keyturn.Domain.Policies;
 using Keyturn.Domain.Rotation;
 using Keyturn.Domain.Secrets;
-using Keyturn.Domain.Policies;
 
 namespace Keyturn.Application.Operations;
 

@@ -1,5 +1,5 @@
-using Keyturn.Domain.Secrets;
 using Keyturn.Domain.Policies;
+using Keyturn.Domain.Secrets;
 
 namespace Keyturn.Application.Operations;
 
