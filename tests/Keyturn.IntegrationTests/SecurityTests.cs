@@ -107,6 +107,106 @@ public sealed class SecurityTests : IAsyncLifetime
         Assert.Contains("(UnrecognizedClientException)", revoked.Stderr, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Reproduced escalation: a tagger key under the AWS-recommended guard (Deny TagResource when aws:TagKeys has
+    /// "team") tagged prod/db with team=app, because the request carried no aws:TagKeys, and a reader limited to
+    /// secretsmanager:ResourceTag/team = app then read it.
+    /// </summary>
+    [Fact]
+    public async Task TagKeysGuard_TaggerCannotAddTheTeamTag_SoTheTeamReaderCannotReadProd()
+    {
+        var root = new AwsCli(_server);
+        await root.JsonAsync("secretsmanager", "create-secret", "--name", "prod/db", "--secret-string", "prod-value");
+        var tagger = await KeyAsync("tagger", """
+            {"Version": "2012-10-17", "Statement": [
+              {"Effect": "Allow", "Action": "secretsmanager:TagResource", "Resource": "*"},
+              {"Effect": "Deny", "Action": "secretsmanager:TagResource", "Resource": "*",
+               "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["team"]}}}]}
+            """);
+        var reader = await KeyAsync("team-reader", """
+            {"Version": "2012-10-17", "Statement": [
+              {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+               "Condition": {"StringEquals": {"secretsmanager:ResourceTag/team": "app"}}}]}
+            """);
+
+        var escalation = await Cli(tagger, "secretsmanager", "tag-resource", "--secret-id", "prod/db", "--tags", "Key=env,Value=prod", "Key=team,Value=app");
+        Assert.Contains("(AccessDeniedException)", escalation.Stderr, StringComparison.Ordinal);
+        Assert.Contains("is not authorized to perform: secretsmanager:TagResource", escalation.Stderr, StringComparison.Ordinal);
+        var harmless = await Cli(tagger, "secretsmanager", "tag-resource", "--secret-id", "prod/db", "--tags", "Key=env,Value=prod");
+        Assert.True(harmless.ExitCode == 0, harmless.ToString());
+
+        var tags = (await root.JsonAsync("secretsmanager", "describe-secret", "--secret-id", "prod/db")).GetProperty("Tags");
+        Assert.DoesNotContain(tags.EnumerateArray(), t => t.GetProperty("Key").GetString() == "team");
+        var read = await Cli(reader, "secretsmanager", "get-secret-value", "--secret-id", "prod/db");
+        Assert.Contains("(AccessDeniedException)", read.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("prod-value", read.Stdout + read.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>aws:SourceIp and aws:SecureTransport come from the connection, aws:PrincipalTag/* from the key's tags.</summary>
+    [Fact]
+    public async Task ConnectionAndKeyTags_ReachPolicies_AndUnevaluableKeysAreRefused()
+    {
+        var root = new AwsCli(_server);
+        await root.JsonAsync("secretsmanager", "create-secret", "--name", "app/db", "--secret-string", "app-value", "--tags", "Key=team,Value=app");
+        await root.JsonAsync("secretsmanager", "create-secret", "--name", "ops/db", "--secret-string", "ops-value", "--tags", "Key=team,Value=ops");
+
+        // Attribute-based access: the key's team tag must equal the secret's.
+        var abac = await KeyAsync("abac", """
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+              "Condition": {"StringEquals": {"secretsmanager:ResourceTag/team": "${aws:PrincipalTag/team}"}}}]}
+            """, "--tag", "team=app", "--tag", "cost-center=42");
+        Assert.Equal(0, (await Cli(abac, "secretsmanager", "get-secret-value", "--secret-id", "app/db")).ExitCode);
+        Assert.Contains("(AccessDeniedException)", (await Cli(abac, "secretsmanager", "get-secret-value", "--secret-id", "ops/db")).Stderr, StringComparison.Ordinal);
+
+        // The tests reach the server from 127.0.0.1 over plain HTTP.
+        var loopbackOnly = await KeyAsync("loopback", """
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"},
+              {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"NotIpAddress": {"aws:SourceIp": "127.0.0.0/8"}}}]}
+            """);
+        var privateOnly = await KeyAsync("private-net", """
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"},
+              {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]}
+            """);
+        var tlsOnly = await KeyAsync("tls-only", """
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"},
+              {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
+            """);
+        Assert.Equal(0, (await Cli(loopbackOnly, "secretsmanager", "get-secret-value", "--secret-id", "app/db")).ExitCode);
+        Assert.Contains("(AccessDeniedException)", (await Cli(privateOnly, "secretsmanager", "get-secret-value", "--secret-id", "app/db")).Stderr, StringComparison.Ordinal);
+        Assert.Contains("(AccessDeniedException)", (await Cli(tlsOnly, "secretsmanager", "get-secret-value", "--secret-id", "app/db")).Stderr, StringComparison.Ordinal);
+
+        // keys create refuses a key Keyturn cannot evaluate, naming it; nothing is created.
+        var refused = await ExternalTool.RunAsync("dotnet",
+            [KeyturnProcess.KeyturnDll, "keys", "create", "org-bound", "--data-dir", _server.DataDirectory, "--policy",
+             """{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}]}"""],
+            _server,
+            new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = _server.AccessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = _server.SecretAccessKey });
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("aws:PrincipalOrgID", refused.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("org-bound", await _server.KeysAsync("list"), StringComparison.Ordinal);
+
+        // A resource policy may use it (AWS accepts any key): ValidateResourcePolicy names it, and its Deny applies even to root.
+        const string OrgPolicy = """{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:GetSecretValue", "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}}}]}""";
+        var validation = await root.JsonAsync("secretsmanager", "validate-resource-policy", "--secret-id", "ops/db", "--resource-policy", OrgPolicy);
+        Assert.False(validation.GetProperty("PolicyValidationPassed").GetBoolean());
+        var error = Assert.Single(validation.GetProperty("ValidationErrors").EnumerateArray());
+        Assert.Equal("UNSUPPORTED_CONDITION_KEY", error.GetProperty("CheckName").GetString());
+        Assert.Contains("aws:PrincipalOrgID", error.GetProperty("ErrorMessage").GetString(), StringComparison.Ordinal);
+        await root.JsonAsync("secretsmanager", "put-resource-policy", "--secret-id", "ops/db", "--resource-policy", OrgPolicy);
+        await root.ErrorAsync("AccessDeniedException", "secretsmanager", "get-secret-value", "--secret-id", "ops/db");
+        Assert.Contains("aws:PrincipalOrgID", _server.Output, StringComparison.Ordinal);
+    }
+
+    private async Task<Dictionary<string, string>> KeyAsync(string name, string policy, params string[] options)
+    {
+        var created = await _server.KeysAsync(["create", name, "--policy", policy, .. options]);
+        return new Dictionary<string, string>
+        {
+            ["AWS_ACCESS_KEY_ID"] = KeyturnProcess.KeyLine(created, "aws_access_key_id"),
+            ["AWS_SECRET_ACCESS_KEY"] = KeyturnProcess.KeyLine(created, "aws_secret_access_key"),
+        };
+    }
+
     private Task<ToolResult> Cli(Dictionary<string, string> environment, params string[] arguments) =>
         ExternalTool.RunAsync(AwsCli.Path, [.. arguments, "--endpoint-url", _server.Endpoint, "--output", "json"], _server, environment);
 
