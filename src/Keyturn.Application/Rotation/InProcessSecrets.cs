@@ -12,7 +12,9 @@ internal sealed class InProcessSecrets(SecretServices services, string secretArn
     private readonly RequestContext _context = new(
         "rotation-" + Guid.NewGuid().ToString("N"),
         RegionOf(secretArn),
-        new CallerIdentity("keyturn-rotation", $"arn:aws:iam::{services.Options.AccountId}:root", IsRoot: true, IdentityPolicy: null));
+        new CallerIdentity("keyturn-rotation", $"arn:aws:iam::{services.Options.AccountId}:root", IsRoot: true, IdentityPolicy: null),
+        SourceIp: null,
+        SecureTransport: true); // in-process calls never cross a network, so "deny insecure transport" policies must not stop them
 
     public Task<DescribeSecretResponse> DescribeAsync(CancellationToken cancellationToken) =>
         new DescribeSecretHandler(services).ExecuteAsync(new DescribeSecretRequest(secretArn), _context, cancellationToken);
