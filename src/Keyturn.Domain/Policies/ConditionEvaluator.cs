@@ -55,16 +55,14 @@ internal static class ConditionEvaluator
             };
         }
 
-        // ForAnyValue: some request value satisfies the operator; ForAllValues: every one does. Without a
-        // qualifier a positive operator matches when any request value matches, and a negated one when none
-        // does, so a plain operator on a multivalued key can never be satisfied by the values it does not test.
+        // ForAnyValue: some request value satisfies the operator; ForAllValues: every one does. IAM requires a
+        // set operator for a multivalued key: a bare operator on one that is present matches nothing, negated or
+        // not, however many values the request carries (multivaluedness belongs to the key, not the request).
         return op.Qualifier switch
         {
             ConditionSetQualifier.ForAnyValue => actual!.Any(v => Satisfies(condition, op, v, context, variablesEnabled)),
             ConditionSetQualifier.ForAllValues => actual!.All(v => Satisfies(condition, op, v, context, variablesEnabled)),
-            _ => op.IsNegated
-                ? actual!.All(v => Satisfies(condition, op, v, context, variablesEnabled))
-                : actual!.Any(v => Satisfies(condition, op, v, context, variablesEnabled)),
+            _ => !ConditionKeys.IsMultivalued(condition.Key) && actual!.Count == 1 && Satisfies(condition, op, actual[0], context, variablesEnabled),
         };
     }
 

@@ -105,6 +105,19 @@ public static class ConditionKeys
         ByAction.Values.SelectMany(k => k).Where(k => k.StartsWith("secretsmanager:", StringComparison.OrdinalIgnoreCase) && !k.EndsWith('/')),
         StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Keys whose request value is a set (AWS's "Multivalued" global keys and Secrets Manager's ArrayOfString keys);
+    /// conditions on them need ForAnyValue: or ForAllValues:.
+    /// </summary>
+    private static readonly HashSet<string> MultivaluedKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        TagKeys, AddReplicaRegions, "aws:CalledVia", "aws:PrincipalOrgPaths", "aws:ResourceOrgPaths", "aws:SourceOrgPaths",
+        "aws:VpceOrgPaths", "aws:PrincipalServiceNamesList",
+    };
+
+    /// <summary>True for a key whose request value is a set, e.g. aws:TagKeys.</summary>
+    public static bool IsMultivalued(string key) => MultivaluedKeys.Contains(key);
+
     /// <summary>The keys AWS documents for a Secrets Manager action (tag keys end in "/"); empty for other actions.</summary>
     public static IReadOnlyList<string> DocumentedFor(string action)
     {

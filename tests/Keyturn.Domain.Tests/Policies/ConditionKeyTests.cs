@@ -31,12 +31,14 @@ public sealed class ConditionKeyTests
     [InlineData("ForAllValues:StringNotEquals", "env,team", "team", false)]
     [InlineData("ForAllValues:StringLike", "app-1,app-2", "app-*", true)]
     [InlineData("ForAllValues:StringLike", "app-1,ops-2", "app-*", false)]
-    // A plain operator on a multivalued key: positive matches when any value matches, negated when none does.
-    [InlineData("StringEquals", "env,team", "team", true)]
-    [InlineData("StringEquals", "env,owner", "team", false)]
-    [InlineData("StringNotEquals", "env,team", "team", false)]
-    [InlineData("StringNotEquals", "env,owner", "team", true)]
+    // A bare operator on a present multivalued key matches nothing, negated or not, even with one value;
+    // an absent or empty set is an absent key.
+    [InlineData("StringEquals", "team", "team", false)]
+    [InlineData("StringEquals", "env,team", "team", false)]
+    [InlineData("StringNotEquals", "env,owner", "team", false)]
+    [InlineData("StringEqualsIfExists", "team", "team", false)]
     [InlineData("StringNotEquals", "<empty>", "team", true)]
+    [InlineData("StringEquals", "<absent>", "team", false)]
     public void Evaluate_MultivaluedTagKeys_FollowIamSetSemantics(string op, string requestValues, string policyValues, bool expectedToApply)
     {
         var values = string.Join(", ", policyValues.Split(',').Select(v => $"\"{v}\""));
