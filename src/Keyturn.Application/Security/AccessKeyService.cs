@@ -95,5 +95,5 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
         return resolved;
     }
 
-    private static string KeyContext(string accessKeyId) => "access-key|" + accessKeyId;
+    internal static string KeyContext(string accessKeyId) => "access-key|" + accessKeyId;
 }
