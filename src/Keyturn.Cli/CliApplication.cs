@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Keyturn.Application.Security;
 using Keyturn.Cli.Commands;
 
 namespace Keyturn.Cli;
@@ -6,7 +7,7 @@ namespace Keyturn.Cli;
 /// <summary>The <c>keyturn</c> command line: one root with a subcommand per job.</summary>
 public static class CliApplication
 {
-    public static Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(string[] args)
     {
         var root = new RootCommand("Keyturn: a Secrets Manager-compatible secret store that rotates database credentials and repairs stuck rotations.")
         {
@@ -17,7 +18,24 @@ public static class CliApplication
             DoctorCommand.Create(),
             DemoCommand.Create(),
             LogsCommand.Create(),
+            MasterKeyCommand.Create(),
         };
-        return root.Parse(args).InvokeAsync();
+
+        // A refusal the operator must act on (a missing or mismatched master key, a key file open to others) is one line, not a stack trace.
+        try
+        {
+            return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+        }
+        catch (KeyturnStartupException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
+            return 2;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // What System.CommandLine's default handler did for everything else.
+            await Console.Error.WriteLineAsync("Unhandled exception: " + e).ConfigureAwait(false);
+            return 1;
+        }
     }
 }

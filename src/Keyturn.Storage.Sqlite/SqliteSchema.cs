@@ -6,7 +6,7 @@ namespace Keyturn.Storage.Sqlite;
 /// </summary>
 internal static class SqliteSchema
 {
-    public const int CurrentVersion = 4;
+    public const int CurrentVersion = 5;
 
     public static readonly string[] Migrations =
     [
@@ -137,5 +137,44 @@ internal static class SqliteSchema
         """
         ALTER TABLE access_keys ADD COLUMN tags TEXT;
         """,
+
+        // 5: which master key seals each blob, read from the blob's own header by an indexed virtual column (it can't
+        // drift from the data), the master keys the store has been used with, and triggers that refuse a blob sealed by
+        // a retired key: a server that missed the end of a master-key rotation fails its write instead of sealing
+        // data that no configured key can open.
+        MasterKeyMigration(),
     ];
+
+    /// <summary>The master key id in a blob's header ("KT1", id length, id), as SQL over <paramref name="column"/>.</summary>
+    public static string KeyIdOf(string column) => $"CAST(substr({column}, 5, unicode(substr({column}, 4, 1))) AS TEXT)";
+
+    private static string MasterKeyMigration()
+    {
+        (string Table, string Column)[] sealedColumns = [("versions", "ciphertext"), ("access_keys", "secret_ciphertext"), ("functions", "secret_ciphertext")];
+        var sql = new System.Text.StringBuilder(
+            """
+            CREATE TABLE master_keys (
+                key_id TEXT PRIMARY KEY,
+                added_ms INTEGER NOT NULL,
+                retired_ms INTEGER
+            );
+
+            """);
+        foreach (var (table, column) in sealedColumns)
+        {
+            sql.Append($"ALTER TABLE {table} ADD COLUMN master_key_id TEXT GENERATED ALWAYS AS ({KeyIdOf(column)}) VIRTUAL;\n");
+            sql.Append($"CREATE INDEX {table}_master_key ON {table}(master_key_id) WHERE master_key_id IS NOT NULL;\n");
+            foreach (var (name, when) in new[] { ("insert", "INSERT"), ("update", $"UPDATE OF {column}") })
+            {
+                sql.Append($"""
+                    CREATE TRIGGER {table}_retired_key_{name} BEFORE {when} ON {table}
+                    WHEN NEW.{column} IS NOT NULL AND EXISTS (SELECT 1 FROM master_keys WHERE retired_ms IS NOT NULL AND key_id = {KeyIdOf("NEW." + column)})
+                    BEGIN SELECT RAISE(ABORT, 'sealed by a retired master key'); END;
+
+                    """);
+            }
+        }
+
+        return sql.ToString();
+    }
 }

@@ -14,15 +14,20 @@ namespace Keyturn.Application.Tests;
 /// <summary>The operations over a real SQLite store in a temporary directory, with a fake clock.</summary>
 public sealed class ServiceHarness : IDisposable
 {
-    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("keyturn-app-");
+    private readonly DirectoryInfo _directory;
+    private readonly bool _ownsDirectory;
 
     /// <param name="realTime">The rotation engine waits on its clock (retries, leases), so its tests use real time.</param>
-    public ServiceHarness(bool realTime = false)
+    /// <param name="dataDirectory">An existing data directory to work in (kept on dispose); a new temporary one otherwise.</param>
+    /// <param name="cipher">The cipher to seal with; one over a random master key otherwise.</param>
+    public ServiceHarness(bool realTime = false, string? dataDirectory = null, EnvelopeCipher? cipher = null)
     {
+        _ownsDirectory = dataDirectory is null;
+        _directory = dataDirectory is null ? Directory.CreateTempSubdirectory("keyturn-app-") : new DirectoryInfo(dataDirectory);
         Clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 28, 9, 50, 6, 6, TimeSpan.Zero));
         Time = realTime ? TimeProvider.System : Clock;
         Store = new SqliteSecretStore(Path.Combine(_directory.FullName, SqliteSecretStore.FileName));
-        Cipher = new EnvelopeCipher(RandomNumberGenerator.GetBytes(32));
+        Cipher = cipher ?? new EnvelopeCipher(RandomNumberGenerator.GetBytes(32));
         var options = new KeyturnOptions();
         Authorizer = new Authorizer(options, Time);
         Services = new SecretServices(Store, Cipher, Authorizer, options, Time);
@@ -84,6 +89,9 @@ public sealed class ServiceHarness : IDisposable
     public void Dispose()
     {
         Store.Dispose();
-        _directory.Delete(recursive: true);
+        if (_ownsDirectory)
+        {
+            _directory.Delete(recursive: true);
+        }
     }
 }

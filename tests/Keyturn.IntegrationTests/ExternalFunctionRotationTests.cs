@@ -23,8 +23,9 @@ public sealed class ExternalFunctionRotationTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await RegisterAsync("template", $"/usr/bin/python3 {Script}");
+        // serve creates the data directory's master key; `functions register` never does, so it runs second.
         _server = await KeyturnProcess.StartAsync(_dataDirectory, _root);
+        await RegisterAsync("template", $"/usr/bin/python3 {Script}");
     }
 
     public async Task DisposeAsync() => await _server.DisposeAsync();

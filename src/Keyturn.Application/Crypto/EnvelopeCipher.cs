@@ -6,8 +6,8 @@ namespace Keyturn.Application.Crypto;
 
 /// <summary>
 /// AES-256-GCM envelope encryption: every value gets its own random data key, which is itself
-/// encrypted ("wrapped") by the master key. The blob records the master key id, so the master key
-/// can be rotated later without guessing which key sealed which value.
+/// encrypted ("wrapped") by the master key. The blob records the master key id, so the store knows which keys
+/// its data needs and a master-key rotation re-wraps only the data key (<see cref="Rewrap"/>), never the value.
 /// </summary>
 /// <remarks>
 /// Layout: magic "KT1" | key id length (1 byte) | key id (ASCII) | wrap nonce (12) | wrapped data key (32)
@@ -21,25 +21,30 @@ public sealed class EnvelopeCipher
     private const int TagSize = 16;
     private static readonly byte[] Magic = "KT1"u8.ToArray();
 
-    private readonly byte[] _masterKey;
+    private readonly MasterKeyring _keyring;
 
     public EnvelopeCipher(byte[] masterKey)
+        : this(MasterKeyring.Fixed(masterKey))
     {
-        if (masterKey.Length != KeySize)
-        {
-            throw new ArgumentException("The master key must be 32 bytes (AES-256).", nameof(masterKey));
-        }
-
-        _masterKey = (byte[])masterKey.Clone();
-        KeyId = "mk-" + Convert.ToHexStringLower(SHA256.HashData(_masterKey))[..12];
     }
 
-    /// <summary>A non-secret fingerprint of the master key.</summary>
-    public string KeyId { get; }
+    public EnvelopeCipher(MasterKeyring keyring) => _keyring = keyring;
+
+    public MasterKeyring Keyring => _keyring;
+
+    /// <summary>The id of the master key that seals new data.</summary>
+    public string KeyId => _keyring.Primary.Id;
+
+    /// <summary>The master key id a blob records, or null when it isn't a Keyturn blob.</summary>
+    public static string? KeyIdOf(ReadOnlySpan<byte> blob) =>
+        blob.Length >= Magic.Length + 1 && blob[..Magic.Length].SequenceEqual(Magic) && blob.Length >= Magic.Length + 1 + blob[Magic.Length]
+            ? Encoding.ASCII.GetString(blob.Slice(Magic.Length + 1, blob[Magic.Length]))
+            : null;
 
     public byte[] Encrypt(ReadOnlySpan<byte> plaintext, string context)
     {
-        var keyId = Encoding.ASCII.GetBytes(KeyId);
+        var master = _keyring.SealingKey();
+        var keyId = Encoding.ASCII.GetBytes(master.Id);
         var headerLength = Magic.Length + 1 + keyId.Length;
         var blob = new byte[headerLength + NonceSize + KeySize + TagSize + NonceSize + TagSize + plaintext.Length];
         var span = blob.AsSpan();
@@ -62,7 +67,7 @@ public sealed class EnvelopeCipher
         var aad = Encoding.UTF8.GetBytes(context);
         try
         {
-            using (var wrap = new AesGcm(_masterKey, TagSize))
+            using (var wrap = new AesGcm(master.Key, TagSize))
             {
                 wrap.Encrypt(wrapNonce, dataKey, wrappedKey, wrapTag, WrapAssociatedData(keyId, aad));
             }
@@ -78,53 +83,95 @@ public sealed class EnvelopeCipher
         return blob;
     }
 
-    /// <exception cref="CryptographicException">The blob was sealed by another key, for another context, or tampered with.</exception>
+    /// <exception cref="CryptographicException">The blob was sealed by a key not held, for another context, or tampered with.</exception>
     public byte[] Decrypt(ReadOnlySpan<byte> blob, string context)
     {
-        if (blob.Length < Magic.Length + 1 || !blob[..Magic.Length].SequenceEqual(Magic))
-        {
-            throw new CryptographicException("Unrecognized ciphertext format.");
-        }
-
-        var keyIdLength = blob[Magic.Length];
-        var headerLength = Magic.Length + 1 + keyIdLength;
-        if (blob.Length < headerLength + NonceSize + KeySize + TagSize + NonceSize + TagSize)
-        {
-            throw new CryptographicException("Truncated ciphertext.");
-        }
-
-        var keyId = blob.Slice(Magic.Length + 1, keyIdLength);
-        if (!keyId.SequenceEqual(Encoding.ASCII.GetBytes(KeyId)))
-        {
-            throw new CryptographicException("The value was encrypted with a different master key.");
-        }
-
-        var offset = headerLength;
-        var wrapNonce = blob.Slice(offset, NonceSize);
-        var wrappedKey = blob.Slice(offset += NonceSize, KeySize);
-        var wrapTag = blob.Slice(offset += KeySize, TagSize);
-        var nonce = blob.Slice(offset += TagSize, NonceSize);
-        var tag = blob.Slice(offset += NonceSize, TagSize);
-        var ciphertext = blob[(offset + TagSize)..];
-
         var aad = Encoding.UTF8.GetBytes(context);
         Span<byte> dataKey = stackalloc byte[KeySize];
-        var plaintext = new byte[ciphertext.Length];
+        var parts = Parse(blob);
+        var plaintext = new byte[blob.Length - parts.Ciphertext];
         try
         {
-            using (var wrap = new AesGcm(_masterKey, TagSize))
-            {
-                wrap.Decrypt(wrapNonce, wrappedKey, wrapTag, dataKey, WrapAssociatedData(keyId, aad));
-            }
-
+            Unwrap(blob, parts, aad, dataKey);
             using var data = new AesGcm(dataKey, TagSize);
-            data.Decrypt(nonce, ciphertext, tag, plaintext, aad);
+            data.Decrypt(blob.Slice(parts.Nonce, NonceSize), blob[parts.Ciphertext..], blob.Slice(parts.Tag, TagSize), plaintext, aad);
             return plaintext;
         }
         finally
         {
             CryptographicOperations.ZeroMemory(dataKey);
         }
+    }
+
+    /// <summary>
+    /// The same blob with its data key re-wrapped by the sealing key (the value's ciphertext is untouched), or null
+    /// when that key already seals it. The context must be the one the blob was sealed for.
+    /// </summary>
+    /// <exception cref="CryptographicException">The blob was sealed by a key not held, for another context, or tampered with.</exception>
+    public byte[]? Rewrap(ReadOnlySpan<byte> blob, string context)
+    {
+        var master = _keyring.SealingKey();
+        var parts = Parse(blob);
+        var oldKeyId = blob.Slice(Magic.Length + 1, blob[Magic.Length]);
+        var newKeyId = Encoding.ASCII.GetBytes(master.Id);
+        if (oldKeyId.SequenceEqual(newKeyId))
+        {
+            return null;
+        }
+
+        var aad = Encoding.UTF8.GetBytes(context);
+        Span<byte> dataKey = stackalloc byte[KeySize];
+        try
+        {
+            Unwrap(blob, parts, aad, dataKey);
+            var headerLength = Magic.Length + 1 + newKeyId.Length;
+            var body = blob[(parts.WrapNonce + NonceSize + KeySize + TagSize)..];
+            var result = new byte[headerLength + NonceSize + KeySize + TagSize + body.Length];
+            var span = result.AsSpan();
+            Magic.CopyTo(span);
+            span[Magic.Length] = (byte)newKeyId.Length;
+            newKeyId.CopyTo(span[(Magic.Length + 1)..]);
+            var wrapNonce = span.Slice(headerLength, NonceSize);
+            RandomNumberGenerator.Fill(wrapNonce);
+            using (var wrap = new AesGcm(master.Key, TagSize))
+            {
+                wrap.Encrypt(wrapNonce, dataKey, span.Slice(headerLength + NonceSize, KeySize), span.Slice(headerLength + NonceSize + KeySize, TagSize), WrapAssociatedData(newKeyId, aad));
+            }
+
+            body.CopyTo(span[(headerLength + NonceSize + KeySize + TagSize)..]);
+            return result;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(dataKey);
+        }
+    }
+
+    private static BlobParts Parse(ReadOnlySpan<byte> blob)
+    {
+        if (blob.Length < Magic.Length + 1 || !blob[..Magic.Length].SequenceEqual(Magic))
+        {
+            throw new CryptographicException("Unrecognized ciphertext format.");
+        }
+
+        var headerLength = Magic.Length + 1 + blob[Magic.Length];
+        if (blob.Length < headerLength + NonceSize + KeySize + TagSize + NonceSize + TagSize)
+        {
+            throw new CryptographicException("Truncated ciphertext.");
+        }
+
+        var nonce = headerLength + NonceSize + KeySize + TagSize;
+        return new BlobParts(headerLength, nonce, nonce + NonceSize, nonce + NonceSize + TagSize);
+    }
+
+    private void Unwrap(ReadOnlySpan<byte> blob, BlobParts parts, byte[] aad, Span<byte> dataKey)
+    {
+        var keyId = blob.Slice(Magic.Length + 1, blob[Magic.Length]);
+        var master = _keyring.Find(Encoding.ASCII.GetString(keyId))
+            ?? throw new CryptographicException("The value was sealed by a master key that is not configured.");
+        using var wrap = new AesGcm(master.Key, TagSize);
+        wrap.Decrypt(blob.Slice(parts.WrapNonce, NonceSize), blob.Slice(parts.WrapNonce + NonceSize, KeySize),
+            blob.Slice(parts.WrapNonce + NonceSize + KeySize, TagSize), dataKey, WrapAssociatedData(keyId, aad));
     }
 
     private static byte[] WrapAssociatedData(ReadOnlySpan<byte> keyId, byte[] context)
@@ -135,4 +182,6 @@ public sealed class EnvelopeCipher
         context.CopyTo(result, keyId.Length + 1);
         return result;
     }
+
+    private readonly record struct BlobParts(int WrapNonce, int Nonce, int Tag, int Ciphertext);
 }

@@ -172,7 +172,9 @@ public sealed class SecretServices(
     }
 
     // The ciphertext is bound to the secret and version it belongs to.
-    private static string ValueContext(Secret secret, string versionId) => secret.Arn + "|" + versionId;
+    internal static string ValueContext(string secretArn, string versionId) => secretArn + "|" + versionId;
+
+    private static string ValueContext(Secret secret, string versionId) => ValueContext(secret.Arn, versionId);
 
     private static string RandomSuffix() =>
         RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", SecretNames.SuffixLength);

@@ -4,7 +4,7 @@ using Keyturn.Domain.Secrets;
 namespace Keyturn.Application.Ports;
 
 /// <summary>The operations available inside one store transaction.</summary>
-public interface ISecretSession
+public partial interface ISecretSession
 {
     /// <summary>Loads a secret with its versions and labels (values are loaded on demand).</summary>
     Secret? FindByArn(string arn);

@@ -113,7 +113,7 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
         return resolved;
     }
 
-    private static string KeyContext(string accessKeyId) => "access-key|" + accessKeyId;
+    internal static string KeyContext(string accessKeyId) => "access-key|" + accessKeyId;
 
     /// <summary>IAM's limits for the tags of a user: at most 50, keys of 1-128 and values of 0-256 characters, no "aws:" prefix.</summary>
     private static void ValidateTags(IReadOnlyDictionary<string, string>? tags)

@@ -4,7 +4,8 @@ namespace Keyturn.Application.Security;
 
 /// <summary>
 /// The root access key: from <c>KEYTURN_ROOT_ACCESS_KEY_ID</c>/<c>KEYTURN_ROOT_SECRET_ACCESS_KEY</c>
-/// when both are set (as MinIO does), otherwise generated once into <c>&lt;data-dir&gt;/root-credentials</c> (mode 0600).
+/// when both are set (as MinIO does), otherwise generated once into <c>&lt;data-dir&gt;/root-credentials</c> (mode 0600;
+/// an existing file that group or others can open is refused).
 /// </summary>
 public sealed record RootCredentials(string AccessKeyId, string SecretAccessKey, bool Generated)
 {
@@ -27,6 +28,7 @@ public sealed record RootCredentials(string AccessKeyId, string SecretAccessKey,
         var path = Path.Combine(dataDirectory, FileName);
         if (File.Exists(path))
         {
+            PrivateFiles.RequireOwnerOnly(path);
             var values = File.ReadAllLines(path)
                 .Select(line => line.Split('=', 2, StringSplitOptions.TrimEntries))
                 .Where(parts => parts.Length == 2)
@@ -40,16 +42,8 @@ public sealed record RootCredentials(string AccessKeyId, string SecretAccessKey,
         }
 
         var generated = new RootCredentials(NewAccessKeyId(), NewSecretAccessKey(), Generated: true);
-        Directory.CreateDirectory(dataDirectory);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using var stream = new FileStream(path, options);
-        using var writer = new StreamWriter(stream);
-        writer.Write($"[default]\naws_access_key_id = {generated.AccessKeyId}\naws_secret_access_key = {generated.SecretAccessKey}\n");
+        PrivateFiles.CreateDirectory(dataDirectory);
+        PrivateFiles.WriteNew(path, $"[default]\naws_access_key_id = {generated.AccessKeyId}\naws_secret_access_key = {generated.SecretAccessKey}\n");
         return generated;
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Keyturn.Application.Crypto;
 using Keyturn.Application.Security;
 using Keyturn.Server.Hosting;
 
@@ -17,6 +18,9 @@ internal static class CommonOptions
         Description = "The 12-digit account id used in ARNs.",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("KEYTURN_ACCOUNT_ID") ?? "000000000000",
     };
+
+    /// <summary>KMS through the standard AWS credential chain and endpoint settings, for master keys kept under a KMS key.</summary>
+    public static IKmsKeyService Kms() => new AwsKmsKeyService();
 
     public static RootCredentials LoadRoot(string dataDirectory) => RootCredentials.Load(
         dataDirectory,

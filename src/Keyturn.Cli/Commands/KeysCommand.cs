@@ -117,7 +117,8 @@ internal static class KeysCommand
 
     internal static ServiceProvider Services(string dataDirectory, string accountId)
     {
-        var options = CommonOptions.ServerOptions(dataDirectory, accountId);
+        var options = CommonOptions.ServerOptions(dataDirectory, accountId) with { Kms = CommonOptions.Kms() };
+        KeyturnServer.RequireMasterKey(options.DataDirectory);
         var services = new ServiceCollection();
         services.AddLogging();
         KeyturnServer.AddKeyturn(services, options, CommonOptions.LoadRoot(options.DataDirectory));

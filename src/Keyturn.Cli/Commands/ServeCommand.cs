@@ -29,7 +29,12 @@ internal static partial class ServeCommand
             DefaultValueFactory = _ => ServerOptions.DefaultSchedulerIntervalSeconds,
         };
 
-        var command = new Command("serve", "Run the Secrets Manager-compatible API (AWS JSON 1.1 + SigV4).") { dataDir, listen, accountId, logLevel, schedulerInterval };
+        var kmsKeyId = new Option<string?>("--kms-key-id")
+        {
+            Description = "On a new data directory: keep the master key wrapped by this AWS KMS key (only KMS's ciphertext is stored; KMS decrypts it at every start).",
+        };
+
+        var command = new Command("serve", "Run the Secrets Manager-compatible API (AWS JSON 1.1 + SigV4).") { dataDir, listen, accountId, logLevel, schedulerInterval, kmsKeyId };
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (!AccountIdPattern().IsMatch(parse.GetValue(accountId)!))
@@ -49,6 +54,9 @@ internal static partial class ServeCommand
                 Listen = parse.GetValue(listen)!,
                 LogLevel = parse.GetValue(logLevel)!,
                 SchedulerInterval = TimeSpan.FromSeconds(parse.GetValue(schedulerInterval)),
+                CreateMasterKey = true,
+                KmsKeyId = parse.GetValue(kmsKeyId),
+                Kms = CommonOptions.Kms(),
             };
 
             RootCredentials root;

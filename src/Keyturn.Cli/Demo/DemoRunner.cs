@@ -46,7 +46,7 @@ internal sealed class DemoRunner(TextWriter output)
         {
             var port = FreePort();
             var root = new RootCredentials("AKIADEMO" + Guid.NewGuid().ToString("N")[..12].ToUpperInvariant(), Guid.NewGuid().ToString("N"), Generated: false);
-            app = KeyturnServer.Build(new ServerOptions { DataDirectory = dataDirectory, Listen = $"127.0.0.1:{port}", LogLevel = "Warning", SchedulerInterval = TimeSpan.FromHours(1) }, root);
+            app = KeyturnServer.Build(new ServerOptions { DataDirectory = dataDirectory, CreateMasterKey = true, Listen = $"127.0.0.1:{port}", LogLevel = "Warning", SchedulerInterval = TimeSpan.FromHours(1) }, root);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var endpoint = new Uri($"http://127.0.0.1:{port}/");
             Say($"Keyturn listens on {endpoint} (data in {dataDirectory}).");

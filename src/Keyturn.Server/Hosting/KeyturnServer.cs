@@ -65,15 +65,16 @@ public static class KeyturnServer
 
     public static void AddKeyturn(IServiceCollection services, ServerOptions options, RootCredentials root)
     {
-        Directory.CreateDirectory(options.DataDirectory);
-        var masterKey = MasterKeyLoader.Load(options.DataDirectory, Environment.GetEnvironmentVariable(MasterKeyLoader.EnvironmentVariable));
+        var (store, keyring) = OpenStore(options);
 
         services.AddSingleton(options);
         services.AddSingleton(root);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new KeyturnOptions { AccountId = options.AccountId });
-        services.AddSingleton(new EnvelopeCipher(masterKey));
-        services.AddSingleton<ISecretStore>(_ => new SqliteSecretStore(Path.Combine(options.DataDirectory, SqliteSecretStore.FileName)));
+        services.AddSingleton(keyring);
+        services.AddSingleton(new EnvelopeCipher(keyring));
+        services.AddSingleton<ISecretStore>(_ => store);
+        services.AddSingleton<MasterKeyRotation>();
         services.AddSingleton<IRandomSource>(CryptoRandomSource.Instance);
         services.AddSingleton(new RotationOptions { Endpoint = "http://" + options.Listen, SchedulerInterval = options.SchedulerInterval });
         services.AddSingleton(_ => new SqliteLogStore(Path.Combine(options.DataDirectory, SqliteSecretStore.FileName)));
@@ -123,6 +124,59 @@ public static class KeyturnServer
         services.AddSingleton<LambdaEndpoint>();
         services.AddHostedService<DeletionPurgeService>();
         services.AddHostedService<RotationWorker>();
+    }
+
+    /// <summary>
+    /// Fails unless a master key is configured (the file or <c>KEYTURN_MASTER_KEY</c>), before anything is created in
+    /// the data directory; <c>keyturn serve</c> skips this, as it may create the key of an empty directory.
+    /// </summary>
+    /// <exception cref="KeyturnStartupException">There is no master key.</exception>
+    public static void RequireMasterKey(string dataDirectory)
+    {
+        // With a database but no key, opening the store says which key ids its data needs (MasterKeyGuard).
+        if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(MasterKeyring.EnvironmentVariable)) && !File.Exists(MasterKeyring.PathIn(dataDirectory))
+            && !File.Exists(Path.Combine(dataDirectory, SqliteSecretStore.FileName)))
+        {
+            throw new KeyturnStartupException(MasterKeyGuard.Missing(dataDirectory, null));
+        }
+    }
+
+    /// <summary>Opens the store and the master keys that must open everything it holds (see <see cref="MasterKeyGuard"/>).</summary>
+    /// <exception cref="KeyturnStartupException">No key, a key that doesn't match the data, or a key file open to others.</exception>
+    private static (SqliteSecretStore Store, MasterKeyring Keyring) OpenStore(ServerOptions options)
+    {
+        var time = TimeProvider.System;
+        var configured = MasterKeyring.TryOpen(options.DataDirectory, Environment.GetEnvironmentVariable(MasterKeyring.EnvironmentVariable), options.Kms, time);
+        var database = Path.Combine(options.DataDirectory, SqliteSecretStore.FileName);
+        if (configured is null && !options.CreateMasterKey && !File.Exists(database))
+        {
+            throw new KeyturnStartupException(MasterKeyGuard.Missing(options.DataDirectory, null));
+        }
+
+        if (options.CreateMasterKey)
+        {
+            PrivateFiles.CreateDirectory(options.DataDirectory);
+        }
+
+        if (configured is not null && options.KmsKeyId is { } wanted && configured.Primary.KmsKeyId != wanted)
+        {
+            throw new KeyturnStartupException(
+                $"--kms-key-id {wanted} only applies to a new data directory; {configured.Source} holds {configured.Primary}. " +
+                $"To move the master key under that KMS key, run `keyturn master-key rotate --data-dir {options.DataDirectory} --kms-key-id {wanted}`.");
+        }
+
+        var store = new SqliteSecretStore(database);
+        try
+        {
+            var keyring = MasterKeyGuard.Open(store, options.DataDirectory, configured,
+                options.CreateMasterKey ? () => MasterKeyring.Create(options.DataDirectory, options.Kms, options.KmsKeyId, time) : null, time);
+            return (store, keyring);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
     }
 
     public static IPEndPoint ParseEndpoint(string listen)

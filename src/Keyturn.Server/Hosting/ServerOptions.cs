@@ -1,3 +1,5 @@
+using Keyturn.Application.Crypto;
+
 namespace Keyturn.Server.Hosting;
 
 /// <summary>How <c>keyturn serve</c> was asked to run.</summary>
@@ -21,4 +23,13 @@ public sealed record ServerOptions
 
     /// <summary>How often the rotation scheduler looks for due rotations.</summary>
     public TimeSpan SchedulerInterval { get; init; } = TimeSpan.FromSeconds(DefaultSchedulerIntervalSeconds);
+
+    /// <summary>True only for <c>keyturn serve</c> (and the demo's own throwaway directory): may create the master key of an empty data directory.</summary>
+    public bool CreateMasterKey { get; init; }
+
+    /// <summary>The KMS key that wraps a master key created now (<c>--kms-key-id</c>); existing keys name their own.</summary>
+    public string? KmsKeyId { get; init; }
+
+    /// <summary>KMS, for master keys kept under a KMS key; null when this process can't reach KMS.</summary>
+    public IKmsKeyService? Kms { get; init; }
 }

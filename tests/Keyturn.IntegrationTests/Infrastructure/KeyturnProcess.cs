@@ -46,7 +46,9 @@ public sealed class KeyturnProcess : IAsyncDisposable
 
     public static string KeyturnDll => Path.Combine(AppContext.BaseDirectory, "keyturn.dll");
 
-    public static async Task<KeyturnProcess> StartAsync(string? dataDirectory = null, IDictionary<string, string>? environment = null)
+    /// <param name="arguments">More arguments for <c>keyturn serve</c>.</param>
+    /// <param name="umask">Start the server under this umask (through sh), e.g. "000" to prove its files are private anyway.</param>
+    public static async Task<KeyturnProcess> StartAsync(string? dataDirectory = null, IDictionary<string, string>? environment = null, IEnumerable<string>? arguments = null, string? umask = null)
     {
         dataDirectory ??= Directory.CreateTempSubdirectory("keyturn-it-").FullName;
         var port = FreePort();
@@ -54,13 +56,21 @@ public sealed class KeyturnProcess : IAsyncDisposable
         var accessKeyId = environment?.TryGetValue("KEYTURN_ROOT_ACCESS_KEY_ID", out var givenId) == true ? givenId : "AKIAKEYTURNTEST" + Random.Shared.Next(10000, 99999);
         var secret = environment?.TryGetValue("KEYTURN_ROOT_SECRET_ACCESS_KEY", out var givenSecret) == true ? givenSecret : Convert.ToBase64String(Guid.NewGuid().ToByteArray()) + "Xy9";
 
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(umask is null ? "dotnet" : "sh")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { KeyturnDll, "serve", "--data-dir", dataDirectory, "--listen", $"127.0.0.1:{port}", "--log-level", "Debug" })
+        if (umask is not null)
+        {
+            foreach (var arg in new[] { "-c", $"umask {umask} && exec dotnet \"$@\"", "sh" })
+            {
+                start.ArgumentList.Add(arg);
+            }
+        }
+
+        foreach (var arg in new[] { KeyturnDll, "serve", "--data-dir", dataDirectory, "--listen", $"127.0.0.1:{port}", "--log-level", "Debug" }.Concat(arguments ?? []))
         {
             start.ArgumentList.Add(arg);
         }
@@ -89,6 +99,46 @@ public sealed class KeyturnProcess : IAsyncDisposable
             new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = AccessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = SecretAccessKey });
         Assert.True(result.ExitCode == 0, $"keyturn keys {string.Join(' ', arguments)} failed:\n{result.Stdout}\n{result.Stderr}");
         return result.Stdout;
+    }
+
+    /// <summary>
+    /// Runs <c>keyturn ARGUMENTS</c> to completion without a server (no root or master key from this process's
+    /// environment unless given), killing it after <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task<ToolResult> RunCommandAsync(IEnumerable<string> arguments, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(KeyturnDll);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("KEYTURN_", StringComparison.Ordinal) || k.StartsWith("AWS_", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start keyturn.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(90));
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"keyturn {string.Join(' ', arguments)} did not finish:\n{await stdout.ConfigureAwait(false)}\n{await stderr.ConfigureAwait(false)}");
+        }
+
+        return new ToolResult(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
     }
 
     /// <summary>The value of a <c>key = value</c> line of <c>keyturn keys create</c>'s output.</summary>

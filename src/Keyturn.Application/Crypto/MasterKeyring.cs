@@ -1,0 +1,288 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Keyturn.Application.Security;
+
+namespace Keyturn.Application.Crypto;
+
+/// <summary>One master key: its non-secret id (recorded in every blob it seals), the key, and how it is kept.</summary>
+public sealed record MasterKey(string Id, byte[] Key, string? KmsKeyId, string Line)
+{
+    /// <summary>A non-secret fingerprint of the key, as blobs record it.</summary>
+    public static string IdOf(ReadOnlySpan<byte> key) => "mk-" + Convert.ToHexStringLower(SHA256.HashData(key))[..12];
+
+    public static MasterKey Raw(byte[] key) => new(IdOf(key), key, null, $"{IdOf(key)} raw {Convert.ToBase64String(key)}");
+
+    public static MasterKey Kms(byte[] key, string kmsKeyId, byte[] ciphertextBlob) =>
+        new(IdOf(key), key, kmsKeyId, $"{IdOf(key)} kms {kmsKeyId} {Convert.ToBase64String(ciphertextBlob)}");
+
+    public override string ToString() => KmsKeyId is null ? Id : $"{Id} (under KMS key {KmsKeyId})";
+}
+
+/// <summary>
+/// The master keys Keyturn holds: from <c>KEYTURN_MASTER_KEY</c> (base64 of 32 bytes; a comma-separated list while
+/// a rotation is under way) or from <c>&lt;data-dir&gt;/master.key</c>, one key per line. The first key seals; the
+/// others are still read while <c>keyturn master-key rotate</c> re-wraps their data. A running server re-reads the
+/// file (at most once a second before sealing, and at once when it meets a key id it doesn't hold), so a rotation
+/// started by another process is picked up online. A key line is either raw (base64) or a KMS ciphertext blob that
+/// KMS decrypts (only the blob is on disk).
+/// </summary>
+public sealed class MasterKeyring
+{
+    public const string EnvironmentVariable = "KEYTURN_MASTER_KEY";
+    public const string FileName = "master.key";
+
+    private const int KeySize = 32;
+    private static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(1);
+
+    private readonly string? _path;
+    private readonly IKmsKeyService? _kms;
+    private readonly TimeProvider _time;
+    private readonly Lock _refresh = new();
+    private volatile IReadOnlyList<MasterKey> _keys;
+    private string _fileText;
+    private long _nextCheck;
+
+    private MasterKeyring(IReadOnlyList<MasterKey> keys, string? path, string fileText, IKmsKeyService? kms, TimeProvider time)
+    {
+        _keys = keys;
+        _path = path;
+        _fileText = fileText;
+        _kms = kms;
+        _time = time;
+        _nextCheck = time.GetTimestamp();
+    }
+
+    /// <summary>Where the keys come from, for messages: the file's path or the environment variable.</summary>
+    public string Source => _path ?? EnvironmentVariable;
+
+    /// <summary>True when the keys are in the data directory's file (the only kind <c>master-key rotate</c> can rewrite).</summary>
+    public bool FromFile => _path is not null;
+
+    /// <summary>The key that seals new data.</summary>
+    public MasterKey Primary => _keys[0];
+
+    public IReadOnlyList<MasterKey> Keys => _keys;
+
+    public static string PathIn(string dataDirectory) => Path.Combine(dataDirectory, FileName);
+
+    /// <summary>Fixed keys (the first seals), for tests and embedding.</summary>
+    public static MasterKeyring Fixed(params byte[][] keys) =>
+        new([.. keys.Select(k => MasterKey.Raw(Validate((byte[])k.Clone(), "the given key")))], null, "", null, TimeProvider.System);
+
+    /// <summary>The configured keyring, or null when neither the variable nor the file exists (nothing is created).</summary>
+    /// <exception cref="KeyturnStartupException">The keys can't be read, are malformed, or the file is open to others.</exception>
+    public static MasterKeyring? TryOpen(string dataDirectory, string? environmentValue, IKmsKeyService? kms, TimeProvider time)
+    {
+        if (!string.IsNullOrWhiteSpace(environmentValue))
+        {
+            var keys = environmentValue.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(k => MasterKey.Raw(Decode(k, EnvironmentVariable)))
+                .ToList();
+            return new MasterKeyring(keys, null, "", kms, time);
+        }
+
+        var path = PathIn(dataDirectory);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        PrivateFiles.RequireOwnerOnly(path);
+        var text = File.ReadAllText(path);
+        return new MasterKeyring(Parse(text, path, kms, []), path, text, kms, time);
+    }
+
+    /// <summary>Creates the data directory's first master key (raw, or under a KMS key) and its file; fails if one exists.</summary>
+    public static MasterKeyring Create(string dataDirectory, IKmsKeyService? kms, string? kmsKeyId, TimeProvider time)
+    {
+        var key = NewKey(kms, kmsKeyId);
+        var path = PathIn(dataDirectory);
+        var text = Format([key]);
+        PrivateFiles.WriteNew(path, text);
+        return new MasterKeyring([key], path, text, kms, time);
+    }
+
+    /// <summary>A fresh random master key, or one generated by KMS under <paramref name="kmsKeyId"/>.</summary>
+    public static MasterKey NewKey(IKmsKeyService? kms, string? kmsKeyId)
+    {
+        if (kmsKeyId is null)
+        {
+            return MasterKey.Raw(RandomNumberGenerator.GetBytes(KeySize));
+        }
+
+        if (kms is null)
+        {
+            throw new KeyturnStartupException($"A KMS key ({kmsKeyId}) was asked for, but this build has no KMS provider.");
+        }
+
+        var (plaintext, blob) = Call(() => kms.GenerateDataKeyAsync(kmsKeyId, CancellationToken.None), $"KMS GenerateDataKey with {kmsKeyId}");
+        return MasterKey.Kms(Validate(plaintext, "KMS's data key"), kmsKeyId, blob);
+    }
+
+    /// <summary>Rewrites the file with these keys (the first seals), atomically, and adopts them.</summary>
+    public void Save(IReadOnlyList<MasterKey> keys)
+    {
+        if (_path is null)
+        {
+            throw new KeyturnStartupException($"The master keys come from {EnvironmentVariable}; change the variable instead.");
+        }
+
+        var text = Format(keys);
+        PrivateFiles.Replace(_path, text);
+        lock (_refresh)
+        {
+            _fileText = text;
+            _keys = [.. keys];
+        }
+    }
+
+    /// <summary>The key to seal with now; re-reads the file first when a second has passed since the last look.</summary>
+    public MasterKey SealingKey()
+    {
+        if (_path is not null && _time.GetTimestamp() >= Interlocked.Read(ref _nextCheck))
+        {
+            Refresh();
+        }
+
+        return _keys[0];
+    }
+
+    /// <summary>The key with this id, re-reading the file once if it isn't held (another process may have just added it).</summary>
+    public MasterKey? Find(string keyId)
+    {
+        var found = _keys.FirstOrDefault(k => k.Id == keyId);
+        if (found is null && _path is not null)
+        {
+            Refresh();
+            found = _keys.FirstOrDefault(k => k.Id == keyId);
+        }
+
+        return found;
+    }
+
+    /// <summary>Re-reads the file; keeps the current keys if it is gone or unreadable (a half-finished edit must not take the server down).</summary>
+    public void Refresh()
+    {
+        if (_path is null)
+        {
+            return;
+        }
+
+        lock (_refresh)
+        {
+            Interlocked.Exchange(ref _nextCheck, _time.GetTimestamp() + (long)(RefreshInterval.TotalSeconds * _time.TimestampFrequency));
+            try
+            {
+                var text = File.ReadAllText(_path);
+                if (text != _fileText)
+                {
+                    _keys = Parse(text, _path, _kms, _keys);
+                    _fileText = text;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or KeyturnStartupException)
+            {
+                // Keep sealing and reading with the keys already held.
+            }
+        }
+    }
+
+    private static List<MasterKey> Parse(string text, string path, IKmsKeyService? kms, IReadOnlyList<MasterKey> known)
+    {
+        var keys = new List<MasterKey>();
+        var lineNumber = 0;
+        foreach (var raw in text.Split('\n'))
+        {
+            lineNumber++;
+            var line = raw.Trim();
+            if (line.Length == 0 || line.StartsWith('#'))
+            {
+                continue;
+            }
+
+            var where = $"{path} line {lineNumber.ToString(CultureInfo.InvariantCulture)}";
+            if (known.FirstOrDefault(k => k.Line == line) is { } same)
+            {
+                keys.Add(same);
+                continue;
+            }
+
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            MasterKey key = parts switch
+            {
+                // A key file written before key ids were recorded: the bare base64 key.
+                [var legacy] => MasterKey.Raw(Decode(legacy, where)),
+                [_, "raw", var encoded] => MasterKey.Raw(Decode(encoded, where)),
+                [_, "kms", var kmsKeyId, var blob] => UnwrapKms(kms, kmsKeyId, blob, where),
+                _ => throw new KeyturnStartupException($"{where} is not a master key line (KEY-ID raw BASE64, or KEY-ID kms KMS-KEY-ID BASE64-BLOB)."),
+            };
+            if (parts.Length > 1 && parts[0] != key.Id)
+            {
+                throw new KeyturnStartupException($"{where} names key {parts[0]}, but its key is {key.Id}.");
+            }
+
+            keys.Add(key);
+        }
+
+        return keys.Count > 0 ? keys : throw new KeyturnStartupException($"{path} holds no master key.");
+    }
+
+    private static MasterKey UnwrapKms(IKmsKeyService? kms, string kmsKeyId, string blob, string where)
+    {
+        if (kms is null)
+        {
+            throw new KeyturnStartupException($"{where} is a key under KMS key {kmsKeyId}, but this build has no KMS provider.");
+        }
+
+        byte[] ciphertext;
+        try
+        {
+            ciphertext = Convert.FromBase64String(blob);
+        }
+        catch (FormatException)
+        {
+            throw new KeyturnStartupException($"{where}: the KMS ciphertext blob is not valid base64.");
+        }
+
+        var plaintext = Call(() => kms.DecryptAsync(kmsKeyId, ciphertext, CancellationToken.None), $"KMS Decrypt with {kmsKeyId} for {where}");
+        return MasterKey.Kms(Validate(plaintext, where), kmsKeyId, ciphertext);
+    }
+
+    // KMS is called at start-up and when the file changes, never per request: blocking on it there is fine.
+    private static T Call<T>(Func<Task<T>> call, string what)
+    {
+        try
+        {
+            return call().GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not KeyturnStartupException and not OutOfMemoryException)
+        {
+            throw new KeyturnStartupException($"{what} failed: {e.Message}");
+        }
+    }
+
+    private static string Format(IEnumerable<MasterKey> keys) =>
+        "# Keyturn master keys: keep this file secret and back it up apart from the data directory.\n" +
+        "# The first key seals new data; any other is still read while `keyturn master-key rotate` re-wraps its data.\n" +
+        string.Concat(keys.Select(k => k.Line + "\n"));
+
+    private static byte[] Decode(string text, string source)
+    {
+        byte[] key;
+        try
+        {
+            key = Convert.FromBase64String(text.Trim());
+        }
+        catch (FormatException)
+        {
+            throw new KeyturnStartupException($"The master key in {source} is not valid base64.");
+        }
+
+        return Validate(key, source);
+    }
+
+    private static byte[] Validate(byte[] key, string source) => key.Length == KeySize
+        ? key
+        : throw new KeyturnStartupException($"The master key in {source} must be 32 bytes (AES-256), not {key.Length}.");
+}

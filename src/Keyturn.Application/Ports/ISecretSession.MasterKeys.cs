@@ -1,0 +1,38 @@
+namespace Keyturn.Application.Ports;
+
+/// <summary>What is sealed by the master key: every blob of the store, found by the master key id its header records.</summary>
+public partial interface ISecretSession
+{
+    /// <summary>True when the store holds anything at all: secrets, access keys, functions or a registered master key.</summary>
+    bool HoldsData();
+
+    /// <summary>Every master key id that seals at least one blob (values, access keys' and functions' secret keys).</summary>
+    IReadOnlyList<string> SealingKeyIds();
+
+    /// <summary>How many blobs each master key id seals.</summary>
+    IReadOnlyDictionary<string, long> CountSealedByKey();
+
+    /// <summary>The master keys this store has been used with.</summary>
+    IReadOnlyList<MasterKeyState> ListMasterKeys();
+
+    void SaveMasterKey(MasterKeyState key);
+
+    /// <summary>Up to <paramref name="limit"/> blobs sealed by any master key other than <paramref name="keyId"/>.</summary>
+    IReadOnlyList<SealedBlob> ListSealedByOtherThan(string keyId, int limit);
+
+    /// <summary>Replaces a blob if it is still the one listed (false when it changed or is gone meanwhile).</summary>
+    bool ReplaceSealed(SealedBlob blob, byte[] replacement);
+}
+
+/// <summary>A master key the store has been used with; a retired key may no longer seal anything (the store refuses it).</summary>
+public sealed record MasterKeyState(string KeyId, DateTimeOffset AddedDate, DateTimeOffset? RetiredDate);
+
+public enum SealedKind
+{
+    SecretValue,
+    AccessKeySecret,
+    FunctionKeySecret,
+}
+
+/// <summary>One sealed blob and what its associated data is built from: the secret ARN and version, the access key id, or the function name.</summary>
+public sealed record SealedBlob(SealedKind Kind, string Owner, string? VersionId, byte[] Ciphertext);

@@ -1,0 +1,119 @@
+using Keyturn.Application.Ports;
+
+namespace Keyturn.Storage.Sqlite;
+
+/// <summary>The sealed blobs by master key id, through each table's indexed <c>master_key_id</c> column.</summary>
+internal sealed partial class SqliteSecretSession
+{
+    private static readonly string[] SealedTables = ["versions", "access_keys", "functions"];
+
+    public bool HoldsData()
+    {
+        using var command = Command(
+            "SELECT EXISTS (SELECT 1 FROM secrets) OR EXISTS (SELECT 1 FROM access_keys) OR EXISTS (SELECT 1 FROM functions) OR EXISTS (SELECT 1 FROM master_keys)");
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) != 0;
+    }
+
+    // One index seek per distinct key per table (there are one or two), however many blobs there are.
+    public IReadOnlyList<string> SealingKeyIds()
+    {
+        var ids = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var table in SealedTables)
+        {
+            var after = "";
+            while (true)
+            {
+                using var command = Command($"SELECT min(master_key_id) FROM {table} WHERE master_key_id > $p", after);
+                if (command.ExecuteScalar() is not string next)
+                {
+                    break;
+                }
+
+                ids.Add(next);
+                after = next;
+            }
+        }
+
+        return [.. ids];
+    }
+
+    public IReadOnlyDictionary<string, long> CountSealedByKey()
+    {
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var table in SealedTables)
+        {
+            using var command = Command($"SELECT master_key_id, count(*) FROM {table} WHERE master_key_id IS NOT NULL GROUP BY master_key_id");
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                counts[reader.GetString(0)] = counts.GetValueOrDefault(reader.GetString(0)) + reader.GetInt64(1);
+            }
+        }
+
+        return counts;
+    }
+
+    public IReadOnlyList<MasterKeyState> ListMasterKeys()
+    {
+        using var command = Command("SELECT key_id, added_ms, retired_ms FROM master_keys ORDER BY added_ms, key_id");
+        using var reader = command.ExecuteReader();
+        var keys = new List<MasterKeyState>();
+        while (reader.Read())
+        {
+            keys.Add(new MasterKeyState(reader.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
+                reader.IsDBNull(2) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))));
+        }
+
+        return keys;
+    }
+
+    public void SaveMasterKey(MasterKeyState key)
+    {
+        using var command = Command(
+            "INSERT INTO master_keys (key_id, added_ms, retired_ms) VALUES ($p, $q, $r) ON CONFLICT (key_id) DO UPDATE SET retired_ms = excluded.retired_ms",
+            key.KeyId, key.AddedDate.ToUnixTimeMilliseconds(), key.RetiredDate?.ToUnixTimeMilliseconds());
+        command.ExecuteNonQuery();
+    }
+
+    // "< OR >" rather than "<>": SQLite answers each side with a range of the index instead of a table scan.
+    public IReadOnlyList<SealedBlob> ListSealedByOtherThan(string keyId, int limit)
+    {
+        var blobs = new List<SealedBlob>();
+        foreach (var (kind, sql) in new[]
+        {
+            (SealedKind.SecretValue, "SELECT s.arn, v.version_id, v.ciphertext FROM versions v JOIN secrets s ON s.id = v.secret_id WHERE v.master_key_id < $p OR v.master_key_id > $p LIMIT $q"),
+            (SealedKind.AccessKeySecret, "SELECT access_key_id, NULL, secret_ciphertext FROM access_keys WHERE master_key_id < $p OR master_key_id > $p LIMIT $q"),
+            (SealedKind.FunctionKeySecret, "SELECT name, NULL, secret_ciphertext FROM functions WHERE master_key_id < $p OR master_key_id > $p LIMIT $q"),
+        })
+        {
+            using var command = Command(sql, keyId, limit - blobs.Count);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                blobs.Add(new SealedBlob(kind, reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), (byte[])reader.GetValue(2)));
+            }
+
+            if (blobs.Count >= limit)
+            {
+                break;
+            }
+        }
+
+        return blobs;
+    }
+
+    public bool ReplaceSealed(SealedBlob blob, byte[] replacement)
+    {
+        using var command = blob.Kind switch
+        {
+            SealedKind.SecretValue => Command(
+                "UPDATE versions SET ciphertext = $r WHERE secret_id = (SELECT id FROM secrets WHERE arn = $p) AND version_id = $q AND ciphertext = $s",
+                blob.Owner, blob.VersionId, replacement, blob.Ciphertext),
+            SealedKind.AccessKeySecret => Command(
+                "UPDATE access_keys SET secret_ciphertext = $r WHERE access_key_id = $p AND secret_ciphertext = $s", blob.Owner, null, replacement, blob.Ciphertext),
+            _ => Command(
+                "UPDATE functions SET secret_ciphertext = $r WHERE name = $p AND secret_ciphertext = $s", blob.Owner, null, replacement, blob.Ciphertext),
+        };
+        return command.ExecuteNonQuery() == 1;
+    }
+}
