@@ -143,6 +143,60 @@ public sealed class ExternalFunctionRotationTests : IAsyncLifetime
         Assert.Equal(["AWSPREVIOUS"], stages.GetProperty(v1).EnumerateArray().Select(e => e.GetString()));
     }
 
+    [Fact]
+    public async Task CommandFunctionPrintingSecrets_LogGroupDatabaseAndServerOutputHoldOnlyMasks()
+    {
+        // The function writes its own key here, outside the data directory, so the test knows what to look for.
+        var keyFile = Path.Combine(Directory.CreateTempSubdirectory("keyturn-leak-").FullName, "function-key");
+        await RegisterAsync("leaky", $"/usr/bin/python3 {Path.Combine(AppContext.BaseDirectory, "Scripts", "leaky_rotation_function.py")} --key-file {keyFile}");
+        var cli = new AwsCli(_server);
+        const string Master = "Master-Leak-Pw-5", Oldest = "Oldest-Leak-Pw-1", Previous = "Previous-Leak-Pw-2", Current = "Current-Leak-Pw-3", Pwd = "Pwd-Field-Leak-4";
+        static string Value(string password, string pwd) =>
+            $$"""{"engine":"postgres","host":"127.0.0.1","username":"app","password":"{{password}}","pwd":"{{pwd}}","masterarn":"ext/leak-master"}""";
+        await cli.JsonAsync("secretsmanager", "create-secret", "--name", "ext/leak-master", "--secret-string", $$"""{"username":"admin","password":"{{Master}}"}""");
+        await cli.JsonAsync("secretsmanager", "create-secret", "--name", "ext/leak", "--secret-string", Value(Oldest, "Pwd-Oldest-Leak-0"));
+        await cli.JsonAsync("secretsmanager", "put-secret-value", "--secret-id", "ext/leak", "--secret-string", Value(Previous, "Pwd-Previous-Leak-0"));
+        await cli.JsonAsync("secretsmanager", "put-secret-value", "--secret-id", "ext/leak", "--secret-string", Value(Current, Pwd));
+
+        await cli.JsonAsync("secretsmanager", "rotate-secret", "--secret-id", "ext/leak", "--rotation-lambda-arn", "leaky", "--rotation-rules", "AutomaticallyAfterDays=1");
+        await WaitForRotationAsync(cli, "ext/leak");
+
+        var pending = (await cli.JsonAsync("secretsmanager", "get-secret-value", "--secret-id", "ext/leak")).GetProperty("SecretString").GetString()!;
+        var key = await File.ReadAllTextAsync(keyFile);
+        var currentBytes = System.Text.Encoding.UTF8.GetBytes(Current);
+        string[] leaked = [Master, Oldest, Previous, Current, Pwd, "Pwd-Oldest-Leak-0", pending, key, Convert.ToBase64String(currentBytes), Convert.ToHexStringLower(currentBytes)];
+        Assert.All(leaked, value => Assert.True(value.Length >= 8, $"'{value}' is too short to prove anything"));
+
+        // The lines are all there, each value masked.
+        var events = (await cli.JsonAsync("logs", "filter-log-events", "--log-group-name", "/aws/lambda/leaky")).GetProperty("events")
+            .EnumerateArray().Select(e => e.GetProperty("message").GetString()!).ToList();
+        var logs = await KeyturnAsync("logs", "ext/leak");
+        const string M = "********";
+        foreach (var line in new[]
+        {
+            $"leak current={M}", $"leak pending={M}", $"leak master={M}", $"leak pwd={M}", $"leak dsn=postgresql://app:{M}@db.internal:6543/other",
+            $"leak old={M}", $"leak b64={M}", $"leak hex={M}", $"leak key={M}", $"leak error: {M}",
+        })
+        {
+            Assert.Contains(line, events);
+            Assert.Contains(line, logs, StringComparison.Ordinal);
+        }
+
+        // No value anywhere: not in the log group, not in any file of the data directory, not in the server's output.
+        var exitCode = await _server.StopAsync();
+        Assert.Equal(0, exitCode);
+        var files = Directory.EnumerateFiles(_dataDirectory, "*", SearchOption.AllDirectories).Select(f => (f, File.ReadAllBytes(f))).ToList();
+        Assert.Contains(files, f => Path.GetFileName(f.f).EndsWith(".db", StringComparison.Ordinal));
+        foreach (var value in leaked)
+        {
+            Assert.DoesNotContain(events, e => e.Contains(value, StringComparison.Ordinal));
+            Assert.DoesNotContain(value, logs, StringComparison.Ordinal);
+            Assert.DoesNotContain(value, _server.Output, StringComparison.Ordinal);
+            var bytes = System.Text.Encoding.UTF8.GetBytes(value);
+            Assert.DoesNotContain(files, f => f.Item2.AsSpan().IndexOf(bytes) >= 0);
+        }
+    }
+
     private async Task RegisterAsync(string name, string command)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -162,10 +216,13 @@ public sealed class ExternalFunctionRotationTests : IAsyncLifetime
         Assert.True(process.ExitCode == 0, output);
     }
 
-    private async Task<string> RotationsAsync()
+    private Task<string> RotationsAsync() => KeyturnAsync("rotations");
+
+    /// <summary>Runs <c>keyturn ARGUMENTS --data-dir</c> as root on this test's data directory; returns its standard output.</summary>
+    private async Task<string> KeyturnAsync(params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { KeyturnProcess.KeyturnDll, "rotations", "--data-dir", _dataDirectory })
+        foreach (var argument in (string[])[KeyturnProcess.KeyturnDll, .. arguments, "--data-dir", _dataDirectory])
         {
             start.ArgumentList.Add(argument);
         }

@@ -49,6 +49,7 @@ public sealed class CommandRotationFunction(FunctionRecord record, (string Id, s
         {
             start.Environment["AWS_ACCESS_KEY_ID"] = c.Id;
             start.Environment["AWS_SECRET_ACCESS_KEY"] = c.Secret;
+            log.AddSensitive(c.Secret);
         }
 
         using var process = Process.Start(start) ?? throw new RotationStepException($"Could not start the command of function {record.Name}.", permanent: true);

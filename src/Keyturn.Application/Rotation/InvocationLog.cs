@@ -6,10 +6,13 @@ namespace Keyturn.Application.Rotation;
 /// <summary>
 /// The log of one invocation, in the shape CloudWatch shows for a Lambda:
 /// <c>[INFO]\t2022-03-28T05:33:52.139Z\t&lt;request id&gt;\tcreateSecret: …</c>.
+/// Lines are kept in memory and masked (<see cref="SecretRedaction"/>) only when the invocation ends, so
+/// values written during it (the AWSPENDING value createSecret puts) are masked in earlier lines too.
 /// </summary>
 public sealed class InvocationLog(string requestId, TimeProvider timeProvider)
 {
     private readonly List<LogLine> _lines = [];
+    private readonly HashSet<string> _sensitive = new(StringComparer.Ordinal);
 
     public string RequestId => requestId;
 
@@ -21,6 +24,28 @@ public sealed class InvocationLog(string requestId, TimeProvider timeProvider)
             {
                 return [.. _lines];
             }
+        }
+    }
+
+    /// <summary>Values only this invocation knows about (the invoker's own credentials), masked like the secret's values.</summary>
+    public IReadOnlyCollection<string> SensitiveValues
+    {
+        get
+        {
+            lock (_sensitive)
+            {
+                return [.. _sensitive];
+            }
+        }
+    }
+
+    /// <summary>Adds a value to mask in this invocation's log and failure reason, such as the key handed to an external function.</summary>
+    public void AddSensitive(string value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(value);
+        lock (_sensitive)
+        {
+            _sensitive.Add(value);
         }
     }
 

@@ -309,7 +309,7 @@ public sealed partial class RotationEngine(
         // Names the secret in every invocation, so a secret's history can be found even when the function prints nothing.
         log.Info($"{step.WireName()}: invoking {RotationFunctionRegistry.NameOf(rotation.FunctionName)} for secret {rotation.SecretArn} version {rotation.Token} (attempt {attempt})");
         var watch = Stopwatch.StartNew();
-        (bool, bool, string?) result;
+        (bool Succeeded, bool Permanent, string? Reason) result;
         if (function is null)
         {
             var message = $"{step.WireName()}: the rotation function {rotation.FunctionName} is no longer registered.";
@@ -351,16 +351,31 @@ public sealed partial class RotationEngine(
         var elapsed = watch.Elapsed.TotalMilliseconds;
         log.Raw($"END RequestId: {requestId}");
         log.Raw(string.Create(CultureInfo.InvariantCulture, $"REPORT RequestId: {requestId}\tDuration: {elapsed:F2} ms\tBilled Duration: {Math.Ceiling(elapsed)} ms\t"));
+
+        // Nothing from the invocation is stored before it is masked: not its log, not the failure reason the
+        // journal and the rotation record keep. Without a masker (the store could not be read) neither is kept.
+        SecretMasker masker;
         try
         {
-            await logSink.AppendAsync(logGroup, StreamName(rotation), await RedactAsync(rotation.SecretArn, log.Lines).ConfigureAwait(false), CancellationToken.None).ConfigureAwait(false);
+            masker = await MaskerForAsync(rotation.SecretArn, log.SensitiveValues).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogLogWriteFailed(logger, logGroup, e.GetType().Name, e.Message);
+            return (result.Succeeded, result.Permanent, result.Reason is null ? null : $"{step.WireName()}: the step failed; its reason was not kept because the secret's values could not be read to mask it.");
+        }
+
+        try
+        {
+            var lines = log.Lines.Select(l => l with { Message = masker.Mask(l.Message, SecretRedaction.Mask) }).ToList();
+            await logSink.AppendAsync(logGroup, StreamName(rotation), lines, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogLogWriteFailed(logger, logGroup, e.GetType().Name, e.Message);
         }
 
-        return result;
+        return (result.Succeeded, result.Permanent, result.Reason is null ? null : masker.Mask(result.Reason, SecretRedaction.Mask));
     }
 
     /// <summary>Marks success (labels checked, AWSPENDING stripped, dates moved), as the AWS backend does after finishSecret.</summary>
@@ -452,12 +467,9 @@ public sealed partial class RotationEngine(
         }
     }
 
-    /// <summary>Replaces any value of the secret's versions (and JSON password fields) that a function printed.</summary>
-    private async Task<IReadOnlyList<LogLine>> RedactAsync(string secretArn, IReadOnlyList<LogLine> lines)
-    {
-        var values = await store.ReadAsync(session => SecretRedaction.SensitiveValues(services, session, secretArn), CancellationToken.None).ConfigureAwait(false);
-        return values.Count == 0 ? lines : lines.Select(l => l with { Message = SecretRedaction.Redact(l.Message, values) }).ToList();
-    }
+    /// <summary>Read when the invocation has ended, so it covers the values the invocation wrote.</summary>
+    private Task<SecretMasker> MaskerForAsync(string secretArn, IReadOnlyCollection<string> extraSecrets) =>
+        store.ReadAsync(session => SecretRedaction.MaskerFor(services, session, secretArn, extraSecrets), CancellationToken.None);
 
     private static string StreamName(RotationRecord rotation) =>
         $"{rotation.StartedAt.UtcDateTime:yyyy/MM/dd}/[$LATEST]{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rotation.SecretArn + "|" + rotation.Token)))[..32]}";

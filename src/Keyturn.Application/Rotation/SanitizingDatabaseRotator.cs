@@ -64,33 +64,13 @@ public sealed class SanitizingDatabaseRotator : IDatabaseRotator
 
     /// <summary>
     /// Replaces every occurrence of each secret in <paramref name="message"/>, including the forms drivers and
-    /// servers echo: SQL-quoted (<c>''</c>), backslash-escaped, JSON-escaped and URL-encoded.
+    /// servers echo (SQL-quoted, backslash-escaped, JSON-escaped, URL-encoded, base64, hex; see
+    /// <see cref="SecretMasker"/>). Any non-empty password counts here, however short: the message is about it.
     /// </summary>
     public static string Scrub(string message, params ReadOnlySpan<string?> secrets)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var forms = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var secret in secrets)
-        {
-            if (string.IsNullOrEmpty(secret))
-            {
-                continue;
-            }
-
-            forms.Add(secret);
-            forms.Add(secret.Replace("'", "''", StringComparison.Ordinal));
-            forms.Add(secret.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal));
-            forms.Add(secret.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal));
-            forms.Add(Uri.EscapeDataString(secret));
-        }
-
-        // Longest first, so a form containing another is masked whole.
-        foreach (var form in forms.OrderByDescending(f => f.Length))
-        {
-            message = message.Replace(form, Mask, StringComparison.Ordinal);
-        }
-
-        return message;
+        return SecretMasker.Create(secrets.ToArray(), minimumLength: 1).Mask(message, Mask);
     }
 
     private static async Task Guard(Func<Task> action, CancellationToken cancellationToken, params string?[] secrets)

@@ -1,61 +1,92 @@
 using System.Text.Json;
 using Keyturn.Application.Operations;
 using Keyturn.Application.Ports;
+using Keyturn.Domain.Errors;
 using Keyturn.Domain.Secrets;
 
 namespace Keyturn.Application.Rotation;
 
 /// <summary>
-/// Keeps secret values out of rotation logs even when an external function prints them: every
-/// value of the secret's recent versions, and every password-like JSON field in them, is masked.
+/// What a rotation invocation must not store: the values of every version of the secret (deprecated ones
+/// too, and the AWSPENDING value the invocation itself wrote) and of its master secret (the <c>masterarn</c>
+/// of any version), read when the invocation's output is about to be stored. Of a value, masked are the
+/// whole SecretString, every JSON string in it whatever its field is called, and a SecretBinary.
 /// </summary>
 public static class SecretRedaction
 {
-    public const string Mask = "****";
+    public const string Mask = "********";
 
-    private const int MinimumLength = 4;
-
-    public static IReadOnlyList<string> SensitiveValues(SecretServices services, ISecretSession session, string secretArn)
+    /// <summary>
+    /// The connection fields of AWS's rotation templates that describe where and as whom to log in, not how:
+    /// the templates print them in their own log lines ("set password for user app_clone"), and masking
+    /// the engine, host or user would leave the log unable to say what failed. Every other string is masked.
+    /// </summary>
+    private static readonly HashSet<string> DescriptiveFields = new(StringComparer.OrdinalIgnoreCase)
     {
+        "engine", "host", "port", "dbname", "username", "masterarn", "ssl", "dbClusterIdentifier", "dbInstanceIdentifier",
+    };
+
+    // ADO.NET, ODBC and JDBC spellings of a connection string's password key.
+    private static readonly HashSet<string> PasswordKeys = new(StringComparer.OrdinalIgnoreCase) { "password", "pwd", "pass", "passwd" };
+
+    /// <summary>A masker for the secret's values, its master's and <paramref name="extraSecrets"/> (values one invocation adds, such as the function's own key).</summary>
+    public static SecretMasker MaskerFor(SecretServices services, ISecretSession session, string secretArn, IEnumerable<string> extraSecrets)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(session);
+        var texts = new List<string>(extraSecrets);
+        var binaries = new List<byte[]>();
+        var masters = new HashSet<string>(StringComparer.Ordinal);
         var secret = session.FindByArn(secretArn);
-        if (secret is null)
+        if (secret is not null)
         {
-            return [];
+            Collect(services, session, secret, texts, binaries, masters);
+            foreach (var masterId in masters)
+            {
+                if (FindMaster(session, secret.Region, masterId) is { } master && master.Arn != secret.Arn)
+                {
+                    Collect(services, session, master, texts, binaries, null);
+                }
+            }
         }
 
-        var values = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var version in secret.Versions.Where(v => v.HasValue).OrderByDescending(v => v.CreatedDate).Take(10))
+        return SecretMasker.Create(texts, binaries);
+    }
+
+    private static void Collect(SecretServices services, ISecretSession session, Secret secret, List<string> texts, List<byte[]> binaries, HashSet<string>? masters)
+    {
+        foreach (var version in secret.Versions.Where(v => v.HasValue))
         {
-            var (text, _) = services.Open(session, secret, version);
-            if (text is null)
+            string? text;
+            byte[]? binary;
+            try
             {
+                (text, binary) = services.Open(session, secret, version);
+            }
+            catch (ServiceException)
+            {
+                // A value that cannot be decrypted cannot have been handed to the function either.
                 continue;
             }
 
-            Add(values, text);
-            AddJsonFields(values, text);
-        }
-
-        // Longest first, so a value containing another is masked whole.
-        return values.OrderByDescending(v => v.Length).ToList();
-    }
-
-    public static string Redact(string message, IReadOnlyList<string> values)
-    {
-        foreach (var value in values)
-        {
-            if (message.Contains(value, StringComparison.Ordinal))
+            if (binary is not null)
             {
-                message = message.Replace(value, Mask, StringComparison.Ordinal);
+                binaries.Add(binary);
+            }
+
+            if (text is not null)
+            {
+                texts.Add(text);
+                AddConnectionStringPasswords(text, texts);
+                AddJsonStrings(text, texts, masters);
             }
         }
-
-        return message;
     }
 
-    private static void AddJsonFields(HashSet<string> values, string text)
+    private static void AddJsonStrings(string text, List<string> texts, HashSet<string>? masters)
     {
-        if (!text.TrimStart().StartsWith('{'))
+        var trimmed = text.AsSpan().TrimStart();
+        if (trimmed.Length == 0 || (trimmed[0] != '{' && trimmed[0] != '['))
         {
             return;
         }
@@ -63,31 +94,85 @@ public static class SecretRedaction
         try
         {
             using var document = JsonDocument.Parse(text);
-            foreach (var property in document.RootElement.EnumerateObject())
+            Walk(document.RootElement, null, texts);
+            if (masters is not null
+                && document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("masterarn", out var master)
+                && master.ValueKind == JsonValueKind.String
+                && !string.IsNullOrEmpty(master.GetString()))
             {
-                if (property.Value.ValueKind == JsonValueKind.String && IsSensitiveName(property.Name))
-                {
-                    Add(values, property.Value.GetString()!);
-                }
+                masters.Add(master.GetString()!);
             }
         }
         catch (JsonException)
         {
-            // Not JSON after all: the whole value is already masked.
+            // Not JSON after all: the whole value is masked as text.
         }
     }
 
-    private static bool IsSensitiveName(string name) =>
-        name.Contains("password", StringComparison.OrdinalIgnoreCase)
-        || name.Contains("secret", StringComparison.OrdinalIgnoreCase)
-        || name.Contains("token", StringComparison.OrdinalIgnoreCase)
-        || name.Contains("key", StringComparison.OrdinalIgnoreCase);
-
-    private static void Add(HashSet<string> values, string value)
+    // Numbers and booleans are left alone: a port or a flag is no secret, and masking them would hide ports and ids in every line.
+    private static void Walk(JsonElement element, string? field, List<string> texts)
     {
-        if (value.Length >= MinimumLength)
+        switch (element.ValueKind)
         {
-            values.Add(value);
+            case JsonValueKind.String when field is null || !DescriptiveFields.Contains(field):
+                var value = element.GetString()!;
+                texts.Add(value);
+                AddConnectionStringPasswords(value, texts);
+                break;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    Walk(property.Value, property.Name, texts);
+                }
+
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    Walk(item, field, texts);
+                }
+
+                break;
         }
+    }
+
+    /// <summary>
+    /// The password inside a connection string kept in a field (<c>postgresql://app:PW@host/db</c>,
+    /// <c>Server=h;Pwd=PW;</c>), which a function may print alone once it has taken the string apart.
+    /// </summary>
+    private static void AddConnectionStringPasswords(string value, List<string> texts)
+    {
+        if (value.Contains("://", StringComparison.Ordinal)
+            && Uri.TryCreate(value, UriKind.Absolute, out var uri)
+            && uri.UserInfo.IndexOf(':', StringComparison.Ordinal) is var colon and >= 0)
+        {
+            var password = uri.UserInfo[(colon + 1)..];
+            texts.Add(password);
+            texts.Add(Uri.UnescapeDataString(password));
+        }
+
+        if (value.Contains('=', StringComparison.Ordinal))
+        {
+            foreach (var pair in value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var equals = pair.IndexOf('=', StringComparison.Ordinal);
+                if (equals > 0 && PasswordKeys.Contains(pair[..equals].Trim()))
+                {
+                    texts.Add(pair[(equals + 1)..].Trim().Trim('"', '\''));
+                }
+            }
+        }
+    }
+
+    /// <summary>The master as a built-in function would resolve it: a full ARN, a partial ARN or a name in the secret's region.</summary>
+    private static Secret? FindMaster(ISecretSession session, string region, string masterId)
+    {
+        if (SecretNames.TryGetArnResource(masterId, out var resource))
+        {
+            return session.FindByArn(masterId) ?? (SecretNames.IsValidName(resource) ? session.FindByName(region, resource) : null);
+        }
+
+        return SecretNames.IsValidName(masterId) ? session.FindByName(region, masterId) : null;
     }
 }
