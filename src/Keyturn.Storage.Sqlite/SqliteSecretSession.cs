@@ -158,19 +158,19 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
     }
 
     public AccessKeyRecord? FindAccessKey(string accessKeyId) =>
-        LoadKeys("SELECT access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms FROM access_keys WHERE access_key_id = $p", accessKeyId)
+        LoadKeys("SELECT access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms, expires_ms FROM access_keys WHERE access_key_id = $p", accessKeyId)
             .FirstOrDefault();
 
     public IReadOnlyList<AccessKeyRecord> ListAccessKeys() =>
-        LoadKeys("SELECT access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms FROM access_keys ORDER BY created_ms");
+        LoadKeys("SELECT access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms, expires_ms FROM access_keys ORDER BY created_ms");
 
     public void SaveAccessKey(AccessKeyRecord key)
     {
         using var command = Command(
-            "INSERT INTO access_keys (access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms) VALUES ($p, $q, $r, $s, $t, $u) " +
+            "INSERT INTO access_keys (access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms, expires_ms) VALUES ($p, $q, $r, $s, $t, $u, $v) " +
             "ON CONFLICT (access_key_id) DO UPDATE SET user_name = excluded.user_name, policy = excluded.policy, revoked_ms = excluded.revoked_ms",
             key.AccessKeyId, key.UserName, key.EncryptedSecretAccessKey, key.PolicyDocument,
-            key.CreatedDate.ToUnixTimeMilliseconds(), key.RevokedDate?.ToUnixTimeMilliseconds());
+            key.CreatedDate.ToUnixTimeMilliseconds(), key.RevokedDate?.ToUnixTimeMilliseconds(), key.ExpiresDate?.ToUnixTimeMilliseconds());
         command.ExecuteNonQuery();
     }
 
@@ -184,7 +184,8 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
             keys.Add(new AccessKeyRecord(
                 reader.GetString(0), reader.GetString(1), (byte[])reader.GetValue(2), reader.GetString(3),
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
-                reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5))));
+                reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
+                reader.IsDBNull(6) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6))));
         }
 
         return keys;

@@ -2,7 +2,8 @@ namespace Keyturn.Application.Ports;
 
 /// <summary>
 /// An access key as stored: the secret access key is encrypted with the master key, and the
-/// IAM-style policy document decides what the key may do.
+/// IAM-style policy document decides what the key may do. A key with an <see cref="ExpiresDate"/> (the
+/// per-invocation key of an external rotation function) is refused from that moment on, even if never revoked.
 /// </summary>
 public sealed record AccessKeyRecord(
     string AccessKeyId,
@@ -10,4 +11,5 @@ public sealed record AccessKeyRecord(
     byte[] EncryptedSecretAccessKey,
     string PolicyDocument,
     DateTimeOffset CreatedDate,
-    DateTimeOffset? RevokedDate);
+    DateTimeOffset? RevokedDate,
+    DateTimeOffset? ExpiresDate = null);

@@ -10,6 +10,7 @@ namespace Keyturn.Application.Rotation;
 public sealed class InvocationLog(string requestId, TimeProvider timeProvider)
 {
     private readonly List<LogLine> _lines = [];
+    private readonly List<string> _sensitive = [];
 
     public string RequestId => requestId;
 
@@ -21,6 +22,26 @@ public sealed class InvocationLog(string requestId, TimeProvider timeProvider)
             {
                 return [.. _lines];
             }
+        }
+    }
+
+    /// <summary>Values only this invocation knows (a minted key's secret) that must be masked with the secret's own.</summary>
+    public IReadOnlyList<string> SensitiveValues
+    {
+        get
+        {
+            lock (_sensitive)
+            {
+                return [.. _sensitive];
+            }
+        }
+    }
+
+    public void AddSensitive(string value)
+    {
+        lock (_sensitive)
+        {
+            _sensitive.Add(value);
         }
     }
 

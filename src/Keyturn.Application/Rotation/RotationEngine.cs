@@ -302,7 +302,7 @@ public sealed partial class RotationEngine(
     {
         var requestId = Guid.NewGuid().ToString();
         var log = new InvocationLog(requestId, timeProvider);
-        var function = functions.Resolve(rotation.FunctionName);
+        var function = await functions.ResolveAsync(rotation.FunctionName, cancellationToken).ConfigureAwait(false);
         var logGroup = "/aws/lambda/" + RotationFunctionRegistry.NameOf(rotation.FunctionName);
         log.Raw($"START RequestId: {requestId} Version: $LATEST");
 
@@ -353,7 +353,7 @@ public sealed partial class RotationEngine(
         log.Raw(string.Create(CultureInfo.InvariantCulture, $"REPORT RequestId: {requestId}\tDuration: {elapsed:F2} ms\tBilled Duration: {Math.Ceiling(elapsed)} ms\t"));
         try
         {
-            await logSink.AppendAsync(logGroup, StreamName(rotation), await RedactAsync(rotation.SecretArn, log.Lines).ConfigureAwait(false), CancellationToken.None).ConfigureAwait(false);
+            await logSink.AppendAsync(logGroup, StreamName(rotation), await RedactAsync(rotation.SecretArn, log).ConfigureAwait(false), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -453,9 +453,13 @@ public sealed partial class RotationEngine(
     }
 
     /// <summary>Replaces any value of the secret's versions (and JSON password fields) that a function printed.</summary>
-    private async Task<IReadOnlyList<LogLine>> RedactAsync(string secretArn, IReadOnlyList<LogLine> lines)
+    private async Task<IReadOnlyList<LogLine>> RedactAsync(string secretArn, InvocationLog log)
     {
-        var values = await store.ReadAsync(session => SecretRedaction.SensitiveValues(services, session, secretArn), CancellationToken.None).ConfigureAwait(false);
+        var lines = log.Lines;
+        var stored = await store.ReadAsync(session => SecretRedaction.SensitiveValues(services, session, secretArn), CancellationToken.None).ConfigureAwait(false);
+
+        // The invocation's own secrets (a minted key) too; longest first, as SensitiveValues orders its own.
+        var values = stored.Concat(log.SensitiveValues).Distinct(StringComparer.Ordinal).OrderByDescending(v => v.Length).ToList();
         return values.Count == 0 ? lines : lines.Select(l => l with { Message = SecretRedaction.Redact(l.Message, values) }).ToList();
     }
 

@@ -16,22 +16,29 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(1);
     private readonly ConcurrentDictionary<string, (ResolvedKey? Key, long ExpiresAt)> _cache = new(StringComparer.Ordinal);
 
-    public sealed record ResolvedKey(string SecretAccessKey, CallerIdentity Identity);
+    public sealed record ResolvedKey(string SecretAccessKey, CallerIdentity Identity, DateTimeOffset? ExpiresDate = null);
 
     public sealed record CreatedKey(string AccessKeyId, string SecretAccessKey, string UserName);
 
     public string RootPrincipalArn => $"arn:aws:iam::{options.AccountId}:root";
 
-    public async Task<CreatedKey> CreateAsync(string userName, string policyJson, CancellationToken cancellationToken)
+    /// <param name="expires">When set, the key is refused from that moment on (a temporary key), revoked or not.</param>
+    public async Task<CreatedKey> CreateAsync(string userName, string policyJson, CancellationToken cancellationToken, DateTimeOffset? expires = null)
     {
         if (!PolicyDocument.TryParse(policyJson, PolicyKind.Identity, out _, out var error))
         {
             throw new ArgumentException("The policy is not a valid IAM policy document: " + error, nameof(policyJson));
         }
 
+        if (expires is null && userName.StartsWith("assumed-role/", StringComparison.Ordinal))
+        {
+            // Role sessions are the rotation functions' temporary keys; a permanent key must not pose as one.
+            throw new ArgumentException("User names starting with 'assumed-role/' are reserved for rotation functions.", nameof(userName));
+        }
+
         var id = RootCredentials.NewAccessKeyId();
         var secret = RootCredentials.NewSecretAccessKey();
-        var record = new AccessKeyRecord(id, userName, cipher.Encrypt(Encoding.UTF8.GetBytes(secret), KeyContext(id)), policyJson, timeProvider.GetUtcNow(), null);
+        var record = new AccessKeyRecord(id, userName, cipher.Encrypt(Encoding.UTF8.GetBytes(secret), KeyContext(id)), policyJson, timeProvider.GetUtcNow(), null, expires);
         await store.WriteAsync(session =>
         {
             session.SaveAccessKey(record);
@@ -73,7 +80,7 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
         var now = timeProvider.GetTimestamp();
         if (_cache.TryGetValue(accessKeyId, out var cached) && cached.ExpiresAt > now)
         {
-            return cached.Key;
+            return Unexpired(cached.Key);
         }
 
         var record = store.ReadAsync(session => session.FindAccessKey(accessKeyId), CancellationToken.None).GetAwaiter().GetResult();
@@ -81,8 +88,7 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
         if (record is { RevokedDate: null } && PolicyDocument.TryParse(record.PolicyDocument, PolicyKind.Identity, out var policy, out _))
         {
             var secret = Encoding.UTF8.GetString(cipher.Decrypt(record.EncryptedSecretAccessKey, KeyContext(record.AccessKeyId)));
-            resolved = new ResolvedKey(secret, new CallerIdentity(
-                record.AccessKeyId, $"arn:aws:iam::{options.AccountId}:user/{record.UserName}", IsRoot: false, policy));
+            resolved = new ResolvedKey(secret, new CallerIdentity(record.AccessKeyId, PrincipalArnOf(record.UserName), IsRoot: false, policy), record.ExpiresDate);
         }
 
         if (_cache.Count > 10_000)
@@ -92,8 +98,18 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
         }
 
         _cache[accessKeyId] = (resolved, now + (long)(CacheLifetime.TotalSeconds * timeProvider.TimestampFrequency));
-        return resolved;
+        return Unexpired(resolved);
     }
+
+    // Checked on every use, cached or not: an expired key stops working at its expiry, not a cache lifetime later.
+    private ResolvedKey? Unexpired(ResolvedKey? key) =>
+        key is { ExpiresDate: { } expires } && expires <= timeProvider.GetUtcNow() ? null : key;
+
+    // A rotation function's key acts as its role session (arn:aws:sts::…:assumed-role/…); other keys are IAM users.
+    private string PrincipalArnOf(string userName) =>
+        userName.StartsWith("assumed-role/", StringComparison.Ordinal)
+            ? $"arn:aws:sts::{options.AccountId}:{userName}"
+            : $"arn:aws:iam::{options.AccountId}:user/{userName}";
 
     private static string KeyContext(string accessKeyId) => "access-key|" + accessKeyId;
 }
