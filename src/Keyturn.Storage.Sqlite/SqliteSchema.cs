@@ -6,7 +6,7 @@ namespace Keyturn.Storage.Sqlite;
 /// </summary>
 internal static class SqliteSchema
 {
-    public const int CurrentVersion = 5;
+    public const int CurrentVersion = 6;
 
     public static readonly string[] Migrations =
     [
@@ -143,6 +143,23 @@ internal static class SqliteSchema
         // a retired key: a server that missed the end of a master-key rotation fails its write instead of sealing
         // data that no configured key can open.
         MasterKeyMigration(),
+
+        // 6: rotation functions act as their own principals. An administrator's settings per function (the master
+        // secrets it may read, whether alternating users may clone a privileged user); access keys may expire (the
+        // per-invocation keys of external functions); and the permanent secretsmanager:*-on-* keys that registered
+        // functions used to hold are revoked, since each invocation now gets a key scoped to its secret.
+        """
+        CREATE TABLE function_policies (
+            name TEXT PRIMARY KEY,
+            allowed_masters TEXT NOT NULL,
+            allow_privileged_clone INTEGER NOT NULL,
+            updated_ms INTEGER NOT NULL
+        );
+        ALTER TABLE access_keys ADD COLUMN expires_ms INTEGER;
+        UPDATE access_keys SET revoked_ms = CAST(strftime('%s', 'now') AS INTEGER) * 1000
+            WHERE revoked_ms IS NULL AND access_key_id IN (SELECT access_key_id FROM functions WHERE access_key_id IS NOT NULL);
+        UPDATE functions SET access_key_id = NULL, secret_ciphertext = NULL;
+        """,
     ];
 
     /// <summary>The master key id in a blob's header ("KT1", id length, id), as SQL over <paramref name="column"/>.</summary>

@@ -127,6 +127,32 @@ internal sealed partial class SqliteSecretSession
         return command.ExecuteNonQuery() > 0;
     }
 
+    public FunctionPolicy? FindFunctionPolicy(string name)
+    {
+        using var command = Command("SELECT allowed_masters, allow_privileged_clone, updated_ms FROM function_policies WHERE name = $p", name);
+        using var reader = command.ExecuteReader();
+        return reader.Read()
+            ? new FunctionPolicy(name, reader.GetString(0).Split('\n', StringSplitOptions.RemoveEmptyEntries), reader.GetInt64(1) != 0,
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)))
+            : null;
+    }
+
+    public void SaveFunctionPolicy(FunctionPolicy policy)
+    {
+        // One pattern a line: an ARN pattern holds no line break (the service refuses one when it is set).
+        using var command = Command(
+            "INSERT INTO function_policies (name, allowed_masters, allow_privileged_clone, updated_ms) VALUES ($p, $q, $r, $s) " +
+            "ON CONFLICT (name) DO UPDATE SET allowed_masters = excluded.allowed_masters, allow_privileged_clone = excluded.allow_privileged_clone, updated_ms = excluded.updated_ms",
+            policy.FunctionName, string.Join('\n', policy.AllowedMasters), policy.AllowPrivilegedClone ? 1 : 0, (policy.UpdatedDate ?? DateTimeOffset.UnixEpoch).ToUnixTimeMilliseconds());
+        command.ExecuteNonQuery();
+    }
+
+    public bool DeleteFunctionPolicy(string name)
+    {
+        using var command = Command("DELETE FROM function_policies WHERE name = $p", name);
+        return command.ExecuteNonQuery() > 0;
+    }
+
     private void Renew(string resource, long expiresMs)
     {
         using var command = Command("UPDATE leases SET expires_ms = $q WHERE resource = $p", resource, expiresMs);

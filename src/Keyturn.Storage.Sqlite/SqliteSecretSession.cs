@@ -158,20 +158,21 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
     }
 
     public AccessKeyRecord? FindAccessKey(string accessKeyId) =>
-        LoadKeys("SELECT access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms, tags FROM access_keys WHERE access_key_id = $p", accessKeyId)
+        LoadKeys("SELECT access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms, tags, expires_ms FROM access_keys WHERE access_key_id = $p", accessKeyId)
             .FirstOrDefault();
 
     public IReadOnlyList<AccessKeyRecord> ListAccessKeys() =>
-        LoadKeys("SELECT access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms, tags FROM access_keys ORDER BY created_ms");
+        LoadKeys("SELECT access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms, tags, expires_ms FROM access_keys ORDER BY created_ms");
 
     public void SaveAccessKey(AccessKeyRecord key)
     {
         using var command = Command(
-            "INSERT INTO access_keys (access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms, tags) VALUES ($p, $q, $r, $s, $t, $u, $v) " +
+            "INSERT INTO access_keys (access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms, tags, expires_ms) VALUES ($p, $q, $r, $s, $t, $u, $v, $w) " +
             "ON CONFLICT (access_key_id) DO UPDATE SET user_name = excluded.user_name, policy = excluded.policy, revoked_ms = excluded.revoked_ms, tags = excluded.tags",
             key.AccessKeyId, key.UserName, key.EncryptedSecretAccessKey, key.PolicyDocument,
             key.CreatedDate.ToUnixTimeMilliseconds(), key.RevokedDate?.ToUnixTimeMilliseconds(),
-            key.Tags is null ? null : JsonSerializer.Serialize(new Dictionary<string, string>(key.Tags, StringComparer.Ordinal), StorageJsonContext.Default.DictionaryStringString));
+            key.Tags is null ? null : JsonSerializer.Serialize(new Dictionary<string, string>(key.Tags, StringComparer.Ordinal), StorageJsonContext.Default.DictionaryStringString),
+            key.ExpiresDate?.ToUnixTimeMilliseconds());
         command.ExecuteNonQuery();
     }
 
@@ -186,7 +187,8 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
                 reader.GetString(0), reader.GetString(1), (byte[])reader.GetValue(2), reader.GetString(3),
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
                 reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
-                reader.IsDBNull(6) ? null : JsonSerializer.Deserialize(reader.GetString(6), StorageJsonContext.Default.DictionaryStringString)));
+                reader.IsDBNull(6) ? null : JsonSerializer.Deserialize(reader.GetString(6), StorageJsonContext.Default.DictionaryStringString),
+                reader.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7))));
         }
 
         return keys;

@@ -3,6 +3,7 @@ using Keyturn.Application;
 using Keyturn.Application.Crypto;
 using Keyturn.Application.Operations;
 using Keyturn.Application.Ports;
+using Keyturn.Application.Rotation;
 using Keyturn.Application.Security;
 using Keyturn.Domain.Errors;
 using Keyturn.Domain.Passwords;
@@ -32,6 +33,21 @@ public sealed class ServiceHarness : IDisposable
         Authorizer = new Authorizer(options, Time);
         Services = new SecretServices(Store, Cipher, Authorizer, options, Time);
         Root = new RequestContext("req-1", "us-east-1", new CallerIdentity("AKIAROOT", "arn:aws:iam::000000000000:root", IsRoot: true, IdentityPolicy: null));
+        AccessKeys = new AccessKeyService(Store, Cipher, new RootCredentials("AKIAROOT", "root-secret-access-key", Generated: false), options, Time);
+    }
+
+    /// <summary>Access keys beyond root, over the same store and clock (rotation functions' temporary keys too).</summary>
+    public AccessKeyService AccessKeys { get; }
+
+    /// <summary>The external-function factory the server builds, with per-invocation keys from <see cref="AccessKeys"/>.</summary>
+    public ExternalFunctionFactory ExternalFunctions(RotationOptions options) =>
+        new(new RotationCredentials(AccessKeys, Services, options, Time), options);
+
+    /// <summary>A request signed by a new access key with this IAM policy, as the server would see it.</summary>
+    public async Task<RequestContext> As(string userName, string policyJson)
+    {
+        var key = await AccessKeys.CreateAsync(userName, policyJson, default);
+        return new RequestContext("req-" + userName, "us-east-1", AccessKeys.Resolve(key.AccessKeyId)!.Identity);
     }
 
     public FakeTimeProvider Clock { get; }

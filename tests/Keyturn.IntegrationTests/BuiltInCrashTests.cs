@@ -232,6 +232,7 @@ public sealed class BuiltInCrashTests(CrashPostgres db) : IAsyncLifetime
         var user = "calt_" + Suffix();
         await db.Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"CREATE ROLE {user} LOGIN PASSWORD '{InitialPassword}'", $"GRANT SELECT ON orders TO {user}");
         await _keyturn.StartAsync();
+        await _keyturn.AllowMastersAsync();
         var (masterArn, _) = await _keyturn.CreateSecretAsync("master/" + user, db.SecretJson(PostgresServer.MasterUser, db.Postgres.MasterPassword));
         var name = "pg/crash-alt/" + user;
         var (_, v1) = await _keyturn.CreateSecretAsync(name, db.SecretJson(user, InitialPassword, masterArn));
@@ -274,6 +275,7 @@ public sealed class BuiltInCrashTests(CrashPostgres db) : IAsyncLifetime
         var user = "balt_" + Suffix();
         await db.Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"CREATE ROLE {user} LOGIN PASSWORD '{InitialPassword}'", $"GRANT SELECT ON orders TO {user}");
         await _keyturn.StartAsync("end:setSecret");
+        await _keyturn.AllowMastersAsync();
         var (masterArn, _) = await _keyturn.CreateSecretAsync("master/" + user, db.SecretJson(PostgresServer.MasterUser, db.Postgres.MasterPassword));
         var name = "pg/crash-alt/" + user;
         var (_, v1) = await _keyturn.CreateSecretAsync(name, db.SecretJson(user, InitialPassword, masterArn));

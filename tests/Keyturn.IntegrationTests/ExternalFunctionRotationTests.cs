@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using System.Text.Json;
 using Keyturn.IntegrationTests.Infrastructure;
 
@@ -149,6 +150,7 @@ public sealed class ExternalFunctionRotationTests : IAsyncLifetime
         // The function writes its own key here, outside the data directory, so the test knows what to look for.
         var keyFile = Path.Combine(Directory.CreateTempSubdirectory("keyturn-leak-").FullName, "function-key");
         await RegisterAsync("leaky", $"/usr/bin/python3 {Path.Combine(AppContext.BaseDirectory, "Scripts", "leaky_rotation_function.py")} --key-file {keyFile}");
+        await KeyturnAsync("functions", "policy", "leaky", "--allow-master", "ext/leak-master");
         var cli = new AwsCli(_server);
         const string Master = "Master-Leak-Pw-5", Oldest = "Oldest-Leak-Pw-1", Previous = "Previous-Leak-Pw-2", Current = "Current-Leak-Pw-3", Pwd = "Pwd-Field-Leak-4";
         static string Value(string password, string pwd) =>
@@ -194,6 +196,71 @@ public sealed class ExternalFunctionRotationTests : IAsyncLifetime
             Assert.DoesNotContain(value, _server.Output, StringComparison.Ordinal);
             var bytes = System.Text.Encoding.UTF8.GetBytes(value);
             Assert.DoesNotContain(files, f => f.Item2.AsSpan().IndexOf(bytes) >= 0);
+        }
+    }
+
+    /// <summary>
+    /// An external function's key is minted per invocation: it reads the secret being rotated and nothing else, it
+    /// stops working when the invocation ends, and its secret never reaches the stored logs.
+    /// </summary>
+    [Fact]
+    public async Task CommandFunctionKey_OnlyItsSecret_OnlyDuringTheInvocation_NeverLogged()
+    {
+        var record = Path.Combine(_dataDirectory, "..", "probe-" + Guid.NewGuid().ToString("N") + ".jsonl");
+        var script = Path.Combine(_dataDirectory, "..", "probe-" + Guid.NewGuid().ToString("N") + ".py");
+        await File.WriteAllTextAsync(script, """
+            import boto3, json, os, sys
+            event = json.loads(os.environ['KEYTURN_ROTATION_EVENT'])
+            client = boto3.client('secretsmanager', endpoint_url=os.environ['SECRETS_MANAGER_ENDPOINT'])
+            try:
+                client.get_secret_value(SecretId='ext/probe-other')
+                other = 'read'
+            except client.exceptions.ClientError as e:
+                other = e.response['Error']['Code']
+            own = client.describe_secret(SecretId=event['SecretId'])['Name']
+            with open(sys.argv[1], 'a') as f:
+                f.write(json.dumps({'key': os.environ['AWS_ACCESS_KEY_ID'], 'secret': os.environ['AWS_SECRET_ACCESS_KEY'], 'other': other, 'own': own}) + '\n')
+            print('my secret access key is ' + os.environ['AWS_SECRET_ACCESS_KEY'])
+            """);
+        try
+        {
+            await RegisterAsync("probe", $"/usr/bin/python3 {script} {record}");
+            var cli = new AwsCli(_server);
+            await cli.JsonAsync("secretsmanager", "create-secret", "--name", "ext/probe-other", "--secret-string", "not-for-the-function");
+            await cli.JsonAsync("secretsmanager", "create-secret", "--name", "ext/probe", "--secret-string", "initial");
+
+            await cli.JsonAsync("secretsmanager", "rotate-secret", "--secret-id", "ext/probe", "--rotation-lambda-arn", "arn:aws:lambda:us-east-1:000000000000:function:probe");
+            await WaitUntilAsync(async () => (await RotationsAsync()).Contains("finishSecret returned", StringComparison.Ordinal));
+
+            var invocations = (await File.ReadAllLinesAsync(record)).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+            Assert.Equal(4, invocations.Count);
+            Assert.All(invocations, i => Assert.Equal("AccessDeniedException", i.GetProperty("other").GetString()));
+            Assert.All(invocations, i => Assert.Equal("ext/probe", i.GetProperty("own").GetString()));
+            Assert.Equal(4, invocations.Select(i => i.GetProperty("key").GetString()).Distinct().Count());
+
+            // After the invocation the key is revoked: the server no longer knows it.
+            var first = invocations[0];
+            var reuse = await ExternalTool.RunAsync(AwsCli.Path, ["secretsmanager", "describe-secret", "--secret-id", "ext/probe", "--endpoint-url", _server.Endpoint, "--output", "json"], _server,
+                new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = first.GetProperty("key").GetString()!, ["AWS_SECRET_ACCESS_KEY"] = first.GetProperty("secret").GetString()! });
+            Assert.Contains("(UnrecognizedClientException)", reuse.Stderr, StringComparison.Ordinal);
+
+            Assert.Equal(0, await _server.StopAsync());
+            foreach (var invocation in invocations)
+            {
+                var secret = invocation.GetProperty("secret").GetString()!;
+                Assert.DoesNotContain(secret, _server.Output, StringComparison.Ordinal);
+                foreach (var file in Directory.GetFiles(_dataDirectory))
+                {
+                    Assert.True((await File.ReadAllBytesAsync(file)).AsSpan().IndexOf(Encoding.UTF8.GetBytes(secret)) < 0, $"{Path.GetFileName(file)} holds a function's secret access key");
+                }
+            }
+
+            _server = await KeyturnProcess.StartAsync(_dataDirectory, _root);
+        }
+        finally
+        {
+            File.Delete(record);
+            File.Delete(script);
         }
     }
 

@@ -52,25 +52,30 @@ public sealed class RotateSecretHandler(SecretServices services, IRotationFuncti
             }
         }
 
+        // Everything that reads beyond the secret (the function catalog, the master secret) is settled before the
+        // write transaction opens.
+        var (function, master) = await services.Store.ReadAsync(session =>
+        {
+            var secret = services.Resolve(session, request.SecretId!, context, Name, conditions: Conditions(request));
+            var function = FunctionOf(request, secret);
+            AuthorizeInvoke(context, function);
+            return (function, AuthorizeMaster(session, context, secret));
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (!await functions.ExistsAsync(RotationFunctionRegistry.NameOf(function), cancellationToken).ConfigureAwait(false))
+        {
+            throw CannotInvoke();
+        }
+
         var token = request.ClientRequestToken;
         var response = await services.Store.WriteAsync(session =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name, conditions: new RequestConditions
+            var secret = services.Resolve(session, request.SecretId!, context, Name, conditions: Conditions(request));
+            if (!string.Equals(FunctionOf(request, secret), function, StringComparison.Ordinal)
+                || !string.Equals(MasterSecrets.MasterArnOf(services, session, secret), master, StringComparison.Ordinal))
             {
-                RotationLambdaArn = string.IsNullOrEmpty(request.RotationLambdaARN) ? null : request.RotationLambdaARN,
-                RotateImmediately = request.RotateImmediately,
-                ModifyRotationRules = request.RotationRules is not null,
-            });
-            var function = string.IsNullOrEmpty(request.RotationLambdaARN) ? secret.Rotation?.LambdaArn : request.RotationLambdaARN;
-            if (string.IsNullOrEmpty(function))
-            {
-                throw new ServiceException(ErrorKind.InvalidRequest, "No Lambda rotation function ARN is associated with this secret.");
-            }
-
-            if (!functions.CanInvoke(function))
-            {
-                throw new ServiceException(ErrorKind.AccessDenied,
-                    "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.");
+                // The function or the master changed between the checks and this transaction.
+                throw new ServiceException(ErrorKind.InvalidRequest, "The secret's rotation function or master secret changed while this request ran. Retry the request.");
             }
 
             if (RotationState.InProgressVersion(secret) is not null || session.ListRotations(secret.Arn, openOnly: true).Count > 0)
@@ -118,6 +123,73 @@ public sealed class RotateSecretHandler(SecretServices services, IRotationFuncti
         launcher.Launch(response.ARN, token);
         return response;
     }
+
+    // The request's condition keys (secretsmanager:RotationLambdaARN, RotateImmediately, ModifyRotationRules).
+    private static RequestConditions Conditions(RotateSecretRequest request) => new()
+    {
+        RotationLambdaArn = string.IsNullOrEmpty(request.RotationLambdaARN) ? null : request.RotationLambdaARN,
+        RotateImmediately = request.RotateImmediately,
+        ModifyRotationRules = request.RotationRules is not null,
+    };
+
+    private static string FunctionOf(RotateSecretRequest request, Secret secret)
+    {
+        var function = string.IsNullOrEmpty(request.RotationLambdaARN) ? secret.Rotation?.LambdaArn : request.RotationLambdaARN;
+        return string.IsNullOrEmpty(function)
+            ? throw new ServiceException(ErrorKind.InvalidRequest, "No Lambda rotation function ARN is associated with this secret.")
+            : function;
+    }
+
+    /// <summary>
+    /// Rotating with a function is invoking it: the caller needs lambda:InvokeFunction on the function's ARN (a bare
+    /// name stands for the function in the request's region and account), and a full ARN must name that region and account.
+    /// </summary>
+    private void AuthorizeInvoke(RequestContext context, string function)
+    {
+        var name = RotationFunctionRegistry.NameOf(function);
+        var arn = RotationIdentity.FunctionArn(context.Partition, context.Region, services.Options.AccountId, name);
+        if (function.StartsWith("arn:", StringComparison.Ordinal))
+        {
+            var parts = function.Split(':');
+            if (parts.Length is not (7 or 8) || parts[1] != context.Partition || parts[2] != "lambda" || parts[3] != context.Region
+                || parts[4] != services.Options.AccountId || parts[5] != "function" || name.Length == 0)
+            {
+                throw new ServiceException(ErrorKind.AccessDenied, CannotInvoke().Message +
+                    $" The function ARN must have the form {RotationIdentity.FunctionArn(context.Partition, context.Region, services.Options.AccountId, "NAME")}.");
+            }
+        }
+
+        services.Authorizer.AuthorizeAction(context, RotationIdentity.InvokeAction, arn);
+    }
+
+    /// <summary>
+    /// A rotation reads the <c>masterarn</c> its secret names, so configuring one requires that the caller itself may
+    /// read that master (identity and resource policy); otherwise a key could have a function use a master it can't see.
+    /// </summary>
+    private string? AuthorizeMaster(Ports.ISecretSession session, RequestContext context, Secret secret)
+    {
+        if (MasterSecrets.MasterArnOf(services, session, secret) is not { } master)
+        {
+            return null;
+        }
+
+        Secret? masterSecret = null;
+        try
+        {
+            masterSecret = services.Find(session, master, context);
+        }
+        catch (ServiceException)
+        {
+            // Not a valid secret name: authorize against it as written, which no Allow for a real secret matches.
+        }
+
+        services.Authorizer.Authorize(context, "GetSecretValue", masterSecret?.Arn ?? services.ResourceFor(master, context), masterSecret);
+        return master;
+    }
+
+    private static ServiceException CannotInvoke() =>
+        new(ErrorKind.AccessDenied,
+            "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.");
 
     // DescribeSecret shows AutomaticallyAfterDays derived from a schedule expression, as AWS does.
     private static long? DerivedDays(RotationRulesType rules) =>

@@ -6,5 +6,6 @@ namespace Keyturn.Application.Ports;
 /// </summary>
 public interface IRotationFunctionCatalog
 {
-    bool CanInvoke(string functionArnOrName);
+    /// <summary>True when a built-in or registered function has this name (a bare name, not an ARN).</summary>
+    Task<bool> ExistsAsync(string functionName, CancellationToken cancellationToken);
 }

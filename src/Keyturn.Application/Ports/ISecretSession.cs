@@ -81,6 +81,13 @@ public partial interface ISecretSession
     void SaveFunction(FunctionRecord function);
 
     bool DeleteFunction(string name);
+
+    /// <summary>The administrator's settings for a function, or null when none were made (the default).</summary>
+    FunctionPolicy? FindFunctionPolicy(string name);
+
+    void SaveFunctionPolicy(FunctionPolicy policy);
+
+    bool DeleteFunctionPolicy(string name);
 }
 
 /// <summary>A secret as <see cref="ISecretSession.ListKeys"/> reads it.</summary>

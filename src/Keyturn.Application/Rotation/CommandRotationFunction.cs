@@ -7,13 +7,29 @@ namespace Keyturn.Application.Rotation;
 /// An external function run as a command, once per step: the Lambda event arrives on standard input
 /// (and in <c>KEYTURN_ROTATION_EVENT</c>), and the environment points the AWS SDKs at this server with
 /// the function's own access key, so existing rotation code (e.g. AWS's Python samples with boto3)
-/// runs unchanged. Every output line goes to the function's log; a non-zero exit fails the step.
+/// runs unchanged. The access key is minted for this invocation only (scoped to the secret, revoked when the
+/// command exits, expiring in any case). Every output line goes to the function's log, with the key's secret
+/// masked; a non-zero exit fails the step.
 /// </summary>
-public sealed class CommandRotationFunction(FunctionRecord record, (string Id, string Secret)? credentials, string? endpoint) : IRotationFunction
+public sealed class CommandRotationFunction(FunctionRecord record, RotationCredentials credentials, string? endpoint) : IRotationFunction
 {
     public string Name => record.Name;
 
     public async Task InvokeAsync(RotationEvent rotationEvent, InvocationLog log, CancellationToken cancellationToken)
+    {
+        var key = await credentials.IssueAsync(record.Name, rotationEvent.SecretId, cancellationToken).ConfigureAwait(false);
+        log.AddSensitive(key.SecretAccessKey);
+        try
+        {
+            await RunAsync(rotationEvent, key, log, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await credentials.RevokeAsync(key).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunAsync(RotationEvent rotationEvent, RotationCredentials.Issued key, InvocationLog log, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo("/bin/sh")
         {
@@ -45,12 +61,8 @@ public sealed class CommandRotationFunction(FunctionRecord record, (string Id, s
             start.Environment["SECRETS_MANAGER_ENDPOINT"] = endpoint;
         }
 
-        if (credentials is { } c)
-        {
-            start.Environment["AWS_ACCESS_KEY_ID"] = c.Id;
-            start.Environment["AWS_SECRET_ACCESS_KEY"] = c.Secret;
-            log.AddSensitive(c.Secret);
-        }
+        start.Environment["AWS_ACCESS_KEY_ID"] = key.AccessKeyId;
+        start.Environment["AWS_SECRET_ACCESS_KEY"] = key.SecretAccessKey;
 
         using var process = Process.Start(start) ?? throw new RotationStepException($"Could not start the command of function {record.Name}.", permanent: true);
         process.OutputDataReceived += (_, e) => Capture(log, e.Data);

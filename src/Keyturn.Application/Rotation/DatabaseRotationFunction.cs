@@ -42,7 +42,10 @@ public sealed class DatabaseRotationFunction(
     {
         var arn = rotationEvent.SecretId;
         var token = rotationEvent.ClientRequestToken;
-        var client = new InProcessSecrets(services, arn);
+
+        // Read at every step, so an administrator's change applies to the next step without a restart.
+        var policy = await services.Store.ReadAsync(session => session.FindFunctionPolicy(name), cancellationToken).ConfigureAwait(false) ?? FunctionPolicy.Default(name);
+        var client = new InProcessSecrets(services, arn, RotationIdentity.Caller(services.Options.AccountId, name, arn, policy));
         if (!await GateAsync(client, arn, token, log, cancellationToken).ConfigureAwait(false))
         {
             return;
@@ -56,7 +59,7 @@ public sealed class DatabaseRotationFunction(
                     await CreateSecretAsync(client, arn, token, log, cancellationToken).ConfigureAwait(false);
                     break;
                 case "setSecret":
-                    await SetSecretAsync(client, arn, token, log, cancellationToken).ConfigureAwait(false);
+                    await SetSecretAsync(client, arn, token, policy, log, cancellationToken).ConfigureAwait(false);
                     break;
                 case "testSecret":
                     await TestSecretAsync(client, arn, token, log, cancellationToken).ConfigureAwait(false);
@@ -132,7 +135,7 @@ public sealed class DatabaseRotationFunction(
         log.Info($"createSecret: Successfully put secret for ARN {arn} and version {token}.");
     }
 
-    private async Task SetSecretAsync(InProcessSecrets client, string arn, string token, InvocationLog log, CancellationToken cancellationToken)
+    private async Task SetSecretAsync(InProcessSecrets client, string arn, string token, FunctionPolicy policy, InvocationLog log, CancellationToken cancellationToken)
     {
         var current = DatabaseSecret.Parse((await client.GetAsync(null, StagingLabels.Current, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
         var pending = DatabaseSecret.Parse((await client.GetAsync(token, StagingLabels.Pending, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
@@ -146,14 +149,14 @@ public sealed class DatabaseRotationFunction(
             return;
         }
 
-        if (!string.Equals(pending.Host, current.Host, StringComparison.OrdinalIgnoreCase))
+        if (DatabaseEndpoint.Of(pending).DifferenceFrom(DatabaseEndpoint.Of(current)) is { } moved)
         {
-            throw Permanent($"setSecret: Attempting to modify user for host {pending.Host} other than current host {current.Host}");
+            throw Permanent($"setSecret: Attempting to modify user for endpoint {DatabaseEndpoint.Of(pending)} other than current endpoint {DatabaseEndpoint.Of(current)} ({moved})");
         }
 
         if (alternatingUsers)
         {
-            await SetAlternatingAsync(client, arn, current, pending, log, cancellationToken).ConfigureAwait(false);
+            await SetAlternatingAsync(client, arn, current, pending, policy, log, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -182,7 +185,7 @@ public sealed class DatabaseRotationFunction(
             // No usable previous version.
         }
 
-        if (previous is not null && previous.Username == pending.Username && string.Equals(previous.Host, pending.Host, StringComparison.OrdinalIgnoreCase))
+        if (previous is not null && previous.Username == pending.Username && DatabaseEndpoint.Of(previous) == DatabaseEndpoint.Of(pending))
         {
             var previousConnection = Connection(previous) with { Ssl = Connection(current).Ssl };
             previousProbe = await rotator.ProbeLoginAsync(previousConnection, ProbeTimeout, cancellationToken).ConfigureAwait(false);
@@ -206,14 +209,16 @@ public sealed class DatabaseRotationFunction(
             $"setSecret: Unable to log into database with previous, current, or pending secret of secret arn {arn} ({Describe(probes)})", permanent);
     }
 
-    private async Task SetAlternatingAsync(InProcessSecrets client, string arn, DatabaseSecret current, DatabaseSecret pending, InvocationLog log, CancellationToken cancellationToken)
+    /// <param name="policy">The administrator's settings for this function; <see cref="FunctionPolicy.AllowPrivilegedClone"/> says whether a privileged user may be cloned.</param>
+    private async Task SetAlternatingAsync(InProcessSecrets client, string arn, DatabaseSecret current, DatabaseSecret pending, FunctionPolicy policy, InvocationLog log, CancellationToken cancellationToken)
     {
         if (pending.Username != DatabaseSecret.AlternateUsername(current.Username, current.Engine) && pending.Username != current.Username)
         {
             throw Permanent($"setSecret: Attempting to modify user {pending.Username} other than current user or clone {current.Username}");
         }
 
-        // Protects against a confused deputy: only the holder of working current credentials may rotate.
+        // Protects against a confused deputy: only the holder of working current credentials may rotate, and only
+        // on the endpoint the master secret names (checked by MasterAsync below, before the master is used).
         var currentProbe = await rotator.ProbeLoginAsync(Connection(current), ProbeTimeout, cancellationToken).ConfigureAwait(false);
         if (currentProbe.Outcome != LoginOutcome.Ok)
         {
@@ -237,6 +242,7 @@ public sealed class DatabaseRotationFunction(
         }
         else
         {
+            // policy.AllowPrivilegedClone is the administrator's per-function allowance for cloning a privileged user.
             await rotator.CloneUserAsync(masterConnection, current.Username, pending.Username, pending.Password, cancellationToken).ConfigureAwait(false);
         }
 
@@ -315,14 +321,20 @@ public sealed class DatabaseRotationFunction(
         {
             master = DatabaseSecret.Parse((await client.GetAsync(current.MasterArn, null, StagingLabels.Current, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
         }
+        catch (ServiceException e) when (e.Kind == ErrorKind.AccessDenied)
+        {
+            // The function reads a master only when an administrator allowed it for this function.
+            throw Permanent($"setSecret: The rotation function {name} is not allowed to read the master secret {current.MasterArn} ({e.Message}). " +
+                $"An administrator allows it with: keyturn functions policy {name} --allow-master '{current.MasterArn}'");
+        }
         catch (ServiceException e)
         {
             throw Permanent($"setSecret: Unable to read the master secret {current.MasterArn}: {ErrorCodes.For(e.Kind)}: {e.Message}");
         }
 
-        if (!string.Equals(master.Host, current.Host, StringComparison.OrdinalIgnoreCase))
+        if (DatabaseEndpoint.Of(master).DifferenceFrom(DatabaseEndpoint.Of(current)) is { } difference)
         {
-            throw Permanent($"setSecret: Current database host {current.Host} is not the same host as master {master.Host}");
+            throw Permanent($"setSecret: The master secret {current.MasterArn} names {DatabaseEndpoint.Of(master)}, not the endpoint {DatabaseEndpoint.Of(current)} of secret {arn} ({difference}); refusing to use it.");
         }
 
         return master;

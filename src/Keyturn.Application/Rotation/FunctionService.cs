@@ -1,19 +1,15 @@
-using System.Text;
-using Keyturn.Application.Crypto;
 using Keyturn.Application.Ports;
 using Keyturn.Application.Security;
 
 namespace Keyturn.Application.Rotation;
 
 /// <summary>
-/// <c>keyturn functions register|list|remove</c>. Each external function gets its own access key
-/// (user <c>function-NAME</c>) limited to Secrets Manager, which it uses to call back into the API.
+/// <c>keyturn functions register|list|remove|policy</c>. A registered function holds no standing key: each
+/// invocation gets one scoped to the secret it rotates (<see cref="RotationCredentials"/>). What a function may
+/// read beyond that secret (master secrets) is the administrator's <see cref="FunctionPolicy"/>.
 /// </summary>
-public sealed class FunctionService(ISecretStore store, AccessKeyService keys, EnvelopeCipher cipher, TimeProvider timeProvider)
+public sealed class FunctionService(ISecretStore store, AccessKeyService keys, KeyturnOptions options, TimeProvider timeProvider)
 {
-    private const string FunctionPolicy = """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:*","Resource":"*"}]}""";
-
-    public static string KeyContext(string functionName) => "function|" + functionName;
 
     public async Task<FunctionRecord> RegisterAsync(string name, FunctionKind kind, string target, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -35,12 +31,11 @@ public sealed class FunctionService(ISecretStore store, AccessKeyService keys, E
         var existing = await store.ReadAsync(session => session.FindFunction(name), cancellationToken).ConfigureAwait(false);
         if (existing?.AccessKeyId is { } oldKey)
         {
+            // A standing key from an older Keyturn: never used again.
             await keys.RevokeAsync(oldKey, cancellationToken).ConfigureAwait(false);
         }
 
-        var key = await keys.CreateAsync("function-" + name, FunctionPolicy, cancellationToken).ConfigureAwait(false);
-        var record = new FunctionRecord(name, kind, target, timeout, key.AccessKeyId,
-            cipher.Encrypt(Encoding.UTF8.GetBytes(key.SecretAccessKey), KeyContext(name)), existing?.CreatedDate ?? timeProvider.GetUtcNow());
+        var record = new FunctionRecord(name, kind, target, timeout, null, null, existing?.CreatedDate ?? timeProvider.GetUtcNow());
         await store.WriteAsync(session =>
         {
             session.SaveFunction(record);
@@ -65,6 +60,43 @@ public sealed class FunctionService(ISecretStore store, AccessKeyService keys, E
             await keys.RevokeAsync(keyId, cancellationToken).ConfigureAwait(false);
         }
 
-        return await store.WriteAsync(session => session.DeleteFunction(name), cancellationToken).ConfigureAwait(false);
+        // A function registered later under the same name starts from the default policy.
+        return await store.WriteAsync(session =>
+        {
+            session.DeleteFunctionPolicy(name);
+            return session.DeleteFunction(name);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<FunctionPolicy> GetPolicyAsync(string name, CancellationToken cancellationToken) =>
+        await store.ReadAsync(session => session.FindFunctionPolicy(name), cancellationToken).ConfigureAwait(false) ?? FunctionPolicy.Default(name);
+
+    /// <summary>
+    /// Changes a function's policy: adds and removes allowed master secrets (ARN patterns or names), or clears them,
+    /// and sets the privileged-clone allowance when given. The caller checks that the function exists.
+    /// </summary>
+    public async Task<FunctionPolicy> UpdatePolicyAsync(
+        string name, IReadOnlyList<string> allowMasters, IReadOnlyList<string> denyMasters, bool clearMasters, bool? allowPrivilegedClone, CancellationToken cancellationToken)
+    {
+        foreach (var pattern in allowMasters)
+        {
+            if (RotationIdentity.ValidateMasterPattern(pattern, options.AccountId) is { } problem)
+            {
+                throw new ArgumentException(problem, nameof(allowMasters));
+            }
+        }
+
+        return await store.WriteAsync(session =>
+        {
+            var current = session.FindFunctionPolicy(name) ?? FunctionPolicy.Default(name);
+            var masters = (clearMasters ? [] : current.AllowedMasters)
+                .Where(m => !denyMasters.Contains(m, StringComparer.Ordinal))
+                .Concat(allowMasters)
+                .Distinct(StringComparer.Ordinal)
+                .ToList();
+            var updated = new FunctionPolicy(name, masters, allowPrivilegedClone ?? current.AllowPrivilegedClone, timeProvider.GetUtcNow());
+            session.SaveFunctionPolicy(updated);
+            return updated;
+        }, cancellationToken).ConfigureAwait(false);
     }
 }

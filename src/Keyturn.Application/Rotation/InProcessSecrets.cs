@@ -5,16 +5,13 @@ namespace Keyturn.Application.Rotation;
 
 /// <summary>
 /// The Secrets Manager calls a built-in rotation function makes, going through the same operation
-/// handlers (and so the same label rules and validation) as API clients, as the rotation service.
+/// handlers (and so the same label rules, validation and authorization) as API clients, as the
+/// function's own principal (<see cref="RotationIdentity"/>), never as root.
 /// </summary>
-internal sealed class InProcessSecrets(SecretServices services, string secretArn)
+internal sealed class InProcessSecrets(SecretServices services, string secretArn, CallerIdentity caller)
 {
-    private readonly RequestContext _context = new(
-        "rotation-" + Guid.NewGuid().ToString("N"),
-        RegionOf(secretArn),
-        new CallerIdentity("keyturn-rotation", $"arn:aws:iam::{services.Options.AccountId}:root", IsRoot: true, IdentityPolicy: null),
-        SourceIp: null,
-        SecureTransport: true); // in-process calls never cross a network, so "deny insecure transport" policies must not stop them
+    // In-process calls never cross a network, so "deny insecure transport" policies must not stop them.
+    private readonly RequestContext _context = new("rotation-" + Guid.NewGuid().ToString("N"), RegionOf(secretArn), caller, SourceIp: null, SecureTransport: true);
 
     public Task<DescribeSecretResponse> DescribeAsync(CancellationToken cancellationToken) =>
         new DescribeSecretHandler(services).ExecuteAsync(new DescribeSecretRequest(secretArn), _context, cancellationToken);

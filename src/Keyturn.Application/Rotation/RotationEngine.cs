@@ -302,7 +302,7 @@ public sealed partial class RotationEngine(
     {
         var requestId = Guid.NewGuid().ToString();
         var log = new InvocationLog(requestId, timeProvider);
-        var function = functions.Resolve(rotation.FunctionName);
+        var function = await functions.ResolveAsync(rotation.FunctionName, cancellationToken).ConfigureAwait(false);
         var logGroup = "/aws/lambda/" + RotationFunctionRegistry.NameOf(rotation.FunctionName);
         log.Raw($"START RequestId: {requestId} Version: $LATEST");
 

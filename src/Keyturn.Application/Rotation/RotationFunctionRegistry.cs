@@ -27,9 +27,12 @@ public sealed class RotationFunctionRegistry(IEnumerable<IRotationFunction> buil
         return qualifier >= 0 ? name[..qualifier] : name;
     }
 
-    public bool CanInvoke(string functionArnOrName) => Resolve(functionArnOrName) is not null;
+    public bool IsBuiltIn(string functionName) => _builtIns.ContainsKey(functionName);
 
-    public IRotationFunction? Resolve(string functionArnOrName)
+    public async Task<bool> ExistsAsync(string functionName, CancellationToken cancellationToken) =>
+        await ResolveAsync(functionName, cancellationToken).ConfigureAwait(false) is not null;
+
+    public async Task<IRotationFunction?> ResolveAsync(string functionArnOrName, CancellationToken cancellationToken)
     {
         var name = NameOf(functionArnOrName);
         if (_builtIns.TryGetValue(name, out var builtIn))
@@ -37,7 +40,7 @@ public sealed class RotationFunctionRegistry(IEnumerable<IRotationFunction> buil
             return builtIn;
         }
 
-        var record = store.ReadAsync(session => session.FindFunction(name), CancellationToken.None).GetAwaiter().GetResult();
+        var record = await store.ReadAsync(session => session.FindFunction(name), cancellationToken).ConfigureAwait(false);
         return record is null ? null : external.Create(record);
     }
 }

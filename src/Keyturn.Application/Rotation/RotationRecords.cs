@@ -48,6 +48,16 @@ public sealed record FunctionRecord(
     byte[]? EncryptedSecretAccessKey,
     DateTimeOffset CreatedDate);
 
+/// <summary>
+/// What an administrator allowed a rotation function (built-in or registered) beyond its secret: the master
+/// secrets (ARN patterns) it may read, and whether alternating users may clone a privileged user. The
+/// default allows neither.
+/// </summary>
+public sealed record FunctionPolicy(string FunctionName, IReadOnlyList<string> AllowedMasters, bool AllowPrivilegedClone, DateTimeOffset? UpdatedDate)
+{
+    public static FunctionPolicy Default(string functionName) => new(functionName, [], false, null);
+}
+
 public enum FunctionKind
 {
     Command,

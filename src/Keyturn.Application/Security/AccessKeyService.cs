@@ -16,20 +16,22 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(1);
     private readonly ConcurrentDictionary<string, (ResolvedKey? Key, long ExpiresAt)> _cache = new(StringComparer.Ordinal);
 
-    public sealed record ResolvedKey(string SecretAccessKey, CallerIdentity Identity);
+    public sealed record ResolvedKey(string SecretAccessKey, CallerIdentity Identity, DateTimeOffset? ExpiresDate = null);
 
     public sealed record CreatedKey(string AccessKeyId, string SecretAccessKey, string UserName);
 
     public string RootPrincipalArn => $"arn:aws:iam::{options.AccountId}:root";
 
-    public Task<CreatedKey> CreateAsync(string userName, string policyJson, CancellationToken cancellationToken) =>
-        CreateAsync(userName, policyJson, tags: null, cancellationToken);
+    public Task<CreatedKey> CreateAsync(string userName, string policyJson, CancellationToken cancellationToken, DateTimeOffset? expires = null) =>
+        CreateAsync(userName, policyJson, tags: null, cancellationToken, expires);
 
     /// <summary>
     /// Creates a key. Its policy must not test a condition key Keyturn cannot evaluate (the statement would
     /// silently deny or never allow), and its tags follow IAM's rules for user tags.
     /// </summary>
-    public async Task<CreatedKey> CreateAsync(string userName, string policyJson, IReadOnlyDictionary<string, string>? tags, CancellationToken cancellationToken)
+    /// <param name="expires">When set, the key is refused from that moment on (a temporary key), revoked or not.</param>
+    public async Task<CreatedKey> CreateAsync(
+        string userName, string policyJson, IReadOnlyDictionary<string, string>? tags, CancellationToken cancellationToken, DateTimeOffset? expires = null)
     {
         if (!PolicyDocument.TryParse(policyJson, PolicyKind.Identity, out var policy, out var error))
         {
@@ -44,12 +46,18 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
                 nameof(policyJson));
         }
 
+        if (expires is null && userName.StartsWith("assumed-role/", StringComparison.Ordinal))
+        {
+            // Role sessions are the rotation functions' temporary keys; a permanent key must not pose as one.
+            throw new ArgumentException("User names starting with 'assumed-role/' are reserved for rotation functions.", nameof(userName));
+        }
+
         ValidateTags(tags);
         var id = RootCredentials.NewAccessKeyId();
         var secret = RootCredentials.NewSecretAccessKey();
         var record = new AccessKeyRecord(
             id, userName, cipher.Encrypt(Encoding.UTF8.GetBytes(secret), KeyContext(id)), policyJson, timeProvider.GetUtcNow(), null,
-            tags is { Count: > 0 } ? new Dictionary<string, string>(tags, StringComparer.Ordinal) : null);
+            tags is { Count: > 0 } ? new Dictionary<string, string>(tags, StringComparer.Ordinal) : null, expires);
         await store.WriteAsync(session =>
         {
             session.SaveAccessKey(record);
@@ -91,7 +99,7 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
         var now = timeProvider.GetTimestamp();
         if (_cache.TryGetValue(accessKeyId, out var cached) && cached.ExpiresAt > now)
         {
-            return cached.Key;
+            return Unexpired(cached.Key);
         }
 
         var record = store.ReadAsync(session => session.FindAccessKey(accessKeyId), CancellationToken.None).GetAwaiter().GetResult();
@@ -100,7 +108,7 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
         {
             var secret = Encoding.UTF8.GetString(cipher.Decrypt(record.EncryptedSecretAccessKey, KeyContext(record.AccessKeyId)));
             resolved = new ResolvedKey(secret, new CallerIdentity(
-                record.AccessKeyId, $"arn:aws:iam::{options.AccountId}:user/{record.UserName}", IsRoot: false, policy, record.Tags));
+                record.AccessKeyId, PrincipalArnOf(record.UserName), IsRoot: false, policy, record.Tags), record.ExpiresDate);
         }
 
         if (_cache.Count > 10_000)
@@ -110,8 +118,19 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
         }
 
         _cache[accessKeyId] = (resolved, now + (long)(CacheLifetime.TotalSeconds * timeProvider.TimestampFrequency));
-        return resolved;
+        return Unexpired(resolved);
     }
+
+    // Checked on every use, cached or not: an expired key stops working at its expiry, not a cache lifetime later.
+    private ResolvedKey? Unexpired(ResolvedKey? key) =>
+        key is { ExpiresDate: { } expires } && expires <= timeProvider.GetUtcNow() ? null : key;
+
+    // A rotation function's key acts as its role session (arn:aws:sts::…:assumed-role/…); other keys are IAM users.
+    private string PrincipalArnOf(string userName) =>
+        userName.StartsWith("assumed-role/", StringComparison.Ordinal)
+            ? $"arn:aws:sts::{options.AccountId}:{userName}"
+            : $"arn:aws:iam::{options.AccountId}:user/{userName}";
+
 
     internal static string KeyContext(string accessKeyId) => "access-key|" + accessKeyId;
 

@@ -4,7 +4,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Keyturn.Cli.Commands;
 
-/// <summary><c>keyturn functions register|list|remove</c>: external rotation functions, invoked with the Lambda event.</summary>
+/// <summary>
+/// <c>keyturn functions register|list|remove|policy</c>: external rotation functions, invoked with the Lambda event,
+/// and what an administrator allows each function (built-in or registered) beyond the secret it rotates.
+/// </summary>
 internal static class FunctionsCommand
 {
     public static Command Create()
@@ -13,6 +16,68 @@ internal static class FunctionsCommand
         command.Subcommands.Add(Register());
         command.Subcommands.Add(List());
         command.Subcommands.Add(Remove());
+        command.Subcommands.Add(Policy());
+        return command;
+    }
+
+    private static Command Policy()
+    {
+        var dataDir = CommonOptions.DataDir();
+        var accountId = CommonOptions.AccountId();
+        var name = new Argument<string>("name") { Description = "A built-in or registered function." };
+        var allow = new Option<string[]>("--allow-master")
+        {
+            Description = "Let the function read this master secret: an ARN (pattern, e.g. 'arn:aws:secretsmanager:*:*:secret:prod/pg-master-*') or a secret name. Repeatable.",
+        };
+        var remove = new Option<string[]>("--remove-master") { Description = "Take back an --allow-master value, exactly as it was given. Repeatable." };
+        var clear = new Option<bool>("--clear-masters") { Description = "Take back every allowed master secret." };
+        var privileged = new Option<bool>("--allow-privileged-clone") { Description = "Let alternating users clone a user with superuser or admin privileges (refused by default)." };
+        var unprivileged = new Option<bool>("--deny-privileged-clone") { Description = "Take back --allow-privileged-clone." };
+        var command = new Command("policy", "Show or change what a rotation function may read beyond the secret it rotates (master secrets) and whether it may clone privileged users.")
+        {
+            name, allow, remove, clear, privileged, unprivileged, dataDir, accountId,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var services = KeysCommand.Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
+            var function = parse.GetValue(name)!;
+            var registry = services.GetRequiredService<RotationFunctionRegistry>();
+            if (!await registry.ExistsAsync(function, cancellationToken).ConfigureAwait(false))
+            {
+                await Console.Error.WriteLineAsync($"No function {function}. Built-in functions: {string.Join(", ", registry.BuiltInNames.Order(StringComparer.Ordinal))}; see keyturn functions list.").ConfigureAwait(false);
+                return 1;
+            }
+
+            var functions = services.GetRequiredService<FunctionService>();
+            if (parse.GetValue(privileged) && parse.GetValue(unprivileged))
+            {
+                await Console.Error.WriteLineAsync("Give at most one of --allow-privileged-clone and --deny-privileged-clone.").ConfigureAwait(false);
+                return 2;
+            }
+
+            var clone = parse.GetValue(privileged) ? true : parse.GetValue(unprivileged) ? false : (bool?)null;
+            var (allowed, removed, cleared) = (parse.GetValue(allow) ?? [], parse.GetValue(remove) ?? [], parse.GetValue(clear));
+            FunctionPolicy policy;
+            try
+            {
+                policy = allowed.Length == 0 && removed.Length == 0 && !cleared && clone is null
+                    ? await functions.GetPolicyAsync(function, cancellationToken).ConfigureAwait(false)
+                    : await functions.UpdatePolicyAsync(function, allowed, removed, cleared, clone, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
+                return 2;
+            }
+
+            Console.WriteLine($"Function {function} acts as {RotationIdentity.PrincipalArn(parse.GetValue(accountId)!, function)}.");
+            Console.WriteLine("  It may rotate the secret it is invoked for (DescribeSecret, GetSecretValue, PutSecretValue, UpdateSecretVersionStage on that secret).");
+            Console.WriteLine(policy.AllowedMasters.Count == 0
+                ? "  Master secrets it may read: none."
+                : "  Master secrets it may read: " + string.Join(", ", policy.AllowedMasters));
+            Console.WriteLine($"  Privileged users may be cloned: {(policy.AllowPrivilegedClone ? "yes" : "no")}.");
+            return 0;
+        });
         return command;
     }
 
@@ -44,7 +109,8 @@ internal static class FunctionsCommand
             {
                 var record = await services.GetRequiredService<FunctionService>().RegisterAsync(
                     parse.GetValue(name)!, kind.Value, target, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancellationToken).ConfigureAwait(false);
-                Console.WriteLine($"Registered function {record.Name} ({record.Kind.ToString().ToLowerInvariant()}); it calls back with access key {record.AccessKeyId}.");
+                Console.WriteLine($"Registered function {record.Name} ({record.Kind.ToString().ToLowerInvariant()}); each invocation gets an access key for the secret it rotates only.");
+                Console.WriteLine($"  To let it read master secrets: keyturn functions policy {record.Name} --allow-master ARN-PATTERN");
                 Console.WriteLine($"  aws secretsmanager rotate-secret --secret-id SECRET --rotation-lambda-arn arn:aws:lambda:us-east-1:{parse.GetValue(accountId)}:function:{record.Name} ...");
                 return 0;
             }

@@ -81,10 +81,17 @@ internal static class KeysCommand
         {
             using var services = Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
             var keys = await services.GetRequiredService<AccessKeyService>().ListAsync(cancellationToken).ConfigureAwait(false);
+            var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
             Console.WriteLine($"{"ACCESS KEY ID",-22} {"USER",-24} {"CREATED",-22} STATUS");
             foreach (var key in keys)
             {
-                var status = key.RevokedDate is { } revoked ? $"revoked {revoked:yyyy-MM-ddTHH:mm:ssZ}" : "active";
+                var status = key switch
+                {
+                    { RevokedDate: { } revoked } => $"revoked {revoked:yyyy-MM-ddTHH:mm:ssZ}",
+                    { ExpiresDate: { } expires } when expires <= now => $"expired {expires:yyyy-MM-ddTHH:mm:ssZ}",
+                    { ExpiresDate: { } expires } => $"active until {expires:yyyy-MM-ddTHH:mm:ssZ}",
+                    _ => "active",
+                };
                 Console.WriteLine($"{key.AccessKeyId,-22} {key.UserName,-24} {key.CreatedDate:yyyy-MM-ddTHH:mm:ssZ}   {status}");
             }
 

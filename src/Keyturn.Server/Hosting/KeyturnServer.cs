@@ -81,6 +81,7 @@ public static class KeyturnServer
         services.AddSingleton<ILogSink>(sp => sp.GetRequiredService<SqliteLogStore>());
         services.AddSingleton<ILogStore>(sp => sp.GetRequiredService<SqliteLogStore>());
         services.AddSingleton<LogsServices>();
+        services.AddSingleton<RotationCredentials>();
         services.AddSingleton<ExternalFunctionFactory>();
         services.AddSingleton<FunctionService>();
         services.AddSingleton<IEnumerable<IRotationFunction>>(sp => DatabaseRotationFunction.CreateAll(

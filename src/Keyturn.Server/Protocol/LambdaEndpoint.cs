@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Keyturn.Application;
 using Keyturn.Application.Rotation;
+using Keyturn.Application.Security;
+using Keyturn.Domain.Errors;
 using Keyturn.Protocol.SigV4;
 using Microsoft.AspNetCore.Http;
 
@@ -10,15 +12,17 @@ namespace Keyturn.Server.Protocol;
 /// Lambda's <c>GetFunctionConfiguration</c> (REST, <c>GET /2015-03-31/functions/NAME/configuration</c>) for
 /// Keyturn's rotation functions, so that "does the rotation function exist" is asked the same way of
 /// Keyturn and of AWS (<c>aws lambda get-function-configuration --endpoint-url …</c> works too). The
-/// answer describes the function only; a registered command or URL is never shown.
+/// answer describes the function only; a registered command or URL is never shown. The caller needs
+/// <c>lambda:GetFunctionConfiguration</c> on the function's ARN, as on AWS.
 /// </summary>
-public sealed class LambdaEndpoint(RotationFunctionRegistry registry, SigV4Verifier verifier, KeyturnOptions options)
+public sealed class LambdaEndpoint(RotationFunctionRegistry registry, SigV4Verifier verifier, AccessKeyService accessKeys, Authorizer authorizer, KeyturnOptions options)
 {
     public const string Route = "/2015-03-31/functions/{name}/configuration";
 
     public async Task HandleAsync(HttpContext http, string name)
     {
-        http.Response.Headers["x-amzn-RequestId"] = Guid.NewGuid().ToString();
+        var requestId = Guid.NewGuid().ToString();
+        http.Response.Headers["x-amzn-RequestId"] = requestId;
         var verification = verifier.Verify(AwsJsonEndpoint.ToSigV4Request(http, ReadOnlyMemory<byte>.Empty), "lambda");
         if (!verification.IsSuccess)
         {
@@ -27,8 +31,27 @@ public sealed class LambdaEndpoint(RotationFunctionRegistry registry, SigV4Verif
         }
 
         var functionName = RotationFunctionRegistry.NameOf(name);
-        var arn = $"arn:aws:lambda:{verification.Region}:{options.AccountId}:function:{functionName}";
-        if (registry.Resolve(name) is null)
+        var caller = accessKeys.Resolve(verification.AccessKeyId!)?.Identity;
+        var context = new RequestContext(requestId, verification.Region!, caller!);
+        var arn = RotationIdentity.FunctionArn(context.Partition, context.Region, options.AccountId, functionName);
+        try
+        {
+            if (caller is null)
+            {
+                throw new ServiceException(ErrorKind.AccessDenied, "The security token included in the request is invalid.");
+            }
+
+            authorizer.AuthorizeAction(context, RotationIdentity.GetConfigurationAction, arn);
+        }
+        catch (ServiceException e) when (e.Kind == ErrorKind.AccessDenied)
+        {
+            await ErrorAsync(http, 403, "AccessDeniedException", e.Message).ConfigureAwait(false);
+            return;
+        }
+
+        // A full ARN must name this endpoint's region and account; Keyturn has no functions anywhere else.
+        var elsewhere = name.StartsWith("arn:", StringComparison.Ordinal) && !(name + ":").StartsWith(arn + ":", StringComparison.Ordinal);
+        if (elsewhere || await registry.ResolveAsync(functionName, http.RequestAborted).ConfigureAwait(false) is null)
         {
             await ErrorAsync(http, 404, "ResourceNotFoundException", $"Function not found: {arn}").ConfigureAwait(false);
             return;

@@ -204,7 +204,7 @@ public sealed class VersionsAndLabelsTests : IDisposable
 
     private sealed class NoFunctions : Ports.IRotationFunctionCatalog
     {
-        public bool CanInvoke(string functionArnOrName) => false;
+        public Task<bool> ExistsAsync(string functionName, CancellationToken cancellationToken) => Task.FromResult(false);
     }
 
     private sealed class NoLaunches : Keyturn.Application.Rotation.IRotationLauncher

@@ -289,7 +289,7 @@ public sealed class RotationEngineTests : IDisposable
         new(_h.Store, _h.Services, Registry(), _logs, _options, _h.Time, NullLogger<RotationEngine>.Instance);
 
     private RotationFunctionRegistry Registry() =>
-        new([_function], _h.Store, new ExternalFunctionFactory(_h.Cipher, _options));
+        new([_function], _h.Store, _h.ExternalFunctions(_options));
 
     private Task<RotateSecretResponse> Rotate(string id, string token, bool rules = true, bool immediately = true) =>
         new RotateSecretHandler(_h.Services, Registry(), _engine).ExecuteAsync(

@@ -18,7 +18,7 @@ public sealed class RotationSchedulerTests : IDisposable
     public RotationSchedulerTests()
     {
         _function = new ScriptedFunction(_h);
-        var registry = new RotationFunctionRegistry([_function], _h.Store, new ExternalFunctionFactory(_h.Cipher, _options));
+        var registry = new RotationFunctionRegistry([_function], _h.Store, _h.ExternalFunctions(_options));
         _engine = new RotationEngine(_h.Store, _h.Services, registry, new CapturingLogSink(), _options, _h.Time, NullLogger<RotationEngine>.Instance);
         _scheduler = new RotationScheduler(_h.Services, _engine, _h.Time, NullLogger<RotationScheduler>.Instance);
     }
@@ -69,7 +69,7 @@ public sealed class RotationSchedulerTests : IDisposable
     private async Task EnableAsync(string name)
     {
         await _h.Create(name, "one");
-        await new RotateSecretHandler(_h.Services, new RotationFunctionRegistry([_function], _h.Store, new ExternalFunctionFactory(_h.Cipher, _options)), _engine)
+        await new RotateSecretHandler(_h.Services, new RotationFunctionRegistry([_function], _h.Store, _h.ExternalFunctions(_options)), _engine)
             .ExecuteAsync(new RotateSecretRequest(name, Guid.NewGuid().ToString(), "scripted", new RotationRulesType(1, null, null), false), _h.Root, default);
         await _engine.WaitForIdleAsync(default);
         while (_function.Calls.TryDequeue(out _))

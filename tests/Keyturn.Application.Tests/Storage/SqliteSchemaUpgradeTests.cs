@@ -57,4 +57,29 @@ public sealed class SqliteSchemaUpgradeTests : IDisposable
         Assert.Single(report.Events);
         Assert.NotNull(SqliteLogStore.TextIndexQuery(LogFilterPattern.Parse($"\"{Arn}\"")));
     }
+
+    [Fact]
+    public async Task SchemaThreeDatabase_UpgradesToFour_StandingFunctionKeysAreRevoked()
+    {
+        var path = Path.Combine(_directory, "keyturn.db");
+        using (var old = new SqliteConnection($"Data Source={path}"))
+        {
+            old.Open();
+            using var create = old.CreateCommand();
+            create.CommandText = SqliteSchema.Migrations[0] + "\n" + SqliteSchema.Migrations[1] + "\n" + SqliteSchema.Migrations[2] + "\nPRAGMA user_version = 3;" +
+                "\nINSERT INTO access_keys VALUES ('AKIAFUNCTIONKEY00001', 'function-app-rotator', x'00', '{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"secretsmanager:*\",\"Resource\":\"*\"}]}', 1, NULL);" +
+                "\nINSERT INTO access_keys VALUES ('AKIAAPPKEY0000000001', 'app-reader', x'00', '{}', 1, NULL);" +
+                "\nINSERT INTO functions VALUES ('app-rotator', 'Command', 'true', 30000, 'AKIAFUNCTIONKEY00001', x'00', 1);";
+            create.ExecuteNonQuery();
+        }
+
+        using var store = new SqliteSecretStore(path);
+        var (keys, function) = await store.ReadAsync(session => (session.ListAccessKeys(), session.FindFunction("app-rotator")), default);
+
+        Assert.NotNull(keys.Single(k => k.AccessKeyId == "AKIAFUNCTIONKEY00001").RevokedDate);
+        Assert.Null(keys.Single(k => k.AccessKeyId == "AKIAAPPKEY0000000001").RevokedDate);
+        Assert.Null(function!.AccessKeyId);
+        Assert.Null(function.EncryptedSecretAccessKey);
+        Assert.Null(await store.ReadAsync(session => session.FindFunctionPolicy("app-rotator"), default));
+    }
 }

@@ -140,6 +140,10 @@ public sealed class CrashHarness : IAsyncDisposable
         _server = await KeyturnProcess.StartAsync(DataDirectory, environment);
     }
 
+    /// <summary>Lets alternating users read the crash tests' master secrets (<c>master/…</c>), as an administrator would.</summary>
+    public Task AllowMastersAsync() =>
+        Server.FunctionsAsync("policy", "keyturn-postgresql-alternating-users", "--allow-master", "master/*");
+
     /// <summary>SIGKILL of the server (and anything it started): no shutdown code runs.</summary>
     public async Task KillAsync()
     {

@@ -93,11 +93,16 @@ public sealed class KeyturnProcess : IAsyncDisposable
     }
 
     /// <summary>Runs <c>keyturn keys ARGUMENTS</c> as root on this server's data directory; returns its output, failing the test on an error exit.</summary>
-    public async Task<string> KeysAsync(params string[] arguments)
+    public Task<string> KeysAsync(params string[] arguments) => AdministerAsync("keys", arguments);
+
+    /// <summary>Runs <c>keyturn functions ARGUMENTS</c> the same way (e.g. <c>policy NAME --allow-master PATTERN</c>).</summary>
+    public Task<string> FunctionsAsync(params string[] arguments) => AdministerAsync("functions", arguments);
+
+    private async Task<string> AdministerAsync(string command, string[] arguments)
     {
-        var result = await ExternalTool.RunAsync("dotnet", [KeyturnDll, "keys", .. arguments, "--data-dir", DataDirectory], this,
+        var result = await ExternalTool.RunAsync("dotnet", [KeyturnDll, command, .. arguments, "--data-dir", DataDirectory], this,
             new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = AccessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = SecretAccessKey });
-        Assert.True(result.ExitCode == 0, $"keyturn keys {string.Join(' ', arguments)} failed:\n{result.Stdout}\n{result.Stderr}");
+        Assert.True(result.ExitCode == 0, $"keyturn {command} {string.Join(' ', arguments)} failed:\n{result.Stdout}\n{result.Stderr}");
         return result.Stdout;
     }
 

@@ -1,0 +1,54 @@
+using Keyturn.Application.Operations;
+using Keyturn.Application.Security;
+using Keyturn.Domain.Errors;
+
+namespace Keyturn.Application.Rotation;
+
+/// <summary>
+/// The access key an external function calls back with, minted for one invocation: its policy covers the
+/// secret being rotated and, when the function's administrator policy allows that master, GetSecretValue on
+/// the <c>masterarn</c> the secret names, nothing else. The caller revokes it when the invocation ends; its
+/// expiry (the step timeout plus a minute) ends it even if the process dies before that.
+/// </summary>
+public sealed class RotationCredentials(AccessKeyService keys, SecretServices services, RotationOptions options, TimeProvider timeProvider)
+{
+    private static readonly TimeSpan Grace = TimeSpan.FromMinutes(1);
+
+    public sealed record Issued(string AccessKeyId, string SecretAccessKey, DateTimeOffset Expires);
+
+    public async Task<Issued> IssueAsync(string functionName, string secretArn, CancellationToken cancellationToken)
+    {
+        var accountId = services.Options.AccountId;
+        var (policy, masterArn) = await services.Store.ReadAsync(session =>
+        {
+            var policy = session.FindFunctionPolicy(functionName) ?? FunctionPolicy.Default(functionName);
+            var secret = session.FindByArn(secretArn);
+            if (secret is null || MasterSecrets.MasterArnOf(services, session, secret) is not { } master)
+            {
+                return (policy, (string?)null);
+            }
+
+            var context = new RequestContext("rotation", RegionOf(secretArn),
+                new CallerIdentity("rotation-" + functionName, RotationIdentity.PrincipalArn(accountId, functionName), IsRoot: false, IdentityPolicy: null));
+            try
+            {
+                return (policy, services.Find(session, master, context)?.Arn);
+            }
+            catch (ServiceException)
+            {
+                return (policy, null);
+            }
+        }, cancellationToken).ConfigureAwait(false);
+
+        string[] masters = masterArn is not null && RotationIdentity.AllowsMaster(policy, accountId, masterArn) ? [masterArn] : [];
+        var expires = timeProvider.GetUtcNow() + options.DefaultFunctionTimeout + Grace;
+        var key = await keys.CreateAsync(RotationIdentity.KeyUserName(functionName), RotationIdentity.PolicyJson(secretArn, masters), cancellationToken, expires).ConfigureAwait(false);
+        return new Issued(key.AccessKeyId, key.SecretAccessKey, expires);
+    }
+
+    /// <summary>Ends the key at once (not cancellable: it must run even when the invocation was cancelled).</summary>
+    public Task RevokeAsync(Issued key) => keys.RevokeAsync(key.AccessKeyId, CancellationToken.None);
+
+    private static string RegionOf(string arn) =>
+        arn.Split(':') is { Length: > 3 } parts && parts[3].Length > 0 ? parts[3] : "us-east-1";
+}
