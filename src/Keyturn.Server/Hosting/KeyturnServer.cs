@@ -41,9 +41,9 @@ public static class KeyturnServer
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = AwsJsonEndpoint.MaxBodyBytes + 1;
             kestrel.Listen(ParseEndpoint(options.Listen), listen => listen.Protocols = HttpProtocols.Http1);
         });
+        builder.WebHost.ConfigureKestrel(kestrel => ApplyRequestLimits(kestrel.Limits));
 
         AddKeyturn(builder.Services, options, root);
 
@@ -123,6 +123,21 @@ public static class KeyturnServer
         services.AddSingleton<LambdaEndpoint>();
         services.AddHostedService<DeletionPurgeService>();
         services.AddHostedService<RotationWorker>();
+    }
+
+    /// <summary>
+    /// Limits that keep a slow or oversized client from holding the server: headers within 10 s, a body at no
+    /// less than 240 bytes/s after a 5 s grace (else Kestrel ends the read and the endpoint answers 408), a body
+    /// no larger than the endpoint accepts (413), and idle keep-alive connections closed after a minute.
+    /// </summary>
+    public static void ApplyRequestLimits(KestrelServerLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        limits.MaxRequestBodySize = AwsJsonEndpoint.MaxBodyBytes + 1;
+        limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
+        limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+        limits.KeepAliveTimeout = TimeSpan.FromMinutes(1);
+        limits.MaxRequestHeadersTotalSize = 32 * 1024;
     }
 
     public static IPEndPoint ParseEndpoint(string listen)

@@ -108,7 +108,9 @@ public sealed class SigV4SignerTests
     public void Presign_RetargetedWithAnUnsignedHeader_InvalidSignature()
     {
         // The reported replay: a presigned URL signed over host only, sent with X-Amz-Target: DeleteSecret.
-        var url = Presign(new Uri("https://secretsmanager.us-east-1.amazonaws.com/"), TimeSpan.FromMinutes(10));
+        var url = SigV4Signer.Presign(
+            "POST", new Uri("https://secretsmanager.us-east-1.amazonaws.com/"), [], Example, "us-east-1", "secretsmanager", Now, TimeSpan.FromMinutes(10));
+        Assert.True(Verifier(Now).Verify(SigV4TestRequest.FromUri("POST", url, [], [])).IsSuccess);
         var retargeted = SigV4TestRequest.FromUri("POST", url, [new("X-Amz-Target", "secretsmanager.DeleteSecret")], []);
 
         var result = Verifier(Now).Verify(retargeted);
