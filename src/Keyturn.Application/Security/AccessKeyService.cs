@@ -22,8 +22,17 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
 
     public string RootPrincipalArn => $"arn:aws:iam::{options.AccountId}:root";
 
+    /// <summary>
+    /// Creates a key for a new user name. The name must be a valid IAM user name, and no live (unrevoked) key may
+    /// already carry it in any case, because grants to <c>user/NAME</c> would reach both keys.
+    /// </summary>
     public async Task<CreatedKey> CreateAsync(string userName, string policyJson, CancellationToken cancellationToken)
     {
+        if (IamUserName.Problem(userName) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(userName));
+        }
+
         if (!PolicyDocument.TryParse(policyJson, PolicyKind.Identity, out _, out var error))
         {
             throw new ArgumentException("The policy is not a valid IAM policy document: " + error, nameof(policyJson));
@@ -32,11 +41,24 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
         var id = RootCredentials.NewAccessKeyId();
         var secret = RootCredentials.NewSecretAccessKey();
         var record = new AccessKeyRecord(id, userName, cipher.Encrypt(Encoding.UTF8.GetBytes(secret), KeyContext(id)), policyJson, timeProvider.GetUtcNow(), null);
-        await store.WriteAsync(session =>
+        var existing = await store.WriteAsync(session =>
         {
-            session.SaveAccessKey(record);
-            return true;
+            // Checked in the same write transaction as the insert, so two concurrent creates cannot both pass.
+            var live = session.ListAccessKeys().FirstOrDefault(k => k.RevokedDate is null && IamUserName.SameUser(k.UserName, userName));
+            if (live is null)
+            {
+                session.SaveAccessKey(record);
+            }
+
+            return live;
         }, cancellationToken).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            throw new ArgumentException(
+                $"{IamUserName.AlreadyExists(existing.UserName)} Revoke its key {existing.AccessKeyId} first (keyturn keys revoke {existing.AccessKeyId}).",
+                nameof(userName));
+        }
+
         return new CreatedKey(id, secret, userName);
     }
 

@@ -524,7 +524,8 @@ public sealed partial class SigV4Verifier
 
     // The union of the AWS partitions' region patterns (aws, aws-cn, aws-us-gov, aws-iso, -iso-b, -iso-e, -iso-f):
     // us-east-1, cn-north-1, us-gov-west-1, us-isob-east-1, eu-isoe-west-1. The region becomes part of every ARN.
-    [GeneratedRegex("^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$", RegexOptions.CultureInvariant)]
+    // \z, not $: $ also matches before a final newline, which a presigned URL's credential can carry (%0A).
+    [GeneratedRegex(@"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+\z", RegexOptions.CultureInvariant)]
     private static partial Regex RegionPattern();
 
     /// <summary>Parses <c>yyyyMMddTHHmmssZ</c> (ISO-8601 basic, UTC) without allocating.</summary>

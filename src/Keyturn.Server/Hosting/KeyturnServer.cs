@@ -38,6 +38,10 @@ public static class KeyturnServer
         builder.Logging.SetMinimumLevel(Enum.Parse<LogLevel>(options.LogLevel, ignoreCase: true));
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 
+        // The host logs a start-up failure (a port in use) with its stack trace; `keyturn` reports it in one line.
+        // A background service that stops the host is still logged: that is Critical.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -149,7 +153,12 @@ public static class KeyturnServer
         }
 
         var host = listen[..colon].Trim('[', ']');
-        var address = host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(host);
+        IPAddress? address = host == "localhost" ? IPAddress.Loopback : null;
+        if (address is null && !IPAddress.TryParse(host, out address))
+        {
+            throw new ArgumentException($"--listen must be HOST:PORT with an IP address or localhost as HOST, got '{listen}'.");
+        }
+
         return new IPEndPoint(address, port);
     }
 }

@@ -569,6 +569,7 @@ public sealed class SigV4VerifierTests
     [InlineData("us-east")]
     [InlineData("us-east-1:123456789012:secret:x")]
     [InlineData("us-east-١")]
+    [InlineData("us-east-1\n")]
     public void Verify_RegionNotAnAwsRegionName_InvalidSignature(string region)
     {
         var result = Verifier().Verify(SignedPost(region: region));
