@@ -30,7 +30,7 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
     {
         if (IamUserName.Problem(userName) is { } problem)
         {
-            throw new ArgumentException(problem, nameof(userName));
+            throw new ArgumentException(problem);
         }
 
         if (!PolicyDocument.TryParse(policyJson, PolicyKind.Identity, out _, out var error))
@@ -55,8 +55,7 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
         if (existing is not null)
         {
             throw new ArgumentException(
-                $"{IamUserName.AlreadyExists(existing.UserName)} Revoke its key {existing.AccessKeyId} first (keyturn keys revoke {existing.AccessKeyId}).",
-                nameof(userName));
+                $"{IamUserName.AlreadyExists(existing.UserName)} Revoke its key {existing.AccessKeyId} first (keyturn keys revoke {existing.AccessKeyId}).");
         }
 
         return new CreatedKey(id, secret, userName);
