@@ -233,6 +233,34 @@ public sealed class RawProtocolTests(ServerFixture fixture) : IDisposable
         await AssertNotScheduledForDeletionAsync("raw-replay-presigned");
     }
 
+    [Theory]
+    [InlineData("logs", "us-east-1", "Credential should be scoped to correct service: 'secretsmanager'.")]
+    [InlineData("secretsmanager", "local", "Credential should be scoped to a valid region, not 'local'.")]
+    public async Task CredentialScope_WrongServiceOrNotARegion_IsInvalidSignature(string service, string region, string message)
+    {
+        var body = "{}"u8.ToArray();
+        var uri = new Uri(fixture.Server.Endpoint + "/");
+        List<KeyValuePair<string, string>> headers =
+            [new("Content-Type", "application/x-amz-json-1.1"), new("X-Amz-Target", "secretsmanager.ListSecrets")];
+        var signing = SigV4Signer.Sign(
+            "POST", uri, headers, body, new SigV4Credentials(fixture.Server.AccessKeyId, fixture.Server.SecretAccessKey), region, service, DateTimeOffset.UtcNow);
+
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-amz-json-1.1");
+        foreach (var (name, value) in signing.Concat(headers.Skip(1)))
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        using var response = await http.SendAsync(request);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Equal("InvalidSignatureException", error.GetProperty("__type").GetString());
+        Assert.Equal(message, error.GetProperty("Message").GetString());
+    }
+
     [Fact]
     public async Task MalformedChunkedBody_Unauthenticated_Is400BeforeTheBodyIsRead()
     {
