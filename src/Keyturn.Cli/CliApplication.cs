@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Keyturn.Application.Security;
+using System.Reflection;
 using Keyturn.Cli.Commands;
 
 namespace Keyturn.Cli;
@@ -7,6 +8,9 @@ namespace Keyturn.Cli;
 /// <summary>The <c>keyturn</c> command line: one root with a subcommand per job.</summary>
 public static class CliApplication
 {
+    /// <summary>Set to 1 to see the stack trace of a failure instead of its one-line summary.</summary>
+    public const string DebugVariable = "KEYTURN_DEBUG";
+
     public static async Task<int> RunAsync(string[] args)
     {
         var root = new RootCommand("Keyturn: a Secrets Manager-compatible secret store that rotates database credentials and repairs stuck rotations.")
@@ -21,7 +25,8 @@ public static class CliApplication
             MasterKeyCommand.Create(),
         };
 
-        // A refusal the operator must act on (a missing or mismatched master key, a key file open to others) is one line, not a stack trace.
+        // A refusal the operator must act on (a missing or mismatched master key, a key file open to others), a port
+        // in use, a bad --listen or an unreadable data directory: say what it is in one line, not a stack trace.
         try
         {
             return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
@@ -31,11 +36,27 @@ public static class CliApplication
             await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
             return 2;
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (OperationCanceledException)
         {
-            // What System.CommandLine's default handler did for everything else.
-            await Console.Error.WriteLineAsync("Unhandled exception: " + e).ConfigureAwait(false);
+            return 130;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable(DebugVariable) != "1")
+        {
+            await Console.Error.WriteLineAsync(FailureLine(args, e)).ConfigureAwait(false);
             return 1;
         }
+    }
+
+    /// <summary>"keyturn serve: Failed to bind to address http://127.0.0.1:4566: address already in use."</summary>
+    internal static string FailureLine(string[] args, Exception e)
+    {
+        while (e is (AggregateException or TargetInvocationException) && e.InnerException is not null)
+        {
+            e = e.InnerException;
+        }
+
+        var command = args.FirstOrDefault(a => !a.StartsWith('-'));
+        var message = string.Join(' ', e.Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return $"keyturn{(command is null ? "" : " " + command)}: {message} (set {DebugVariable}=1 for details)";
     }
 }

@@ -207,6 +207,77 @@ public sealed class SecurityTests : IAsyncLifetime
         };
     }
 
+    [Fact]
+    public async Task KeysCreate_DuplicateOrMalformedUserName_IsRefused()
+    {
+        var first = await _server.KeysAsync("create", "dup-user");
+        var id = KeyturnProcess.KeyLine(first, "aws_access_key_id");
+
+        // IAM user names are unique ignoring case; a second live key would share every grant made to user/dup-user.
+        var duplicate = await Keyturn("keys", "create", "DUP-USER", "--data-dir", _server.DataDirectory);
+        Assert.Equal(2, duplicate.ExitCode);
+        Assert.Equal($"User with name dup-user already exists. Revoke its key {id} first (keyturn keys revoke {id}).", duplicate.Stderr.Trim());
+
+        var malformed = await Keyturn("keys", "create", "app reader", "--data-dir", _server.DataDirectory);
+        Assert.Equal(2, malformed.ExitCode);
+        Assert.Equal(
+            "1 validation error detected: Value 'app reader' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+",
+            malformed.Stderr.Trim());
+        Assert.Equal(2, (await Keyturn("keys", "create", new string('u', 65), "--data-dir", _server.DataDirectory)).ExitCode);
+        Assert.DoesNotContain("app reader", await _server.KeysAsync("list"), StringComparison.Ordinal);
+
+        // Once revoked, the name is free again (as a deleted IAM user's is).
+        await _server.KeysAsync("revoke", id);
+        Assert.Contains("aws_access_key_id", await _server.KeysAsync("create", "dup-user"), StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string> BadListen => new()
+    {
+        { "nohost:4566", "--listen must be HOST:PORT with an IP address or localhost as HOST, got 'nohost:4566'." },
+        { "127.0.0.1", "--listen must be HOST:PORT, got '127.0.0.1'." },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadListen))]
+    public async Task Serve_BadListen_FailsInOneLine(string listen, string message)
+    {
+        var result = await Keyturn("serve", "--listen", listen, "--data-dir", Directory.CreateTempSubdirectory("keyturn-it-").FullName);
+
+        AssertOneLineFailure(result, message);
+    }
+
+    [Fact]
+    public async Task Serve_PortInUse_FailsInOneLine()
+    {
+        var port = new Uri(_server.Endpoint).Port;
+
+        var result = await Keyturn("serve", "--listen", $"127.0.0.1:{port}", "--data-dir", Directory.CreateTempSubdirectory("keyturn-it-").FullName);
+
+        AssertOneLineFailure(result, $"Failed to bind to address http://127.0.0.1:{port}: address already in use.");
+    }
+
+    [Fact]
+    public async Task Serve_DataDirectoryIsAFile_FailsInOneLine()
+    {
+        var file = Path.GetTempFileName();
+
+        var result = await Keyturn("serve", "--listen", "127.0.0.1:0", "--data-dir", file);
+
+        AssertOneLineFailure(result, $"The file '{file}' already exists.");
+    }
+
+    private static void AssertOneLineFailure(ToolResult result, string message)
+    {
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal($"keyturn serve: {message} (set KEYTURN_DEBUG=1 for details)", result.Stderr.Trim());
+        Assert.DoesNotContain("   at ", result.Stdout + result.Stderr, StringComparison.Ordinal);
+    }
+
+    private Task<ToolResult> Keyturn(params string[] arguments) =>
+        ExternalTool.RunAsync("dotnet", [KeyturnProcess.KeyturnDll, .. arguments], _server,
+            new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = _server.AccessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = _server.SecretAccessKey },
+            TimeSpan.FromSeconds(60));
+
     private Task<ToolResult> Cli(Dictionary<string, string> environment, params string[] arguments) =>
         ExternalTool.RunAsync(AwsCli.Path, [.. arguments, "--endpoint-url", _server.Endpoint, "--output", "json"], _server, environment);
 

@@ -15,17 +15,19 @@ public sealed class DeleteSecretHandler(SecretServices services) : IOperation<De
     public Task<DeleteSecretResponse> ExecuteAsync(DeleteSecretRequest request, RequestContext context, CancellationToken cancellationToken)
     {
         new MemberValidator().SecretId(request.SecretId).ThrowIfInvalid();
+        // The window's range is checked before the combination, so a forced delete with window 0 hears about the
+        // range (as AWS answers it); ForceDeleteWithoutRecovery=false with a window is an ordinary scheduled delete.
         var force = request.ForceDeleteWithoutRecovery == true;
-        if (force && request.RecoveryWindowInDays is not null)
-        {
-            throw new ServiceException(ErrorKind.InvalidParameter,
-                "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
-        }
-
         if (request.RecoveryWindowInDays is < 7 or > 30)
         {
             throw new ServiceException(ErrorKind.InvalidParameter,
                 "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).");
+        }
+
+        if (force && request.RecoveryWindowInDays is not null)
+        {
+            throw new ServiceException(ErrorKind.InvalidParameter,
+                "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
         }
 
         var secretId = request.SecretId!;

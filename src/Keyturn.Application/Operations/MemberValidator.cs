@@ -25,6 +25,10 @@ internal sealed class MemberValidator
 
     public MemberValidator Length(byte[]? value, string member, int min, int max) => Length(value?.Length, member, min, max);
 
+    /// <summary>A length counted in UTF-8 bytes, for members whose quota is in bytes (SecretString's 65,536).</summary>
+    public MemberValidator Utf8Length(string? value, string member, int min, int max) =>
+        Length(value is null ? null : System.Text.Encoding.UTF8.GetByteCount(value), member, min, max);
+
     public MemberValidator Range(long? value, string member, long min, long max)
     {
         if (value is null)

@@ -11,8 +11,9 @@ internal static class Members
     public static MemberValidator Token(this MemberValidator v, string? token) =>
         v.Length(token, "clientRequestToken", 32, 64);
 
+    // AWS's quota is 65,536 bytes of value: a SecretString of multi-byte characters reaches it before 65,536 characters.
     public static MemberValidator Value(this MemberValidator v, string? secretString, byte[]? secretBinary) =>
-        v.Length(secretString, "secretString", 1, 65536).Length(secretBinary, "secretBinary", 1, 65536);
+        v.Utf8Length(secretString, "secretString", 1, 65536).Length(secretBinary, "secretBinary", 1, 65536);
 
     public static MemberValidator VersionId(this MemberValidator v, string? versionId, string member) =>
         v.Length(versionId, member, 32, 64);

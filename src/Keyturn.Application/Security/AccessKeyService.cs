@@ -26,13 +26,20 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
         CreateAsync(userName, policyJson, tags: null, cancellationToken, expires);
 
     /// <summary>
-    /// Creates a key. Its policy must not test a condition key Keyturn cannot evaluate (the statement would
-    /// silently deny or never allow), and its tags follow IAM's rules for user tags.
+    /// Creates a key. A permanent key's user name must be a valid IAM user name that no live (unrevoked) key
+    /// already carries in any case, because grants to <c>user/NAME</c> would reach both keys. Its policy must not
+    /// test a condition key Keyturn cannot evaluate (the statement would silently deny or never allow), and its
+    /// tags follow IAM's rules for user tags.
     /// </summary>
     /// <param name="expires">When set, the key is refused from that moment on (a temporary key), revoked or not.</param>
     public async Task<CreatedKey> CreateAsync(
         string userName, string policyJson, IReadOnlyDictionary<string, string>? tags, CancellationToken cancellationToken, DateTimeOffset? expires = null)
     {
+        if (expires is null && IamUserName.Problem(userName) is { } problem)
+        {
+            throw new ArgumentException(problem);
+        }
+
         if (!PolicyDocument.TryParse(policyJson, PolicyKind.Identity, out var policy, out var error))
         {
             throw new ArgumentException("The policy is not a valid IAM policy document: " + error, nameof(policyJson));
@@ -58,11 +65,25 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
         var record = new AccessKeyRecord(
             id, userName, cipher.Encrypt(Encoding.UTF8.GetBytes(secret), KeyContext(id)), policyJson, timeProvider.GetUtcNow(), null,
             tags is { Count: > 0 } ? new Dictionary<string, string>(tags, StringComparer.Ordinal) : null, expires);
-        await store.WriteAsync(session =>
+        var existing = await store.WriteAsync(session =>
         {
-            session.SaveAccessKey(record);
-            return true;
+            // Checked in the same write transaction as the insert, so two concurrent creates cannot both pass. A rotation
+            // function's per-invocation keys share their role session name by design.
+            var live = expires is not null ? null
+                : session.ListAccessKeys().FirstOrDefault(k => k.RevokedDate is null && k.ExpiresDate is null && IamUserName.SameUser(k.UserName, userName));
+            if (live is null)
+            {
+                session.SaveAccessKey(record);
+            }
+
+            return live;
         }, cancellationToken).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            throw new ArgumentException(
+                $"{IamUserName.AlreadyExists(existing.UserName)} Revoke its key {existing.AccessKeyId} first (keyturn keys revoke {existing.AccessKeyId}).");
+        }
+
         return new CreatedKey(id, secret, userName);
     }
 

@@ -20,8 +20,10 @@ namespace Keyturn.Domain.Listing;
 /// <item><c>all</c>: like <c>description</c>, but a value matches when all its words are found in one
 /// of the name, the description, a tag key or a tag value.</item>
 /// </list>
-/// Words are runs of letters and digits, split again where lowercase turns to uppercase and between
-/// letters and digits (user guide: <c>credsDatabase#892</c> searches <c>creds</c>, <c>Database</c>, <c>892</c>).
+/// Words are runs of letters and digits, split again where lowercase turns to uppercase, between letters
+/// and digits (user guide: <c>credsDatabase#892</c> searches <c>creds</c>, <c>Database</c>, <c>892</c>), and
+/// where uppercase turns to lowercase: the last capital of a run starts the next word, so <c>SecretFTag</c> is
+/// <c>Secret</c>, <c>F</c>, <c>Tag</c> and <c>COMPANYthings</c> is <c>COMPAN</c>, <c>Ythings</c>.
 /// </remarks>
 public static partial class SecretFilter
 {
@@ -208,6 +210,13 @@ public static partial class SecretFilter
             if (boundary)
             {
                 Flush();
+            }
+            else if (char.IsUpper(previous) && char.IsLower(c) && current.Length > 1)
+            {
+                // Uppercase to lowercase: the capital just read begins the new word.
+                current.Length--;
+                Flush();
+                current.Append(previous);
             }
 
             current.Append(c);

@@ -142,6 +142,15 @@ public sealed class LogFilterPattern
             return "Regular-expression filter patterns (%regex%) are not supported; use terms, ?alternatives, -exclusions and \"quoted phrases\".";
         }
 
+        // Log events are text; a NUL or other control character in a term could only reach the store's text index.
+        foreach (var c in pattern)
+        {
+            if (char.IsControl(c) && !char.IsWhiteSpace(c))
+            {
+                return $"Invalid filter pattern: control character U+{(int)c:X4} is not allowed.";
+            }
+        }
+
         return null;
     }
 

@@ -10,7 +10,6 @@ internal static class SigV4Canonicalizer
 {
     public const string Algorithm = "AWS4-HMAC-SHA256";
     public const string Terminator = "aws4_request";
-    public const string UnsignedPayload = "UNSIGNED-PAYLOAD";
     public const string SignatureParameter = "X-Amz-Signature";
 
     private const string UpperHex = "0123456789ABCDEF";

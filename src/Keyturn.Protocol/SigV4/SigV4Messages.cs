@@ -29,6 +29,10 @@ internal static class SigV4Messages
 
     public const string ReexamineQuery = "Re-examine the query-string parameters.";
 
+    // The header named as the request sent it, e.g. "'x-amz-request-id' must be a 'SignedHeader' in the AWS
+    // Authorization." (the wording and error class dacut/scratchstack-aws-signature reproduces for AWS).
+    public static string HeaderNotSigned(string name) => $"'{name}' must be a 'SignedHeader' in the AWS Authorization.";
+
     public static string HeaderRequiresParameter(string name) => $"Authorization header requires '{name}' parameter.";
 
     public static string QueryMustInclude(string name) => $"AWS query-string parameters must include '{name}'.";

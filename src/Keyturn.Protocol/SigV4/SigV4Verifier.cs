@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 
 namespace Keyturn.Protocol.SigV4;
 
@@ -7,9 +8,9 @@ namespace Keyturn.Protocol.SigV4;
 /// Verifies AWS Signature Version 4 requests (Authorization header or presigned query) and answers with AWS's
 /// own error codes and messages. Checks run in the order AWS applies them, so a request with several faults
 /// gets the same error AWS would give: authentication form, required parameters, date format, clock skew or
-/// expiry, Host signed, algorithm, credential shape, credential scope, access key, signature.
+/// expiry, Host and every x-amz-* header signed, algorithm, credential shape, credential scope, access key, signature.
 /// </summary>
-public sealed class SigV4Verifier
+public sealed partial class SigV4Verifier
 {
     private const int SigningKeyCacheCapacity = 1024;
     private static readonly TimeSpan DefaultSkew = TimeSpan.FromMinutes(5);
@@ -54,24 +55,42 @@ public sealed class SigV4Verifier
     }
 
     /// <summary>Verifies the request against the services given to the constructor.</summary>
-    public SigV4VerificationResult Verify(SigV4Request request) => Verify(request, null, _expectedServices, _expectedServicesText);
+    public SigV4VerificationResult Verify(SigV4Request request) =>
+        Verify(request, null, _expectedServices, _expectedServicesText, checkSignature: true);
 
     /// <summary>Verifies the request, requiring its credential scope to name <paramref name="expectedService"/>.</summary>
     public SigV4VerificationResult Verify(SigV4Request request, string expectedService)
     {
         ArgumentException.ThrowIfNullOrEmpty(expectedService);
-        return Verify(request, expectedService, null, expectedService);
+        return Verify(request, expectedService, null, expectedService, checkSignature: true);
+    }
+
+    /// <summary>
+    /// Runs every check except the signature itself, which needs the body: the authentication form, dates, signed
+    /// headers, credential scope and the access key's existence. A server calls it before reading a body so an
+    /// unauthenticated caller cannot make it buffer one. Returns the failure, or null when the request may go on to
+    /// <see cref="Verify(SigV4Request, string)"/>; null never means authenticated.
+    /// </summary>
+    /// <param name="request">The request; its body is ignored.</param>
+    /// <param name="expectedService">The service the scope must name, or null for the constructor's services.</param>
+    public SigV4VerificationResult? RejectBeforeBody(SigV4Request request, string? expectedService)
+    {
+        var result = expectedService is null
+            ? Verify(request, null, _expectedServices, _expectedServicesText, checkSignature: false)
+            : Verify(request, expectedService, null, expectedService, checkSignature: false);
+        return result.IsSuccess ? null : result;
     }
 
     private SigV4VerificationResult Verify(
-        SigV4Request request, string? expectedService, IReadOnlySet<string>? expectedServices, string? expectedServicesText)
+        SigV4Request request, string? expectedService, IReadOnlySet<string>? expectedServices, string? expectedServicesText,
+        bool checkSignature)
     {
         ArgumentNullException.ThrowIfNull(request);
         var headers = request.Headers ?? throw new ArgumentException("Headers are required.", nameof(request));
         var query = request.QueryString ?? string.Empty;
 
         // One pass over the headers for the few the verifier reads itself.
-        string? authorization = null, amzDateHeader = null, dateHeader = null, contentSha256 = null;
+        string? authorization = null, amzDateHeader = null, dateHeader = null;
         for (var i = 0; i < headers.Count; i++)
         {
             var (name, value) = headers[i];
@@ -85,9 +104,6 @@ public sealed class SigV4Verifier
                     break;
                 case 4 when dateHeader is null && name.Equals("Date", StringComparison.OrdinalIgnoreCase):
                     dateHeader = value;
-                    break;
-                case 20 when contentSha256 is null && name.Equals("X-Amz-Content-Sha256", StringComparison.OrdinalIgnoreCase):
-                    contentSha256 = value;
                     break;
             }
         }
@@ -108,7 +124,7 @@ public sealed class SigV4Verifier
         AuthParameters auth;
         if (hasHeaderAuth)
         {
-            var parsed = ParseHeader(authorization!, amzDateHeader, dateHeader, now, out auth);
+            var parsed = ParseHeader(headers, authorization!, amzDateHeader, dateHeader, now, out auth);
             if (parsed is not null)
             {
                 return parsed;
@@ -116,17 +132,18 @@ public sealed class SigV4Verifier
         }
         else
         {
-            var parsed = ParseQuery(query, now, out auth);
+            var parsed = ParseQuery(headers, query, now, out auth);
             if (parsed is not null)
             {
                 return parsed;
             }
         }
 
-        return VerifyCredentialAndSignature(request, auth, contentSha256, expectedService, expectedServices, expectedServicesText);
+        return VerifyCredentialAndSignature(request, auth, expectedService, expectedServices, expectedServicesText, checkSignature);
     }
 
     private SigV4VerificationResult? ParseHeader(
+        IReadOnlyList<KeyValuePair<string, string>> headers,
         string authorization, string? amzDateHeader, string? dateHeader, DateTimeOffset now, out AuthParameters auth)
     {
         auth = default;
@@ -221,6 +238,12 @@ public sealed class SigV4Verifier
             return Invalid(SigV4Messages.HostNotSigned);
         }
 
+        var unsigned = FirstUnsignedHeader(headers, signedHeaders, datedByDateHeader: amzDateHeader is null);
+        if (unsigned is not null)
+        {
+            return Invalid(SigV4Messages.HeaderNotSigned(unsigned));
+        }
+
         if (!algorithm.SequenceEqual(SigV4Canonicalizer.Algorithm))
         {
             return Incomplete(SigV4Messages.UnsupportedAlgorithm(algorithm.ToString()));
@@ -231,7 +254,8 @@ public sealed class SigV4Verifier
         return null;
     }
 
-    private SigV4VerificationResult? ParseQuery(string query, DateTimeOffset now, out AuthParameters auth)
+    private SigV4VerificationResult? ParseQuery(
+        IReadOnlyList<KeyValuePair<string, string>> headers, string query, DateTimeOffset now, out AuthParameters auth)
     {
         auth = default;
         TryGetQueryParameter(query, "X-Amz-Algorithm", out var algorithm);
@@ -295,6 +319,13 @@ public sealed class SigV4Verifier
             return Invalid(SigV4Messages.HostNotSigned);
         }
 
+        // A presigned URL's X-Amz-* parameters are in the canonical query; headers sent with it must still be signed.
+        var unsigned = FirstUnsignedHeader(headers, signedHeaders, datedByDateHeader: false);
+        if (unsigned is not null)
+        {
+            return Invalid(SigV4Messages.HeaderNotSigned(unsigned));
+        }
+
         auth = new AuthParameters(credential, signedHeaders, signature, amzDate, IsQuery: true);
         return null;
     }
@@ -302,10 +333,10 @@ public sealed class SigV4Verifier
     private SigV4VerificationResult VerifyCredentialAndSignature(
         SigV4Request request,
         AuthParameters auth,
-        string? contentSha256Header,
         string? expectedService,
         IReadOnlySet<string>? expectedServices,
-        string? expectedServicesText)
+        string? expectedServicesText,
+        bool checkSignature)
     {
         // AWS ignores trailing slashes on the credential.
         var credential = auth.Credential.AsSpan().TrimEnd('/');
@@ -322,7 +353,7 @@ public sealed class SigV4Verifier
         var terminator = credential[parts[4]];
 
         var serviceOk = expectedService is not null ? service == expectedService : expectedServices is null || expectedServices.Contains(service);
-        var regionOk = region.Length > 0;
+        var regionOk = RegionPattern().IsMatch(region);
         var terminatorOk = terminator.SequenceEqual(SigV4Canonicalizer.Terminator);
         var dateOk = scopeDate.SequenceEqual(auth.AmzDate.AsSpan(0, 8));
         if (!(serviceOk && regionOk && terminatorOk && dateOk))
@@ -359,6 +390,11 @@ public sealed class SigV4Verifier
                 SigV4Outcome.UnknownAccessKey, SigV4ErrorCodes.UnrecognizedClient, SigV4Messages.UnrecognizedClient, accessKeyId, region, service);
         }
 
+        if (!checkSignature)
+        {
+            return SigV4VerificationResult.Success(accessKeyId, region, service);
+        }
+
         Span<byte> provided = stackalloc byte[32];
         var signatureIsHex = auth.Signature.Length == 64
             && Convert.FromHexString(auth.Signature, provided, out _, out var written) == System.Buffers.OperationStatus.Done
@@ -368,7 +404,7 @@ public sealed class SigV4Verifier
         try
         {
             Span<char> bodyHash = stackalloc char[64];
-            var payloadHash = PayloadHash(request, auth, contentSha256Header, bodyHash);
+            var payloadHash = PayloadHash(request.Body.Span, bodyHash);
             SigV4Canonicalizer.AppendCanonicalRequest(
                 buffer, request.Method, request.Path, request.QueryString ?? string.Empty, auth.IsQuery, request.Headers,
                 auth.SignedHeaders, payloadHash);
@@ -406,24 +442,12 @@ public sealed class SigV4Verifier
         }
     }
 
-    // The body hash, unless the client declared UNSIGNED-PAYLOAD (header, or query for presigned URLs).
-    // A declared hash that differs from the body is not trusted: the real hash is used and the signature fails.
-    private static ReadOnlySpan<char> PayloadHash(
-        SigV4Request request, AuthParameters auth, string? contentSha256Header, Span<char> destination)
+    // Always the body's own hash: neither UNSIGNED-PAYLOAD nor a declared X-Amz-Content-Sha256 is trusted, so a
+    // signature can never be lifted onto a different body (a declared hash that differs just fails the signature).
+    private static ReadOnlySpan<char> PayloadHash(ReadOnlySpan<byte> body, Span<char> destination)
     {
-        var declared = contentSha256Header?.Trim();
-        if (declared is null && auth.IsQuery)
-        {
-            TryGetQueryParameter(request.QueryString, "X-Amz-Content-Sha256", out declared);
-        }
-
-        if (declared == SigV4Canonicalizer.UnsignedPayload)
-        {
-            return SigV4Canonicalizer.UnsignedPayload;
-        }
-
         Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(request.Body.Span, hash);
+        SHA256.HashData(body, hash);
         Convert.TryToHexStringLower(hash, destination, out _);
         return destination;
     }
@@ -463,6 +487,46 @@ public sealed class SigV4Verifier
 
         return false;
     }
+
+    /// <summary>
+    /// The first header that AWS requires signed but SignedHeaders leaves out: every x-amz-* header sent (an unsigned
+    /// X-Amz-Target would let a captured request be replayed as another operation) and the Date header when it is what
+    /// dates the request. Names are compared in any case; the name is returned as sent, for AWS's message.
+    /// </summary>
+    private static string? FirstUnsignedHeader(IReadOnlyList<KeyValuePair<string, string>> headers, string signedHeaders, bool datedByDateHeader)
+    {
+        for (var i = 0; i < headers.Count; i++)
+        {
+            var name = headers[i].Key;
+            var mustBeSigned = name.StartsWith("x-amz-", StringComparison.OrdinalIgnoreCase)
+                || (datedByDateHeader && name.Equals("Date", StringComparison.OrdinalIgnoreCase));
+            if (mustBeSigned && !IsSigned(signedHeaders, name))
+            {
+                return name;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsSigned(string signedHeaders, string name)
+    {
+        foreach (var range in signedHeaders.AsSpan().Split(';'))
+        {
+            if (signedHeaders.AsSpan(range).Trim().Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // The union of the AWS partitions' region patterns (aws, aws-cn, aws-us-gov, aws-iso, -iso-b, -iso-e, -iso-f):
+    // us-east-1, cn-north-1, us-gov-west-1, us-isob-east-1, eu-isoe-west-1. The region becomes part of every ARN.
+    // \z, not $: $ also matches before a final newline, which a presigned URL's credential can carry (%0A).
+    [GeneratedRegex(@"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+\z", RegexOptions.CultureInvariant)]
+    private static partial Regex RegionPattern();
 
     /// <summary>Parses <c>yyyyMMddTHHmmssZ</c> (ISO-8601 basic, UTC) without allocating.</summary>
     internal static bool TryParseAmzDate(ReadOnlySpan<char> text, out DateTimeOffset value)

@@ -38,12 +38,16 @@ public static class KeyturnServer
         builder.Logging.SetMinimumLevel(Enum.Parse<LogLevel>(options.LogLevel, ignoreCase: true));
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 
+        // The host logs a start-up failure (a port in use) with its stack trace; `keyturn` reports it in one line.
+        // A background service that stops the host is still logged: that is Critical.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = AwsJsonEndpoint.MaxBodyBytes + 1;
             kestrel.Listen(ParseEndpoint(options.Listen), listen => listen.Protocols = HttpProtocols.Http1);
         });
+        builder.WebHost.ConfigureKestrel(kestrel => ApplyRequestLimits(kestrel.Limits));
 
         AddKeyturn(builder.Services, options, root);
 
@@ -180,6 +184,21 @@ public static class KeyturnServer
         }
     }
 
+    /// <summary>
+    /// Limits that keep a slow or oversized client from holding the server: headers within 10 s, a body at no
+    /// less than 240 bytes/s after a 5 s grace (else Kestrel ends the read and the endpoint answers 408), a body
+    /// no larger than the endpoint accepts (413), and idle keep-alive connections closed after a minute.
+    /// </summary>
+    public static void ApplyRequestLimits(KestrelServerLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        limits.MaxRequestBodySize = AwsJsonEndpoint.MaxBodyBytes + 1;
+        limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
+        limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+        limits.KeepAliveTimeout = TimeSpan.FromMinutes(1);
+        limits.MaxRequestHeadersTotalSize = 32 * 1024;
+    }
+
     public static IPEndPoint ParseEndpoint(string listen)
     {
         var colon = listen.LastIndexOf(':');
@@ -189,7 +208,12 @@ public static class KeyturnServer
         }
 
         var host = listen[..colon].Trim('[', ']');
-        var address = host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(host);
+        IPAddress? address = host == "localhost" ? IPAddress.Loopback : null;
+        if (address is null && !IPAddress.TryParse(host, out address))
+        {
+            throw new ArgumentException($"--listen must be HOST:PORT with an IP address or localhost as HOST, got '{listen}'.");
+        }
+
         return new IPEndPoint(address, port);
     }
 }

@@ -12,19 +12,26 @@ using Microsoft.Extensions.Logging;
 namespace Keyturn.Server.Protocol;
 
 /// <summary>
-/// <c>POST /</c> for AWS JSON 1.1: reads the body (bounded), verifies SigV4, dispatches on
-/// <c>X-Amz-Target</c> (to the service its prefix names) and writes AWS-shaped results. Every
-/// failure becomes a JSON error with a 4xx status (5xx only for genuine faults); no body content
-/// is ever logged.
+/// <c>POST /</c> for AWS JSON 1.1: checks the signature's headers and access key, reads the body (bounded in
+/// size and time), verifies SigV4, dispatches on <c>X-Amz-Target</c> (to the service its prefix names) and
+/// writes AWS-shaped results. Every failure becomes a JSON error with a 4xx status (5xx only for genuine
+/// faults); no body content is ever logged.
 /// </summary>
 public sealed partial class AwsJsonEndpoint(
     ServiceDirectory directory,
     SigV4Verifier verifier,
     AccessKeyService accessKeys,
+    TimeProvider timeProvider,
     ILogger<AwsJsonEndpoint> logger)
 {
     /// <summary>The largest request accepted: a 64 KiB binary value is ~88 KiB as base64, plus room for the rest.</summary>
     public const int MaxBodyBytes = 256 * 1024;
+
+    /// <summary>
+    /// How long a whole body may take to arrive. Kestrel's minimum data rate stops a client that trickles bytes;
+    /// this stops one that sends just above that rate and would hold a request open for many minutes.
+    /// </summary>
+    public static readonly TimeSpan BodyReadTimeout = TimeSpan.FromSeconds(30);
 
     private const string ContentType = "application/x-amz-json-1.1";
 
@@ -41,17 +48,27 @@ public sealed partial class AwsJsonEndpoint(
 
         try
         {
-            var body = await ReadBodyAsync(http.Request, http.RequestAborted).ConfigureAwait(false);
-            if (body is null)
+            // Everything but the signature is checked before the body is read, so a caller without a known key and
+            // a well-formed, fully signed Authorization never makes Keyturn buffer (or wait for) a body.
+            // Credentials must be scoped to the service named by X-Amz-Target (AWS says so in its own words).
+            var service = table?.Service;
+            var headersOnly = ToSigV4Request(http, ReadOnlyMemory<byte>.Empty);
+            var rejected = verifier.RejectBeforeBody(headersOnly, service);
+            if (rejected is not null)
             {
-                (status, errorCode) = await WriteErrorAsync(http, table, 413, "RequestEntityTooLargeException",
-                    $"The request body is larger than the {MaxBodyBytes} bytes Keyturn accepts.").ConfigureAwait(false);
+                accessKeyId = rejected.AccessKeyId;
+                (status, errorCode) = await WriteErrorAsync(http, table, rejected.HttpStatus, rejected.ErrorCode!, rejected.ErrorMessage!).ConfigureAwait(false);
                 return;
             }
 
-            // Credentials must be scoped to the service named by X-Amz-Target (AWS says so in its own words).
-            var service = table?.Service;
-            var sigV4Request = ToSigV4Request(http, body.Value);
+            var body = await ReadBodyAsync(http.Request, timeProvider, http.RequestAborted).ConfigureAwait(false);
+            if (body.Failure is { } failure)
+            {
+                (status, errorCode) = await WriteErrorAsync(http, table, failure.Status, failure.Code, failure.Message).ConfigureAwait(false);
+                return;
+            }
+
+            var sigV4Request = headersOnly with { Body = body.Bytes };
             var verification = service is null ? verifier.Verify(sigV4Request) : verifier.Verify(sigV4Request, service);
             accessKeyId = verification.AccessKeyId;
             if (!verification.IsSuccess)
@@ -70,7 +87,7 @@ public sealed partial class AwsJsonEndpoint(
             var caller = accessKeys.Resolve(verification.AccessKeyId!)!.Identity;
             var context = new RequestContext(
                 requestId, verification.Region!, caller, ClientAddress(http), http.Request.IsHttps);
-            var response = await route(body.Value, context, http.RequestAborted).ConfigureAwait(false);
+            var response = await route(body.Bytes, context, http.RequestAborted).ConfigureAwait(false);
 
             http.Response.StatusCode = status = 200;
             http.Response.ContentType = ContentType;
@@ -108,28 +125,64 @@ public sealed partial class AwsJsonEndpoint(
         }
     }
 
-    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the whole body, or says which client error stops it: too large (413), too slow (408) or not valid
+    /// HTTP framing, such as a malformed chunk (400). Kestrel reports its own limits as
+    /// <see cref="BadHttpRequestException"/>, which must never surface as a 500.
+    /// </summary>
+    private static async Task<BodyRead> ReadBodyAsync(HttpRequest request, TimeProvider timeProvider, CancellationToken aborted)
     {
         if (request.ContentLength > MaxBodyBytes)
         {
-            return null;
+            return BodyRead.Failed(TooLarge);
         }
 
+        using var deadline = new CancellationTokenSource(BodyReadTimeout, timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, deadline.Token);
         var buffer = new ArrayBufferWriter<byte>((int)(request.ContentLength ?? 1024) + 1);
-        while (true)
+        try
         {
-            var read = await request.Body.ReadAsync(buffer.GetMemory(4096), cancellationToken).ConfigureAwait(false);
-            if (read == 0)
+            while (true)
             {
-                return buffer.WrittenMemory;
-            }
+                var read = await request.Body.ReadAsync(buffer.GetMemory(4096), linked.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return new BodyRead(buffer.WrittenMemory, null);
+                }
 
-            buffer.Advance(read);
-            if (buffer.WrittenCount > MaxBodyBytes)
-            {
-                return null;
+                buffer.Advance(read);
+                if (buffer.WrittenCount > MaxBodyBytes)
+                {
+                    return BodyRead.Failed(TooLarge);
+                }
             }
         }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !aborted.IsCancellationRequested)
+        {
+            return BodyRead.Failed(TimedOut);
+        }
+        catch (BadHttpRequestException e)
+        {
+            return BodyRead.Failed(e.StatusCode switch
+            {
+                StatusCodes.Status413PayloadTooLarge => TooLarge,
+                StatusCodes.Status408RequestTimeout => TimedOut,
+                _ => new ClientError(400, "SerializationException", "The request body could not be read: " + e.Message),
+            });
+        }
+    }
+
+    private static readonly ClientError TooLarge =
+        new(413, "RequestEntityTooLargeException", $"The request body is larger than the {MaxBodyBytes} bytes Keyturn accepts.");
+
+    private static readonly ClientError TimedOut =
+        new(408, "RequestTimeoutException", "The request body did not arrive in time.");
+
+    private sealed record ClientError(int Status, string Code, string Message);
+
+    private readonly record struct BodyRead(ReadOnlyMemory<byte> Bytes, ClientError? Failure)
+    {
+        public static BodyRead Failed(ClientError failure) => new(ReadOnlyMemory<byte>.Empty, failure);
     }
 
     internal static SigV4Request ToSigV4Request(HttpContext http, ReadOnlyMemory<byte> body)
@@ -165,8 +218,14 @@ public sealed partial class AwsJsonEndpoint(
 
     private static async Task<(int, string)> WriteErrorAsync(HttpContext http, OperationTable? table, int status, string code, string message)
     {
+        if (http.Response.HasStarted)
+        {
+            return (status, code);
+        }
+
         http.Response.StatusCode = status;
         http.Response.ContentType = ContentType;
+        http.Response.Headers["x-amzn-ErrorType"] = code;
         var bytes = table?.ErrorBody(code, message) ?? JsonSerializer.SerializeToUtf8Bytes(new AwsErrorBody(code, message), AwsJsonContext.Wire.AwsErrorBody);
         http.Response.ContentLength = bytes.Length;
         await http.Response.Body.WriteAsync(bytes, http.RequestAborted).ConfigureAwait(false);

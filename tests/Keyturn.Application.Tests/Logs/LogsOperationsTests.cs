@@ -275,6 +275,9 @@ public sealed class LogsOperationsTests : IDisposable
         Assert.Contains("JSON filter patterns", json.Message, StringComparison.Ordinal);
         var delimited = await ServiceHarness.Fails(() => _logs.Filter(new(Group, null, null, null, null, null, "[ip, user]", null, null, null, null)), ErrorKind.InvalidParameter);
         Assert.Contains("Space-delimited filter patterns", delimited.Message, StringComparison.Ordinal);
+        // Reproduced as a 500: the NUL reached SQLite's full-text query.
+        var nul = await ServiceHarness.Fails(() => _logs.Filter(new(Group, null, null, null, null, null, "abc\0def", null, null, null, null)), ErrorKind.InvalidParameter);
+        Assert.Contains("control character U+0000", nul.Message, StringComparison.Ordinal);
         await ServiceHarness.Fails(() => _logs.Filter(new(Group, null, ["s"], "s", null, null, null, null, null, null, null)), ErrorKind.InvalidParameter);
         await ServiceHarness.Fails(() => _logs.Filter(new("/aws/lambda/none", null, null, null, null, null, null, null, null, null, null)), ErrorKind.ResourceNotFound,
             "The specified log group does not exist.");

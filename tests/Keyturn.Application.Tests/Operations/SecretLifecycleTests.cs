@@ -188,16 +188,37 @@ public sealed class SecretLifecycleTests : IDisposable
         Assert.Equal("never-existed", missing.Name);
     }
 
+    public const string WindowRange = "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).";
+    public const string BothGiven = "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.";
+
     [Theory]
-    [InlineData(6L, null)]
-    [InlineData(31L, null)]
-    [InlineData(7L, true)]
-    public async Task DeleteSecret_BadParameters_InvalidParameter(long? window, bool? force)
+    [InlineData(6L, null, WindowRange)]
+    [InlineData(31L, null, WindowRange)]
+    [InlineData(0L, false, WindowRange)]
+    [InlineData(0L, true, WindowRange)] // the reported case: the range is checked before the combination
+    [InlineData(31L, true, WindowRange)]
+    [InlineData(7L, true, BothGiven)]
+    [InlineData(30L, true, BothGiven)]
+    public async Task DeleteSecret_BadParameters_InvalidParameterInAwsWords(long? window, bool? force, string message)
     {
         await _h.Create("params", "x");
         await ServiceHarness.Fails(
             () => new DeleteSecretHandler(_h.Services).ExecuteAsync(new DeleteSecretRequest("params", window, force), _h.Root, default),
-            ErrorKind.InvalidParameter);
+            ErrorKind.InvalidParameter, message);
+        Assert.Null((await _h.Describe("params")).DeletedDate);
+    }
+
+    [Theory]
+    [InlineData(7L, false, 7)]
+    [InlineData(null, false, 30)]
+    [InlineData(null, null, 30)]
+    public async Task DeleteSecret_WindowWithoutForce_SchedulesTheDeletion(long? window, bool? force, int days)
+    {
+        await _h.Create("scheduled", "x");
+
+        var deleted = await new DeleteSecretHandler(_h.Services).ExecuteAsync(new DeleteSecretRequest("scheduled", window, force), _h.Root, default);
+
+        Assert.Equal(_h.Clock.GetUtcNow().AddDays(days).ToUnixTimeSeconds(), deleted.DeletionDate.ToUnixTimeSeconds());
     }
 
     [Fact]
@@ -227,5 +248,30 @@ public sealed class SecretLifecycleTests : IDisposable
         var error = await ServiceHarness.Fails(() => _h.Create("big", big), ErrorKind.Validation,
             "1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length less than or equal to 65536");
         Assert.DoesNotContain("sss", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\u00e9", 32768, true)] // 2 bytes each: exactly 65,536 bytes
+    [InlineData("\u00e9", 32769, false)] // 32,769 characters are 65,538 bytes
+    [InlineData("\u20ac", 21846, false)] // 3 bytes each: 65,538 bytes in 21,846 characters
+    [InlineData("\U0001F511", 16384, true)] // 4 bytes each (two UTF-16 chars): exactly 65,536 bytes
+    public async Task SecretStringQuota_CountsUtf8BytesNotCharacters(string unit, int repeat, bool accepted)
+    {
+        var value = string.Concat(Enumerable.Repeat(unit, repeat));
+
+        const string TooLong =
+            "1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length less than or equal to 65536";
+        await _h.Create("bytes");
+
+        if (accepted)
+        {
+            await _h.Put("bytes", value);
+            await _h.Create("bytes-created", value);
+        }
+        else
+        {
+            await ServiceHarness.Fails(() => _h.Put("bytes", value), ErrorKind.Validation, TooLong);
+            await ServiceHarness.Fails(() => _h.Create("bytes-created", value), ErrorKind.Validation, TooLong);
+        }
     }
 }

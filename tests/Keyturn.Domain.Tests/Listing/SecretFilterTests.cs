@@ -131,6 +131,13 @@ public sealed class SecretFilterTests
     [InlineData("creds 892", "credsDatabase892", true)]
     [InlineData("database", "credsDatabase892", true)]
     [InlineData("base", "credsDatabase892", false)]
+    [InlineData("tag", "SecretFTag", true)]
+    [InlineData("f", "SecretFTag", true)]
+    [InlineData("ftag", "SecretFTag", false)]
+    [InlineData("ythings", "COMPANYthings", true)]
+    [InlineData("things", "COMPANYthings", false)]
+    [InlineData("company", "COMPANYthings", false)]
+    [InlineData("compan", "COMPANYthings", true)]
     public void Matches_AllFilter_NeedsEveryWordInOneField(string query, string name, bool expected)
     {
         Assert.Equal(expected, SecretFilter.Matches(Secret(name), [Filter("all", query)]));
@@ -215,7 +222,13 @@ public sealed class SecretFilterTests
     [InlineData("credsDatabase#892", new[] { "creds", "Database", "892" })]
     [InlineData("my/secret+value", new[] { "my", "secret", "value" })]
     [InlineData("a secret", new[] { "a", "secret" })]
-    [InlineData("HTTPServer v2", new[] { "HTTPServer", "v", "2" })]
+    [InlineData("HTTPServer v2", new[] { "HTTP", "Server", "v", "2" })]
+    [InlineData("SecretFTag", new[] { "Secret", "F", "Tag" })]
+    [InlineData("COMPANYthings", new[] { "COMPAN", "Ythings" })]
+    [InlineData("ABc", new[] { "A", "Bc" })]
+    [InlineData("Secret", new[] { "Secret" })]
+    [InlineData("SECRET", new[] { "SECRET" })]
+    [InlineData("a1B2cD", new[] { "a", "1", "B", "2", "c", "D" })]
     [InlineData(" -/ ", new string[0])]
     public void Words_SplitsOnSeparatorsCaseChangesAndDigits(string text, string[] expected)
     {

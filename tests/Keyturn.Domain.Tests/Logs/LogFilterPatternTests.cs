@@ -64,6 +64,8 @@ public sealed class LogFilterPatternTests
     [InlineData("ab\"c", "quotation mark")]
     [InlineData("ERROR ?", "must be followed by a term")]
     [InlineData("- ERROR", "must be followed by a term")]
+    [InlineData("ERR\0OR", "control character U+0000 is not allowed")]
+    [InlineData("\"a \u001b[31m\"", "control character U+001B is not allowed")]
     public void TryParse_UnsupportedOrMalformed_ExplainsWhy(string pattern, string reason)
     {
         Assert.False(LogFilterPattern.TryParse(pattern, out var parsed, out var error));

@@ -105,6 +105,21 @@ public sealed class SigV4SignerTests
     }
 
     [Fact]
+    public void Presign_RetargetedWithAnUnsignedHeader_InvalidSignature()
+    {
+        // The reported replay: a presigned URL signed over host only, sent with X-Amz-Target: DeleteSecret.
+        var url = SigV4Signer.Presign(
+            "POST", new Uri("https://secretsmanager.us-east-1.amazonaws.com/"), [], Example, "us-east-1", "secretsmanager", Now, TimeSpan.FromMinutes(10));
+        Assert.True(Verifier(Now).Verify(SigV4TestRequest.FromUri("POST", url, [], [])).IsSuccess);
+        var retargeted = SigV4TestRequest.FromUri("POST", url, [new("X-Amz-Target", "secretsmanager.DeleteSecret")], []);
+
+        var result = Verifier(Now).Verify(retargeted);
+
+        Assert.Equal(SigV4Outcome.SignatureMismatch, result.Outcome);
+        Assert.Equal("'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.", result.ErrorMessage);
+    }
+
+    [Fact]
     public void Presign_SessionToken_SignsTokenAsQueryParameter()
     {
         var url = SigV4Signer.Presign(

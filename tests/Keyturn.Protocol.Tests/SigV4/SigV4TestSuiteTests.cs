@@ -69,12 +69,15 @@ public sealed class SigV4TestSuiteTests
     }
 
     [Fact]
-    public void Verify_StsTokenAddedAfterSigning_Succeeds()
+    public void Verify_StsTokenAddedAfterSigning_InvalidSignature()
     {
-        // post-sts-header-after: the token travels unsigned, the signature is post-vanilla's.
+        // post-sts-header-after: the token travels unsigned. Keyturn requires every x-amz-* header sent to be signed
+        // (every SDK signs the token), so nothing unsigned can change what a captured request means.
         var request = Signed("post-vanilla").WithHeaders([new("X-Amz-Security-Token", "AQoDYXdzEPT//////////wEXAMPLE")]);
 
-        Assert.True(Verifier().Verify(request).IsSuccess);
+        var result = Verifier().Verify(request);
+
+        Assert.Equal("'X-Amz-Security-Token' must be a 'SignedHeader' in the AWS Authorization.", result.ErrorMessage);
     }
 
     private static SigV4Request Signed(string name)

@@ -483,13 +483,127 @@ public sealed class SigV4VerifierTests
     }
 
     [Fact]
-    public void Verify_UnsignedPayloadDeclared_Succeeds()
+    public void Verify_UnsignedPayloadDeclared_SignatureMismatch()
     {
+        // Honouring UNSIGNED-PAYLOAD would let a captured signature carry any body.
         List<KeyValuePair<string, string>> headers = [.. JsonHeaders(), new("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")];
         var request = Sign(SigV4TestRequest.FromUri("POST", Endpoint, headers, Body), Credentials, "secretsmanager");
 
-        Assert.True(Verifier().Verify(request).IsSuccess);
-        Assert.True(Verifier().Verify(request with { Body = Encoding.UTF8.GetBytes("{}") }).IsSuccess);
+        Assert.Equal(SigV4Outcome.SignatureMismatch, Verifier().Verify(request).Outcome);
+        Assert.Equal(SigV4Outcome.SignatureMismatch, Verifier().Verify(request with { Body = Encoding.UTF8.GetBytes("{}") }).Outcome);
+    }
+
+    [Fact]
+    public void Verify_TargetAddedAfterSigning_InvalidSignatureNamingTheHeader()
+    {
+        // The reported replay: DescribeSecret signed over content-type;host;x-amz-date, then sent as DeleteSecret.
+        var request = Sign(
+            SigV4TestRequest.FromUri("POST", Endpoint, [new("Content-Type", "application/x-amz-json-1.1")], Body), Credentials, "secretsmanager");
+        Assert.Contains("SignedHeaders=content-type;host;x-amz-date,", request.Header("Authorization"), StringComparison.Ordinal);
+
+        var result = Verifier().Verify(request.WithHeaders([new("X-Amz-Target", "secretsmanager.DeleteSecret")]));
+
+        AssertFailure(
+            result, SigV4Outcome.SignatureMismatch, "InvalidSignatureException",
+            "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.");
+    }
+
+    [Theory]
+    [InlineData("x-amz-meta")]
+    [InlineData("X-Amz-Security-Token")]
+    [InlineData("X-Amz-Content-Sha256")]
+    public void Verify_AnyAmzHeaderAddedAfterSigning_InvalidSignature(string name)
+    {
+        var result = Verifier().Verify(SignedPost().WithHeaders([new(name, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")]));
+
+        AssertFailure(
+            result, SigV4Outcome.SignatureMismatch, "InvalidSignatureException", $"'{name}' must be a 'SignedHeader' in the AWS Authorization.");
+    }
+
+    [Fact]
+    public void Verify_AmzDateNotSigned_InvalidSignature()
+    {
+        var request = SignedPost();
+        var authorization = request.Header("Authorization").Replace(";x-amz-date;", ";", StringComparison.Ordinal);
+
+        var result = Verifier().Verify(request.WithHeader("Authorization", authorization));
+
+        Assert.Equal("'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.", result.ErrorMessage);
+    }
+
+    [Fact]
+    public void Verify_DateHeaderDatingTheRequestNotSigned_InvalidSignature()
+    {
+        var request = SigV4TestRequest.FromUri("POST", Endpoint, [new("Date", "Fri, 24 May 2013 00:00:00 GMT")], Body);
+        var authorization =
+            "AWS4-HMAC-SHA256 Credential=AKIAKEYTURNTEST00001/20130524/us-east-1/secretsmanager/aws4_request, " +
+            "SignedHeaders=host, Signature=" + new string('0', 64);
+
+        var result = Verifier().Verify(request.WithHeaders([new("Authorization", authorization)]));
+
+        Assert.Equal("'Date' must be a 'SignedHeader' in the AWS Authorization.", result.ErrorMessage);
+    }
+
+    [Theory]
+    [InlineData("us-east-1")]
+    [InlineData("eu-central-2")]
+    [InlineData("ap-southeast-5")]
+    [InlineData("cn-northwest-1")]
+    [InlineData("us-gov-west-1")]
+    [InlineData("us-iso-east-1")]
+    [InlineData("us-isob-east-1")]
+    [InlineData("eu-isoe-west-1")]
+    public void Verify_RegionOfAnyPartition_Succeeds(string region)
+    {
+        var request = SignedPost(region: region);
+
+        var result = Verifier().Verify(request);
+
+        Assert.True(result.IsSuccess, result.ErrorMessage);
+        Assert.Equal(region, result.Region);
+    }
+
+    [Theory]
+    [InlineData("local")]
+    [InlineData("US-EAST-1")]
+    [InlineData("us-east")]
+    [InlineData("us-east-1:123456789012:secret:x")]
+    [InlineData("us-east-١")]
+    [InlineData("us-east-1\n")]
+    public void Verify_RegionNotAnAwsRegionName_InvalidSignature(string region)
+    {
+        var result = Verifier().Verify(SignedPost(region: region));
+
+        AssertFailure(
+            result, SigV4Outcome.SignatureMismatch, "InvalidSignatureException", $"Credential should be scoped to a valid region, not '{region}'.");
+    }
+
+    [Fact]
+    public void RejectBeforeBody_UnknownKey_UnrecognizedClientWithoutTheBody()
+    {
+        var request = SignedPost(credentials: new SigV4Credentials("AKIAUNKNOWN000000000", Secret)) with { Body = ReadOnlyMemory<byte>.Empty };
+
+        var result = Verifier().RejectBeforeBody(request, "secretsmanager");
+
+        Assert.NotNull(result);
+        Assert.Equal(SigV4Outcome.UnknownAccessKey, result.Outcome);
+    }
+
+    [Fact]
+    public void RejectBeforeBody_WrongService_InvalidSignature()
+    {
+        var result = Verifier().RejectBeforeBody(SignedPost(service: "logs"), "secretsmanager");
+
+        Assert.Equal("Credential should be scoped to correct service: 'secretsmanager'.", result?.ErrorMessage);
+    }
+
+    [Fact]
+    public void RejectBeforeBody_KnownKeyAndSoundHeaders_LeavesTheSignatureToVerify()
+    {
+        var request = SignedPost() with { Body = ReadOnlyMemory<byte>.Empty };
+
+        Assert.Null(Verifier().RejectBeforeBody(request, "secretsmanager"));
+        Assert.Equal(SigV4Outcome.SignatureMismatch, Verifier().Verify(request, "secretsmanager").Outcome);
     }
 
     [Fact]
@@ -603,14 +717,15 @@ public sealed class SigV4VerifierTests
         new("User-Agent", "aws-cli/2.15.0"),
     ];
 
-    private static SigV4Request SignedPost(SigV4Credentials? credentials = null, string service = "secretsmanager", byte[]? body = null) =>
-        Sign(SigV4TestRequest.FromUri("POST", Endpoint, JsonHeaders(), body ?? Body), credentials ?? Credentials, service);
+    private static SigV4Request SignedPost(
+        SigV4Credentials? credentials = null, string service = "secretsmanager", byte[]? body = null, string region = "us-east-1") =>
+        Sign(SigV4TestRequest.FromUri("POST", Endpoint, JsonHeaders(), body ?? Body), credentials ?? Credentials, service, region);
 
     // Signs the request as it stands (its Host header included) and adds the signing headers.
-    private static SigV4Request Sign(SigV4Request request, SigV4Credentials credentials, string service)
+    private static SigV4Request Sign(SigV4Request request, SigV4Credentials credentials, string service, string region = "us-east-1")
     {
         var uri = new Uri("http://" + request.Header("Host") + request.Path + (request.QueryString.Length > 0 ? "?" + request.QueryString : string.Empty));
-        var added = SigV4Signer.Sign(request.Method, uri, request.Headers, request.Body.Span, credentials, "us-east-1", service, SignedAt);
+        var added = SigV4Signer.Sign(request.Method, uri, request.Headers, request.Body.Span, credentials, region, service, SignedAt);
         return request.WithHeaders(added);
     }
 
