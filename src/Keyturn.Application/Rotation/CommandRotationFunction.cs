@@ -9,7 +9,7 @@ namespace Keyturn.Application.Rotation;
 /// the function's own access key, so existing rotation code (e.g. AWS's Python samples with boto3)
 /// runs unchanged. Every output line goes to the function's log; a non-zero exit fails the step.
 /// </summary>
-public sealed class CommandRotationFunction(FunctionRecord record, (string Id, string Secret)? credentials, string? endpoint) : IRotationFunction
+public sealed class CommandRotationFunction(FunctionRecord record, (string Id, string Secret)? credentials, string? endpoint, string? caBundle = null) : IRotationFunction
 {
     public string Name => record.Name;
 
@@ -43,6 +43,12 @@ public sealed class CommandRotationFunction(FunctionRecord record, (string Id, s
             // Both the SDK-wide variable and the one AWS's rotation templates read.
             start.Environment["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = endpoint;
             start.Environment["SECRETS_MANAGER_ENDPOINT"] = endpoint;
+        }
+
+        if (caBundle is not null)
+        {
+            // The SDKs' and the AWS CLI's trust setting, for a server on HTTPS with its own CA or self-signed certificate.
+            start.Environment["AWS_CA_BUNDLE"] = caBundle;
         }
 
         if (credentials is { } c)

@@ -15,7 +15,7 @@ public sealed class ExternalFunctionFactory(EnvelopeCipher cipher, RotationOptio
             : ((string, string)?)null;
         return record.Kind switch
         {
-            FunctionKind.Command => new CommandRotationFunction(record, credentials, options.Endpoint),
+            FunctionKind.Command => new CommandRotationFunction(record, credentials, options.Endpoint, options.CaBundle),
             FunctionKind.Url => new UrlRotationFunction(record, Http),
             _ => throw new InvalidOperationException($"Unknown function kind {record.Kind}."),
         };

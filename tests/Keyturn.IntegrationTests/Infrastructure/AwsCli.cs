@@ -7,8 +7,9 @@ public sealed class AwsCli(KeyturnProcess server)
 {
     public const string Path = "/usr/bin/aws";
 
+    /// <summary>Runs <c>aws ARGUMENTS</c> against the server, trusting its CA bundle when it speaks HTTPS.</summary>
     public Task<ToolResult> RunAsync(params string[] arguments) =>
-        ExternalTool.RunAsync(Path, [.. arguments, "--endpoint-url", server.Endpoint, "--output", "json"], server);
+        ExternalTool.RunAsync(Path, [.. arguments, "--endpoint-url", server.Endpoint, "--output", "json", .. server.CaBundle is { } bundle ? new[] { "--ca-bundle", bundle } : []], server);
 
     /// <summary>Runs a command that must succeed and parses its JSON output.</summary>
     public async Task<JsonElement> JsonAsync(params string[] arguments)
