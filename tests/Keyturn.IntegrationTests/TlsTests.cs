@@ -261,6 +261,7 @@ public sealed partial class TlsTests(SelfSignedServerFixture fixture) : IClassFi
     [InlineData("plain HTTP on every IPv4 address", "--insecure-http")]
     [InlineData("plain HTTP on every IPv6 address", "--insecure-http")]
     [InlineData("--insecure-http together with TLS", "cannot go with --tls")]
+    [InlineData("a self-signed name that is not a host name", "is neither a DNS name nor an IP address")]
     public async Task Serve_RefusesToStartInOneLine_With(string @case, string expected)
     {
         using var pki = new TlsCertificates();
@@ -309,6 +310,8 @@ public sealed partial class TlsTests(SelfSignedServerFixture fixture) : IClassFi
                 return ["--listen", $"[::]:{FreePort.Next()}"];
             case "--insecure-http together with TLS":
                 return ["--listen", loopback, "--tls", "self-signed", "--insecure-http"];
+            case "a self-signed name that is not a host name":
+                return ["--listen", loopback, "--tls", "self-signed", "--tls-san", "not a host"];
             default:
                 throw new ArgumentOutOfRangeException(nameof(@case), @case, "no arguments for this case");
         }

@@ -136,12 +136,13 @@ public sealed class ServerTls
     /// localhost, 127.0.0.1 and ::1; on every address (0.0.0.0, ::) also this machine's host name and the loopback
     /// names; then the operator's <paramref name="extra"/> names and addresses.
     /// </summary>
+    /// <exception cref="TlsSetupException">An extra name is neither a DNS name nor an IP address.</exception>
     public static IReadOnlyList<string> NamesFor(IPEndPoint listen, IEnumerable<string> extra)
     {
         var names = new List<string>();
         var address = listen.Address;
         var any = address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
-        if (any)
+        if (any && Uri.CheckHostName(Dns.GetHostName()) == UriHostNameType.Dns)
         {
             names.Add(Dns.GetHostName());
         }
@@ -155,7 +156,13 @@ public sealed class ServerTls
             names.AddRange(["localhost", "127.0.0.1", "::1"]);
         }
 
-        names.AddRange(extra.Select(name => name.Trim()).Where(name => name.Length > 0));
+        foreach (var name in extra.Select(name => name.Trim()).Where(name => name.Length > 0))
+        {
+            names.Add(Uri.CheckHostName(name.Trim('[', ']')) is UriHostNameType.Dns or UriHostNameType.IPv4 or UriHostNameType.IPv6
+                ? name
+                : throw new TlsSetupException($"--tls-san {name} is neither a DNS name nor an IP address."));
+        }
+
         return names.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
     }
 
