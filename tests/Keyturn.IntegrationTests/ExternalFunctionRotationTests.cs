@@ -88,6 +88,24 @@ public sealed class ExternalFunctionRotationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AwsCli_RotateSecret_OverHttps_FunctionReachesTheServerThroughItsCaBundle()
+    {
+        // The command gets the https endpoint and AWS_CA_BUNDLE (the self-signed certificate); without them its boto3
+        // calls fail verification and the rotation never completes.
+        await _server.DisposeAsync();
+        _server = await KeyturnProcess.StartAsync(_dataDirectory, _root, TlsSettings.SelfSigned);
+        var cli = new AwsCli(_server);
+        var v1 = (await cli.JsonAsync("secretsmanager", "create-secret", "--name", "ext/tls", "--secret-string", "initial")).GetProperty("VersionId").GetString()!;
+
+        var token = (await cli.JsonAsync("secretsmanager", "rotate-secret", "--secret-id", "ext/tls",
+            "--rotation-lambda-arn", "template", "--rotation-rules", "AutomaticallyAfterDays=7")).GetProperty("VersionId").GetString()!;
+
+        var stages = (await WaitForRotationAsync(cli, "ext/tls")).GetProperty("VersionIdsToStages");
+        Assert.Equal(["AWSCURRENT"], stages.GetProperty(token).EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["AWSPREVIOUS"], stages.GetProperty(v1).EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
     public async Task FunctionFailingAtEachStep_LeavesDocumentedLabels()
     {
         foreach (var step in new[] { "createSecret", "setSecret", "testSecret", "finishSecret" })

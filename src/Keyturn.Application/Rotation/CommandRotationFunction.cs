@@ -11,7 +11,7 @@ namespace Keyturn.Application.Rotation;
 /// command exits, expiring in any case). Every output line goes to the function's log, with the key's secret
 /// masked; a non-zero exit fails the step.
 /// </summary>
-public sealed class CommandRotationFunction(FunctionRecord record, RotationCredentials credentials, string? endpoint) : IRotationFunction
+public sealed class CommandRotationFunction(FunctionRecord record, RotationCredentials credentials, string? endpoint, string? caBundle = null) : IRotationFunction
 {
     public string Name => record.Name;
 
@@ -59,6 +59,12 @@ public sealed class CommandRotationFunction(FunctionRecord record, RotationCrede
             // Both the SDK-wide variable and the one AWS's rotation templates read.
             start.Environment["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = endpoint;
             start.Environment["SECRETS_MANAGER_ENDPOINT"] = endpoint;
+        }
+
+        if (caBundle is not null)
+        {
+            // The SDKs' and the AWS CLI's trust setting, for a server on HTTPS with its own CA or self-signed certificate.
+            start.Environment["AWS_CA_BUNDLE"] = caBundle;
         }
 
         start.Environment["AWS_ACCESS_KEY_ID"] = key.AccessKeyId;

@@ -11,7 +11,7 @@ public sealed class ExternalFunctionFactory(RotationCredentials credentials, Rot
     public IRotationFunction Create(FunctionRecord record) =>
         record.Kind switch
         {
-            FunctionKind.Command => new CommandRotationFunction(record, credentials, options.Endpoint),
+            FunctionKind.Command => new CommandRotationFunction(record, credentials, options.Endpoint, options.CaBundle),
             FunctionKind.Url => new UrlRotationFunction(record, Http),
             _ => throw new InvalidOperationException($"Unknown function kind {record.Kind}."),
         };

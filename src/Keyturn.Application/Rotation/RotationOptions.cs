@@ -21,4 +21,7 @@ public sealed class RotationOptions
 
     /// <summary>The URL rotation functions use to reach this server's Secrets Manager API.</summary>
     public string? Endpoint { get; set; }
+
+    /// <summary>The CA bundle (PEM) rotation commands verify <see cref="Endpoint"/>'s certificate with, when it is HTTPS.</summary>
+    public string? CaBundle { get; set; }
 }

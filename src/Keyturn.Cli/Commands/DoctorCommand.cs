@@ -27,6 +27,7 @@ internal static class DoctorCommand
         var breakGlass = new Option<bool>("--break-glass") { Description = "Allow resetting the password through the master secret when nothing else works." };
         var rotateAfter = new Option<bool>("--rotate-after") { Description = "Start a rotation after a successful repair and follow it to the end." };
         var endpoint = new Option<string?>("--endpoint-url") { Description = $"Secrets Manager endpoint (default: Keyturn at {DoctorTarget.DefaultEndpoint}, or KEYTURN_ENDPOINT)." };
+        var caBundle = new Option<string?>("--ca-bundle") { Description = "PEM CA certificates to verify an HTTPS endpoint with, instead of the system's (default: AWS_CA_BUNDLE), as the AWS CLI's --ca-bundle." };
         var profile = new Option<string?>("--profile") { Description = "AWS profile (real AWS, standard credential chain)." };
         var region = new Option<string?>("--region") { Description = "AWS region." };
         var journal = new Option<string>("--journal") { Description = "Where applied repairs are recorded (JSON lines).", DefaultValueFactory = _ => "keyturn-doctor-journal.jsonl" };
@@ -37,13 +38,14 @@ internal static class DoctorCommand
 
         var command = new Command("doctor", "Diagnose and safely repair stuck rotations, on Keyturn or on AWS.")
         {
-            secret, all, apply, yes, json, breakGlass, rotateAfter, endpoint, profile, region, journal, concurrency, logFile, noLogs, dataDir,
+            secret, all, apply, yes, json, breakGlass, rotateAfter, endpoint, caBundle, profile, region, journal, concurrency, logFile, noLogs, dataDir,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            DoctorTarget? target = null;
             try
             {
-                var target = DoctorTarget.Resolve(parse.GetValue(endpoint), parse.GetValue(profile), parse.GetValue(region), parse.GetValue(dataDir)!);
+                target = DoctorTarget.Resolve(parse.GetValue(endpoint), parse.GetValue(profile), parse.GetValue(region), parse.GetValue(dataDir)!, parse.GetValue(caBundle));
                 using var client = target.CreateClient();
                 if (parse.GetValue(all) && parse.GetValue(logFile) is not null)
                 {
@@ -81,6 +83,11 @@ internal static class DoctorCommand
             catch (AwsServiceException e)
             {
                 await Console.Error.WriteLineAsync($"keyturn doctor: Secrets Manager refused: {e.ErrorCode}: {e.ErrorMessage}").ConfigureAwait(false);
+                return 2;
+            }
+            catch (HttpRequestException e) when (target is not null && CaBundleTrust.Describe(e, target.Endpoint) is { } refused)
+            {
+                await Console.Error.WriteLineAsync($"keyturn doctor: {refused}").ConfigureAwait(false);
                 return 2;
             }
             catch (Exception e) when (e is HttpRequestException or InvalidOperationException or IOException)

@@ -35,6 +35,8 @@ internal static partial class ServeCommand
         };
 
         var command = new Command("serve", "Run the Secrets Manager-compatible API (AWS JSON 1.1 + SigV4).") { dataDir, listen, accountId, logLevel, schedulerInterval, kmsKeyId };
+        var transport = new ServeTlsOptions();
+        transport.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (!AccountIdPattern().IsMatch(parse.GetValue(accountId)!))
@@ -59,6 +61,15 @@ internal static partial class ServeCommand
                 Kms = CommonOptions.Kms(),
             };
 
+            var (withTransport, transportError) = transport.Apply(parse, options);
+            if (withTransport is null)
+            {
+                await Console.Error.WriteLineAsync(transportError).ConfigureAwait(false);
+                return 2;
+            }
+
+            options = withTransport;
+
             RootCredentials root;
             try
             {
@@ -81,8 +92,8 @@ internal static partial class ServeCommand
 
     private static void PrintBanner(ServerOptions options, RootCredentials root)
     {
-        var endpoint = $"http://{options.Listen}";
-        Console.WriteLine($"Keyturn is listening on {endpoint} (data directory {options.DataDirectory})");
+        Console.WriteLine($"Keyturn is listening on {options.Scheme}://{options.Listen} (data directory {options.DataDirectory})");
+        ServeTlsOptions.PrintBanner(Console.Out, options);
         Console.WriteLine();
         if (root.Generated)
         {
@@ -97,7 +108,7 @@ internal static partial class ServeCommand
         }
 
         Console.WriteLine("  export AWS_DEFAULT_REGION=us-east-1");
-        Console.WriteLine($"  aws secretsmanager list-secrets --endpoint-url {endpoint}");
+        Console.WriteLine($"  aws secretsmanager list-secrets {ServeTlsOptions.ClientArguments(options)}");
         Console.Out.Flush();
     }
 

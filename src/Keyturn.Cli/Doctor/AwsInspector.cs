@@ -16,7 +16,7 @@ namespace Keyturn.Cli.Doctor;
 /// (<c>AWS_ENDPOINT_URL_EC2</c>, <c>AWS_ENDPOINT_URL</c>, …); for Keyturn, which serves its own functions'
 /// configuration and logs, the Lambda and Logs endpoint is Keyturn itself.
 /// </summary>
-internal sealed class AwsInspector(SigV4Credentials credentials, string region, Uri? keyturnEndpoint) : IDisposable
+internal sealed class AwsInspector(SigV4Credentials credentials, string region, Uri? keyturnEndpoint, string? caBundle = null) : IDisposable
 {
     // A log read stops here: enough for weeks of one secret's rotations, bounded for a noisy shared function.
     private const int MaxLogEvents = 50_000;
@@ -144,7 +144,7 @@ internal sealed class AwsInspector(SigV4Credentials credentials, string region, 
         {
             if (!_clients.TryGetValue(service, out var client))
             {
-                client = new HttpClient(new SigV4SigningHandler(credentials, region, service, TimeProvider.System) { InnerHandler = new SocketsHttpHandler() })
+                client = new HttpClient(new SigV4SigningHandler(credentials, region, service, TimeProvider.System) { InnerHandler = CaBundleTrust.CreateHandler(caBundle) })
                 {
                     Timeout = TimeSpan.FromSeconds(20),
                 };

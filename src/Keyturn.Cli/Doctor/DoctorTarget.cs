@@ -13,11 +13,11 @@ namespace Keyturn.Cli.Doctor;
 /// (environment, shared config and credentials files with profiles, SSO, container and instance
 /// metadata, assume-role) and region resolution, as the AWS CLI does.
 /// </summary>
-internal sealed record DoctorTarget(Uri Endpoint, SigV4Credentials Credentials, string Region, bool IsKeyturn)
+internal sealed record DoctorTarget(Uri Endpoint, SigV4Credentials Credentials, string Region, bool IsKeyturn, string? CaBundle = null)
 {
     public const string DefaultEndpoint = "http://127.0.0.1:4566";
 
-    public static DoctorTarget Resolve(string? endpointUrl, string? profile, string? region, string dataDirectory)
+    public static DoctorTarget Resolve(string? endpointUrl, string? profile, string? region, string dataDirectory, string? caBundle = null)
     {
         var useAws = profile is not null || (endpointUrl is null && Environment.GetEnvironmentVariable("KEYTURN_ENDPOINT") is null && region is not null && Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") is not null);
         if (!useAws && endpointUrl is null)
@@ -31,13 +31,13 @@ internal sealed record DoctorTarget(Uri Endpoint, SigV4Credentials Credentials, 
         // On AWS, the SDKs' endpoint overrides apply as they do for the AWS CLI (VPC endpoints, FIPS, test doubles).
         var configured = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_SECRETS_MANAGER") ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
         var endpoint = new Uri(endpointUrl ?? (string.IsNullOrWhiteSpace(configured) ? $"https://secretsmanager.{resolvedRegion}.amazonaws.com/" : configured));
-        return new DoctorTarget(endpoint, credentials, resolvedRegion, isKeyturn);
+        return new DoctorTarget(endpoint, credentials, resolvedRegion, isKeyturn, caBundle ?? Environment.GetEnvironmentVariable(CaBundleTrust.EnvironmentVariable));
     }
 
-    public SecretsManagerClient CreateClient() => new(Endpoint, Credentials, Region, TimeProvider.System);
+    public SecretsManagerClient CreateClient() => new(Endpoint, Credentials, Region, TimeProvider.System, CaBundle);
 
     /// <summary>The reads beyond Secrets Manager: Keyturn serves the Logs API on its own endpoint; AWS's services answer on theirs.</summary>
-    public AwsInspector CreateInspector() => new(Credentials, Region, IsKeyturn ? Endpoint : null);
+    public AwsInspector CreateInspector() => new(Credentials, Region, IsKeyturn ? Endpoint : null, CaBundle);
 
     private static SigV4Credentials? KeyturnCredentials(string dataDirectory)
     {

@@ -16,11 +16,12 @@ public sealed class SecretsManagerClient : IDisposable
     private readonly HttpClient _http;
     private readonly Uri _endpoint;
 
-    public SecretsManagerClient(Uri endpoint, SigV4Credentials credentials, string region, TimeProvider timeProvider)
+    /// <param name="caBundle">PEM CA certificates to trust for an HTTPS endpoint instead of the system's, as <c>AWS_CA_BUNDLE</c> does.</param>
+    public SecretsManagerClient(Uri endpoint, SigV4Credentials credentials, string region, TimeProvider timeProvider, string? caBundle = null)
     {
         _endpoint = endpoint;
         Region = region;
-        _http = new HttpClient(new SigV4SigningHandler(credentials, region, "secretsmanager", timeProvider) { InnerHandler = new SocketsHttpHandler() })
+        _http = new HttpClient(new SigV4SigningHandler(credentials, region, "secretsmanager", timeProvider) { InnerHandler = CaBundleTrust.CreateHandler(caBundle) })
         {
             Timeout = TimeSpan.FromSeconds(30),
         };

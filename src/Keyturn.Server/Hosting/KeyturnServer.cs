@@ -17,13 +17,14 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Keyturn.Server.Hosting;
 
 /// <summary>The composition root of <c>keyturn serve</c>.</summary>
-public static class KeyturnServer
+public static partial class KeyturnServer
 {
     public static WebApplication Build(ServerOptions options, RootCredentials root, string[]? args = null)
     {
@@ -45,9 +46,40 @@ public static class KeyturnServer
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(ParseEndpoint(options.Listen), listen => listen.Protocols = HttpProtocols.Http1);
         });
         builder.WebHost.ConfigureKestrel(kestrel => ApplyRequestLimits(kestrel.Limits));
+
+        // Listening and HTTPS, kept apart from the limits above.
+        var listenOn = ParseEndpoint(options.Listen);
+        if (options.TransportProblem(listenOn) is { } problem)
+        {
+            throw new InvalidOperationException(problem);
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(listenOn, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http1;
+            if (options.Tls is { } tls)
+            {
+                var log = kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerTls));
+                tls.Reloaded += (detail, taken) =>
+                {
+                    if (taken)
+                    {
+                        LogCertificateReloaded(log, tls.CertificateFile, detail);
+                    }
+                    else
+                    {
+                        LogCertificateReloadRefused(log, detail);
+                    }
+                };
+                listen.UseHttps(new TlsHandshakeCallbackOptions
+                {
+                    OnConnection = _ => ValueTask.FromResult(tls.AuthenticationOptions()),
+                    HandshakeTimeout = TimeSpan.FromSeconds(10),
+                });
+            }
+        }));
 
         AddKeyturn(builder.Services, options, root);
 
@@ -80,7 +112,13 @@ public static class KeyturnServer
         services.AddSingleton<ISecretStore>(_ => store);
         services.AddSingleton<MasterKeyRotation>();
         services.AddSingleton<IRandomSource>(CryptoRandomSource.Instance);
-        services.AddSingleton(new RotationOptions { Endpoint = "http://" + options.Listen, SchedulerInterval = options.SchedulerInterval });
+        services.AddSingleton(new RotationOptions
+        {
+            Endpoint = options.LocalEndpoint(ParseEndpoint(options.Listen)),
+            // Rotation commands reach this server with the CA the operator's own clients use.
+            CaBundle = options.Tls is null ? null : options.Tls.CaBundle ?? Environment.GetEnvironmentVariable("AWS_CA_BUNDLE"),
+            SchedulerInterval = options.SchedulerInterval,
+        });
         services.AddSingleton(_ => new SqliteLogStore(Path.Combine(options.DataDirectory, SqliteSecretStore.FileName)));
         services.AddSingleton<ILogSink>(sp => sp.GetRequiredService<SqliteLogStore>());
         services.AddSingleton<ILogStore>(sp => sp.GetRequiredService<SqliteLogStore>());
@@ -216,4 +254,10 @@ public static class KeyturnServer
 
         return new IPEndPoint(address, port);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "TLS certificate reloaded from {File}; SHA-256 fingerprint {Fingerprint}")]
+    private static partial void LogCertificateReloaded(ILogger logger, string file, string fingerprint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "TLS files changed but were not taken; still serving the previous certificate: {Reason}")]
+    private static partial void LogCertificateReloadRefused(ILogger logger, string reason);
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using Keyturn.Application.Crypto;
 
 namespace Keyturn.Server.Hosting;
@@ -32,4 +33,33 @@ public sealed record ServerOptions
 
     /// <summary>KMS, for master keys kept under a KMS key; null when this process can't reach KMS.</summary>
     public IKmsKeyService? Kms { get; init; }
+
+    /// <summary>The certificate to serve HTTPS with; null serves plain HTTP.</summary>
+    public ServerTls? Tls { get; init; }
+
+    /// <summary>The operator's explicit consent to plain HTTP on a non-loopback address (<c>--insecure-http</c>).</summary>
+    public bool InsecureHttp { get; init; }
+
+    public string Scheme => Tls is null ? "http" : "https";
+
+    /// <summary>
+    /// Why this server must not start as configured, or null: plain HTTP beyond loopback would carry secret values and
+    /// signed requests in clear, so it needs TLS or an explicit <c>--insecure-http</c>.
+    /// </summary>
+    public string? TransportProblem(IPEndPoint listen) =>
+        Tls is not null && InsecureHttp ? "--insecure-http serves plain HTTP; it cannot go with --tls, --tls-cert or --tls-key."
+        : Tls is null && !InsecureHttp && !IsLoopback(listen.Address)
+            ? $"Refusing plain HTTP on {Listen}, which is not a loopback address: serve TLS (--tls self-signed, or --tls-cert FILE --tls-key FILE) or pass --insecure-http to accept it."
+        : null;
+
+    /// <summary>The URL a client on this machine uses (rotation commands, the start-up banner): loopback for 0.0.0.0 and ::, and a name the certificate covers.</summary>
+    public string LocalEndpoint(IPEndPoint listen)
+    {
+        var host = Tls?.LocalHost(listen)
+            ?? (listen.Address.Equals(IPAddress.Any) ? IPAddress.Loopback : listen.Address.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback : listen.Address).ToString();
+        return $"{Scheme}://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{listen.Port}";
+    }
+
+    private static bool IsLoopback(IPAddress address) =>
+        IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
 }

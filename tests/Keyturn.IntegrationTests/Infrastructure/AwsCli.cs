@@ -7,8 +7,12 @@ public sealed class AwsCli(KeyturnProcess server)
 {
     public const string Path = "/usr/bin/aws";
 
-    public Task<ToolResult> RunAsync(params string[] arguments) =>
-        ExternalTool.RunAsync(Path, [.. arguments, "--endpoint-url", server.Endpoint, "--output", "json"], server);
+    /// <summary>Runs <c>aws ARGUMENTS</c> against the server, trusting its CA bundle when it speaks HTTPS.</summary>
+    public Task<ToolResult> RunAsync(params string[] arguments) => RunAsAsync(null, arguments);
+
+    /// <summary>As <see cref="RunAsync"/>, with <paramref name="environment"/> on top (e.g. another access key).</summary>
+    public Task<ToolResult> RunAsAsync(IDictionary<string, string>? environment, params string[] arguments) =>
+        ExternalTool.RunAsync(Path, [.. arguments, "--endpoint-url", server.Endpoint, "--output", "json", .. server.CaBundle is { } bundle ? new[] { "--ca-bundle", bundle } : []], server, environment);
 
     /// <summary>Runs a command that must succeed and parses its JSON output.</summary>
     public async Task<JsonElement> JsonAsync(params string[] arguments)

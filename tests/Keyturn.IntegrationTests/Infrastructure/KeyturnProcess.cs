@@ -16,9 +16,10 @@ public sealed class KeyturnProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private KeyturnProcess(Process process, string dataDirectory, string endpoint, string accessKeyId, string secretAccessKey)
+    private KeyturnProcess(Process process, string dataDirectory, string endpoint, string accessKeyId, string secretAccessKey, string? caBundle = null)
     {
         _process = process;
+        CaBundle = caBundle;
         DataDirectory = dataDirectory;
         Endpoint = endpoint;
         AccessKeyId = accessKeyId;
@@ -32,6 +33,9 @@ public sealed class KeyturnProcess : IAsyncDisposable
     public string AccessKeyId { get; }
 
     public string SecretAccessKey { get; }
+
+    /// <summary>The PEM file clients trust when the server speaks HTTPS; null on plain HTTP.</summary>
+    public string? CaBundle { get; }
 
     public string Output
     {
@@ -48,11 +52,12 @@ public sealed class KeyturnProcess : IAsyncDisposable
 
     /// <param name="arguments">More arguments for <c>keyturn serve</c>.</param>
     /// <param name="umask">Start the server under this umask (through sh), e.g. "000" to prove its files are private anyway.</param>
-    public static async Task<KeyturnProcess> StartAsync(string? dataDirectory = null, IDictionary<string, string>? environment = null, IEnumerable<string>? arguments = null, string? umask = null)
+    /// <param name="tls">Serve HTTPS this way (see <see cref="TlsSettings"/>); plain HTTP on loopback when null.</param>
+    public static async Task<KeyturnProcess> StartAsync(string? dataDirectory = null, IDictionary<string, string>? environment = null, IEnumerable<string>? arguments = null, string? umask = null, TlsSettings? tls = null)
     {
         dataDirectory ??= Directory.CreateTempSubdirectory("keyturn-it-").FullName;
         var port = FreePort();
-        var endpoint = $"http://127.0.0.1:{port}";
+        var endpoint = tls is null ? $"http://127.0.0.1:{port}" : $"https://{tls.Host}:{port}";
         var accessKeyId = environment?.TryGetValue("KEYTURN_ROOT_ACCESS_KEY_ID", out var givenId) == true ? givenId : "AKIAKEYTURNTEST" + Random.Shared.Next(10000, 99999);
         var secret = environment?.TryGetValue("KEYTURN_ROOT_SECRET_ACCESS_KEY", out var givenSecret) == true ? givenSecret : Convert.ToBase64String(Guid.NewGuid().ToByteArray()) + "Xy9";
 
@@ -70,7 +75,7 @@ public sealed class KeyturnProcess : IAsyncDisposable
             }
         }
 
-        foreach (var arg in new[] { KeyturnDll, "serve", "--data-dir", dataDirectory, "--listen", $"127.0.0.1:{port}", "--log-level", "Debug" }.Concat(arguments ?? []))
+        foreach (var arg in new[] { KeyturnDll, "serve", "--data-dir", dataDirectory, "--listen", $"127.0.0.1:{port}", "--log-level", "Debug" }.Concat(tls?.Arguments ?? []).Concat(arguments ?? []))
         {
             start.ArgumentList.Add(arg);
         }
@@ -83,13 +88,52 @@ public sealed class KeyturnProcess : IAsyncDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start keyturn.");
-        var server = new KeyturnProcess(process, dataDirectory, endpoint, accessKeyId, secret);
+        var server = new KeyturnProcess(process, dataDirectory, endpoint, accessKeyId, secret, tls is null ? null : tls.CaBundle ?? TlsSettings.SelfSignedCertificate(dataDirectory));
         process.OutputDataReceived += (_, e) => server.Append(e.Data);
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         await server.WaitUntilHealthyAsync().ConfigureAwait(false);
         return server;
+    }
+
+    /// <summary>Runs <c>keyturn serve ARGUMENTS</c> that must refuse to start; fails the test if it is still running after 60 s.</summary>
+    public static async Task<ToolResult> ServeExpectingRefusalAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { KeyturnDll, "serve" }.Concat(arguments))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start keyturn.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"keyturn serve {string.Join(' ', arguments)} started instead of refusing:\n{await stdout.ConfigureAwait(false)}");
+        }
+
+        return new ToolResult(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
+    }
+
+    /// <summary>Waits until the server has printed <paramref name="text"/> (the banner follows the first healthy answer).</summary>
+    public async Task<string> WaitForOutputAsync(string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"keyturn never printed '{text}':\n{Output}");
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+
+        return Output;
     }
 
     /// <summary>Runs <c>keyturn keys ARGUMENTS</c> as root on this server's data directory; returns its output, failing the test on an error exit.</summary>
@@ -176,7 +220,6 @@ public sealed class KeyturnProcess : IAsyncDisposable
 
     private async Task WaitUntilHealthyAsync()
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
@@ -185,21 +228,26 @@ public sealed class KeyturnProcess : IAsyncDisposable
                 throw new InvalidOperationException("keyturn exited during start-up:\n" + Output);
             }
 
-            try
+            // Over HTTPS the probe verifies the certificate as clients do; a self-signed one exists once the server wrote it.
+            if (CaBundle is null || File.Exists(CaBundle))
             {
-                using var response = await http.GetAsync(new Uri(Endpoint + "/health")).ConfigureAwait(false);
-                if (response.StatusCode == HttpStatusCode.OK)
+                try
                 {
-                    return;
+                    using var http = new HttpClient(Keyturn.Protocol.Client.CaBundleTrust.CreateHandler(CaBundle)) { Timeout = TimeSpan.FromSeconds(2) };
+                    using var response = await http.GetAsync(new Uri(Endpoint + "/health")).ConfigureAwait(false);
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        return;
+                    }
                 }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (TaskCanceledException)
-            {
-                // Not answering yet.
+                catch (HttpRequestException)
+                {
+                    // Not listening yet.
+                }
+                catch (TaskCanceledException)
+                {
+                    // Not answering yet.
+                }
             }
 
             await Task.Delay(100).ConfigureAwait(false);
@@ -227,4 +275,15 @@ public sealed class KeyturnProcess : IAsyncDisposable
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+}
+
+/// <summary>
+/// How a test server serves HTTPS: the extra <c>keyturn serve</c> arguments, the CA bundle its clients trust (null: the
+/// self-signed certificate in the data directory) and the host name they connect to.
+/// </summary>
+public sealed record TlsSettings(IReadOnlyList<string> Arguments, string? CaBundle = null, string Host = "127.0.0.1")
+{
+    public static TlsSettings SelfSigned { get; } = new(["--tls", "self-signed"]);
+
+    public static string SelfSignedCertificate(string dataDirectory) => Path.Combine(dataDirectory, "tls", "self-signed.crt");
 }
