@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Keyturn.Application.Security;
 using System.Reflection;
+using Keyturn.Application.Security;
 using Keyturn.Cli.Commands;
 
 namespace Keyturn.Cli;

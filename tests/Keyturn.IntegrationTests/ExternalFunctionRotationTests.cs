@@ -93,7 +93,7 @@ public sealed class ExternalFunctionRotationTests : IAsyncLifetime
         // The command gets the https endpoint and AWS_CA_BUNDLE (the self-signed certificate); without them its boto3
         // calls fail verification and the rotation never completes.
         await _server.DisposeAsync();
-        _server = await KeyturnProcess.StartAsync(_dataDirectory, _root, TlsSettings.SelfSigned);
+        _server = await KeyturnProcess.StartAsync(_dataDirectory, _root, tls: TlsSettings.SelfSigned);
         var cli = new AwsCli(_server);
         var v1 = (await cli.JsonAsync("secretsmanager", "create-secret", "--name", "ext/tls", "--secret-string", "initial")).GetProperty("VersionId").GetString()!;
 

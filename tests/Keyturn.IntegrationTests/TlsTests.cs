@@ -126,7 +126,7 @@ public sealed partial class TlsTests(SelfSignedServerFixture fixture) : IClassFi
         Assert.Contains("--ca-bundle", line, StringComparison.Ordinal);
     }
 
-    [Fact(Skip = "aws:SecureTransport comes from HttpContext.Request.IsHttps in the request context, which the policy condition keys change (issue 9, section 2) adds on its own branch; unskip once both are merged.")]
+    [Fact]
     public async Task SecureTransportCondition_FollowsTheConnection()
     {
         const string policy = """
@@ -151,7 +151,7 @@ public sealed partial class TlsTests(SelfSignedServerFixture fixture) : IClassFi
         var root = new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = "AKIATLSRESTART000001", ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = "tls-restart-test-secret-0001" };
 
         string first;
-        await using (var server = await KeyturnProcess.StartAsync(dataDirectory, root, TlsSettings.SelfSigned))
+        await using (var server = await KeyturnProcess.StartAsync(dataDirectory, root, tls: TlsSettings.SelfSigned))
         {
             var banner = await server.WaitForOutputAsync("SHA-256 fingerprint");
             Assert.Contains("created the self-signed certificate", banner, StringComparison.Ordinal);
@@ -160,7 +160,7 @@ public sealed partial class TlsTests(SelfSignedServerFixture fixture) : IClassFi
             Assert.Equal(0, await server.StopAsync());
         }
 
-        await using (var server = await KeyturnProcess.StartAsync(dataDirectory, root, TlsSettings.SelfSigned))
+        await using (var server = await KeyturnProcess.StartAsync(dataDirectory, root, tls: TlsSettings.SelfSigned))
         {
             var banner = await server.WaitForOutputAsync("SHA-256 fingerprint");
             Assert.Contains("(reused)", banner, StringComparison.Ordinal);
@@ -173,7 +173,7 @@ public sealed partial class TlsTests(SelfSignedServerFixture fixture) : IClassFi
         }
 
         var withName = TlsSettings.SelfSigned with { Arguments = ["--tls", "self-signed", "--tls-san", "keyturn.example.test"] };
-        await using (var server = await KeyturnProcess.StartAsync(dataDirectory, root, withName))
+        await using (var server = await KeyturnProcess.StartAsync(dataDirectory, root, tls: withName))
         {
             var banner = await server.WaitForOutputAsync("SHA-256 fingerprint");
             Assert.Contains("did not cover keyturn.example.test", banner, StringComparison.Ordinal);

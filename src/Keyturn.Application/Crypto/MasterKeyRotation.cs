@@ -143,7 +143,8 @@ public sealed class MasterKeyRotation(ISecretStore store, EnvelopeCipher cipher,
     {
         SealedKind.SecretValue => SecretServices.ValueContext(blob.Owner, blob.VersionId!),
         SealedKind.AccessKeySecret => AccessKeyService.KeyContext(blob.Owner),
-        _ => FunctionService.KeyContext(blob.Owner),
+        // Functions no longer hold a key (schema 6 cleared them); a row sealed before that keeps its old context.
+        _ => "function|" + blob.Owner,
     };
 
     private static string Describe(SealedBlob blob) => blob.Kind switch

@@ -293,7 +293,7 @@ public sealed class ConditionKeyAuthorizationTests : IDisposable
     /// <summary>No function can be invoked: the policy decision comes first, so a permitted call fails after it.</summary>
     private sealed class NoFunctions : IRotationFunctionCatalog
     {
-        public bool CanInvoke(string functionArnOrName) => false;
+        public Task<bool> ExistsAsync(string functionName, CancellationToken cancellationToken) => Task.FromResult(false);
     }
 
     private sealed class NoLaunches : IRotationLauncher

@@ -61,11 +61,11 @@ public sealed class SecretRedactionTests : IDisposable
         var logs = new CapturingLogSink();
         var function = new LeakyFunction(_h);
         var options = new RotationOptions { Retry = new RetryPolicy(TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(50), 1) };
-        using var engine = new RotationEngine(_h.Store, _h.Services, new RotationFunctionRegistry([function], _h.Store, new ExternalFunctionFactory(_h.Cipher, options)),
+        using var engine = new RotationEngine(_h.Store, _h.Services, new RotationFunctionRegistry([function], _h.Store, _h.ExternalFunctions(options)),
             logs, options, _h.Time, NullLogger<RotationEngine>.Instance);
         var token = ServiceHarness.Token();
 
-        await new RotateSecretHandler(_h.Services, new RotationFunctionRegistry([function], _h.Store, new ExternalFunctionFactory(_h.Cipher, options)), engine).ExecuteAsync(
+        await new RotateSecretHandler(_h.Services, new RotationFunctionRegistry([function], _h.Store, _h.ExternalFunctions(options)), engine).ExecuteAsync(
             new RotateSecretRequest("app/leaky", token, "leaky", new RotationRulesType(1, null, null), null), _h.Root, default);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await engine.WaitForIdleAsync(timeout.Token);
