@@ -109,7 +109,7 @@ public sealed class MySqlRotator : IDatabaseRotator
         return (await FindHostsAsync(session, username, cancellationToken).ConfigureAwait(false)).Count > 0;
     }
 
-    public async Task CloneUserAsync(DatabaseConnection master, string sourceUser, string newUser, string newPassword, CancellationToken cancellationToken)
+    public async Task CloneUserAsync(DatabaseConnection master, string sourceUser, string newUser, string newPassword, bool allowPrivilegedRoles, CancellationToken cancellationToken)
     {
         CheckEngine(master);
         CheckUserName(sourceUser);
@@ -139,6 +139,19 @@ public sealed class MySqlRotator : IDatabaseRotator
             var account = await ReadAccountAsync(session, sourceUser, host, cancellationToken).ConfigureAwait(false);
             var grants = await ReadGrantsAsync(session, sourceUser, host, cancellationToken).ConfigureAwait(false);
             plans.Add((host, account, grants));
+        }
+
+        if (!allowPrivilegedRoles)
+        {
+            var reasons = await PrivilegeReasonsAsync(session, sourceUser, plans.Select(plan => (plan.Host, plan.Grants)), cancellationToken).ConfigureAwait(false);
+            if (reasons.Count > 0)
+            {
+                throw new RotatorException(
+                    DatabaseReasons.PrivilegedUser,
+                    null,
+                    $"Refusing to clone {sourceUser}: {string.Join("; ", reasons)}. The clone would get the same grants; "
+                    + "only an administrator can allow cloning privileged users for this rotation function.");
+            }
         }
 
         // DDL can't be rolled back in MySQL: on any failure drop what was created, so a retry starts clean and no
@@ -420,12 +433,67 @@ public sealed class MySqlRotator : IDatabaseRotator
         }
     }
 
-    private static async Task<List<MySqlGrant>> ReadGrantsAsync(Session session, string user, string host, CancellationToken cancellationToken)
+    /// <summary>
+    /// What makes the accounts privileged (see <see cref="MySqlPrivileges"/>), in their own grants or in the grants
+    /// of any role they have, however deeply nested. Distinct, in the order found.
+    /// </summary>
+    private static async Task<List<string>> PrivilegeReasonsAsync(
+        Session session, string user, IEnumerable<(string Host, List<MySqlGrant> Grants)> accounts, CancellationToken cancellationToken)
+    {
+        var reasons = new List<string>();
+        var roles = new Queue<(string Role, string Account)>();
+        var seenRoles = new HashSet<string>(StringComparer.Ordinal);
+        void Judge(string account, string holder, IEnumerable<MySqlGrant> grants)
+        {
+            foreach (var grant in grants)
+            {
+                foreach (var reason in MySqlPrivileges.Reasons(grant).Select(r => $"{holder} has {r}").Where(r => !reasons.Contains(r, StringComparer.Ordinal)))
+                {
+                    reasons.Add(reason);
+                }
+
+                if (grant.Kind == MySqlGrantKind.Roles)
+                {
+                    foreach (var role in grant.Items.Where(seenRoles.Add))
+                    {
+                        roles.Enqueue((role, account));
+                    }
+                }
+            }
+        }
+
+        try
+        {
+            foreach (var (host, grants) in accounts)
+            {
+                var account = $"{user}@{host}";
+                Judge(account, account, grants);
+            }
+
+            // Role names come from the server's own SHOW GRANTS text, already quoted (`r` on MariaDB, `r`@`%` on MySQL).
+            while (roles.TryDequeue(out var next))
+            {
+                foreach (var grant in (await ShowGrantsAsync(session, next.Role, cancellationToken).ConfigureAwait(false)).Select(MySqlGrant.Parse))
+                {
+                    var role = grant.Host.Length == 0 ? grant.User : $"{grant.User}@{grant.Host}";
+                    Judge(next.Account, $"{next.Account}'s role {role}, which", [grant]);
+                }
+            }
+        }
+        catch (FormatException e)
+        {
+            throw new RotatorException(DatabaseReasons.Unsupported, null, $"Judging the grants of {user} failed: {e.Message}");
+        }
+
+        return reasons;
+    }
+
+    private static async Task<List<string>> ShowGrantsAsync(Session session, string grantee, CancellationToken cancellationToken)
     {
         var lines = new List<string>();
         try
         {
-            await using var command = new MySqlCommand($"SHOW GRANTS FOR {MySqlSyntax.Account(user, host)}", session.Connection);
+            await using var command = new MySqlCommand($"SHOW GRANTS FOR {grantee}", session.Connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -434,9 +502,15 @@ public sealed class MySqlRotator : IDatabaseRotator
         }
         catch (MySqlException e)
         {
-            throw MySqlFailures.StatementFailed($"Reading the grants of {user}@{host}", e);
+            throw MySqlFailures.StatementFailed($"Reading the grants of {grantee}", e);
         }
 
+        return lines;
+    }
+
+    private static async Task<List<MySqlGrant>> ReadGrantsAsync(Session session, string user, string host, CancellationToken cancellationToken)
+    {
+        var lines = await ShowGrantsAsync(session, MySqlSyntax.Account(user, host), cancellationToken).ConfigureAwait(false);
         try
         {
             return lines.Select(line => MySqlGrant.Parse(line, user, host)).ToList();

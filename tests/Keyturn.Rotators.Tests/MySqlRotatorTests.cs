@@ -66,7 +66,7 @@ public sealed partial class MySqlRotatorTests(DatabaseServers servers) : Databas
         var clone = source + "_clone";
         var clonePassword = NewPassword();
 
-        await Rotator.CloneUserAsync(Master, source, clone, clonePassword, CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, source, clone, clonePassword, allowPrivilegedRoles: false, CancellationToken.None);
 
         var accounts = await Server.QueryAsRootAsync($"SELECT Host, ssl_type, max_questions, max_user_connections FROM mysql.user WHERE User = '{clone}'");
         Assert.Equal(["127.0.0.1|ANY|500|4"], accounts);
@@ -100,9 +100,9 @@ public sealed partial class MySqlRotatorTests(DatabaseServers servers) : Databas
             $"SET DEFAULT ROLE `{role}` FOR `{source}`@`%`");
         var clone = source + "_clone";
 
-        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), allowPrivilegedRoles: false, CancellationToken.None);
         var cloneOfClone = NewName("again");
-        await Rotator.CloneUserAsync(Master, clone, cloneOfClone, NewPassword(), CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, clone, cloneOfClone, NewPassword(), allowPrivilegedRoles: false, CancellationToken.None);
 
         var sourceGrants = await ShowGrantsAsync(source);
         Assert.Equal(sourceGrants, await ShowGrantsAsync(clone));
@@ -127,7 +127,7 @@ public sealed partial class MySqlRotatorTests(DatabaseServers servers) : Databas
         var password = NewPassword();
 
         await Rotator.SetUserPasswordAsync(Master, user, password, CancellationToken.None);
-        await Rotator.CloneUserAsync(Master, user, user + "_clone", password, CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, user, user + "_clone", password, allowPrivilegedRoles: false, CancellationToken.None);
 
         await AssertLogsInAsync(user, password);
         Assert.Equal(
@@ -148,7 +148,7 @@ public sealed partial class MySqlRotatorTests(DatabaseServers servers) : Databas
         var before = await Server.QueryAsRootAsync($"SHOW CREATE USER `{user}`@`%`");
 
         await Rotator.SetUserPasswordAsync(Master, user, NewPassword(), CancellationToken.None);
-        await Rotator.CloneUserAsync(Master, user, user + "_clone", NewPassword(), CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, user, user + "_clone", NewPassword(), allowPrivilegedRoles: false, CancellationToken.None);
 
         var after = await Server.QueryAsRootAsync($"SHOW CREATE USER `{user}`@`%`");
         Assert.Contains("IDENTIFIED VIA ed25519 USING", after[0], StringComparison.Ordinal);
@@ -194,7 +194,7 @@ public sealed partial class MySqlRotatorTests(DatabaseServers servers) : Databas
         var clone = source + "_clone";
 
         var error = await Assert.ThrowsAsync<RotatorException>(() =>
-            Rotator.CloneUserAsync(Master.WithCredentials(limitedMaster, masterPassword), source, clone, NewPassword(), CancellationToken.None));
+            Rotator.CloneUserAsync(Master.WithCredentials(limitedMaster, masterPassword), source, clone, NewPassword(), allowPrivilegedRoles: false, CancellationToken.None));
 
         Assert.Equal(DatabaseReasons.PermissionDenied, error.Reason);
         Assert.False(await Rotator.UserExistsAsync(Master, clone, CancellationToken.None));

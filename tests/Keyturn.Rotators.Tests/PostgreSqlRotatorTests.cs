@@ -54,7 +54,7 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
     {
         var (source, _) = await NewUserAsync();
         var clone = source + "_clone";
-        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), allowPrivilegedRoles: false, CancellationToken.None);
 
         await GrantTablePrivilegesAsync(source);
 
@@ -76,7 +76,7 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
         var clone = source + "_clone";
         var password = NewPassword();
 
-        await Rotator.CloneUserAsync(Master, source, clone, password, CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, source, clone, password, allowPrivilegedRoles: false, CancellationToken.None);
 
         var sourcePrivileges = await Rotator.DescribePrivilegesAsync(Master, source, CancellationToken.None);
         Assert.Equal(sourcePrivileges, await Rotator.DescribePrivilegesAsync(Master, clone, CancellationToken.None));
@@ -99,7 +99,7 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
         var clone = source + "_clone";
 
         var error = await Assert.ThrowsAsync<RotatorException>(() =>
-            Rotator.CloneUserAsync(Master, source, clone, NewPassword(), CancellationToken.None));
+            Rotator.CloneUserAsync(Master, source, clone, NewPassword(), allowPrivilegedRoles: false, CancellationToken.None));
 
         Assert.Equal(DatabaseReasons.PermissionDenied, error.Reason);
         Assert.Equal("42501", error.DriverCode);
@@ -113,7 +113,7 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
         await Server.ExecuteAsSuperuserAsync("postgres", $"ALTER ROLE \"{source}\" BYPASSRLS");
         var clone = source + "_clone";
 
-        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), allowPrivilegedRoles: false, CancellationToken.None);
 
         var missing = (await Rotator.DescribePrivilegesAsync(Master, source, CancellationToken.None))
             .Except(await Rotator.DescribePrivilegesAsync(Master, clone, CancellationToken.None));
@@ -128,7 +128,7 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
         await GrantTablePrivilegesAsync(source);
         var clone = source + "_clone";
         var password = NewPassword();
-        await Rotator.CloneUserAsync(Master, source, clone, password, CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, source, clone, password, allowPrivilegedRoles: false, CancellationToken.None);
         await using (var connection = new NpgsqlConnection(Server.ConnectionString(clone, password)))
         {
             await connection.OpenAsync();
@@ -151,7 +151,7 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
 
         await Rotator.SetUserPasswordAsync(Master, user, password, CancellationToken.None);
         await Rotator.SetOwnPasswordAsync(As(user, password), password + "2", CancellationToken.None);
-        await Rotator.CloneUserAsync(Master, user, user + "_clone", password + "3", CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, user, user + "_clone", password + "3", allowPrivilegedRoles: false, CancellationToken.None);
 
         var stored = await Server.ScalarAsSuperuserAsync<string>("SELECT rolpassword FROM pg_authid WHERE rolname = @name", ("name", user));
         Assert.StartsWith("SCRAM-SHA-256$4096:", stored, StringComparison.Ordinal);
@@ -185,7 +185,7 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
         var clone = DatabaseSecret.AlternateUsername(source, "postgres");
 
         await Rotator.SetUserPasswordAsync(Master, source, password, CancellationToken.None);
-        await Rotator.CloneUserAsync(Master, source, clone, password, CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, source, clone, password, allowPrivilegedRoles: false, CancellationToken.None);
 
         await AssertLogsInAsync(source, password);
         await AssertLogsInAsync(clone, password);
@@ -198,7 +198,7 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
         var (source, _) = await NewUserAsync();
 
         var error = await Assert.ThrowsAsync<RotatorException>(() =>
-            Rotator.CloneUserAsync(Master, source, new string('c', 64), NewPassword(), CancellationToken.None));
+            Rotator.CloneUserAsync(Master, source, new string('c', 64), NewPassword(), allowPrivilegedRoles: false, CancellationToken.None));
 
         Assert.Equal(DatabaseReasons.Unsupported, error.Reason);
     }

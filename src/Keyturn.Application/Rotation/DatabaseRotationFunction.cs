@@ -237,7 +237,8 @@ public sealed class DatabaseRotationFunction(
         }
         else
         {
-            await rotator.CloneUserAsync(masterConnection, current.Username, pending.Username, pending.Password, cancellationToken).ConfigureAwait(false);
+            await rotator.CloneUserAsync(masterConnection, current.Username, pending.Username, pending.Password, allowPrivilegedRoles: false, cancellationToken)
+                .ConfigureAwait(false);
         }
 
         log.Info($"setSecret: Successfully set password for {pending.Username} in {Db} for secret arn {arn}.");
