@@ -132,26 +132,36 @@ public sealed class MySqlRotator : IDatabaseRotator
             throw new RotatorException(DatabaseReasons.UserExists, null, $"An account named {newUser} already exists.");
         }
 
-        // Read everything first, so a grant line this code can't parse stops the clone before anything exists.
+        // Read everything first, so a grant line this code can't parse stops the clone before anything exists. Each
+        // account is judged as soon as it is read: once one is privileged, an account that can't be read (a host
+        // name under skip-name-resolve, say) doesn't hide that.
         var plans = new List<(string Host, AccountInfo Account, List<MySqlGrant> Grants)>();
+        var privileges = allowPrivilegedRoles ? null : new PrivilegeFindings();
         foreach (var host in hosts)
         {
-            var account = await ReadAccountAsync(session, sourceUser, host, cancellationToken).ConfigureAwait(false);
-            var grants = await ReadGrantsAsync(session, sourceUser, host, cancellationToken).ConfigureAwait(false);
-            plans.Add((host, account, grants));
+            try
+            {
+                var account = await ReadAccountAsync(session, sourceUser, host, cancellationToken).ConfigureAwait(false);
+                var grants = await ReadGrantsAsync(session, sourceUser, host, cancellationToken).ConfigureAwait(false);
+                plans.Add((host, account, grants));
+                if (privileges is not null)
+                {
+                    await JudgeAsync(session, privileges, $"{sourceUser}@{host}", grants, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (RotatorException) when (privileges is { Reasons.Count: > 0 })
+            {
+                break;
+            }
         }
 
-        if (!allowPrivilegedRoles)
+        if (privileges is { Reasons.Count: > 0 })
         {
-            var reasons = await PrivilegeReasonsAsync(session, sourceUser, plans.Select(plan => (plan.Host, plan.Grants)), cancellationToken).ConfigureAwait(false);
-            if (reasons.Count > 0)
-            {
-                throw new RotatorException(
-                    DatabaseReasons.PrivilegedUser,
-                    null,
-                    $"Refusing to clone {sourceUser}: {string.Join("; ", reasons)}. The clone would get the same grants; "
-                    + "only an administrator can allow cloning privileged users for this rotation function.");
-            }
+            throw new RotatorException(
+                DatabaseReasons.PrivilegedUser,
+                null,
+                $"Refusing to clone {sourceUser}: {string.Join("; ", privileges.Reasons)}. The clone would get the same grants; "
+                + "only an administrator can allow cloning privileged users for this rotation function.");
         }
 
         // DDL can't be rolled back in MySQL: on any failure drop what was created, so a retry starts clean and no
@@ -434,58 +444,44 @@ public sealed class MySqlRotator : IDatabaseRotator
     }
 
     /// <summary>
-    /// What makes the accounts privileged (see <see cref="MySqlPrivileges"/>), in their own grants or in the grants
-    /// of any role they have, however deeply nested. Distinct, in the order found.
+    /// Adds what makes <paramref name="account"/> privileged (see <see cref="MySqlPrivileges"/>), in its own
+    /// <paramref name="grants"/> or in those of any role it has, however deeply nested.
     /// </summary>
-    private static async Task<List<string>> PrivilegeReasonsAsync(
-        Session session, string user, IEnumerable<(string Host, List<MySqlGrant> Grants)> accounts, CancellationToken cancellationToken)
+    private static async Task JudgeAsync(Session session, PrivilegeFindings findings, string account, List<MySqlGrant> grants, CancellationToken cancellationToken)
     {
-        var reasons = new List<string>();
-        var roles = new Queue<(string Role, string Account)>();
-        var seenRoles = new HashSet<string>(StringComparer.Ordinal);
-        void Judge(string account, string holder, IEnumerable<MySqlGrant> grants)
+        var roles = new Queue<string>();
+        void Judge(string holder, MySqlGrant grant)
         {
-            foreach (var grant in grants)
+            findings.Add(MySqlPrivileges.Reasons(grant).Select(reason => $"{holder} has {reason}"));
+            if (grant.Kind == MySqlGrantKind.Roles)
             {
-                foreach (var reason in MySqlPrivileges.Reasons(grant).Select(r => $"{holder} has {r}").Where(r => !reasons.Contains(r, StringComparer.Ordinal)))
+                foreach (var role in grant.Items.Where(findings.SeenRoles.Add))
                 {
-                    reasons.Add(reason);
-                }
-
-                if (grant.Kind == MySqlGrantKind.Roles)
-                {
-                    foreach (var role in grant.Items.Where(seenRoles.Add))
-                    {
-                        roles.Enqueue((role, account));
-                    }
+                    roles.Enqueue(role);
                 }
             }
         }
 
         try
         {
-            foreach (var (host, grants) in accounts)
+            foreach (var grant in grants)
             {
-                var account = $"{user}@{host}";
-                Judge(account, account, grants);
+                Judge(account, grant);
             }
 
             // Role names come from the server's own SHOW GRANTS text, already quoted (`r` on MariaDB, `r`@`%` on MySQL).
-            while (roles.TryDequeue(out var next))
+            while (roles.TryDequeue(out var role))
             {
-                foreach (var grant in (await ShowGrantsAsync(session, next.Role, cancellationToken).ConfigureAwait(false)).Select(MySqlGrant.Parse))
+                foreach (var grant in (await ShowGrantsAsync(session, role, cancellationToken).ConfigureAwait(false)).Select(MySqlGrant.Parse))
                 {
-                    var role = grant.Host.Length == 0 ? grant.User : $"{grant.User}@{grant.Host}";
-                    Judge(next.Account, $"{next.Account}'s role {role}, which", [grant]);
+                    Judge($"{account}'s role {(grant.Host.Length == 0 ? grant.User : $"{grant.User}@{grant.Host}")}, which", grant);
                 }
             }
         }
         catch (FormatException e)
         {
-            throw new RotatorException(DatabaseReasons.Unsupported, null, $"Judging the grants of {user} failed: {e.Message}");
+            throw new RotatorException(DatabaseReasons.Unsupported, null, $"Judging the grants of {account} failed: {e.Message}");
         }
-
-        return reasons;
     }
 
     private static async Task<List<string>> ShowGrantsAsync(Session session, string grantee, CancellationToken cancellationToken)
@@ -575,6 +571,24 @@ public sealed class MySqlRotator : IDatabaseRotator
         public bool IsMariaDb { get; } = isMariaDb;
 
         public ValueTask DisposeAsync() => Connection.DisposeAsync();
+    }
+
+    /// <summary>What makes a source privileged, distinct and in the order found, and the roles already judged.</summary>
+    private sealed class PrivilegeFindings
+    {
+        private readonly List<string> _reasons = [];
+
+        public IReadOnlyList<string> Reasons => _reasons;
+
+        public HashSet<string> SeenRoles { get; } = new(StringComparer.Ordinal);
+
+        public void Add(IEnumerable<string> reasons)
+        {
+            foreach (var reason in reasons.Where(reason => !_reasons.Contains(reason, StringComparer.Ordinal)).ToList())
+            {
+                _reasons.Add(reason);
+            }
+        }
     }
 
     /// <summary>The account properties that are not grants: plugin, TLS requirement, resource limits.</summary>

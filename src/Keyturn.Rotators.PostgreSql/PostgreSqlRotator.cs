@@ -342,7 +342,7 @@ public sealed class PostgreSqlRotator : IDatabaseRotator
             WITH RECURSIVE reach(oid, via, depth) AS (
                 SELECT r.oid, ARRAY[]::text[], 0 FROM pg_catalog.pg_roles r WHERE r.rolname = @name
                 UNION ALL
-                SELECT m.roleid, CASE WHEN reach.depth = 0 THEN reach.via ELSE reach.via || member.rolname::text END, reach.depth + 1
+                SELECT m.roleid, CASE WHEN reach.depth = 0 THEN reach.via ELSE reach.via || (member.rolname::text COLLATE "default") END, reach.depth + 1
                 FROM reach
                 JOIN pg_catalog.pg_auth_members m ON m.member = reach.oid
                 JOIN pg_catalog.pg_roles member ON member.oid = reach.oid

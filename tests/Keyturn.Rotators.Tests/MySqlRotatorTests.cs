@@ -100,9 +100,10 @@ public sealed partial class MySqlRotatorTests(DatabaseServers servers) : Databas
             $"SET DEFAULT ROLE `{role}` FOR `{source}`@`%`");
         var clone = source + "_clone";
 
-        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), allowPrivilegedRoles: false, CancellationToken.None);
+        // WITH GRANT OPTION makes the source privileged: only an administrator's allowance lets it be cloned.
+        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), allowPrivilegedRoles: true, CancellationToken.None);
         var cloneOfClone = NewName("again");
-        await Rotator.CloneUserAsync(Master, clone, cloneOfClone, NewPassword(), allowPrivilegedRoles: false, CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, clone, cloneOfClone, NewPassword(), allowPrivilegedRoles: true, CancellationToken.None);
 
         var sourceGrants = await ShowGrantsAsync(source);
         Assert.Equal(sourceGrants, await ShowGrantsAsync(clone));
@@ -198,6 +199,92 @@ public sealed partial class MySqlRotatorTests(DatabaseServers servers) : Databas
 
         Assert.Equal(DatabaseReasons.PermissionDenied, error.Reason);
         Assert.False(await Rotator.UserExistsAsync(Master, clone, CancellationToken.None));
+    }
+
+    [DatabaseFact]
+    public async Task CloneUser_Root_RefusedWithItsPrivilegesNamedAndNoRootClone()
+    {
+        var error = await Assert.ThrowsAsync<RotatorException>(() =>
+            Rotator.CloneUserAsync(Master, "root", "root_clone", NewPassword(), allowPrivilegedRoles: false, CancellationToken.None));
+
+        Assert.True(error.Reason == DatabaseReasons.PrivilegedUser, error.Message);
+        Assert.False(error.IsTransient);
+        Assert.Contains("Refusing to clone root: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("root@localhost has ALL PRIVILEGES on *.*", error.Message, StringComparison.Ordinal);
+        Assert.Contains("root@localhost has GRANT OPTION on *.*", error.Message, StringComparison.Ordinal);
+        Assert.Contains("root@localhost has PROXY on ``@`%`", error.Message, StringComparison.Ordinal);
+        Assert.False(await Rotator.UserExistsAsync(Master, "root_clone", CancellationToken.None));
+    }
+
+    // {u} is the source account in SQL and its name in the reason; {r} a role of this case's own.
+    [DatabaseTheory]
+    [InlineData("GRANT SELECT ON keyturn.* TO {u} WITH GRANT OPTION", "{u}@% has GRANT OPTION on `keyturn`.*")]
+    [InlineData("GRANT SUPER ON *.* TO {u}", "{u}@% has SUPER on *.*")]
+    [InlineData("GRANT CONNECTION ADMIN, SET USER ON *.* TO {u}", "{u}@% has CONNECTION ADMIN on *.*; {u}@% has SET USER on *.*")]
+    [InlineData("GRANT FILE ON *.* TO {u}", "{u}@% has FILE on *.*")]
+    [InlineData("GRANT CREATE USER ON *.* TO {u}", "{u}@% has CREATE USER on *.*")]
+    [InlineData("GRANT SELECT ON *.* TO {u}", "{u}@% has SELECT on *.*")]
+    [InlineData("GRANT SELECT, UPDATE ON mysql.global_priv TO {u}", "{u}@% has SELECT on `mysql`.`global_priv`, which covers the mysql system schema")]
+    [InlineData("GRANT SELECT ON `%`.* TO {u}", "{u}@% has SELECT on `%`.*, which covers the mysql system schema")]
+    [InlineData("CREATE ROLE {r}; GRANT SUPER ON *.* TO {r}; GRANT {r} TO {u}", "{u}@%'s role {r}, which has SUPER on *.*")]
+    [InlineData("CREATE ROLE {r}_in; GRANT FILE ON *.* TO {r}_in; CREATE ROLE {r}; GRANT {r}_in TO {r}; GRANT {r} TO {u}", "{u}@%'s role {r}_in, which has FILE on *.*")]
+    [InlineData("CREATE ROLE {r}; GRANT SELECT ON keyturn.orders TO {r}; GRANT {r} TO {u} WITH ADMIN OPTION", "{u}@% has ADMIN OPTION on role `{r}`")]
+    public async Task CloneUser_PrivilegedUser_RefusedWithTheReasonAndNoClone(string setup, string reason)
+    {
+        var (source, _) = await NewUserAsync();
+        var role = NewName("power");
+        await Server.ExecuteAsRootAsync(setup.Replace("{u}", $"`{source}`@`%`", StringComparison.Ordinal).Replace("{r}", role, StringComparison.Ordinal).Split("; "));
+        var clone = source + "_clone";
+
+        var error = await Assert.ThrowsAsync<RotatorException>(() =>
+            Rotator.CloneUserAsync(Master, source, clone, NewPassword(), allowPrivilegedRoles: false, CancellationToken.None));
+
+        Assert.Equal(DatabaseReasons.PrivilegedUser, error.Reason);
+        Assert.All(
+            reason.Replace("{u}", source, StringComparison.Ordinal).Replace("{r}", role, StringComparison.Ordinal).Split("; "),
+            expected => Assert.Contains(expected, error.Message, StringComparison.Ordinal));
+        Assert.False(await Rotator.UserExistsAsync(Master, clone, CancellationToken.None));
+    }
+
+    [DatabaseFact]
+    public async Task CloneUser_OrdinaryAppUserWithSchemaGrantsAnOrdinaryRoleAndMonitoring_Clones()
+    {
+        var (source, _) = await NewUserAsync();
+        var role = NewName("readers");
+        await GrantTablePrivilegesAsync(source);
+        await Server.ExecuteAsRootAsync(
+            $"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX ON keyturn.* TO `{source}`@`%`",
+            $"GRANT PROCESS, BINLOG MONITOR ON *.* TO `{source}`@`%`",
+            $"CREATE ROLE `{role}`",
+            $"GRANT SELECT ON keyturn.invoices TO `{role}`",
+            $"GRANT `{role}` TO `{MariaDbServer.MasterUser}`@`%` WITH ADMIN OPTION",
+            $"GRANT `{role}` TO `{source}`@`%`",
+            $"SET DEFAULT ROLE `{role}` FOR `{source}`@`%`");
+        var clone = source + "_clone";
+        var password = NewPassword();
+
+        await Rotator.CloneUserAsync(Master, source, clone, password, allowPrivilegedRoles: false, CancellationToken.None);
+
+        await AssertLogsInAsync(clone, password);
+        var privileges = await Rotator.DescribePrivilegesAsync(Master, source, CancellationToken.None);
+        Assert.Equal(privileges, await Rotator.DescribePrivilegesAsync(Master, clone, CancellationToken.None));
+        Assert.Contains($"{{user}}@`%`: GRANT ROLE `{role}`", privileges);
+    }
+
+    [DatabaseFact]
+    public async Task CloneUser_PrivilegedUserTheAdministratorAllows_ClonesAsBefore()
+    {
+        var (source, _) = await NewUserAsync();
+        await Server.ExecuteAsRootAsync(
+            $"GRANT SUPER, FILE, CREATE USER ON *.* TO `{source}`@`%`",
+            $"GRANT SELECT ON keyturn.* TO `{source}`@`%` WITH GRANT OPTION");
+        var clone = source + "_clone";
+
+        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), allowPrivilegedRoles: true, CancellationToken.None);
+
+        var privileges = await Rotator.DescribePrivilegesAsync(Master, source, CancellationToken.None);
+        Assert.Equal(privileges, await Rotator.DescribePrivilegesAsync(Master, clone, CancellationToken.None));
+        Assert.Contains("{user}@`%`: GRANT SUPER ON *.*", privileges);
     }
 
     // The server lists a column grant's columns in no fixed order.
