@@ -9,7 +9,8 @@ namespace Keyturn.Rotators.MySql;
 /// <summary>
 /// The MySQL, MariaDB and Aurora MySQL side of rotation. Users are handled per account (<c>user@host</c>): every
 /// account with the user name is changed or cloned with its own host, never an assumed <c>'%'</c> (aws-samples
-/// issue #101). Passwords travel only as MySqlConnector parameters.
+/// issue #101). Passwords travel only as MySqlConnector parameters. A privileged source (see
+/// <see cref="MySqlPrivileges"/>) is not cloned unless the caller allows it.
 /// </summary>
 public sealed class MySqlRotator : IDatabaseRotator
 {

@@ -11,7 +11,8 @@ namespace Keyturn.Rotators.PostgreSql;
 /// The PostgreSQL (and Aurora PostgreSQL) side of rotation. Passwords are hashed on the client into the verifier
 /// the server's <c>password_encryption</c> asks for (see <see cref="PostgresPasswordVerifier"/>); alternating users
 /// follow AWS (<c>CREATE ROLE ... LOGIN</c> then <c>GRANT source TO clone</c>), plus the role attributes and
-/// per-role settings that membership does not carry.
+/// per-role settings that membership does not carry. A privileged source (see <see cref="PostgresPrivilegedRoles"/>)
+/// is not cloned unless the caller allows it.
 /// </summary>
 public sealed class PostgreSqlRotator : IDatabaseRotator
 {

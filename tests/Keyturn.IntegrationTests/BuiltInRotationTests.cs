@@ -119,6 +119,25 @@ public sealed class BuiltInRotationTests(RotationEnvironment env)
     }
 
     [DatabaseFact]
+    public async Task PostgreSqlAlternatingUsers_SecretNamingTheSuperuser_FailsPermanentlyWithoutCloningIt()
+    {
+        // Issue 9's reproduction: a secret naming postgres, rotated with alternating users by a superuser master,
+        // made postgres_clone a member of postgres, and the clone's password sat in AWSPENDING.
+        var postgres = env.Databases.Postgres;
+        var master = await MasterAsync("pg-super", Pg(PostgresServer.Superuser, postgres.SuperuserPassword));
+        var name = "app/evil/" + Suffix();
+        var v1 = await CreateAsync(name, Pg(PostgresServer.Superuser, postgres.SuperuserPassword, master));
+
+        var token = await StartRotationAsync(name, "keyturn-postgresql-alternating-users");
+        var state = await env.WaitForRotationStateAsync(name, TimeSpan.FromSeconds(60), "failed");
+
+        Assert.Contains("setSecret: Refusing to clone postgres: postgres is a superuser", state, StringComparison.Ordinal);
+        await AssertLabelsAsync(name, (v1, "AWSCURRENT"), (token, "AWSPENDING"));
+        var superuser = PgConnection(PostgresServer.Superuser, postgres.SuperuserPassword);
+        Assert.False(await _postgres.UserExistsAsync(superuser, "postgres_clone", default));
+    }
+
+    [DatabaseFact]
     public async Task MySqlSingleUser_RotatesThePassword()
     {
         var user = "app_" + Suffix();
