@@ -133,29 +133,9 @@ public sealed class MySqlRotator : IDatabaseRotator
             throw new RotatorException(DatabaseReasons.UserExists, null, $"An account named {newUser} already exists.");
         }
 
-        // Read everything first, so a grant line this code can't parse stops the clone before anything exists. Each
-        // account is judged as soon as it is read: once one is privileged, an account that can't be read (a host
-        // name under skip-name-resolve, say) doesn't hide that.
-        var plans = new List<(string Host, AccountInfo Account, List<MySqlGrant> Grants)>();
+        // Read everything first, so a grant line this code can't parse stops the clone before anything exists.
         var privileges = allowPrivilegedRoles ? null : new PrivilegeFindings();
-        foreach (var host in hosts)
-        {
-            try
-            {
-                var account = await ReadAccountAsync(session, sourceUser, host, cancellationToken).ConfigureAwait(false);
-                var grants = await ReadGrantsAsync(session, sourceUser, host, cancellationToken).ConfigureAwait(false);
-                plans.Add((host, account, grants));
-                if (privileges is not null)
-                {
-                    await JudgeAsync(session, privileges, $"{sourceUser}@{host}", grants, cancellationToken).ConfigureAwait(false);
-                }
-            }
-            catch (RotatorException) when (privileges is { Reasons.Count: > 0 })
-            {
-                break;
-            }
-        }
-
+        var plans = await ReadAccountsAsync(session, sourceUser, hosts, privileges, cancellationToken).ConfigureAwait(false);
         if (privileges is { Reasons.Count: > 0 })
         {
             throw new RotatorException(
@@ -200,6 +180,22 @@ public sealed class MySqlRotator : IDatabaseRotator
 
             throw;
         }
+    }
+
+    public async Task<IReadOnlyList<string>> DescribePrivilegeConcernsAsync(DatabaseConnection master, string username, CancellationToken cancellationToken)
+    {
+        CheckEngine(master);
+        CheckUserName(username);
+        await using var session = await OpenAsync(master, cancellationToken).ConfigureAwait(false);
+        var hosts = await FindHostsAsync(session, username, cancellationToken).ConfigureAwait(false);
+        if (hosts.Count == 0)
+        {
+            throw new RotatorException(DatabaseReasons.UnknownUser, null, $"No account named {username} exists.");
+        }
+
+        var privileges = new PrivilegeFindings();
+        await ReadAccountsAsync(session, username, hosts, privileges, cancellationToken).ConfigureAwait(false);
+        return privileges.Reasons;
     }
 
     public async Task<IReadOnlyList<string>> DescribePrivilegesAsync(DatabaseConnection master, string username, CancellationToken cancellationToken)
@@ -442,6 +438,37 @@ public sealed class MySqlRotator : IDatabaseRotator
         {
             throw MySqlFailures.StatementFailed($"Reading the account {user}@{host}", e);
         }
+    }
+
+    /// <summary>
+    /// Reads every account of <paramref name="user"/> (its properties and grants) and, given
+    /// <paramref name="privileges"/>, judges each as soon as it is read: once one is privileged, an account that
+    /// can't be read (a host name under skip-name-resolve, say) doesn't hide that, and the accounts read so far
+    /// are returned.
+    /// </summary>
+    private static async Task<List<(string Host, AccountInfo Account, List<MySqlGrant> Grants)>> ReadAccountsAsync(
+        Session session, string user, List<string> hosts, PrivilegeFindings? privileges, CancellationToken cancellationToken)
+    {
+        var accounts = new List<(string Host, AccountInfo Account, List<MySqlGrant> Grants)>();
+        foreach (var host in hosts)
+        {
+            try
+            {
+                var account = await ReadAccountAsync(session, user, host, cancellationToken).ConfigureAwait(false);
+                var grants = await ReadGrantsAsync(session, user, host, cancellationToken).ConfigureAwait(false);
+                accounts.Add((host, account, grants));
+                if (privileges is not null)
+                {
+                    await JudgeAsync(session, privileges, $"{user}@{host}", grants, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (RotatorException) when (privileges is { Reasons.Count: > 0 })
+            {
+                break;
+            }
+        }
+
+        return accounts;
     }
 
     /// <summary>

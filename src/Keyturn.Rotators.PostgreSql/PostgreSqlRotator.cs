@@ -120,8 +120,7 @@ public sealed class PostgreSqlRotator : IDatabaseRotator
             ?? throw new RotatorException(DatabaseReasons.UnknownUser, null, $"The role {sourceUser} to clone does not exist.");
         if (!allowPrivilegedRoles)
         {
-            var reach = await ReadReachAsync(session.Connection, sourceUser, cancellationToken).ConfigureAwait(false);
-            if (PostgresPrivilegedRoles.Reasons(sourceUser, reach) is { Count: > 0 } reasons)
+            if (await PrivilegeConcernsAsync(session.Connection, sourceUser, cancellationToken).ConfigureAwait(false) is { Count: > 0 } reasons)
             {
                 throw new RotatorException(
                     DatabaseReasons.PrivilegedUser,
@@ -174,6 +173,19 @@ public sealed class PostgreSqlRotator : IDatabaseRotator
         {
             throw PostgresFailures.StatementFailed($"Creating {newUser}", e);
         }
+    }
+
+    public async Task<IReadOnlyList<string>> DescribePrivilegeConcernsAsync(DatabaseConnection master, string username, CancellationToken cancellationToken)
+    {
+        CheckEngine(master);
+        CheckRoleName(username);
+        await using var session = await OpenAsync(master, cancellationToken).ConfigureAwait(false);
+        if (await FindRoleAsync(session.Connection, username, cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw new RotatorException(DatabaseReasons.UnknownUser, null, $"The role {username} does not exist.");
+        }
+
+        return await PrivilegeConcernsAsync(session.Connection, username, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<string>> DescribePrivilegesAsync(DatabaseConnection master, string username, CancellationToken cancellationToken)
@@ -332,6 +344,10 @@ public sealed class PostgreSqlRotator : IDatabaseRotator
             throw PostgresFailures.StatementFailed($"Looking up the role {name}", e);
         }
     }
+
+    /// <summary>What makes <paramref name="role"/> privileged (see <see cref="PostgresPrivilegedRoles"/>); empty when nothing does.</summary>
+    private static async Task<IReadOnlyList<string>> PrivilegeConcernsAsync(NpgsqlConnection session, string role, CancellationToken cancellationToken) =>
+        PostgresPrivilegedRoles.Reasons(role, await ReadReachAsync(session, role, cancellationToken).ConfigureAwait(false));
 
     /// <summary>
     /// The role and every role it is a member of, directly or not, with or without INHERIT, nearest first. Circular

@@ -356,6 +356,24 @@ public abstract class DatabaseRotatorConformanceTests
     }
 
     [DatabaseFact]
+    public async Task DescribePrivilegeConcerns_OrdinaryUserWithTableGrants_IsEmpty()
+    {
+        var (user, _) = await NewUserAsync();
+        await GrantTablePrivilegesAsync(user);
+
+        Assert.Empty(await Rotator.DescribePrivilegeConcernsAsync(Master, user, CancellationToken.None));
+    }
+
+    [DatabaseFact]
+    public async Task DescribePrivilegeConcerns_UnknownUser_ThrowsUnknownUser()
+    {
+        var error = await Assert.ThrowsAsync<RotatorException>(() =>
+            Rotator.DescribePrivilegeConcernsAsync(Master, NewName("ghost"), CancellationToken.None));
+
+        Assert.Equal(DatabaseReasons.UnknownUser, error.Reason);
+    }
+
+    [DatabaseFact]
     public async Task CloneUser_UnknownSource_ThrowsUnknownUser()
     {
         var error = await Assert.ThrowsAsync<RotatorException>(() =>

@@ -287,6 +287,45 @@ public sealed partial class MySqlRotatorTests(DatabaseServers servers) : Databas
         Assert.Contains("{user}@`%`: GRANT SUPER ON *.*", privileges);
     }
 
+    [DatabaseFact]
+    public async Task DescribePrivilegeConcerns_AccountWithGrantOptionAndASuperRole_TheCloneRefusalsReasons()
+    {
+        var (user, _) = await NewUserAsync();
+        var role = NewName("power");
+        await Server.ExecuteAsRootAsync(
+            $"GRANT SELECT ON keyturn.* TO `{user}`@`%` WITH GRANT OPTION",
+            $"CREATE ROLE `{role}`",
+            $"GRANT SUPER ON *.* TO `{role}`",
+            $"GRANT `{role}` TO `{user}`@`%`");
+
+        var concerns = await Rotator.DescribePrivilegeConcernsAsync(Master, user, CancellationToken.None);
+
+        Assert.Equal([$"{user}@% has GRANT OPTION on `keyturn`.*", $"{user}@%'s role {role}, which has SUPER on *.*"], concerns);
+        var refusal = await Assert.ThrowsAsync<RotatorException>(() =>
+            Rotator.CloneUserAsync(Master, user, user + "_clone", NewPassword(), allowPrivilegedRoles: false, CancellationToken.None));
+        Assert.Contains($"Refusing to clone {user}: {string.Join("; ", concerns)}.", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [DatabaseFact]
+    public async Task DescribePrivilegeConcerns_Root_NamesItsGlobalPrivileges()
+    {
+        var concerns = await Rotator.DescribePrivilegeConcernsAsync(Master, "root", CancellationToken.None);
+
+        Assert.Contains("root@localhost has ALL PRIVILEGES on *.*", concerns);
+        Assert.Contains("root@localhost has GRANT OPTION on *.*", concerns);
+    }
+
+    [DatabaseFact]
+    public async Task DescribePrivilegeConcerns_AppAccountWithSchemaGrantsAndMonitoring_IsEmpty()
+    {
+        var (user, _) = await NewUserAsync();
+        await Server.ExecuteAsRootAsync(
+            $"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX ON keyturn.* TO `{user}`@`%`",
+            $"GRANT PROCESS, BINLOG MONITOR ON *.* TO `{user}`@`%`");
+
+        Assert.Empty(await Rotator.DescribePrivilegeConcernsAsync(Master, user, CancellationToken.None));
+    }
+
     // The server lists a column grant's columns in no fixed order.
     [GeneratedRegex(@"\(([^()]*)\)")]
     private static partial Regex ColumnList();

@@ -218,6 +218,38 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
     }
 
     [DatabaseFact]
+    public async Task DescribePrivilegeConcerns_SuperuserWithServerProgramsThroughAGroup_TheCloneRefusalsReasons()
+    {
+        var (boss, _) = await NewUserAsync();
+        var group = NewName("grp");
+        await Server.ExecuteAsSuperuserAsync(
+            PostgresServer.Database,
+            $"ALTER ROLE {boss} SUPERUSER",
+            $"CREATE ROLE {group}",
+            $"GRANT pg_execute_server_program TO {group}",
+            $"GRANT {group} TO {boss}");
+
+        var concerns = await Rotator.DescribePrivilegeConcernsAsync(Master, boss, CancellationToken.None);
+
+        Assert.Equal(
+            [$"{boss} is a superuser", $"{boss} is a member of pg_execute_server_program (through {group}), which runs programs on the database server"],
+            concerns);
+        var refusal = await Assert.ThrowsAsync<RotatorException>(() =>
+            Rotator.CloneUserAsync(Master, boss, boss + "_clone", NewPassword(), allowPrivilegedRoles: false, CancellationToken.None));
+        Assert.Contains($"Refusing to clone {boss}: {string.Join("; ", concerns)}.", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [DatabaseFact]
+    public async Task DescribePrivilegeConcerns_AppRoleWithMonitoringAndCreateDb_IsEmpty()
+    {
+        var (user, _) = await NewUserAsync();
+        await GrantTablePrivilegesAsync(user);
+        await Server.ExecuteAsSuperuserAsync(PostgresServer.Database, $"GRANT pg_monitor TO {user}", $"ALTER ROLE {user} CREATEDB");
+
+        Assert.Empty(await Rotator.DescribePrivilegeConcernsAsync(Master, user, CancellationToken.None));
+    }
+
+    [DatabaseFact]
     public async Task DescribePrivileges_TableCreatedByTheClone_ShowsTheOwnershipDrift()
     {
         // aws-samples #56: objects the clone creates belong to the clone, so the source can't use them.

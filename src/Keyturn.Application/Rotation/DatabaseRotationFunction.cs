@@ -231,13 +231,28 @@ public sealed class DatabaseRotationFunction(
                 masterProbe.Outcome == LoginOutcome.AuthFailed);
         }
 
+        // Only an administrator's per-function setting may allow privileged users, for both the clone and an
+        // existing alternate user; none exists yet, so they are always refused.
+        var allowPrivilegedRoles = false;
         if (await rotator.UserExistsAsync(masterConnection, pending.Username, cancellationToken).ConfigureAwait(false))
         {
+            // The master can set any user's password, and this one lands in AWSPENDING: a secret naming X whose
+            // X_clone is privileged (or naming X_clone whose X is) must not hand that account over to its readers.
+            if (!allowPrivilegedRoles
+                && await rotator.DescribePrivilegeConcernsAsync(masterConnection, pending.Username, cancellationToken).ConfigureAwait(false) is { Count: > 0 } concerns)
+            {
+                throw new RotatorException(
+                    DatabaseReasons.PrivilegedUser,
+                    null,
+                    $"Refusing to set the password of {pending.Username}: {string.Join("; ", concerns)}. Whoever reads the pending version would "
+                    + "log in with those powers; only an administrator can allow privileged users for this rotation function.");
+            }
+
             await rotator.SetUserPasswordAsync(masterConnection, pending.Username, pending.Password, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            await rotator.CloneUserAsync(masterConnection, current.Username, pending.Username, pending.Password, allowPrivilegedRoles: false, cancellationToken)
+            await rotator.CloneUserAsync(masterConnection, current.Username, pending.Username, pending.Password, allowPrivilegedRoles, cancellationToken)
                 .ConfigureAwait(false);
         }
 

@@ -57,6 +57,15 @@ public interface IDatabaseRotator
     Task CloneUserAsync(DatabaseConnection master, string sourceUser, string newUser, string newPassword, bool allowPrivilegedRoles, CancellationToken cancellationToken);
 
     /// <summary>
+    /// What makes <paramref name="username"/> privileged, by the same rules and in the same words as the
+    /// <c>privileged-user</c> refusal of <see cref="CloneUserAsync"/>; empty when the user is ordinary. Changes
+    /// nothing. Fails with reason <c>unknown-user</c> when no such user exists. Alternating users asks before
+    /// setting the password of an alternate user that already exists, which the master could otherwise hand to
+    /// whoever reads AWSPENDING.
+    /// </summary>
+    Task<IReadOnlyList<string>> DescribePrivilegeConcernsAsync(DatabaseConnection master, string username, CancellationToken cancellationToken);
+
+    /// <summary>
     /// The user's effective privileges as normalized, sorted lines in which the user's own name is replaced by
     /// <see cref="UserPlaceholder"/>, so a user and its clone can be compared line by line. Any difference means
     /// the two users can't stand in for each other.

@@ -56,6 +56,12 @@ public sealed class SanitizingDatabaseRotator : IDatabaseRotator
         return Guard(() => _inner.CloneUserAsync(master, sourceUser, newUser, newPassword, allowPrivilegedRoles, cancellationToken), cancellationToken, master.Password, newPassword);
     }
 
+    public Task<IReadOnlyList<string>> DescribePrivilegeConcernsAsync(DatabaseConnection master, string username, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(master);
+        return Guard(() => _inner.DescribePrivilegeConcernsAsync(master, username, cancellationToken), cancellationToken, master.Password);
+    }
+
     public Task<IReadOnlyList<string>> DescribePrivilegesAsync(DatabaseConnection master, string username, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(master);
