@@ -19,6 +19,22 @@ internal sealed record MySqlGrant(MySqlGrantKind Kind, IReadOnlyList<string> Ite
     /// </summary>
     public static MySqlGrant Parse(string line, string user, string host)
     {
+        var grant = Parse(line);
+        if (grant.User != user || grant.Host != host)
+        {
+            throw new FormatException($"A grant line names the account {grant.User}@{grant.Host}, not {user}@{host}.");
+        }
+
+        return grant;
+    }
+
+    /// <summary>
+    /// Parses a line for whichever grantee it names: an account, or a MariaDB role, which has no host (its
+    /// <see cref="Host"/> is then empty, as in <c>mysql.user</c>). Throws <see cref="FormatException"/> if the line
+    /// is not a form this parser knows.
+    /// </summary>
+    public static MySqlGrant Parse(string line)
+    {
         var tokens = Tokenize(line);
         if (tokens.Count < 3)
         {
@@ -73,24 +89,31 @@ internal sealed record MySqlGrant(MySqlGrantKind Kind, IReadOnlyList<string> Ite
             target = Slice(line, tokens, onIndex + 1, granteeKeyword);
         }
 
-        // The grantee: name @ host (each quoted or bare).
+        // The grantee: name @ host (each quoted or bare), or a MariaDB role's bare name.
         var g = granteeKeyword + 1;
-        if (g + 2 >= tokens.Count || tokens[g + 1].Text != "@")
+        if (g >= tokens.Count)
         {
             throw Unknown(line);
         }
 
         var grantUser = tokens[g].Value;
-        var grantHost = tokens[g + 2].Value;
-        if (grantUser != user || grantHost != host)
+        var grantHost = string.Empty;
+        var afterGrantee = g + 1;
+        if (g + 1 < tokens.Count && tokens[g + 1].Text == "@")
         {
-            throw new FormatException($"A grant line names the account {grantUser}@{grantHost}, not {user}@{host}.");
+            if (g + 2 >= tokens.Count)
+            {
+                throw Unknown(line);
+            }
+
+            grantHost = tokens[g + 2].Value;
+            afterGrantee = g + 3;
         }
 
         // After the grantee: IDENTIFIED ... and REQUIRE ... (account properties, dropped) and WITH options, of
         // which only GRANT OPTION and ADMIN OPTION belong to the grant.
         var withOption = false;
-        for (var i = g + 3; i < tokens.Count; i++)
+        for (var i = afterGrantee; i < tokens.Count; i++)
         {
             if (tokens[i].Depth == 0 && tokens[i].Is("OPTION") && i > 0 && (tokens[i - 1].Is("GRANT") || tokens[i - 1].Is("ADMIN")))
             {
@@ -98,7 +121,7 @@ internal sealed record MySqlGrant(MySqlGrantKind Kind, IReadOnlyList<string> Ite
             }
         }
 
-        return new MySqlGrant(kind, items, target, user, host, withOption);
+        return new MySqlGrant(kind, items, target, grantUser, grantHost, withOption);
     }
 
     /// <summary>The statement that gives <paramref name="account"/> (already quoted) the same grant.</summary>
@@ -122,6 +145,64 @@ internal sealed record MySqlGrant(MySqlGrantKind Kind, IReadOnlyList<string> Ite
             MySqlGrantKind.DefaultRole => $"{account}: DEFAULT ROLE {item}",
             _ => throw new InvalidOperationException($"Unknown grant kind {Kind}."),
         });
+
+    /// <summary>
+    /// What <see cref="Target"/> names, taken apart: <c>*.*</c>, a database (<c>`db`.*</c>, whose name is a
+    /// LIKE pattern), one object (<c>`db`.`t`</c>, <c>PROCEDURE `db`.`p`</c>; the name is literal) or, for
+    /// PROXY, an account. Throws <see cref="FormatException"/> for a form this parser does not know.
+    /// </summary>
+    public MySqlGrantTarget ParseTarget()
+    {
+        if (Target is null)
+        {
+            throw new InvalidOperationException("Only privilege grants and revocations have a target.");
+        }
+
+        var tokens = Tokenize(Target);
+        var i = 0;
+        while (i < tokens.Count && tokens[i].Text == tokens[i].Value
+            && (tokens[i].Is("TABLE") || tokens[i].Is("FUNCTION") || tokens[i].Is("PROCEDURE") || tokens[i].Is("PACKAGE") || tokens[i].Is("BODY")))
+        {
+            i++;
+        }
+
+        var rest = tokens.Skip(i).ToList();
+        if (rest.Count == 3 && rest[1].Text == "@")
+        {
+            return new MySqlGrantTarget(MySqlGrantScope.Account, null);
+        }
+
+        if (rest.Count == 1 && rest[0].Text == rest[0].Value)
+        {
+            // Unquoted: *.*, db.*, db.t
+            var dot = rest[0].Text.IndexOf('.', StringComparison.Ordinal);
+            if (rest[0].Text == "*.*")
+            {
+                return new MySqlGrantTarget(MySqlGrantScope.Global, null);
+            }
+
+            if (dot > 0 && dot < rest[0].Text.Length - 1)
+            {
+                var database = rest[0].Text[..dot];
+                return new MySqlGrantTarget(rest[0].Text[(dot + 1)..] == "*" ? MySqlGrantScope.Database : MySqlGrantScope.Object, database);
+            }
+        }
+        else if (rest.Count == 2 && rest[0].Text != rest[0].Value && rest[1].Text == ".*")
+        {
+            return new MySqlGrantTarget(MySqlGrantScope.Database, rest[0].Value);
+        }
+        else if (rest.Count == 3 && rest[0].Text != rest[0].Value && rest[1].Text == ".")
+        {
+            return new MySqlGrantTarget(MySqlGrantScope.Object, rest[0].Value);
+        }
+        else if (rest.Count == 2 && rest[0].Text != rest[0].Value && rest[1].Text.StartsWith('.') && rest[1].Text.Length > 1)
+        {
+            // `db`.t
+            return new MySqlGrantTarget(MySqlGrantScope.Object, rest[0].Value);
+        }
+
+        throw new FormatException($"Unrecognised grant target: {Target}");
+    }
 
     /// <summary>
     /// <c>SELECT (`b`, `a`)</c> → <c>SELECT (`a`)</c> and <c>SELECT (`b`)</c>: the server lists a column grant's
@@ -264,6 +345,24 @@ internal sealed record MySqlGrant(MySqlGrantKind Kind, IReadOnlyList<string> Ite
     {
         public bool Is(string word) => Text.Equals(word, StringComparison.OrdinalIgnoreCase);
     }
+}
+
+/// <summary>A grant's target: its scope and, for a database or an object, the database name (unquoted).</summary>
+internal sealed record MySqlGrantTarget(MySqlGrantScope Scope, string? Database);
+
+internal enum MySqlGrantScope
+{
+    /// <summary><c>*.*</c>: every database, the system schema included, and the server itself.</summary>
+    Global,
+
+    /// <summary><c>`db`.*</c>: the name is a LIKE pattern (<c>%</c>, <c>_</c>, <c>\</c> escapes).</summary>
+    Database,
+
+    /// <summary>A table, column set or routine in one database, named literally.</summary>
+    Object,
+
+    /// <summary>PROXY's target account.</summary>
+    Account,
 }
 
 internal enum MySqlGrantKind

@@ -9,7 +9,8 @@ namespace Keyturn.Rotators.MySql;
 /// <summary>
 /// The MySQL, MariaDB and Aurora MySQL side of rotation. Users are handled per account (<c>user@host</c>): every
 /// account with the user name is changed or cloned with its own host, never an assumed <c>'%'</c> (aws-samples
-/// issue #101). Passwords travel only as MySqlConnector parameters.
+/// issue #101). Passwords travel only as MySqlConnector parameters. A privileged source (see
+/// <see cref="MySqlPrivileges"/>) is not cloned unless the caller allows it.
 /// </summary>
 public sealed class MySqlRotator : IDatabaseRotator
 {
@@ -109,7 +110,7 @@ public sealed class MySqlRotator : IDatabaseRotator
         return (await FindHostsAsync(session, username, cancellationToken).ConfigureAwait(false)).Count > 0;
     }
 
-    public async Task CloneUserAsync(DatabaseConnection master, string sourceUser, string newUser, string newPassword, CancellationToken cancellationToken)
+    public async Task CloneUserAsync(DatabaseConnection master, string sourceUser, string newUser, string newPassword, bool allowPrivilegedRoles, CancellationToken cancellationToken)
     {
         CheckEngine(master);
         CheckUserName(sourceUser);
@@ -133,12 +134,15 @@ public sealed class MySqlRotator : IDatabaseRotator
         }
 
         // Read everything first, so a grant line this code can't parse stops the clone before anything exists.
-        var plans = new List<(string Host, AccountInfo Account, List<MySqlGrant> Grants)>();
-        foreach (var host in hosts)
+        var privileges = allowPrivilegedRoles ? null : new PrivilegeFindings();
+        var plans = await ReadAccountsAsync(session, sourceUser, hosts, privileges, cancellationToken).ConfigureAwait(false);
+        if (privileges is { Reasons.Count: > 0 })
         {
-            var account = await ReadAccountAsync(session, sourceUser, host, cancellationToken).ConfigureAwait(false);
-            var grants = await ReadGrantsAsync(session, sourceUser, host, cancellationToken).ConfigureAwait(false);
-            plans.Add((host, account, grants));
+            throw new RotatorException(
+                DatabaseReasons.PrivilegedUser,
+                null,
+                $"Refusing to clone {sourceUser}: {string.Join("; ", privileges.Reasons)}. The clone would get the same grants; "
+                + "only an administrator can allow cloning privileged users for this rotation function.");
         }
 
         // DDL can't be rolled back in MySQL: on any failure drop what was created, so a retry starts clean and no
@@ -176,6 +180,22 @@ public sealed class MySqlRotator : IDatabaseRotator
 
             throw;
         }
+    }
+
+    public async Task<IReadOnlyList<string>> DescribePrivilegeConcernsAsync(DatabaseConnection master, string username, CancellationToken cancellationToken)
+    {
+        CheckEngine(master);
+        CheckUserName(username);
+        await using var session = await OpenAsync(master, cancellationToken).ConfigureAwait(false);
+        var hosts = await FindHostsAsync(session, username, cancellationToken).ConfigureAwait(false);
+        if (hosts.Count == 0)
+        {
+            throw new RotatorException(DatabaseReasons.UnknownUser, null, $"No account named {username} exists.");
+        }
+
+        var privileges = new PrivilegeFindings();
+        await ReadAccountsAsync(session, username, hosts, privileges, cancellationToken).ConfigureAwait(false);
+        return privileges.Reasons;
     }
 
     public async Task<IReadOnlyList<string>> DescribePrivilegesAsync(DatabaseConnection master, string username, CancellationToken cancellationToken)
@@ -420,12 +440,84 @@ public sealed class MySqlRotator : IDatabaseRotator
         }
     }
 
-    private static async Task<List<MySqlGrant>> ReadGrantsAsync(Session session, string user, string host, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads every account of <paramref name="user"/> (its properties and grants) and, given
+    /// <paramref name="privileges"/>, judges each as soon as it is read: once one is privileged, an account that
+    /// can't be read (a host name under skip-name-resolve, say) doesn't hide that, and the accounts read so far
+    /// are returned.
+    /// </summary>
+    private static async Task<List<(string Host, AccountInfo Account, List<MySqlGrant> Grants)>> ReadAccountsAsync(
+        Session session, string user, List<string> hosts, PrivilegeFindings? privileges, CancellationToken cancellationToken)
+    {
+        var accounts = new List<(string Host, AccountInfo Account, List<MySqlGrant> Grants)>();
+        foreach (var host in hosts)
+        {
+            try
+            {
+                var account = await ReadAccountAsync(session, user, host, cancellationToken).ConfigureAwait(false);
+                var grants = await ReadGrantsAsync(session, user, host, cancellationToken).ConfigureAwait(false);
+                accounts.Add((host, account, grants));
+                if (privileges is not null)
+                {
+                    await JudgeAsync(session, privileges, $"{user}@{host}", grants, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (RotatorException) when (privileges is { Reasons.Count: > 0 })
+            {
+                break;
+            }
+        }
+
+        return accounts;
+    }
+
+    /// <summary>
+    /// Adds what makes <paramref name="account"/> privileged (see <see cref="MySqlPrivileges"/>), in its own
+    /// <paramref name="grants"/> or in those of any role it has, however deeply nested.
+    /// </summary>
+    private static async Task JudgeAsync(Session session, PrivilegeFindings findings, string account, List<MySqlGrant> grants, CancellationToken cancellationToken)
+    {
+        var roles = new Queue<string>();
+        void Judge(string holder, MySqlGrant grant)
+        {
+            findings.Add(MySqlPrivileges.Reasons(grant).Select(reason => $"{holder} has {reason}"));
+            if (grant.Kind == MySqlGrantKind.Roles)
+            {
+                foreach (var role in grant.Items.Where(findings.SeenRoles.Add))
+                {
+                    roles.Enqueue(role);
+                }
+            }
+        }
+
+        try
+        {
+            foreach (var grant in grants)
+            {
+                Judge(account, grant);
+            }
+
+            // Role names come from the server's own SHOW GRANTS text, already quoted (`r` on MariaDB, `r`@`%` on MySQL).
+            while (roles.TryDequeue(out var role))
+            {
+                foreach (var grant in (await ShowGrantsAsync(session, role, cancellationToken).ConfigureAwait(false)).Select(MySqlGrant.Parse))
+                {
+                    Judge($"{account}'s role {(grant.Host.Length == 0 ? grant.User : $"{grant.User}@{grant.Host}")}, which", grant);
+                }
+            }
+        }
+        catch (FormatException e)
+        {
+            throw new RotatorException(DatabaseReasons.Unsupported, null, $"Judging the grants of {account} failed: {e.Message}");
+        }
+    }
+
+    private static async Task<List<string>> ShowGrantsAsync(Session session, string grantee, CancellationToken cancellationToken)
     {
         var lines = new List<string>();
         try
         {
-            await using var command = new MySqlCommand($"SHOW GRANTS FOR {MySqlSyntax.Account(user, host)}", session.Connection);
+            await using var command = new MySqlCommand($"SHOW GRANTS FOR {grantee}", session.Connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -434,9 +526,15 @@ public sealed class MySqlRotator : IDatabaseRotator
         }
         catch (MySqlException e)
         {
-            throw MySqlFailures.StatementFailed($"Reading the grants of {user}@{host}", e);
+            throw MySqlFailures.StatementFailed($"Reading the grants of {grantee}", e);
         }
 
+        return lines;
+    }
+
+    private static async Task<List<MySqlGrant>> ReadGrantsAsync(Session session, string user, string host, CancellationToken cancellationToken)
+    {
+        var lines = await ShowGrantsAsync(session, MySqlSyntax.Account(user, host), cancellationToken).ConfigureAwait(false);
         try
         {
             return lines.Select(line => MySqlGrant.Parse(line, user, host)).ToList();
@@ -501,6 +599,24 @@ public sealed class MySqlRotator : IDatabaseRotator
         public bool IsMariaDb { get; } = isMariaDb;
 
         public ValueTask DisposeAsync() => Connection.DisposeAsync();
+    }
+
+    /// <summary>What makes a source privileged, distinct and in the order found, and the roles already judged.</summary>
+    private sealed class PrivilegeFindings
+    {
+        private readonly List<string> _reasons = [];
+
+        public IReadOnlyList<string> Reasons => _reasons;
+
+        public HashSet<string> SeenRoles { get; } = new(StringComparer.Ordinal);
+
+        public void Add(IEnumerable<string> reasons)
+        {
+            foreach (var reason in reasons.Where(reason => !_reasons.Contains(reason, StringComparer.Ordinal)).ToList())
+            {
+                _reasons.Add(reason);
+            }
+        }
     }
 
     /// <summary>The account properties that are not grants: plugin, TLS requirement, resource limits.</summary>

@@ -11,7 +11,8 @@ namespace Keyturn.Rotators.PostgreSql;
 /// The PostgreSQL (and Aurora PostgreSQL) side of rotation. Passwords are hashed on the client into the verifier
 /// the server's <c>password_encryption</c> asks for (see <see cref="PostgresPasswordVerifier"/>); alternating users
 /// follow AWS (<c>CREATE ROLE ... LOGIN</c> then <c>GRANT source TO clone</c>), plus the role attributes and
-/// per-role settings that membership does not carry.
+/// per-role settings that membership does not carry. A privileged source (see <see cref="PostgresPrivilegedRoles"/>)
+/// is not cloned unless the caller allows it.
 /// </summary>
 public sealed class PostgreSqlRotator : IDatabaseRotator
 {
@@ -103,7 +104,7 @@ public sealed class PostgreSqlRotator : IDatabaseRotator
         return await FindRoleAsync(session.Connection, username, cancellationToken).ConfigureAwait(false) is not null;
     }
 
-    public async Task CloneUserAsync(DatabaseConnection master, string sourceUser, string newUser, string newPassword, CancellationToken cancellationToken)
+    public async Task CloneUserAsync(DatabaseConnection master, string sourceUser, string newUser, string newPassword, bool allowPrivilegedRoles, CancellationToken cancellationToken)
     {
         CheckEngine(master);
         CheckRoleName(sourceUser);
@@ -117,6 +118,18 @@ public sealed class PostgreSqlRotator : IDatabaseRotator
         await using var session = await OpenAsync(master, cancellationToken).ConfigureAwait(false);
         var source = await FindRoleAsync(session.Connection, sourceUser, cancellationToken).ConfigureAwait(false)
             ?? throw new RotatorException(DatabaseReasons.UnknownUser, null, $"The role {sourceUser} to clone does not exist.");
+        if (!allowPrivilegedRoles)
+        {
+            if (await PrivilegeConcernsAsync(session.Connection, sourceUser, cancellationToken).ConfigureAwait(false) is { Count: > 0 } reasons)
+            {
+                throw new RotatorException(
+                    DatabaseReasons.PrivilegedUser,
+                    null,
+                    $"Refusing to clone {sourceUser}: {string.Join("; ", reasons)}. The clone would reach the same powers; "
+                    + "only an administrator can allow cloning privileged users for this rotation function.");
+            }
+        }
+
         if (await FindRoleAsync(session.Connection, newUser, cancellationToken).ConfigureAwait(false) is not null)
         {
             throw new RotatorException(DatabaseReasons.UserExists, null, $"The role {newUser} already exists.");
@@ -126,8 +139,8 @@ public sealed class PostgreSqlRotator : IDatabaseRotator
         var settings = await ReadSettingsAsync(session.Connection, sourceUser, cancellationToken).ConfigureAwait(false);
         var clone = PostgresSyntax.QuoteIdentifier(newUser);
 
-        // Attributes membership does not pass on. Copied: CREATEDB, CREATEROLE and CONNECTION LIMIT (capabilities
-        // the source's applications may rely on). Always INHERIT, or the clone would not get the source's
+        // Attributes membership does not pass on. Copied: CREATEDB, CREATEROLE (only when privileged roles are
+        // allowed) and CONNECTION LIMIT (capabilities the source's applications may rely on). Always INHERIT, or the clone would not get the source's
         // privileges through membership. Never copied: SUPERUSER, REPLICATION and BYPASSRLS (a second account with
         // those must be a person's decision; DescribePrivileges reports the difference) and VALID UNTIL (it belongs
         // to the source's password, not to the clone's).
@@ -160,6 +173,19 @@ public sealed class PostgreSqlRotator : IDatabaseRotator
         {
             throw PostgresFailures.StatementFailed($"Creating {newUser}", e);
         }
+    }
+
+    public async Task<IReadOnlyList<string>> DescribePrivilegeConcernsAsync(DatabaseConnection master, string username, CancellationToken cancellationToken)
+    {
+        CheckEngine(master);
+        CheckRoleName(username);
+        await using var session = await OpenAsync(master, cancellationToken).ConfigureAwait(false);
+        if (await FindRoleAsync(session.Connection, username, cancellationToken).ConfigureAwait(false) is null)
+        {
+            throw new RotatorException(DatabaseReasons.UnknownUser, null, $"The role {username} does not exist.");
+        }
+
+        return await PrivilegeConcernsAsync(session.Connection, username, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<string>> DescribePrivilegesAsync(DatabaseConnection master, string username, CancellationToken cancellationToken)
@@ -317,6 +343,56 @@ public sealed class PostgreSqlRotator : IDatabaseRotator
         {
             throw PostgresFailures.StatementFailed($"Looking up the role {name}", e);
         }
+    }
+
+    /// <summary>What makes <paramref name="role"/> privileged (see <see cref="PostgresPrivilegedRoles"/>); empty when nothing does.</summary>
+    private static async Task<IReadOnlyList<string>> PrivilegeConcernsAsync(NpgsqlConnection session, string role, CancellationToken cancellationToken) =>
+        PostgresPrivilegedRoles.Reasons(role, await ReadReachAsync(session, role, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>
+    /// The role and every role it is a member of, directly or not, with or without INHERIT, nearest first. Circular
+    /// memberships are impossible in PostgreSQL; the depth bound only keeps a damaged catalog from looping.
+    /// </summary>
+    private static async Task<List<PostgresRoleReach>> ReadReachAsync(NpgsqlConnection session, string role, CancellationToken cancellationToken)
+    {
+        const string Sql = """
+            WITH RECURSIVE reach(oid, via, depth) AS (
+                SELECT r.oid, ARRAY[]::text[], 0 FROM pg_catalog.pg_roles r WHERE r.rolname = @name
+                UNION ALL
+                SELECT m.roleid, CASE WHEN reach.depth = 0 THEN reach.via ELSE reach.via || (member.rolname::text COLLATE "default") END, reach.depth + 1
+                FROM reach
+                JOIN pg_catalog.pg_auth_members m ON m.member = reach.oid
+                JOIN pg_catalog.pg_roles member ON member.oid = reach.oid
+                WHERE reach.depth < 32
+            )
+            SELECT r.rolname::text, reach.via, r.rolsuper, r.rolcreaterole, r.rolreplication, r.rolbypassrls, r.rolcreatedb
+            FROM reach JOIN pg_catalog.pg_roles r ON r.oid = reach.oid
+            ORDER BY reach.depth, r.rolname
+            """;
+        var reach = new List<PostgresRoleReach>();
+        try
+        {
+            await using var command = new NpgsqlCommand(Sql, session);
+            command.Parameters.AddWithValue("name", role);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                reach.Add(new PostgresRoleReach(
+                    reader.GetString(0),
+                    reader.GetFieldValue<string[]>(1),
+                    reader.GetBoolean(2),
+                    reader.GetBoolean(3),
+                    reader.GetBoolean(4),
+                    reader.GetBoolean(5),
+                    reader.GetBoolean(6)));
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        {
+            throw PostgresFailures.StatementFailed($"Reading the roles {role} is a member of", e);
+        }
+
+        return reach;
     }
 
     private static async Task<List<RoleSetting>> ReadSettingsAsync(NpgsqlConnection session, string role, CancellationToken cancellationToken)

@@ -126,6 +126,54 @@ public sealed class BuiltInRotationTests(RotationEnvironment env)
     }
 
     [DatabaseFact]
+    public async Task PostgreSqlAlternatingUsers_SecretNamingTheSuperuser_FailsPermanentlyWithoutCloningIt()
+    {
+        // Issue 9's reproduction: a secret naming postgres, rotated with alternating users by a superuser master,
+        // made postgres_clone a member of postgres, and the clone's password sat in AWSPENDING.
+        var postgres = env.Databases.Postgres;
+        var master = await MasterAsync("pg-super", Pg(PostgresServer.Superuser, postgres.SuperuserPassword));
+        var name = "app/evil/" + Suffix();
+        var v1 = await CreateAsync(name, Pg(PostgresServer.Superuser, postgres.SuperuserPassword, master));
+
+        var token = await StartRotationAsync(name, "keyturn-postgresql-alternating-users");
+        var state = await env.WaitForRotationStateAsync(name, TimeSpan.FromSeconds(60), "failed");
+
+        Assert.Contains("setSecret: Refusing to clone postgres: postgres is a superuser", state, StringComparison.Ordinal);
+        await AssertLabelsAsync(name, (v1, "AWSCURRENT"), (token, "AWSPENDING"));
+        var superuser = PgConnection(PostgresServer.Superuser, postgres.SuperuserPassword);
+        Assert.False(await _postgres.UserExistsAsync(superuser, "postgres_clone", default));
+    }
+
+    // Alternating users sets the password of an alternate user that already exists through the master. When that
+    // user is a superuser, whoever holds the ordinary user's password and can read AWSPENDING would get its login.
+    [DatabaseTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task PostgreSqlAlternatingUsers_ExistingAlternateUserIsASuperuser_FailsPermanentlyWithoutChangingItsPassword(bool secretNamesTheClone)
+    {
+        var postgres = env.Databases.Postgres;
+        var boss = "boss_" + Suffix();
+        var (named, privileged) = secretNamesTheClone ? (boss + "_clone", boss) : (boss, boss + "_clone");
+        await postgres.ExecuteAsSuperuserAsync(
+            PostgresServer.Database,
+            $"CREATE ROLE {named} LOGIN PASSWORD 'named-initial-1'",
+            $"CREATE ROLE {privileged} LOGIN SUPERUSER PASSWORD 'boss-own-1'");
+        var master = await MasterAsync("pg-super", Pg(PostgresServer.Superuser, postgres.SuperuserPassword));
+        var name = "app/boss/" + named;
+        var v1 = await CreateAsync(name, Pg(named, "named-initial-1", master));
+
+        var token = await StartRotationAsync(name, "keyturn-postgresql-alternating-users");
+        var state = await env.WaitForRotationStateAsync(name, TimeSpan.FromSeconds(60), "failed");
+
+        Assert.Contains($"setSecret: Refusing to set the password of {privileged}: {privileged} is a superuser", state, StringComparison.Ordinal);
+        await AssertLabelsAsync(name, (v1, "AWSCURRENT"), (token, "AWSPENDING"));
+        var pending = await ValueAsync(name, "AWSPENDING");
+        Assert.Equal(privileged, pending.GetProperty("username").GetString());
+        Assert.Equal(LoginOutcome.Ok, (await _postgres.ProbeLoginAsync(PgConnection(privileged, "boss-own-1"), Probe, default)).Outcome);
+        Assert.Equal(LoginOutcome.AuthFailed, (await _postgres.ProbeLoginAsync(PgConnection(privileged, pending.GetProperty("password").GetString()!), Probe, default)).Outcome);
+    }
+
+    [DatabaseFact]
     public async Task MySqlSingleUser_RotatesThePassword()
     {
         var user = "app_" + Suffix();

@@ -298,7 +298,7 @@ public abstract class DatabaseRotatorConformanceTests
         var clone = DatabaseSecret.AlternateUsername(source, EngineFamily);
         var clonePassword = NewPassword();
 
-        await Rotator.CloneUserAsync(Master, source, clone, clonePassword, CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, source, clone, clonePassword, allowPrivilegedRoles: false, CancellationToken.None);
 
         await AssertLogsInAsync(clone, clonePassword);
         Assert.Equal(2, await CountOrdersAsync(As(clone, clonePassword)));
@@ -315,7 +315,7 @@ public abstract class DatabaseRotatorConformanceTests
         var (source, _) = await NewUserAsync();
         await GrantTablePrivilegesAsync(source);
         var clone = source + "_clone";
-        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), allowPrivilegedRoles: false, CancellationToken.None);
 
         await GrantSourceOnlyAsync(source);
 
@@ -331,7 +331,7 @@ public abstract class DatabaseRotatorConformanceTests
         var (source, _) = await NewUserAsync();
         await GrantTablePrivilegesAsync(source);
         var clone = source + "_clone";
-        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), allowPrivilegedRoles: false, CancellationToken.None);
 
         await GrantDirectAsync(clone);
 
@@ -348,7 +348,7 @@ public abstract class DatabaseRotatorConformanceTests
         var newPassword = NewPassword();
 
         var error = await Assert.ThrowsAsync<RotatorException>(() =>
-            Rotator.CloneUserAsync(Master, source, target, newPassword, CancellationToken.None));
+            Rotator.CloneUserAsync(Master, source, target, newPassword, allowPrivilegedRoles: false, CancellationToken.None));
 
         Assert.Equal(DatabaseReasons.UserExists, error.Reason);
         Assert.DoesNotContain(newPassword, error.ToString(), StringComparison.Ordinal);
@@ -356,10 +356,28 @@ public abstract class DatabaseRotatorConformanceTests
     }
 
     [DatabaseFact]
+    public async Task DescribePrivilegeConcerns_OrdinaryUserWithTableGrants_IsEmpty()
+    {
+        var (user, _) = await NewUserAsync();
+        await GrantTablePrivilegesAsync(user);
+
+        Assert.Empty(await Rotator.DescribePrivilegeConcernsAsync(Master, user, CancellationToken.None));
+    }
+
+    [DatabaseFact]
+    public async Task DescribePrivilegeConcerns_UnknownUser_ThrowsUnknownUser()
+    {
+        var error = await Assert.ThrowsAsync<RotatorException>(() =>
+            Rotator.DescribePrivilegeConcernsAsync(Master, NewName("ghost"), CancellationToken.None));
+
+        Assert.Equal(DatabaseReasons.UnknownUser, error.Reason);
+    }
+
+    [DatabaseFact]
     public async Task CloneUser_UnknownSource_ThrowsUnknownUser()
     {
         var error = await Assert.ThrowsAsync<RotatorException>(() =>
-            Rotator.CloneUserAsync(Master, NewName("ghost"), NewName("ghost_clone"), NewPassword(), CancellationToken.None));
+            Rotator.CloneUserAsync(Master, NewName("ghost"), NewName("ghost_clone"), NewPassword(), allowPrivilegedRoles: false, CancellationToken.None));
 
         Assert.Equal(DatabaseReasons.UnknownUser, error.Reason);
     }
@@ -422,8 +440,8 @@ public abstract class DatabaseRotatorConformanceTests
         await Capture(() => Rotator.SetOwnPasswordAsync(As(user, password + "-wrong"), newPassword, CancellationToken.None));
         await Capture(() => Rotator.SetUserPasswordAsync(Master, NewName("ghost"), newPassword, CancellationToken.None));
         await Capture(() => Rotator.SetUserPasswordAsync(Master with { Password = password }, user, newPassword, CancellationToken.None));
-        await Capture(() => Rotator.CloneUserAsync(Master, user, user, newPassword, CancellationToken.None));
-        await Capture(() => Rotator.CloneUserAsync(Master, NewName("ghost"), NewName("g"), newPassword, CancellationToken.None));
+        await Capture(() => Rotator.CloneUserAsync(Master, user, user, newPassword, allowPrivilegedRoles: false, CancellationToken.None));
+        await Capture(() => Rotator.CloneUserAsync(Master, NewName("ghost"), NewName("g"), newPassword, allowPrivilegedRoles: false, CancellationToken.None));
         await Capture(() => Rotator.SetOwnPasswordAsync(As(user, password) with { Port = FreePort.Next() }, newPassword, CancellationToken.None));
         var probe = await Rotator.ProbeLoginAsync(As(user, newPassword), ProbeTimeout, CancellationToken.None);
         messages.Add(probe.Message);
@@ -475,7 +493,7 @@ public abstract class DatabaseRotatorConformanceTests
         await AssertLogsInAsync(user, next);
 
         var clone = user + "_clone";
-        await Rotator.CloneUserAsync(Master, user, clone, special, CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, user, clone, special, allowPrivilegedRoles: false, CancellationToken.None);
         await AssertLogsInAsync(clone, special);
     }
 

@@ -66,7 +66,7 @@ public sealed partial class MySqlRotatorTests(DatabaseServers servers) : Databas
         var clone = source + "_clone";
         var clonePassword = NewPassword();
 
-        await Rotator.CloneUserAsync(Master, source, clone, clonePassword, CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, source, clone, clonePassword, allowPrivilegedRoles: false, CancellationToken.None);
 
         var accounts = await Server.QueryAsRootAsync($"SELECT Host, ssl_type, max_questions, max_user_connections FROM mysql.user WHERE User = '{clone}'");
         Assert.Equal(["127.0.0.1|ANY|500|4"], accounts);
@@ -100,9 +100,10 @@ public sealed partial class MySqlRotatorTests(DatabaseServers servers) : Databas
             $"SET DEFAULT ROLE `{role}` FOR `{source}`@`%`");
         var clone = source + "_clone";
 
-        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), CancellationToken.None);
+        // WITH GRANT OPTION makes the source privileged: only an administrator's allowance lets it be cloned.
+        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), allowPrivilegedRoles: true, CancellationToken.None);
         var cloneOfClone = NewName("again");
-        await Rotator.CloneUserAsync(Master, clone, cloneOfClone, NewPassword(), CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, clone, cloneOfClone, NewPassword(), allowPrivilegedRoles: true, CancellationToken.None);
 
         var sourceGrants = await ShowGrantsAsync(source);
         Assert.Equal(sourceGrants, await ShowGrantsAsync(clone));
@@ -127,7 +128,7 @@ public sealed partial class MySqlRotatorTests(DatabaseServers servers) : Databas
         var password = NewPassword();
 
         await Rotator.SetUserPasswordAsync(Master, user, password, CancellationToken.None);
-        await Rotator.CloneUserAsync(Master, user, user + "_clone", password, CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, user, user + "_clone", password, allowPrivilegedRoles: false, CancellationToken.None);
 
         await AssertLogsInAsync(user, password);
         Assert.Equal(
@@ -148,7 +149,7 @@ public sealed partial class MySqlRotatorTests(DatabaseServers servers) : Databas
         var before = await Server.QueryAsRootAsync($"SHOW CREATE USER `{user}`@`%`");
 
         await Rotator.SetUserPasswordAsync(Master, user, NewPassword(), CancellationToken.None);
-        await Rotator.CloneUserAsync(Master, user, user + "_clone", NewPassword(), CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, user, user + "_clone", NewPassword(), allowPrivilegedRoles: false, CancellationToken.None);
 
         var after = await Server.QueryAsRootAsync($"SHOW CREATE USER `{user}`@`%`");
         Assert.Contains("IDENTIFIED VIA ed25519 USING", after[0], StringComparison.Ordinal);
@@ -194,10 +195,135 @@ public sealed partial class MySqlRotatorTests(DatabaseServers servers) : Databas
         var clone = source + "_clone";
 
         var error = await Assert.ThrowsAsync<RotatorException>(() =>
-            Rotator.CloneUserAsync(Master.WithCredentials(limitedMaster, masterPassword), source, clone, NewPassword(), CancellationToken.None));
+            Rotator.CloneUserAsync(Master.WithCredentials(limitedMaster, masterPassword), source, clone, NewPassword(), allowPrivilegedRoles: false, CancellationToken.None));
 
         Assert.Equal(DatabaseReasons.PermissionDenied, error.Reason);
         Assert.False(await Rotator.UserExistsAsync(Master, clone, CancellationToken.None));
+    }
+
+    [DatabaseFact]
+    public async Task CloneUser_Root_RefusedWithItsPrivilegesNamedAndNoRootClone()
+    {
+        var error = await Assert.ThrowsAsync<RotatorException>(() =>
+            Rotator.CloneUserAsync(Master, "root", "root_clone", NewPassword(), allowPrivilegedRoles: false, CancellationToken.None));
+
+        Assert.True(error.Reason == DatabaseReasons.PrivilegedUser, error.Message);
+        Assert.False(error.IsTransient);
+        Assert.Contains("Refusing to clone root: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("root@localhost has ALL PRIVILEGES on *.*", error.Message, StringComparison.Ordinal);
+        Assert.Contains("root@localhost has GRANT OPTION on *.*", error.Message, StringComparison.Ordinal);
+        Assert.Contains("root@localhost has PROXY on ``@`%`", error.Message, StringComparison.Ordinal);
+        Assert.False(await Rotator.UserExistsAsync(Master, "root_clone", CancellationToken.None));
+    }
+
+    // {u} is the source account in SQL and its name in the reason; {r} a role of this case's own.
+    [DatabaseTheory]
+    [InlineData("GRANT SELECT ON keyturn.* TO {u} WITH GRANT OPTION", "{u}@% has GRANT OPTION on `keyturn`.*")]
+    [InlineData("GRANT SUPER ON *.* TO {u}", "{u}@% has SUPER on *.*")]
+    [InlineData("GRANT CONNECTION ADMIN, SET USER ON *.* TO {u}", "{u}@% has CONNECTION ADMIN on *.*; {u}@% has SET USER on *.*")]
+    [InlineData("GRANT FILE ON *.* TO {u}", "{u}@% has FILE on *.*")]
+    [InlineData("GRANT CREATE USER ON *.* TO {u}", "{u}@% has CREATE USER on *.*")]
+    [InlineData("GRANT SELECT ON *.* TO {u}", "{u}@% has SELECT on *.*")]
+    [InlineData("GRANT SELECT, UPDATE ON mysql.global_priv TO {u}", "{u}@% has SELECT on `mysql`.`global_priv`, which covers the mysql system schema")]
+    [InlineData("GRANT SELECT ON `%`.* TO {u}", "{u}@% has SELECT on `%`.*, which covers the mysql system schema")]
+    [InlineData("CREATE ROLE {r}; GRANT SUPER ON *.* TO {r}; GRANT {r} TO {u}", "{u}@%'s role {r}, which has SUPER on *.*")]
+    [InlineData("CREATE ROLE {r}_in; GRANT FILE ON *.* TO {r}_in; CREATE ROLE {r}; GRANT {r}_in TO {r}; GRANT {r} TO {u}", "{u}@%'s role {r}_in, which has FILE on *.*")]
+    [InlineData("CREATE ROLE {r}; GRANT SELECT ON keyturn.orders TO {r}; GRANT {r} TO {u} WITH ADMIN OPTION", "{u}@% has ADMIN OPTION on role `{r}`")]
+    public async Task CloneUser_PrivilegedUser_RefusedWithTheReasonAndNoClone(string setup, string reason)
+    {
+        var (source, _) = await NewUserAsync();
+        var role = NewName("power");
+        await Server.ExecuteAsRootAsync(setup.Replace("{u}", $"`{source}`@`%`", StringComparison.Ordinal).Replace("{r}", role, StringComparison.Ordinal).Split("; "));
+        var clone = source + "_clone";
+
+        var error = await Assert.ThrowsAsync<RotatorException>(() =>
+            Rotator.CloneUserAsync(Master, source, clone, NewPassword(), allowPrivilegedRoles: false, CancellationToken.None));
+
+        Assert.Equal(DatabaseReasons.PrivilegedUser, error.Reason);
+        Assert.All(
+            reason.Replace("{u}", source, StringComparison.Ordinal).Replace("{r}", role, StringComparison.Ordinal).Split("; "),
+            expected => Assert.Contains(expected, error.Message, StringComparison.Ordinal));
+        Assert.False(await Rotator.UserExistsAsync(Master, clone, CancellationToken.None));
+    }
+
+    [DatabaseFact]
+    public async Task CloneUser_OrdinaryAppUserWithSchemaGrantsAnOrdinaryRoleAndMonitoring_Clones()
+    {
+        var (source, _) = await NewUserAsync();
+        var role = NewName("readers");
+        await GrantTablePrivilegesAsync(source);
+        await Server.ExecuteAsRootAsync(
+            $"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX ON keyturn.* TO `{source}`@`%`",
+            $"GRANT PROCESS, BINLOG MONITOR ON *.* TO `{source}`@`%`",
+            $"CREATE ROLE `{role}`",
+            $"GRANT SELECT ON keyturn.invoices TO `{role}`",
+            $"GRANT `{role}` TO `{MariaDbServer.MasterUser}`@`%` WITH ADMIN OPTION",
+            $"GRANT `{role}` TO `{source}`@`%`",
+            $"SET DEFAULT ROLE `{role}` FOR `{source}`@`%`");
+        var clone = source + "_clone";
+        var password = NewPassword();
+
+        await Rotator.CloneUserAsync(Master, source, clone, password, allowPrivilegedRoles: false, CancellationToken.None);
+
+        await AssertLogsInAsync(clone, password);
+        var privileges = await Rotator.DescribePrivilegesAsync(Master, source, CancellationToken.None);
+        Assert.Equal(privileges, await Rotator.DescribePrivilegesAsync(Master, clone, CancellationToken.None));
+        Assert.Contains($"{{user}}@`%`: GRANT ROLE `{role}`", privileges);
+    }
+
+    [DatabaseFact]
+    public async Task CloneUser_PrivilegedUserTheAdministratorAllows_ClonesAsBefore()
+    {
+        var (source, _) = await NewUserAsync();
+        await Server.ExecuteAsRootAsync(
+            $"GRANT SUPER, FILE, CREATE USER ON *.* TO `{source}`@`%`",
+            $"GRANT SELECT ON keyturn.* TO `{source}`@`%` WITH GRANT OPTION");
+        var clone = source + "_clone";
+
+        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), allowPrivilegedRoles: true, CancellationToken.None);
+
+        var privileges = await Rotator.DescribePrivilegesAsync(Master, source, CancellationToken.None);
+        Assert.Equal(privileges, await Rotator.DescribePrivilegesAsync(Master, clone, CancellationToken.None));
+        Assert.Contains("{user}@`%`: GRANT SUPER ON *.*", privileges);
+    }
+
+    [DatabaseFact]
+    public async Task DescribePrivilegeConcerns_AccountWithGrantOptionAndASuperRole_TheCloneRefusalsReasons()
+    {
+        var (user, _) = await NewUserAsync();
+        var role = NewName("power");
+        await Server.ExecuteAsRootAsync(
+            $"GRANT SELECT ON keyturn.* TO `{user}`@`%` WITH GRANT OPTION",
+            $"CREATE ROLE `{role}`",
+            $"GRANT SUPER ON *.* TO `{role}`",
+            $"GRANT `{role}` TO `{user}`@`%`");
+
+        var concerns = await Rotator.DescribePrivilegeConcernsAsync(Master, user, CancellationToken.None);
+
+        Assert.Equal([$"{user}@% has GRANT OPTION on `keyturn`.*", $"{user}@%'s role {role}, which has SUPER on *.*"], concerns);
+        var refusal = await Assert.ThrowsAsync<RotatorException>(() =>
+            Rotator.CloneUserAsync(Master, user, user + "_clone", NewPassword(), allowPrivilegedRoles: false, CancellationToken.None));
+        Assert.Contains($"Refusing to clone {user}: {string.Join("; ", concerns)}.", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [DatabaseFact]
+    public async Task DescribePrivilegeConcerns_Root_NamesItsGlobalPrivileges()
+    {
+        var concerns = await Rotator.DescribePrivilegeConcernsAsync(Master, "root", CancellationToken.None);
+
+        Assert.Contains("root@localhost has ALL PRIVILEGES on *.*", concerns);
+        Assert.Contains("root@localhost has GRANT OPTION on *.*", concerns);
+    }
+
+    [DatabaseFact]
+    public async Task DescribePrivilegeConcerns_AppAccountWithSchemaGrantsAndMonitoring_IsEmpty()
+    {
+        var (user, _) = await NewUserAsync();
+        await Server.ExecuteAsRootAsync(
+            $"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX ON keyturn.* TO `{user}`@`%`",
+            $"GRANT PROCESS, BINLOG MONITOR ON *.* TO `{user}`@`%`");
+
+        Assert.Empty(await Rotator.DescribePrivilegeConcernsAsync(Master, user, CancellationToken.None));
     }
 
     // The server lists a column grant's columns in no fixed order.

@@ -54,7 +54,7 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
     {
         var (source, _) = await NewUserAsync();
         var clone = source + "_clone";
-        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), allowPrivilegedRoles: false, CancellationToken.None);
 
         await GrantTablePrivilegesAsync(source);
 
@@ -76,7 +76,7 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
         var clone = source + "_clone";
         var password = NewPassword();
 
-        await Rotator.CloneUserAsync(Master, source, clone, password, CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, source, clone, password, allowPrivilegedRoles: false, CancellationToken.None);
 
         var sourcePrivileges = await Rotator.DescribePrivilegesAsync(Master, source, CancellationToken.None);
         Assert.Equal(sourcePrivileges, await Rotator.DescribePrivilegesAsync(Master, clone, CancellationToken.None));
@@ -99,7 +99,7 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
         var clone = source + "_clone";
 
         var error = await Assert.ThrowsAsync<RotatorException>(() =>
-            Rotator.CloneUserAsync(Master, source, clone, NewPassword(), CancellationToken.None));
+            Rotator.CloneUserAsync(Master, source, clone, NewPassword(), allowPrivilegedRoles: false, CancellationToken.None));
 
         Assert.Equal(DatabaseReasons.PermissionDenied, error.Reason);
         Assert.Equal("42501", error.DriverCode);
@@ -113,11 +113,140 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
         await Server.ExecuteAsSuperuserAsync("postgres", $"ALTER ROLE \"{source}\" BYPASSRLS");
         var clone = source + "_clone";
 
-        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), CancellationToken.None);
+        // BYPASSRLS makes the source privileged: only an administrator's allowance lets it be cloned.
+        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), allowPrivilegedRoles: true, CancellationToken.None);
 
         var missing = (await Rotator.DescribePrivilegesAsync(Master, source, CancellationToken.None))
             .Except(await Rotator.DescribePrivilegesAsync(Master, clone, CancellationToken.None));
         Assert.Equal(["attribute BYPASSRLS"], missing);
+    }
+
+    [DatabaseFact]
+    public async Task CloneUser_SecretNamesPostgresAndTheMasterIsASuperuser_RefusedBeforeAnyStatementAndNoPostgresClone()
+    {
+        // Issue 9's reproduction: alternating users on a secret whose username is postgres ran CREATE ROLE
+        // postgres_clone ... and GRANT postgres TO postgres_clone, a superuser login for whoever reads AWSPENDING.
+        var master = Master.WithCredentials(PostgresServer.Superuser, Server.SuperuserPassword);
+        var clone = DatabaseSecret.AlternateUsername(PostgresServer.Superuser, "postgres");
+
+        var error = await Assert.ThrowsAsync<RotatorException>(() =>
+            Rotator.CloneUserAsync(master, PostgresServer.Superuser, clone, NewPassword(), allowPrivilegedRoles: false, CancellationToken.None));
+
+        Assert.Equal(DatabaseReasons.PrivilegedUser, error.Reason);
+        Assert.False(error.IsTransient);
+        Assert.Contains("Refusing to clone postgres: postgres is a superuser", error.Message, StringComparison.Ordinal);
+        Assert.False(await Rotator.UserExistsAsync(master, clone, CancellationToken.None));
+        Assert.DoesNotContain(clone, await File.ReadAllTextAsync(Server.LogPath), StringComparison.Ordinal);
+    }
+
+    // {s} is the source role, {g} a role of this case's own; the statements run as the superuser.
+    [DatabaseTheory]
+    [InlineData("CREATE ROLE {g} SUPERUSER; GRANT {g} TO {s}", "{s} is a member of {g}, which is a superuser")]
+    [InlineData(
+        "CREATE ROLE {g}_boss SUPERUSER; CREATE ROLE {g} NOINHERIT; GRANT {g}_boss TO {g}; GRANT {g} TO {s}",
+        "{s} is a member of {g}_boss (through {g}), which is a superuser")]
+    [InlineData("GRANT pg_write_server_files TO {s}", "{s} is a member of pg_write_server_files, which writes files on the database server")]
+    [InlineData(
+        "CREATE ROLE {g}; GRANT pg_execute_server_program TO {g}; GRANT {g} TO {s}",
+        "{s} is a member of pg_execute_server_program (through {g}), which runs programs on the database server")]
+    [InlineData("GRANT pg_read_all_data TO {s}", "{s} is a member of pg_read_all_data, which reads every table, pg_authid's password verifiers included")]
+    [InlineData("ALTER ROLE {s} CREATEROLE", "{s} has CREATEROLE")]
+    [InlineData("ALTER ROLE {s} BYPASSRLS", "{s} has BYPASSRLS")]
+    [InlineData("ALTER ROLE {s} REPLICATION", "{s} has REPLICATION")]
+    [InlineData("CREATE ROLE {g} CREATEROLE; GRANT {g} TO {s}", "{s} is a member of {g}, which has CREATEROLE")]
+    public async Task CloneUser_PrivilegedSource_RefusedWithTheReasonAndNoClone(string setup, string reason)
+    {
+        var (source, _) = await NewUserAsync();
+        var group = NewName("grp");
+        await Server.ExecuteAsSuperuserAsync(
+            PostgresServer.Database,
+            setup.Replace("{s}", source, StringComparison.Ordinal).Replace("{g}", group, StringComparison.Ordinal).Split("; "));
+        var clone = source + "_clone";
+
+        var error = await Assert.ThrowsAsync<RotatorException>(() =>
+            Rotator.CloneUserAsync(Master, source, clone, NewPassword(), allowPrivilegedRoles: false, CancellationToken.None));
+
+        Assert.Equal(DatabaseReasons.PrivilegedUser, error.Reason);
+        Assert.Contains(reason.Replace("{s}", source, StringComparison.Ordinal).Replace("{g}", group, StringComparison.Ordinal), error.Message, StringComparison.Ordinal);
+        Assert.False(await Rotator.UserExistsAsync(Master, clone, CancellationToken.None));
+    }
+
+    [DatabaseFact]
+    public async Task CloneUser_OrdinaryAppRoleInAnOrdinaryGroupWithMonitoringAndCreateDb_Clones()
+    {
+        var (source, _) = await NewUserAsync();
+        var group = NewName("readers");
+        await GrantTablePrivilegesAsync(source);
+        await Server.ExecuteAsSuperuserAsync(
+            PostgresServer.Database,
+            $"CREATE ROLE {group}",
+            $"GRANT SELECT ON invoices TO {group}",
+            $"GRANT {group} TO {source}",
+            $"GRANT pg_monitor TO {source}",
+            $"ALTER ROLE {source} CREATEDB");
+        var clone = source + "_clone";
+        var password = NewPassword();
+
+        await Rotator.CloneUserAsync(Master, source, clone, password, allowPrivilegedRoles: false, CancellationToken.None);
+
+        await AssertLogsInAsync(clone, password);
+        var privileges = await Rotator.DescribePrivilegesAsync(Master, source, CancellationToken.None);
+        Assert.Equal(privileges, await Rotator.DescribePrivilegesAsync(Master, clone, CancellationToken.None));
+        Assert.Contains("table public.invoices: SELECT", privileges);
+        Assert.Contains("member of pg_monitor", privileges);
+    }
+
+    [DatabaseFact]
+    public async Task CloneUser_PrivilegedSourceTheAdministratorAllows_ClonesAsBefore()
+    {
+        var (source, _) = await NewUserAsync();
+        var boss = NewName("boss");
+        await Server.ExecuteAsSuperuserAsync(
+            PostgresServer.Database,
+            $"CREATE ROLE {boss} SUPERUSER",
+            $"GRANT {boss} TO {source}",
+            $"GRANT pg_execute_server_program TO {source}",
+            $"ALTER ROLE {source} CREATEROLE");
+        var clone = source + "_clone";
+
+        await Rotator.CloneUserAsync(Master, source, clone, NewPassword(), allowPrivilegedRoles: true, CancellationToken.None);
+
+        var privileges = await Rotator.DescribePrivilegesAsync(Master, source, CancellationToken.None);
+        Assert.Equal(privileges, await Rotator.DescribePrivilegesAsync(Master, clone, CancellationToken.None));
+        Assert.Contains("member of pg_execute_server_program", privileges);
+        Assert.True(await Server.ScalarAsSuperuserAsync<bool>("SELECT pg_has_role(@clone, @boss, 'MEMBER')", ("clone", clone), ("boss", boss)));
+    }
+
+    [DatabaseFact]
+    public async Task DescribePrivilegeConcerns_SuperuserWithServerProgramsThroughAGroup_TheCloneRefusalsReasons()
+    {
+        var (boss, _) = await NewUserAsync();
+        var group = NewName("grp");
+        await Server.ExecuteAsSuperuserAsync(
+            PostgresServer.Database,
+            $"ALTER ROLE {boss} SUPERUSER",
+            $"CREATE ROLE {group}",
+            $"GRANT pg_execute_server_program TO {group}",
+            $"GRANT {group} TO {boss}");
+
+        var concerns = await Rotator.DescribePrivilegeConcernsAsync(Master, boss, CancellationToken.None);
+
+        Assert.Equal(
+            [$"{boss} is a superuser", $"{boss} is a member of pg_execute_server_program (through {group}), which runs programs on the database server"],
+            concerns);
+        var refusal = await Assert.ThrowsAsync<RotatorException>(() =>
+            Rotator.CloneUserAsync(Master, boss, boss + "_clone", NewPassword(), allowPrivilegedRoles: false, CancellationToken.None));
+        Assert.Contains($"Refusing to clone {boss}: {string.Join("; ", concerns)}.", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [DatabaseFact]
+    public async Task DescribePrivilegeConcerns_AppRoleWithMonitoringAndCreateDb_IsEmpty()
+    {
+        var (user, _) = await NewUserAsync();
+        await GrantTablePrivilegesAsync(user);
+        await Server.ExecuteAsSuperuserAsync(PostgresServer.Database, $"GRANT pg_monitor TO {user}", $"ALTER ROLE {user} CREATEDB");
+
+        Assert.Empty(await Rotator.DescribePrivilegeConcernsAsync(Master, user, CancellationToken.None));
     }
 
     [DatabaseFact]
@@ -128,7 +257,7 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
         await GrantTablePrivilegesAsync(source);
         var clone = source + "_clone";
         var password = NewPassword();
-        await Rotator.CloneUserAsync(Master, source, clone, password, CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, source, clone, password, allowPrivilegedRoles: false, CancellationToken.None);
         await using (var connection = new NpgsqlConnection(Server.ConnectionString(clone, password)))
         {
             await connection.OpenAsync();
@@ -151,7 +280,7 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
 
         await Rotator.SetUserPasswordAsync(Master, user, password, CancellationToken.None);
         await Rotator.SetOwnPasswordAsync(As(user, password), password + "2", CancellationToken.None);
-        await Rotator.CloneUserAsync(Master, user, user + "_clone", password + "3", CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, user, user + "_clone", password + "3", allowPrivilegedRoles: false, CancellationToken.None);
 
         var stored = await Server.ScalarAsSuperuserAsync<string>("SELECT rolpassword FROM pg_authid WHERE rolname = @name", ("name", user));
         Assert.StartsWith("SCRAM-SHA-256$4096:", stored, StringComparison.Ordinal);
@@ -185,7 +314,7 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
         var clone = DatabaseSecret.AlternateUsername(source, "postgres");
 
         await Rotator.SetUserPasswordAsync(Master, source, password, CancellationToken.None);
-        await Rotator.CloneUserAsync(Master, source, clone, password, CancellationToken.None);
+        await Rotator.CloneUserAsync(Master, source, clone, password, allowPrivilegedRoles: false, CancellationToken.None);
 
         await AssertLogsInAsync(source, password);
         await AssertLogsInAsync(clone, password);
@@ -198,7 +327,7 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
         var (source, _) = await NewUserAsync();
 
         var error = await Assert.ThrowsAsync<RotatorException>(() =>
-            Rotator.CloneUserAsync(Master, source, new string('c', 64), NewPassword(), CancellationToken.None));
+            Rotator.CloneUserAsync(Master, source, new string('c', 64), NewPassword(), allowPrivilegedRoles: false, CancellationToken.None));
 
         Assert.Equal(DatabaseReasons.Unsupported, error.Reason);
     }

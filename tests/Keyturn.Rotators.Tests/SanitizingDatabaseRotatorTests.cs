@@ -18,9 +18,10 @@ public sealed class SanitizingDatabaseRotatorTests
         {
             await Assert.ThrowsAsync<RotatorException>(() => rotator.SetOwnPasswordAsync(Connection, Next, CancellationToken.None)),
             await Assert.ThrowsAsync<RotatorException>(() => rotator.SetUserPasswordAsync(Connection, "other", Next, CancellationToken.None)),
-            await Assert.ThrowsAsync<RotatorException>(() => rotator.CloneUserAsync(Connection, "app", "app_clone", Next, CancellationToken.None)),
+            await Assert.ThrowsAsync<RotatorException>(() => rotator.CloneUserAsync(Connection, "app", "app_clone", Next, allowPrivilegedRoles: false, CancellationToken.None)),
             await Assert.ThrowsAsync<RotatorException>(() => rotator.UserExistsAsync(Connection, "app", CancellationToken.None)),
             await Assert.ThrowsAsync<RotatorException>(() => rotator.DescribePrivilegesAsync(Connection, "app", CancellationToken.None)),
+            await Assert.ThrowsAsync<RotatorException>(() => rotator.DescribePrivilegeConcernsAsync(Connection, "app", CancellationToken.None)),
         };
 
         Assert.All(errors, error =>
@@ -91,8 +92,11 @@ public sealed class SanitizingDatabaseRotatorTests
         public Task<bool> UserExistsAsync(DatabaseConnection master, string username, CancellationToken cancellationToken) =>
             throw new IOException($"lost connection for password={master.Password}");
 
-        public Task CloneUserAsync(DatabaseConnection master, string sourceUser, string newUser, string newPassword, CancellationToken cancellationToken) =>
+        public Task CloneUserAsync(DatabaseConnection master, string sourceUser, string newUser, string newPassword, bool allowPrivilegedRoles, CancellationToken cancellationToken) =>
             throw new RotatorException(DatabaseReasons.ServerError, null, $"CREATE USER x IDENTIFIED BY '{newPassword}'");
+
+        public Task<IReadOnlyList<string>> DescribePrivilegeConcernsAsync(DatabaseConnection master, string username, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException($"SHOW GRANTS as '{master.Password.Replace("'", "''", StringComparison.Ordinal)}'");
 
         public Task<IReadOnlyList<string>> DescribePrivilegesAsync(DatabaseConnection master, string username, CancellationToken cancellationToken) =>
             throw new RotatorException(DatabaseReasons.ServerError, null, $"master {master.Password.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal)}");

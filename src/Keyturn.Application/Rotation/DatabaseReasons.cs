@@ -39,6 +39,12 @@ public static class DatabaseReasons
     /// <summary>The request can't be carried out on this server or with these values (old server version, invalid name).</summary>
     public const string Unsupported = "unsupported";
 
+    /// <summary>
+    /// The user to clone holds privileges a second account must not get without an administrator's decision
+    /// (superuser, role administration, server files, GRANT OPTION, ...). Nothing was created.
+    /// </summary>
+    public const string PrivilegedUser = "privileged-user";
+
     /// <summary>True for the reasons worth retrying later; the others need a person or a configuration change.</summary>
     public static bool IsTransient(string reason) =>
         reason is Unreachable or Timeout or ServerError;

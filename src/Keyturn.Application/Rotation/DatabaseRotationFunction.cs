@@ -236,14 +236,29 @@ public sealed class DatabaseRotationFunction(
                 masterProbe.Outcome == LoginOutcome.AuthFailed);
         }
 
+        // Only the administrator's per-function setting (keyturn functions policy NAME --allow-privileged-clone) may
+        // allow privileged users, for both the clone and an existing alternate user.
+        var allowPrivilegedRoles = policy.AllowPrivilegedClone;
         if (await rotator.UserExistsAsync(masterConnection, pending.Username, cancellationToken).ConfigureAwait(false))
         {
+            // The master can set any user's password, and this one lands in AWSPENDING: a secret naming X whose
+            // X_clone is privileged (or naming X_clone whose X is) must not hand that account over to its readers.
+            if (!allowPrivilegedRoles
+                && await rotator.DescribePrivilegeConcernsAsync(masterConnection, pending.Username, cancellationToken).ConfigureAwait(false) is { Count: > 0 } concerns)
+            {
+                throw new RotatorException(
+                    DatabaseReasons.PrivilegedUser,
+                    null,
+                    $"Refusing to set the password of {pending.Username}: {string.Join("; ", concerns)}. Whoever reads the pending version would "
+                    + "log in with those powers; only an administrator can allow privileged users for this rotation function.");
+            }
+
             await rotator.SetUserPasswordAsync(masterConnection, pending.Username, pending.Password, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            // policy.AllowPrivilegedClone is the administrator's per-function allowance for cloning a privileged user.
-            await rotator.CloneUserAsync(masterConnection, current.Username, pending.Username, pending.Password, cancellationToken).ConfigureAwait(false);
+            await rotator.CloneUserAsync(masterConnection, current.Username, pending.Username, pending.Password, allowPrivilegedRoles, cancellationToken)
+                .ConfigureAwait(false);
         }
 
         log.Info($"setSecret: Successfully set password for {pending.Username} in {Db} for secret arn {arn}.");

@@ -48,7 +48,22 @@ public interface IDatabaseRotator
     /// privileges as <paramref name="sourceUser"/>. Fails with reason <c>user-exists</c> if the new user is already
     /// there, and leaves nothing behind when it fails part-way.
     /// </summary>
-    Task CloneUserAsync(DatabaseConnection master, string sourceUser, string newUser, string newPassword, CancellationToken cancellationToken);
+    /// <param name="allowPrivilegedRoles">
+    /// Without it, a source that is privileged (a superuser or a member of one, role administration, server
+    /// files and programs, replication, GRANT OPTION, admin privileges, the system schema: each engine's rules
+    /// say exactly what) is refused with reason <c>privileged-user</c>, naming what made it privileged, before
+    /// anything is created. Only an administrator's explicit per-function setting may pass <see langword="true"/>.
+    /// </param>
+    Task CloneUserAsync(DatabaseConnection master, string sourceUser, string newUser, string newPassword, bool allowPrivilegedRoles, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What makes <paramref name="username"/> privileged, by the same rules and in the same words as the
+    /// <c>privileged-user</c> refusal of <see cref="CloneUserAsync"/>; empty when the user is ordinary. Changes
+    /// nothing. Fails with reason <c>unknown-user</c> when no such user exists. Alternating users asks before
+    /// setting the password of an alternate user that already exists, which the master could otherwise hand to
+    /// whoever reads AWSPENDING.
+    /// </summary>
+    Task<IReadOnlyList<string>> DescribePrivilegeConcernsAsync(DatabaseConnection master, string username, CancellationToken cancellationToken);
 
     /// <summary>
     /// The user's effective privileges as normalized, sorted lines in which the user's own name is replaced by

@@ -50,10 +50,16 @@ public sealed class SanitizingDatabaseRotator : IDatabaseRotator
         return Guard(() => _inner.UserExistsAsync(master, username, cancellationToken), cancellationToken, master.Password);
     }
 
-    public Task CloneUserAsync(DatabaseConnection master, string sourceUser, string newUser, string newPassword, CancellationToken cancellationToken)
+    public Task CloneUserAsync(DatabaseConnection master, string sourceUser, string newUser, string newPassword, bool allowPrivilegedRoles, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(master);
-        return Guard(() => _inner.CloneUserAsync(master, sourceUser, newUser, newPassword, cancellationToken), cancellationToken, master.Password, newPassword);
+        return Guard(() => _inner.CloneUserAsync(master, sourceUser, newUser, newPassword, allowPrivilegedRoles, cancellationToken), cancellationToken, master.Password, newPassword);
+    }
+
+    public Task<IReadOnlyList<string>> DescribePrivilegeConcernsAsync(DatabaseConnection master, string username, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(master);
+        return Guard(() => _inner.DescribePrivilegeConcernsAsync(master, username, cancellationToken), cancellationToken, master.Password);
     }
 
     public Task<IReadOnlyList<string>> DescribePrivilegesAsync(DatabaseConnection master, string username, CancellationToken cancellationToken)
