@@ -208,6 +208,31 @@ public sealed class BuiltInRotationTests(RotationEnvironment env)
     }
 
     [DatabaseFact]
+    public async Task MySqlAlternatingUsers_ExistingAlternateUserHasSuper_FailsPermanentlyWithoutChangingItsPassword()
+    {
+        var mariaDb = env.Databases.MariaDb;
+        var user = "boss_" + Suffix();
+        await mariaDb.ExecuteAsRootAsync(
+            $"CREATE USER '{user}'@'%' IDENTIFIED BY 'named-initial-1'",
+            $"GRANT SELECT ON {MariaDbServer.Database}.* TO '{user}'@'%'",
+            $"CREATE USER '{user}_clone'@'%' IDENTIFIED BY 'boss-own-1'",
+            $"GRANT SELECT ON {MariaDbServer.Database}.* TO '{user}_clone'@'%'",
+            $"GRANT SUPER ON *.* TO '{user}_clone'@'%'");
+        var master = await MasterAsync("mysql", My(MariaDbServer.MasterUser, mariaDb.MasterPassword));
+        var name = "app/boss/" + user;
+        var v1 = await CreateAsync(name, My(user, "named-initial-1", master));
+
+        var token = await StartRotationAsync(name, "keyturn-mysql-alternating-users");
+        var state = await env.WaitForRotationStateAsync(name, TimeSpan.FromSeconds(60), "failed");
+
+        Assert.Contains($"setSecret: Refusing to set the password of {user}_clone: {user}_clone@% has SUPER on *.*", state, StringComparison.Ordinal);
+        await AssertLabelsAsync(name, (v1, "AWSCURRENT"), (token, "AWSPENDING"));
+        var pending = await ValueAsync(name, "AWSPENDING");
+        Assert.Equal(LoginOutcome.Ok, (await _mysql.ProbeLoginAsync(MyConnection(user + "_clone", "boss-own-1"), Probe, default)).Outcome);
+        Assert.Equal(LoginOutcome.AuthFailed, (await _mysql.ProbeLoginAsync(MyConnection(user + "_clone", pending.GetProperty("password").GetString()!), Probe, default)).Outcome);
+    }
+
+    [DatabaseFact]
     public async Task PasswordChangedOutOfBand_FailsPermanentlyWithReasons_LabelsUntouched()
     {
         var user = "oob_" + Suffix();
