@@ -243,7 +243,10 @@ public sealed class SecurityTests : IAsyncLifetime
     {
         var result = await Keyturn("serve", "--listen", listen, "--data-dir", Directory.CreateTempSubdirectory("keyturn-it-").FullName);
 
-        AssertOneLineFailure(result, message);
+        // Checked with the transport options before anything starts: the usage error alone, exit code 2.
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(message, result.Stderr.Trim());
+        Assert.DoesNotContain("   at ", result.Stdout + result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

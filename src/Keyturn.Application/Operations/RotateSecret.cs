@@ -154,8 +154,8 @@ public sealed class RotateSecretHandler(SecretServices services, IRotationFuncti
             if (parts.Length is not (7 or 8) || parts[1] != context.Partition || parts[2] != "lambda" || parts[3] != context.Region
                 || parts[4] != services.Options.AccountId || parts[5] != "function" || name.Length == 0)
             {
-                throw new ServiceException(ErrorKind.AccessDenied, CannotInvoke().Message +
-                    $" The function ARN must have the form {RotationIdentity.FunctionArn(context.Partition, context.Region, services.Options.AccountId, "NAME")}.");
+                // AWS answers a function of another region or account with the same words as one it may not invoke.
+                throw CannotInvoke();
             }
         }
 

@@ -64,7 +64,7 @@ internal sealed class ServeTlsOptions
         }
         catch (Exception e) when (e is ArgumentException or FormatException)
         {
-            return (null, $"--listen must be IP:PORT or localhost:PORT (e.g. 127.0.0.1:{ServerOptions.DefaultPort} or [::]:{ServerOptions.DefaultPort}), got '{options.Listen}'.");
+            return (null, e.Message);
         }
 
         var mode = parse.GetValue(_mode);
