@@ -167,14 +167,16 @@ public sealed class ExternalFunctionRotationTests : IAsyncLifetime
     {
         // The function writes its own key here, outside the data directory, so the test knows what to look for.
         var keyFile = Path.Combine(Directory.CreateTempSubdirectory("keyturn-leak-").FullName, "function-key");
-        await RegisterAsync("leaky", $"/usr/bin/python3 {Path.Combine(AppContext.BaseDirectory, "Scripts", "leaky_rotation_function.py")} --key-file {keyFile}");
-        await KeyturnAsync("functions", "policy", "leaky", "--allow-master", "ext/leak-master");
         var cli = new AwsCli(_server);
         const string Master = "Master-Leak-Pw-5", Oldest = "Oldest-Leak-Pw-1", Previous = "Previous-Leak-Pw-2", Current = "Current-Leak-Pw-3", Pwd = "Pwd-Field-Leak-4";
         static string Value(string password, string pwd) =>
             $$"""{"engine":"postgres","host":"127.0.0.1","username":"app","password":"{{password}}","pwd":"{{pwd}}","masterarn":"ext/leak-master"}""";
         await cli.JsonAsync("secretsmanager", "create-secret", "--name", "ext/leak-master", "--secret-string", $$"""{"username":"admin","password":"{{Master}}"}""");
-        await cli.JsonAsync("secretsmanager", "create-secret", "--name", "ext/leak", "--secret-string", Value(Oldest, "Pwd-Oldest-Leak-0"));
+        var oldest = (await cli.JsonAsync("secretsmanager", "create-secret", "--name", "ext/leak", "--secret-string", Value(Oldest, "Pwd-Oldest-Leak-0"))).GetProperty("VersionId").GetString();
+
+        // The function's key may read this secret's versions and its allowed master, not list them: it is told which old version to print.
+        await RegisterAsync("leaky", $"/usr/bin/python3 {Path.Combine(AppContext.BaseDirectory, "Scripts", "leaky_rotation_function.py")} --key-file {keyFile} --old-version {oldest}");
+        await KeyturnAsync("functions", "policy", "leaky", "--allow-master", "ext/leak-master");
         await cli.JsonAsync("secretsmanager", "put-secret-value", "--secret-id", "ext/leak", "--secret-string", Value(Previous, "Pwd-Previous-Leak-0"));
         await cli.JsonAsync("secretsmanager", "put-secret-value", "--secret-id", "ext/leak", "--secret-string", Value(Current, Pwd));
 
