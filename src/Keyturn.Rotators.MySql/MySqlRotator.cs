@@ -184,14 +184,8 @@ public sealed class MySqlRotator : IDatabaseRotator
 
     public async Task<IReadOnlyList<string>> DescribePrivilegeConcernsAsync(DatabaseConnection master, string username, CancellationToken cancellationToken)
     {
-        CheckEngine(master);
-        CheckUserName(username);
-        await using var session = await OpenAsync(master, cancellationToken).ConfigureAwait(false);
-        var hosts = await FindHostsAsync(session, username, cancellationToken).ConfigureAwait(false);
-        if (hosts.Count == 0)
-        {
-            throw new RotatorException(DatabaseReasons.UnknownUser, null, $"No account named {username} exists.");
-        }
+        var (session, hosts) = await OpenExistingUserAsync(master, username, cancellationToken).ConfigureAwait(false);
+        await using var lease = session;
 
         var privileges = new PrivilegeFindings();
         await ReadAccountsAsync(session, username, hosts, privileges, cancellationToken).ConfigureAwait(false);
@@ -200,14 +194,8 @@ public sealed class MySqlRotator : IDatabaseRotator
 
     public async Task<IReadOnlyList<string>> DescribePrivilegesAsync(DatabaseConnection master, string username, CancellationToken cancellationToken)
     {
-        CheckEngine(master);
-        CheckUserName(username);
-        await using var session = await OpenAsync(master, cancellationToken).ConfigureAwait(false);
-        var hosts = await FindHostsAsync(session, username, cancellationToken).ConfigureAwait(false);
-        if (hosts.Count == 0)
-        {
-            throw new RotatorException(DatabaseReasons.UnknownUser, null, $"No account named {username} exists.");
-        }
+        var (session, hosts) = await OpenExistingUserAsync(master, username, cancellationToken).ConfigureAwait(false);
+        await using var lease = session;
 
         var lines = new List<string>();
         foreach (var host in hosts)
@@ -377,6 +365,24 @@ public sealed class MySqlRotator : IDatabaseRotator
                 CancellationToken.None,
                 TaskContinuationOptions.None,
                 TaskScheduler.Default);
+            throw;
+        }
+    }
+
+    /// <summary>A session as <paramref name="master"/> and the hosts of <paramref name="username"/>'s accounts; unknown-user when there are none.</summary>
+    private async Task<(Session Session, List<string> Hosts)> OpenExistingUserAsync(DatabaseConnection master, string username, CancellationToken cancellationToken)
+    {
+        CheckEngine(master);
+        CheckUserName(username);
+        var session = await OpenAsync(master, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var hosts = await FindHostsAsync(session, username, cancellationToken).ConfigureAwait(false);
+            return hosts.Count > 0 ? (session, hosts) : throw new RotatorException(DatabaseReasons.UnknownUser, null, $"No account named {username} exists.");
+        }
+        catch
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
