@@ -144,6 +144,60 @@ public sealed class BuiltInRotationTests(RotationEnvironment env)
         Assert.False(await _postgres.UserExistsAsync(superuser, "postgres_clone", default));
     }
 
+    // The administrator's per-function allowance is what lets a privileged user be cloned: refused by default,
+    // cloned after `functions policy --allow-privileged-clone`, refused again after `--deny-privileged-clone`.
+    // CREATEROLE stands in for privilege so that no superuser clone is left behind.
+    [DatabaseFact]
+    public async Task PostgreSqlAlternatingUsers_PrivilegedUser_IsClonedOnlyWhileTheAdministratorAllowsIt()
+    {
+        const string Function = "keyturn-postgresql-alternating-users";
+        var postgres = env.Databases.Postgres;
+        var user = "admin_" + Suffix();
+        await postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"CREATE ROLE {user} LOGIN CREATEROLE PASSWORD 'admin-initial-1'");
+        try
+        {
+            var master = await MasterAsync("pg", Pg(PostgresServer.MasterUser, postgres.MasterPassword));
+            var name = "app/admin/" + user;
+            var v1 = await CreateAsync(name, Pg(user, "admin-initial-1", master));
+            var superuser = PgConnection(PostgresServer.Superuser, postgres.SuperuserPassword);
+
+            var refusedToken = await StartRotationAsync(name, Function);
+            var refused = await env.WaitForRotationStateAsync(name, TimeSpan.FromSeconds(60), "failed");
+            Assert.Contains($"setSecret: Refusing to clone {user}: {user} has CREATEROLE", refused, StringComparison.Ordinal);
+            Assert.False(await _postgres.UserExistsAsync(superuser, user + "_clone", default));
+            await AssertLabelsAsync(name, (v1, "AWSCURRENT"), (refusedToken, "AWSPENDING"));
+
+            // An operator clears the failed attempt, as after any permanent failure, before rotating again.
+            await env.Cli.JsonAsync("secretsmanager", "update-secret-version-stage", "--secret-id", name, "--version-stage", "AWSPENDING", "--remove-from-version-id", refusedToken);
+            try
+            {
+                Assert.Contains("Privileged users may be cloned: yes.", await env.Server.FunctionsAsync("policy", Function, "--allow-privileged-clone"), StringComparison.Ordinal);
+                await RotateAsync(name, Function, rules: false);
+            }
+            finally
+            {
+                Assert.Contains("Privileged users may be cloned: no.", await env.Server.FunctionsAsync("policy", Function, "--deny-privileged-clone"), StringComparison.Ordinal);
+            }
+
+            var cloned = await CurrentAsync(name);
+            Assert.Equal(user + "_clone", cloned.GetProperty("username").GetString());
+            Assert.Equal(LoginOutcome.Ok, (await _postgres.ProbeLoginAsync(PgConnection(user + "_clone", cloned.GetProperty("password").GetString()!), Probe, default)).Outcome);
+            Assert.True(await postgres.ScalarAsSuperuserAsync<bool>("SELECT rolcreaterole FROM pg_roles WHERE rolname = @name", ("name", user + "_clone")));
+
+            // Denied again: the next rotation, back to the original (privileged) user, is refused.
+            var deniedToken = await StartRotationAsync(name, Function, rules: false);
+            var denied = await env.WaitForRotationStateAsync(name, TimeSpan.FromSeconds(60), "failed");
+            Assert.Contains($"setSecret: Refusing to set the password of {user}: {user} has CREATEROLE", denied, StringComparison.Ordinal);
+            Assert.Equal(LoginOutcome.Ok, (await _postgres.ProbeLoginAsync(PgConnection(user, "admin-initial-1"), Probe, default)).Outcome);
+            Assert.Equal("AWSPENDING", Assert.Single((await env.Cli.JsonAsync("secretsmanager", "describe-secret", "--secret-id", name))
+                .GetProperty("VersionIdsToStages").GetProperty(deniedToken).EnumerateArray()).GetString());
+        }
+        finally
+        {
+            await postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"DROP ROLE IF EXISTS {user}_clone", $"DROP ROLE IF EXISTS {user}");
+        }
+    }
+
     // Alternating users sets the password of an alternate user that already exists through the master. When that
     // user is a superuser, whoever holds the ordinary user's password and can read AWSPENDING would get its login.
     [DatabaseTheory]

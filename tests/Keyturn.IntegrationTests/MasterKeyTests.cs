@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Keyturn.IntegrationTests.Infrastructure;
+using Microsoft.Data.Sqlite;
 
 namespace Keyturn.IntegrationTests;
 
@@ -175,16 +176,42 @@ public sealed class MasterKeyTests
         return (server.DataDirectory, KeyIds(server.DataDirectory).Single());
     }
 
-    /// <summary>Runs serve, which must exit by itself (non-zero, one line on stderr, no stack trace); returns that line.</summary>
+    /// <summary>
+    /// Runs serve, which must exit by itself (non-zero, one line on stderr, no stack trace) and leave the data
+    /// directory as it found it: no root credentials generated (the test servers take theirs from the environment,
+    /// this run does not), no certificate, no other new, missing or changed file. Returns that line.
+    /// </summary>
     private static async Task<string> ServeExpectingRefusalAsync(string directory, Dictionary<string, string>? environment = null)
     {
-        var result = await KeyturnProcess.RunCommandAsync(["serve", "--data-dir", directory, "--listen", "127.0.0.1:0"], environment, TimeSpan.FromSeconds(60));
+        CheckpointDatabase(directory);
+        var before = Snapshot(directory);
+        var result = await KeyturnProcess.RunCommandAsync(["serve", "--data-dir", directory, "--listen", "127.0.0.1:0", "--tls", "self-signed"], environment, TimeSpan.FromSeconds(60));
         Assert.True(result.ExitCode != 0, result.ToString());
         var lines = result.Stderr.Trim().Split('\n');
         Assert.True(lines.Length == 1, result.ToString());
         Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(directory, "root-credentials")), "a refused start generated root credentials");
+        Assert.Equal(before, Snapshot(directory));
         return lines[0];
     }
+
+    /// <summary>
+    /// Folds the write-ahead log a stopped server left into the database file (and removes it), as opening the store
+    /// does, so that the snapshot compares the data rather than SQLite's own housekeeping.
+    /// </summary>
+    private static void CheckpointDatabase(string directory)
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(directory, "keyturn.db")};Mode=ReadWrite;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Every file under the directory with its SHA-256, in path order.</summary>
+    private static string[] Snapshot(string directory) =>
+        [.. Directory.GetFiles(directory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .Select(file => $"{Path.GetRelativePath(directory, file)} {Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file)))}")];
 
     private static string[] KeyIds(string directory) =>
         [.. File.ReadAllLines(Path.Combine(directory, KeyFile)).Where(l => l.StartsWith("mk-", StringComparison.Ordinal)).Select(l => l.Split(' ')[0])];

@@ -13,7 +13,12 @@ public sealed record RootCredentials(string AccessKeyId, string SecretAccessKey,
     public const string SecretKeyVariable = "KEYTURN_ROOT_SECRET_ACCESS_KEY";
     public const string FileName = "root-credentials";
 
-    public static RootCredentials Load(string dataDirectory, string? accessKeyId, string? secretAccessKey)
+    public static RootCredentials Load(string dataDirectory, string? accessKeyId, string? secretAccessKey) =>
+        Read(dataDirectory, accessKeyId, secretAccessKey) ?? Generate(dataDirectory);
+
+    /// <summary>The root access key from the variables or the file, or null when none exists yet; writes nothing.</summary>
+    /// <exception cref="InvalidOperationException">Only one variable is set, or the file is unusable.</exception>
+    public static RootCredentials? Read(string dataDirectory, string? accessKeyId, string? secretAccessKey)
     {
         if (!string.IsNullOrEmpty(accessKeyId) && !string.IsNullOrEmpty(secretAccessKey))
         {
@@ -41,6 +46,13 @@ public sealed record RootCredentials(string AccessKeyId, string SecretAccessKey,
             throw new InvalidOperationException($"{path} must contain aws_access_key_id and aws_secret_access_key.");
         }
 
+        return null;
+    }
+
+    /// <summary>Creates the root access key and its file (owner-only) in <paramref name="dataDirectory"/>.</summary>
+    public static RootCredentials Generate(string dataDirectory)
+    {
+        var path = Path.Combine(dataDirectory, FileName);
         var generated = new RootCredentials(NewAccessKeyId(), NewSecretAccessKey(), Generated: true);
         PrivateFiles.CreateDirectory(dataDirectory);
         PrivateFiles.WriteNew(path, $"[default]\naws_access_key_id = {generated.AccessKeyId}\naws_secret_access_key = {generated.SecretAccessKey}\n");

@@ -22,7 +22,10 @@ internal static class CommonOptions
     /// <summary>KMS through the standard AWS credential chain and endpoint settings, for master keys kept under a KMS key.</summary>
     public static IKmsKeyService Kms() => new AwsKmsKeyService();
 
-    public static RootCredentials LoadRoot(string dataDirectory) => RootCredentials.Load(
+    public static RootCredentials LoadRoot(string dataDirectory) => ReadRoot(dataDirectory) ?? RootCredentials.Generate(dataDirectory);
+
+    /// <summary>The root access key from the environment or the data directory, or null before the first start; writes nothing.</summary>
+    public static RootCredentials? ReadRoot(string dataDirectory) => RootCredentials.Read(
         dataDirectory,
         Environment.GetEnvironmentVariable(RootCredentials.AccessKeyVariable),
         Environment.GetEnvironmentVariable(RootCredentials.SecretKeyVariable));

@@ -128,7 +128,9 @@ internal static class KeysCommand
         KeyturnServer.RequireMasterKey(options.DataDirectory);
         var services = new ServiceCollection();
         services.AddLogging();
-        KeyturnServer.AddKeyturn(services, options, CommonOptions.LoadRoot(options.DataDirectory));
+        // The master key is checked before root credentials may be generated.
+        var store = KeyturnServer.OpenStore(options);
+        KeyturnServer.AddKeyturn(services, options, CommonOptions.LoadRoot(options.DataDirectory), store);
         return services.BuildServiceProvider();
     }
 }

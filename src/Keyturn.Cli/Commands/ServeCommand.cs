@@ -61,19 +61,21 @@ internal static partial class ServeCommand
                 Kms = CommonOptions.Kms(),
             };
 
-            var (withTransport, transportError) = transport.Apply(parse, options);
-            if (withTransport is null)
+            // Everything that can refuse the start runs before root credentials or a self-signed certificate are
+            // created, so a refused start leaves the data directory as it found it: the transport settings, the root
+            // key's variables and file, then the master key against the store (which creates the key only in an
+            // empty directory).
+            var (transportChecked, transportError) = transport.Check(parse, options);
+            if (transportChecked is null)
             {
                 await Console.Error.WriteLineAsync(transportError).ConfigureAwait(false);
                 return 2;
             }
 
-            options = withTransport;
-
-            RootCredentials root;
+            RootCredentials? existingRoot;
             try
             {
-                root = CommonOptions.LoadRoot(options.DataDirectory);
+                existingRoot = CommonOptions.ReadRoot(options.DataDirectory);
             }
             catch (InvalidOperationException e)
             {
@@ -81,7 +83,18 @@ internal static partial class ServeCommand
                 return 2;
             }
 
-            var app = KeyturnServer.Build(options, root);
+            var store = KeyturnServer.OpenStore(options);
+            var (withTransport, tlsError) = transportChecked.Create();
+            if (withTransport is null)
+            {
+                store.Store.Dispose();
+                await Console.Error.WriteLineAsync(tlsError).ConfigureAwait(false);
+                return 2;
+            }
+
+            options = withTransport;
+            var root = existingRoot ?? RootCredentials.Generate(options.DataDirectory);
+            var app = KeyturnServer.Build(options, root, store: store);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             PrintBanner(options, root);
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);

@@ -52,10 +52,11 @@ internal sealed class ServeTlsOptions
     }
 
     /// <summary>
-    /// <paramref name="options"/> with its certificate loaded (a self-signed one created when needed) and the transport
-    /// rule checked, or the one line that says why the server cannot start.
+    /// The transport settings checked and a supplied certificate loaded, with nothing written to the data directory
+    /// (a self-signed certificate is made by <see cref="CheckedTransport.Create"/> once the store opened), or the one
+    /// line that says why the server cannot start.
     /// </summary>
-    public (ServerOptions? Options, string? Error) Apply(ParseResult parse, ServerOptions options)
+    public (CheckedTransport? Transport, string? Error) Check(ParseResult parse, ServerOptions options)
     {
         IPEndPoint listen;
         try
@@ -105,15 +106,36 @@ internal sealed class ServeTlsOptions
 
         try
         {
-            var tls = mode is not null ? ServerTls.SelfSigned(options.DataDirectory, ServerTls.NamesFor(listen, names), TimeProvider.System)
-                : certificate is not null ? ServerTls.FromFiles(certificate, key!, TimeProvider.System)
-                : null;
-            var configured = options with { Tls = tls, InsecureHttp = insecure };
-            return configured.TransportProblem(listen) is { } problem ? (null, problem) : (configured, null);
+            var selfSignedNames = mode is not null ? ServerTls.NamesFor(listen, names) : null;
+            var tls = certificate is not null ? ServerTls.FromFiles(certificate, key!, TimeProvider.System) : null;
+            return (new CheckedTransport(options with { Tls = tls, InsecureHttp = insecure }, listen, selfSignedNames), null);
         }
         catch (TlsSetupException e)
         {
             return (null, e.Message);
+        }
+    }
+
+    /// <summary>Transport settings that passed <see cref="Check"/>.</summary>
+    public sealed class CheckedTransport(ServerOptions options, IPEndPoint listen, IReadOnlyList<string>? selfSignedNames)
+    {
+        /// <summary>
+        /// The options with their certificate (the self-signed one created or reused in the data directory when
+        /// wanted) and the transport rule checked, or the one line that says why the server cannot start.
+        /// </summary>
+        public (ServerOptions? Options, string? Error) Create()
+        {
+            try
+            {
+                var configured = selfSignedNames is null
+                    ? options
+                    : options with { Tls = ServerTls.SelfSigned(options.DataDirectory, selfSignedNames, TimeProvider.System) };
+                return configured.TransportProblem(listen) is { } problem ? (null, problem) : (configured, null);
+            }
+            catch (TlsSetupException e)
+            {
+                return (null, e.Message);
+            }
         }
     }
 

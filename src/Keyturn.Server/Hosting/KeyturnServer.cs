@@ -26,7 +26,8 @@ namespace Keyturn.Server.Hosting;
 /// <summary>The composition root of <c>keyturn serve</c>.</summary>
 public static partial class KeyturnServer
 {
-    public static WebApplication Build(ServerOptions options, RootCredentials root, string[]? args = null)
+    /// <param name="store">The store <see cref="OpenStore"/> opened (checking the master key before anything else is created); opened here when null.</param>
+    public static WebApplication Build(ServerOptions options, RootCredentials root, string[]? args = null, OpenedStore? store = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args ?? []);
         builder.Logging.ClearProviders();
@@ -81,7 +82,7 @@ public static partial class KeyturnServer
             }
         }));
 
-        AddKeyturn(builder.Services, options, root);
+        AddKeyturn(builder.Services, options, root, store);
 
         var app = builder.Build();
         app.MapGet("/health", () => Results.Json(new HealthStatus("ok", typeof(KeyturnServer).Assembly.GetName().Version?.ToString() ?? "0"), AwsJsonContext.Wire.HealthStatus));
@@ -99,9 +100,10 @@ public static partial class KeyturnServer
         return app;
     }
 
-    public static void AddKeyturn(IServiceCollection services, ServerOptions options, RootCredentials root)
+    /// <param name="opened">The store <see cref="OpenStore"/> opened; opened here when null.</param>
+    public static void AddKeyturn(IServiceCollection services, ServerOptions options, RootCredentials root, OpenedStore? opened = null)
     {
-        var (store, keyring) = OpenStore(options);
+        var (store, keyring) = opened ?? OpenStore(options);
 
         services.AddSingleton(options);
         services.AddSingleton(root);
@@ -184,10 +186,15 @@ public static partial class KeyturnServer
         }
     }
 
-    /// <summary>Opens the store and the master keys that must open everything it holds (see <see cref="MasterKeyGuard"/>).</summary>
+    /// <summary>
+    /// Opens the store and the master keys that must open everything it holds (see <see cref="MasterKeyGuard"/>).
+    /// Callers open it before creating anything else in the data directory (root credentials, a self-signed
+    /// certificate), so that a refused start leaves the directory as it found it.
+    /// </summary>
     /// <exception cref="KeyturnStartupException">No key, a key that doesn't match the data, or a key file open to others.</exception>
-    private static (SqliteSecretStore Store, MasterKeyring Keyring) OpenStore(ServerOptions options)
+    public static OpenedStore OpenStore(ServerOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var time = TimeProvider.System;
         var configured = MasterKeyring.TryOpen(options.DataDirectory, Environment.GetEnvironmentVariable(MasterKeyring.EnvironmentVariable), options.Kms, time);
         var database = Path.Combine(options.DataDirectory, SqliteSecretStore.FileName);
@@ -213,7 +220,7 @@ public static partial class KeyturnServer
         {
             var keyring = MasterKeyGuard.Open(store, options.DataDirectory, configured,
                 options.CreateMasterKey ? () => MasterKeyring.Create(options.DataDirectory, options.Kms, options.KmsKeyId, time) : null, time);
-            return (store, keyring);
+            return new OpenedStore(store, keyring);
         }
         catch
         {
