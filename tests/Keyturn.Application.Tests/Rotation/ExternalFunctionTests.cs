@@ -1,0 +1,103 @@
+using Keyturn.Application.Operations;
+using Keyturn.Application.Rotation;
+using Keyturn.Domain.Rotation;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Keyturn.Application.Tests.Rotation;
+
+/// <summary>Registered external functions (URL and command) run by the engine over the real store: Lambda's error contract, timeouts and failure reasons.</summary>
+public sealed class ExternalFunctionTests : IDisposable
+{
+    private readonly ServiceHarness _h = new(realTime: true);
+    private readonly CapturingLogSink _logs = new();
+    private readonly RotationOptions _options = new()
+    {
+        Retry = new RetryPolicy(TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(50), 3),
+        DefaultFunctionTimeout = TimeSpan.FromSeconds(10),
+    };
+
+    private RotationEngine? _engine;
+
+    public void Dispose()
+    {
+        _engine?.Dispose();
+        _h.Dispose();
+    }
+
+    [Fact]
+    public async Task UrlFunction_AnsweringOkWithALambdaFunctionError_FailsTheStepAndNeverRunsFinishSecret()
+    {
+        using var lambda = new LambdaEndpoint();
+        lambda.Raises["setSecret"] = ("ValueError", "Unable to log into database using credentials in master secret arn:aws:secretsmanager:us-east-1:000000000000:secret:master");
+        await RegisterAsync("lambda-url", FunctionKind.Url, lambda.Url, TimeSpan.FromSeconds(10));
+        var v1 = (await _h.Create("locked-out", "one")).VersionId!;
+
+        var token = await RotateAsync("locked-out", "lambda-url");
+
+        var rotation = await Rotation("locked-out", token);
+        Assert.Equal(RotationStatus.Failed, rotation.Status);
+        Assert.Equal(RotationStep.SetSecret, rotation.Step);
+        Assert.Equal("setSecret: ValueError: Unable to log into database using credentials in master secret arn:aws:secretsmanager:us-east-1:000000000000:secret:master", rotation.Reason);
+        Assert.DoesNotContain("finishSecret", lambda.Steps);
+        Assert.DoesNotContain("testSecret", lambda.Steps);
+        Assert.Equal(["AWSCURRENT"], (await _h.Labels("locked-out"))[v1]);
+        Assert.Null((await _h.Describe("locked-out")).LastRotatedDate);
+        Assert.All(lambda.InvocationTypes, t => Assert.Equal("RequestResponse", t));
+        Assert.Contains(_logs.Lines, l => l.Message.EndsWith("createSecret: function lambda-url answered as request lambda-request-1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task UrlFunction_AnsweringOkWithoutAnError_Succeeds()
+    {
+        using var lambda = new LambdaEndpoint();
+        await RegisterAsync("lambda-ok", FunctionKind.Url, lambda.Url, TimeSpan.FromSeconds(10));
+        await _h.Create("fine", "one");
+
+        var token = await RotateAsync("fine", "lambda-ok");
+
+        // Every step counted as done once; the endpoint moves no label, which the engine's check after finishSecret catches.
+        Assert.Equal(["createSecret", "setSecret", "testSecret", "finishSecret"], lambda.Steps);
+        Assert.Equal($"finishSecret returned, but version {token} doesn't hold AWSCURRENT.", (await Rotation("fine", token)).Reason);
+    }
+
+    [Theory]
+    [InlineData("""{"errorType": "KeyError", "errorMessage": "'password'"}""", "KeyError", "'password'")]
+    [InlineData("""{"errorMessage": "boom"}""", null, "boom")]
+    [InlineData("""null""", null, null)]
+    [InlineData("""{"result": "ok"}""", null, null)]
+    [InlineData("""not json""", null, null)]
+    public void LambdaError_ReadsLambdasErrorPayloadOnly(string body, string? type, string? message) =>
+        Assert.Equal((type, message), UrlRotationFunction.LambdaError(body));
+
+    private async Task RegisterAsync(string name, FunctionKind kind, string target, TimeSpan timeout) =>
+        await _h.Store.WriteAsync(session =>
+        {
+            session.SaveFunction(new FunctionRecord(name, kind, target, timeout, null, null, DateTimeOffset.UtcNow));
+            return true;
+        }, default);
+
+    private RotationEngine Engine()
+    {
+        _engine ??= new RotationEngine(_h.Store, _h.Services, Registry(), _logs, _options, _h.Time, NullLogger<RotationEngine>.Instance);
+        return _engine;
+    }
+
+    private RotationFunctionRegistry Registry() => new([], _h.Store, _h.ExternalFunctions(_options));
+
+    private async Task<string> RotateAsync(string id, string function)
+    {
+        var engine = Engine();
+        var token = Guid.NewGuid().ToString();
+        await new RotateSecretHandler(_h.Services, Registry(), engine).ExecuteAsync(
+            new RotateSecretRequest(id, token, function, new RotationRulesType(1, null, null), null), _h.Root, default);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await engine.WaitForIdleAsync(timeout.Token);
+        return token;
+    }
+
+    private async Task<RotationRecord> Rotation(string id, string token)
+    {
+        var arn = (await _h.Describe(id)).ARN;
+        return (await _h.Store.ReadAsync(session => session.FindRotation(arn, token), default))!;
+    }
+}
