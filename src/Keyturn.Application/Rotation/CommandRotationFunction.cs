@@ -9,7 +9,7 @@ namespace Keyturn.Application.Rotation;
 /// the function's own access key, so existing rotation code (e.g. AWS's Python samples with boto3)
 /// runs unchanged. The access key is minted for this invocation only (scoped to the secret, revoked when the
 /// command exits, expiring in any case). Every output line goes to the function's log, with the key's secret
-/// masked; a non-zero exit fails the step.
+/// masked; a non-zero exit fails the step, with the function's last error line as the reason.
 /// </summary>
 public sealed class CommandRotationFunction(FunctionRecord record, RotationCredentials credentials, string? endpoint, string? caBundle = null) : IRotationFunction
 {
@@ -71,8 +71,9 @@ public sealed class CommandRotationFunction(FunctionRecord record, RotationCrede
         start.Environment["AWS_SECRET_ACCESS_KEY"] = key.SecretAccessKey;
 
         using var process = Process.Start(start) ?? throw new RotationStepException($"Could not start the command of function {record.Name}.", permanent: true);
-        process.OutputDataReceived += (_, e) => Capture(log, e.Data);
-        process.ErrorDataReceived += (_, e) => Capture(log, e.Data);
+        var output = new List<string>();
+        process.OutputDataReceived += (_, e) => Capture(log, output, e.Data);
+        process.ErrorDataReceived += (_, e) => Capture(log, output, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
@@ -95,15 +96,33 @@ public sealed class CommandRotationFunction(FunctionRecord record, RotationCrede
         process.WaitForExit();
         if (process.ExitCode != 0)
         {
-            throw new RotationStepException($"{rotationEvent.Step}: function {record.Name} exited with code {process.ExitCode}.", permanent: false);
+            throw Failed(rotationEvent.Step, process.ExitCode, output);
         }
     }
 
-    private static void Capture(InvocationLog log, string? line)
+    /// <summary>The function's own last error as the reason (the engine masks it), its class deciding whether to retry.</summary>
+    private RotationStepException Failed(string step, int exitCode, List<string> output)
+    {
+        string? errorType, errorMessage;
+        lock (output)
+        {
+            (errorType, errorMessage) = ExternalFailures.FromOutput(output);
+        }
+
+        return errorMessage is null
+            ? new RotationStepException($"{step}: function {record.Name} exited with code {exitCode}.", ExternalFailures.Classify(null, null, exitCode).Permanent)
+            : ExternalFailures.StepFailed(step, errorType, errorMessage, exitCode);
+    }
+
+    private static void Capture(InvocationLog log, List<string> output, string? line)
     {
         if (!string.IsNullOrEmpty(line))
         {
             log.Raw(line);
+            lock (output)
+            {
+                output.Add(line);
+            }
         }
     }
 

@@ -8,8 +8,9 @@ namespace Keyturn.Application.Rotation;
 /// An external function behind a URL, called with Lambda's Invoke contract (what the Lambda Runtime Interface
 /// Emulator serves at <c>/2015-03-31/functions/function/invocations</c>): the Lambda event is POSTed as JSON once per
 /// step. Lambda answers 200 even when the handler raised, so a 2xx only means success when it carries no
-/// <c>X-Amz-Function-Error</c> header and no <c>{"errorType","errorMessage"}</c> body. A 4xx is a permanent failure
-/// (the function rejected the event), any other status is retried.
+/// <c>X-Amz-Function-Error</c> header and no <c>{"errorType","errorMessage"}</c> body; such an error stops the rotation or
+/// is retried as <see cref="ExternalFailures"/> reads it. A 4xx is a permanent failure (the function rejected the
+/// event), any other status is retried.
 /// </summary>
 public sealed class UrlRotationFunction(FunctionRecord record, HttpClient http) : IRotationFunction
 {
@@ -56,7 +57,7 @@ public sealed class UrlRotationFunction(FunctionRecord record, HttpClient http) 
             var (errorType, errorMessage) = LambdaError(body);
             if (functionError is not null || errorType is not null || errorMessage is not null)
             {
-                throw Failed(rotationEvent.Step, errorType ?? functionError, errorMessage ?? $"function {record.Name} reported a {functionError} error without a message.");
+                throw ExternalFailures.StepFailed(rotationEvent.Step, errorType ?? functionError, errorMessage ?? $"function {record.Name} reported a {functionError} error without a message.", exitCode: null);
             }
         }
     }
@@ -81,12 +82,6 @@ public sealed class UrlRotationFunction(FunctionRecord record, HttpClient http) 
 
         static string? Text(JsonElement root, string name) =>
             root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-    }
-
-    private static RotationStepException Failed(string step, string? errorType, string errorMessage)
-    {
-        var message = errorType is null ? errorMessage : $"{errorType}: {errorMessage}";
-        return new RotationStepException(message.StartsWith(step + ":", StringComparison.Ordinal) ? message : $"{step}: {message}", permanent: false);
     }
 
     private static string? Header(HttpResponseMessage response, string name) =>

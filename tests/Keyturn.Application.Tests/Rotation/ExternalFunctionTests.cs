@@ -38,6 +38,7 @@ public sealed class ExternalFunctionTests : IDisposable
         Assert.Equal(RotationStatus.Failed, rotation.Status);
         Assert.Equal(RotationStep.SetSecret, rotation.Step);
         Assert.Equal("setSecret: ValueError: Unable to log into database using credentials in master secret arn:aws:secretsmanager:us-east-1:000000000000:secret:master", rotation.Reason);
+        Assert.Single(lambda.Steps, s => s == "setSecret");
         Assert.DoesNotContain("finishSecret", lambda.Steps);
         Assert.DoesNotContain("testSecret", lambda.Steps);
         Assert.Equal(["AWSCURRENT"], (await _h.Labels("locked-out"))[v1]);
@@ -58,6 +59,30 @@ public sealed class ExternalFunctionTests : IDisposable
         // Every step counted as done once; the endpoint moves no label, which the engine's check after finishSecret catches.
         Assert.Equal(["createSecret", "setSecret", "testSecret", "finishSecret"], lambda.Steps);
         Assert.Equal($"finishSecret returned, but version {token} doesn't hold AWSCURRENT.", (await Rotation("fine", token)).Reason);
+    }
+
+    [Fact]
+    public async Task CommandFunction_PrintingTheTemplatesFailedMasterLogin_StopsAtOnceWithThatReason()
+    {
+        const string master = "arn:aws:secretsmanager:us-east-1:000000000000:secret:master-AbCdEf";
+        var script = $$"""
+            case "$KEYTURN_ROTATION_EVENT" in
+              *'"Step":"setSecret"'*)
+                printf '[INFO]\t2026-12-04T10:00:00.000Z\t%s\tsetSecret: connecting\n' "$AWS_LAMBDA_FUNCTION_NAME"
+                printf '[ERROR]\t2026-12-04T10:00:01.000Z\tabc\tsetSecret: Unable to log into database using credentials in master secret {{master}}\n' >&2
+                exit 1;;
+            esac
+            """;
+        await RegisterAsync("wrong-master", FunctionKind.Command, script, TimeSpan.FromSeconds(10));
+        var v1 = (await _h.Create("master-refused", "one")).VersionId!;
+
+        var token = await RotateAsync("master-refused", "wrong-master");
+
+        var rotation = await Rotation("master-refused", token);
+        Assert.Equal(RotationStatus.Failed, rotation.Status);
+        Assert.Equal($"setSecret: Unable to log into database using credentials in master secret {master}", rotation.Reason);
+        Assert.Single(_logs.Lines, l => l.Message.Contains("setSecret: invoking wrong-master", StringComparison.Ordinal));
+        Assert.Equal(["AWSCURRENT"], (await _h.Labels("master-refused"))[v1]);
     }
 
     [Theory]
