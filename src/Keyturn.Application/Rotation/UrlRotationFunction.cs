@@ -18,6 +18,8 @@ public sealed class UrlRotationFunction(FunctionRecord record, HttpClient http) 
 
     public string Name => record.Name;
 
+    public TimeSpan? Timeout => record.Timeout > TimeSpan.Zero ? record.Timeout : null;
+
     public async Task InvokeAsync(RotationEvent rotationEvent, InvocationLog log, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(record.Target));

@@ -85,6 +85,69 @@ public sealed class ExternalFunctionTests : IDisposable
         Assert.Equal(["AWSCURRENT"], (await _h.Labels("master-refused"))[v1]);
     }
 
+    [Fact]
+    public async Task CommandFunction_RunningPastItsRegisteredTimeout_IsStoppedThenAndKeepsItsOutput()
+    {
+        _options.Retry = new RetryPolicy(TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(10), 1);
+        await RegisterAsync("slow", FunctionKind.Command,
+            "/usr/bin/python3 -c \"import time; print('createSecret: working before the stop'); time.sleep(5); print('createSecret: never reached')\"",
+            TimeSpan.FromSeconds(2));
+        await _h.Create("slow-step", "one");
+
+        // The function must not depend on the server's own environment for unbuffered Python (CI shells often set it).
+        var inherited = Environment.GetEnvironmentVariable("PYTHONUNBUFFERED");
+        Environment.SetEnvironmentVariable("PYTHONUNBUFFERED", null);
+        string token;
+        try
+        {
+            token = await RotateAsync("slow-step", "slow");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("PYTHONUNBUFFERED", inherited);
+        }
+
+        var rotation = await Rotation("slow-step", token);
+        Assert.Equal(RotationStatus.Failed, rotation.Status);
+        var match = System.Text.RegularExpressions.Regex.Match(rotation.Reason!, @"^createSecret: Task timed out after (\d+\.\d\d) seconds$");
+        Assert.True(match.Success, rotation.Reason);
+        var seconds = double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(seconds, 2.0, 4.5);
+
+        // Python's stdout is a pipe here: only PYTHONUNBUFFERED gets this line out before the kill.
+        Assert.Contains(_logs.Lines, l => l.Message == "createSecret: working before the stop");
+        Assert.DoesNotContain(_logs.Lines, l => l.Message.Contains("never reached", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task CommandFunction_WithARegisteredTimeoutLongerThanTheDefault_MayRunPastTheDefault()
+    {
+        _options.DefaultFunctionTimeout = TimeSpan.FromSeconds(1);
+        _options.Retry = new RetryPolicy(TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(10), 1);
+        await RegisterAsync("patient", FunctionKind.Command, """case "$KEYTURN_ROTATION_EVENT" in *'"Step":"createSecret"'*) sleep 2;; esac""", TimeSpan.FromSeconds(20));
+        await _h.Create("long-step", "one");
+
+        var token = await RotateAsync("long-step", "patient");
+
+        // Every step counted as done (createSecret took twice the default); only the engine's label check after finishSecret fails it.
+        Assert.Equal($"finishSecret returned, but version {token} doesn't hold AWSCURRENT.", (await Rotation("long-step", token)).Reason);
+        Assert.DoesNotContain(_logs.Lines, l => l.Message.Contains("Task timed out", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task InvocationKey_LastsTheFunctionsRegisteredTimeoutPlusAMinute()
+    {
+        _options.DefaultFunctionTimeout = TimeSpan.FromSeconds(30);
+        var secret = await _h.Create("keyed", "one");
+        var credentials = new RotationCredentials(_h.AccessKeys, _h.Services, _options, _h.Time);
+
+        var before = DateTimeOffset.UtcNow;
+        var key = await credentials.IssueAsync("long-runner", secret.ARN, TimeSpan.FromMinutes(10), default);
+        await credentials.RevokeAsync(key);
+
+        Assert.InRange(key.Expires - before, TimeSpan.FromMinutes(11), TimeSpan.FromMinutes(11) + TimeSpan.FromSeconds(10));
+    }
+
     [Theory]
     [InlineData("""{"errorType": "KeyError", "errorMessage": "'password'"}""", "KeyError", "'password'")]
     [InlineData("""{"errorMessage": "boom"}""", null, "boom")]
