@@ -148,6 +148,25 @@ public sealed class ExternalFunctionTests : IDisposable
         Assert.InRange(key.Expires - before, TimeSpan.FromMinutes(11), TimeSpan.FromMinutes(11) + TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public async Task RotateSecret_NamingAnUnregisteredFunction_KeepsAwsAnswerAndLogsTheRegisteredOnes()
+    {
+        await RegisterAsync("orders-rotator", FunctionKind.Command, "true", TimeSpan.FromSeconds(10));
+        await RegisterAsync("billing-rotator", FunctionKind.Url, "http://127.0.0.1:9/", TimeSpan.FromSeconds(10));
+        await _h.Create("typo", "one");
+        var logger = new ListLogger<RotateSecretHandler>();
+        var handler = new RotateSecretHandler(_h.Services, Registry(), Engine(), logger);
+
+        await ServiceHarness.Fails(
+            () => handler.ExecuteAsync(new RotateSecretRequest("typo", Guid.NewGuid().ToString(), "arn:aws:lambda:us-east-1:000000000000:function:order-rotator", null, null), _h.Root, default),
+            Keyturn.Domain.Errors.ErrorKind.AccessDenied,
+            "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.");
+
+        var (level, _, message) = Assert.Single(logger.Entries);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, level);
+        Assert.StartsWith("RotateSecret: no rotation function named order-rotator is registered (keyturn functions register); registered functions: billing-rotator, orders-rotator.", message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""{"errorType": "KeyError", "errorMessage": "'password'"}""", "KeyError", "'password'")]
     [InlineData("""{"errorMessage": "boom"}""", null, "boom")]
