@@ -78,9 +78,8 @@ public sealed class CommandRotationFunction(FunctionRecord record, RotationCrede
         start.Environment["AWS_SECRET_ACCESS_KEY"] = key.SecretAccessKey;
 
         using var process = Process.Start(start) ?? throw new RotationStepException($"Could not start the command of function {record.Name}.", permanent: true);
-        var output = new List<string>();
-        process.OutputDataReceived += (_, e) => Capture(log, output, e.Data);
-        process.ErrorDataReceived += (_, e) => Capture(log, output, e.Data);
+        process.OutputDataReceived += (_, e) => Capture(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Capture(log, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
@@ -109,33 +108,25 @@ public sealed class CommandRotationFunction(FunctionRecord record, RotationCrede
         process.WaitForExit();
         if (process.ExitCode != 0)
         {
-            throw Failed(rotationEvent.Step, process.ExitCode, output);
+            throw Failed(rotationEvent.Step, process.ExitCode, log);
         }
     }
 
     /// <summary>The function's own last error as the reason (the engine masks it), its class deciding whether to retry.</summary>
-    private RotationStepException Failed(string step, int exitCode, List<string> output)
+    private RotationStepException Failed(string step, int exitCode, InvocationLog log)
     {
-        string? errorType, errorMessage;
-        lock (output)
-        {
-            (errorType, errorMessage) = ExternalFailures.FromOutput(output);
-        }
-
+        // The log holds the command's lines after the engine's own [INFO] note, which names no error.
+        var (errorType, errorMessage) = ExternalFailures.FromOutput([.. log.Lines.Select(l => l.Message)]);
         return errorMessage is null
             ? new RotationStepException($"{step}: function {record.Name} exited with code {exitCode}.", ExternalFailures.Classify(null, null, exitCode).Permanent)
             : ExternalFailures.StepFailed(step, errorType, errorMessage, exitCode);
     }
 
-    private static void Capture(InvocationLog log, List<string> output, string? line)
+    private static void Capture(InvocationLog log, string? line)
     {
         if (!string.IsNullOrEmpty(line))
         {
             log.Raw(line);
-            lock (output)
-            {
-                output.Add(line);
-            }
         }
     }
 
