@@ -4,6 +4,7 @@ using Keyturn.Domain.Errors;
 using Keyturn.Domain.Policies;
 using Keyturn.Domain.Rotation;
 using Keyturn.Domain.Secrets;
+using Microsoft.Extensions.Logging;
 
 namespace Keyturn.Application.Operations;
 
@@ -19,7 +20,8 @@ public sealed record CancelRotateSecretRequest(string? SecretId);
 /// the new AWSPENDING version without a value and records the rotation in the same transaction, then
 /// hands it to the engine and returns at once; the four steps run in the background.
 /// </summary>
-public sealed class RotateSecretHandler(SecretServices services, IRotationFunctionCatalog functions, IRotationLauncher launcher) : IOperation<RotateSecretRequest, RotateSecretResponse>
+public sealed partial class RotateSecretHandler(SecretServices services, IRotationFunctionCatalog functions, IRotationLauncher launcher, ILogger<RotateSecretHandler>? logger = null)
+    : IOperation<RotateSecretRequest, RotateSecretResponse>
 {
     public string Name => "RotateSecret";
 
@@ -62,8 +64,16 @@ public sealed class RotateSecretHandler(SecretServices services, IRotationFuncti
             return (function, AuthorizeMaster(session, context, secret));
         }, cancellationToken).ConfigureAwait(false);
 
-        if (!await functions.ExistsAsync(RotationFunctionRegistry.NameOf(function), cancellationToken).ConfigureAwait(false))
+        var functionName = RotationFunctionRegistry.NameOf(function);
+        if (!await functions.ExistsAsync(functionName, cancellationToken).ConfigureAwait(false))
         {
+            // The answer stays AWS's (clients match on it); the operator's log says what is actually wrong.
+            if (logger is not null)
+            {
+                var names = await functions.NamesAsync(cancellationToken).ConfigureAwait(false);
+                LogUnknownFunction(logger, functionName, names.Count == 0 ? "(none)" : string.Join(", ", names));
+            }
+
             throw CannotInvoke();
         }
 
@@ -186,6 +196,10 @@ public sealed class RotateSecretHandler(SecretServices services, IRotationFuncti
         services.Authorizer.Authorize(context, "GetSecretValue", masterSecret?.Arn ?? services.ResourceFor(master, context), masterSecret);
         return master;
     }
+
+    [LoggerMessage(EventId = 2401, Level = LogLevel.Warning,
+        Message = "RotateSecret: no rotation function named {FunctionName} is registered (keyturn functions register); registered functions: {Registered}. The caller gets AWS's AccessDeniedException for a Lambda it cannot invoke.")]
+    private static partial void LogUnknownFunction(ILogger logger, string functionName, string registered);
 
     private static ServiceException CannotInvoke() =>
         new(ErrorKind.AccessDenied,

@@ -9,15 +9,19 @@ namespace Keyturn.Application.Rotation;
 /// the function's own access key, so existing rotation code (e.g. AWS's Python samples with boto3)
 /// runs unchanged. The access key is minted for this invocation only (scoped to the secret, revoked when the
 /// command exits, expiring in any case). Every output line goes to the function's log, with the key's secret
-/// masked; a non-zero exit fails the step.
+/// masked; a non-zero exit fails the step, with the function's last error line as the reason.
 /// </summary>
 public sealed class CommandRotationFunction(FunctionRecord record, RotationCredentials credentials, string? endpoint, string? caBundle = null) : IRotationFunction
 {
+    private static readonly TimeSpan OutputDrain = TimeSpan.FromSeconds(2);
+
     public string Name => record.Name;
+
+    public TimeSpan? Timeout => record.Timeout > TimeSpan.Zero ? record.Timeout : null;
 
     public async Task InvokeAsync(RotationEvent rotationEvent, InvocationLog log, CancellationToken cancellationToken)
     {
-        var key = await credentials.IssueAsync(record.Name, rotationEvent.SecretId, cancellationToken).ConfigureAwait(false);
+        var key = await credentials.IssueAsync(record.Name, rotationEvent.SecretId, Timeout, cancellationToken).ConfigureAwait(false);
         log.AddSensitive(key.SecretAccessKey);
         try
         {
@@ -54,6 +58,9 @@ public sealed class CommandRotationFunction(FunctionRecord record, RotationCrede
         start.Environment["AWS_REGION"] = region;
         start.Environment["AWS_DEFAULT_REGION"] = region;
         start.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
+
+        // Python buffers a piped stdout: without this, what a step printed before it was stopped would be lost.
+        start.Environment["PYTHONUNBUFFERED"] = "1";
         if (endpoint is not null)
         {
             // Both the SDK-wide variable and the one AWS's rotation templates read.
@@ -77,26 +84,42 @@ public sealed class CommandRotationFunction(FunctionRecord record, RotationCrede
         process.BeginErrorReadLine();
         try
         {
-            await process.StandardInput.WriteAsync(eventJson.AsMemory(), cancellationToken).ConfigureAwait(false);
-            process.StandardInput.Close();
+            try
+            {
+                await process.StandardInput.WriteAsync(eventJson.AsMemory(), cancellationToken).ConfigureAwait(false);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The command exited (or closed its input) without reading the event; its exit code decides.
+            }
+
             await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
+            // The step's timeout (or shutdown): stop the whole command, then let the output readers reach the end of
+            // the pipes, so the lines it wrote up to the stop are kept in its log.
             process.Kill(entireProcessTree: true);
+            process.WaitForExit(OutputDrain);
             throw;
-        }
-        catch (IOException)
-        {
-            // The command exited without reading its input; its exit code decides.
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         process.WaitForExit();
         if (process.ExitCode != 0)
         {
-            throw new RotationStepException($"{rotationEvent.Step}: function {record.Name} exited with code {process.ExitCode}.", permanent: false);
+            throw Failed(rotationEvent.Step, process.ExitCode, log);
         }
+    }
+
+    /// <summary>The function's own last error as the reason (the engine masks it), its class deciding whether to retry.</summary>
+    private RotationStepException Failed(string step, int exitCode, InvocationLog log)
+    {
+        // The log holds the command's lines after the engine's own [INFO] note, which names no error.
+        var (errorType, errorMessage) = ExternalFailures.FromOutput([.. log.Lines.Select(l => l.Message)]);
+        return errorMessage is null
+            ? new RotationStepException($"{step}: function {record.Name} exited with code {exitCode}.", ExternalFailures.Classify(null, null, exitCode).Permanent)
+            : ExternalFailures.StepFailed(step, errorType, errorMessage, exitCode);
     }
 
     private static void Capture(InvocationLog log, string? line)

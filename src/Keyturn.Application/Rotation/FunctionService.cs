@@ -23,6 +23,11 @@ public sealed class FunctionService(ISecretStore store, AccessKeyService keys, K
             throw new ArgumentException("Names starting with 'keyturn-' are reserved for the built-in functions.", nameof(name));
         }
 
+        if (timeout < TimeSpan.FromSeconds(1) || timeout > TimeSpan.FromSeconds(900))
+        {
+            throw new ArgumentException("--timeout is 1-900 seconds (as Lambda allows).", nameof(timeout));
+        }
+
         if (kind == FunctionKind.Url && (!Uri.TryCreate(target, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
         {
             throw new ArgumentException("--url must be an absolute http or https URL.", nameof(target));

@@ -7,6 +7,9 @@ public interface IRotationFunction
 {
     string Name { get; }
 
+    /// <summary>How long one step may run: a registered function's own timeout, or null for the engine's default.</summary>
+    TimeSpan? Timeout => null;
+
     /// <summary>Runs one step; throws <see cref="RotationStepException"/> when the step failed.</summary>
     Task InvokeAsync(RotationEvent rotationEvent, InvocationLog log, CancellationToken cancellationToken);
 }

@@ -8,7 +8,7 @@ namespace Keyturn.Application.Rotation;
 /// The access key an external function calls back with, minted for one invocation: its policy covers the
 /// secret being rotated and, when the function's administrator policy allows that master, GetSecretValue on
 /// the <c>masterarn</c> the secret names, nothing else. The caller revokes it when the invocation ends; its
-/// expiry (the step timeout plus a minute) ends it even if the process dies before that.
+/// expiry (the function's step timeout plus a minute) ends it even if the process dies before that.
 /// </summary>
 public sealed class RotationCredentials(AccessKeyService keys, SecretServices services, RotationOptions options, TimeProvider timeProvider)
 {
@@ -16,7 +16,8 @@ public sealed class RotationCredentials(AccessKeyService keys, SecretServices se
 
     public sealed record Issued(string AccessKeyId, string SecretAccessKey, DateTimeOffset Expires);
 
-    public async Task<Issued> IssueAsync(string functionName, string secretArn, CancellationToken cancellationToken)
+    /// <param name="timeout">The function's registered step timeout; null for the engine's default.</param>
+    public async Task<Issued> IssueAsync(string functionName, string secretArn, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var accountId = services.Options.AccountId;
         var (policy, masterArn) = await services.Store.ReadAsync(session =>
@@ -41,7 +42,7 @@ public sealed class RotationCredentials(AccessKeyService keys, SecretServices se
         }, cancellationToken).ConfigureAwait(false);
 
         string[] masters = masterArn is not null && RotationIdentity.AllowsMaster(policy, accountId, masterArn) ? [masterArn] : [];
-        var expires = timeProvider.GetUtcNow() + options.DefaultFunctionTimeout + Grace;
+        var expires = timeProvider.GetUtcNow() + (timeout ?? options.DefaultFunctionTimeout) + Grace;
         var key = await keys.CreateAsync(RotationIdentity.KeyUserName(functionName), RotationIdentity.PolicyJson(secretArn, masters), cancellationToken, expires).ConfigureAwait(false);
         return new Issued(key.AccessKeyId, key.SecretAccessKey, expires);
     }

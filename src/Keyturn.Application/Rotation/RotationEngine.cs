@@ -318,7 +318,8 @@ public sealed partial class RotationEngine(
         }
         else
         {
-            var timeout = options.DefaultFunctionTimeout;
+            // A registered function's own timeout (functions register --timeout), as Lambda's per-function setting.
+            var timeout = function.Timeout ?? options.DefaultFunctionTimeout;
             using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeoutSource.CancelAfter(timeout);
             using var renewal = RenewLeaseWhileRunning(lease, fencing, timeoutSource.Token);

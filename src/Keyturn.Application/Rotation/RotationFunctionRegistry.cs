@@ -32,6 +32,12 @@ public sealed class RotationFunctionRegistry(IEnumerable<IRotationFunction> buil
     public async Task<bool> ExistsAsync(string functionName, CancellationToken cancellationToken) =>
         await ResolveAsync(functionName, cancellationToken).ConfigureAwait(false) is not null;
 
+    public async Task<IReadOnlyList<string>> NamesAsync(CancellationToken cancellationToken)
+    {
+        var registered = await store.ReadAsync(session => session.ListFunctions(), cancellationToken).ConfigureAwait(false);
+        return [.. _builtIns.Keys.Order(StringComparer.Ordinal), .. registered.Select(f => f.Name).Order(StringComparer.Ordinal)];
+    }
+
     public async Task<IRotationFunction?> ResolveAsync(string functionArnOrName, CancellationToken cancellationToken)
     {
         var name = NameOf(functionArnOrName);

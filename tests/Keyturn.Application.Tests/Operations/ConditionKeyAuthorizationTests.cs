@@ -294,6 +294,8 @@ public sealed class ConditionKeyAuthorizationTests : IDisposable
     private sealed class NoFunctions : IRotationFunctionCatalog
     {
         public Task<bool> ExistsAsync(string functionName, CancellationToken cancellationToken) => Task.FromResult(false);
+
+        public Task<IReadOnlyList<string>> NamesAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<string>>([]);
     }
 
     private sealed class NoLaunches : IRotationLauncher

@@ -205,6 +205,8 @@ public sealed class VersionsAndLabelsTests : IDisposable
     private sealed class NoFunctions : Ports.IRotationFunctionCatalog
     {
         public Task<bool> ExistsAsync(string functionName, CancellationToken cancellationToken) => Task.FromResult(false);
+
+        public Task<IReadOnlyList<string>> NamesAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<string>>([]);
     }
 
     private sealed class NoLaunches : Keyturn.Application.Rotation.IRotationLauncher

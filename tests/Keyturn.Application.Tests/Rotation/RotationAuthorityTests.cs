@@ -162,7 +162,7 @@ public sealed class RotationAuthorityTests : IDisposable
         await _h.Create("app/other", "other-value");
         var credentials = new RotationCredentials(_h.AccessKeys, _h.Services, _options, _h.Time);
 
-        var key = await credentials.IssueAsync(AppRotator, secret.ARN, default);
+        var key = await credentials.IssueAsync(AppRotator, secret.ARN, null, default);
         var resolved = _h.AccessKeys.Resolve(key.AccessKeyId);
         Assert.NotNull(resolved);
         var caller = new RequestContext("function", "us-east-1", resolved.Identity);
@@ -186,7 +186,7 @@ public sealed class RotationAuthorityTests : IDisposable
     {
         var secret = await _h.Create("app/db", AppSecret(null));
         var credentials = new RotationCredentials(_h.AccessKeys, _h.Services, _options, _h.Time);
-        var key = await credentials.IssueAsync(AppRotator, secret.ARN, default);
+        var key = await credentials.IssueAsync(AppRotator, secret.ARN, null, default);
         Assert.NotNull(_h.AccessKeys.Resolve(key.AccessKeyId));
 
         _h.Clock.Advance(key.Expires - _h.Clock.GetUtcNow());
@@ -206,7 +206,7 @@ public sealed class RotationAuthorityTests : IDisposable
         await new FunctionService(_h.Store, _h.AccessKeys, new KeyturnOptions(), _h.Time).UpdatePolicyAsync(AppRotator, allowed, [], false, null, default);
         var credentials = new RotationCredentials(_h.AccessKeys, _h.Services, _options, _h.Time);
 
-        var key = await credentials.IssueAsync(AppRotator, secret.ARN, default);
+        var key = await credentials.IssueAsync(AppRotator, secret.ARN, null, default);
         var caller = new RequestContext("function", "us-east-1", _h.AccessKeys.Resolve(key.AccessKeyId)!.Identity);
 
         var master = () => new GetSecretValueHandler(_h.Services).ExecuteAsync(new GetSecretValueRequest("prod/pg-master", null, null), caller, default);
