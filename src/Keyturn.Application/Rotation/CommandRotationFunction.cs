@@ -46,7 +46,7 @@ public sealed class CommandRotationFunction(FunctionRecord record, RotationCrede
         start.ArgumentList.Add(record.Target);
 
         var eventJson = JsonSerializer.Serialize(rotationEvent, RotationJsonContext.Default.RotationEvent);
-        var region = RegionOf(rotationEvent.SecretId);
+        var region = InProcessSecrets.RegionOf(rotationEvent.SecretId);
         foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("AWS_", StringComparison.Ordinal) || k.StartsWith("KEYTURN_", StringComparison.Ordinal)).ToList())
         {
             start.Environment.Remove(name);
@@ -128,11 +128,5 @@ public sealed class CommandRotationFunction(FunctionRecord record, RotationCrede
         {
             log.Raw(line);
         }
-    }
-
-    private static string RegionOf(string secretArn)
-    {
-        var parts = secretArn.Split(':');
-        return parts.Length > 3 && parts[3].Length > 0 ? parts[3] : "us-east-1";
     }
 }

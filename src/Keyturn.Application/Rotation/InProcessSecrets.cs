@@ -29,7 +29,8 @@ internal sealed class InProcessSecrets(SecretServices services, string secretArn
         new UpdateSecretVersionStageHandler(services).ExecuteAsync(
             new UpdateSecretVersionStageRequest(secretArn, Domain.Secrets.StagingLabels.Current, from, to), _context, cancellationToken);
 
-    private static string RegionOf(string arn)
+    /// <summary>The region of a secret ARN (its fourth field), or us-east-1 when the ARN has none.</summary>
+    internal static string RegionOf(string arn)
     {
         var parts = arn.Split(':');
         return parts.Length > 3 && parts[3].Length > 0 ? parts[3] : "us-east-1";

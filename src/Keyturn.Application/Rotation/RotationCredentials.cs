@@ -29,7 +29,7 @@ public sealed class RotationCredentials(AccessKeyService keys, SecretServices se
                 return (policy, (string?)null);
             }
 
-            var context = new RequestContext("rotation", RegionOf(secretArn),
+            var context = new RequestContext("rotation", InProcessSecrets.RegionOf(secretArn),
                 new CallerIdentity("rotation-" + functionName, RotationIdentity.PrincipalArn(accountId, functionName), IsRoot: false, IdentityPolicy: null));
             try
             {
@@ -49,7 +49,4 @@ public sealed class RotationCredentials(AccessKeyService keys, SecretServices se
 
     /// <summary>Ends the key at once (not cancellable: it must run even when the invocation was cancelled).</summary>
     public Task RevokeAsync(Issued key) => keys.RevokeAsync(key.AccessKeyId, CancellationToken.None);
-
-    private static string RegionOf(string arn) =>
-        arn.Split(':') is { Length: > 3 } parts && parts[3].Length > 0 ? parts[3] : "us-east-1";
 }
