@@ -102,8 +102,15 @@ public sealed class SecurityTests : IAsyncLifetime
         Assert.DoesNotContain(secret, list, StringComparison.Ordinal);
 
         await _server.KeysAsync("revoke", id);
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
-        var revoked = await Cli(app, "secretsmanager", "describe-secret", "--secret-id", "app/db");
+        // Refused within the key cache's lifetime: poll until then instead of sleeping through it.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(1.5);
+        ToolResult revoked;
+        do
+        {
+            revoked = await Cli(app, "secretsmanager", "describe-secret", "--secret-id", "app/db");
+        }
+        while (!revoked.Stderr.Contains("(UnrecognizedClientException)", StringComparison.Ordinal) && DateTime.UtcNow < deadline);
+
         Assert.Contains("(UnrecognizedClientException)", revoked.Stderr, StringComparison.Ordinal);
     }
 
