@@ -6,7 +6,7 @@ namespace Keyturn.Storage.Sqlite;
 /// </summary>
 internal static class SqliteSchema
 {
-    public const int CurrentVersion = 6;
+    public const int CurrentVersion = 7;
 
     public static readonly string[] Migrations =
     [
@@ -159,6 +159,12 @@ internal static class SqliteSchema
         UPDATE access_keys SET revoked_ms = CAST(strftime('%s', 'now') AS INTEGER) * 1000
             WHERE revoked_ms IS NULL AND access_key_id IN (SELECT access_key_id FROM functions WHERE access_key_id IS NOT NULL);
         UPDATE functions SET access_key_id = NULL, secret_ciphertext = NULL;
+        """,
+
+        // 7: a revision per rotation record. Every write is conditional on the revision its writer read, so a runner's
+        // stale copy can't overwrite a CancelRotateSecret; existing records start at revision 1.
+        """
+        ALTER TABLE rotations ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
         """,
     ];
 

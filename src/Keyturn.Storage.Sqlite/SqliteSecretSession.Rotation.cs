@@ -7,7 +7,7 @@ namespace Keyturn.Storage.Sqlite;
 /// <summary>Rotations, journal, leases and functions: the engine's bookkeeping, in the secrets' transactions.</summary>
 internal sealed partial class SqliteSecretSession
 {
-    private const string RotationColumns = "secret_arn, token, function_name, mode, status, step, attempt, reason, started_ms, updated_ms, next_attempt_ms";
+    private const string RotationColumns = "secret_arn, token, function_name, mode, status, step, attempt, reason, started_ms, updated_ms, next_attempt_ms, version";
 
     public RotationRecord? FindRotation(string secretArn, string token) =>
         ReadRotations($"SELECT {RotationColumns} FROM rotations WHERE secret_arn = $p AND token = $q", secretArn, token).FirstOrDefault();
@@ -20,16 +20,23 @@ internal sealed partial class SqliteSecretSession
             : ReadRotations($"SELECT {RotationColumns} FROM rotations WHERE secret_arn = $p{open} ORDER BY started_ms DESC", secretArn);
     }
 
-    public void SaveRotation(RotationRecord r)
+    public RotationRecord SaveRotation(RotationRecord r)
     {
-        using var command = Command(
-            "INSERT INTO rotations (secret_arn, token, function_name, mode, status, step, attempt, reason, started_ms, updated_ms, next_attempt_ms) " +
-            "VALUES ($p, $q, $r, $s, $t, $u, $v, $w, $x, $y, $z) ON CONFLICT (secret_arn, token) DO UPDATE SET " +
-            "function_name = excluded.function_name, mode = excluded.mode, status = excluded.status, step = excluded.step, attempt = excluded.attempt, " +
-            "reason = excluded.reason, updated_ms = excluded.updated_ms, next_attempt_ms = excluded.next_attempt_ms",
-            r.SecretArn, r.Token, r.FunctionName, r.Mode.ToString(), r.Status.ToString(), r.Step?.ToString(), r.Attempt, r.Reason,
-            r.StartedAt.ToUnixTimeMilliseconds(), r.UpdatedAt.ToUnixTimeMilliseconds(), r.NextAttemptAt?.ToUnixTimeMilliseconds());
-        command.ExecuteNonQuery();
+        // Conditional on the revision the caller read: a runner's stale copy can't overwrite a CancelRotateSecret.
+        using var command = r.Version == 0
+            ? Command(
+                "INSERT INTO rotations (secret_arn, token, function_name, mode, status, step, attempt, reason, started_ms, updated_ms, next_attempt_ms, version) " +
+                "VALUES ($p, $q, $r, $s, $t, $u, $v, $w, $x, $y, $z, 1) ON CONFLICT (secret_arn, token) DO NOTHING",
+                r.SecretArn, r.Token, r.FunctionName, r.Mode.ToString(), r.Status.ToString(), r.Step?.ToString(), r.Attempt, r.Reason,
+                r.StartedAt.ToUnixTimeMilliseconds(), r.UpdatedAt.ToUnixTimeMilliseconds(), r.NextAttemptAt?.ToUnixTimeMilliseconds())
+            : Command(
+                "UPDATE rotations SET function_name = $r, mode = $s, status = $t, step = $u, attempt = $v, reason = $w, started_ms = $x, updated_ms = $y, " +
+                "next_attempt_ms = $z, version = version + 1 WHERE secret_arn = $p AND token = $q AND version = $a",
+                r.SecretArn, r.Token, r.FunctionName, r.Mode.ToString(), r.Status.ToString(), r.Step?.ToString(), r.Attempt, r.Reason,
+                r.StartedAt.ToUnixTimeMilliseconds(), r.UpdatedAt.ToUnixTimeMilliseconds(), r.NextAttemptAt?.ToUnixTimeMilliseconds(), r.Version);
+        return command.ExecuteNonQuery() == 1
+            ? r with { Version = r.Version + 1 }
+            : throw new RotationConflictException(r.SecretArn, r.Token, r.Version);
     }
 
     public void AppendJournal(JournalEntry e)
@@ -171,7 +178,10 @@ internal sealed partial class SqliteSecretSession
                 Enum.Parse<RotationStatus>(reader.GetString(4)), reader.IsDBNull(5) ? null : Enum.Parse<RotationStep>(reader.GetString(5)),
                 reader.GetInt32(6), reader.IsDBNull(7) ? null : reader.GetString(7),
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
-                reader.IsDBNull(10) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10))));
+                reader.IsDBNull(10) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)))
+            {
+                Version = reader.GetInt64(11),
+            });
         }
 
         return rotations;

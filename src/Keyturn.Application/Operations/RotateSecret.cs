@@ -126,7 +126,16 @@ public sealed partial class RotateSecretHandler(SecretServices services, IRotati
             secret.NextRotationDate = RotationSchedules.NextRotationDate(secret, secret.LastRotatedDate ?? now);
             secret.LastChangedDate = now;
             session.Save(secret);
-            session.SaveRotation(new RotationRecord(secret.Arn, token, function, mode, RotationStatus.Pending, null, 0, null, now, now, null));
+            try
+            {
+                session.SaveRotation(new RotationRecord(secret.Arn, token, function, mode, RotationStatus.Pending, null, 0, null, now, now, null));
+            }
+            catch (RotationConflictException)
+            {
+                // An earlier rotation used this token (its version is gone since): its journal must not count for this one.
+                throw ServiceException.TokenInUse(token, secret.Arn);
+            }
+
             return new RotateSecretResponse(secret.Arn, secret.Name, token);
         }, cancellationToken).ConfigureAwait(false);
 
@@ -230,9 +239,18 @@ public sealed class CancelRotateSecretHandler(SecretServices services) : IOperat
 
             // Labels stay as they are: a half-done rotation keeps its AWSPENDING version (spec §3.11),
             // but the engine stops working on it.
+            // Each a compare-and-swap on the copy just read, in this transaction: the engine's stale copies lose to it.
             foreach (var open in session.ListRotations(secret.Arn, openOnly: true))
             {
-                session.SaveRotation(open with { Status = RotationStatus.Abandoned, Reason = "Rotation was cancelled with CancelRotateSecret.", UpdatedAt = services.Now, NextAttemptAt = null });
+                try
+                {
+                    session.SaveRotation(open with { Status = RotationStatus.Abandoned, Reason = "Rotation was cancelled with CancelRotateSecret.", UpdatedAt = services.Now, NextAttemptAt = null });
+                }
+                catch (RotationConflictException)
+                {
+                    // Changed between the read and the write of this transaction: nothing is kept; the caller's SDK retries.
+                    throw new ServiceException(ErrorKind.InternalServiceError, "The rotation changed while CancelRotateSecret ran. Retry the request.");
+                }
             }
 
             secret.Rotation = secret.Rotation with { Enabled = false };

@@ -57,7 +57,13 @@ public partial interface ISecretSession
     /// <summary>Rotations, newest first; all secrets when <paramref name="secretArn"/> is null.</summary>
     IReadOnlyList<RotationRecord> ListRotations(string? secretArn, bool openOnly);
 
-    void SaveRotation(RotationRecord rotation);
+    /// <summary>
+    /// Compare-and-swap: creates the record when <see cref="RotationRecord.Version"/> is 0 and none exists, or updates
+    /// it when the stored revision still equals <see cref="RotationRecord.Version"/>. Returns the record as stored (its
+    /// new revision); throws <see cref="RotationConflictException"/>, writing nothing, when the record changed since it
+    /// was read (or already exists).
+    /// </summary>
+    RotationRecord SaveRotation(RotationRecord rotation);
 
     void AppendJournal(JournalEntry entry);
 

@@ -143,17 +143,26 @@ public sealed partial class RotationEngine(
 
         try
         {
+            var waited = false;
             while (!cancellationToken.IsCancellationRequested)
             {
                 var rotation = await store.ReadAsync(session => session.FindRotation(secretArn, token), cancellationToken).ConfigureAwait(false);
                 if (rotation is null || !rotation.Status.IsOpen())
                 {
+                    if (waited)
+                    {
+                        LogStopped(logger, secretArn, token, $"the rotation became {rotation?.Status.ToString().ToLowerInvariant() ?? "absent"} while it waited to retry");
+                    }
+
                     return;
                 }
 
                 if (rotation.NextAttemptAt is { } next && next > timeProvider.GetUtcNow())
                 {
-                    await DelayWithLeaseAsync(lease, fencing.Value, next - timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                    // Read again after waiting: a CancelRotateSecret while the retry waited has closed the rotation.
+                    await DelayWithLeaseAsync(rotation, lease, next, cancellationToken).ConfigureAwait(false);
+                    waited = true;
+                    continue;
                 }
 
                 var journal = await store.ReadAsync(session => session.ReadJournal(secretArn, token), cancellationToken).ConfigureAwait(false);
@@ -231,45 +240,55 @@ public sealed partial class RotationEngine(
         }
     }
 
-    /// <summary>Runs one attempt of one step; false when the rotation stopped (failed, abandoned, lost lease).</summary>
+    /// <summary>
+    /// Runs one attempt of one step; false when the rotation stopped (failed, abandoned, cancelled, lost lease). Every
+    /// record write is a compare-and-swap on the copy <paramref name="rotation"/> was read at: when the record moved on
+    /// (a CancelRotateSecret), the step doesn't start, or its outcome doesn't overwrite the record, and the rotation stops.
+    /// </summary>
     private async Task<bool> RunStepAsync(RotationRecord rotation, RotationStep step, int attempt, string lease, long fencing, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
-        var started = await store.WriteAsync(session =>
+        var (started, running) = await store.WriteAsync<(StepStart, RotationRecord?)>(session =>
         {
             if (!session.HoldsLease(lease, _node, fencing, now) && session.AcquireLease(lease, _node, now, options.LeaseLifetime) != fencing)
             {
-                return StepStart.LostLease;
+                return (StepStart.LostLease, null);
             }
 
             // A value write during the rotation took AWSPENDING away: AWS calls that abandoning it.
             if (rotation.Mode == RotationMode.Rotate && AbandonedBy(session.FindByArn(rotation.SecretArn), rotation.Token) is { } why)
             {
-                session.SaveRotation(rotation with { Status = RotationStatus.Abandoned, Reason = why, UpdatedAt = now, NextAttemptAt = null });
-                return StepStart.Abandoned;
+                var abandoned = TrySave(session, rotation with { Status = RotationStatus.Abandoned, Reason = why, UpdatedAt = now, NextAttemptAt = null });
+                return (abandoned is null ? StepStart.Changed : StepStart.Abandoned, null);
+            }
+
+            // The record first: the journal's begin entry is written only for a step that really starts.
+            if (TrySave(session, rotation with { Status = RotationStatus.Running, Step = step, Attempt = attempt, Reason = null, UpdatedAt = now, NextAttemptAt = null }) is not { } saved)
+            {
+                return (StepStart.Changed, null);
             }
 
             session.AppendJournal(new JournalEntry(rotation.SecretArn, rotation.Token, step, attempt, JournalPhase.Begin, null, null, now, _node, fencing));
-            session.SaveRotation(rotation with { Status = RotationStatus.Running, Step = step, Attempt = attempt, Reason = null, UpdatedAt = now, NextAttemptAt = null });
-            return StepStart.Started;
+            return (StepStart.Started, saved);
         }, cancellationToken).ConfigureAwait(false);
 
-        if (started != StepStart.Started)
+        if (running is null)
         {
-            LogStopped(logger, rotation.SecretArn, rotation.Token, started.ToString());
+            LogStopped(logger, rotation.SecretArn, rotation.Token, started == StepStart.Changed ? ChangedReason : started.ToString());
             return false;
         }
 
-        var (succeeded, permanent, reason) = await InvokeAsync(rotation, step, attempt, lease, fencing, cancellationToken).ConfigureAwait(false);
+        var (succeeded, permanent, reason) = await InvokeAsync(running, step, attempt, lease, fencing, cancellationToken).ConfigureAwait(false);
         await FaultInjection.PauseAsync("invoked", step, cancellationToken).ConfigureAwait(false);
         var end = timeProvider.GetUtcNow();
         var retry = !succeeded && options.Retry.ShouldRetry(attempt, permanent);
         var delay = retry ? options.Retry.DelayAfter(attempt, Random.Shared.NextDouble()) : TimeSpan.Zero;
-        await store.WriteAsync(session =>
+        var ended = await store.WriteAsync(session =>
         {
+            // The journal keeps what the invocation did even when the rotation was cancelled meanwhile; the record doesn't change then.
             session.AppendJournal(new JournalEntry(rotation.SecretArn, rotation.Token, step, attempt, JournalPhase.End, succeeded, reason, end, _node, fencing));
             var status = succeeded ? RotationStatus.Running : retry ? RotationStatus.Retrying : RotationStatus.Failed;
-            session.SaveRotation(rotation with
+            return TrySave(session, running with
             {
                 Status = status,
                 Step = step,
@@ -277,10 +296,15 @@ public sealed partial class RotationEngine(
                 Reason = succeeded ? null : reason,
                 UpdatedAt = end,
                 NextAttemptAt = retry ? end + delay : null,
-            });
-            return true;
+            }) is not null;
         }, CancellationToken.None).ConfigureAwait(false);
         await FaultInjection.PauseAsync("end", step, cancellationToken).ConfigureAwait(false);
+
+        if (!ended)
+        {
+            LogStopped(logger, rotation.SecretArn, rotation.Token, ChangedReason);
+            return false;
+        }
 
         if (succeeded)
         {
@@ -379,29 +403,36 @@ public sealed partial class RotationEngine(
         return (result.Succeeded, result.Permanent, result.Reason is null ? null : masker.Mask(result.Reason, SecretRedaction.Mask));
     }
 
-    /// <summary>Marks success (labels checked, AWSPENDING stripped, dates moved), as the AWS backend does after finishSecret.</summary>
+    /// <summary>
+    /// Marks success (labels checked, AWSPENDING stripped, dates moved), as the AWS backend does after finishSecret: in
+    /// one transaction with the compare-and-swap of the record, so a rotation cancelled since it was read keeps its labels.
+    /// </summary>
     private async Task CompleteAsync(RotationRecord rotation, long fencing, CancellationToken cancellationToken)
     {
-        var outcome = await store.WriteAsync(session =>
+        var outcome = await store.WriteAsync<RotationStatus?>(session =>
         {
             var now = timeProvider.GetUtcNow();
             var secret = session.FindByArn(rotation.SecretArn);
             var version = secret?.FindVersion(rotation.Token);
             if (secret is null || version is null)
             {
-                session.SaveRotation(rotation with { Status = RotationStatus.Abandoned, Reason = "The secret or its rotation version no longer exists.", UpdatedAt = now });
-                return RotationStatus.Abandoned;
+                return TrySave(session, rotation with { Status = RotationStatus.Abandoned, Reason = "The secret or its rotation version no longer exists.", UpdatedAt = now })?.Status;
             }
 
             if (rotation.Mode == RotationMode.Rotate && !version.HasStage(StagingLabels.Current))
             {
-                session.SaveRotation(rotation with
+                return TrySave(session, rotation with
                 {
                     Status = RotationStatus.Failed,
                     Reason = $"finishSecret returned, but version {rotation.Token} doesn't hold AWSCURRENT.",
                     UpdatedAt = now,
-                });
-                return RotationStatus.Failed;
+                })?.Status;
+            }
+
+            // The record first: no label moves for a rotation that changed since it was read.
+            if (TrySave(session, rotation with { Status = RotationStatus.Succeeded, Reason = null, UpdatedAt = now, NextAttemptAt = null }) is null)
+            {
+                return null;
             }
 
             if (version.HasStage(StagingLabels.Pending))
@@ -417,10 +448,30 @@ public sealed partial class RotationEngine(
             }
 
             session.Save(secret);
-            session.SaveRotation(rotation with { Status = RotationStatus.Succeeded, Reason = null, UpdatedAt = now, NextAttemptAt = null });
             return RotationStatus.Succeeded;
         }, CancellationToken.None).ConfigureAwait(false);
-        LogCompleted(logger, rotation.SecretArn, rotation.Token, outcome.ToString());
+        if (outcome is null)
+        {
+            LogStopped(logger, rotation.SecretArn, rotation.Token, ChangedReason);
+            return;
+        }
+
+        LogCompleted(logger, rotation.SecretArn, rotation.Token, outcome.Value.ToString());
+    }
+
+    private const string ChangedReason = "the rotation record changed since it was read (cancelled with CancelRotateSecret, or taken over); this runner leaves it as it is";
+
+    /// <summary>The record as saved, or null when it changed since <paramref name="rotation"/> was read (nothing written).</summary>
+    private static RotationRecord? TrySave(ISecretSession session, RotationRecord rotation)
+    {
+        try
+        {
+            return session.SaveRotation(rotation);
+        }
+        catch (RotationConflictException)
+        {
+            return null;
+        }
     }
 
     private static string? AbandonedBy(Secret? secret, string token)
@@ -458,13 +509,25 @@ public sealed partial class RotationEngine(
         return timer;
     }
 
-    private async Task DelayWithLeaseAsync(string lease, long fencing, TimeSpan delay, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for a retry, renewing the lease as it goes; ends early when the record changes (a CancelRotateSecret), so
+    /// the lease is let go at once instead of after the retry delay.
+    /// </summary>
+    private async Task DelayWithLeaseAsync(RotationRecord rotation, string lease, DateTimeOffset until, CancellationToken cancellationToken)
     {
-        using var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using (RenewLeaseWhileRunning(lease, fencing, source.Token))
+        var period = options.LeaseLifetime / 3;
+        for (var now = timeProvider.GetUtcNow(); now < until; now = timeProvider.GetUtcNow())
         {
-            await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
-            await source.CancelAsync().ConfigureAwait(false);
+            await Task.Delay(until - now < period ? until - now : period, timeProvider, cancellationToken).ConfigureAwait(false);
+            var unchanged = await store.WriteAsync(session =>
+            {
+                session.AcquireLease(lease, _node, timeProvider.GetUtcNow(), options.LeaseLifetime);
+                return session.FindRotation(rotation.SecretArn, rotation.Token)?.Version == rotation.Version;
+            }, cancellationToken).ConfigureAwait(false);
+            if (!unchanged)
+            {
+                return;
+            }
         }
     }
 
@@ -483,6 +546,7 @@ public sealed partial class RotationEngine(
         Started,
         LostLease,
         Abandoned,
+        Changed,
     }
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "resuming rotation of {SecretArn} (version {Token}) at {Step}")]

@@ -2,7 +2,11 @@ using Keyturn.Domain.Rotation;
 
 namespace Keyturn.Application.Rotation;
 
-/// <summary>One rotation of one secret: the token (new version id), the function, and where it stands.</summary>
+/// <summary>
+/// One rotation of one secret: the token (new version id), the function, and where it stands. <see cref="Version"/>
+/// is the stored row's revision: <see cref="Ports.ISecretSession.SaveRotation"/> writes a record only over the
+/// revision it was read at, so a copy read before a CancelRotateSecret can't undo it.
+/// </summary>
 public sealed record RotationRecord(
     string SecretArn,
     string Token,
@@ -14,7 +18,26 @@ public sealed record RotationRecord(
     string? Reason,
     DateTimeOffset StartedAt,
     DateTimeOffset UpdatedAt,
-    DateTimeOffset? NextAttemptAt);
+    DateTimeOffset? NextAttemptAt)
+{
+    /// <summary>The stored revision this copy was read at; 0 for a record not stored yet.</summary>
+    public long Version { get; init; }
+}
+
+/// <summary>
+/// A rotation record was not written because it changed since it was read (a CancelRotateSecret, another runner) or,
+/// for a new record, because one already exists: the writer's copy is stale and must not be acted on.
+/// </summary>
+public sealed class RotationConflictException(string secretArn, string token, long expectedVersion)
+    : Exception($"The rotation of {secretArn} (version {token}) changed since revision {expectedVersion} was read.")
+{
+    public string SecretArn { get; } = secretArn;
+
+    public string Token { get; } = token;
+
+    /// <summary>The revision the writer had read (0: it meant to create the record).</summary>
+    public long ExpectedVersion { get; } = expectedVersion;
+}
 
 /// <summary>
 /// The write-ahead journal: a begin entry is committed before a step runs (and before any side

@@ -42,7 +42,16 @@ public sealed partial class RotationScheduler(SecretServices services, IRotation
                         continue;
                     }
 
-                    session.SaveRotation(failed with { Status = RotationStatus.Retrying, UpdatedAt = now, NextAttemptAt = null, Reason = "re-attempted in the next rotation window" });
+                    try
+                    {
+                        session.SaveRotation(failed with { Status = RotationStatus.Retrying, UpdatedAt = now, NextAttemptAt = null, Reason = "re-attempted in the next rotation window" });
+                    }
+                    catch (RotationConflictException)
+                    {
+                        // It changed since it was listed: whoever changed it decides; the next pass looks again.
+                        continue;
+                    }
+
                     launched.Add((secret.Arn, pending.VersionId));
                     continue;
                 }

@@ -1,5 +1,7 @@
 using Keyturn.Application.Logs;
+using Keyturn.Application.Rotation;
 using Keyturn.Domain.Logs;
+using Keyturn.Domain.Rotation;
 using Keyturn.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 
@@ -81,5 +83,31 @@ public sealed class SqliteSchemaUpgradeTests : IDisposable
         Assert.Null(function!.AccessKeyId);
         Assert.Null(function.EncryptedSecretAccessKey);
         Assert.Null(await store.ReadAsync(session => session.FindFunctionPolicy("app-rotator"), default));
+    }
+
+    [Fact]
+    public async Task SchemaSixDatabase_UpgradesToSeven_RotationRecordsGetRevisionOne_AndWritesCompareIt()
+    {
+        const string Arn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:app/db-AbCdEf";
+        var path = Path.Combine(_directory, "keyturn.db");
+        using (var old = new SqliteConnection($"Data Source={path}"))
+        {
+            old.Open();
+            using var create = old.CreateCommand();
+            create.CommandText = string.Join("\n", SqliteSchema.Migrations.Take(6)) + "\nPRAGMA user_version = 6;" +
+                $"\nINSERT INTO rotations (secret_arn, token, function_name, mode, status, step, attempt, reason, started_ms, updated_ms, next_attempt_ms) " +
+                $"VALUES ('{Arn}', 'token-1', 'app-rotator', 'Rotate', 'Retrying', 'CreateSecret', 1, 'connection refused', 1, 2, 3);";
+            create.ExecuteNonQuery();
+        }
+
+        using var store = new SqliteSecretStore(path);
+        var read = (await store.ReadAsync(session => session.FindRotation(Arn, "token-1"), default))!;
+
+        Assert.Equal(1, read.Version);
+        Assert.Equal(RotationStatus.Retrying, read.Status);
+        var cancelled = await store.WriteAsync(session => session.SaveRotation(read with { Status = RotationStatus.Abandoned }), default);
+        Assert.Equal(2, cancelled.Version);
+        await Assert.ThrowsAsync<RotationConflictException>(() => store.WriteAsync(session => session.SaveRotation(read with { Status = RotationStatus.Running }), default));
+        Assert.Equal(RotationStatus.Abandoned, (await store.ReadAsync(session => session.FindRotation(Arn, "token-1"), default))!.Status);
     }
 }
