@@ -284,6 +284,65 @@ public sealed class ExternalFunctionRotationTests : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Issue 10's reproduction: a command function fails with a refused connection, the engine schedules a retry, and
+    /// CancelRotateSecret comes in while it waits. The rotation stays abandoned past the retry time and the function is
+    /// never run again (it used to go back to "retrying createSecret" and run attempts 2 and 3).
+    /// </summary>
+    [Fact]
+    public async Task CancelRotateSecret_WhileAFailedStepWaitsToRetry_StaysAbandoned_NoFurtherAttempt()
+    {
+        var invocations = Path.Combine(_dataDirectory, "..", "refused-" + Guid.NewGuid().ToString("N") + ".log");
+        var script = Path.Combine(_dataDirectory, "..", "refused-" + Guid.NewGuid().ToString("N") + ".py");
+        await File.WriteAllTextAsync(script, """
+            import json, os, sys
+            with open(sys.argv[1], 'a') as f:
+                f.write(json.loads(os.environ['KEYTURN_ROTATION_EVENT'])['Step'] + '\n')
+            print('[ERROR] ConnectionRefusedError: [Errno 111] Connection refused', flush=True)
+            sys.exit(1)
+            """);
+        try
+        {
+            await RegisterAsync("refused", $"/usr/bin/python3 {script} {invocations}");
+            var cli = new AwsCli(_server);
+            const string Name = "ext/cancel-retry";
+            var v1 = (await cli.JsonAsync("secretsmanager", "create-secret", "--name", Name, "--secret-string", "initial")).GetProperty("VersionId").GetString()!;
+            var rotated = await cli.JsonAsync("secretsmanager", "rotate-secret", "--secret-id", Name, "--rotation-lambda-arn", "refused", "--rotation-rules", "AutomaticallyAfterDays=1");
+            var (arn, token) = (rotated.GetProperty("ARN").GetString()!, rotated.GetProperty("VersionId").GetString()!);
+            await WaitUntilAsync(async () => StateOf(await RotationsAsync(), Name) == "retrying createSecret");
+
+            var cancelled = await cli.JsonAsync("secretsmanager", "cancel-rotate-secret", "--secret-id", Name);
+            Assert.Equal(token, cancelled.GetProperty("VersionId").GetString());
+
+            // The default retry policy retries a first failure within 5 s; the engine logs that it stopped when it
+            // wakes for it. Until then (and after), the function must not have run again.
+            await WaitUntilAsync(async () =>
+            {
+                Assert.Equal(["createSecret"], await File.ReadAllLinesAsync(invocations));
+                return _server.Output.Contains($"rotation of {arn} (version {token}) stopped", StringComparison.Ordinal);
+            });
+
+            Assert.Equal(["createSecret"], await File.ReadAllLinesAsync(invocations));
+            Assert.Equal("abandoned", StateOf(await RotationsAsync(), Name));
+            var described = await cli.JsonAsync("secretsmanager", "describe-secret", "--secret-id", Name);
+            Assert.False(described.GetProperty("RotationEnabled").GetBoolean());
+            var stages = described.GetProperty("VersionIdsToStages");
+            Assert.Equal(["AWSCURRENT"], stages.GetProperty(v1).EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal(["AWSPENDING"], stages.GetProperty(token).EnumerateArray().Select(e => e.GetString()));
+        }
+        finally
+        {
+            File.Delete(invocations);
+            File.Delete(script);
+        }
+    }
+
+    /// <summary>The STATE column of <c>keyturn rotations</c> for a secret (e.g. "retrying createSecret", "abandoned").</summary>
+    private static string? StateOf(string rotations, string name) =>
+        rotations.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal)) is { } line && line.Length > 87
+            ? line.Substring(87, Math.Min(24, line.Length - 87)).Trim()
+            : null;
+
     private async Task RegisterAsync(string name, string command)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
