@@ -43,7 +43,13 @@ public static class LogScope
         return invocations;
     }
 
-    /// <summary>Parse, keep what concerns the secret now, classify and summarize.</summary>
-    public static IReadOnlyList<Finding> Analyze(IEnumerable<string> events, string secretArn, string secretName) =>
-        LogAnalyzer.ToFindings(LogAnalyzer.Classify(SinceLastSuccess(ForSecret(LogAnalyzer.Parse(events), secretArn, secretName))));
+    /// <summary>Parse, keep what concerns the secret now, classify and summarize; when nothing matched, say what was read.</summary>
+    public static IReadOnlyList<Finding> Analyze(IEnumerable<string> events, string secretArn, string secretName)
+    {
+        var reading = LogAnalyzer.Read(events);
+        var forSecret = ForSecret(reading.Invocations, secretArn, secretName);
+        var current = SinceLastSuccess(forSecret);
+        var findings = LogAnalyzer.ToFindings(LogAnalyzer.Classify(current));
+        return findings.Count > 0 ? findings : [LogAnalyzer.WhatWasRead(reading, forSecret, current)];
+    }
 }

@@ -37,11 +37,23 @@ public sealed class LogScopeTests
     }
 
     [Fact]
-    public void Analyze_FailuresSettledByALaterRotation_FindNothing()
+    public void Analyze_FailuresSettledByALaterRotation_OnlySayWhatWasRead()
     {
         var findings = LogScope.Analyze([SeedLogs.FailureExample1, SeedLogs.FailureExample2, SeedLogs.SuccessfulRotation], Arn, Name);
 
-        Assert.Empty(findings);
+        var read = Assert.Single(findings);
+        Assert.Equal(("LOG097", Severity.Info), (read.Code, read.Severity));
+        Assert.StartsWith("Read 37 lines, 7 invocations; 7 up to the last successful finishSecret (settled)", read.Evidence, StringComparison.Ordinal);
+        Assert.Contains("from 2022-03-28 02:38:08Z to 2022-03-28 10:44:39Z", read.Evidence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Analyze_OtherSecretsOnly_SaysSoInsteadOfNothing()
+    {
+        var read = Assert.Single(LogScope.Analyze([OtherSecretFailure], Arn, Name));
+
+        Assert.Equal("LOG097", read.Code);
+        Assert.Contains("1 about other secrets", read.Evidence, StringComparison.Ordinal);
     }
 
     [Fact]
