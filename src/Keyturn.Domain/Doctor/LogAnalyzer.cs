@@ -221,10 +221,9 @@ public static partial class LogAnalyzer
         ArgumentNullException.ThrowIfNull(reading);
         ArgumentNullException.ThrowIfNull(forSecret);
         ArgumentNullException.ThrowIfNull(current);
-        var signature = Signatures.NothingFound;
         if (reading.Lines == 0)
         {
-            return new Finding(signature.Code, signature.Severity, signature.Cause, "The log is empty: 0 lines read.", signature.Fix);
+            return NothingFound("The log is empty: 0 lines read.");
         }
 
         var all = reading.Invocations;
@@ -244,9 +243,12 @@ public static partial class LogAnalyzer
         parts.Add($"of the {current.Count} analyzed: {succeeded} succeeded, {current.Count(i => i.Failed)} failed, {unfinished} without an end (a fragment or a truncated invocation)");
         var stamps = all.SelectMany(i => new[] { i.FirstTimestamp, i.LastTimestamp }).OfType<DateTimeOffset>().ToList();
         var span = stamps.Count == 0 ? "no timestamps" : $"from {stamps.Min():u} to {stamps.Max():u}";
-        return new Finding(signature.Code, signature.Severity, signature.Cause,
-            $"{string.Join("; ", parts)}; {span}. No known cause of a rotation failure matched.", signature.Fix);
+        return NothingFound($"{string.Join("; ", parts)}; {span}. No known cause of a rotation failure matched.");
     }
+
+    /// <summary>The no-known-cause finding with evidence of the caller's own (say, that no log line named the secret).</summary>
+    public static Finding NothingFound(string evidence) =>
+        new(Signatures.NothingFound.Code, Signatures.NothingFound.Severity, Signatures.NothingFound.Cause, evidence, Signatures.NothingFound.Fix);
 
     private static string Plural(int count) => count == 1 ? "" : "s";
 
