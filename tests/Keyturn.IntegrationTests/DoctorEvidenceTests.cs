@@ -71,6 +71,39 @@ public sealed class DoctorEvidenceTests(RotationEnvironment env)
     }
 
     [DatabaseFact]
+    public async Task LogFile_SampleHandlerLogsAndFragments_TheRealCauseOrWhatWasRead_NeverNothing()
+    {
+        var (name, _) = await SecretAsync("initial-Pw-1");
+        var arn = (await env.Cli.JsonAsync("secretsmanager", "describe-secret", "--secret-id", name)).GetProperty("ARN").GetString()!;
+
+        // AWS's multi-user PostgreSQL sample as a Lambda handler with a wrong master password: its routine TLS-fallback
+        // error lines come first, then the user's own login works, then the master's is refused.
+        const string id = "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
+        var masterRefused = string.Join('\n',
+            $"START RequestId: {id} Version: $LATEST",
+            $"[ERROR]\t2026-12-04T10:00:00.123Z\t{id}\tUnable to establish SSL/TLS handshake, SSL/TLS is not enabled on the host: 127.0.0.1",
+            $"[INFO]\t2026-12-04T10:00:00.141Z\t{id}\tSuccessfully established non SSL/TLS connection as user 'app' with host: '127.0.0.1'",
+            $"[ERROR]\t2026-12-04T10:00:00.150Z\t{id}\tUnable to establish SSL/TLS handshake, SSL/TLS is not enabled on the host: 127.0.0.1",
+            $"[ERROR]\t2026-12-04T10:00:00.161Z\t{id}\tsetSecret: Unable to log into database using credentials in master secret arn:aws:secretsmanager:us-east-1:000000000000:secret:master-AbCdEf",
+            $"[ERROR] ValueError: Unable to log into database using credentials in master secret arn:aws:secretsmanager:us-east-1:000000000000:secret:master-AbCdEf",
+            $"END RequestId: {id}",
+            $"REPORT RequestId: {id}\tDuration: 52.00 ms\tBilled Duration: 52 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB");
+
+        var master = await DoctorAsync(["doctor", name, "--json", "--log-file", "-"], stdin: masterRefused);
+        var fragment = await DoctorAsync(["doctor", name, "--json", "--log-file", "-"], stdin: "KeyError: 'masterarn'\n");
+        var warningOnly = await DoctorAsync(["doctor", name, "--json", "--log-file", "-"],
+            stdin: "/var/task/pymysql/cursors.py:170: Warning: (1287, \"'SET PASSWORD = PASSWORD('<plaintext_password>')' is deprecated\")\n");
+
+        var logCodes = Findings(master).Where(f => f.Code.StartsWith("LOG0", StringComparison.Ordinal)).Select(f => f.Code).ToList();
+        Assert.Equal(["LOG018"], logCodes);
+        Assert.Contains(Findings(fragment), f => f is { Code: "LOG007", Severity: "error" });
+        var read = Assert.Single(Findings(warningOnly), f => f.Code.StartsWith("LOG0", StringComparison.Ordinal));
+        Assert.Equal(("LOG097", "info"), (read.Code, read.Severity));
+        Assert.Contains("Read 1 line", read.Evidence, StringComparison.Ordinal);
+        Assert.Equal(0, warningOnly.ExitCode); // a healthy secret with a log that names no failure stays healthy
+    }
+
+    [DatabaseFact]
     public async Task Aws_FunctionInAVpcWithoutNatOrEndpoint_NetworkAndLogFindings()
     {
         var (name, function) = await AwsSecretAsync();

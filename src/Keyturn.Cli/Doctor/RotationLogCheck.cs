@@ -7,7 +7,7 @@ namespace Keyturn.Cli.Doctor;
 
 /// <summary>
 /// The log check: reads what the rotation function wrote about the secret and lets the pure
-/// <see cref="LogScope"/>/<see cref="LogAnalyzer"/> name the causes. The log comes from <c>--log-file</c>
+/// <see cref="LogScope"/>/<see cref="LogAnalyzer"/> name the causes (or say what was read when none matched). The log comes from <c>--log-file</c>
 /// (a file, or <c>-</c> for stdin), else from the function's log group through the CloudWatch Logs API:
 /// Keyturn serves its rotation logs on its own endpoint, AWS on logs.REGION.
 /// </summary>
@@ -51,7 +51,8 @@ internal sealed class RotationLogCheck(AwsInspector inspector, string? logFile, 
             var streams = hits.GroupBy(e => e.Stream, StringComparer.Ordinal).OrderByDescending(g => g.Max(e => e.Timestamp)).Take(StreamsRead).Select(g => g.Key).ToList();
             if (streams.Count == 0)
             {
-                return [];
+                // Never an empty section: say what was searched.
+                return [LogAnalyzer.NothingFound($"No line of {group} since {since.UtcDateTime:yyyy-MM-dd HH:mm} UTC names this secret or a timeout.")];
             }
 
             // ... read whole, since START, END and REPORT lines don't name the secret.

@@ -15,19 +15,45 @@ public static partial class LogAnalyzer
 
     private static LogDiagnosis? ClassifyOne(LogInvocation invocation, LogInvocation? previous)
     {
-        // The engine's "invoking" note names the secret, whose name must not match a signature.
-        var messages = invocation.Lines.Select(MessageOf).Where(m => m.Length > 0 && !InvokingLine().IsMatch(m)).ToList();
-        if (!invocation.Failed)
+        // The engine's "invoking" note names the secret, whose name must not match a signature; the samples' routine
+        // TLS attempt before their plain-connection fallback is no cause when the function went on past it.
+        var messages = DecisiveLines(invocation.Lines).Select(MessageOf).Where(m => m.Length > 0 && !InvokingLine().IsMatch(m)).ToList();
+        if (invocation.Succeeded)
         {
-            // Texts that report a failure on their own, even in a line logged at INFO (or pasted alone).
+            // Texts that report a failure on their own, even in a line logged at INFO.
             return TextRule(invocation, messages, Signatures.PreviousRotationIncomplete, PreviousRotationText())
                 ?? CloudTrailRule(invocation, messages);
         }
 
-        var step = invocation.Step;
-        if (TextRule(invocation, messages, Signatures.DriverMissing, ImportErrorText()) is { } importError)
+        // A fragment without an error marker (a pasted message, a console line) still names its cause when its text does.
+        var known = KnownCause(invocation, previous, messages);
+        if (known is not null || !invocation.Failed)
         {
-            return importError;
+            return known ?? CloudTrailRule(invocation, messages);
+        }
+
+        return CloudTrailRule(invocation, messages)
+            ?? TimeoutRule(invocation, previous)
+            ?? Diagnose(Signatures.Unrecognized, invocation, invocation.Step,
+                messages.LastOrDefault(m => ErrorishText().IsMatch(m)) is { } error ? Quote(error) : $"the last line it reached: {Quote(invocation.LastMeaningfulLine)}");
+    }
+
+    /// <summary>The first rule whose text the invocation's decisive lines carry, from the most specific (packaging, permissions) to the generic login failure.</summary>
+    private static LogDiagnosis? KnownCause(LogInvocation invocation, LogInvocation? previous, List<string> messages)
+    {
+        var step = invocation.Step;
+        (LogSignature Signature, Regex Text)[] packaging =
+        [
+            (Signatures.DriverMissing, ImportErrorText()),
+            (Signatures.CodeSyntaxError, SyntaxErrorText()),
+            (Signatures.DriverNeedsCrypto, CryptoPackageText()),
+        ];
+        foreach (var (signature, text) in packaging)
+        {
+            if (TextRule(invocation, messages, signature, text) is { } diagnosis)
+            {
+                return diagnosis;
+            }
         }
 
         // Before the generic permission rule: a denied or throttled label move strands a changed password (row 15).
@@ -40,10 +66,12 @@ public static partial class LogAnalyzer
         [
             (Signatures.KmsDenied, KmsText()),
             (Signatures.SecretAccessDenied, AccessDeniedText()),
+            (Signatures.Throttled, ThrottledText()),
             (Signatures.PreviousRotationIncomplete, PreviousRotationText()),
             (Signatures.StaleInvocation, NoStageText()),
             (Signatures.AbandonedRotation, NotPendingText()),
             (Signatures.RotationDisabled, NotEnabledText()),
+            (Signatures.NotAllowedByFunction, NotAllowedText()),
             (Signatures.CloneNameTooLong, CloneNameText()),
             (Signatures.SecretJsonIncomplete, SecretJsonText()),
             (Signatures.UserOrHostDrift, OtherUserText()),
@@ -53,6 +81,9 @@ public static partial class LogAnalyzer
             (Signatures.HostnameVerification, HostnameText()),
             (Signatures.TlsOrAuthMethod, TlsText()),
             (Signatures.UnknownDatabase, UnknownDatabaseText()),
+            (Signatures.OracleDriver, OracleDriverText()),
+            (Signatures.MongoDriver, MongoDriverText()),
+            (Signatures.ElastiCacheUser, ElastiCacheText()),
         ];
         foreach (var (signature, text) in textRules)
         {
@@ -62,11 +93,63 @@ public static partial class LogAnalyzer
             }
         }
 
-        return LoginRule(invocation, previous, messages)
-            ?? CloudTrailRule(invocation, messages)
-            ?? TimeoutRule(invocation, previous)
-            ?? Diagnose(Signatures.Unrecognized, invocation, step,
-                messages.FirstOrDefault(m => ErrorishText().IsMatch(m)) is { } error ? Quote(error) : $"the last line it reached: {Quote(invocation.LastMeaningfulLine)}");
+        // pymssql says "Adaptive Server connection failed" after a refused login too: only without one is it the connection.
+        if (!messages.Any(m => LoginFailedText().Match(m).Groups["driver"].Success) && TextRule(invocation, messages, Signatures.SqlServerConnection, SqlServerText()) is { } sqlServer)
+        {
+            return sqlServer;
+        }
+
+        return NetworkRule(invocation, messages)
+            ?? LoginRule(invocation, previous, messages)
+            ?? TextRule(invocation, messages, Signatures.NotFound, NotFoundText())
+            ?? TextRule(invocation, messages, Signatures.RuntimeCrashed, RuntimeCrashText());
+    }
+
+    /// <summary>A driver's or SDK's own connection error: which network path failed, whatever the step says after it.</summary>
+    private static LogDiagnosis? NetworkRule(LogInvocation invocation, List<string> messages)
+    {
+        if (messages.FirstOrDefault(m => SecretsEndpointText().IsMatch(m)) is { } endpoint)
+        {
+            return Diagnose(Signatures.SecretsEndpointUnreachable, invocation, invocation.Step, Quote(endpoint));
+        }
+
+        if (messages.FirstOrDefault(m => RefusedText().IsMatch(m)) is { } refused)
+        {
+            return Diagnose(Signatures.DatabaseRefused, invocation, invocation.Step, Quote(refused));
+        }
+
+        return messages.FirstOrDefault(m => UnreachableText().IsMatch(m)) is { } unreachable
+            ? Diagnose(Signatures.DatabaseUnreachable, invocation, invocation.Step, Quote(unreachable))
+            : null;
+    }
+
+    /// <summary>
+    /// The lines that can decide a cause: all but the TLS attempt AWS's samples make first and log as an error
+    /// ("SSL/TLS is not enabled on the host", "Hostname verification failed") when the function then went on (a
+    /// plain connection, a later error): with no "ssl" key in the secret it falls back, so the line is routine.
+    /// It stays decisive when a plain connection was then refused for lack of TLS, and when nothing followed it.
+    /// </summary>
+    internal static IEnumerable<string> DecisiveLines(IReadOnlyList<string> lines)
+    {
+        for (var i = 0; i < lines.Count; i++)
+        {
+            if (!IsRoutineTlsAttempt(lines, i))
+            {
+                yield return lines[i];
+            }
+        }
+    }
+
+    private static bool IsRoutineTlsAttempt(IReadOnlyList<string> lines, int index)
+    {
+        if (!TlsAttemptText().IsMatch(MessageOf(lines[index])))
+        {
+            return false;
+        }
+
+        var later = lines.Skip(index + 1).Select(l => (Line: l, Message: MessageOf(l))).ToList();
+        return !later.Any(l => TlsEnforcedText().IsMatch(l.Message))
+            && later.Any(l => ConnectedText().IsMatch(l.Message) || (IsFailureLine(l.Line) && !TlsAttemptText().IsMatch(l.Message)));
     }
 
     /// <summary>Rows 3, 16, 17, 18: a failed login, told apart by the reasons Keyturn adds or else by how long it took.</summary>
@@ -80,6 +163,9 @@ public static partial class LogAnalyzer
 
         var match = LoginFailedText().Match(line);
         var step = invocation.Step;
+        var tls = invocation.Lines.Select(MessageOf).FirstOrDefault(m => TlsAttemptText().IsMatch(m)) is { } attempt
+            ? $"; the earlier {Quote(attempt)} is the function's first try over TLS before its plain-connection fallback, not the cause (unless the secret sets \"ssl\": true)"
+            : "";
         LogSignature credentials;
         if (match.Groups["pending"].Success)
         {
@@ -99,7 +185,7 @@ public static partial class LogAnalyzer
         else if (match.Groups["driver"].Success)
         {
             // The driver itself said the password or user is wrong: no need to weigh durations.
-            return Diagnose(Signatures.CredentialDesync, invocation, step, $"the database refused the credentials: {Quote(line)}");
+            return Diagnose(Signatures.CredentialDesync, invocation, step, $"the database refused the credentials: {Quote(line)}{tls}");
         }
         else
         {
@@ -121,7 +207,20 @@ public static partial class LogAnalyzer
                     ? reasons.All(r => r.Reason == "unreachable" && ProbeMilliseconds(r.Text) < LongLoginThreshold.TotalMilliseconds) ? Signatures.DatabaseRefused : Signatures.DatabaseUnreachable
                 : reasons.All(r => r.Reason is "wrong-password" or "unknown-user") ? credentials
                 : Signatures.LoginUndetermined;
-            return Diagnose(signature, invocation, step, answered + (signature == credentials ? afterSetSecret : ""));
+            return Diagnose(signature, invocation, step, answered + (signature == credentials ? afterSetSecret : "") + tls);
+        }
+
+        // The database answered earlier in this invocation: a connection succeeded (alternating users log in as the user,
+        // then as the master), or the TLS attempt got the server's answer ("SSL/TLS is not enabled on the host"). It is
+        // reachable, so this login was refused on its credentials, however long the invocation ran.
+        var reply = invocation.Lines.Select(MessageOf).FirstOrDefault(m => ConnectedText().IsMatch(m))
+            ?? invocation.Lines.Select(MessageOf).FirstOrDefault(m => TlsAttemptText().IsMatch(m));
+        if (reply is not null)
+        {
+            var how = ConnectedText().IsMatch(reply)
+                ? $"although the function connected earlier in this invocation ({Quote(reply)})"
+                : $"and the server answered the function's first try over TLS ({Quote(reply)}; the samples log that and fall back to a plain connection unless the secret sets \"ssl\": true)";
+            return Diagnose(credentials, invocation, step, $"{Quote(line)}, {how}: the database is reachable and refused the credentials{afterSetSecret}");
         }
 
         // Without REPORT, the time between its first and last stamped lines is a lower bound: it can only prove "long".
@@ -133,11 +232,12 @@ public static partial class LogAnalyzer
 
         return elapsed switch
         {
-            null => Diagnose(Signatures.LoginUndetermined, invocation, step, $"{Quote(line)}, and the log has no duration to tell a refused password from an unreachable database"),
+            null => Diagnose(Signatures.LoginUndetermined, invocation, step,
+                $"{Quote(line)}, and the log has no duration to tell a refused password from an unreachable database{tls}"),
             { } slow when slow >= LongLoginThreshold => Diagnose(Signatures.DatabaseUnreachable, invocation, step,
                 $"{Quote(line)} after {Format(slow)}: longer than {Format(LongLoginThreshold)}, so the connection attempts were timing out rather than being refused"),
             { } quick => Diagnose(credentials, invocation, step,
-                $"{Quote(line)} after only {Format(quick)}: the database answered and refused the credentials{afterSetSecret}"),
+                $"{Quote(line)} after only {Format(quick)}: the database answered and refused the credentials{afterSetSecret}{tls}"),
         };
     }
 
@@ -234,13 +334,63 @@ public static partial class LogAnalyzer
             ? string.Create(CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0.##} s")
             : string.Create(CultureInfo.InvariantCulture, $"{duration.TotalMilliseconds:0} ms");
 
-    [GeneratedRegex(@"Runtime\.ImportModuleError|No module named", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"Runtime\.ImportModuleError|No module named|ModuleNotFoundError|Cannot find module|cannot open shared object file|Cannot import shared library", RegexOptions.CultureInvariant)]
     private static partial Regex ImportErrorText();
+
+    [GeneratedRegex(@"Runtime\.UserCodeSyntaxError|Syntax error in module|\bSyntaxError\b", RegexOptions.CultureInvariant)]
+    private static partial Regex SyntaxErrorText();
+
+    [GeneratedRegex(@"'cryptography' package is required|cryptography is required for|package is required for sha256_password", RegexOptions.CultureInvariant)]
+    private static partial Regex CryptoPackageText();
+
+    [GeneratedRegex(@"ThrottlingException|Rate exceeded|TooManyRequestsException|RequestLimitExceeded|Throttled|SlowDown", RegexOptions.CultureInvariant)]
+    private static partial Regex ThrottledText();
+
+    [GeneratedRegex(@"is not allowed to use this Lambda function for rotation", RegexOptions.CultureInvariant)]
+    private static partial Regex NotAllowedText();
+
+    [GeneratedRegex(@"DPY-(?:3001|3010|3015|4011|6000|6005)|Native Network Encryption|DPI-1047|thick mode", RegexOptions.CultureInvariant)]
+    private static partial Regex OracleDriverText();
+
+    [GeneratedRegex(@"'Collection' object is not callable|has no attribute 'authenticate'", RegexOptions.CultureInvariant)]
+    private static partial Regex MongoDriverText();
+
+    [GeneratedRegex(@"did not reached? the active status|InvalidUserStateFault|InvalidReplicationGroupStateFault|InvalidUserGroupStateFault", RegexOptions.CultureInvariant)]
+    private static partial Regex ElastiCacheText();
+
+    [GeneratedRegex(@"Adaptive Server connection failed|Adaptive Server is unavailable|DB-Lib error message 200(?:02|09)", RegexOptions.CultureInvariant)]
+    private static partial Regex SqlServerText();
+
+    [GeneratedRegex(@"ResourceNotFoundException|can't find the specified secret", RegexOptions.CultureInvariant)]
+    private static partial Regex NotFoundText();
+
+    [GeneratedRegex(@"Runtime exited|signal: killed|Runtime\.ExitError|Runtime\.OutOfMemory|\bMemoryError\b", RegexOptions.CultureInvariant)]
+    private static partial Regex RuntimeCrashText();
+
+    [GeneratedRegex(@"(?:EndpointConnectionError|ConnectTimeoutError|Could not connect to the endpoint URL|Connect timeout on endpoint URL|ReadTimeoutError)[^\n]*secretsmanager", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex SecretsEndpointText();
+
+    [GeneratedRegex(@"[Cc]onnection refused|\bECONNREFUSED\b|actively refused", RegexOptions.CultureInvariant)]
+    private static partial Regex RefusedText();
+
+    [GeneratedRegex(@"[Cc]ould not connect to server|Can't connect to (?:MySQL|MariaDB) server|No route to host|Name or service not known|nodename nor servname|Temporary failure in name resolution|ServerSelectionTimeoutError|[Cc]onnection timed out|\(timed out\)|[Tt]imeout expired|ORA-12170|ORA-12541|\b(?:ETIMEDOUT|ENOTFOUND|EHOSTUNREACH)\b",
+        RegexOptions.CultureInvariant)]
+    private static partial Regex UnreachableText();
+
+    // The samples' TLS attempt, logged before they fall back to a plain connection (connect_and_authenticate).
+    [GeneratedRegex(@"SSL/TLS is not enabled on the host|check that SSL/TLS is enabled on the host|Hostname verification failed when estlablishing SSL/TLS", RegexOptions.CultureInvariant)]
+    private static partial Regex TlsAttemptText();
+
+    [GeneratedRegex(@"SSL/TLS is enforced on the host", RegexOptions.CultureInvariant)]
+    private static partial Regex TlsEnforcedText();
+
+    [GeneratedRegex(@"^Successfully established (?:SSL/TLS|non SSL/TLS) connection", RegexOptions.CultureInvariant)]
+    private static partial Regex ConnectedText();
 
     [GeneratedRegex(@"AccessDenied|not authorized|Throttl|Rate exceeded|TooManyRequests", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex DeniedOrThrottledText();
 
-    [GeneratedRegex(@"\bkms:|Access to KMS is not allowed|KMSAccessDenied|KMSInvalidState|KMS key|DecryptionFailure|EncryptionFailure", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\bkms:|Access to KMS is not allowed|KMSAccessDenied|KMSInvalidState|KMSDisabled|KMS key|customer master key|DecryptionFailure|EncryptionFailure", RegexOptions.CultureInvariant)]
     private static partial Regex KmsText();
 
     [GeneratedRegex(@"AccessDenied|is not authorized to perform|UnauthorizedOperation", RegexOptions.CultureInvariant)]
@@ -261,7 +411,7 @@ public static partial class LogAnalyzer
     [GeneratedRegex(@"Unable to (?:clone|alternate) user|username length with _clone appended", RegexOptions.CultureInvariant)]
     private static partial Regex CloneNameText();
 
-    [GeneratedRegex(@"KeyError|key is missing from secret JSON|Database engine must be set to|The secret JSON|secret value is not (?:valid JSON|a JSON object)|'masterarn' field|JSONDecodeError", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"KeyError|key is missing from secret JSON|Database engine must be set to|The secret JSON|secret value is not (?:valid JSON|a JSON object)|'masterarn' field|JSONDecodeError|has no user_arn defined|Invalid secret value json", RegexOptions.CultureInvariant)]
     private static partial Regex SecretJsonText();
 
     [GeneratedRegex(@"Attempting to modify user", RegexOptions.CultureInvariant)]
@@ -279,13 +429,13 @@ public static partial class LogAnalyzer
     [GeneratedRegex(@"Hostname verification failed|host ?name mismatch|certificate is not valid for", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex HostnameText();
 
-    [GeneratedRegex(@"SSL/TLS is (?:not enabled|enforced) on the host|no pg_hba\.conf entry|SCRAM authentication requires libpq|authentication method 10 not supported|insecure transport are prohibited|require_secure_transport|\[3159\]|\(3159,|certificate verify failed", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"SSL/TLS is (?:not enabled|enforced) on the host|check that SSL/TLS is enabled on the host|no pg_hba\.conf entry|SCRAM authentication requires libpq|authentication method 10 not supported|insecure transport are prohibited|require_secure_transport|\[3159\]|\(3159,|certificate verify failed|Authentication plugin '[^']+' (?:cannot be loaded|is not supported)|\(2059,|unsupported authentication method|authentication method \d+ not supported", RegexOptions.CultureInvariant)]
     private static partial Regex TlsText();
 
     [GeneratedRegex(@"database ""[^""]*"" does not exist|Unknown database|\[3D000\]|\[1049\]|\(1049,", RegexOptions.CultureInvariant)]
     private static partial Regex UnknownDatabaseText();
 
-    [GeneratedRegex(@"Unable to log into database (?:(?<pending>with pending secret)|(?<current>using current credentials)|(?<master>using credentials in master secret)|with previous, current, or pending secret)|(?<master>Unable to read the master secret)|(?<driver>password authentication failed for user|Access denied for user)", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"Unable to log into database (?:(?<pending>with pending secret)|(?<current>using current credentials)|(?<master>using credentials in master secret)|with previous, current, or pending secret)|(?<master>Unable to read the master secret)|(?<driver>password authentication failed for user|Access denied for user|Login failed for user|ORA-01017|invalid username/password|Authentication failed)", RegexOptions.CultureInvariant)]
     private static partial Regex LoginFailedText();
 
     // Keyturn's reasons: "(pending: wrong-password [28P01] after 3 ms; current: unreachable after 5002 ms)".
@@ -416,6 +566,58 @@ public static partial class LogAnalyzer
             "The rotation function can't load its database driver",
             "Native drivers are built for one Python version: redeploy the function from the Serverless Application Repository for its runtime, or use Keyturn's built-in rotators.");
 
+        public static readonly LogSignature CodeSyntaxError = new("LOG033", Severity.Error,
+            "The function's code or a package it bundles doesn't load: syntax error",
+            "A package built for another Python version, or the wrong package under the module's name (PyPI's 'pg' is not PyGreSQL; the samples need "
+            + "PyGreSQL for pg/pgdb): rebuild the deployment package for the function's runtime, or redeploy it from the Serverless Application Repository.");
+
+        public static readonly LogSignature DriverNeedsCrypto = new("LOG032", Severity.Error,
+            "The database driver needs an optional package for the server's authentication method",
+            "PyMySQL needs the 'cryptography' package for caching_sha2_password and sha256_password (MySQL 8's default): bundle it built for the function's "
+            + "runtime and architecture (pip install --platform manylinux2014_x86_64 --only-binary=:all: cryptography), or give the user mysql_native_password.");
+
+        public static readonly LogSignature SqlServerConnection = new("LOG034", Severity.Error,
+            "The SQL Server driver couldn't open a connection (DB-Lib 20002/20009)",
+            "pymssql reports TLS, network and server refusals alike: if rds.force_ssl is on, the function's FreeTDS must support TLS (current template); otherwise "
+            + "check the security groups and the port (1433), then keyturn doctor's network checks.");
+
+        public static readonly LogSignature OracleDriver = new("LOG035", Severity.Error,
+            "The Oracle driver (python-oracledb) can't connect with the database's network settings",
+            "Thin mode can't do Native Network Encryption (DPY-3001): use TLS (TCPS, port 2484) or thick mode with Instant Client; DPY-6005 with an SSL error "
+            + "means the listener doesn't speak TLS on that port. Check the secret's port and the option group.");
+
+        public static readonly LogSignature MongoDriver = new("LOG036", Severity.Error,
+            "The MongoDB driver doesn't fit the rotation function",
+            "pymongo 4 removed Database.authenticate, which the samples call: bundle pymongo 3.x (or the version the template names), or update the function.");
+
+        public static readonly LogSignature ElastiCacheUser = new("LOG037", Severity.Error,
+            "The ElastiCache user didn't take the new password (not active, or modifying)",
+            "Wait until the user and its replication group are 'active', check the function may call elasticache:ModifyUser and DescribeUsers on the user, "
+            + "then rotate again; a user changed by hand mid-rotation keeps the old password.");
+
+        public static readonly LogSignature NotAllowedByFunction = new("LOG038", Severity.Error,
+            "The rotation function refuses this secret or user (its allow-list)",
+            "The function only rotates the secrets or users named in its environment (SECRETS_ALLOWED, USER_NAMES…): add this one, or attach the right function.");
+
+        public static readonly LogSignature Throttled = new("LOG039", Severity.Warning,
+            "An AWS API throttled the rotation function",
+            "Transient: the rotation is retried. If it persists, spread rotation schedules (many secrets on one function at the same hour) and raise the "
+            + "SDK's retry limit (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE=adaptive).");
+
+        public static readonly LogSignature NotFound = new("LOG040", Severity.Error,
+            "A secret or version the function asked for doesn't exist",
+            "Check the secret ARNs the function uses (masterarn, the endpoint's region and account) and that the version still exists; an invocation for a "
+            + "token that lost its version is stale. keyturn doctor lists the versions and their labels.");
+
+        public static readonly LogSignature RuntimeCrashed = new("LOG041", Severity.Error,
+            "The function's runtime crashed (killed or out of memory)",
+            "Raise the function's memory, look for a native driver crashing on this runtime, and rerun; the step is retried from its start.");
+
+        public static readonly LogSignature NothingFound = new("LOG097", Severity.Info,
+            "The rotation log shows no failure the analysis knows",
+            "If rotation works, nothing to do. If it fails, the failing step's lines aren't in what was read: pass the function's log for that time "
+            + "(CloudWatch group /aws/lambda/FUNCTION) with --log-file, including START, END and REPORT lines.");
+
         public static readonly LogSignature RetryLoop = new("LOG028", Severity.Warning,
             "The same failure repeats on every retry",
             "Retrying won't clear a permanent failure (credentials, schema, permissions): fix the cause named with the same code. Keyturn stops permanent failures "
@@ -434,7 +636,8 @@ public static partial class LogAnalyzer
             SecretsEndpointUnreachable, DatabaseUnreachable, DatabaseRefused, CredentialDesync, UnknownDatabase, TlsOrAuthMethod, HostnameVerification, SecretJsonIncomplete,
             StaleInvocation, AbandonedRotation, RotationDisabled, PreviousRotationIncomplete, GenericStepFailure, SecretAccessDenied, KmsDenied, FinishDenied,
             Propagation, CurrentRefused, MasterRefused, HostMismatch, UserOrHostDrift, CloneNameTooLong, GrantCopyFailed, PrivilegeDrift, DriverMissing,
-            RetryLoop, LoginUndetermined, Unrecognized,
+            RetryLoop, LoginUndetermined, CodeSyntaxError, DriverNeedsCrypto, SqlServerConnection, OracleDriver, MongoDriver, ElastiCacheUser, NotAllowedByFunction,
+            Throttled, NotFound, RuntimeCrashed, NothingFound, Unrecognized,
         ];
     }
 }

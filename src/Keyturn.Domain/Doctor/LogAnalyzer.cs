@@ -14,8 +14,11 @@ namespace Keyturn.Domain.Doctor;
 /// traceback frames and restated exceptions left out): where it got to before it stopped.</param>
 public sealed record LogInvocation(string RequestId, string? Step, TimeSpan? Duration, bool TimedOut, IReadOnlyList<string> Lines, string? LastMeaningfulLine)
 {
-    /// <summary>Timed out, wrote an error or a traceback, or the runtime reported an error.</summary>
-    public bool Failed => TimedOut || Lines.Any(LogAnalyzer.IsFailureLine);
+    /// <summary>
+    /// Timed out, wrote an error or a traceback, or the runtime reported an error. The TLS line AWS's samples
+    /// log before falling back to a plain connection doesn't count when the function went on past it.
+    /// </summary>
+    public bool Failed => TimedOut || LogAnalyzer.DecisiveLines(Lines).Any(LogAnalyzer.IsFailureLine);
 
     /// <summary>Ran to its END or REPORT line without failing.</summary>
     public bool Succeeded => !Failed && Lines.Any(l => l.StartsWith("END RequestId:", StringComparison.Ordinal) || l.StartsWith("REPORT RequestId:", StringComparison.Ordinal));
@@ -24,6 +27,9 @@ public sealed record LogInvocation(string RequestId, string? Step, TimeSpan? Dur
 
     public DateTimeOffset? LastTimestamp => Lines.Select(LogAnalyzer.TimestampOf).LastOrDefault(t => t is not null);
 }
+
+/// <summary>A log split into invocations, and how many lines were read.</summary>
+public sealed record LogReading(IReadOnlyList<LogInvocation> Invocations, int Lines);
 
 /// <summary>The cause one failed invocation points to, with a stable <see cref="Code"/> (LOG0NN: NN is the row of the recovery guide's §4).</summary>
 public sealed record LogDiagnosis(string Code, Severity Severity, string Cause, string Evidence, string Fix, string? Step, TimeSpan? Duration, string? RequestId = null);
@@ -58,9 +64,13 @@ public static partial class LogAnalyzer
     /// event); lines carrying a request id go to that invocation wherever they appear, other lines to the
     /// invocation that is open, and lines before any START (init errors) to the next invocation.
     /// </summary>
-    public static IReadOnlyList<LogInvocation> Parse(IEnumerable<string> events)
+    public static IReadOnlyList<LogInvocation> Parse(IEnumerable<string> events) => Read(events).Invocations;
+
+    /// <summary>Parse, and count the lines read (for saying what was read when nothing is found).</summary>
+    public static LogReading Read(IEnumerable<string> events)
     {
         ArgumentNullException.ThrowIfNull(events);
+        var lines = Lines(events);
         var builders = new List<InvocationBuilder>();
         var byId = new Dictionary<string, InvocationBuilder>(StringComparer.Ordinal);
         var loose = new List<string>();
@@ -84,7 +94,7 @@ public static partial class LogAnalyzer
             return builder;
         }
 
-        foreach (var line in events.SelectMany(e => (e ?? "").Split('\n')).Select(Normalize).OfType<string>())
+        foreach (var line in lines)
         {
             if (StartLine().Match(line) is { Success: true } start)
             {
@@ -128,7 +138,33 @@ public static partial class LogAnalyzer
             Get("");
         }
 
-        return builders.Select(b => b.Build()).ToList();
+        return new LogReading(builders.Select(b => b.Build()).ToList(), lines.Count);
+    }
+
+    /// <summary>
+    /// The log's lines as the analysis reads them: display prefixes stripped, blanks dropped, and Lambda's
+    /// error documents (<c>{"errorMessage": …, "errorType": …}</c>, one line or pretty-printed, alone or after
+    /// Node's <c>Invoke Error</c>) and JSON log records turned into the one-line shapes the rules read.
+    /// </summary>
+    internal static List<string> Lines(IEnumerable<string> events)
+    {
+        var raw = events.SelectMany(e => (e ?? "").Split('\n')).Select(Normalize).OfType<string>().ToList();
+        var lines = new List<string>(raw.Count);
+        for (var i = 0; i < raw.Count; i++)
+        {
+            var line = raw[i];
+            if (line.TrimStart().StartsWith('{') && LogJson.BlockEnd(raw, i) is { } end && LogJson.Convert(string.Join('\n', raw.Skip(i).Take(end - i + 1)).Trim()) is { } block)
+            {
+                lines.AddRange(block);
+                i = end;
+            }
+            else
+            {
+                lines.Add(LogJson.ConvertEmbedded(line) ?? line);
+            }
+        }
+
+        return lines;
     }
 
     /// <summary>Names the cause of every failed invocation, plus a repeat finding when the same cause keeps coming back.</summary>
@@ -164,8 +200,57 @@ public static partial class LogAnalyzer
             .ToList();
     }
 
-    /// <summary>Parse, classify and summarize in one go.</summary>
-    public static IReadOnlyList<Finding> Analyze(string text) => ToFindings(Classify(Parse(text)));
+    /// <summary>Parse, classify and summarize in one go; never an empty answer (see <see cref="WhatWasRead"/>).</summary>
+    public static IReadOnlyList<Finding> Analyze(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var reading = Read([text]);
+        var findings = ToFindings(Classify(reading.Invocations));
+        return findings.Count > 0 ? findings : [WhatWasRead(reading, reading.Invocations, reading.Invocations)];
+    }
+
+    /// <summary>
+    /// The finding for a log in which no known cause matched: what was read (lines, invocations and how they ended,
+    /// the time span) and what was left out, so a silent analysis can be told from an empty log.
+    /// </summary>
+    /// <param name="reading">Everything read.</param>
+    /// <param name="forSecret">The invocations that concern the secret (the others name other secrets).</param>
+    /// <param name="current">Those after the last successful rotation: the ones analyzed.</param>
+    public static Finding WhatWasRead(LogReading reading, IReadOnlyList<LogInvocation> forSecret, IReadOnlyList<LogInvocation> current)
+    {
+        ArgumentNullException.ThrowIfNull(reading);
+        ArgumentNullException.ThrowIfNull(forSecret);
+        ArgumentNullException.ThrowIfNull(current);
+        if (reading.Lines == 0)
+        {
+            return NothingFound("The log is empty: 0 lines read.");
+        }
+
+        var all = reading.Invocations;
+        var parts = new List<string> { $"Read {reading.Lines} line{Plural(reading.Lines)}, {all.Count} invocation{Plural(all.Count)}" };
+        if (all.Count - forSecret.Count is > 0 and var others)
+        {
+            parts.Add($"{others} about other secrets");
+        }
+
+        if (forSecret.Count - current.Count is > 0 and var settled)
+        {
+            parts.Add($"{settled} up to the last successful finishSecret (settled)");
+        }
+
+        var succeeded = current.Count(i => i.Succeeded);
+        var unfinished = current.Count(i => !i.Succeeded && !i.Failed);
+        parts.Add($"of the {current.Count} analyzed: {succeeded} succeeded, {current.Count(i => i.Failed)} failed, {unfinished} without an end (a fragment or a truncated invocation)");
+        var stamps = all.SelectMany(i => new[] { i.FirstTimestamp, i.LastTimestamp }).OfType<DateTimeOffset>().ToList();
+        var span = stamps.Count == 0 ? "no timestamps" : $"from {stamps.Min():u} to {stamps.Max():u}";
+        return NothingFound($"{string.Join("; ", parts)}; {span}. No known cause of a rotation failure matched.");
+    }
+
+    /// <summary>The no-known-cause finding with evidence of the caller's own (say, that no log line named the secret).</summary>
+    public static Finding NothingFound(string evidence) =>
+        new(Signatures.NothingFound.Code, Signatures.NothingFound.Severity, Signatures.NothingFound.Cause, evidence, Signatures.NothingFound.Fix);
+
+    private static string Plural(int count) => count == 1 ? "" : "s";
 
     /// <summary>The message part of a line: after the level, timestamp and request id when it has them.</summary>
     internal static string MessageOf(string line)
@@ -185,7 +270,12 @@ public static partial class LogAnalyzer
             return runtime.Groups["msg"].Value.Trim();
         }
 
-        return SummaryLine().Match(line) is { Success: true } summary ? summary.Groups["msg"].Value.Trim() : line.Trim();
+        if (SummaryLine().Match(line) is { Success: true } summary)
+        {
+            return summary.Groups["msg"].Value.Trim();
+        }
+
+        return BareLevelLine().Match(line) is { Success: true } bare ? bare.Groups["msg"].Value.Trim() : line.Trim();
     }
 
     internal static DateTimeOffset? TimestampOf(string line)
@@ -205,8 +295,10 @@ public static partial class LogAnalyzer
         line.StartsWith("[ERROR]", StringComparison.Ordinal)
         || line.StartsWith("[CRITICAL]", StringComparison.Ordinal)
         || line.StartsWith("[FATAL]", StringComparison.Ordinal)
-        || line.StartsWith("Traceback (most recent call last)", StringComparison.Ordinal)
+        || line.Contains("Traceback (most recent call last)", StringComparison.Ordinal)
         || RuntimeErrorLine().IsMatch(line)
+        || StampedLine().Match(line) is { Success: true, Groups: var g } && g["level"].Value is "ERROR" or "FATAL"
+        || (SummaryLine().Match(line) is { Success: true } summary && !summary.Groups["type"].Value.EndsWith("Warning", StringComparison.Ordinal))
         || (line.StartsWith("REPORT RequestId:", StringComparison.Ordinal) && (line.Contains("Status: error", StringComparison.Ordinal) || line.Contains("Status: timeout", StringComparison.Ordinal)))
         || TimedOutLine().IsMatch(line);
 
@@ -217,6 +309,16 @@ public static partial class LogAnalyzer
         if (line.Trim().Length == 0 || (line.StartsWith("==> ", StringComparison.Ordinal) && line.EndsWith(" <==", StringComparison.Ordinal)))
         {
             return null;
+        }
+
+        // The CloudWatch console's copy: "  | 2020-02-19T21:18:42.269+11:00 | <message>".
+        if (ConsolePrefix().Match(line) is { Success: true } console)
+        {
+            line = console.Groups["rest"].Value;
+            if (line.Trim().Length == 0)
+            {
+                return null;
+            }
         }
 
         // Only strip a leading time when what follows is a line shape of its own (not Lambda's "time id Task timed out").
@@ -263,7 +365,7 @@ public static partial class LogAnalyzer
         }
 
         var message = MessageOf(line);
-        return message.Length == 0 || TimedOutLine().IsMatch(message) || InvokingLine().IsMatch(message) ? null : message;
+        return message.Length == 0 || TimedOutLine().IsMatch(message) || InvokingLine().IsMatch(message) || ReportField().IsMatch(message) ? null : message;
     }
 
     private static string? LastMeaningful(IReadOnlyList<string> lines)
@@ -320,8 +422,17 @@ public static partial class LogAnalyzer
 
         public bool Ended { get; set; }
 
-        public LogInvocation Build() =>
-            new(requestId, StepOf(Lines), ReportedDuration ?? TimeoutDuration, TimedOut, Lines.ToList(), LastMeaningful(Lines));
+        public LogInvocation Build()
+        {
+            // A timeout line that came before the invocation's first id (a fragment, lines run together) still counts.
+            if (!TimedOut && Lines.Select(l => TimedOutLine().Match(l)).FirstOrDefault(m => m.Success) is { } timeout)
+            {
+                TimedOut = true;
+                TimeoutDuration = TimeSpan.FromSeconds(double.Parse(timeout.Groups["s"].Value, CultureInfo.InvariantCulture));
+            }
+
+            return new(requestId, StepOf(Lines), ReportedDuration ?? TimeoutDuration, TimedOut, Lines.ToList(), LastMeaningful(Lines));
+        }
     }
 
     [GeneratedRegex(@"^START RequestId: (?<id>\S+)", RegexOptions.CultureInvariant)]
@@ -337,9 +448,13 @@ public static partial class LogAnalyzer
     [GeneratedRegex(@"^\[(?<level>[A-Z]+)\][\t ]+(?<ts>[0-9]{4}-[0-9]{2}-[0-9]{2}T[^\t ]+)[\t ]+(?<id>[^\t ]+)[\t ]+(?<msg>.*)$", RegexOptions.CultureInvariant)]
     private static partial Regex LevelLine();
 
-    // 2022-03-28T02:38:38.338Z <uuid> Task timed out after 30.03 seconds (and other runtime lines of that shape).
-    [GeneratedRegex(@"^(?<ts>[0-9]{4}-[0-9]{2}-[0-9]{2}T[^\t ]+)[\t ]+(?<id>[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})[\t ]+(?<msg>.*)$", RegexOptions.CultureInvariant)]
+    // 2022-03-28T02:38:38.338Z <uuid> Task timed out after 30.03 seconds (and other runtime lines of that shape),
+    // and Node's console format: <time>\t<uuid>\tERROR\t<message>.
+    [GeneratedRegex(@"^(?<ts>[0-9]{4}-[0-9]{2}-[0-9]{2}T[^\t ]+)[\t ]+(?<id>[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})[\t ]+(?:(?<level>INFO|WARN|ERROR|DEBUG|TRACE|FATAL)\t)?(?<msg>.*)$", RegexOptions.CultureInvariant)]
     private static partial Regex StampedLine();
+
+    [GeneratedRegex(@"^\s*\|?\s*[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:Z|[+-][0-9]{2}:?[0-9]{2})?\s*\|\s?(?<rest>.*)$", RegexOptions.CultureInvariant)]
+    private static partial Regex ConsolePrefix();
 
     // Newer runtimes: "RequestId: <id> Error: Runtime exited with error: signal: killed".
     [GeneratedRegex(@"^RequestId: (?<id>\S+) Error: (?<msg>.*)$", RegexOptions.CultureInvariant)]
@@ -348,6 +463,14 @@ public static partial class LogAnalyzer
     // "[ERROR] ValueError: text" (no timestamp) or a bare "pg.InternalError: text" ending a traceback.
     [GeneratedRegex(@"^(?:\[[A-Z]+\] )?(?<msg>(?<type>[A-Za-z_][\w.]*(?:Error|Exception|Warning|Failure)|KeyError|Runtime\.\w+|Sandbox\.\w+)(?:: (?<text>.*))?)$", RegexOptions.CultureInvariant)]
     private static partial Regex SummaryLine();
+
+    // "[ERROR] text" without Lambda's time and request id (pasted, or a converted JSON record).
+    [GeneratedRegex(@"^\[(?<level>[A-Z]+)\] (?<msg>.*)$", RegexOptions.CultureInvariant)]
+    private static partial Regex BareLevelLine();
+
+    // A REPORT line wrapped by a console into one field a line ("Duration: 15003.45 ms", "Status: timeout").
+    [GeneratedRegex(@"^(?:Duration|Billed Duration|Memory Size|Max Memory Used|Init Duration|Status|Error Type|Restore Duration|XRAY TraceId): ", RegexOptions.CultureInvariant)]
+    private static partial Regex ReportField();
 
     [GeneratedRegex(@"Task timed out after (?<s>[0-9]+(?:\.[0-9]+)?) seconds", RegexOptions.CultureInvariant)]
     private static partial Regex TimedOutLine();

@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace Keyturn.Domain.Doctor;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Keyturn.Domain.Doctor;
 /// usually rotates many secrets, and its log keeps failures that a later rotation already put right;
 /// neither may colour this secret's diagnosis. Pure: no I/O and no clock.
 /// </summary>
-public static class LogScope
+public static partial class LogScope
 {
     private const string SecretArnMarker = ":secret:";
 
@@ -20,7 +22,8 @@ public static class LogScope
         var byName = SecretArnMarker + secretName + "-";
         return invocations.Where(invocation =>
         {
-            var named = invocation.Lines.Where(l => l.Contains(SecretArnMarker, StringComparison.Ordinal)).ToList();
+            // The master secret an alternating-users function reads (or was denied) is not the secret it rotates.
+            var named = invocation.Lines.Select(l => MasterMention().Replace(l, "")).Where(l => l.Contains(SecretArnMarker, StringComparison.Ordinal)).ToList();
             return named.Count == 0 || named.Any(l => l.Contains(secretArn, StringComparison.Ordinal) || l.Contains(byName, StringComparison.Ordinal));
         }).ToList();
     }
@@ -43,7 +46,17 @@ public static class LogScope
         return invocations;
     }
 
-    /// <summary>Parse, keep what concerns the secret now, classify and summarize.</summary>
-    public static IReadOnlyList<Finding> Analyze(IEnumerable<string> events, string secretArn, string secretName) =>
-        LogAnalyzer.ToFindings(LogAnalyzer.Classify(SinceLastSuccess(ForSecret(LogAnalyzer.Parse(events), secretArn, secretName))));
+    /// <summary>Parse, keep what concerns the secret now, classify and summarize; when nothing matched, say what was read.</summary>
+    public static IReadOnlyList<Finding> Analyze(IEnumerable<string> events, string secretArn, string secretName)
+    {
+        var reading = LogAnalyzer.Read(events);
+        var forSecret = ForSecret(reading.Invocations, secretArn, secretName);
+        var current = SinceLastSuccess(forSecret);
+        var findings = LogAnalyzer.ToFindings(LogAnalyzer.Classify(current));
+        return findings.Count > 0 ? findings : [LogAnalyzer.WhatWasRead(reading, forSecret, current)];
+    }
+
+    // "… credentials in master secret arn:…", "… for Master Secret arn:…" (AWS's alternating-users samples).
+    [GeneratedRegex(@"[Mm]aster [Ss]ecret\s+arn:\S+", RegexOptions.CultureInvariant)]
+    private static partial Regex MasterMention();
 }

@@ -29,6 +29,21 @@ public sealed class LogScopeTests
     }
 
     [Fact]
+    public void Analyze_AnAlternatingUsersFailureNamingOnlyTheMasterSecret_StaysWithTheSecret()
+    {
+        // AWS's multi-user sample names only the master secret when the master's login fails.
+        const string masterRefused = """
+            START RequestId: 0b6f7a52-2222-4c3e-9d8e-000000000002 Version: $LATEST
+            [ERROR]	2022-03-28T06:00:01.000Z	0b6f7a52-2222-4c3e-9d8e-000000000002	setSecret: Unable to log into database using credentials in master secret arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-master-Zz9
+            END RequestId: 0b6f7a52-2222-4c3e-9d8e-000000000002
+            REPORT RequestId: 0b6f7a52-2222-4c3e-9d8e-000000000002	Duration: 120.00 ms	Billed Duration: 120 ms	Memory Size: 128 MB	Max Memory Used: 70 MB
+            """;
+
+        Assert.Single(LogScope.ForSecret(LogAnalyzer.Parse(masterRefused), Arn, Name));
+        Assert.Equal("LOG018", Assert.Single(LogScope.Analyze([masterRefused], Arn, Name)).Code);
+    }
+
+    [Fact]
     public void ForSecret_ANamePrefixOfAnotherSecret_DoesNotMatchIt()
     {
         var invocations = LogAnalyzer.Parse(OtherSecretFailure.Replace("stg-db/App-Ab12Cd", "prd-db-cluster/AdminLoginInfoCopy-Ab12Cd", StringComparison.Ordinal));
@@ -37,11 +52,23 @@ public sealed class LogScopeTests
     }
 
     [Fact]
-    public void Analyze_FailuresSettledByALaterRotation_FindNothing()
+    public void Analyze_FailuresSettledByALaterRotation_OnlySayWhatWasRead()
     {
         var findings = LogScope.Analyze([SeedLogs.FailureExample1, SeedLogs.FailureExample2, SeedLogs.SuccessfulRotation], Arn, Name);
 
-        Assert.Empty(findings);
+        var read = Assert.Single(findings);
+        Assert.Equal(("LOG097", Severity.Info), (read.Code, read.Severity));
+        Assert.StartsWith("Read 37 lines, 7 invocations; 7 up to the last successful finishSecret (settled)", read.Evidence, StringComparison.Ordinal);
+        Assert.Contains("from 2022-03-28 02:38:08Z to 2022-03-28 10:44:39Z", read.Evidence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Analyze_OtherSecretsOnly_SaysSoInsteadOfNothing()
+    {
+        var read = Assert.Single(LogScope.Analyze([OtherSecretFailure], Arn, Name));
+
+        Assert.Equal("LOG097", read.Code);
+        Assert.Contains("1 about other secrets", read.Evidence, StringComparison.Ordinal);
     }
 
     [Fact]
