@@ -19,7 +19,7 @@ public sealed class PostgreSqlRotator : IDatabaseRotator
     /// <summary>Used when the secret has no <c>dbname</c>, as AWS's functions do.</summary>
     public const string DefaultDatabase = "postgres";
 
-    private static readonly string[] SupportedEngines = ["postgres", "aurora-postgresql"];
+    private static readonly string[] SupportedEngines = ["postgres", "aurora-postgresql", "postgresql"];
 
     private readonly DatabaseRotatorOptions _options;
 

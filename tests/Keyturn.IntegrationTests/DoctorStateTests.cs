@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Keyturn.Application.Rotation;
 using Keyturn.Domain.Rotation;
+using Keyturn.Domain.Secrets;
 using Keyturn.IntegrationTests.Infrastructure;
 using Keyturn.Rotators.MySql;
 using Keyturn.Rotators.PostgreSql;
@@ -16,7 +17,8 @@ namespace Keyturn.IntegrationTests;
 /// state says), passwords through the database. Each test runs the real <c>keyturn doctor</c> process:
 /// first a dry run (nothing may change: labels, versions and which passwords log in), then
 /// <c>--apply --yes</c> where a repair exists, then logs in with AWSCURRENT (and every other password in
-/// use) against the real PostgreSQL or MariaDB. No test prints a password: outputs are checked for
+/// use) against the real PostgreSQL or MariaDB, and asks RotateSecret whether the next rotation may start (one
+/// apply must be enough: rule 2). No test prints a password: outputs are checked for
 /// every password the secret ever held, and failure messages name users and versions, never values.
 /// </summary>
 [Collection(RotationEnvironmentCollection.Name)]
@@ -57,6 +59,7 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         Assert.Equal(before, await LabelsAsync(name));
         await AssertCurrentLogsInAsync(name);
         await AssertNothingLeakedAsync(name);
+        await AssertRotateSecretAsync(name, accepted: true);
     }
 
     // ---- B: AWSPENDING on an empty version (createSecret never wrote a value) ----------------------
@@ -93,6 +96,7 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         await AssertLabelsAsync(name, (v1, ["AWSCURRENT"]));
         await AssertCurrentLogsInAsync(name);
         await AssertNothingLeakedAsync(name);
+        await AssertRotateSecretAsync(name, accepted: true);
     }
 
     // ---- D′: alternating users, both log in -----------------------------------------------------
@@ -125,6 +129,7 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         await AssertVersionLogsInAsync(name, token);
         Assert.NotEqual(clone, user);
         await AssertNothingLeakedAsync(name);
+        await AssertRotateSecretAsync(name, accepted: true);
     }
 
     [DatabaseFact]
@@ -153,6 +158,7 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         await AssertVersionLogsInAsync(name, cloneVersion);
         Assert.NotEqual(clone, user);
         await AssertNothingLeakedAsync(name);
+        await AssertRotateSecretAsync(name, accepted: true);
     }
 
     // ---- E: the labels moved, the database didn't ------------------------------------------------
@@ -185,6 +191,46 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         await AssertLabelsAsync(name, (v1, ["AWSCURRENT"]), (v2, ["AWSPREVIOUS"]));
         await AssertCurrentLogsInAsync(name);
         await AssertNothingLeakedAsync(name);
+        await AssertRotateSecretAsync(name, accepted: true);
+    }
+
+    [DatabaseFact]
+    public async Task E_PendingOnTheBrokenCurrent_OneApplyRollsBackAndClearsPending()
+    {
+        var password = NewPassword();
+        var user = await PgUserAsync("e2", password);
+        var name = Name("e2", user);
+        var v1 = await CreateAsync(name, Pg(user, password));
+
+        // The field report's second case: the new value was promoted by hand although setSecret never ran, so
+        // AWSPENDING and AWSCURRENT share the broken version and only AWSPREVIOUS logs in.
+        var v2 = await PutAsync(name, Pg(user, NewPassword()), "AWSPENDING");
+        await env.Cli.JsonAsync("secretsmanager", "update-secret-version-stage", "--secret-id", name, "--version-stage", "AWSCURRENT", "--move-to-version-id", v2, "--remove-from-version-id", v1);
+        await AssertLabelsAsync(name, (v1, ["AWSPREVIOUS"]), (v2, ["AWSCURRENT", "AWSPENDING"]));
+
+        var before = await LabelsAsync(name);
+        var dryRun = await DoctorAsync(name, "--json");
+
+        Assert.Equal(1, dryRun.ExitCode);
+        Assert.Equal("LabelsAhead", dryRun.Json.GetProperty("state").GetString());
+        Assert.Equal(["RemoveLabel", "MoveCurrent"], Actions(dryRun.Json));
+        var commands = dryRun.Json.GetProperty("plan").EnumerateArray().Select(a => a.GetProperty("awsCli").GetString()).ToList();
+        Assert.Equal(
+        [
+            $"aws secretsmanager update-secret-version-stage --secret-id {name} --version-stage AWSPENDING --remove-from-version-id {v2}",
+            $"aws secretsmanager update-secret-version-stage --secret-id {name} --version-stage AWSCURRENT --move-to-version-id {v1} --remove-from-version-id {v2}",
+        ], commands);
+        Assert.Equal(before, await LabelsAsync(name));
+
+        var repaired = await DoctorAsync(name, "--apply", "--yes", "--json");
+
+        Assert.Equal(0, repaired.ExitCode);
+        AssertJsonShape(repaired.Json, applied: true);
+        Assert.All(repaired.Json.GetProperty("plan").EnumerateArray(), step => Assert.True(step.GetProperty("applied").GetBoolean(), step.GetProperty("result").GetString()));
+        await AssertLabelsAsync(name, (v1, ["AWSCURRENT"]), (v2, ["AWSPREVIOUS"]));
+        await AssertCurrentLogsInAsync(name);
+        await AssertNothingLeakedAsync(name);
+        await AssertRotateSecretAsync(name, accepted: true);
     }
 
     // ---- F: nothing works ------------------------------------------------------------------------
@@ -216,6 +262,9 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         Assert.Equal(before, await LabelsAsync(name));
         Assert.Equal(LoginOutcome.AuthFailed, await LoginAsync(await CurrentAsync(name)));
         await AssertNothingLeakedAsync(name);
+
+        // Nothing was changed, and nothing had to be for the next rotation to be accepted: it is the password that is lost.
+        await AssertRotateSecretAsync(name, accepted: true);
     }
 
     [DatabaseFact]
@@ -238,7 +287,7 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         Assert.Empty(result.Json.GetProperty("plan").EnumerateArray());
         Assert.Contains("database admin rights", Finding(result.Json, "LBL005").GetProperty("fix").GetString(), StringComparison.Ordinal);
         Assert.Equal(before, await LabelsAsync(name));
-        await AssertNothingLeakedAsync(name);
+        await AssertNothingLeakedAsync(name); await AssertRotateSecretAsync(name, accepted: true);
     }
 
     // ---- G: rotation cancelled with AWSPENDING left ----------------------------------------------
@@ -282,7 +331,7 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         Assert.Empty(after.Json.GetProperty("plan").EnumerateArray());
         Assert.Equal("info", Finding(after.Json, "CFG001").GetProperty("severity").GetString());
         Assert.DoesNotContain(Codes(after.Json), c => c.StartsWith("LBL", StringComparison.Ordinal));
-        await AssertNothingLeakedAsync(name);
+        await AssertNothingLeakedAsync(name); await AssertRotateSecretAsync(name, accepted: true);
     }
 
     // ---- H: rotation abandoned by a write --------------------------------------------------------
@@ -319,6 +368,7 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         await AssertLabelsAsync(name, (n, ["AWSCURRENT"]), (w, ["AWSPREVIOUS"]));
         await AssertCurrentLogsInAsync(name);
         await AssertNothingLeakedAsync(name);
+        await AssertRotateSecretAsync(name, accepted: true);
     }
 
     // ---- J: no AWSCURRENT anywhere ---------------------------------------------------------------
@@ -357,6 +407,7 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         Assert.False(labels.ContainsKey(v2), $"version {v2} (its password is refused) should stay unlabelled");
         await AssertCurrentLogsInAsync(name);
         await AssertNothingLeakedAsync(name);
+        await AssertRotateSecretAsync(name, accepted: true);
     }
 
     [DatabaseFact]
@@ -376,6 +427,8 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         Assert.Contains("Human action needed", result.Json.GetProperty("verdict").GetString(), StringComparison.Ordinal);
         Assert.Empty(result.Json.GetProperty("plan").EnumerateArray());
         Assert.Equal(before, await LabelsAsync(name));
+        // The doctor changed nothing, so the unfinished rotation still blocks the next one, as the verdict says.
+        await AssertRotateSecretAsync(name, accepted: false);
     }
 
     // ---- unknown probes: no mutation ---------------------------------------------------------------
@@ -403,6 +456,8 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         await AssertLabelsAsync(name, (v1, ["AWSCURRENT"]), (v2, ["AWSPENDING"]));
         await AssertCurrentLogsInAsync(name);
         await AssertNothingLeakedAsync(name);
+        // Rule 0 outranks rule 2: an undecided probe changes nothing, so AWSPENDING still blocks the next rotation.
+        await AssertRotateSecretAsync(name, accepted: false);
     }
 
     [DatabaseFact]
@@ -425,7 +480,34 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         Assert.Contains("AWSPREVIOUS", result.Json.GetProperty("verdict").GetString(), StringComparison.Ordinal);
         Assert.Empty(result.Json.GetProperty("plan").EnumerateArray());
         await AssertLabelsAsync(name, (v2, ["AWSCURRENT"]), (v1, ["AWSPREVIOUS"]));
-        await AssertNothingLeakedAsync(name);
+        await AssertNothingLeakedAsync(name); await AssertRotateSecretAsync(name, accepted: true);
+    }
+
+    // ---- an engine without a rotator ------------------------------------------------------------------
+
+    [DatabaseFact]
+    public async Task UnsupportedEngine_OracleSecret_ReportedAsSuch_NeverProbedAsPostgres()
+    {
+        var password = NewPassword();
+        var user = await PgUserAsync("ora", password);
+        var name = Name("ora", user);
+
+        // The credentials do log in to the PostgreSQL server at that address: probed as PostgreSQL, the secret would pass as healthy.
+        var v1 = await CreateAsync(name, Json("oracle", env.Databases.Postgres.Port, user, password, PostgresServer.Database, null, null));
+
+        var result = await DoctorAsync(name, "--apply", "--yes", "--json");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("Undecidable", result.Json.GetProperty("state").GetString());
+        Assert.Contains("engine 'oracle'", result.Json.GetProperty("verdict").GetString(), StringComparison.Ordinal);
+        var finding = Finding(result.Json, "ENG001");
+        Assert.Contains("'oracle'", finding.GetProperty("title").GetString(), StringComparison.Ordinal);
+        Assert.Contains("postgres, aurora-postgresql, postgresql, mysql, mariadb, aurora-mysql", finding.GetProperty("evidence").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(Codes(result.Json), c => c is "PRB001" or "CFG004" || c.StartsWith("NET", StringComparison.Ordinal));
+        Assert.Equal(JsonValueKind.Null, Version(result.Json, v1).GetProperty("probe").ValueKind);
+        Assert.Empty(result.Json.GetProperty("plan").EnumerateArray());
+        AssertJsonShape(result.Json, applied: false);
+        await AssertLabelsAsync(name, (v1, ["AWSCURRENT"]));
     }
 
     // ---- MariaDB: the MySQL probe and password paths --------------------------------------------------
@@ -461,6 +543,7 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         await AssertLabelsAsync(name, (v2, ["AWSCURRENT"]), (v1, ["AWSPREVIOUS"]));
         await AssertCurrentLogsInAsync(name);
         await AssertNothingLeakedAsync(name);
+        await AssertRotateSecretAsync(name, accepted: true);
     }
 
     [DatabaseFact]
@@ -580,7 +663,7 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         var after = await DoctorAsync(name, "--json");
         Assert.Equal(0, after.ExitCode);
         Assert.Contains(fresh, await File.ReadAllTextAsync(Journal), StringComparison.Ordinal);
-        await AssertNothingLeakedAsync(name);
+        await AssertNothingLeakedAsync(name); await AssertRotateSecretAsync(name, accepted: true);
     }
 
     // ---- the doctor process -------------------------------------------------------------------------
@@ -821,6 +904,38 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         var value = await ValueAsync(name, versionId);
         var probe = await (value.Engine == DatabaseSecret.MySql ? _mysql : _postgres).ProbeLoginAsync(DatabaseConnection.FromSecret(value), ProbeTimeout, default);
         Assert.True(probe.Outcome == LoginOutcome.Ok, $"{name}: version {versionId} ({value.Username}) can't log in: {probe.Outcome} {probe.Reason} {probe.DriverCode}");
+    }
+
+    // ---- the next rotation ---------------------------------------------------------------------------
+
+    /// <summary>
+    /// Rule 2, asked of the server itself: after the doctor's run, RotateSecret accepts a new rotation exactly when the
+    /// labels pass <see cref="RotationState.AcceptsRotation"/> (the rule RotateSecret applies; refused: "A previous rotation
+    /// isn't complete"). RotateImmediately=false: an accepted call only tests a copy of the current value, so no password
+    /// changes.
+    /// </summary>
+    private async Task AssertRotateSecretAsync(string name, bool accepted)
+    {
+        var labels = await LabelMapAsync(name);
+        Assert.True(accepted == RotationState.AcceptsRotation(labels.ToDictionary(l => l.Key, l => (IReadOnlyList<string>)l.Value)),
+            $"{name}: labels {string.Join("; ", labels.Select(p => $"{p.Key}={string.Join(",", p.Value)}"))}");
+        var described = await env.Cli.JsonAsync("secretsmanager", "describe-secret", "--secret-id", name);
+        var function = described.TryGetProperty("RotationLambdaARN", out var configured)
+            ? configured.GetString()!
+            : $"arn:aws:lambda:us-east-1:000000000000:function:{((await CurrentAsync(name)).Engine == DatabaseSecret.MySql ? "keyturn-mysql-single-user" : "keyturn-postgresql-single-user")}";
+
+        var result = await env.Cli.RunAsync("secretsmanager", "rotate-secret", "--secret-id", name, "--rotation-lambda-arn", function, "--no-rotate-immediately");
+
+        if (accepted)
+        {
+            Assert.True(result.ExitCode == 0, $"{name}: RotateSecret refused after the doctor's run: {result.Stderr}");
+        }
+        else
+        {
+            Assert.True(result.ExitCode != 0, $"{name}: RotateSecret accepted although AWSPENDING is left: {result.Stdout}");
+            Assert.Contains("(InvalidRequestException)", result.Stderr, StringComparison.Ordinal);
+            Assert.Contains("A previous rotation isn't complete", result.Stderr, StringComparison.Ordinal);
+        }
     }
 
     // ---- no secret in any output ---------------------------------------------------------------------

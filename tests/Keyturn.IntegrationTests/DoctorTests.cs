@@ -4,9 +4,9 @@ using Keyturn.Cli.Doctor;
 using Keyturn.Domain.Doctor;
 using Keyturn.IntegrationTests.Infrastructure;
 using Keyturn.Protocol.SigV4;
-using Keyturn.Rotators.MySql;
 using Keyturn.Rotators.PostgreSql;
 using Keyturn.Rotators.Tests.Infrastructure;
+using Keyturn.Server.Hosting;
 
 namespace Keyturn.IntegrationTests;
 
@@ -115,7 +115,7 @@ public sealed class DoctorTests(RotationEnvironment env)
         var v1 = await PutAsync(name, user, "pw-A-current", current: true);
         var v2 = await PutAsync(name, user, "pw-B-pending", current: false);
         using var client = new Protocol.Client.SecretsManagerClient(new Uri(env.Server.Endpoint), new SigV4Credentials(env.Server.AccessKeyId, env.Server.SecretAccessKey), "us-east-1", TimeProvider.System);
-        var gatherer = new DoctorGatherer(client, _postgres, MySqlRotator.Create(), TimeProvider.System);
+        var gatherer = new DoctorGatherer(client, BuiltInRotators.Create(), TimeProvider.System);
         var gathered = await gatherer.GatherAsync(name, default);
         var diagnosis = RotationDoctor.Diagnose(gathered.Snapshot);
         Assert.Equal(LabelState.PendingNotApplied, diagnosis.State);

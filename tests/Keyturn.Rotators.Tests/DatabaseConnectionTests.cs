@@ -33,7 +33,7 @@ public sealed class DatabaseConnectionTests
     {
         var engines = PostgreSql.PostgreSqlRotator.Create().Engines.Concat(MySql.MySqlRotator.Create().Engines);
 
-        Assert.Equal(["aurora-mysql", "aurora-postgresql", "mariadb", "mysql", "postgres"], engines.Order(StringComparer.Ordinal));
+        Assert.Equal(["aurora-mysql", "aurora-postgresql", "mariadb", "mysql", "postgres", "postgresql"], engines.Order(StringComparer.Ordinal));
         Assert.All(engines, engine => Assert.NotNull(DatabaseSecret.NormalizeEngine(engine)));
     }
 

@@ -261,11 +261,3 @@ public sealed class CancelRotateSecretHandler(SecretServices services) : IOperat
         }, cancellationToken);
     }
 }
-
-/// <summary>Rotation facts read off the labels.</summary>
-public static class RotationState
-{
-    /// <summary>The version holding AWSPENDING without AWSCURRENT: a rotation that hasn't finished.</summary>
-    public static SecretVersion? InProgressVersion(Secret secret) =>
-        secret.HolderOf(StagingLabels.Pending) is { } pending && !pending.HasStage(StagingLabels.Current) ? pending : null;
-}

@@ -9,7 +9,7 @@ namespace Keyturn.Application.Rotation;
 /// <summary>
 /// The built-in rotation functions (<c>keyturn-postgresql-single-user</c>, <c>…-alternating-users</c>,
 /// and the MySQL/MariaDB pair): AWS's reference algorithm, in process, with the database work done by
-/// an <see cref="IDatabaseRotator"/>. Unlike the reference functions, every failed login says why
+/// the <see cref="IDatabaseRotator"/> the registry has for the secret's <c>engine</c> (the doctor probes through the same registry). Unlike the reference functions, every failed login says why
 /// (wrong password, unreachable, unknown database, TLS), permanent and transient failures are told
 /// apart, and alternating users must have equal privileges before the new user becomes current.
 /// </summary>
@@ -17,7 +17,7 @@ public sealed class DatabaseRotationFunction(
     string name,
     DatabaseFamily family,
     bool alternatingUsers,
-    IDatabaseRotator rotator,
+    DatabaseRotators rotators,
     SecretServices services,
     IRandomSource random) : IRotationFunction
 {
@@ -30,12 +30,12 @@ public sealed class DatabaseRotationFunction(
 
     private string Db => family == DatabaseFamily.PostgreSql ? "PostgreSQL DB" : "MySQL DB";
 
-    public static IReadOnlyList<DatabaseRotationFunction> CreateAll(IDatabaseRotator postgres, IDatabaseRotator mysql, SecretServices services, IRandomSource random) =>
+    public static IReadOnlyList<DatabaseRotationFunction> CreateAll(DatabaseRotators rotators, SecretServices services, IRandomSource random) =>
     [
-        new("keyturn-postgresql-single-user", DatabaseFamily.PostgreSql, false, postgres, services, random),
-        new("keyturn-postgresql-alternating-users", DatabaseFamily.PostgreSql, true, postgres, services, random),
-        new("keyturn-mysql-single-user", DatabaseFamily.MySql, false, mysql, services, random),
-        new("keyturn-mysql-alternating-users", DatabaseFamily.MySql, true, mysql, services, random),
+        new("keyturn-postgresql-single-user", DatabaseFamily.PostgreSql, false, rotators, services, random),
+        new("keyturn-postgresql-alternating-users", DatabaseFamily.PostgreSql, true, rotators, services, random),
+        new("keyturn-mysql-single-user", DatabaseFamily.MySql, false, rotators, services, random),
+        new("keyturn-mysql-alternating-users", DatabaseFamily.MySql, true, rotators, services, random),
     ];
 
     public async Task InvokeAsync(RotationEvent rotationEvent, InvocationLog log, CancellationToken cancellationToken)
@@ -113,7 +113,7 @@ public sealed class DatabaseRotationFunction(
     private async Task CreateSecretAsync(InProcessSecrets client, string arn, string token, InvocationLog log, CancellationToken cancellationToken)
     {
         var current = DatabaseSecret.Parse((await client.GetAsync(null, StagingLabels.Current, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
-        RequireFamily(current);
+        _ = RotatorFor(current);
         try
         {
             await client.GetAsync(token, StagingLabels.Pending, cancellationToken).ConfigureAwait(false);
@@ -139,7 +139,7 @@ public sealed class DatabaseRotationFunction(
     {
         var current = DatabaseSecret.Parse((await client.GetAsync(null, StagingLabels.Current, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
         var pending = DatabaseSecret.Parse((await client.GetAsync(token, StagingLabels.Pending, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
-        RequireFamily(current);
+        var rotator = RotatorFor(current);
 
         // Pending first: after a crash that followed the password change, this step is already done.
         var pendingProbe = await rotator.ProbeLoginAsync(Connection(pending), ProbeTimeout, cancellationToken).ConfigureAwait(false);
@@ -156,7 +156,7 @@ public sealed class DatabaseRotationFunction(
 
         if (alternatingUsers)
         {
-            await SetAlternatingAsync(client, arn, current, pending, policy, log, cancellationToken).ConfigureAwait(false);
+            await SetAlternatingAsync(client, rotator, arn, current, pending, policy, log, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -210,7 +210,7 @@ public sealed class DatabaseRotationFunction(
     }
 
     /// <param name="policy">The administrator's settings for this function; <see cref="FunctionPolicy.AllowPrivilegedClone"/> says whether a privileged user may be cloned.</param>
-    private async Task SetAlternatingAsync(InProcessSecrets client, string arn, DatabaseSecret current, DatabaseSecret pending, FunctionPolicy policy, InvocationLog log, CancellationToken cancellationToken)
+    private async Task SetAlternatingAsync(InProcessSecrets client, IDatabaseRotator rotator, string arn, DatabaseSecret current, DatabaseSecret pending, FunctionPolicy policy, InvocationLog log, CancellationToken cancellationToken)
     {
         if (pending.Username != DatabaseSecret.AlternateUsername(current.Username, current.Engine) && pending.Username != current.Username)
         {
@@ -267,6 +267,7 @@ public sealed class DatabaseRotationFunction(
     private async Task TestSecretAsync(InProcessSecrets client, string arn, string token, InvocationLog log, CancellationToken cancellationToken)
     {
         var pending = DatabaseSecret.Parse((await client.GetAsync(token, StagingLabels.Pending, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
+        var rotator = RotatorFor(pending);
         LoginProbe probe = null!;
         foreach (var delay in PropagationDelays)
         {
@@ -359,13 +360,16 @@ public sealed class DatabaseRotationFunction(
     private async Task<DatabaseConnection> MasterAsync(InProcessSecrets client, string arn, DatabaseSecret current, CancellationToken cancellationToken) =>
         Connection(await MasterSecretAsync(client, arn, current, cancellationToken).ConfigureAwait(false)) with { DbName = current.DbName };
 
-    private void RequireFamily(DatabaseSecret secret)
+    /// <summary>The rotator for the secret's <c>engine</c>, from the registry; this function serves one engine family.</summary>
+    private IDatabaseRotator RotatorFor(DatabaseSecret secret)
     {
         var expected = family == DatabaseFamily.PostgreSql ? DatabaseSecret.Postgres : DatabaseSecret.MySql;
         if (secret.Engine != expected)
         {
             throw Permanent($"Database engine must be set to '{expected}' in order to use this rotation function (the secret says '{secret.Engine}').");
         }
+
+        return rotators.For(secret);
     }
 
     private static DatabaseConnection Connection(DatabaseSecret secret) => DatabaseConnection.FromSecret(secret);

@@ -6,8 +6,7 @@ using Keyturn.Cli.Doctor;
 using Keyturn.Domain.Doctor;
 using Keyturn.Domain.Secrets;
 using Keyturn.Protocol.Client;
-using Keyturn.Rotators.MySql;
-using Keyturn.Rotators.PostgreSql;
+using Keyturn.Server.Hosting;
 
 namespace Keyturn.Cli.Commands;
 
@@ -54,7 +53,7 @@ internal static class DoctorCommand
                 }
 
                 using var inspector = target.CreateInspector();
-                var gatherer = new DoctorGatherer(client, PostgreSqlRotator.Create(), MySqlRotator.Create(), TimeProvider.System)
+                var gatherer = new DoctorGatherer(client, BuiltInRotators.Create(), TimeProvider.System)
                 {
                     Extra = new DoctorGatherer.Checks(
                         parse.GetValue(noLogs) ? null : new RotationLogCheck(inspector, parse.GetValue(logFile), TimeProvider.System),

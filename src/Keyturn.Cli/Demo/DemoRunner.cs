@@ -10,8 +10,6 @@ using Keyturn.Domain.Rotation;
 using Keyturn.Domain.Secrets;
 using Keyturn.Protocol.Client;
 using Keyturn.Protocol.SigV4;
-using Keyturn.Rotators.MySql;
-using Keyturn.Rotators.PostgreSql;
 using Keyturn.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -54,7 +52,7 @@ internal sealed class DemoRunner(TextWriter output)
             var store = app.Services.GetRequiredService<ISecretStore>();
             // The doctor reads the rotation logs from Keyturn's own log groups, as `keyturn doctor` does.
             using var inspector = new AwsInspector(new SigV4Credentials(root.AccessKeyId, root.SecretAccessKey), "us-east-1", endpoint);
-            var gatherer = new DoctorGatherer(client, PostgreSqlRotator.Create(), MySqlRotator.Create(), TimeProvider.System)
+            var gatherer = new DoctorGatherer(client, BuiltInRotators.Create(), TimeProvider.System)
             {
                 Extra = new DoctorGatherer.Checks(new RotationLogCheck(inspector, null, TimeProvider.System), null) { Functions = new FunctionCheck(inspector) },
             };

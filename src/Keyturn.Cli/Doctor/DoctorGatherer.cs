@@ -14,9 +14,11 @@ namespace Keyturn.Cli.Doctor;
 /// <summary>
 /// Collects what the decision core needs, with I/O: labels (deprecated versions included), values,
 /// login probes (login only, nothing changes), the master's probe, privilege parity, and the
-/// network path to the database. Every probe result is classified by the driver's error code.
+/// network path to the database. Every probe result is classified by the driver's error code. A secret's
+/// probes go to the rotator the registry (shared with the rotation functions) has for its <c>engine</c>; a
+/// version whose engine no rotator serves is not probed at all.
 /// </summary>
-internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotator postgres, IDatabaseRotator mysql, TimeProvider timeProvider)
+internal sealed class DoctorGatherer(SecretsManagerClient client, DatabaseRotators rotators, TimeProvider timeProvider)
 {
     /// <summary>
     /// The checks beyond labels and probes: the rotation function's logs, and on AWS its network path
@@ -192,11 +194,12 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
             Strategy = function is null ? null : function.Contains("alternating", StringComparison.OrdinalIgnoreCase) || function.Contains("MultiUser", StringComparison.OrdinalIgnoreCase) ? "alternating-users" : "single-user",
             MasterProbe = masterProbe,
             PrivilegesEqual = await PrivilegesEqualAsync(versions, secrets, probes, master, cancellationToken).ConfigureAwait(false),
+            SupportedEngines = rotators.Engines,
             ExternalFindings = [.. findings],
         }, master);
     }
 
-    public IDatabaseRotator RotatorFor(DatabaseSecret secret) => secret.Engine == DatabaseSecret.MySql ? mysql : postgres;
+    public IDatabaseRotator RotatorFor(DatabaseSecret secret) => rotators.For(secret);
 
     public async Task<ProbeSummary> ProbeAsync(DatabaseSecret secret, CancellationToken cancellationToken)
     {
@@ -215,18 +218,33 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
         return Snapshot(version.VersionId, version.Stages, version.CreatedDate, text, secrets);
     }
 
-    /// <summary>A version and what its value says; a complete database secret goes into <paramref name="secrets"/>.</summary>
-    private static VersionSnapshot Snapshot(string versionId, IReadOnlyList<string> stages, DateTimeOffset created, string? text, Dictionary<string, DatabaseSecret> secrets)
+    /// <summary>
+    /// A version and what its value says; a complete database secret whose engine has a rotator goes into
+    /// <paramref name="secrets"/> (only those are probed).
+    /// </summary>
+    private VersionSnapshot Snapshot(string versionId, IReadOnlyList<string> stages, DateTimeOffset created, string? text, Dictionary<string, DatabaseSecret> secrets)
     {
         string? invalid = null;
         string? username = null;
+        string? unsupported = null;
         if (text is not null)
         {
             try
             {
                 var parsed = DatabaseSecret.Parse(text);
-                secrets[versionId] = parsed;
                 username = parsed.Username;
+                if (rotators.Find(parsed.DeclaredEngine) is null)
+                {
+                    unsupported = parsed.DeclaredEngine;
+                }
+                else
+                {
+                    secrets[versionId] = parsed;
+                }
+            }
+            catch (DatabaseSecretException e) when (e.UnsupportedEngine is { } engine)
+            {
+                unsupported = engine;
             }
             catch (DatabaseSecretException e)
             {
@@ -234,7 +252,7 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, IDatabaseRotat
             }
         }
 
-        return new VersionSnapshot(versionId, stages, created, text is not null, username, invalid);
+        return new VersionSnapshot(versionId, stages, created, text is not null, username, invalid, unsupported);
     }
 
     private async Task ProbeAsync(List<VersionSnapshot> versions, IReadOnlyList<string> ids, Dictionary<string, DatabaseSecret> secrets, Dictionary<string, ProbeSummary> probes, CancellationToken cancellationToken)

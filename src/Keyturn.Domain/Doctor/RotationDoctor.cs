@@ -7,7 +7,8 @@ namespace Keyturn.Domain.Doctor;
 /// The doctor's decision core (recovery guide §5): from labels and login probes to a state, findings
 /// and a repair plan. Pure: it reads no state. Rule 0: a label moves only when the probes justify it,
 /// and any <c>unknown</c> probe the decision depends on means no mutation. Rule 1: a version that may
-/// be the only working credential is never un-labelled.
+/// be the only working credential is never un-labelled. Rule 2: after a plan, RotateSecret accepts a new
+/// rotation (no AWSPENDING is left on a version without AWSCURRENT), so one apply is enough.
 /// </summary>
 public static class RotationDoctor
 {
@@ -22,21 +23,8 @@ public static class RotationDoctor
     /// </summary>
     public static string? QuickCheckVersion(IReadOnlyDictionary<string, IReadOnlyList<string>> versionsToStages)
     {
-        string? current = null, pending = null;
-        foreach (var (versionId, stages) in versionsToStages)
-        {
-            if (stages.Contains(StagingLabels.Current, StringComparer.Ordinal))
-            {
-                current = versionId;
-            }
-
-            if (stages.Contains(StagingLabels.Pending, StringComparer.Ordinal))
-            {
-                pending = versionId;
-            }
-        }
-
-        return current is not null && (pending is null || pending == current) ? current : null;
+        var current = versionsToStages.FirstOrDefault(v => v.Value.Contains(StagingLabels.Current, StringComparer.Ordinal)).Key;
+        return current is not null && RotationState.AcceptsRotation(versionsToStages) ? current : null;
     }
 
     /// <summary>The versions whose credentials must be probed: the labelled ones, and every other version with a value when none of those works.</summary>
@@ -54,7 +42,32 @@ public static class RotationDoctor
         var findings = new List<Finding>(snapshot.ExternalFindings);
         findings.AddRange(ConfigurationFindings(snapshot));
         var (state, verdict, plan) = DecideLabels(snapshot, findings, allowBreakGlass);
-        return new Diagnosis(state, verdict, findings.OrderByDescending(f => f.Severity).ToList(), plan);
+        return new Diagnosis(state, verdict, findings.OrderByDescending(f => f.Severity).ToList(), EndUnfinishedRotation(snapshot.Versions, plan));
+    }
+
+    /// <summary>The labels as ListSecretVersionIds shows them: version id → labels.</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>> Labels(IReadOnlyList<VersionSnapshot> versions) =>
+        versions.ToDictionary(v => v.VersionId, v => v.Stages, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Rule 2: one apply leaves labels from which RotateSecret starts a new rotation. A plan that would leave
+    /// AWSPENDING on a version without AWSCURRENT also takes it off there. On the version AWSCURRENT leaves, that
+    /// comes first: Keyturn drops AWSPENDING with the move and moto doesn't (AWS doesn't document it), so removing it
+    /// afterwards would fail its compare-and-swap on one of them; before the move it succeeds on both.
+    /// </summary>
+    private static List<RepairAction> EndUnfinishedRotation(IReadOnlyList<VersionSnapshot> versions, List<RepairAction> plan)
+    {
+        if (plan.Count == 0
+            || RepairSimulation.Apply(Labels(versions), plan, pendingLeavesWithCurrent: false) is not { AbortedAt: null } after
+            || RotationState.InProgressVersion(after.Labels) is not { } stuck)
+        {
+            return plan;
+        }
+
+        var remove = new RemoveLabel(StagingLabels.Pending, stuck, "RotateSecret refuses to start while AWSPENDING is on a version without AWSCURRENT (\"A previous rotation isn't complete\")");
+        var leaving = plan.FindIndex(a => a is MoveCurrent move && move.FromVersionId == stuck);
+        plan.Insert(leaving >= 0 ? leaving : plan.Count, remove);
+        return plan;
     }
 
     private static (LabelState, string, List<RepairAction>) DecideLabels(RotationSnapshot s, List<Finding> findings, bool allowBreakGlass)
@@ -161,7 +174,7 @@ public static class RotationDoctor
             {
                 findings.Add(new Finding("LBL004", Severity.Critical, "AWSCURRENT points at a password the database never got",
                     $"AWSCURRENT (version {current.VersionId}) is refused: {currentProbe}. AWSPREVIOUS (version {previous.VersionId}) logs in: {previousProbe}.",
-                    "Roll back: move AWSCURRENT to the AWSPREVIOUS version (AWSPREVIOUS goes to the broken one on its own), then rotate again."));
+                    "Roll back: take AWSPENDING off the broken version if it holds it, move AWSCURRENT to the AWSPREVIOUS version (AWSPREVIOUS goes to the broken one on its own), then rotate again."));
                 var plan = new List<RepairAction> { new MoveCurrent(previous.VersionId, current.VersionId, "its password is the one the database accepts") };
                 if (pendingElsewhere && !ReferenceEquals(pending, previous))
                 {
@@ -233,6 +246,12 @@ public static class RotationDoctor
 
     private static (LabelState, string, List<RepairAction>) Undecidable(List<Finding> findings, string what, VersionSnapshot version, ProbeSummary? probe)
     {
+        if (version.UnsupportedEngine is { } engine)
+        {
+            // ENG001 already says why: there is no probe for this engine, so nothing to fix and run again.
+            return (LabelState.Undecidable, $"Undecided: {what} (version {version.VersionId}) is for engine '{engine}', which the doctor can't log in to, so nothing will be changed.", []);
+        }
+
         findings.Add(new Finding("PRB001", Severity.Error, $"Can't tell whether {what} works",
             probe is null
                 ? $"Version {version.VersionId} was not probed."
@@ -268,6 +287,14 @@ public static class RotationDoctor
         if (ScheduleFinding(s) is { } schedule)
         {
             yield return schedule;
+        }
+
+        foreach (var engine in s.Versions.Where(v => v.UnsupportedEngine is not null && v.Stages.Count > 0).GroupBy(v => v.UnsupportedEngine!, StringComparer.OrdinalIgnoreCase))
+        {
+            yield return new Finding("ENG001", Severity.Warning, $"Engine '{engine.Key}' has no rotator here, so its logins can't be checked",
+                $"Version{(engine.Count() > 1 ? "s" : "")} {string.Join(", ", engine.Select(v => $"{v.VersionId} ({string.Join(", ", v.Stages)})"))} say{(engine.Count() > 1 ? "" : "s")} engine '{engine.Key}'. "
+                + $"The doctor probes only {(s.SupportedEngines.Count == 0 ? "the engines it has rotators for" : string.Join(", ", s.SupportedEngines))}; it tried no other engine's login instead, and changes no label it can't check.",
+                "Check the labels by hand (a login with each labelled version), or, if the engine is misspelt, correct it with put-secret-value. Rotating this engine needs a function of its own (a registered external function, or a Lambda on AWS).");
         }
 
         foreach (var version in s.Versions.Where(v => v.InvalidJsonReason is not null && v.Stages.Count > 0))

@@ -43,18 +43,25 @@ public sealed record RotationSnapshot
     /// <summary>For alternating users with both users logging in: whether their privileges are equal (null: not compared).</summary>
     public bool? PrivilegesEqual { get; init; }
 
+    /// <summary>The <c>engine</c> values the doctor has a rotator (and so a login probe) for, to name in an unsupported-engine finding.</summary>
+    public IReadOnlyList<string> SupportedEngines { get; init; } = [];
+
     /// <summary>Findings already made by the gatherers (network reachability, log analysis, JSON checks).</summary>
     public IReadOnlyList<Finding> ExternalFindings { get; init; } = [];
 }
 
-/// <summary>One version as listed by ListSecretVersionIds (with IncludeDeprecated) plus what its value says.</summary>
+/// <summary>
+/// One version as listed by ListSecretVersionIds (with IncludeDeprecated) plus what its value says.
+/// <paramref name="UnsupportedEngine"/> is the value's <c>engine</c> when no rotator serves it: such a version is never probed.
+/// </summary>
 public sealed record VersionSnapshot(
     string VersionId,
     IReadOnlyList<string> Stages,
     DateTimeOffset CreatedDate,
     bool HasValue,
     string? Username = null,
-    string? InvalidJsonReason = null)
+    string? InvalidJsonReason = null,
+    string? UnsupportedEngine = null)
 {
     public bool Has(string label) => Stages.Contains(label, StringComparer.Ordinal);
 }

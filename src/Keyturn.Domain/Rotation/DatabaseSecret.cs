@@ -92,7 +92,10 @@ public sealed class DatabaseSecret
         var declaredEngine = RequiredString(root, "engine");
         var engine = NormalizeEngine(declaredEngine)
             ?? throw new DatabaseSecretException(
-                $"The secret JSON's 'engine' field is '{declaredEngine}'; database rotation supports postgres, aurora-postgresql, mysql, mariadb and aurora-mysql.");
+                $"The secret JSON's 'engine' field is '{declaredEngine}'; database rotation supports postgres, aurora-postgresql, postgresql, mysql, mariadb and aurora-mysql.")
+            {
+                UnsupportedEngine = declaredEngine,
+            };
         var host = RequiredString(root, "host");
         var username = RequiredString(root, "username");
         var password = RequiredString(root, "password", allowEmpty: true);
@@ -105,13 +108,14 @@ public sealed class DatabaseSecret
     }
 
     /// <summary>
-    /// The engine family of an <c>engine</c> value: postgres and aurora-postgresql → <see cref="Postgres"/>;
+    /// The engine family of an <c>engine</c> value: postgres and aurora-postgresql (the RDS engine names AWS's
+    /// functions accept) and postgresql (the product's name, which people write by hand) → <see cref="Postgres"/>;
     /// mysql, mariadb and aurora-mysql → <see cref="MySql"/>; anything else → <see langword="null"/>.
     /// </summary>
     public static string? NormalizeEngine(string? engine) =>
         engine?.Trim().ToLowerInvariant() switch
         {
-            "postgres" or "aurora-postgresql" => Postgres,
+            "postgres" or "aurora-postgresql" or "postgresql" => Postgres,
             "mysql" or "mariadb" or "aurora-mysql" => MySql,
             _ => null,
         };

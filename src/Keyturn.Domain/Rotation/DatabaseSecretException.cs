@@ -11,4 +11,7 @@ public sealed class DatabaseSecretException : Exception
         : base(message)
     {
     }
+
+    /// <summary>The <c>engine</c> as written, when that is the problem: no rotation here speaks that engine's protocol.</summary>
+    public string? UnsupportedEngine { get; init; }
 }

@@ -9,8 +9,6 @@ using Keyturn.Application.Rotation;
 using Keyturn.Application.Security;
 using Keyturn.Domain.Passwords;
 using Keyturn.Protocol.SigV4;
-using Keyturn.Rotators.MySql;
-using Keyturn.Rotators.PostgreSql;
 using Keyturn.Server.Protocol;
 using Keyturn.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
@@ -128,8 +126,9 @@ public static partial class KeyturnServer
         services.AddSingleton<RotationCredentials>();
         services.AddSingleton<ExternalFunctionFactory>();
         services.AddSingleton<FunctionService>();
+        services.AddSingleton(_ => BuiltInRotators.Create());
         services.AddSingleton<IEnumerable<IRotationFunction>>(sp => DatabaseRotationFunction.CreateAll(
-            PostgreSqlRotator.Create(), MySqlRotator.Create(), sp.GetRequiredService<SecretServices>(), sp.GetRequiredService<IRandomSource>()));
+            sp.GetRequiredService<DatabaseRotators>(), sp.GetRequiredService<SecretServices>(), sp.GetRequiredService<IRandomSource>()));
         services.AddSingleton<RotationFunctionRegistry>();
         services.AddSingleton<IRotationFunctionCatalog>(sp => sp.GetRequiredService<RotationFunctionRegistry>());
         services.AddSingleton<RotationEngine>();

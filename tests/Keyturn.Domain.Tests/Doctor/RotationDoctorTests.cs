@@ -1,5 +1,6 @@
 using Keyturn.Domain.Doctor;
 using Keyturn.Domain.Rotation;
+using Keyturn.Domain.Secrets;
 
 namespace Keyturn.Domain.Tests.Doctor;
 
@@ -17,11 +18,20 @@ public sealed class RotationDoctorTests
         { "B empty pending", ["c:AWSCURRENT", "n!:AWSPENDING"], ["c=ok"], LabelState.EmptyPending, "remove AWSPENDING n" },
         { "C seed 1: pending never applied", ["p:AWSPREVIOUS", "c:AWSCURRENT", "n:AWSPENDING"], ["c=ok", "n=fail"], LabelState.PendingNotApplied, "remove AWSPENDING n" },
         { "D lockout trap: only pending works", ["p:AWSPREVIOUS", "c:AWSCURRENT", "n:AWSPENDING"], ["c=fail", "n=ok", "p=fail"], LabelState.DatabaseAhead, "move AWSCURRENT n from c; remove AWSPENDING n" },
-        { "E seed 2: pending on current, DB on previous", ["p:AWSPREVIOUS", "c:AWSCURRENT,AWSPENDING"], ["c=fail", "p=ok"], LabelState.LabelsAhead, "move AWSCURRENT p from c" },
+        { "E seed 2: pending on current, DB on previous", ["p:AWSPREVIOUS", "c:AWSCURRENT,AWSPENDING"], ["c=fail", "p=ok"], LabelState.LabelsAhead, "remove AWSPENDING c; move AWSCURRENT p from c" },
         { "E with a stale pending elsewhere", ["p:AWSPREVIOUS", "c:AWSCURRENT", "n:AWSPENDING"], ["c=fail", "n=fail", "p=ok"], LabelState.LabelsAhead, "move AWSCURRENT p from c; remove AWSPENDING n" },
+        { "E with an empty pending elsewhere", ["p:AWSPREVIOUS", "c:AWSCURRENT", "n!:AWSPENDING"], ["c=fail", "p=ok"], LabelState.LabelsAhead, "move AWSCURRENT p from c; remove AWSPENDING n" },
+        { "D pending on the previous version, which works", ["p:AWSPREVIOUS,AWSPENDING", "c:AWSCURRENT"], ["c=fail", "p=ok"], LabelState.DatabaseAhead, "move AWSCURRENT p from c; remove AWSPENDING p" },
         { "F orphan works", ["o:", "p:AWSPREVIOUS", "c:AWSCURRENT"], ["c=fail", "p=fail", "o=ok"], LabelState.OrphanWorks, "move AWSCURRENT o from c" },
+        { "F orphan works, pending on the broken current", ["o:", "p:AWSPREVIOUS", "c:AWSCURRENT,AWSPENDING"], ["c=fail", "p=fail", "o=ok"], LabelState.OrphanWorks, "remove AWSPENDING c; move AWSCURRENT o from c" },
+        { "F orphan works, a refused pending elsewhere", ["o:", "p:AWSPREVIOUS", "c:AWSCURRENT", "n:AWSPENDING"], ["c=fail", "n=fail", "p=fail", "o=ok"], LabelState.OrphanWorks, "move AWSCURRENT o from c; remove AWSPENDING n" },
+        { "F orphan works, an empty pending elsewhere", ["o:", "c:AWSCURRENT", "n!:AWSPENDING"], ["c=fail", "o=ok"], LabelState.OrphanWorks, "move AWSCURRENT o from c; remove AWSPENDING n" },
         { "F nothing works", ["o:", "p:AWSPREVIOUS", "c:AWSCURRENT"], ["c=fail", "p=fail", "o=fail"], LabelState.NothingWorks, "" },
-        { "J no AWSCURRENT", ["a:", "b:AWSPENDING"], ["a=ok", "b=fail"], LabelState.NoCurrent, "move AWSCURRENT a from -" },
+        { "F nothing works, pending on the broken current", ["p:AWSPREVIOUS", "c:AWSCURRENT,AWSPENDING"], ["c=fail", "p=fail"], LabelState.NothingWorks, "" },
+        { "F nothing works, a refused pending elsewhere", ["p:AWSPREVIOUS", "c:AWSCURRENT", "n:AWSPENDING"], ["c=fail", "n=fail", "p=fail"], LabelState.NothingWorks, "" },
+        { "J no AWSCURRENT, an older version works", ["a:", "b:AWSPENDING"], ["a=ok", "b=fail"], LabelState.NoCurrent, "move AWSCURRENT a from -; remove AWSPENDING b" },
+        { "J no AWSCURRENT, the pending version works", ["a:", "b:AWSPENDING"], ["a=fail", "b=ok"], LabelState.NoCurrent, "move AWSCURRENT b from -" },
+        { "J no AWSCURRENT, nothing works", ["a:", "b:AWSPENDING"], ["a=fail", "b=fail"], LabelState.NoCurrent, "" },
         { "unknown current: no mutation", ["p:AWSPREVIOUS", "c:AWSCURRENT", "n:AWSPENDING"], ["c=unknown", "n=ok", "p=ok"], LabelState.Undecidable, "" },
         { "unknown pending: no mutation", ["c:AWSCURRENT", "n:AWSPENDING"], ["c=ok", "n=unknown"], LabelState.Undecidable, "" },
         { "unknown pending while current fails: no mutation", ["p:AWSPREVIOUS", "c:AWSCURRENT", "n:AWSPENDING"], ["c=fail", "n=unknown", "p=ok"], LabelState.Undecidable, "" },
@@ -38,6 +48,72 @@ public sealed class RotationDoctorTests
 
         Assert.True(state == diagnosis.State, $"{name}: expected {state}, got {diagnosis.State} ({diagnosis.Verdict})");
         Assert.True(plan == Describe(diagnosis.Plan), $"{name}: expected plan '{plan}', got '{Describe(diagnosis.Plan)}'");
+    }
+
+    /// <summary>
+    /// Rule 2, over every state above (with and without break-glass, and with alternating users whose privileges are
+    /// equal): one apply runs to its end and leaves AWSCURRENT on a version that logs in and labels RotateSecret's own
+    /// rule accepts, whether or not the server takes AWSPENDING off the version AWSCURRENT leaves. A state without a
+    /// plan changes nothing, and only a state that needs a human or a decisive probe may go without one.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Plan_LeavesLabelsFromWhichRotateSecretStartsARotation(string name, string[] versions, string[] probes, LabelState state, string plan)
+    {
+        _ = (state, plan);
+        var plain = Snapshot(versions, probes) with { MasterProbe = new ProbeSummary(ProbeOutcome.Ok, "ok", null, TimeSpan.FromMilliseconds(3)) };
+        var alternating = plain with
+        {
+            Versions = plain.Versions.Select(v => v with { Username = v.Has("AWSPENDING") ? "app_clone" : "app" }).ToList(),
+            PrivilegesEqual = true,
+        };
+        foreach (var (snapshot, breakGlass) in new[] { (plain, false), (plain, true), (alternating, false) })
+        {
+            var diagnosis = RotationDoctor.Diagnose(snapshot, breakGlass);
+            var labels = RotationDoctor.Labels(snapshot.Versions);
+            if (diagnosis.Plan.Count == 0)
+            {
+                Assert.True(diagnosis.State == LabelState.Healthy ? RotationState.AcceptsRotation(labels) : diagnosis.State is LabelState.NothingWorks or LabelState.NoCurrent or LabelState.Undecidable,
+                    $"{name}: {diagnosis.State} with no plan");
+                continue;
+            }
+
+            foreach (var pendingLeavesWithCurrent in new[] { false, true })
+            {
+                var after = RepairSimulation.Apply(labels, diagnosis.Plan, pendingLeavesWithCurrent);
+                var where = $"{name} (break-glass {breakGlass}, server drops AWSPENDING with AWSCURRENT: {pendingLeavesWithCurrent}; plan {Describe(diagnosis.Plan)})";
+                Assert.True(after.AbortedAt is null, $"{where}: aborts at {after.AbortedAt?.Description}");
+                Assert.True(after.RotationCanStart, $"{where}: AWSPENDING left on {RotationState.InProgressVersion(after.Labels)}");
+                var current = Assert.Single(after.Labels, v => v.Value.Contains("AWSCURRENT")).Key;
+                Assert.True(current == RepairSimulation.NewVersion || snapshot.Probes[current].Outcome == ProbeOutcome.Ok, $"{where}: AWSCURRENT ends on {current}, which doesn't log in");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("oracle")]
+    [InlineData("sqlserver")]
+    [InlineData("mongo")]
+    [InlineData("redis")]
+    public void Diagnose_AnEngineWithoutARotator_ReportedAsSuchAndNothingChanged(string engine)
+    {
+        var snapshot = Snapshot(["p:AWSPREVIOUS", "c:AWSCURRENT"], []) with
+        {
+            Versions = [new VersionSnapshot("p", ["AWSPREVIOUS"], Now.AddDays(-2), true, "app", UnsupportedEngine: engine), new VersionSnapshot("c", ["AWSCURRENT"], Now.AddDays(-1), true, "app", UnsupportedEngine: engine)],
+            SupportedEngines = ["postgres", "aurora-postgresql", "mysql"],
+        };
+
+        var diagnosis = RotationDoctor.Diagnose(snapshot);
+
+        Assert.Equal(LabelState.Undecidable, diagnosis.State);
+        Assert.Contains($"engine '{engine}'", diagnosis.Verdict, StringComparison.Ordinal);
+        Assert.Empty(diagnosis.Plan);
+        var finding = Assert.Single(diagnosis.Findings, f => f.Code == "ENG001");
+        Assert.Contains($"'{engine}'", finding.Title, StringComparison.Ordinal);
+        Assert.Contains("p (AWSPREVIOUS), c (AWSCURRENT)", finding.Evidence, StringComparison.Ordinal);
+        Assert.Contains("postgres, aurora-postgresql, mysql", finding.Evidence, StringComparison.Ordinal);
+        Assert.DoesNotContain(diagnosis.Findings, f => f.Code is "PRB001" or "CFG004");
+        Assert.False(diagnosis.Healthy);
     }
 
     [Fact]

@@ -28,6 +28,7 @@ public sealed class DatabaseSecretTests
     [Theory]
     [InlineData("postgres", "postgres", 5432)]
     [InlineData("aurora-postgresql", "postgres", 5432)]
+    [InlineData("postgresql", "postgres", 5432)]
     [InlineData("mysql", "mysql", 3306)]
     [InlineData("mariadb", "mysql", 3306)]
     [InlineData("aurora-mysql", "mysql", 3306)]
@@ -116,7 +117,7 @@ public sealed class DatabaseSecretTests
     [InlineData("""{"engine":"postgres","host":"h","username":"u","password":12345}""", "The secret JSON's 'password' field must be a string.")]
     [InlineData("""{"engine":"postgres","host":" ","username":"u","password":"p"}""", "The secret JSON's 'host' field is empty.")]
     [InlineData("""{"engine":"postgres","host":"h","username":"u","password":"p","dbname":7}""", "The secret JSON's 'dbname' field must be a string.")]
-    [InlineData("""{"engine":"oracle","host":"h","username":"u","password":"p"}""", "The secret JSON's 'engine' field is 'oracle'; database rotation supports postgres, aurora-postgresql, mysql, mariadb and aurora-mysql.")]
+    [InlineData("""{"engine":"oracle","host":"h","username":"u","password":"p"}""", "The secret JSON's 'engine' field is 'oracle'; database rotation supports postgres, aurora-postgresql, postgresql, mysql, mariadb and aurora-mysql.")]
     [InlineData("""["engine"]""", "The secret value is not a JSON object.")]
     [InlineData("""{"engine":"postgres","engine":"mysql","host":"h","username":"u","password":"p"}""", "The secret JSON has the 'engine' field more than once.")]
     public void Parse_InvalidField_ClearMessage(string json, string expected)
