@@ -189,7 +189,7 @@ internal static class DoctorCommand
     private static string DefaultJournal(DoctorTarget target, string dataDirectory)
     {
         const string FileName = "doctor-journal.jsonl";
-        if (target.IsKeyturn && File.Exists(Path.Combine(dataDirectory, RootCredentials.FileName)))
+        if (target.IsKeyturn && (File.Exists(Path.Combine(dataDirectory, Keyturn.Storage.Sqlite.SqliteSecretStore.FileName)) || File.Exists(Path.Combine(dataDirectory, RootCredentials.FileName))))
         {
             return Path.GetFullPath(Path.Combine(dataDirectory, FileName));
         }

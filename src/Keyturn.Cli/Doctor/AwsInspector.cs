@@ -91,7 +91,7 @@ internal sealed class AwsInspector(SigV4Credentials credentials, string region, 
                 e.TryGetProperty("logStreamName", out var stream) ? stream.GetString() ?? "" : "",
                 e.TryGetProperty("timestamp", out var timestamp) ? timestamp.GetInt64() : 0,
                 e.GetProperty("message").GetString() ?? "")));
-            next = page.RootElement.TryGetProperty("nextToken", out var token) ? token.GetString() : null;
+            next = page.RootElement.TryGetProperty("nextToken", out var token) && token.GetString() is { Length: > 0 } more ? more : null;
         }
         while (next is not null && events.Count < MaxLogEvents);
 

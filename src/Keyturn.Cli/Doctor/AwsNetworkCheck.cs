@@ -59,7 +59,7 @@ internal sealed class AwsNetworkCheck(AwsInspector inspector)
 
         var failed = string.Equals(placement.State, "Failed", StringComparison.OrdinalIgnoreCase);
         var inputs = await InputsAsync(placement, databaseNetwork, reads, cancellationToken).ConfigureAwait(false);
-        return new Result(AwsNetworkAnalyzer.Analyze(inputs), !failed, placement, failed ? $"State Failed{(placement.StateReason is { } reason ? $": {reason}" : "")}" : null, failures);
+        return new Result(AwsNetworkAnalyzer.Analyze(inputs), !failed, inputs.Function, failed ? $"State Failed{(placement.StateReason is { } reason ? $": {reason}" : "")}" : null, failures);
     }
 
     private static readonly string[] VpcReads = ["DescribeRouteTables", "DescribeVpcEndpoints", "DescribeNatGateways", "DescribeSubnets", "DescribeSecurityGroups"];
@@ -69,6 +69,15 @@ internal sealed class AwsNetworkCheck(AwsInspector inspector)
         if (!function.InVpc)
         {
             return new AwsNetworkInputs(function, database, [], [], [], []) { Unread = reads.Unread };
+        }
+
+        // The function's network interfaces are in its subnets: their VPC is the one to read (Lambda's VpcConfig.VpcId
+        // says the same on AWS; an emulator or a proxy may not).
+        var own = await reads.Ec2Async("DescribeSubnets", function.SubnetIds.Select((id, i) => ($"SubnetId.{i + 1}", id)), AwsNetworkDocuments.ParseSubnets, onePage: true,
+            "the function's subnets", cancellationToken).ConfigureAwait(false);
+        if (own.Select(s => s.VpcId).Distinct(StringComparer.Ordinal).ToList() is [{ Length: > 0 } subnetsVpc] && subnetsVpc != function.VpcId)
+        {
+            function = function with { VpcId = subnetsVpc };
         }
 
         var vpc = await VpcAsync(function.VpcId!, cancellationToken).ConfigureAwait(false);
