@@ -146,9 +146,15 @@ public sealed class DoctorEvidenceTests(RotationEnvironment env)
 
         var denied = await AwsDoctorAsync(name, aws);
 
+        // Both refusals in one finding, whose fix is one policy granting exactly those two actions on their resources.
         var findings = Findings(denied);
-        Assert.Contains(findings, f => f is { Code: "NET009", Severity: "warning" } && f.Evidence.Contains("AccessDeniedException", StringComparison.Ordinal));
-        Assert.Contains(findings, f => f is { Code: "LOG098", Severity: "warning" });
+        var permissions = Assert.Single(findings, f => f is { Code: "AWS001", Severity: "warning" });
+        Assert.Contains("AccessDeniedException", permissions.Evidence, StringComparison.Ordinal);
+        Assert.Contains("\"lambda:GetFunctionConfiguration\"", permissions.Fix, StringComparison.Ordinal);
+        Assert.Contains($":function:{function}\"", permissions.Fix, StringComparison.Ordinal);
+        Assert.Contains("\"logs:FilterLogEvents\"", permissions.Fix, StringComparison.Ordinal);
+        Assert.Contains($"log-group:/aws/lambda/{function}:*", permissions.Fix, StringComparison.Ordinal);
+        Assert.DoesNotContain(findings, f => f.Code is "NET009" or "LOG098" or "AWS003");
         Assert.DoesNotContain("CFG002", findings.Select(f => f.Code));
     }
 
@@ -244,13 +250,13 @@ public sealed class DoctorEvidenceTests(RotationEnvironment env)
 
     private sealed record DoctorResult(int ExitCode, string Stdout, string Stderr);
 
-    private sealed record FindingView(string Code, string Severity, string Evidence);
+    private sealed record FindingView(string Code, string Severity, string Evidence, string Fix);
 
     private static List<FindingView> Findings(DoctorResult result)
     {
         var json = JsonDocument.Parse(result.Stdout[result.Stdout.IndexOf('{', StringComparison.Ordinal)..]).RootElement;
         return json.GetProperty("findings").EnumerateArray()
-            .Select(f => new FindingView(f.GetProperty("code").GetString()!, f.GetProperty("severity").GetString()!, f.GetProperty("evidence").GetString()!))
+            .Select(f => new FindingView(f.GetProperty("code").GetString()!, f.GetProperty("severity").GetString()!, f.GetProperty("evidence").GetString()!, f.GetProperty("fix").GetString()!))
             .ToList();
     }
 

@@ -92,7 +92,7 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         var repaired = await DoctorAsync(name, "--apply", "--yes", "--json");
 
         Assert.Equal(0, repaired.ExitCode);
-        AssertJsonShape(repaired.Json, applied: true);
+        AssertApplyShape(repaired.Json);
         await AssertLabelsAsync(name, (v1, ["AWSCURRENT"]));
         await AssertCurrentLogsInAsync(name);
         await AssertNothingLeakedAsync(name);
@@ -648,8 +648,8 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         var repaired = await DoctorAsync(name, "--apply", "--yes", "--break-glass", "--json");
 
         Assert.Equal(0, repaired.ExitCode);
-        var step = Assert.Single(repaired.Json.GetProperty("plan").EnumerateArray());
-        Assert.True(step.GetProperty("applied").GetBoolean(), step.GetProperty("result").GetString());
+        var step = Assert.Single(repaired.Json.GetProperty("actions").EnumerateArray());
+        Assert.True(step.GetProperty("succeeded").GetBoolean(), step.GetProperty("detail").GetString());
         var labels = await LabelMapAsync(name);
         var fresh = Assert.Single(labels, l => l.Value.Contains("AWSCURRENT")).Key;
         Assert.DoesNotContain(fresh, versions);
@@ -689,6 +689,24 @@ public sealed class DoctorStateTests(RotationEnvironment env)
     }
 
     /// <summary>The documented shape of <c>--json</c> for one secret.</summary>
+    /// <summary><c>--apply --json</c>: the diagnosis before (nothing applied yet), each action with its outcome, the diagnosis after, the journal.</summary>
+    private void AssertApplyShape(JsonElement json)
+    {
+        Assert.Equal(["actions", "after", "before", "journal"], json.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        AssertJsonShape(json.GetProperty("before"), applied: false);
+        AssertJsonShape(json.GetProperty("after"), applied: false);
+        Assert.Equal(Journal, json.GetProperty("journal").GetString());
+        var actions = json.GetProperty("actions").EnumerateArray().ToList();
+        Assert.Equal(json.GetProperty("before").GetProperty("plan").GetArrayLength(), actions.Count);
+        foreach (var action in actions)
+        {
+            Assert.Equal(["action", "awsCli", "description", "detail", "succeeded"], action.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+            Assert.True(action.GetProperty("succeeded").GetBoolean(), action.GetProperty("detail").GetString());
+        }
+
+        Assert.Equal("Healthy", json.GetProperty("after").GetProperty("state").GetString());
+    }
+
     private static void AssertJsonShape(JsonElement json, bool applied)
     {
         Assert.Equal(["arn", "findings", "healthy", "plan", "secret", "state", "verdict", "versions"], json.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));

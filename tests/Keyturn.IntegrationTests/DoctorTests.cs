@@ -51,7 +51,7 @@ public sealed class DoctorTests(RotationEnvironment env)
         var repaired = await DoctorAsync(name, "--apply", "--yes", "--json");
 
         Assert.Equal(0, repaired.ExitCode);
-        Assert.Equal("DatabaseAhead", repaired.Json.GetProperty("state").GetString());
+        Assert.Equal("DatabaseAhead", repaired.Json.GetProperty("before").GetProperty("state").GetString());
         await AssertLabelsAsync(name, (v1, "AWSPREVIOUS"), (v2, "AWSCURRENT"));
         Assert.Equal("pw-B-pending", await CurrentPasswordAsync(name));
     }
@@ -85,7 +85,7 @@ public sealed class DoctorTests(RotationEnvironment env)
         var repaired = await DoctorAsync(name, "--apply", "--yes", "--json");
 
         Assert.Equal(0, repaired.ExitCode);
-        Assert.Equal("OrphanWorks", repaired.Json.GetProperty("state").GetString());
+        Assert.Equal("OrphanWorks", repaired.Json.GetProperty("before").GetProperty("state").GetString());
         Assert.Equal("pw-A-works", await CurrentPasswordAsync(name));
         await AssertLabelsAsync(name, (v1, "AWSCURRENT"), (v3, "AWSPREVIOUS"));
         Assert.NotNull(v2);
@@ -143,6 +143,43 @@ public sealed class DoctorTests(RotationEnvironment env)
         Assert.Equal(0, result.ExitCode);
         Assert.True(result.Json.GetProperty("healthy").GetBoolean());
         await AssertLabelsAsync(name, (v1, "AWSCURRENT"));
+    }
+
+    [DatabaseFact]
+    public async Task Apply_ReportsBeforeActionsAndAfter_JournalInTheDataDirectoryElseTheUsersStateDirectory()
+    {
+        var state = Path.Combine(env.Server.DataDirectory, $"xdg-state-{Guid.NewGuid():N}");
+        var elsewhere = Path.Combine(env.Server.DataDirectory, $"not-a-data-dir-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(elsewhere);
+        var variables = new Dictionary<string, string>
+        {
+            ["KEYTURN_ROOT_ACCESS_KEY_ID"] = env.Server.AccessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = env.Server.SecretAccessKey, ["NO_COLOR"] = "1", ["XDG_STATE_HOME"] = state,
+        };
+        foreach (var (dataDirectory, journal) in new[]
+        {
+            (env.Server.DataDirectory, Path.Combine(env.Server.DataDirectory, "doctor-journal.jsonl")),
+            (elsewhere, Path.Combine(state, "keyturn", "doctor-journal.jsonl")),
+        })
+        {
+            var (name, user) = await SecretAsync("apply");
+            await PutAsync(name, user, "pw-A-current", current: true);
+            var pending = await PutAsync(name, user, "pw-B-pending", current: false);
+
+            var result = await ExternalTool.RunAsync("dotnet", [KeyturnProcess.KeyturnDll, "doctor", name, "--endpoint-url", env.Server.Endpoint, "--data-dir", dataDirectory, "--apply", "--yes"],
+                env.Server, variables);
+
+            Assert.True(result.ExitCode == 0, result.ToString());
+            var text = result.Stdout;
+            Assert.DoesNotContain("dry run", text, StringComparison.Ordinal);
+            var before = text.IndexOf("Repair plan (applying it: --apply)", StringComparison.Ordinal);
+            var actions = text.IndexOf("Applying the repair:", StringComparison.Ordinal);
+            var after = text.IndexOf("After the repair:", StringComparison.Ordinal);
+            Assert.True(before >= 0 && actions > before && after > actions, text);
+            Assert.Contains($"✔ Removed AWSPENDING from {pending}.", text, StringComparison.Ordinal);
+            Assert.Contains($"✔ {name}: Healthy", text[after..], StringComparison.Ordinal);
+            Assert.Contains($"Repair journal: {journal}", text, StringComparison.Ordinal);
+            Assert.Contains(pending, await File.ReadAllTextAsync(journal), StringComparison.Ordinal);
+        }
     }
 
     private sealed record DoctorResult(int ExitCode, string Stdout, string Stderr)

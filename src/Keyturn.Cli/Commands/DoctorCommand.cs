@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Keyturn.Application.Logs;
 using Keyturn.Application.Rotation;
+using Keyturn.Application.Security;
 using Keyturn.Cli.Doctor;
 using Keyturn.Domain.Doctor;
 using Keyturn.Domain.Secrets;
@@ -29,7 +30,11 @@ internal static class DoctorCommand
         var caBundle = new Option<string?>("--ca-bundle") { Description = "PEM CA certificates to verify an HTTPS endpoint with, instead of the system's (default: AWS_CA_BUNDLE), as the AWS CLI's --ca-bundle." };
         var profile = new Option<string?>("--profile") { Description = "AWS profile (real AWS, standard credential chain)." };
         var region = new Option<string?>("--region") { Description = "AWS region." };
-        var journal = new Option<string>("--journal") { Description = "Where applied repairs are recorded (JSON lines).", DefaultValueFactory = _ => "keyturn-doctor-journal.jsonl" };
+        var journal = new Option<string?>("--journal")
+        {
+            Description = "Where applied repairs are recorded (JSON lines; default: doctor-journal.jsonl in Keyturn's data directory for a local Keyturn, "
+                + "else in $XDG_STATE_HOME/keyturn, ~/.local/state/keyturn).",
+        };
         var concurrency = new Option<int>("--concurrency") { Description = "Secrets checked at once with --all (default: 4 per core, at least 8).", DefaultValueFactory = _ => Math.Max(8, 4 * Environment.ProcessorCount) };
         var logFile = new Option<string?>("--log-file") { Description = "Read the rotation function's log from this file (- for stdin) instead of its log group." };
         var noLogs = new Option<bool>("--no-logs") { Description = "Skip reading the rotation function's logs." };
@@ -62,6 +67,7 @@ internal static class DoctorCommand
                     {
                         Functions = target.IsKeyturn ? new FunctionCheck(inspector) : null,
                     },
+                    Platform = target.IsKeyturn ? RotationPlatform.Keyturn : RotationPlatform.Aws,
                     DeprecatedValuesOnDemand = parse.GetValue(all),
                     SharedChecksOncePerRun = parse.GetValue(all),
                 };
@@ -77,7 +83,7 @@ internal static class DoctorCommand
                     return 2;
                 }
 
-                return await OneAsync(client, gatherer, inspector, id, new Options(parse.GetValue(apply), parse.GetValue(yes), parse.GetValue(json), parse.GetValue(breakGlass), parse.GetValue(rotateAfter), parse.GetValue(journal)!), cancellationToken).ConfigureAwait(false);
+                return await OneAsync(client, gatherer, inspector, id, new Options(parse.GetValue(apply), parse.GetValue(yes), parse.GetValue(json), parse.GetValue(breakGlass), parse.GetValue(rotateAfter), parse.GetValue(journal) ?? DefaultJournal(target, parse.GetValue(dataDir)!)), cancellationToken).ConfigureAwait(false);
             }
             catch (AwsServiceException e)
             {
@@ -104,13 +110,12 @@ internal static class DoctorCommand
     {
         var gathered = await gatherer.GatherAsync(id, cancellationToken).ConfigureAwait(false);
         var diagnosis = RotationDoctor.Diagnose(gathered.Snapshot, options.BreakGlass);
-        IReadOnlyList<RepairExecutor.StepResult>? applied = null;
 
         if (options.Apply && diagnosis.Plan.Count > 0)
         {
             if (!options.Json)
             {
-                DoctorReport.Write(Console.Out, gathered.Snapshot, diagnosis, null, apply: false);
+                DoctorReport.Write(Console.Out, gathered.Snapshot, diagnosis, null, apply: true);
             }
 
             if (!options.Yes && !Confirm(diagnosis))
@@ -119,41 +124,45 @@ internal static class DoctorCommand
                 return 1;
             }
 
-            applied = await new RepairExecutor(client, gatherer, options.Journal, TimeProvider.System).ApplyAsync(gathered, diagnosis, cancellationToken).ConfigureAwait(false);
+            var applied = await new RepairExecutor(client, gatherer, options.Journal, TimeProvider.System).ApplyAsync(gathered, diagnosis, cancellationToken).ConfigureAwait(false);
             if (!options.Json)
             {
                 Console.WriteLine();
-                foreach (var step in applied)
+                Console.WriteLine("Applying the repair:");
+                for (var i = 0; i < applied.Count; i++)
                 {
-                    Console.WriteLine(step.Succeeded ? $"✔ {step.Detail}" : $"✘ {step.Detail}");
+                    Console.WriteLine($"  {i + 1}. {applied[i].Action.Description}");
+                    Console.WriteLine(applied[i].Succeeded ? $"     ✔ {applied[i].Detail}" : $"     ✘ {applied[i].Detail}");
                 }
+
+                Console.WriteLine($"Repair journal: {options.Journal}");
+                Console.WriteLine();
             }
 
-            if (applied.All(a => a.Succeeded))
+            // Diagnose again, whatever the steps did: the report ends with the state they left.
+            var after = await gatherer.GatherAsync(gathered.Snapshot.SecretArn, cancellationToken).ConfigureAwait(false);
+            var afterDiagnosis = RotationDoctor.Diagnose(after.Snapshot, options.BreakGlass);
+            if (!options.Json)
             {
-                // Diagnose again: the repair must have produced a healthy state.
-                var after = await gatherer.GatherAsync(gathered.Snapshot.SecretArn, cancellationToken).ConfigureAwait(false);
-                var afterDiagnosis = RotationDoctor.Diagnose(after.Snapshot, options.BreakGlass);
-                if (!options.Json)
-                {
-                    Console.WriteLine($"After the repair: {afterDiagnosis.Verdict}");
-                }
-
-                if (options.RotateAfter && afterDiagnosis.State == LabelState.Healthy)
-                {
-                    await RotateAndFollowAsync(client, inspector, gathered.Snapshot, options.Json, cancellationToken).ConfigureAwait(false);
-                }
-
-                if (options.Json)
-                {
-                    Console.WriteLine(DoctorReport.Serialize(DoctorReport.ToJson(gathered.Snapshot, diagnosis, applied)));
-                }
-
-                // Healthy labels and nothing above Info left, except the log's findings: those describe invocations
-                // from before the repair, which a plain run made later reports until the next rotation succeeds.
-                return afterDiagnosis.State == LabelState.Healthy
-                    && afterDiagnosis.Findings.All(f => f.Severity <= Severity.Info || f.Code.StartsWith("LOG", StringComparison.Ordinal)) ? 0 : 1;
+                Console.WriteLine("After the repair:");
+                DoctorReport.Write(Console.Out, after.Snapshot, afterDiagnosis, null, apply: false,
+                    planHeader: "Repair plan left after this run (run the doctor with --apply again once its cause is fixed)");
             }
+
+            if (options.RotateAfter && applied.All(a => a.Succeeded) && afterDiagnosis.State == LabelState.Healthy)
+            {
+                await RotateAndFollowAsync(client, inspector, gathered.Snapshot, options.Json, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (options.Json)
+            {
+                Console.WriteLine(DoctorReport.Serialize(DoctorReport.ToJson(gathered.Snapshot, diagnosis, applied, after.Snapshot, afterDiagnosis, options.Journal)));
+            }
+
+            // Healthy labels and nothing above Info left, except the log's findings: those describe invocations
+            // from before the repair, which a plain run made later reports until the next rotation succeeds.
+            return applied.All(a => a.Succeeded) && afterDiagnosis.State == LabelState.Healthy
+                && afterDiagnosis.Findings.All(f => f.Severity <= Severity.Info || f.Code.StartsWith("LOG", StringComparison.Ordinal)) ? 0 : 1;
         }
         else if (options.RotateAfter && diagnosis.State == LabelState.Healthy)
         {
@@ -162,14 +171,34 @@ internal static class DoctorCommand
 
         if (options.Json)
         {
-            Console.WriteLine(DoctorReport.Serialize(DoctorReport.ToJson(gathered.Snapshot, diagnosis, applied)));
+            Console.WriteLine(DoctorReport.Serialize(DoctorReport.ToJson(gathered.Snapshot, diagnosis, null)));
         }
-        else if (applied is null)
+        else
         {
-            DoctorReport.Write(Console.Out, gathered.Snapshot, diagnosis, applied, options.Apply);
+            DoctorReport.Write(Console.Out, gathered.Snapshot, diagnosis, null, options.Apply);
         }
 
         return diagnosis.Healthy ? 0 : 1;
+    }
+
+    /// <summary>
+    /// The repair journal's home: the data directory of the local Keyturn being repaired (beside its database), else the
+    /// user's state directory ($XDG_STATE_HOME/keyturn, by default ~/.local/state/keyturn), never the working directory.
+    /// </summary>
+    private static string DefaultJournal(DoctorTarget target, string dataDirectory)
+    {
+        const string FileName = "doctor-journal.jsonl";
+        if (target.IsKeyturn && (File.Exists(Path.Combine(dataDirectory, Keyturn.Storage.Sqlite.SqliteSecretStore.FileName)) || File.Exists(Path.Combine(dataDirectory, RootCredentials.FileName))))
+        {
+            return Path.GetFullPath(Path.Combine(dataDirectory, FileName));
+        }
+
+        // The XDG base directory rules: a relative XDG_STATE_HOME is invalid and ignored.
+        var state = Environment.GetEnvironmentVariable("XDG_STATE_HOME");
+        var root = string.IsNullOrWhiteSpace(state) || !Path.IsPathRooted(state)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state")
+            : state;
+        return Path.Combine(root, "keyturn", FileName);
     }
 
     private static bool Confirm(Diagnosis diagnosis)

@@ -33,13 +33,16 @@ internal sealed class AwsInspector(SigV4Credentials credentials, string region, 
         return await ReadAsync(response, "lambda:GetFunctionConfiguration", cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Every page of an EC2 query-protocol call, e.g. ("DescribeSecurityGroups", [("GroupId.1", "sg-1")]): the XML answers.</summary>
-    public Task<IReadOnlyList<string>> Ec2Async(string action, IEnumerable<(string Name, string Value)> parameters, CancellationToken cancellationToken) =>
-        QueryAsync("ec2", "EC2", "2016-11-15", action, parameters, "NextToken", "nextToken", cancellationToken);
+    /// <summary>The most pages a query-protocol read follows.</summary>
+    public const int MaxPages = 100;
+
+    /// <summary>Up to <paramref name="maxPages"/> pages of an EC2 query-protocol call, e.g. ("DescribeSecurityGroups", [("GroupId.1", "sg-1")]): the XML answers.</summary>
+    public Task<IReadOnlyList<string>> Ec2Async(string action, IEnumerable<(string Name, string Value)> parameters, int maxPages, CancellationToken cancellationToken) =>
+        QueryAsync("ec2", "EC2", "2016-11-15", action, parameters, "NextToken", "nextToken", maxPages, cancellationToken);
 
     /// <summary>Every page of an RDS query-protocol call (DescribeDBInstances, DescribeDBClusters): the XML answers.</summary>
     public Task<IReadOnlyList<string>> RdsAsync(string action, IEnumerable<(string Name, string Value)> parameters, CancellationToken cancellationToken) =>
-        QueryAsync("rds", "RDS", "2014-10-31", action, parameters, "Marker", "Marker", cancellationToken);
+        QueryAsync("rds", "RDS", "2014-10-31", action, parameters, "Marker", "Marker", MaxPages, cancellationToken);
 
     /// <summary>
     /// A log group's events since <paramref name="since"/>, oldest first, all pages up to a bound; null when the group
@@ -88,7 +91,7 @@ internal sealed class AwsInspector(SigV4Credentials credentials, string region, 
                 e.TryGetProperty("logStreamName", out var stream) ? stream.GetString() ?? "" : "",
                 e.TryGetProperty("timestamp", out var timestamp) ? timestamp.GetInt64() : 0,
                 e.GetProperty("message").GetString() ?? "")));
-            next = page.RootElement.TryGetProperty("nextToken", out var token) ? token.GetString() : null;
+            next = page.RootElement.TryGetProperty("nextToken", out var token) && token.GetString() is { Length: > 0 } more ? more : null;
         }
         while (next is not null && events.Count < MaxLogEvents);
 
@@ -113,7 +116,7 @@ internal sealed class AwsInspector(SigV4Credentials credentials, string region, 
 
     private async Task<IReadOnlyList<string>> QueryAsync(
         string service, string environmentSuffix, string version, string action, IEnumerable<(string Name, string Value)> parameters,
-        string tokenParameter, string tokenElement, CancellationToken cancellationToken)
+        string tokenParameter, string tokenElement, int maxPages, CancellationToken cancellationToken)
     {
         var pages = new List<string>();
         string? next = null;
@@ -132,7 +135,7 @@ internal sealed class AwsInspector(SigV4Credentials credentials, string region, 
             pages.Add(page);
             next = XDocument.Parse(page).Descendants().FirstOrDefault(e => e.Name.LocalName == tokenElement)?.Value is { Length: > 0 } token ? token : null;
         }
-        while (next is not null && pages.Count < 100);
+        while (next is not null && pages.Count < maxPages);
 
         return pages;
     }

@@ -9,18 +9,23 @@ namespace Keyturn.Cli.Doctor;
 /// <summary>
 /// The AWS-mode network check: reads the rotation function's VPC placement (Lambda), the database's
 /// security groups (RDS), and the groups, subnets, route tables, NAT gateways and VPC endpoints involved
-/// (EC2), then lets the pure <see cref="AwsNetworkAnalyzer"/> decide. A read the doctor isn't allowed to
-/// make becomes a finding naming the permission, not a failure.
+/// (EC2), then lets the pure <see cref="AwsNetworkAnalyzer"/> decide. A failed read doesn't stop the
+/// check: it is recorded with its cause (<see cref="ReadFailure"/>), its document counts as unread, and
+/// the other reads go on, so one run names every missing permission.
 /// </summary>
 internal sealed class AwsNetworkCheck(AwsInspector inspector)
 {
+    private const string GetFunctionConfiguration = "lambda:GetFunctionConfiguration";
+
     private readonly Dictionary<string, Task<VpcDocuments>> _vpcs = new(StringComparer.Ordinal);
 
-    public sealed record Result(IReadOnlyList<Finding> Findings, bool? FunctionAvailable);
+    /// <summary>The analysis' findings; whether the function can be invoked (null: unknown) and why not; its placement; the reads that failed.</summary>
+    public sealed record Result(IReadOnlyList<Finding> Findings, bool? FunctionAvailable, FunctionNetwork? Placement, string? UnavailableReason, IReadOnlyList<ReadFailure> Failures);
 
     public async Task<Result> RunAsync(string function, DatabaseSecret database, CancellationToken cancellationToken)
     {
-        FunctionNetwork placement;
+        var failures = new List<ReadFailure>();
+        FunctionNetwork? placement = null;
         try
         {
             placement = AwsNetworkDocuments.ParseFunctionConfiguration(await inspector.GetFunctionConfigurationAsync(function, cancellationToken).ConfigureAwait(false));
@@ -28,55 +33,61 @@ internal sealed class AwsNetworkCheck(AwsInspector inspector)
         catch (AwsServiceException e) when (e.ErrorCode == "ResourceNotFoundException")
         {
             // The decision core reports a missing function (CFG002); there is no network to check.
-            return new Result([], false);
+            return new Result([], false, null, $"{e.ErrorCode}: {e.ErrorMessage}", []);
         }
-        catch (Exception e) when (e is AwsServiceException or HttpRequestException or FormatException)
+        catch (Exception e) when (AwsReads.IsReadFailure(e, cancellationToken))
         {
-            return new Result([CannotRead("lambda:GetFunctionConfiguration", function, e)], null);
+            failures.Add(AwsReads.Failure(GetFunctionConfiguration, function.StartsWith("arn:", StringComparison.Ordinal) ? function : null,
+                "the function's VPC placement, hence its whole network path", e));
         }
 
-        try
+        var reads = new Reads(inspector, failures);
+        var databaseNetwork = await reads.DatabaseAsync(database, cancellationToken).ConfigureAwait(false);
+        if (placement is null)
         {
-            var inputs = await InputsAsync(placement, database, cancellationToken).ConfigureAwait(false);
-            return new Result(AwsNetworkAnalyzer.Analyze(inputs), true);
+            if (failures[0].Cause == ReadFailureCause.MissingPermission)
+            {
+                // Learn in this run which of the VPC reads are refused too: one small page of each, whatever VPC.
+                foreach (var action in VpcReads)
+                {
+                    await reads.Ec2Async(action, [("MaxResults", "5")], static _ => Array.Empty<Subnet>(), onePage: true, "nothing (a permission check)", cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            return new Result([], null, null, null, failures);
         }
-        catch (ReadFailed failed)
-        {
-            return new Result([CannotRead(failed.Call, function, failed.InnerException!)], true);
-        }
+
+        var failed = string.Equals(placement.State, "Failed", StringComparison.OrdinalIgnoreCase);
+        var inputs = await InputsAsync(placement, databaseNetwork, reads, cancellationToken).ConfigureAwait(false);
+        return new Result(AwsNetworkAnalyzer.Analyze(inputs), !failed, inputs.Function, failed ? $"State Failed{(placement.StateReason is { } reason ? $": {reason}" : "")}" : null, failures);
     }
 
-    private async Task<AwsNetworkInputs> InputsAsync(FunctionNetwork function, DatabaseSecret secret, CancellationToken cancellationToken)
-    {
-        var addresses = await AddressesAsync(secret.Host, cancellationToken).ConfigureAwait(false);
-        var databaseGroups = new List<string>();
-        string? databaseVpc = null;
-        if (secret.Host.EndsWith(".rds.amazonaws.com", StringComparison.OrdinalIgnoreCase))
-        {
-            // An instance endpoint, else a cluster endpoint (Aurora): the one whose address is the secret's host.
-            var match = (await ReadAsync("rds:DescribeDBInstances", () => inspector.RdsAsync("DescribeDBInstances", [], cancellationToken), AwsNetworkDocuments.ParseDbInstances).ConfigureAwait(false))
-                .FirstOrDefault(d => string.Equals(d.Host, secret.Host, StringComparison.OrdinalIgnoreCase))
-                ?? (await ReadAsync("rds:DescribeDBClusters", () => inspector.RdsAsync("DescribeDBClusters", [], cancellationToken), AwsNetworkDocuments.ParseDbClusters).ConfigureAwait(false))
-                .FirstOrDefault(d => string.Equals(d.Host, secret.Host, StringComparison.OrdinalIgnoreCase));
-            if (match is not null)
-            {
-                databaseGroups.AddRange(match.SecurityGroupIds);
-                databaseVpc = match.VpcId;
-            }
-        }
+    private static readonly string[] VpcReads = ["DescribeRouteTables", "DescribeVpcEndpoints", "DescribeNatGateways", "DescribeSubnets", "DescribeSecurityGroups"];
 
-        var database = new DatabaseNetwork(secret.Host, secret.Port, addresses, databaseGroups, databaseVpc);
+    private async Task<AwsNetworkInputs> InputsAsync(FunctionNetwork function, DatabaseNetwork database, Reads reads, CancellationToken cancellationToken)
+    {
         if (!function.InVpc)
         {
-            return new AwsNetworkInputs(function, database, [], [], [], []);
+            return new AwsNetworkInputs(function, database, [], [], [], []) { Unread = reads.Unread };
         }
 
-        var (routeTables, endpoints, nats, subnets) = await VpcAsync(function.VpcId!, cancellationToken).ConfigureAwait(false);
-        var groupIds = function.SecurityGroupIds.Concat(databaseGroups).Concat(endpoints.SelectMany(e => e.SecurityGroupIds)).Distinct(StringComparer.Ordinal).ToList();
+        // The function's network interfaces are in its subnets: their VPC is the one to read (Lambda's VpcConfig.VpcId
+        // says the same on AWS; an emulator or a proxy may not).
+        var own = await reads.Ec2Async("DescribeSubnets", function.SubnetIds.Select((id, i) => ($"SubnetId.{i + 1}", id)), AwsNetworkDocuments.ParseSubnets, onePage: true,
+            "the function's subnets", cancellationToken).ConfigureAwait(false);
+        if (own.Select(s => s.VpcId).Distinct(StringComparer.Ordinal).ToList() is [{ Length: > 0 } subnetsVpc] && subnetsVpc != function.VpcId)
+        {
+            function = function with { VpcId = subnetsVpc };
+        }
+
+        var vpc = await VpcAsync(function.VpcId!, cancellationToken).ConfigureAwait(false);
+        reads.Failures.AddRange(vpc.Failures);
+        var groupIds = function.SecurityGroupIds.Concat(database.SecurityGroupIds).Concat(vpc.Endpoints.SelectMany(e => e.SecurityGroupIds)).Distinct(StringComparer.Ordinal).ToList();
         var groups = groupIds.Count == 0
             ? []
-            : await Ec2Async("DescribeSecurityGroups", groupIds.Select((id, i) => ($"GroupId.{i + 1}", id)), AwsNetworkDocuments.ParseSecurityGroups, cancellationToken).ConfigureAwait(false);
-        return new AwsNetworkInputs(function, database, groups, routeTables, endpoints, nats) { Subnets = subnets };
+            : await reads.Ec2Async("DescribeSecurityGroups", groupIds.Select((id, i) => ($"GroupId.{i + 1}", id)), AwsNetworkDocuments.ParseSecurityGroups, onePage: false,
+                "the security groups' rules (the function's, the database's, the endpoint's)", cancellationToken).ConfigureAwait(false);
+        return new AwsNetworkInputs(function, database, groups, vpc.RouteTables, vpc.Endpoints, vpc.Nats) { Subnets = vpc.Subnets, Unread = reads.Unread };
     }
 
     /// <summary>The VPC's routes, endpoints, NAT gateways and subnets, read once per run: doctor --all asks for the same VPC per secret.</summary>
@@ -97,27 +108,62 @@ internal sealed class AwsNetworkCheck(AwsInspector inspector)
     private async Task<VpcDocuments> ReadVpcAsync(string vpcId, CancellationToken cancellationToken)
     {
         IEnumerable<(string, string)> InVpc() => [("Filter.1.Name", "vpc-id"), ("Filter.1.Value.1", vpcId)];
+        var reads = new Reads(inspector, []);
         return new VpcDocuments(
-            await Ec2Async("DescribeRouteTables", InVpc(), AwsNetworkDocuments.ParseRouteTables, cancellationToken).ConfigureAwait(false),
-            await Ec2Async("DescribeVpcEndpoints", InVpc(), AwsNetworkDocuments.ParseVpcEndpoints, cancellationToken).ConfigureAwait(false),
-            await Ec2Async("DescribeNatGateways", InVpc(), AwsNetworkDocuments.ParseNatGateways, cancellationToken).ConfigureAwait(false),
-            await Ec2Async("DescribeSubnets", InVpc(), AwsNetworkDocuments.ParseSubnets, cancellationToken).ConfigureAwait(false));
+            await reads.Ec2Async("DescribeRouteTables", InVpc(), AwsNetworkDocuments.ParseRouteTables, onePage: false, $"the routes of {vpcId}", cancellationToken).ConfigureAwait(false),
+            await reads.Ec2Async("DescribeVpcEndpoints", InVpc(), AwsNetworkDocuments.ParseVpcEndpoints, onePage: false, $"the VPC endpoints of {vpcId}", cancellationToken).ConfigureAwait(false),
+            await reads.Ec2Async("DescribeNatGateways", InVpc(), AwsNetworkDocuments.ParseNatGateways, onePage: false, $"the NAT gateways of {vpcId}", cancellationToken).ConfigureAwait(false),
+            await reads.Ec2Async("DescribeSubnets", InVpc(), AwsNetworkDocuments.ParseSubnets, onePage: false, $"the subnets' address blocks in {vpcId}", cancellationToken).ConfigureAwait(false),
+            reads.Failures);
     }
 
-    private sealed record VpcDocuments(IReadOnlyList<RouteTable> RouteTables, IReadOnlyList<VpcEndpoint> Endpoints, IReadOnlyList<NatGateway> Nats, IReadOnlyList<Subnet> Subnets);
+    private sealed record VpcDocuments(
+        IReadOnlyList<RouteTable> RouteTables, IReadOnlyList<VpcEndpoint> Endpoints, IReadOnlyList<NatGateway> Nats, IReadOnlyList<Subnet> Subnets, IReadOnlyList<ReadFailure> Failures);
 
-    private Task<IReadOnlyList<T>> Ec2Async<T>(string action, IEnumerable<(string, string)> parameters, Func<string, IReadOnlyList<T>> parse, CancellationToken cancellationToken) =>
-        ReadAsync("ec2:" + action, () => inspector.Ec2Async(action, parameters, cancellationToken), parse);
-
-    private static async Task<IReadOnlyList<T>> ReadAsync<T>(string call, Func<Task<IReadOnlyList<string>>> read, Func<string, IReadOnlyList<T>> parse)
+    /// <summary>Reads that record their failure and return nothing instead of throwing: the check goes on without that document.</summary>
+    private sealed class Reads(AwsInspector inspector, List<ReadFailure> failures)
     {
-        try
+        public List<ReadFailure> Failures => failures;
+
+        public IReadOnlySet<string> Unread => failures.Select(f => f.Action).ToHashSet(StringComparer.Ordinal);
+
+        public async Task<DatabaseNetwork> DatabaseAsync(DatabaseSecret secret, CancellationToken cancellationToken)
         {
-            return (await read().ConfigureAwait(false)).SelectMany(parse).ToList();
+            var addresses = await AddressesAsync(secret.Host, cancellationToken).ConfigureAwait(false);
+            var database = new DatabaseNetwork(secret.Host, secret.Port, addresses, []);
+            if (!database.InVpc)
+            {
+                return database;
+            }
+
+            // An instance endpoint, else a cluster endpoint (Aurora): the one whose address is the secret's host.
+            var match = (await ReadAsync("rds:DescribeDBInstances", null, "the database's security groups, subnets and VPC",
+                    () => inspector.RdsAsync("DescribeDBInstances", [], cancellationToken), AwsNetworkDocuments.ParseDbInstances, cancellationToken).ConfigureAwait(false))
+                .FirstOrDefault(d => string.Equals(d.Host, secret.Host, StringComparison.OrdinalIgnoreCase))
+                ?? (await ReadAsync("rds:DescribeDBClusters", null, "the cluster's security groups",
+                    () => inspector.RdsAsync("DescribeDBClusters", [], cancellationToken), AwsNetworkDocuments.ParseDbClusters, cancellationToken).ConfigureAwait(false))
+                .FirstOrDefault(d => string.Equals(d.Host, secret.Host, StringComparison.OrdinalIgnoreCase));
+            return match is null ? database : match with { Host = secret.Host, Port = secret.Port, Addresses = addresses };
         }
-        catch (Exception e) when (e is AwsServiceException or HttpRequestException or FormatException or System.Xml.XmlException)
+
+        public Task<IReadOnlyList<T>> Ec2Async<T>(string action, IEnumerable<(string, string)> parameters, Func<string, IReadOnlyList<T>> parse, bool onePage, string skipped, CancellationToken cancellationToken) =>
+            ReadAsync("ec2:" + action, null, skipped, () => inspector.Ec2Async(action, parameters, onePage ? 1 : AwsInspector.MaxPages, cancellationToken), parse, cancellationToken);
+
+        private async Task<IReadOnlyList<T>> ReadAsync<T>(string action, string? resource, string skipped, Func<Task<IReadOnlyList<string>>> read, Func<string, IReadOnlyList<T>> parse, CancellationToken cancellationToken)
         {
-            throw new ReadFailed(call, e);
+            try
+            {
+                return (await read().ConfigureAwait(false)).SelectMany(parse).ToList();
+            }
+            catch (Exception e) when (AwsReads.IsReadFailure(e, cancellationToken))
+            {
+                lock (failures)
+                {
+                    failures.Add(AwsReads.Failure(action, resource, skipped, e));
+                }
+
+                return [];
+            }
         }
     }
 
@@ -137,15 +183,5 @@ internal sealed class AwsNetworkCheck(AwsInspector inspector)
         {
             return [];
         }
-    }
-
-    private static Finding CannotRead(string call, string function, Exception e) =>
-        new("NET009", Severity.Warning, "The doctor can't read the rotation function's network configuration",
-            $"{call} for {function} failed: {(e is AwsServiceException aws ? $"{aws.ErrorCode}: {aws.ErrorMessage}" : e.Message)}",
-            $"Allow {call} (read-only) to the doctor's credentials to have the VPC path checked.");
-
-    private sealed class ReadFailed(string call, Exception inner) : Exception(call, inner)
-    {
-        public string Call { get; } = call;
     }
 }

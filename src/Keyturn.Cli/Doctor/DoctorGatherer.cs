@@ -33,6 +33,9 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, DatabaseRotato
 
     public Checks Extra { get; init; } = new(null, null);
 
+    /// <summary>Where the rotations run: on AWS the doctor's reachability check speaks of its own host, not of the function's network.</summary>
+    public RotationPlatform Platform { get; init; }
+
     /// <summary>
     /// Read deprecated versions' values only when the orphan scan needs them (<c>--all</c>: one GetSecretValue less per
     /// version a rotation left behind). Their snapshots then say no value; nothing but the orphan scan reads it. A single
@@ -47,7 +50,7 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, DatabaseRotato
     /// </summary>
     public bool SharedChecksOncePerRun { get; init; }
 
-    private readonly ConcurrentDictionary<(string Host, int Port), Lazy<Task<IReadOnlyList<Finding>>>> _network = new();
+    private readonly ConcurrentDictionary<(string Host, int Port), Lazy<Task<DatabaseReachability>>> _network = new();
 
     private readonly ConcurrentDictionary<(string MasterArn, string? DbName), Lazy<Task<(DatabaseSecret?, ProbeSummary?, Finding?)>>> _masters = new();
 
@@ -97,8 +100,9 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, DatabaseRotato
         var (snapshot, master) = await CompleteAsync(described, versions, secrets, probes, cancellationToken).ConfigureAwait(false);
         if (Extra.Logs is not null && (!Extra.LogsOnlyWhenUnhealthy || !RotationDoctor.Diagnose(snapshot).Healthy))
         {
-            var logs = await Extra.Logs.FindingsAsync(arn, snapshot.Name, snapshot.RotationFunction, snapshot.LastRotatedDate, cancellationToken).ConfigureAwait(false);
-            snapshot = snapshot with { ExternalFindings = [.. snapshot.ExternalFindings, .. logs] };
+            var failures = new List<ReadFailure>();
+            var logs = await Extra.Logs.FindingsAsync(arn, snapshot.Name, snapshot.RotationFunction, snapshot.LastRotatedDate, failures, cancellationToken).ConfigureAwait(false);
+            snapshot = snapshot with { ExternalFindings = [.. snapshot.ExternalFindings, .. logs], ReadFailures = [.. snapshot.ReadFailures, .. failures] };
         }
 
         return new Gathered(snapshot, secrets, master);
@@ -148,13 +152,15 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, DatabaseRotato
         var reference = (current is not null ? secrets.GetValueOrDefault(current.VersionId) : null) ?? secrets.Values.FirstOrDefault();
         var function = described.TryGetProperty("RotationLambdaARN", out var lambda) ? lambda.GetString() : null;
         bool? functionAvailable = null;
+        DatabaseReachability? reachability = null;
+        AwsNetworkCheck.Result? network = null;
         if (reference is not null)
         {
-            // Probes run from here, so reachability from here always matters; on AWS the function's own path too.
-            findings.AddRange(await NetworkFindingsAsync(reference, cancellationToken).ConfigureAwait(false));
+            // Probes run from here, so reachability from here always matters (for the probes); on AWS the function's own path too.
+            reachability = await ReachabilityAsync(reference, cancellationToken).ConfigureAwait(false);
             if (Extra.AwsNetwork is not null && function is not null)
             {
-                var network = await Extra.AwsNetwork.RunAsync(function, reference, cancellationToken).ConfigureAwait(false);
+                network = await Extra.AwsNetwork.RunAsync(function, reference, cancellationToken).ConfigureAwait(false);
                 findings.AddRange(network.Findings);
                 functionAvailable = network.FunctionAvailable;
             }
@@ -196,6 +202,11 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, DatabaseRotato
             PrivilegesEqual = await PrivilegesEqualAsync(versions, secrets, probes, master, cancellationToken).ConfigureAwait(false),
             SupportedEngines = rotators.Engines,
             ExternalFindings = [.. findings],
+            Platform = Platform,
+            Reachability = reachability,
+            FunctionPlacement = network?.Placement,
+            FunctionUnavailableReason = network?.UnavailableReason,
+            ReadFailures = network?.Failures ?? [],
         }, master);
     }
 
@@ -310,13 +321,13 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, DatabaseRotato
     }
 
     /// <summary>DNS and TCP reachability of the database from here (see <see cref="SharedChecksOncePerRun"/>).</summary>
-    private Task<IReadOnlyList<Finding>> NetworkFindingsAsync(DatabaseSecret secret, CancellationToken cancellationToken) =>
+    private Task<DatabaseReachability> ReachabilityAsync(DatabaseSecret secret, CancellationToken cancellationToken) =>
         SharedChecksOncePerRun
-            ? _network.GetOrAdd((secret.Host, secret.Port), _ => new Lazy<Task<IReadOnlyList<Finding>>>(() => ReachabilityAsync(secret, cancellationToken))).Value
-            : ReachabilityAsync(secret, cancellationToken);
+            ? _network.GetOrAdd((secret.Host, secret.Port), _ => new Lazy<Task<DatabaseReachability>>(() => CheckReachabilityAsync(secret, cancellationToken))).Value
+            : CheckReachabilityAsync(secret, cancellationToken);
 
-    /// <summary>DNS and TCP reachability of the database from here, with the time to failure.</summary>
-    private static async Task<IReadOnlyList<Finding>> ReachabilityAsync(DatabaseSecret secret, CancellationToken cancellationToken)
+    /// <summary>DNS and TCP reachability of the database from here, with the time to failure; what it means is the core's to say (<see cref="DoctorVantage"/>).</summary>
+    private static async Task<DatabaseReachability> CheckReachabilityAsync(DatabaseSecret secret, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         IPAddress[] addresses;
@@ -326,8 +337,7 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, DatabaseRotato
         }
         catch (SocketException e)
         {
-            return [new Finding("NET001", Severity.Error, $"The database host {secret.Host} doesn't resolve",
-                $"DNS lookup failed after {watch.Elapsed.TotalMilliseconds:F0} ms: {e.SocketErrorCode}.", "Fix the host in the secret, or the DNS the rotation uses.")];
+            return new DatabaseReachability(secret.Host, secret.Port, ReachOutcome.NameNotResolved, $"DNS lookup of {secret.Host} failed after {watch.Elapsed.TotalMilliseconds:F0} ms: {e.SocketErrorCode}");
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -337,20 +347,15 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, DatabaseRotato
         try
         {
             await socket.ConnectAsync(addresses[0], secret.Port, timeout.Token).ConfigureAwait(false);
-            return [new Finding("NET000", Severity.Info, $"The database at {secret.Host}:{secret.Port} is reachable",
-                $"TCP connect to {addresses[0]}:{secret.Port} in {watch.Elapsed.TotalMilliseconds:F1} ms.", "Nothing to do.")];
+            return new DatabaseReachability(secret.Host, secret.Port, ReachOutcome.Reachable, $"TCP connect to {addresses[0]}:{secret.Port} in {watch.Elapsed.TotalMilliseconds:F1} ms");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return [new Finding("NET002", Severity.Error, $"The database at {secret.Host}:{secret.Port} doesn't answer",
-                $"TCP connect to {addresses[0]}:{secret.Port} timed out after {watch.Elapsed.TotalSeconds:F1} s (packets dropped: a firewall, security group or route).",
-                "Open the path from the rotation's network to the database port (security group egress and the database's ingress).")];
+            return new DatabaseReachability(secret.Host, secret.Port, ReachOutcome.TimedOut, $"TCP connect to {addresses[0]}:{secret.Port} timed out after {watch.Elapsed.TotalSeconds:F1} s");
         }
         catch (SocketException e)
         {
-            return [new Finding("NET003", Severity.Error, $"The database at {secret.Host}:{secret.Port} refuses connections",
-                $"TCP connect to {addresses[0]}:{secret.Port} failed after {watch.Elapsed.TotalMilliseconds:F0} ms: {e.SocketErrorCode}.",
-                "Check that the database is running and listening on that port.")];
+            return new DatabaseReachability(secret.Host, secret.Port, ReachOutcome.Refused, $"TCP connect to {addresses[0]}:{secret.Port} failed after {watch.Elapsed.TotalMilliseconds:F0} ms: {e.SocketErrorCode}");
         }
     }
 

@@ -8,7 +8,11 @@ internal static class DoctorReport
 {
     private static bool Colour => !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null;
 
-    public static void Write(TextWriter output, RotationSnapshot snapshot, Diagnosis diagnosis, IReadOnlyList<RepairExecutor.StepResult>? applied, bool apply)
+    /// <summary>
+    /// The report; its plan is headed as a dry run, as the plan about to be applied (<paramref name="apply"/>), or with each step's
+    /// outcome (<paramref name="applied"/>); <paramref name="planHeader"/> overrides the heading (the plan left after an apply).
+    /// </summary>
+    public static void Write(TextWriter output, RotationSnapshot snapshot, Diagnosis diagnosis, IReadOnlyList<RepairExecutor.StepResult>? applied, bool apply, string? planHeader = null)
     {
         var verdictColour = diagnosis.Healthy ? "32" : diagnosis.Findings.Any(f => f.Severity == Severity.Critical) ? "31" : "33";
         output.WriteLine(Paint($"{(diagnosis.Healthy ? "✔" : "✘")} {snapshot.Name}: {diagnosis.Verdict}", verdictColour + ";1"));
@@ -35,7 +39,8 @@ internal static class DoctorReport
             var colour = finding.Severity switch { Severity.Critical => "31;1", Severity.Error => "31", Severity.Warning => "33", _ => "36" };
             output.WriteLine($"  {Paint($"[{finding.Severity.ToString().ToUpperInvariant()}]", colour)} {finding.Code} {finding.Title}");
             output.WriteLine($"      evidence: {finding.Evidence}");
-            output.WriteLine($"      fix:      {finding.Fix}");
+            // A multi-line fix (an IAM policy) stays under its label.
+            output.WriteLine($"      fix:      {finding.Fix.ReplaceLineEndings(Environment.NewLine + "                ")}");
         }
 
         if (diagnosis.Findings.Count == 0)
@@ -50,7 +55,7 @@ internal static class DoctorReport
             return;
         }
 
-        output.WriteLine(Paint(apply ? "Repair" : "Repair plan (dry run: add --apply to carry it out)", "1"));
+        output.WriteLine(Paint(planHeader ?? (applied is not null ? "Repair (applied)" : apply ? "Repair plan (applying it: --apply)" : "Repair plan (dry run: add --apply to carry it out)"), "1"));
         for (var i = 0; i < diagnosis.Plan.Count; i++)
         {
             var action = diagnosis.Plan[i];
@@ -63,36 +68,60 @@ internal static class DoctorReport
         }
     }
 
-    public static object ToJson(RotationSnapshot snapshot, Diagnosis diagnosis, IReadOnlyList<RepairExecutor.StepResult>? applied) => new Dictionary<string, object?>
-    {
-        ["secret"] = snapshot.Name,
-        ["arn"] = snapshot.SecretArn,
-        ["healthy"] = diagnosis.Healthy,
-        ["state"] = diagnosis.State.ToString(),
-        ["verdict"] = diagnosis.Verdict,
-        ["versions"] = snapshot.Versions.Select(v => new Dictionary<string, object?>
-        {
-            ["versionId"] = v.VersionId,
-            ["stages"] = v.Stages,
-            ["createdDate"] = v.CreatedDate.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-            ["hasValue"] = v.HasValue,
-            ["username"] = v.Username,
-            ["probe"] = snapshot.Probes.TryGetValue(v.VersionId, out var p)
-                ? new Dictionary<string, object?> { ["outcome"] = p.Outcome switch { ProbeOutcome.Ok => "ok", ProbeOutcome.AuthFail => "auth-fail", _ => "unknown" }, ["reason"] = p.Reason, ["driverCode"] = p.DriverCode, ["elapsedMs"] = Math.Round(p.Elapsed.TotalMilliseconds, 1) }
-                : null,
-        }).ToList(),
-        ["findings"] = diagnosis.Findings.Select(f => new Dictionary<string, object?> { ["code"] = f.Code, ["severity"] = f.Severity.ToString().ToLowerInvariant(), ["title"] = f.Title, ["evidence"] = f.Evidence, ["fix"] = f.Fix }).ToList(),
-        ["plan"] = diagnosis.Plan.Select((a, i) => new Dictionary<string, object?>
-        {
-            ["action"] = a.GetType().Name,
-            ["description"] = a.Description,
-            ["awsCli"] = a.AwsCliCommand(snapshot.Name),
-            ["applied"] = applied is not null && i < applied.Count ? applied[i].Succeeded : null,
-            ["result"] = applied is not null && i < applied.Count ? applied[i].Detail : null,
-        }).ToList(),
-    };
+    public static SecretReport ToJson(RotationSnapshot snapshot, Diagnosis diagnosis, IReadOnlyList<RepairExecutor.StepResult>? applied) => new(
+        snapshot.Name,
+        snapshot.SecretArn,
+        diagnosis.Healthy,
+        diagnosis.State.ToString(),
+        diagnosis.Verdict,
+        snapshot.Versions.Select(v => new VersionReport(
+            v.VersionId,
+            v.Stages,
+            v.CreatedDate.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            v.HasValue,
+            v.Username,
+            snapshot.Probes.TryGetValue(v.VersionId, out var p)
+                ? new ProbeReport(p.Outcome switch { ProbeOutcome.Ok => "ok", ProbeOutcome.AuthFail => "auth-fail", _ => "unknown" }, p.Reason, p.DriverCode, Math.Round(p.Elapsed.TotalMilliseconds, 1))
+                : null)).ToList(),
+        diagnosis.Findings.Select(f => new FindingReport(f.Code, f.Severity.ToString().ToLowerInvariant(), f.Title, f.Evidence, f.Fix)).ToList(),
+        diagnosis.Plan.Select((a, i) => new PlanStepReport(
+            a.GetType().Name,
+            a.Description,
+            a.AwsCliCommand(snapshot.Name),
+            applied is not null && i < applied.Count ? applied[i].Succeeded : null,
+            applied is not null && i < applied.Count ? applied[i].Detail : null)).ToList());
 
-    public static string Serialize(object value) => JsonSerializer.Serialize(value, new JsonSerializerOptions { WriteIndented = true });
+    /// <summary><c>--apply</c>'s report: the diagnosis before, each action with its outcome, the diagnosis after, and where the journal is.</summary>
+    public static ApplyReport ToJson(RotationSnapshot before, Diagnosis beforeDiagnosis, IReadOnlyList<RepairExecutor.StepResult> applied, RotationSnapshot? after, Diagnosis? afterDiagnosis, string journal) => new(
+        ToJson(before, beforeDiagnosis, null),
+        applied.Select(a => new ActionReport(a.Action.GetType().Name, a.Action.Description, a.Action.AwsCliCommand(before.Name), a.Succeeded, a.Detail)).ToList(),
+        after is null || afterDiagnosis is null ? null : ToJson(after, afterDiagnosis, null),
+        journal);
+
+    public static string Serialize(object value) => JsonSerializer.Serialize(value, value.GetType(), JsonOptions);
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     private static string Paint(string text, string code) => Colour ? $"\u001b[{code}m{text}\u001b[0m" : text;
 }
+
+/// <summary>One secret's diagnosis as <c>--json</c> prints it.</summary>
+internal sealed record SecretReport(
+    string Secret, string Arn, bool Healthy, string State, string Verdict, IReadOnlyList<VersionReport> Versions, IReadOnlyList<FindingReport> Findings, IReadOnlyList<PlanStepReport> Plan);
+
+/// <summary>A version, its labels and its login probe (null: not probed).</summary>
+internal sealed record VersionReport(string VersionId, IReadOnlyList<string> Stages, string CreatedDate, bool HasValue, string? Username, ProbeReport? Probe);
+
+/// <summary>A probe's outcome: "ok", "auth-fail" or "unknown".</summary>
+internal sealed record ProbeReport(string Outcome, string Reason, string? DriverCode, double ElapsedMs);
+
+internal sealed record FindingReport(string Code, string Severity, string Title, string Evidence, string Fix);
+
+/// <summary>A step of the plan; <paramref name="Applied"/> and <paramref name="Result"/> are null until it is carried out.</summary>
+internal sealed record PlanStepReport(string Action, string Description, string AwsCli, bool? Applied, string? Result);
+
+/// <summary>An action <c>--apply</c> carried out (or refused to: a changed label aborts it), with its outcome.</summary>
+internal sealed record ActionReport(string Action, string Description, string AwsCli, bool Succeeded, string Detail);
+
+/// <summary><c>--apply --json</c>: before, the actions and after (null when the secret couldn't be read again), and the journal's path.</summary>
+internal sealed record ApplyReport(SecretReport Before, IReadOnlyList<ActionReport> Actions, SecretReport? After, string Journal);

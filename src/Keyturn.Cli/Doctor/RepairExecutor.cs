@@ -146,6 +146,19 @@ internal sealed class RepairExecutor(SecretsManagerClient client, DoctorGatherer
             ["succeeded"] = result.Succeeded ? "true" : "false",
             ["detail"] = result.Detail,
         });
+        if (Path.GetDirectoryName(Path.GetFullPath(journalPath)) is { } directory && !Directory.Exists(directory))
+        {
+            // The user's state directory may not exist yet; it is theirs alone (XDG: 0700).
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(directory);
+            }
+            else
+            {
+                Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
+
         await File.AppendAllTextAsync(journalPath, line + Environment.NewLine, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -19,7 +19,9 @@ internal sealed class RotationLogCheck(AwsInspector inspector, string? logFile, 
 
     private string? _fileText;
 
-    public async Task<IReadOnlyList<Finding>> FindingsAsync(string secretArn, string secretName, string? function, DateTimeOffset? lastRotated, CancellationToken cancellationToken)
+    /// <summary>The log's findings; a failed read goes to <paramref name="failures"/> (classified by cause, one IAM policy for all refusals) instead.</summary>
+    public async Task<IReadOnlyList<Finding>> FindingsAsync(
+        string secretArn, string secretName, string? function, DateTimeOffset? lastRotated, ICollection<ReadFailure> failures, CancellationToken cancellationToken)
     {
         if (logFile is not null)
         {
@@ -59,19 +61,18 @@ internal sealed class RotationLogCheck(AwsInspector inspector, string? logFile, 
             var events = await inspector.FilterLogEventsAsync(group, since, null, streams, cancellationToken).ConfigureAwait(false) ?? [];
             return Summarize(LogScope.Analyze(events.OrderBy(e => e.Timestamp).Select(e => e.Message), secretArn, secretName), $"{group} since {since.UtcDateTime:yyyy-MM-dd HH:mm} UTC");
         }
-        catch (AwsServiceException e)
+        catch (Exception e) when (AwsReads.IsReadFailure(e, cancellationToken))
         {
-            return [Unreadable(group, $"{e.ErrorCode}: {e.ErrorMessage}")];
-        }
-        catch (HttpRequestException e)
-        {
-            return [Unreadable(group, e.Message)];
+            failures.Add(AwsReads.Failure("logs:FilterLogEvents", LogGroupArn(function, group), $"the rotation function's log {group} (or pass it with --log-file FILE, - for stdin)", e));
+            return [];
         }
     }
 
-    private static Finding Unreadable(string group, string why) =>
-        new("LOG098", Severity.Warning, $"The rotation function's log {group} can't be read",
-            why, "Grant logs:FilterLogEvents on the group to the doctor, or pass the log with --log-file FILE (- for stdin).");
+    /// <summary>The log group's ARN in the function's account and region (arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME), for the IAM policy.</summary>
+    private static string? LogGroupArn(string function, string group) =>
+        function.Split(':') is ["arn", var partition, "lambda", { Length: > 0 } region, { Length: > 0 } account, "function", ..]
+            ? $"arn:{partition}:logs:{region}:{account}:log-group:{group}:*"
+            : null;
 
     // Say where the log came from, so the evidence can be checked by hand.
     private static IReadOnlyList<Finding> Summarize(IReadOnlyList<Finding> findings, string source) =>

@@ -14,6 +14,11 @@ public static class AwsNetworkAnalyzer
 {
     public const int HttpsPort = 443;
 
+    /// <summary>The reads whose absence (<see cref="AwsNetworkInputs.Unread"/>) changes a verdict from "missing" to "unverified".</summary>
+    public const string DescribeVpcEndpoints = "ec2:DescribeVpcEndpoints";
+
+    public const string DescribeSecurityGroups = "ec2:DescribeSecurityGroups";
+
     private static readonly IPNetwork[] PrivateBlocks =
         [IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("172.16.0.0/12"), IPNetwork.Parse("192.168.0.0/16"), IPNetwork.Parse("100.64.0.0/10"), IPNetwork.Parse("fc00::/7")];
 
@@ -34,13 +39,24 @@ public static class AwsNetworkAnalyzer
         if (!function.InVpc)
         {
             var privateAddresses = addresses.Where(IsPrivate).ToList();
-            findings.Add(privateAddresses.Count > 0
-                ? new Finding("NET011", Severity.Error, "The rotation function is not in a VPC, but the database has a private address",
-                    $"{function.FunctionName} has no VPC configuration; {database.Host} is {string.Join(", ", privateAddresses)}, which only its VPC can reach.",
-                    "Attach the function to the database's VPC (subnets with a NAT gateway route or a secretsmanager interface endpoint, and a security group the database admits).")
-                : new Finding("NET010", Severity.Info, "The rotation function is not in a VPC",
-                    $"{function.FunctionName} has no VPC configuration: it reaches Secrets Manager over the internet, and only a publicly accessible database.",
+            if (privateAddresses.Count > 0 || database.PubliclyAccessible == false)
+            {
+                // RDS's own word counts even when the name didn't resolve here: a private instance is private from anywhere.
+                var why = privateAddresses.Count > 0
+                    ? $"{database.Host} is {string.Join(", ", privateAddresses)}, which only its VPC can reach"
+                    : $"RDS says {database.Host} is not publicly accessible (PubliclyAccessible false{(database.VpcId is null ? "" : $", in {database.VpcId}")}): only its VPC can reach it";
+                findings.Add(new Finding("NET011", Severity.Error, "The rotation function is not in a VPC, but the database is private",
+                    $"{function.FunctionName} has no VPC configuration; {why}.",
+                    "Attach the function to the database's VPC (subnets with a NAT gateway route or a secretsmanager interface endpoint, and a security group the database admits)."));
+            }
+            else
+            {
+                findings.Add(new Finding("NET010", Severity.Info, "The rotation function is not in a VPC",
+                    $"{function.FunctionName} has no VPC configuration: it reaches Secrets Manager over the internet, and only a publicly accessible database"
+                    + (database.PubliclyAccessible == true ? $" ({database.Host} is one: PubliclyAccessible true)." : "."),
                     "Nothing to check in a VPC. If the database is private, attach the function to its VPC."));
+            }
+
             return findings;
         }
 
@@ -77,21 +93,32 @@ public static class AwsNetworkAnalyzer
                 "Run the function in the database's VPC, or make sure a peering or transit gateway route and CIDR-based security group rules connect the two."));
         }
 
-        if (addresses.Count == 0 && database.SecurityGroupIds.Count == 0)
+        // Outside the VPC a publicly accessible RDS name resolves to a public address; the function, inside, gets the private
+        // one. So a public address says nothing about the function's path to an in-VPC database: its subnets do.
+        var elsewhere = database.InVpc ? addresses.Where(a => !IsPrivate(a)).ToList() : [];
+        var seen = addresses.Except(elsewhere).ToList();
+        var databaseSubnets = SubnetBlocks(inputs, database.SubnetIds);
+        var inSubnets = seen.Count == 0 && database.SubnetIds.Count > 0 && databaseSubnets.Complete;
+        if (seen.Count == 0 && !inSubnets && database.SecurityGroupIds.Count == 0)
         {
-            findings.Add(Unverified($"the path to the database {target}", "neither the database's addresses nor its security groups were given",
+            findings.Add(Unverified($"the path to the database {target}", elsewhere.Count > 0
+                    ? $"{database.Host} resolved here to {string.Join(", ", elsewhere)}, a public address the function in the VPC doesn't use, and neither its subnets nor its security groups were given"
+                    : "neither the database's addresses nor its security groups were given",
                 "Pass the host's address as resolved in the VPC, or its security groups (RDS DescribeDBInstances VpcSecurityGroups)."));
             return;
         }
 
-        var databasePeer = new Peer(target, database.SecurityGroupIds, addresses.Select(a => new IPNetwork(a, a.AddressFamily == AddressFamily.InterNetwork ? 32 : 128)).ToList(),
-            Complete: addresses.Count > 0, Internet: false);
+        var databasePeer = seen.Count > 0
+            ? new Peer(target, database.SecurityGroupIds, seen.Select(a => new IPNetwork(a, a.AddressFamily == AddressFamily.InterNetwork ? 32 : 128)).ToList(), Complete: true, Internet: false)
+            : inSubnets
+                ? new Peer($"{target} (in {string.Join(" or ", database.SubnetIds)})", database.SecurityGroupIds, databaseSubnets.Blocks, Complete: true, Internet: false, AnyOf: true)
+                : new Peer(target, database.SecurityGroupIds, [], Complete: false, Internet: false);
         var egress = Allows(functionEgress, database.Port, databasePeer, functionGroupsKnown);
-        var publicHint = addresses.Any(a => !IsPrivate(a))
-            ? " (the address checked is public: inside the VPC an RDS name resolves to its private address, so pass that one or the database's security groups)"
+        var publicNote = elsewhere.Count > 0
+            ? $" ({database.Host} resolved here to {string.Join(", ", elsewhere)}; inside the VPC it resolves to its private address, so that one was not checked)"
             : "";
         Record(egress, verified, findings, $"egress to {target}", detail => new Finding("NET012", Severity.Error, "The function's security groups don't allow egress to the database",
-                    $"No egress rule of {string.Join(", ", function.SecurityGroupIds)} admits tcp/{database.Port} to {Describe(databasePeer)}; {detail}{publicHint}.",
+                    $"No egress rule of {string.Join(", ", function.SecurityGroupIds)} admits tcp/{database.Port} to {Describe(databasePeer)}; {detail}{publicNote}.",
                     $"Add an outbound rule to the function's security group: TCP {database.Port} to the database's security group ({Or(database.SecurityGroupIds, "its group")}) or its address."),
             $"egress to {target}", "Check the rule by hand, or pass the documents it depends on.");
 
@@ -148,13 +175,30 @@ public static class AwsNetworkAnalyzer
         }
 
         var unusable = endpoints.Except(usable).Except(withoutDns).ToList();
+        if (inputs.Unread.Contains(DescribeVpcEndpoints))
+        {
+            // Without the endpoints, a subnet with no NAT route may still reach Secrets Manager through one.
+            foreach (var unknown in routes.Where(r => r.Path.Kind is PathKind.None or PathKind.Broken))
+            {
+                findings.Add(Unverified($"the way from {unknown.Subnet} to Secrets Manager", $"{unknown.Path.Detail}, and the VPC endpoints couldn't be read ({DescribeVpcEndpoints})",
+                    "Let the doctor read the VPC endpoints, or check for a secretsmanager interface endpoint with private DNS by hand."));
+            }
+
+            routes = routes.Where(r => r.Path.Kind is not (PathKind.None or PathKind.Broken)).ToList();
+        }
+
         var endpointNote = unusable.Count > 0
             ? $"; the endpoint {string.Join(", ", unusable.Select(e => $"{e.VpcEndpointId} is {e.State}"))}"
             : withoutDns.Count > 0 ? "; the endpoint doesn't count (private DNS off)" : $"; no {serviceName} interface endpoint in {function.VpcId}";
         var missing = routes.Where(r => r.Path.Kind is PathKind.None).ToList();
         if (missing.Count > 0)
         {
-            findings.Add(new Finding("NET015", Severity.Error, "No way from the function's subnets to Secrets Manager (no NAT gateway route, no VPC endpoint)",
+            var title = endpoints.Count == 0
+                ? "No way from the function's subnets to Secrets Manager (no NAT gateway route, no VPC endpoint)"
+                : withoutDns.Count > 0
+                    ? "No way from the function's subnets to Secrets Manager (no NAT gateway route; the VPC endpoint has private DNS off)"
+                    : $"No way from the function's subnets to Secrets Manager (no NAT gateway route; the VPC endpoint isn't available: {unusable[0].State})";
+            findings.Add(new Finding("NET015", Severity.Error, title,
                 $"{BySubnet(missing)}{endpointNote}. The function hangs at its first Secrets Manager call until it times out.",
                 $"Create a {serviceName} interface endpoint in {function.VpcId} with private DNS enabled and a security group admitting 443 from the function, "
                 + "or add a 0.0.0.0/0 route to a NAT gateway (in a public subnet) to these subnets' route tables."));
@@ -275,6 +319,11 @@ public static class AwsNetworkAnalyzer
                 return (Verdict.Allowed, string.Join(" and ", used));
             }
 
+            if (peer.AnyOf && uncovered.Count > 0 && uncovered.Count < peer.Blocks.Count)
+            {
+                return (Verdict.Unknown, $"{peer.Name} is in one of {string.Join(", ", peer.Blocks)}; the rules cover some, not {string.Join(", ", uncovered)} (where a failover may move it): {Rules(matching)}");
+            }
+
             if (uncovered.Count > 0 && !matching.Any(r => r.Rule.PrefixListIds.Count > 0))
             {
                 return (Verdict.Denied, $"{string.Join(", ", uncovered)} {(uncovered.Count == 1 ? "is" : "are")} not covered; the rules are: {Rules(all)}");
@@ -355,7 +404,8 @@ public static class AwsNetworkAnalyzer
         var missing = ids.Where(id => found.All(g => g.GroupId != id)).ToList();
         if (missing.Count > 0)
         {
-            findings.Add(Unverified($"{whose} security group{(missing.Count == 1 ? "" : "s")} {string.Join(", ", missing)}", "DescribeSecurityGroups didn't describe them",
+            findings.Add(Unverified($"{whose} security group{(missing.Count == 1 ? "" : "s")} {string.Join(", ", missing)}",
+                inputs.Unread.Contains(DescribeSecurityGroups) ? $"the security groups couldn't be read ({DescribeSecurityGroups})" : "DescribeSecurityGroups didn't describe them",
                 "Describe every security group involved (the function's, the database's and the endpoint's)."));
         }
 
@@ -437,5 +487,6 @@ public static class AwsNetworkAnalyzer
     }
 
     /// <summary>The other side of a rule: its security groups, its address blocks (<paramref name="Complete"/> when all are known), or "the internet".</summary>
-    private sealed record Peer(string Name, IReadOnlyList<string> GroupIds, IReadOnlyList<IPNetwork> Blocks, bool Complete, bool Internet);
+    /// <remarks><paramref name="AnyOf"/>: the peer is at one address inside one of the blocks (a database in its subnet group), not in all of them.</remarks>
+    private sealed record Peer(string Name, IReadOnlyList<string> GroupIds, IReadOnlyList<IPNetwork> Blocks, bool Complete, bool Internet, bool AnyOf = false);
 }

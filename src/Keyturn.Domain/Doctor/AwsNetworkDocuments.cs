@@ -26,7 +26,11 @@ public static class AwsNetworkDocuments
             vpc?.Strings("SecurityGroupIds", "SecurityGroupIds") ?? [],
             root.Int("Timeout", "Timeout"),
             string.IsNullOrWhiteSpace(endpoint) ? null : endpoint,
-            root.Text("FunctionArn", "FunctionArn")?.Split(':') is [_, _, "lambda", { Length: > 0 } region, ..] ? region : null);
+            root.Text("FunctionArn", "FunctionArn")?.Split(':') is [_, _, "lambda", { Length: > 0 } region, ..] ? region : null)
+        {
+            State = root.Text("State", "State"),
+            StateReason = root.Text("StateReason", "StateReason"),
+        };
     }
 
     public static IReadOnlyList<SecurityGroup> ParseSecurityGroups(string document) =>
@@ -91,12 +95,17 @@ public static class AwsNetworkDocuments
             .Select(i =>
             {
                 var endpoint = i.Child("Endpoint", "Endpoint");
+                var subnetGroup = i.Child("DBSubnetGroup", "DBSubnetGroup");
                 return new DatabaseNetwork(
                     endpoint?.Text("Address", "Address") ?? Required(i, "DBInstanceIdentifier", "DBInstanceIdentifier"),
                     endpoint?.Int("Port", "Port") ?? i.Int("DbInstancePort", "DbInstancePort") ?? 0,
                     [],
                     VpcSecurityGroups(i),
-                    i.Child("DBSubnetGroup", "DBSubnetGroup")?.Text("VpcId", "VpcId"));
+                    subnetGroup?.Text("VpcId", "VpcId"))
+                {
+                    SubnetIds = subnetGroup?.Items("Subnets", "Subnets", "Subnet").Select(s => s.Text("SubnetIdentifier", "SubnetIdentifier")).OfType<string>().ToList() ?? [],
+                    PubliclyAccessible = i.Text("PubliclyAccessible", "PubliclyAccessible") is { } open && bool.TryParse(open, out var value) ? value : null,
+                };
             })
             .ToList();
 
@@ -107,7 +116,11 @@ public static class AwsNetworkDocuments
                 c.Text("Endpoint", "Endpoint") ?? Required(c, "DBClusterIdentifier", "DBClusterIdentifier"),
                 c.Int("Port", "Port") ?? 0,
                 [],
-                VpcSecurityGroups(c)))
+                VpcSecurityGroups(c))
+            {
+                // Only Multi-AZ DB clusters carry it; an Aurora cluster's instances do.
+                PubliclyAccessible = c.Text("PubliclyAccessible", "PubliclyAccessible") is { } open && bool.TryParse(open, out var value) ? value : null,
+            })
             .ToList();
 
     private static List<string> VpcSecurityGroups(DocumentNode node) =>

@@ -15,6 +15,12 @@ public sealed record AwsNetworkInputs(
 {
     /// <summary>The function's (and the endpoints') subnets, for their CIDR blocks; without them only group references and /0 rules prove a path.</summary>
     public IReadOnlyList<Subnet> Subnets { get; init; } = [];
+
+    /// <summary>
+    /// The reads that failed (<c>ec2:DescribeVpcEndpoints</c>, …): their documents are empty because they are unknown, not because
+    /// nothing exists, so what they would have shown is reported as unverified rather than missing.
+    /// </summary>
+    public IReadOnlySet<string> Unread { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 }
 
 /// <summary>A Lambda function's network placement (GetFunctionConfiguration's <c>VpcConfig</c>).</summary>
@@ -30,14 +36,31 @@ public sealed record FunctionNetwork(
     string? Region = null)
 {
     public bool InVpc => !string.IsNullOrEmpty(VpcId) && SubnetIds.Count > 0;
+
+    /// <summary>Lambda's <c>State</c> (Pending, Active, Inactive, Failed) and <c>StateReason</c>; a Failed function can't be invoked.</summary>
+    public string? State { get; init; }
+
+    public string? StateReason { get; init; }
 }
 
 /// <summary>
-/// The database as the function sees it. <paramref name="Addresses"/> are the host's IPs as resolved
-/// inside the function's VPC (an RDS name resolves to its private address there); <paramref name="SecurityGroupIds"/>
-/// come from RDS DescribeDBInstances' <c>VpcSecurityGroups</c>. Either may be empty, not both, for the checks to say much.
+/// The database as the function sees it. <paramref name="Addresses"/> are the host's IPs as the doctor resolved them:
+/// inside the VPC an RDS name resolves to its private address, outside it a publicly accessible one resolves to a public
+/// address the function never uses. <paramref name="SecurityGroupIds"/> come from RDS DescribeDBInstances' <c>VpcSecurityGroups</c>.
+/// Either may be empty, not both, for the checks to say much.
 /// </summary>
-public sealed record DatabaseNetwork(string Host, int Port, IReadOnlyList<string> Addresses, IReadOnlyList<string> SecurityGroupIds, string? VpcId = null);
+public sealed record DatabaseNetwork(string Host, int Port, IReadOnlyList<string> Addresses, IReadOnlyList<string> SecurityGroupIds, string? VpcId = null)
+{
+    /// <summary>The DB subnet group's subnets (RDS <c>DBSubnetGroup.Subnets</c>): the instance's private address lies in one of them.</summary>
+    public IReadOnlyList<string> SubnetIds { get; init; } = [];
+
+    /// <summary>RDS <c>PubliclyAccessible</c>; null when not an RDS database or not read.</summary>
+    public bool? PubliclyAccessible { get; init; }
+
+    /// <summary>An RDS instance or cluster in a VPC: from inside it, its name resolves to a private address whatever it resolves to elsewhere.</summary>
+    public bool InVpc => !string.IsNullOrEmpty(VpcId) || SubnetIds.Count > 0 || Host.EndsWith(".rds.amazonaws.com", StringComparison.OrdinalIgnoreCase)
+        || Host.EndsWith(".rds.amazonaws.com.cn", StringComparison.OrdinalIgnoreCase);
+}
 
 public sealed record SecurityGroup(string GroupId, string? VpcId, IReadOnlyList<SecurityGroupRule> Ingress, IReadOnlyList<SecurityGroupRule> Egress);
 

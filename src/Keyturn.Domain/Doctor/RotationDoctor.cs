@@ -40,6 +40,12 @@ public static class RotationDoctor
     public static Diagnosis Diagnose(RotationSnapshot snapshot, bool allowBreakGlass = false)
     {
         var findings = new List<Finding>(snapshot.ExternalFindings);
+        if (DoctorVantage.Finding(snapshot) is { } reachability)
+        {
+            findings.Add(reachability);
+        }
+
+        findings.AddRange(AwsReadFailures.Findings(snapshot.ReadFailures));
         findings.AddRange(ConfigurationFindings(snapshot));
         var (state, verdict, plan) = DecideLabels(snapshot, findings, allowBreakGlass);
         return new Diagnosis(state, verdict, findings.OrderByDescending(f => f.Severity).ToList(), EndUnfinishedRotation(snapshot.Versions, plan));
@@ -83,6 +89,14 @@ public static class RotationDoctor
         }
 
         var currentProbe = Probe(s, current);
+        if (currentProbe is { Outcome: ProbeOutcome.Unknown } && !pendingElsewhere && DoctorVantage.ProbesBlockedHere(s))
+        {
+            // Labels at rest and a probe that only failed because the database is out of this host's reach: nothing
+            // to repair, and the function's own path is judged by the VPC analysis. Healthy, saying what wasn't checked.
+            return (LabelState.Healthy, $"Healthy by its labels: AWSCURRENT (version {current.VersionId}) holds the only rotation label in use; "
+                + "its login wasn't checked, because the database is out of reach from where the doctor runs.", []);
+        }
+
         if (currentProbe is null || currentProbe.Outcome == ProbeOutcome.Unknown)
         {
             return Undecidable(findings, "AWSCURRENT", current, currentProbe);
@@ -270,11 +284,16 @@ public static class RotationDoctor
                 "Enable it with rotate-secret --rotation-lambda-arn … --rotation-rules ….");
         }
 
-        if (s.RotationFunction is not null && s.FunctionAvailable == false)
+        if (s.RotationFunction is { } function && s.FunctionAvailable == false)
         {
-            yield return new Finding("CFG002", Severity.Error, "The rotation function can't be invoked",
-                $"{s.RotationFunction} is not a built-in or registered function (or lacks permission to be invoked).",
-                "Register it (keyturn functions register) or point the secret at an existing function.");
+            yield return s.Platform == RotationPlatform.Aws
+                ? new Finding("CFG002", Severity.Error, "The rotation function can't be invoked in Lambda",
+                    $"Lambda says of {function}: {s.FunctionUnavailableReason ?? "not found"}. Secrets Manager can't invoke it, so every rotation fails before createSecret.",
+                    $"Check it with aws lambda get-function-configuration --function-name {function}; deploy it again, or point the secret at a function that works: "
+                    + $"aws secretsmanager rotate-secret --secret-id {s.Name} --rotation-lambda-arn <function ARN>.")
+                : new Finding("CFG002", Severity.Error, "The rotation function can't be invoked",
+                    $"{function} is not a built-in or registered function (or lacks permission to be invoked).",
+                    "Register it (keyturn functions register) or point the secret at an existing function.");
         }
 
         if (s.RotationEnabled == true && s.NextRotationDate is { } next && next < s.Now)

@@ -46,8 +46,32 @@ public sealed record RotationSnapshot
     /// <summary>The <c>engine</c> values the doctor has a rotator (and so a login probe) for, to name in an unsupported-engine finding.</summary>
     public IReadOnlyList<string> SupportedEngines { get; init; } = [];
 
-    /// <summary>Findings already made by the gatherers (network reachability, log analysis, JSON checks).</summary>
+    /// <summary>Findings already made by the gatherers (network path analysis, log analysis, JSON checks).</summary>
     public IReadOnlyList<Finding> ExternalFindings { get; init; } = [];
+
+    /// <summary>Where the rotation runs: Keyturn's rotators, or a Lambda function on AWS (whose network is not the doctor's).</summary>
+    public RotationPlatform Platform { get; init; }
+
+    /// <summary>Whether the doctor reached the database (DNS, then TCP) from where it runs; null when not checked.</summary>
+    public DatabaseReachability? Reachability { get; init; }
+
+    /// <summary>The rotation function's placement as Lambda describes it (AWS), for saying where the doctor can run instead.</summary>
+    public FunctionNetwork? FunctionPlacement { get; init; }
+
+    /// <summary>Why <see cref="FunctionAvailable"/> is false, as the platform said it (Lambda's error or the function's state).</summary>
+    public string? FunctionUnavailableReason { get; init; }
+
+    /// <summary>The AWS reads that failed, by cause (<see cref="AwsReadFailures"/> turns them into findings).</summary>
+    public IReadOnlyList<ReadFailure> ReadFailures { get; init; } = [];
+}
+
+public enum RotationPlatform
+{
+    /// <summary>Keyturn's own rotators (and external functions it runs): the doctor usually shares their network.</summary>
+    Keyturn,
+
+    /// <summary>AWS Secrets Manager with a Lambda rotation function: the doctor's network and the function's differ.</summary>
+    Aws,
 }
 
 /// <summary>

@@ -58,7 +58,7 @@ public sealed class SecretsManagerClient : IDisposable
                     version.TryGetProperty("CreatedDate", out var created) ? Timestamp(created) : DateTimeOffset.MinValue));
             }
 
-            next = page.TryGetProperty("NextToken", out var token) ? token.GetString() : null;
+            next = page.TryGetProperty("NextToken", out var token) && token.GetString() is { Length: > 0 } more ? more : null;
         }
         while (next is not null);
 
@@ -135,7 +135,7 @@ public sealed class SecretsManagerClient : IDisposable
 
             var page = await CallAsync("ListSecrets", body, cancellationToken).ConfigureAwait(false);
             yield return page.GetProperty("SecretList").EnumerateArray().ToList();
-            next = page.TryGetProperty("NextToken", out var token) ? token.GetString() : null;
+            next = page.TryGetProperty("NextToken", out var token) && token.GetString() is { Length: > 0 } more ? more : null;
         }
         while (next is not null);
     }
@@ -168,7 +168,7 @@ public sealed class SecretsManagerClient : IDisposable
                 values[read.Arn] = read;
             }
 
-            next = page.TryGetProperty("NextToken", out var token) ? token.GetString() : null;
+            next = page.TryGetProperty("NextToken", out var token) && token.GetString() is { Length: > 0 } more ? more : null;
         }
         while (next is not null);
 

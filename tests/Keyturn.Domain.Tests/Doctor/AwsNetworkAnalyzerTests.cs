@@ -392,7 +392,7 @@ public sealed class AwsNetworkAnalyzerTests
     [Fact]
     public void Analyze_FunctionOutsideAnyVpc_OnlyInternetReachabilityMatters()
     {
-        var scenario = Healthy() with { Function = FunctionWithoutVpc, Addresses = ["52.4.100.17"] };
+        var scenario = Healthy() with { Function = FunctionWithoutVpc, Addresses = ["52.4.100.17"], Rds = PublicDatabaseInstance };
 
         var finding = Assert.Single(Analyze(scenario));
 
@@ -445,6 +445,88 @@ public sealed class AwsNetworkAnalyzerTests
         Assert.False(diagnosis.Healthy);
     }
 
+    private static readonly string PublicDatabaseInstance = DatabaseInstance.Replace("<PubliclyAccessible>false</PubliclyAccessible>", "<PubliclyAccessible>true</PubliclyAccessible>", StringComparison.Ordinal);
+
+    // Issue 11's false alarms, each as the analyzer now reads it (every one of these came out as the error or info shown in the name's "not").
+    private static readonly Dictionary<string, (Func<Scenario> Scenario, string Codes)> FalseAlarmCases = new()
+    {
+        ["a CIDR egress rule to the database's subnet holds although its name resolved here to a public address, not NET012"] = (() => Healthy() with
+        {
+            Addresses = ["52.4.100.17"],
+            Rds = PublicDatabaseInstance,
+            SecurityGroups = SecurityGroups(Group(FunctionGroup, [], [Rule("tcp", 5432, 5432, "10.0.3.0/24"), Rule("tcp", 443, 443, EndpointGroup)]), DatabaseFromFunction, EndpointFromVpc),
+        }, "NET021"),
+        ["a CIDR egress rule to another subnet is still missing when the name resolved here to a public address"] = (() => Healthy() with
+        {
+            Addresses = ["52.4.100.17"],
+            Rds = PublicDatabaseInstance,
+            SecurityGroups = SecurityGroups(Group(FunctionGroup, [], [Rule("tcp", 5432, 5432, "10.0.4.0/24"), Rule("tcp", 443, 443, EndpointGroup)]), DatabaseFromFunction, EndpointFromVpc),
+        }, "NET012"),
+        ["a function outside any VPC is an error when RDS says the database is private, even when its name didn't resolve here, not NET010 info"] = (() => Healthy() with
+        {
+            Function = FunctionWithoutVpc,
+            Addresses = [],
+        }, "NET011"),
+        ["a function outside any VPC is only info for a publicly accessible database"] = (() => Healthy() with
+        {
+            Function = FunctionWithoutVpc,
+            Addresses = [],
+            Rds = PublicDatabaseInstance,
+        }, "NET010"),
+        ["unread VPC endpoints leave a subnet without a NAT route unverified, not without a way to Secrets Manager"] = (() => Healthy() with
+        {
+            Endpoints = VpcEndpoints(),
+            Unread = [AwsNetworkAnalyzer.DescribeVpcEndpoints],
+        }, "NET019, NET019"),
+        ["unread security groups leave every rule unverified, none denied"] = (() => Healthy() with
+        {
+            SecurityGroups = SecurityGroups(),
+            Unread = [AwsNetworkAnalyzer.DescribeSecurityGroups],
+        }, "NET019, NET019, NET019, NET019, NET019"),
+    };
+
+    public static TheoryData<string> FalseAlarms => new(FalseAlarmCases.Keys);
+
+    [Theory]
+    [MemberData(nameof(FalseAlarms))]
+    public void Analyze_WhatWasAFalseAlarm(string name)
+    {
+        var (scenario, codes) = FalseAlarmCases[name];
+
+        var findings = Analyze(scenario());
+
+        var got = string.Join(", ", findings.Select(f => f.Code).Order(StringComparer.Ordinal));
+        Assert.True(codes == got, $"{name}: got {string.Join(" | ", findings.Select(f => $"{f.Code} {f.Title}: {f.Evidence}"))}");
+    }
+
+    [Fact]
+    public void Analyze_EndpointWithPrivateDnsOffAndNoNat_TitleNamesTheEndpointNotItsAbsence()
+    {
+        var scenario = Healthy() with { Endpoints = VpcEndpoints(Endpoint(EndpointId, "com.amazonaws.us-east-1.secretsmanager", privateDns: false)) };
+
+        var noWay = Analyze(scenario).Single(f => f.Code == "NET015");
+
+        Assert.DoesNotContain("no VPC endpoint", noWay.Title, StringComparison.Ordinal);
+        Assert.Contains("the VPC endpoint has private DNS off", noWay.Title, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Analyze_PublicAddressResolvedHere_IsNotCheckedAgainstTheRulesAndSaysWhy()
+    {
+        var scenario = Healthy() with
+        {
+            Addresses = ["52.4.100.17"],
+            Rds = PublicDatabaseInstance,
+            SecurityGroups = SecurityGroups(Group(FunctionGroup, [], [Rule("tcp", 5432, 5432, "10.0.4.0/24"), Rule("tcp", 443, 443, EndpointGroup)]), DatabaseFromFunction, EndpointFromVpc),
+        };
+
+        var finding = Assert.Single(Analyze(scenario));
+
+        Assert.Contains($"in {DatabaseSubnet}", finding.Evidence, StringComparison.Ordinal);
+        Assert.Contains("10.0.3.0/24 is not covered", finding.Evidence, StringComparison.Ordinal);
+        Assert.Contains("resolved here to 52.4.100.17", finding.Evidence, StringComparison.Ordinal);
+    }
+
     /// <summary>The healthy setting: egress to all, the database admits the function's group, a secretsmanager endpoint with private DNS, no NAT.</summary>
     private static Scenario Healthy() =>
         new(FunctionInVpc, SecurityGroupsHealthy, RouteTablesLocalOnly, SecretsManagerEndpoint, NatGateways(), Subnets, DatabaseInstance, [DatabaseAddress], DatabaseGroups: true);
@@ -454,7 +536,8 @@ public sealed class AwsNetworkAnalyzerTests
         var database = Assert.Single(AwsNetworkDocuments.ParseDbInstances(s.Rds)) with { Addresses = s.Addresses };
         if (!s.DatabaseGroups)
         {
-            database = database with { SecurityGroupIds = [] };
+            // RDS not read: neither its groups nor its subnets are known.
+            database = database with { SecurityGroupIds = [], SubnetIds = [] };
         }
 
         var inputs = new AwsNetworkInputs(
@@ -466,6 +549,7 @@ public sealed class AwsNetworkAnalyzerTests
             AwsNetworkDocuments.ParseNatGateways(s.Nats))
         {
             Subnets = s.Subnets is null ? [] : AwsNetworkDocuments.ParseSubnets(s.Subnets),
+            Unread = (s.Unread ?? []).ToHashSet(StringComparer.Ordinal),
         };
         return AwsNetworkAnalyzer.Analyze(inputs);
     }
@@ -479,5 +563,6 @@ public sealed class AwsNetworkAnalyzerTests
         string? Subnets,
         string Rds,
         string[] Addresses,
-        bool DatabaseGroups);
+        bool DatabaseGroups,
+        string[]? Unread = null);
 }
