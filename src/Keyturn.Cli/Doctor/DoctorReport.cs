@@ -8,8 +8,10 @@ internal static class DoctorReport
 {
     private static bool Colour => !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null;
 
-    public static void Write(TextWriter output, RotationSnapshot snapshot, Diagnosis diagnosis, IReadOnlyList<RepairExecutor.StepResult>? applied, bool apply)
+    /// <param name="header">The target lines that open the report (null only for the demo, which names its own throwaway Keyturn).</param>
+    public static void Write(TextWriter output, RotationSnapshot snapshot, Diagnosis diagnosis, IReadOnlyList<RepairExecutor.StepResult>? applied, bool apply, ReportHeader? header = null)
     {
+        header?.WithAccountFrom(snapshot.SecretArn).Write(output);
         var verdictColour = diagnosis.Healthy ? "32" : diagnosis.Findings.Any(f => f.Severity == Severity.Critical) ? "31" : "33";
         output.WriteLine(Paint($"{(diagnosis.Healthy ? "✔" : "✘")} {snapshot.Name}: {diagnosis.Verdict}", verdictColour + ";1"));
         output.WriteLine($"  {snapshot.SecretArn}");
@@ -63,8 +65,9 @@ internal static class DoctorReport
         }
     }
 
-    public static object ToJson(RotationSnapshot snapshot, Diagnosis diagnosis, IReadOnlyList<RepairExecutor.StepResult>? applied) => new Dictionary<string, object?>
+    public static object ToJson(RotationSnapshot snapshot, Diagnosis diagnosis, IReadOnlyList<RepairExecutor.StepResult>? applied, ReportHeader? header = null) => new Dictionary<string, object?>
     {
+        ["target"] = header?.WithAccountFrom(snapshot.SecretArn),
         ["secret"] = snapshot.Name,
         ["arn"] = snapshot.SecretArn,
         ["healthy"] = diagnosis.Healthy,
