@@ -95,7 +95,7 @@ public sealed class DoctorAllTests(RotationEnvironment env) : IAsyncLifetime
     {
         var result = await RunDoctorAsync(["--all", "--json"], environment);
         var states = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var entry in JsonDocument.Parse(result.Stdout).RootElement.EnumerateArray())
+        foreach (var entry in JsonDocument.Parse(result.Stdout).RootElement.GetProperty("secrets").EnumerateArray())
         {
             Assert.True(entry.GetProperty("error").ValueKind == JsonValueKind.Null, $"{entry.GetProperty("secret")}: {entry.GetProperty("error")}");
             states[entry.GetProperty("secret").GetString()!] = entry.GetProperty("state").GetString()!;

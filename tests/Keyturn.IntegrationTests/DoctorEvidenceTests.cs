@@ -242,7 +242,7 @@ public sealed class DoctorEvidenceTests(RotationEnvironment env)
         variables["AWS_CONFIG_FILE"] = Path.Combine(directory, "config");
         variables["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = env.Server.Endpoint;
 
-        var result = await DoctorAsync(["doctor", name, "--json", "--profile", "ops-role", "--no-logs"], environment: variables);
+        var result = await DoctorAsync(["doctor", name, "--json", "--profile", "ops-role", "--no-logs", "--target", "aws"], environment: variables);
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("sts:AssumeRole", aws.Calls);
@@ -281,7 +281,10 @@ public sealed class DoctorEvidenceTests(RotationEnvironment env)
         return new DoctorResult(result.ExitCode, result.Stdout, result.Stderr);
     }
 
-    /// <summary>The doctor in AWS mode: a named profile, Secrets Manager (Keyturn here) and the other services through the SDKs' endpoint variables.</summary>
+    /// <summary>
+    /// The doctor in AWS mode: a named profile, Secrets Manager (Keyturn here, so --target aws: it would otherwise say
+    /// it is Keyturn) and the other services through the SDKs' endpoint variables.
+    /// </summary>
     private async Task<DoctorResult> AwsDoctorAsync(string name, RecordedAws aws)
     {
         var credentials = Path.Combine(env.Server.DataDirectory, $"aws-credentials-{Guid.NewGuid():N}");
@@ -289,7 +292,7 @@ public sealed class DoctorEvidenceTests(RotationEnvironment env)
         var variables = aws.EndpointVariables;
         variables["AWS_SHARED_CREDENTIALS_FILE"] = credentials;
         variables["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = env.Server.Endpoint;
-        return await DoctorAsync(["doctor", name, "--json", "--profile", "ops", "--region", "us-east-1"], environment: variables);
+        return await DoctorAsync(["doctor", name, "--json", "--profile", "ops", "--region", "us-east-1", "--target", "aws"], environment: variables);
     }
 
     /// <summary>A healthy secret whose rotation names an external function, as a Lambda function would be on AWS.</summary>

@@ -26,7 +26,9 @@ internal static class DoctorCommand
         var json = new Option<bool>("--json") { Description = "Machine-readable output." };
         var breakGlass = new Option<bool>("--break-glass") { Description = "Allow resetting the password through the master secret when nothing else works." };
         var rotateAfter = new Option<bool>("--rotate-after") { Description = "Start a rotation after a successful repair and follow it to the end." };
-        var endpoint = new Option<string?>("--endpoint-url") { Description = $"Secrets Manager endpoint (default: Keyturn at {DoctorTarget.DefaultEndpoint}, or KEYTURN_ENDPOINT)." };
+        var endpoint = new Option<string?>("--endpoint-url") { Description = "Secrets Manager endpoint, as the AWS CLI's --endpoint-url (default: resolved as the AWS CLI does; a Keyturn at KEYTURN_ENDPOINT or " + DoctorTargetResolver.LocalKeyturnEndpoint + " only when nothing AWS-like is configured)." };
+        var targetOption = new Option<string?>("--target") { Description = "aws or keyturn: what the endpoint is, instead of asking it (an endpoint that isn't AWS's is Keyturn only if it says so)." };
+        targetOption.AcceptOnlyFromAmong("aws", "keyturn");
         var caBundle = new Option<string?>("--ca-bundle") { Description = "PEM CA certificates to verify an HTTPS endpoint with, instead of the system's (default: AWS_CA_BUNDLE), as the AWS CLI's --ca-bundle." };
         var profile = new Option<string?>("--profile") { Description = "AWS profile (real AWS, standard credential chain)." };
         var region = new Option<string?>("--region") { Description = "AWS region." };
@@ -42,14 +44,16 @@ internal static class DoctorCommand
 
         var command = new Command("doctor", "Diagnose and safely repair stuck rotations, on Keyturn or on AWS.")
         {
-            secret, all, apply, yes, json, breakGlass, rotateAfter, endpoint, caBundle, profile, region, journal, concurrency, logFile, noLogs, dataDir,
+            secret, all, apply, yes, json, breakGlass, rotateAfter, targetOption, endpoint, caBundle, profile, region, journal, concurrency, logFile, noLogs, dataDir,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             DoctorTarget? target = null;
             try
             {
-                target = DoctorTarget.Resolve(parse.GetValue(endpoint), parse.GetValue(profile), parse.GetValue(region), parse.GetValue(dataDir)!, parse.GetValue(caBundle));
+                target = await DoctorTarget.ResolveAsync(
+                    new TargetOptions(parse.GetValue(targetOption), parse.GetValue(endpoint), parse.GetValue(profile), parse.GetValue(region)),
+                    parse.GetValue(dataDir)!, parse.GetValue(caBundle), cancellationToken).ConfigureAwait(false);
                 using var client = target.CreateClient();
                 if (parse.GetValue(all) && parse.GetValue(logFile) is not null)
                 {
@@ -58,12 +62,26 @@ internal static class DoctorCommand
                 }
 
                 using var inspector = target.CreateInspector();
+                var skipped = new List<string>();
+                var networkCheck = target.IsKeyturn ? null : new AwsNetworkCheck(inspector);
+                if (target.UnconfiguredServices("lambda", "ec2") is { Count: > 0 } noNetwork)
+                {
+                    networkCheck = null;
+                    skipped.Add($"VPC checks: {target.Endpoint} is an AWS-compatible service, and no endpoint is configured for {string.Join(", ", noNetwork)} " +
+                        $"(AWS_ENDPOINT_URL, {string.Join(", ", noNetwork.Select(s => "AWS_ENDPOINT_URL_" + DoctorTargetResolver.Services[s].EnvironmentSuffix))} or the profile's services section); " +
+                        "AWS's own would describe another account's network.");
+                }
+
+                var logCheck = parse.GetValue(noLogs) ? null : new RotationLogCheck(inspector, parse.GetValue(logFile), TimeProvider.System);
+                if (logCheck is not null && parse.GetValue(logFile) is null && target.UnconfiguredServices("logs").Count > 0)
+                {
+                    logCheck = null;
+                    skipped.Add($"Log check: {target.Endpoint} is an AWS-compatible service, and no endpoint is configured for CloudWatch Logs (AWS_ENDPOINT_URL_CLOUDWATCH_LOGS); pass --log-file to read a saved log.");
+                }
+
                 var gatherer = new DoctorGatherer(client, BuiltInRotators.Create(), TimeProvider.System)
                 {
-                    Extra = new DoctorGatherer.Checks(
-                        parse.GetValue(noLogs) ? null : new RotationLogCheck(inspector, parse.GetValue(logFile), TimeProvider.System),
-                        target.IsKeyturn ? null : new AwsNetworkCheck(inspector),
-                        LogsOnlyWhenUnhealthy: parse.GetValue(all))
+                    Extra = new DoctorGatherer.Checks(logCheck, networkCheck, LogsOnlyWhenUnhealthy: parse.GetValue(all))
                     {
                         Functions = target.IsKeyturn ? new FunctionCheck(inspector) : null,
                     },
@@ -71,9 +89,12 @@ internal static class DoctorCommand
                     DeprecatedValuesOnDemand = parse.GetValue(all),
                     SharedChecksOncePerRun = parse.GetValue(all),
                 };
+                var account = await target.AccountAsync(inspector, cancellationToken).ConfigureAwait(false);
+                var mode = parse.GetValue(all) ? "diagnose" : parse.GetValue(apply) ? "apply" : "dry-run";
+                var header = ReportHeader.For(target, account, mode, skipped);
                 if (parse.GetValue(all))
                 {
-                    return await AllAsync(client, gatherer, parse.GetValue(json), Math.Max(1, parse.GetValue(concurrency)), cancellationToken).ConfigureAwait(false);
+                    return await AllAsync(client, gatherer, header, parse.GetValue(json), Math.Max(1, parse.GetValue(concurrency)), cancellationToken).ConfigureAwait(false);
                 }
 
                 var id = parse.GetValue(secret);
@@ -83,7 +104,7 @@ internal static class DoctorCommand
                     return 2;
                 }
 
-                return await OneAsync(client, gatherer, inspector, id, new Options(parse.GetValue(apply), parse.GetValue(yes), parse.GetValue(json), parse.GetValue(breakGlass), parse.GetValue(rotateAfter), parse.GetValue(journal) ?? DefaultJournal(target, parse.GetValue(dataDir)!)), cancellationToken).ConfigureAwait(false);
+                return await OneAsync(client, gatherer, inspector, id, new Options(parse.GetValue(apply), parse.GetValue(yes), parse.GetValue(json), parse.GetValue(breakGlass), parse.GetValue(rotateAfter), parse.GetValue(journal) ?? DefaultJournal(target, parse.GetValue(dataDir)!), header), cancellationToken).ConfigureAwait(false);
             }
             catch (AwsServiceException e)
             {
@@ -95,7 +116,7 @@ internal static class DoctorCommand
                 await Console.Error.WriteLineAsync($"keyturn doctor: {refused}").ConfigureAwait(false);
                 return 2;
             }
-            catch (Exception e) when (e is HttpRequestException or InvalidOperationException or IOException)
+            catch (Exception e) when (e is HttpRequestException or InvalidOperationException or IOException or PaginationException or TimeoutException or FormatException)
             {
                 await Console.Error.WriteLineAsync($"keyturn doctor: {e.Message}").ConfigureAwait(false);
                 return 2;
@@ -104,7 +125,7 @@ internal static class DoctorCommand
         return command;
     }
 
-    private sealed record Options(bool Apply, bool Yes, bool Json, bool BreakGlass, bool RotateAfter, string Journal);
+    private sealed record Options(bool Apply, bool Yes, bool Json, bool BreakGlass, bool RotateAfter, string Journal, ReportHeader Header);
 
     private static async Task<int> OneAsync(SecretsManagerClient client, DoctorGatherer gatherer, AwsInspector inspector, string id, Options options, CancellationToken cancellationToken)
     {
@@ -115,7 +136,7 @@ internal static class DoctorCommand
         {
             if (!options.Json)
             {
-                DoctorReport.Write(Console.Out, gathered.Snapshot, diagnosis, null, apply: true);
+                DoctorReport.Write(Console.Out, gathered.Snapshot, diagnosis, null, apply: true, options.Header);
             }
 
             if (!options.Yes && !Confirm(diagnosis))
@@ -156,7 +177,7 @@ internal static class DoctorCommand
 
             if (options.Json)
             {
-                Console.WriteLine(DoctorReport.Serialize(DoctorReport.ToJson(gathered.Snapshot, diagnosis, applied, after.Snapshot, afterDiagnosis, options.Journal)));
+                Console.WriteLine(DoctorReport.Serialize(DoctorReport.ToJson(gathered.Snapshot, diagnosis, applied, after.Snapshot, afterDiagnosis, options.Journal, options.Header)));
             }
 
             // Healthy labels and nothing above Info left, except the log's findings: those describe invocations
@@ -171,11 +192,11 @@ internal static class DoctorCommand
 
         if (options.Json)
         {
-            Console.WriteLine(DoctorReport.Serialize(DoctorReport.ToJson(gathered.Snapshot, diagnosis, null)));
+            Console.WriteLine(DoctorReport.Serialize(DoctorReport.ToJson(gathered.Snapshot, diagnosis, null, options.Header)));
         }
         else
         {
-            DoctorReport.Write(Console.Out, gathered.Snapshot, diagnosis, null, options.Apply);
+            DoctorReport.Write(Console.Out, gathered.Snapshot, diagnosis, null, options.Apply, options.Header);
         }
 
         return diagnosis.Healthy ? 0 : 1;
@@ -288,8 +309,20 @@ internal static class DoctorCommand
         }
     }
 
-    private static async Task<int> AllAsync(SecretsManagerClient client, DoctorGatherer gatherer, bool json, int concurrency, CancellationToken cancellationToken)
+    private static async Task<int> AllAsync(SecretsManagerClient client, DoctorGatherer gatherer, ReportHeader header, bool json, int concurrency, CancellationToken cancellationToken)
     {
+        if (header.Target == "keyturn")
+        {
+            // Keyturn's account is the one its ARNs name: one secret's is enough.
+            var first = await client.CallAsync("ListSecrets", new System.Text.Json.Nodes.JsonObject { ["MaxResults"] = 1 }, cancellationToken).ConfigureAwait(false);
+            header = header.WithAccountFrom(first.GetProperty("SecretList").EnumerateArray().Select(s => s.GetProperty("ARN").GetString()).FirstOrDefault());
+        }
+
+        if (!json)
+        {
+            header.Write(Console.Out);
+        }
+
         var progress = !json && !Console.IsErrorRedirected;
         var survey = new DoctorSurvey(client, gatherer, concurrency);
         var results = await survey.RunAsync(progress ? Progress : null, cancellationToken).ConfigureAwait(false);
@@ -300,15 +333,19 @@ internal static class DoctorCommand
 
         if (json)
         {
-            Console.WriteLine(DoctorReport.Serialize(results.Select(r => new Dictionary<string, object?>
+            Console.WriteLine(DoctorReport.Serialize(new Dictionary<string, object?>
             {
-                ["secret"] = r.Name,
-                ["state"] = r.Diagnosis?.State.ToString(),
-                ["healthy"] = r.Diagnosis?.Healthy,
-                ["verdict"] = r.Diagnosis?.Verdict,
-                ["error"] = r.Error,
-                ["codes"] = r.Diagnosis?.Findings.Where(f => f.Severity > Severity.Info).Select(f => f.Code).ToList(),
-            }).ToList()));
+                ["target"] = header,
+                ["secrets"] = results.Select(r => new Dictionary<string, object?>
+                {
+                    ["secret"] = r.Name,
+                    ["state"] = r.Diagnosis?.State.ToString(),
+                    ["healthy"] = r.Diagnosis?.Healthy,
+                    ["verdict"] = r.Diagnosis?.Verdict,
+                    ["error"] = r.Error,
+                    ["codes"] = r.Diagnosis?.Findings.Where(f => f.Severity > Severity.Info).Select(f => f.Code).ToList(),
+                }).ToList(),
+            }));
         }
         else
         {

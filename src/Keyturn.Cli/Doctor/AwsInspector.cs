@@ -16,10 +16,15 @@ namespace Keyturn.Cli.Doctor;
 /// (<c>AWS_ENDPOINT_URL_EC2</c>, <c>AWS_ENDPOINT_URL</c>, …); for Keyturn, which serves its own functions'
 /// configuration and logs, the Lambda and Logs endpoint is Keyturn itself.
 /// </summary>
-internal sealed class AwsInspector(SigV4Credentials credentials, string region, Uri? keyturnEndpoint, string? caBundle = null) : IDisposable
+/// <param name="endpointOf">Each service's endpoint as the doctor's target resolved it (service key: ec2, lambda, rds, logs, sts); when null, the environment variables are read here.</param>
+internal sealed class AwsInspector(SigV4Credentials credentials, string region, Uri? keyturnEndpoint, string? caBundle = null, Func<string, Uri>? endpointOf = null) : IDisposable
 {
     // A log read stops here: enough for weeks of one secret's rotations, bounded for a noisy shared function.
     private const int MaxLogEvents = 50_000;
+
+    // FilterLogEvents may answer many empty pages while it scans; EC2 and RDS listings here are a few pages.
+    private static readonly PageLimits LogPages = new(2_000, TimeSpan.FromSeconds(20));
+    private static readonly PageLimits QueryPages = new(MaxPages, TimeSpan.FromSeconds(20));
 
     private readonly Dictionary<string, HttpClient> _clients = [];
 
@@ -44,6 +49,10 @@ internal sealed class AwsInspector(SigV4Credentials credentials, string region, 
     public Task<IReadOnlyList<string>> RdsAsync(string action, IEnumerable<(string Name, string Value)> parameters, CancellationToken cancellationToken) =>
         QueryAsync("rds", "RDS", "2014-10-31", action, parameters, "Marker", "Marker", MaxPages, cancellationToken);
 
+    /// <summary>An STS query-protocol call (GetCallerIdentity): the XML answer.</summary>
+    public async Task<string> StsAsync(string action, CancellationToken cancellationToken) =>
+        (await QueryAsync("sts", "STS", "2011-06-15", action, [], "NextToken", "NextToken", 1, cancellationToken).ConfigureAwait(false))[0];
+
     /// <summary>
     /// A log group's events since <paramref name="since"/>, oldest first, all pages up to a bound; null when the group
     /// doesn't exist (the function never logged). <paramref name="pattern"/> and <paramref name="streams"/> narrow the read.
@@ -53,47 +62,55 @@ internal sealed class AwsInspector(SigV4Credentials credentials, string region, 
     {
         var endpoint = keyturnEndpoint ?? Endpoint("logs", "CLOUDWATCH_LOGS");
         var events = new List<LogEvent>();
-        string? next = null;
-        do
+        try
         {
-            var body = new JsonObject { ["logGroupName"] = logGroupName, ["startTime"] = since.ToUnixTimeMilliseconds() };
-            if (pattern is not null)
+            await foreach (var page in Paginator.PagesAsync<IReadOnlyList<LogEvent>>("logs:FilterLogEvents", async (next, ct) =>
             {
-                body["filterPattern"] = pattern;
-            }
+                var body = new JsonObject { ["logGroupName"] = logGroupName, ["startTime"] = since.ToUnixTimeMilliseconds() };
+                if (pattern is not null)
+                {
+                    body["filterPattern"] = pattern;
+                }
 
-            if (streams is { Count: > 0 })
-            {
-                body["logStreamNames"] = new JsonArray([.. streams.Select(s => JsonValue.Create(s))]);
-            }
+                if (streams is { Count: > 0 })
+                {
+                    body["logStreamNames"] = new JsonArray([.. streams.Select(s => JsonValue.Create(s))]);
+                }
 
-            if (next is not null)
-            {
-                body["nextToken"] = next;
-            }
+                if (next is not null)
+                {
+                    body["nextToken"] = next;
+                }
 
-            using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new StringContent(body.ToJsonString(), Encoding.UTF8) };
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-amz-json-1.1");
-            request.Headers.TryAddWithoutValidation("X-Amz-Target", "Logs_20140328.FilterLogEvents");
-            using var response = await Client("logs").SendAsync(request, cancellationToken).ConfigureAwait(false);
-            string text;
-            try
+                using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new StringContent(body.ToJsonString(), Encoding.UTF8) };
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-amz-json-1.1");
+                request.Headers.TryAddWithoutValidation("X-Amz-Target", "Logs_20140328.FilterLogEvents");
+                using var response = await Client("logs").SendAsync(request, ct).ConfigureAwait(false);
+                var text = await ReadAsync(response, "logs:FilterLogEvents", ct).ConfigureAwait(false);
+                using var document = JsonDocument.Parse(text);
+                var root = document.RootElement;
+                var read = root.GetProperty("events").EnumerateArray().Select(e => new LogEvent(
+                    e.TryGetProperty("logStreamName", out var stream) ? stream.GetString() ?? "" : "",
+                    e.TryGetProperty("timestamp", out var timestamp) ? timestamp.GetInt64() : 0,
+                    e.GetProperty("message").GetString() ?? "")).ToList();
+                return new(read, root.TryGetProperty("nextToken", out var token) && token.ValueKind == JsonValueKind.String ? token.GetString() : null);
+            }, LogPages, TimeProvider.System, cancellationToken).ConfigureAwait(false))
             {
-                text = await ReadAsync(response, "logs:FilterLogEvents", cancellationToken).ConfigureAwait(false);
+                events.AddRange(page);
+                if (events.Count >= MaxLogEvents)
+                {
+                    break;
+                }
             }
-            catch (AwsServiceException e) when (e.ErrorCode == "ResourceNotFoundException")
-            {
-                return null;
-            }
-
-            using var page = JsonDocument.Parse(text);
-            events.AddRange(page.RootElement.GetProperty("events").EnumerateArray().Select(e => new LogEvent(
-                e.TryGetProperty("logStreamName", out var stream) ? stream.GetString() ?? "" : "",
-                e.TryGetProperty("timestamp", out var timestamp) ? timestamp.GetInt64() : 0,
-                e.GetProperty("message").GetString() ?? "")));
-            next = page.RootElement.TryGetProperty("nextToken", out var token) && token.GetString() is { Length: > 0 } more ? more : null;
         }
-        while (next is not null && events.Count < MaxLogEvents);
+        catch (AwsServiceException e) when (e.ErrorCode == "ResourceNotFoundException")
+        {
+            return null;
+        }
+        catch (Exception e) when (e is PaginationException or TimeoutException)
+        {
+            throw ReadFailed(e);
+        }
 
         return events;
     }
@@ -109,6 +126,12 @@ internal sealed class AwsInspector(SigV4Credentials credentials, string region, 
     /// <summary>The service's endpoint: the SDKs' <c>AWS_ENDPOINT_URL_&lt;SERVICE&gt;</c>, then <c>AWS_ENDPOINT_URL</c>, then AWS's regional one.</summary>
     internal Uri Endpoint(string hostPrefix, string environmentSuffix)
     {
+        if (endpointOf is not null)
+        {
+            var resolved = endpointOf(hostPrefix).ToString();
+            return new Uri(resolved.EndsWith('/') ? resolved : resolved + "/");
+        }
+
         var configured = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_" + environmentSuffix) ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
         var text = string.IsNullOrWhiteSpace(configured) ? $"https://{hostPrefix}.{region}.amazonaws.com/" : configured;
         return new Uri(text.EndsWith('/') ? text : text + "/");
@@ -118,27 +141,35 @@ internal sealed class AwsInspector(SigV4Credentials credentials, string region, 
         string service, string environmentSuffix, string version, string action, IEnumerable<(string Name, string Value)> parameters,
         string tokenParameter, string tokenElement, int maxPages, CancellationToken cancellationToken)
     {
-        var pages = new List<string>();
-        string? next = null;
-        do
+        try
         {
-            var form = new List<KeyValuePair<string, string>> { new("Action", action), new("Version", version) };
-            form.AddRange(parameters.Select(p => new KeyValuePair<string, string>(p.Name, p.Value)));
-            if (next is not null)
+            return await Paginator.AllAsync<string>($"{service}:{action}", async (next, ct) =>
             {
-                form.Add(new(tokenParameter, next));
-            }
+                var form = new List<KeyValuePair<string, string>> { new("Action", action), new("Version", version) };
+                form.AddRange(parameters.Select(p => new KeyValuePair<string, string>(p.Name, p.Value)));
+                if (next is not null)
+                {
+                    form.Add(new(tokenParameter, next));
+                }
 
-            using var content = new FormUrlEncodedContent(form);
-            using var response = await Client(service).PostAsync(Endpoint(service, environmentSuffix), content, cancellationToken).ConfigureAwait(false);
-            var page = await ReadAsync(response, $"{service}:{action}", cancellationToken).ConfigureAwait(false);
-            pages.Add(page);
-            next = XDocument.Parse(page).Descendants().FirstOrDefault(e => e.Name.LocalName == tokenElement)?.Value is { Length: > 0 } token ? token : null;
+                using var content = new FormUrlEncodedContent(form);
+                using var response = await Client(service).PostAsync(Endpoint(service, environmentSuffix), content, ct).ConfigureAwait(false);
+                var page = await ReadAsync(response, $"{service}:{action}", ct).ConfigureAwait(false);
+                var token = XDocument.Parse(page).Descendants().FirstOrDefault(e => e.Name.LocalName == tokenElement)?.Value;
+                return new([page], token);
+            }, QueryPages with { MaxPages = maxPages }, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         }
-        while (next is not null && pages.Count < maxPages);
-
-        return pages;
+        catch (Exception e) when (e is PaginationException or TimeoutException)
+        {
+            throw ReadFailed(e);
+        }
     }
+
+    /// <summary>
+    /// A read that could not finish (a pagination loop, too many pages, a timeout) fails as a transport error,
+    /// which every check already reports as a read that did not succeed, with the paginator's own message.
+    /// </summary>
+    private static HttpRequestException ReadFailed(Exception e) => new(e.Message, e);
 
     private HttpClient Client(string service)
     {

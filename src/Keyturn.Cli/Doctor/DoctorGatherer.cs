@@ -373,8 +373,9 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, DatabaseRotato
             Text("Duration"));
     }
 
+    // moto and other AWS-compatible services send an unset date as null rather than leaving it out.
     private static DateTimeOffset? Date(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value)
+        element.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null
             ? value.ValueKind == JsonValueKind.Number ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(value.GetDecimal() * 1000m)) : DateTimeOffset.Parse(value.GetString()!, System.Globalization.CultureInfo.InvariantCulture)
             : null;
 }

@@ -9,11 +9,15 @@ internal static class DoctorReport
     private static bool Colour => !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null;
 
     /// <summary>
-    /// The report; its plan is headed as a dry run, as the plan about to be applied (<paramref name="apply"/>), or with each step's
+    /// The report, opened by the target lines (<paramref name="header"/>; null only for the demo, which names its own throwaway
+    /// Keyturn); its plan is headed as a dry run, as the plan about to be applied (<paramref name="apply"/>), or with each step's
     /// outcome (<paramref name="applied"/>); <paramref name="planHeader"/> overrides the heading (the plan left after an apply).
     /// </summary>
-    public static void Write(TextWriter output, RotationSnapshot snapshot, Diagnosis diagnosis, IReadOnlyList<RepairExecutor.StepResult>? applied, bool apply, string? planHeader = null)
+    public static void Write(
+        TextWriter output, RotationSnapshot snapshot, Diagnosis diagnosis, IReadOnlyList<RepairExecutor.StepResult>? applied, bool apply,
+        ReportHeader? header = null, string? planHeader = null)
     {
+        header?.WithAccountFrom(snapshot.SecretArn).Write(output);
         var verdictColour = diagnosis.Healthy ? "32" : diagnosis.Findings.Any(f => f.Severity == Severity.Critical) ? "31" : "33";
         output.WriteLine(Paint($"{(diagnosis.Healthy ? "✔" : "✘")} {snapshot.Name}: {diagnosis.Verdict}", verdictColour + ";1"));
         output.WriteLine($"  {snapshot.SecretArn}");
@@ -68,7 +72,8 @@ internal static class DoctorReport
         }
     }
 
-    public static SecretReport ToJson(RotationSnapshot snapshot, Diagnosis diagnosis, IReadOnlyList<RepairExecutor.StepResult>? applied) => new(
+    public static SecretReport ToJson(RotationSnapshot snapshot, Diagnosis diagnosis, IReadOnlyList<RepairExecutor.StepResult>? applied, ReportHeader? header = null) => new(
+        header?.WithAccountFrom(snapshot.SecretArn),
         snapshot.Name,
         snapshot.SecretArn,
         diagnosis.Healthy,
@@ -92,7 +97,9 @@ internal static class DoctorReport
             applied is not null && i < applied.Count ? applied[i].Detail : null)).ToList());
 
     /// <summary><c>--apply</c>'s report: the diagnosis before, each action with its outcome, the diagnosis after, and where the journal is.</summary>
-    public static ApplyReport ToJson(RotationSnapshot before, Diagnosis beforeDiagnosis, IReadOnlyList<RepairExecutor.StepResult> applied, RotationSnapshot? after, Diagnosis? afterDiagnosis, string journal) => new(
+    public static ApplyReport ToJson(RotationSnapshot before, Diagnosis beforeDiagnosis, IReadOnlyList<RepairExecutor.StepResult> applied, RotationSnapshot? after, Diagnosis? afterDiagnosis, string journal,
+        ReportHeader? header = null) => new(
+        header?.WithAccountFrom(before.SecretArn),
         ToJson(before, beforeDiagnosis, null),
         applied.Select(a => new ActionReport(a.Action.GetType().Name, a.Action.Description, a.Action.AwsCliCommand(before.Name), a.Succeeded, a.Detail)).ToList(),
         after is null || afterDiagnosis is null ? null : ToJson(after, afterDiagnosis, null),
@@ -107,7 +114,7 @@ internal static class DoctorReport
 
 /// <summary>One secret's diagnosis as <c>--json</c> prints it.</summary>
 internal sealed record SecretReport(
-    string Secret, string Arn, bool Healthy, string State, string Verdict, IReadOnlyList<VersionReport> Versions, IReadOnlyList<FindingReport> Findings, IReadOnlyList<PlanStepReport> Plan);
+    ReportHeader? Target, string Secret, string Arn, bool Healthy, string State, string Verdict, IReadOnlyList<VersionReport> Versions, IReadOnlyList<FindingReport> Findings, IReadOnlyList<PlanStepReport> Plan);
 
 /// <summary>A version, its labels and its login probe (null: not probed).</summary>
 internal sealed record VersionReport(string VersionId, IReadOnlyList<string> Stages, string CreatedDate, bool HasValue, string? Username, ProbeReport? Probe);
@@ -124,4 +131,4 @@ internal sealed record PlanStepReport(string Action, string Description, string 
 internal sealed record ActionReport(string Action, string Description, string AwsCli, bool Succeeded, string Detail);
 
 /// <summary><c>--apply --json</c>: before, the actions and after (null when the secret couldn't be read again), and the journal's path.</summary>
-internal sealed record ApplyReport(SecretReport Before, IReadOnlyList<ActionReport> Actions, SecretReport? After, string Journal);
+internal sealed record ApplyReport(ReportHeader? Target, SecretReport Before, IReadOnlyList<ActionReport> Actions, SecretReport? After, string Journal);

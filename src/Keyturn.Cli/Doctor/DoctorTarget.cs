@@ -1,43 +1,124 @@
+using System.Collections;
+using System.Text.Json;
+using System.Xml.Linq;
 using Amazon.Runtime;
 using Amazon.Runtime.CredentialManagement;
 using Amazon.Runtime.Credentials;
 using Keyturn.Application.Security;
+using Keyturn.Domain.Doctor;
 using Keyturn.Protocol.Client;
 using Keyturn.Protocol.SigV4;
 
 namespace Keyturn.Cli.Doctor;
 
 /// <summary>
-/// Which Secrets Manager the doctor talks to: Keyturn (the default: local endpoint and root
-/// credentials from the data directory) or real AWS through the standard credential chain
-/// (environment, shared config and credentials files with profiles, SSO, container and instance
-/// metadata, assume-role) and region resolution, as the AWS CLI does.
+/// Which Secrets Manager the doctor talks to, resolved as the AWS CLI would (<see cref="DoctorTargetResolver"/>):
+/// AWS, an AWS-compatible service (moto, LocalStack, a proxy: AWS's rules and checks), or Keyturn — a server that
+/// says it is Keyturn when asked at <c>/keyturn/info</c>, never a guess from a host name.
 /// </summary>
-internal sealed record DoctorTarget(Uri Endpoint, SigV4Credentials Credentials, string Region, bool IsKeyturn, string? CaBundle = null)
+internal sealed record DoctorTarget(
+    TargetKind Kind, string Reason, TargetResolution Resolution, Uri Endpoint, SigV4Credentials Credentials, string Region, string? CaBundle = null)
 {
-    public const string DefaultEndpoint = "http://127.0.0.1:4566";
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
 
-    public static DoctorTarget Resolve(string? endpointUrl, string? profile, string? region, string dataDirectory, string? caBundle = null)
+    public bool IsKeyturn => Kind == TargetKind.Keyturn;
+
+    /// <summary>Not Keyturn, and not AWS's own endpoint: moto, LocalStack, a proxy.</summary>
+    public bool IsAwsCompatible => Kind == TargetKind.Aws && !Resolution.SecretsManager.IsAws;
+
+    public static async Task<DoctorTarget> ResolveAsync(TargetOptions options, string dataDirectory, string? caBundle, CancellationToken cancellationToken)
     {
-        var useAws = profile is not null || (endpointUrl is null && Environment.GetEnvironmentVariable("KEYTURN_ENDPOINT") is null && region is not null && Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") is not null);
-        if (!useAws && endpointUrl is null)
+        var environment = Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => e.Value as string ?? "", StringComparer.Ordinal);
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        var config = AwsSharedConfig.Parse(ReadIfExists(environment.GetValueOrDefault("AWS_CONFIG_FILE") is { Length: > 0 } c ? c : Path.Combine(home, ".aws", "config")));
+        var credentials = AwsSharedConfig.Parse(ReadIfExists(environment.GetValueOrDefault("AWS_SHARED_CREDENTIALS_FILE") is { Length: > 0 } k ? k : Path.Combine(home, ".aws", "credentials")));
+        var resolution = DoctorTargetResolver.Resolve(options, environment, config, credentials);
+        if (resolution.Problem is { } problem)
         {
-            endpointUrl = Environment.GetEnvironmentVariable("KEYTURN_ENDPOINT") ?? DefaultEndpoint;
+            throw new InvalidOperationException(problem);
         }
 
-        var isKeyturn = endpointUrl is not null && !endpointUrl.Contains(".amazonaws.com", StringComparison.OrdinalIgnoreCase);
-        var resolvedRegion = region ?? RegionFromChain(profile) ?? "us-east-1";
-        var credentials = isKeyturn && profile is null ? KeyturnCredentials(dataDirectory) ?? AwsCredentials(profile) : AwsCredentials(profile);
-        // On AWS, the SDKs' endpoint overrides apply as they do for the AWS CLI (VPC endpoints, FIPS, test doubles).
-        var configured = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_SECRETS_MANAGER") ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
-        var endpoint = new Uri(endpointUrl ?? (string.IsNullOrWhiteSpace(configured) ? $"https://secretsmanager.{resolvedRegion}.amazonaws.com/" : configured));
-        return new DoctorTarget(endpoint, credentials, resolvedRegion, isKeyturn, caBundle ?? Environment.GetEnvironmentVariable(CaBundleTrust.EnvironmentVariable));
+        caBundle ??= Environment.GetEnvironmentVariable(CaBundleTrust.EnvironmentVariable);
+        var endpoint = resolution.SecretsManager.Url;
+        bool? saysKeyturn = resolution.Decision is TargetDecision.AskEndpoint or TargetDecision.LocalKeyturnIfItAnswers
+            ? await SaysKeyturnAsync(endpoint, caBundle, cancellationToken).ConfigureAwait(false)
+            : null;
+        var (kind, reason) = DoctorTargetResolver.Conclude(resolution, saysKeyturn);
+        if (kind == TargetKind.Aws && resolution.Region is null)
+        {
+            throw new InvalidOperationException($"You must specify a region (--region, AWS_REGION, AWS_DEFAULT_REGION or the profile's region) for {endpoint}.");
+        }
+
+        var profile = resolution.ProfileNamed ? resolution.Profile : null;
+        var signing = kind == TargetKind.Keyturn && profile is null
+            ? KeyturnCredentials(dataDirectory) ?? AwsCredentials(profile, resolution)
+            : AwsCredentials(profile, resolution);
+        return new DoctorTarget(kind, reason, resolution, endpoint, signing, resolution.Region ?? "us-east-1", caBundle);
     }
 
     public SecretsManagerClient CreateClient() => new(Endpoint, Credentials, Region, TimeProvider.System, CaBundle);
 
-    /// <summary>The reads beyond Secrets Manager: Keyturn serves the Logs API on its own endpoint; AWS's services answer on theirs.</summary>
-    public AwsInspector CreateInspector() => new(Credentials, Region, IsKeyturn ? Endpoint : null, CaBundle);
+    /// <summary>The reads beyond Secrets Manager: Keyturn serves the Logs and Lambda APIs on its own endpoint; AWS's services answer on theirs, overrides included.</summary>
+    public AwsInspector CreateInspector() =>
+        new(Credentials, Region, IsKeyturn ? Endpoint : null, CaBundle, service => Resolution.Endpoints[service].Url);
+
+    /// <summary>
+    /// The services among <paramref name="services"/> that an AWS-compatible service leaves at AWS's own endpoint:
+    /// reading them there would describe some other account's resources, so their checks are skipped and say so.
+    /// </summary>
+    public IReadOnlyList<string> UnconfiguredServices(params string[] services) => IsAwsCompatible
+        ? services.Where(s => Resolution.Endpoints[s].IsAws).ToList()
+        : [];
+
+    /// <summary>The account: sts:GetCallerIdentity on AWS, or what prevented asking; null on Keyturn, whose ARNs name it.</summary>
+    public async Task<string?> AccountAsync(AwsInspector inspector, CancellationToken cancellationToken)
+    {
+        if (IsKeyturn)
+        {
+            return null;
+        }
+
+        if (UnconfiguredServices("sts").Count > 0)
+        {
+            return "unknown (no STS endpoint configured for this AWS-compatible service)";
+        }
+
+        try
+        {
+            var answer = await inspector.StsAsync("GetCallerIdentity", cancellationToken).ConfigureAwait(false);
+            return XDocument.Parse(answer).Descendants().FirstOrDefault(e => e.Name.LocalName == "Account")?.Value ?? "unknown (no Account in the answer)";
+        }
+        catch (Exception e) when (e is AwsServiceException or HttpRequestException or System.Xml.XmlException or TaskCanceledException)
+        {
+            return $"unknown (sts:GetCallerIdentity failed: {e.Message})";
+        }
+    }
+
+    /// <summary>Whether the endpoint answers <c>GET /keyturn/info</c> as Keyturn. Anything else (404, no answer, not JSON) is no.</summary>
+    private static async Task<bool> SaysKeyturnAsync(Uri endpoint, string? caBundle, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient(CaBundleTrust.CreateHandler(caBundle)) { Timeout = AskTimeout };
+        try
+        {
+            using var response = await http.GetAsync(new Uri(endpoint, "/keyturn/info"), cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                return false;
+            }
+
+            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+            return body.RootElement.ValueKind == JsonValueKind.Object
+                && body.RootElement.TryGetProperty("Product", out var product)
+                && string.Equals(product.GetString(), "keyturn", StringComparison.OrdinalIgnoreCase);
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private static string? ReadIfExists(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
 
     private static SigV4Credentials? KeyturnCredentials(string dataDirectory)
     {
@@ -58,44 +139,34 @@ internal sealed record DoctorTarget(Uri Endpoint, SigV4Credentials Credentials, 
         return new SigV4Credentials(root.AccessKeyId, root.SecretAccessKey);
     }
 
-    private static SigV4Credentials AwsCredentials(string? profile)
+    /// <summary>
+    /// AWSSDK.Core's credential chain (environment, profiles with static keys, assume-role, SSO, credential_process,
+    /// web identity, container and instance metadata). When it can't produce credentials the doctor stops and says
+    /// which source it tried, instead of falling back to another target.
+    /// </summary>
+    private static SigV4Credentials AwsCredentials(string? profile, TargetResolution resolution)
     {
-        AWSCredentials credentials;
-        if (profile is not null)
-        {
-            if (!new CredentialProfileStoreChain().TryGetAWSCredentials(profile, out credentials))
-            {
-                throw new InvalidOperationException($"The AWS profile '{profile}' was not found in the shared config or credentials files.");
-            }
-        }
-        else
-        {
-            credentials = DefaultAWSCredentialsIdentityResolver.GetCredentials(null);
-        }
-
-        var immutable = credentials.GetCredentials();
-        return new SigV4Credentials(immutable.AccessKey, immutable.SecretKey, immutable.UseToken ? immutable.Token : null);
-    }
-
-    private static string? RegionFromChain(string? profile)
-    {
-        var fromEnvironment = Environment.GetEnvironmentVariable("AWS_REGION") ?? Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION");
-        if (fromEnvironment is not null)
-        {
-            return fromEnvironment;
-        }
-
         try
         {
-            return new ProfileAWSRegion(new CredentialProfileStoreChain(), profile ?? Environment.GetEnvironmentVariable("AWS_PROFILE") ?? "default").Region?.SystemName;
+            AWSCredentials credentials;
+            if (profile is not null)
+            {
+                if (!new CredentialProfileStoreChain().TryGetAWSCredentials(profile, out credentials))
+                {
+                    throw new InvalidOperationException($"The AWS profile '{profile}' was not found in the shared config or credentials files.");
+                }
+            }
+            else
+            {
+                credentials = DefaultAWSCredentialsIdentityResolver.GetCredentials(null);
+            }
+
+            var immutable = credentials.GetCredentials();
+            return new SigV4Credentials(immutable.AccessKey, immutable.SecretKey, immutable.UseToken ? immutable.Token : null);
         }
-        catch (InvalidOperationException)
+        catch (AmazonClientException e)
         {
-            return null;
-        }
-        catch (AmazonClientException)
-        {
-            return null;
+            throw new InvalidOperationException($"No AWS credentials from {resolution.Credentials}: {e.Message}", e);
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -13,17 +12,26 @@ namespace Keyturn.Protocol.Client;
 /// </summary>
 public sealed class SecretsManagerClient : IDisposable
 {
+    // A secret has at most about a hundred versions and BatchGetSecretValue asks for 20 secrets: a few pages each.
+    // ListSecrets may walk a large account (100 a page), so its cap is higher.
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
+    private static readonly PageLimits VersionPages = new(100, CallTimeout);
+    private static readonly PageLimits BatchPages = new(20, CallTimeout);
+    private static readonly PageLimits SecretPages = new(10_000, CallTimeout);
+
     private readonly HttpClient _http;
     private readonly Uri _endpoint;
+    private readonly TimeProvider _timeProvider;
 
     /// <param name="caBundle">PEM CA certificates to trust for an HTTPS endpoint instead of the system's, as <c>AWS_CA_BUNDLE</c> does.</param>
     public SecretsManagerClient(Uri endpoint, SigV4Credentials credentials, string region, TimeProvider timeProvider, string? caBundle = null)
     {
         _endpoint = endpoint;
+        _timeProvider = timeProvider;
         Region = region;
         _http = new HttpClient(new SigV4SigningHandler(credentials, region, "secretsmanager", timeProvider) { InnerHandler = CaBundleTrust.CreateHandler(caBundle) })
         {
-            Timeout = TimeSpan.FromSeconds(30),
+            Timeout = CallTimeout,
         };
     }
 
@@ -37,33 +45,16 @@ public sealed class SecretsManagerClient : IDisposable
         CallAsync("DescribeSecret", new JsonObject { ["SecretId"] = secretId }, cancellationToken);
 
     /// <summary>Every version, deprecated ones included, across pages.</summary>
-    public async Task<IReadOnlyList<VersionEntry>> ListVersionsAsync(string secretId, CancellationToken cancellationToken)
-    {
-        var versions = new List<VersionEntry>();
-        string? next = null;
-        do
+    public async Task<IReadOnlyList<VersionEntry>> ListVersionsAsync(string secretId, CancellationToken cancellationToken) =>
+        await Paginator.AllAsync<VersionEntry>("ListSecretVersionIds", async (next, ct) =>
         {
-            var body = new JsonObject { ["SecretId"] = secretId, ["IncludeDeprecated"] = true, ["MaxResults"] = 100 };
-            if (next is not null)
-            {
-                body["NextToken"] = next;
-            }
-
-            var page = await CallAsync("ListSecretVersionIds", body, cancellationToken).ConfigureAwait(false);
-            foreach (var version in page.GetProperty("Versions").EnumerateArray())
-            {
-                versions.Add(new VersionEntry(
-                    version.GetProperty("VersionId").GetString()!,
-                    version.TryGetProperty("VersionStages", out var stages) ? stages.EnumerateArray().Select(s => s.GetString()!).ToList() : [],
-                    version.TryGetProperty("CreatedDate", out var created) ? Timestamp(created) : DateTimeOffset.MinValue));
-            }
-
-            next = page.TryGetProperty("NextToken", out var token) && token.GetString() is { Length: > 0 } more ? more : null;
-        }
-        while (next is not null);
-
-        return versions;
-    }
+            var page = await CallAsync("ListSecretVersionIds", WithToken(new JsonObject { ["SecretId"] = secretId, ["IncludeDeprecated"] = true, ["MaxResults"] = 100 }, next), ct).ConfigureAwait(false);
+            var versions = page.GetProperty("Versions").EnumerateArray().Select(version => new VersionEntry(
+                version.GetProperty("VersionId").GetString()!,
+                version.TryGetProperty("VersionStages", out var stages) ? stages.EnumerateArray().Select(s => s.GetString()!).ToList() : [],
+                version.TryGetProperty("CreatedDate", out var created) ? Timestamp(created) : DateTimeOffset.MinValue)).ToList();
+            return new Paginator.Page<IReadOnlyList<VersionEntry>>(versions, NextToken(page));
+        }, VersionPages, _timeProvider, cancellationToken).ConfigureAwait(false);
 
     /// <summary>The SecretString of a version, or null when the version has no value (a rotation placeholder).</summary>
     public async Task<string?> GetSecretStringAsync(string secretId, string? versionId, string? versionStage, CancellationToken cancellationToken) =>
@@ -122,23 +113,12 @@ public sealed class SecretsManagerClient : IDisposable
     /// ListSecrets page by page as each arrives, every entry as the API returned it (DescribeSecret's fields,
     /// labels in SecretVersionsToStages), so a caller can work on a page while the next one is asked for.
     /// </summary>
-    public async IAsyncEnumerable<IReadOnlyList<JsonElement>> ListSecretPagesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        string? next = null;
-        do
+    public IAsyncEnumerable<IReadOnlyList<JsonElement>> ListSecretPagesAsync(CancellationToken cancellationToken) =>
+        Paginator.PagesAsync<IReadOnlyList<JsonElement>>("ListSecrets", async (next, ct) =>
         {
-            var body = new JsonObject { ["MaxResults"] = 100 };
-            if (next is not null)
-            {
-                body["NextToken"] = next;
-            }
-
-            var page = await CallAsync("ListSecrets", body, cancellationToken).ConfigureAwait(false);
-            yield return page.GetProperty("SecretList").EnumerateArray().ToList();
-            next = page.TryGetProperty("NextToken", out var token) && token.GetString() is { Length: > 0 } more ? more : null;
-        }
-        while (next is not null);
-    }
+            var page = await CallAsync("ListSecrets", WithToken(new JsonObject { ["MaxResults"] = 100 }, next), ct).ConfigureAwait(false);
+            return new(page.GetProperty("SecretList").EnumerateArray().ToList(), NextToken(page));
+        }, SecretPages, _timeProvider, cancellationToken);
 
     /// <summary>A version's value as GetSecretValue and BatchGetSecretValue return it.</summary>
     public sealed record SecretValue(string Arn, string VersionId, string? SecretString, DateTimeOffset CreatedDate);
@@ -151,28 +131,19 @@ public sealed class SecretsManagerClient : IDisposable
     public async Task<IReadOnlyDictionary<string, SecretValue>> BatchGetCurrentAsync(IReadOnlyList<string> arns, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(arns.Count, 20);
-        var values = new Dictionary<string, SecretValue>(StringComparer.Ordinal);
-        string? next = null;
-        do
+        var values = await Paginator.AllAsync<SecretValue>("BatchGetSecretValue", async (next, ct) =>
         {
-            var body = new JsonObject { ["SecretIdList"] = new JsonArray([.. arns.Select(a => (JsonNode)a)]) };
-            if (next is not null)
-            {
-                body["NextToken"] = next;
-            }
-
-            var page = await CallAsync("BatchGetSecretValue", body, cancellationToken).ConfigureAwait(false);
-            foreach (var value in page.GetProperty("SecretValues").EnumerateArray())
-            {
-                var read = Value(value);
-                values[read.Arn] = read;
-            }
-
-            next = page.TryGetProperty("NextToken", out var token) && token.GetString() is { Length: > 0 } more ? more : null;
+            var body = WithToken(new JsonObject { ["SecretIdList"] = new JsonArray([.. arns.Select(a => (JsonNode)a)]) }, next);
+            var page = await CallAsync("BatchGetSecretValue", body, ct).ConfigureAwait(false);
+            return new(page.GetProperty("SecretValues").EnumerateArray().Select(Value).ToList(), NextToken(page));
+        }, BatchPages, _timeProvider, cancellationToken).ConfigureAwait(false);
+        var byArn = new Dictionary<string, SecretValue>(StringComparer.Ordinal);
+        foreach (var value in values)
+        {
+            byArn[value.Arn] = value;
         }
-        while (next is not null);
 
-        return values;
+        return byArn;
     }
 
     public async Task<JsonElement> CallAsync(string operation, JsonObject body, CancellationToken cancellationToken)
@@ -183,7 +154,19 @@ public sealed class SecretsManagerClient : IDisposable
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-amz-json-1.1");
         request.Headers.TryAddWithoutValidation("X-Amz-Target", "secretsmanager." + operation);
-        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        HttpResponseMessage response;
+        try
+        {
+            // SendAsync buffers the whole answer, so the client's timeout bounds reading the body too.
+            response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The HTTP client's own timeout: say which call, instead of a bare "task was canceled".
+            throw new TimeoutException($"{operation} did not answer within {CallTimeout.TotalSeconds:0} s from {_endpoint}.");
+        }
+
+        using var disposeResponse = response;
         var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         JsonElement json;
         try
@@ -208,6 +191,19 @@ public sealed class SecretsManagerClient : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    private static JsonObject WithToken(JsonObject body, string? next)
+    {
+        if (next is not null)
+        {
+            body["NextToken"] = next;
+        }
+
+        return body;
+    }
+
+    private static string? NextToken(JsonElement page) =>
+        page.TryGetProperty("NextToken", out var token) && token.ValueKind == JsonValueKind.String ? token.GetString() : null;
 
     private static SecretValue Value(JsonElement value) => new(
         value.GetProperty("ARN").GetString()!,

@@ -24,6 +24,9 @@ namespace Keyturn.Server.Hosting;
 /// <summary>The composition root of <c>keyturn serve</c>.</summary>
 public static partial class KeyturnServer
 {
+    /// <summary>Where a client asks whether an endpoint is Keyturn (the doctor does before choosing its checks).</summary>
+    public const string InfoRoute = "/keyturn/info";
+
     /// <param name="store">The store <see cref="OpenStore"/> opened (checking the master key before anything else is created); opened here when null.</param>
     public static WebApplication Build(ServerOptions options, RootCredentials root, string[]? args = null, OpenedStore? store = null)
     {
@@ -83,7 +86,9 @@ public static partial class KeyturnServer
         AddKeyturn(builder.Services, options, root, store);
 
         var app = builder.Build();
-        app.MapGet("/health", () => Results.Json(new HealthStatus("ok", typeof(KeyturnServer).Assembly.GetName().Version?.ToString() ?? "0"), AwsJsonContext.Wire.HealthStatus));
+        var version = typeof(KeyturnServer).Assembly.GetName().Version?.ToString() ?? "0";
+        app.MapGet("/health", () => Results.Json(new HealthStatus("ok", version), AwsJsonContext.Wire.HealthStatus));
+        app.MapGet(InfoRoute, () => Results.Json(new KeyturnInfo("keyturn", version), AwsJsonContext.Wire.KeyturnInfo));
         var endpoint = app.Services.GetRequiredService<AwsJsonEndpoint>();
         app.MapPost("/", endpoint.HandleAsync);
         app.MapGet(LambdaEndpoint.Route, app.Services.GetRequiredService<LambdaEndpoint>().HandleAsync);
@@ -92,7 +97,7 @@ public static partial class KeyturnServer
             context.Response.StatusCode = 404;
             context.Response.ContentType = "application/x-amz-json-1.1";
             await context.Response.WriteAsync(JsonSerializer.Serialize(
-                new AwsErrorBody("UnknownOperationException", "Keyturn serves the Secrets Manager and CloudWatch Logs APIs with POST /, Lambda GetFunctionConfiguration for its rotation functions, and a health check at GET /health."),
+                new AwsErrorBody("UnknownOperationException", "Keyturn serves the Secrets Manager and CloudWatch Logs APIs with POST /, Lambda GetFunctionConfiguration for its rotation functions, and a health check at GET /health and its identity at GET /keyturn/info."),
                 AwsJsonContext.Wire.AwsErrorBody)).ConfigureAwait(false);
         });
         return app;

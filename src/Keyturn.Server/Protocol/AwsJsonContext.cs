@@ -52,6 +52,7 @@ namespace Keyturn.Server.Protocol;
 [JsonSerializable(typeof(StopReplicationToReplicaRequest))]
 [JsonSerializable(typeof(AwsErrorBody))]
 [JsonSerializable(typeof(HealthStatus))]
+[JsonSerializable(typeof(KeyturnInfo))]
 internal sealed partial class AwsJsonContext : JsonSerializerContext
 {
     /// <summary>
@@ -70,3 +71,9 @@ internal sealed partial class AwsJsonContext : JsonSerializerContext
 internal sealed record AwsErrorBody([property: JsonPropertyName("__type")] string Type, string Message);
 
 internal sealed record HealthStatus(string Status, string Version);
+
+/// <summary>
+/// What <c>GET /keyturn/info</c> answers: a client (the doctor) asks an endpoint whether it is Keyturn rather than
+/// guessing from its host name. Unauthenticated like <c>/health</c>, so it says nothing <c>/health</c> doesn't.
+/// </summary>
+internal sealed record KeyturnInfo(string Product, string Version);
