@@ -112,7 +112,7 @@ public sealed class CancelRotationTests : IDisposable
     }
 
     private RotationFunctionRegistry Registry() =>
-        new([_function, .. DatabaseRotationFunction.CreateAll(PostgreSqlRotator.Create(), PostgreSqlRotator.Create(), _h.Services, CryptoRandomSource.Instance)],
+        new([_function, .. DatabaseRotationFunction.CreateAll(new DatabaseRotators([PostgreSqlRotator.Create()]), _h.Services, CryptoRandomSource.Instance)],
             _h.Store, _h.ExternalFunctions(_options));
 
     private async Task<string> RotateAsync(string id, string function)
