@@ -326,8 +326,22 @@ public static partial class LogAnalyzer
         return new LogDiagnosis(signature.Code, signature.Severity, signature.Cause, evidence, signature.Fix, step, invocation.Duration, invocation.RequestId);
     }
 
-    private static string Quote(string? text) =>
-        text is null ? "(nothing)" : $"\"{(text.Length > QuoteLength ? text[..QuoteLength] + "…" : text)}\"";
+    /// <summary>A log line as evidence: shortened, and with any password it carries blanked out (a driver's warning can quote the SQL that set it).</summary>
+    private static string Quote(string? text)
+    {
+        if (text is null)
+        {
+            return "(nothing)";
+        }
+
+        var redacted = PasswordText().Replace(text, m => m.Groups["value"].Success ? m.Value.Replace(m.Groups["value"].Value, "***", StringComparison.Ordinal) : m.Value);
+        return $"\"{(redacted.Length > QuoteLength ? redacted[..QuoteLength] + "…" : redacted)}\"";
+    }
+
+    // PASSWORD('…'), PASSWORD = '…', WITH PASSWORD '…', IDENTIFIED BY '…', "password": "…", password=…
+    [GeneratedRegex(@"PASSWORD\s*\(\s*'(?<value>[^']*)'|PASSWORD\s*=\s*'(?<value>[^']*)'|WITH\s+PASSWORD\s+'(?<value>[^']*)'|IDENTIFIED\s+BY\s+'(?<value>[^']*)'|[""']password[""']\s*:\s*[""'](?<value>[^""']*)[""']|\bpassword=(?<value>[^\s&;,)]+)",
+        RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex PasswordText();
 
     private static string Format(TimeSpan duration) =>
         duration >= TimeSpan.FromSeconds(1)

@@ -14,7 +14,8 @@ public static partial class LogScope
     /// <summary>
     /// The invocations that concern the secret: those naming it (by its ARN, or by name in an ARN whose
     /// account was blanked out in a pasted log), and those naming no secret at all, such as a timeout
-    /// before the function wrote its first line. Invocations naming only other secrets are dropped.
+    /// before the function wrote its first line or a paste with placeholders for ARNs. Invocations naming
+    /// only other secrets are dropped.
     /// </summary>
     public static IReadOnlyList<LogInvocation> ForSecret(IReadOnlyList<LogInvocation> invocations, string secretArn, string secretName)
     {
@@ -23,7 +24,8 @@ public static partial class LogScope
         return invocations.Where(invocation =>
         {
             // The master secret an alternating-users function reads (or was denied) is not the secret it rotates.
-            var named = invocation.Lines.Select(l => MasterMention().Replace(l, "")).Where(l => l.Contains(SecretArnMarker, StringComparison.Ordinal)).ToList();
+            // An ARN whose name is a placeholder ("…:secret:<secret-name>") names no secret.
+            var named = invocation.Lines.Select(l => MasterMention().Replace(l, "")).Where(l => NamedSecret().IsMatch(l)).ToList();
             return named.Count == 0 || named.Any(l => l.Contains(secretArn, StringComparison.Ordinal) || l.Contains(byName, StringComparison.Ordinal));
         }).ToList();
     }
@@ -55,6 +57,9 @@ public static partial class LogScope
         var findings = LogAnalyzer.ToFindings(LogAnalyzer.Classify(current));
         return findings.Count > 0 ? findings : [LogAnalyzer.WhatWasRead(reading, forSecret, current)];
     }
+
+    [GeneratedRegex(@":secret:[^\s<>]", RegexOptions.CultureInvariant)]
+    private static partial Regex NamedSecret();
 
     // "… credentials in master secret arn:…", "… for Master Secret arn:…" (AWS's alternating-users samples).
     [GeneratedRegex(@"[Mm]aster [Ss]ecret\s+arn:\S+", RegexOptions.CultureInvariant)]

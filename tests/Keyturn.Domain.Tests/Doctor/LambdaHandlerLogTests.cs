@@ -122,6 +122,24 @@ public sealed class LambdaHandlerLogTests
         Assert.Contains("\"ssl\": true", diagnosis.Evidence, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("/var/task/pymysql/cursors.py:170: Warning: (1287, \"'SET PASSWORD = PASSWORD('Hunter2-Real-Pw')' is deprecated and will be removed in a future release.\")")]
+    [InlineData("ALTER USER app WITH PASSWORD 'Hunter2-Real-Pw'")]
+    [InlineData("secret is {\"username\": \"app\", \"password\": \"Hunter2-Real-Pw\", \"host\": \"db\"}")]
+    [InlineData("connecting with host=db user=app password=Hunter2-Real-Pw dbname=app")]
+    public void Classify_AQuotedLineCarryingAPassword_NeverPutsItInTheFinding(string line)
+    {
+        // The line is the last one reached before a timeout: the timeout's evidence quotes it.
+        var log = PythonInvocation("setSecret", [$"I:{line}", "T"], 30000)
+            .Replace("\nT\n", $"\n2026-12-04T10:00:30.123Z {Id} Task timed out after 30.00 seconds\n", StringComparison.Ordinal);
+
+        var findings = LogAnalyzer.Analyze(log);
+
+        Assert.NotEmpty(findings);
+        Assert.All(findings, f => Assert.DoesNotContain("Hunter2-Real-Pw", f.Evidence, StringComparison.Ordinal));
+        Assert.Contains(findings, f => f.Evidence.Contains("***", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Parse_NodeHandler_LevelsRequestIdsAndItsInvokeErrorDocument()
     {
