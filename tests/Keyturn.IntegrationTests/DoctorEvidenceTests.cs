@@ -273,7 +273,9 @@ public sealed class DoctorEvidenceTests(RotationEnvironment env)
             variables[key] = value;
         }
 
-        string[] all = [KeyturnProcess.KeyturnDll, .. arguments, "--journal", Path.Combine(env.Server.DataDirectory, "doctor-evidence.jsonl")];
+        // Keyturn is named by its endpoint: the AWS region and keys ExternalTool sets would otherwise mean AWS.
+        string[] target = arguments.Contains("--target") ? [] : ["--endpoint-url", env.Server.Endpoint];
+        string[] all = [KeyturnProcess.KeyturnDll, .. arguments, .. target, "--journal", Path.Combine(env.Server.DataDirectory, "doctor-evidence.jsonl")];
         var result = stdin is null
             ? await ExternalTool.RunAsync("dotnet", all, env.Server, variables)
             : await ExternalTool.RunWithInputAsync("dotnet", all, env.Server, stdin, variables);

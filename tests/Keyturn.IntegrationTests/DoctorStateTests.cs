@@ -709,7 +709,14 @@ public sealed class DoctorStateTests(RotationEnvironment env)
 
     private static void AssertJsonShape(JsonElement json, bool applied)
     {
-        Assert.Equal(["arn", "findings", "healthy", "plan", "secret", "state", "verdict", "versions"], json.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["arn", "findings", "healthy", "plan", "secret", "state", "target", "verdict", "versions"], json.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        var target = json.GetProperty("target");
+        Assert.Equal(
+            ["account", "credentials", "endpoint", "endpointKind", "endpointSource", "mode", "profile", "reason", "region", "regionSource", "skipped", "target"],
+            target.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("keyturn", target.GetProperty("target").GetString());
+        Assert.Equal("000000000000", target.GetProperty("account").GetString());
+        Assert.Contains(target.GetProperty("mode").GetString(), applied ? ["apply"] : new[] { "dry-run", "apply" });
         Assert.StartsWith("arn:aws:secretsmanager:", json.GetProperty("arn").GetString(), StringComparison.Ordinal);
         Assert.Contains(json.GetProperty("healthy").ValueKind, new[] { JsonValueKind.True, JsonValueKind.False });
         Assert.True(Enum.TryParse<Keyturn.Domain.Doctor.LabelState>(json.GetProperty("state").GetString(), out _));
