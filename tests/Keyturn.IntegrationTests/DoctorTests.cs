@@ -153,7 +153,10 @@ public sealed class DoctorTests(RotationEnvironment env)
         Directory.CreateDirectory(elsewhere);
         var variables = new Dictionary<string, string>
         {
-            ["KEYTURN_ROOT_ACCESS_KEY_ID"] = env.Server.AccessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = env.Server.SecretAccessKey, ["NO_COLOR"] = "1", ["XDG_STATE_HOME"] = state,
+            ["KEYTURN_ROOT_ACCESS_KEY_ID"] = env.Server.AccessKeyId,
+            ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = env.Server.SecretAccessKey,
+            ["NO_COLOR"] = "1",
+            ["XDG_STATE_HOME"] = state,
         };
         foreach (var (dataDirectory, journal) in new[]
         {
