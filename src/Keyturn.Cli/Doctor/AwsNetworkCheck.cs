@@ -45,13 +45,11 @@ internal sealed class AwsNetworkCheck(AwsInspector inspector)
         var databaseNetwork = await reads.DatabaseAsync(database, cancellationToken).ConfigureAwait(false);
         if (placement is null)
         {
-            if (failures[0].Cause == ReadFailureCause.MissingPermission)
+            // Without the placement there is nothing to analyse, but the run still learns whether the VPC reads would be
+            // allowed (one small page of each, whatever VPC), so that it names every refusal at once.
+            foreach (var action in VpcReads)
             {
-                // Learn in this run which of the VPC reads are refused too: one small page of each, whatever VPC.
-                foreach (var action in VpcReads)
-                {
-                    await reads.Ec2Async(action, [("MaxResults", "5")], static _ => Array.Empty<Subnet>(), onePage: true, "nothing (a permission check)", cancellationToken).ConfigureAwait(false);
-                }
+                await reads.Ec2Async(action, [("MaxResults", "5")], static _ => Array.Empty<Subnet>(), onePage: true, "nothing yet (checked for the VPC analysis)", cancellationToken).ConfigureAwait(false);
             }
 
             return new Result([], null, null, null, failures);
