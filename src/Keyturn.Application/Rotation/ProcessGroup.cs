@@ -27,8 +27,8 @@ public enum ProcessGroupStop
 /// </summary>
 public sealed partial class ProcessGroup
 {
-    private const int SigKill = 9;
-    private const int SigTerm = 15;
+    public const int SigKill = 9;
+    public const int SigTerm = 15;
     private const int NoSuchProcess = 3; // ESRCH
 
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
