@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Reflection;
 using Keyturn.Application.Security;
 using Keyturn.Cli.Commands;
+using Keyturn.Server.Hosting;
 
 namespace Keyturn.Cli;
 
@@ -10,6 +11,13 @@ public static class CliApplication
 {
     /// <summary>Set to 1 to see the stack trace of a failure instead of its one-line summary.</summary>
     public const string DebugVariable = "KEYTURN_DEBUG";
+
+    /// <summary>How long a command may take to stop after SIGTERM or Ctrl+C: more than the host's longest shutdown.</summary>
+    private static readonly TimeSpan TerminationTimeout = KeyturnServer.ShutdownTimeout(new ServerOptions
+    {
+        DataDirectory = "",
+        FunctionStopGrace = TimeSpan.FromSeconds(ServerOptions.MaxFunctionStopGraceSeconds),
+    }) + TimeSpan.FromSeconds(5);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -29,7 +37,10 @@ public static class CliApplication
         // in use, a bad --listen or an unreadable data directory: say what it is in one line, not a stack trace.
         try
         {
-            return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+            // On SIGTERM/SIGINT, `serve` stops its rotation functions (up to --function-stop-grace, then SIGKILL) before it
+            // exits: System.CommandLine's default of 2 s would end the process first and leave them running.
+            var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TerminationTimeout };
+            return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);
         }
         catch (KeyturnStartupException e)
         {

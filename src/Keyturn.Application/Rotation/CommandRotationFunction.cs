@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 
 namespace Keyturn.Application.Rotation;
@@ -10,8 +11,12 @@ namespace Keyturn.Application.Rotation;
 /// runs unchanged. The access key is minted for this invocation only (scoped to the secret, revoked when the
 /// command exits, expiring in any case). Every output line goes to the function's log, with the key's secret
 /// masked; a non-zero exit fails the step, with the function's last error line as the reason.
+/// The command runs in a process group of its own (<see cref="FunctionProcess"/>), recorded on disk while it runs
+/// (<see cref="FunctionProcessRecords"/>): a timeout, a cancelled step or the server's shutdown ends the whole group
+/// (SIGTERM, then SIGKILL after <see cref="RotationOptions.FunctionStopGrace"/>), so does the command's own exit for
+/// whatever it left running, and a step never starts while processes of an earlier invocation for the same secret run.
 /// </summary>
-public sealed class CommandRotationFunction(FunctionRecord record, RotationCredentials credentials, string? endpoint, string? caBundle = null) : IRotationFunction
+public sealed class CommandRotationFunction(FunctionRecord record, RotationCredentials credentials, RotationOptions options, FunctionProcessRecords? running = null) : IRotationFunction
 {
     private static readonly TimeSpan OutputDrain = TimeSpan.FromSeconds(2);
 
@@ -61,6 +66,7 @@ public sealed class CommandRotationFunction(FunctionRecord record, RotationCrede
 
         // Python buffers a piped stdout: without this, what a step printed before it was stopped would be lost.
         start.Environment["PYTHONUNBUFFERED"] = "1";
+        var endpoint = options.Endpoint;
         if (endpoint is not null)
         {
             // Both the SDK-wide variable and the one AWS's rotation templates read.
@@ -68,7 +74,7 @@ public sealed class CommandRotationFunction(FunctionRecord record, RotationCrede
             start.Environment["SECRETS_MANAGER_ENDPOINT"] = endpoint;
         }
 
-        if (caBundle is not null)
+        if (options.CaBundle is { } caBundle)
         {
             // The SDKs' and the AWS CLI's trust setting, for a server on HTTPS with its own CA or self-signed certificate.
             start.Environment["AWS_CA_BUNDLE"] = caBundle;
@@ -77,7 +83,10 @@ public sealed class CommandRotationFunction(FunctionRecord record, RotationCrede
         start.Environment["AWS_ACCESS_KEY_ID"] = key.AccessKeyId;
         start.Environment["AWS_SECRET_ACCESS_KEY"] = key.SecretAccessKey;
 
-        using var process = Process.Start(start) ?? throw new RotationStepException($"Could not start the command of function {record.Name}.", permanent: true);
+        await StopEarlierInvocationsAsync(rotationEvent.SecretId, log).ConfigureAwait(false);
+        using var command = StartCommand(start);
+        var entry = Record(command, rotationEvent, log);
+        var process = command.Process;
         process.OutputDataReceived += (_, e) => Capture(log, e.Data);
         process.ErrorDataReceived += (_, e) => Capture(log, e.Data);
         process.BeginOutputReadLine();
@@ -94,21 +103,101 @@ public sealed class CommandRotationFunction(FunctionRecord record, RotationCrede
                 // The command exited (or closed its input) without reading the event; its exit code decides.
             }
 
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            // The command's own exit, not the end of its output, which a process it left behind may hold open.
+            await command.Exited.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            // The step's timeout (or shutdown): stop the whole command, then let the output readers reach the end of
+            // The step's timeout (or shutdown): stop the whole group, then let the output readers reach the end of
             // the pipes, so the lines it wrote up to the stop are kept in its log.
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit(OutputDrain);
+            log.Info($"stopping function {record.Name} (process group {command.Group.Id}): SIGTERM, then SIGKILL after {options.FunctionStopGrace.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s");
+            await EndGroupAsync(command, entry, log).ConfigureAwait(false);
             throw;
         }
 
-        process.WaitForExit();
+        // As Lambda ends an invocation's processes with it, whatever the command left running in its group ends now.
+        await EndGroupAsync(command, entry, log).ConfigureAwait(false);
         if (process.ExitCode != 0)
         {
             throw Failed(rotationEvent.Step, process.ExitCode, log);
+        }
+    }
+
+    private FunctionProcess StartCommand(ProcessStartInfo start)
+    {
+        try
+        {
+            return FunctionProcess.Start(start);
+        }
+        catch (Exception e) when (e is InvalidOperationException or PlatformNotSupportedException or System.ComponentModel.Win32Exception)
+        {
+            throw new RotationStepException($"Could not start the command of function {record.Name}: {e.Message}", permanent: true);
+        }
+    }
+
+    /// <summary>Ends processes an earlier invocation for this secret left running (a crash, or a group that outlived SIGKILL).</summary>
+    private async Task StopEarlierInvocationsAsync(string secretArn, InvocationLog log)
+    {
+        if (running is null)
+        {
+            return;
+        }
+
+        foreach (var (earlier, outcome) in await running.StopLeftoversAsync(options.FunctionStopGrace, secretArn).ConfigureAwait(false))
+        {
+            log.Info($"stopped processes of an earlier invocation of {earlier.Function} ({earlier.Step ?? "-"}, process group {earlier.ProcessGroup}, request {earlier.RequestId ?? "-"}): {outcome}");
+            if (outcome == ProcessGroupStop.Lingering)
+            {
+                throw new RotationStepException($"Processes of an earlier invocation of function {earlier.Function} (process group {earlier.ProcessGroup}) are still running after SIGKILL; the step waits for them to end.", permanent: false);
+            }
+        }
+    }
+
+    private FunctionProcessRecord? Record(FunctionProcess command, RotationEvent rotationEvent, InvocationLog log)
+    {
+        try
+        {
+            return running?.Add(command, record.Name, rotationEvent, log.RequestId);
+        }
+        catch
+        {
+            // Unrecorded, it could outlive a crash unseen: don't let it run.
+            command.Group.Signal(ProcessGroup.SigKill);
+            throw;
+        }
+    }
+
+    /// <summary>Ends what remains of the group, keeps the output written up to then, and forgets the group once it is gone.</summary>
+    private async Task EndGroupAsync(FunctionProcess command, FunctionProcessRecord? entry, InvocationLog log)
+    {
+        var outcome = await command.StopAsync(options.FunctionStopGrace).ConfigureAwait(false);
+        using (var drain = new CancellationTokenSource(OutputDrain))
+        {
+            try
+            {
+                await command.Process.WaitForExitAsync(drain.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // A process that left the group still holds the output open; what was read so far is kept.
+            }
+        }
+
+        if (outcome == ProcessGroupStop.Lingering)
+        {
+            // The record stays: the next invocation for this secret tries again before it starts.
+            log.Error($"process group {command.Group.Id} of function {record.Name} still has processes after SIGKILL");
+            throw new RotationStepException($"Processes of function {record.Name} (process group {command.Group.Id}) are still running after SIGKILL.", permanent: false);
+        }
+
+        if (outcome == ProcessGroupStop.Killed)
+        {
+            log.Info($"process group {command.Group.Id} of function {record.Name} outlived SIGTERM and was ended with SIGKILL");
+        }
+
+        if (entry is not null)
+        {
+            running!.Remove(entry);
         }
     }
 

@@ -333,6 +333,7 @@ public sealed partial class RotationEngine(
         // Names the secret in every invocation, so a secret's history can be found even when the function prints nothing.
         log.Info($"{step.WireName()}: invoking {RotationFunctionRegistry.NameOf(rotation.FunctionName)} for secret {rotation.SecretArn} version {rotation.Token} (attempt {attempt})");
         var watch = Stopwatch.StartNew();
+        var stoppedByShutdown = false;
         (bool Succeeded, bool Permanent, string? Reason) result;
         if (function is null)
         {
@@ -346,6 +347,10 @@ public sealed partial class RotationEngine(
             var timeout = function.Timeout ?? options.DefaultFunctionTimeout;
             using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeoutSource.CancelAfter(timeout);
+
+            // When the timeout fired, not when the stopped function returned (its SIGTERM grace comes after).
+            var timedOutAfter = TimeSpan.Zero;
+            using var timedOut = timeoutSource.Token.Register(() => timedOutAfter = watch.Elapsed);
             using var renewal = RenewLeaseWhileRunning(lease, fencing, timeoutSource.Token);
             var rotationEvent = new RotationEvent(step.WireName(), rotation.SecretArn, rotation.Token, RotationTokenFor(rotation));
             try
@@ -361,11 +366,19 @@ public sealed partial class RotationEngine(
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 // Lambda's own wording, which the doctor's log analysis recognizes.
-                var message = $"Task timed out after {watch.Elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)} seconds";
+                var message = $"Task timed out after {timedOutAfter.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)} seconds";
                 log.Raw($"{timeProvider.GetUtcNow().UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {requestId} {message}");
                 result = (false, false, $"{step.WireName()}: {message}");
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (OperationCanceledException)
+            {
+                // The server is shutting down: the function was stopped; its log up to then is kept, the journal
+                // gets no end entry, and the step runs again on the next start.
+                log.Raw($"{timeProvider.GetUtcNow().UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {requestId} Stopped: the server is shutting down");
+                stoppedByShutdown = true;
+                result = (false, false, null);
+            }
+            catch (Exception e)
             {
                 var message = $"{step.WireName()}: {e.GetType().Name}: {e.Message}";
                 log.Error(message);
@@ -387,6 +400,7 @@ public sealed partial class RotationEngine(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogLogWriteFailed(logger, logGroup, e.GetType().Name, e.Message);
+            ThrowIfStoppedByShutdown(stoppedByShutdown, cancellationToken);
             return (result.Succeeded, result.Permanent, result.Reason is null ? null : $"{step.WireName()}: the step failed; its reason was not kept because the secret's values could not be read to mask it.");
         }
 
@@ -400,7 +414,17 @@ public sealed partial class RotationEngine(
             LogLogWriteFailed(logger, logGroup, e.GetType().Name, e.Message);
         }
 
+        ThrowIfStoppedByShutdown(stoppedByShutdown, cancellationToken);
         return (result.Succeeded, result.Permanent, result.Reason is null ? null : masker.Mask(result.Reason, SecretRedaction.Mask));
+    }
+
+    /// <summary>A step stopped by the shutdown has no outcome to journal: it runs again on the next start.</summary>
+    private static void ThrowIfStoppedByShutdown(bool stopped, CancellationToken cancellationToken)
+    {
+        if (stopped)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
     }
 
     /// <summary>

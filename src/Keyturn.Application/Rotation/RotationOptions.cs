@@ -13,6 +13,12 @@ public sealed class RotationOptions
     /// <summary>The default time limit of one step (Lambda's is configurable; the field report's was 30 s).</summary>
     public TimeSpan DefaultFunctionTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a command function's processes get to exit after SIGTERM (on a timeout, a cancelled step or the
+    /// server's shutdown) before SIGKILL.
+    /// </summary>
+    public TimeSpan FunctionStopGrace { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How many rotations run at once (the scheduler may find many due together).</summary>
     public int MaxConcurrentRotations { get; set; } = 16;
 

@@ -29,12 +29,18 @@ internal static partial class ServeCommand
             DefaultValueFactory = _ => ServerOptions.DefaultSchedulerIntervalSeconds,
         };
 
+        var functionStopGrace = new Option<double>("--function-stop-grace")
+        {
+            Description = "Seconds a rotation command's processes get to exit after SIGTERM (on its timeout or the server's shutdown) before SIGKILL.",
+            DefaultValueFactory = _ => ServerOptions.DefaultFunctionStopGraceSeconds,
+        };
+
         var kmsKeyId = new Option<string?>("--kms-key-id")
         {
             Description = "On a new data directory: keep the master key wrapped by this AWS KMS key (only KMS's ciphertext is stored; KMS decrypts it at every start).",
         };
 
-        var command = new Command("serve", "Run the Secrets Manager-compatible API (AWS JSON 1.1 + SigV4).") { dataDir, listen, accountId, logLevel, schedulerInterval, kmsKeyId };
+        var command = new Command("serve", "Run the Secrets Manager-compatible API (AWS JSON 1.1 + SigV4).") { dataDir, listen, accountId, logLevel, schedulerInterval, functionStopGrace, kmsKeyId };
         var transport = new ServeTlsOptions();
         transport.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -51,11 +57,18 @@ internal static partial class ServeCommand
                 return 2;
             }
 
+            if (parse.GetValue(functionStopGrace) is not (>= 0 and <= ServerOptions.MaxFunctionStopGraceSeconds))
+            {
+                await Console.Error.WriteLineAsync($"--function-stop-grace must be between 0 and {ServerOptions.MaxFunctionStopGraceSeconds} seconds.").ConfigureAwait(false);
+                return 2;
+            }
+
             var options = CommonOptions.ServerOptions(parse.GetValue(dataDir)!, parse.GetValue(accountId)!) with
             {
                 Listen = parse.GetValue(listen)!,
                 LogLevel = parse.GetValue(logLevel)!,
                 SchedulerInterval = TimeSpan.FromSeconds(parse.GetValue(schedulerInterval)),
+                FunctionStopGrace = TimeSpan.FromSeconds(parse.GetValue(functionStopGrace)),
                 CreateMasterKey = true,
                 KmsKeyId = parse.GetValue(kmsKeyId),
                 Kms = CommonOptions.Kms(),

@@ -17,6 +17,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Keyturn.Server.Hosting;
@@ -85,6 +86,9 @@ public static partial class KeyturnServer
 
         AddKeyturn(builder.Services, options, root, store);
 
+        // Shutdown waits for running rotation functions to end (SIGTERM, the grace period, SIGKILL): allow for that.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout(options));
+
         var app = builder.Build();
         var version = typeof(KeyturnServer).Assembly.GetName().Version?.ToString() ?? "0";
         app.MapGet("/health", () => Results.Json(new HealthStatus("ok", version), AwsJsonContext.Wire.HealthStatus));
@@ -123,7 +127,10 @@ public static partial class KeyturnServer
             // Rotation commands reach this server with the CA the operator's own clients use.
             CaBundle = options.Tls is null ? null : options.Tls.CaBundle ?? Environment.GetEnvironmentVariable("AWS_CA_BUNDLE"),
             SchedulerInterval = options.SchedulerInterval,
+            FunctionStopGrace = options.FunctionStopGrace,
         });
+        services.AddSingleton(sp => new FunctionProcessRecords(
+            FunctionProcessRecords.DirectoryIn(options.DataDirectory), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FunctionProcessRecords>>()));
         services.AddSingleton(_ => new SqliteLogStore(Path.Combine(options.DataDirectory, SqliteSecretStore.FileName)));
         services.AddSingleton<ILogSink>(sp => sp.GetRequiredService<SqliteLogStore>());
         services.AddSingleton<ILogStore>(sp => sp.GetRequiredService<SqliteLogStore>());
@@ -173,6 +180,13 @@ public static partial class KeyturnServer
         services.AddSingleton<LambdaEndpoint>();
         services.AddHostedService<DeletionPurgeService>();
         services.AddHostedService<RotationWorker>();
+    }
+
+    /// <summary>How long the host's shutdown may take: the function stop grace, SIGKILL's wait, and the rest of the host's stop.</summary>
+    public static TimeSpan ShutdownTimeout(ServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.FunctionStopGrace + TimeSpan.FromSeconds(25);
     }
 
     /// <summary>

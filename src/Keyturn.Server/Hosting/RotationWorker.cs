@@ -4,11 +4,23 @@ using Microsoft.Extensions.Logging;
 
 namespace Keyturn.Server.Hosting;
 
-/// <summary>Resumes rotations left open by a crash or restart, then starts due rotations on schedule.</summary>
-public sealed partial class RotationWorker(RotationEngine engine, RotationScheduler scheduler, RotationOptions options, TimeProvider timeProvider, ILogger<RotationWorker> logger) : BackgroundService
+/// <summary>
+/// Ends function processes a crash left running, resumes rotations left open by a crash or restart, then starts due
+/// rotations on schedule. On shutdown it waits for the running steps to stop their functions (SIGTERM, the grace
+/// period, SIGKILL) so that none outlives the server.
+/// </summary>
+public sealed partial class RotationWorker(
+    RotationEngine engine,
+    RotationScheduler scheduler,
+    RotationOptions options,
+    FunctionProcessRecords functionProcesses,
+    TimeProvider timeProvider,
+    ILogger<RotationWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Before any step runs: a step resumed beside its own orphaned earlier invocation would run twice at once.
+        await functionProcesses.StopLeftoversAsync(options.FunctionStopGrace).ConfigureAwait(false);
         await engine.ResumeOpenRotationsAsync(stoppingToken).ConfigureAwait(false);
         using var timer = new PeriodicTimer(options.SchedulerInterval, timeProvider);
         do
@@ -29,8 +41,20 @@ public sealed partial class RotationWorker(RotationEngine engine, RotationSchedu
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         engine.Stop();
+        try
+        {
+            // The steps in flight stop their functions' process groups before they return.
+            await engine.WaitForIdleAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            LogShutdownTimedOut(logger, engine.RunningCount);
+        }
     }
 
     [LoggerMessage(EventId = 2201, Level = LogLevel.Warning, Message = "the rotation scheduler failed: {ExceptionType}: {ExceptionMessage}")]
     private static partial void LogSchedulerFailed(ILogger logger, string exceptionType, string exceptionMessage);
+
+    [LoggerMessage(EventId = 2202, Level = LogLevel.Error, Message = "shutdown timed out with {Count} rotations still stopping their functions; the next start ends what they left running")]
+    private static partial void LogShutdownTimedOut(ILogger logger, int count);
 }

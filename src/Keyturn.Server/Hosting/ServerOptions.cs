@@ -10,6 +10,11 @@ public sealed record ServerOptions
 
     public const int DefaultSchedulerIntervalSeconds = 30;
 
+    public const int DefaultFunctionStopGraceSeconds = 5;
+
+    /// <summary>The longest <see cref="FunctionStopGrace"/>: shutdown must stay well within what a service manager waits.</summary>
+    public const int MaxFunctionStopGraceSeconds = 30;
+
     public required string DataDirectory { get; init; }
 
     /// <summary>host:port; loopback by default so nothing is exposed by accident.</summary>
@@ -24,6 +29,9 @@ public sealed record ServerOptions
 
     /// <summary>How often the rotation scheduler looks for due rotations.</summary>
     public TimeSpan SchedulerInterval { get; init; } = TimeSpan.FromSeconds(DefaultSchedulerIntervalSeconds);
+
+    /// <summary>How long a rotation function's processes get after SIGTERM (timeout, shutdown) before SIGKILL.</summary>
+    public TimeSpan FunctionStopGrace { get; init; } = TimeSpan.FromSeconds(DefaultFunctionStopGraceSeconds);
 
     /// <summary>True only for <c>keyturn serve</c> (and the demo's own throwaway directory): may create the master key of an empty data directory.</summary>
     public bool CreateMasterKey { get; init; }

@@ -120,6 +120,51 @@ public sealed class ExternalFunctionTests : IDisposable
     }
 
     [Fact]
+    public async Task CommandFunction_TimedOutWithAnOrphanIgnoringTerm_EndsItBeforeTheNextAttemptStarts()
+    {
+        _options.Retry = new RetryPolicy(TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(10), 3);
+        _options.FunctionStopGrace = TimeSpan.FromMilliseconds(500);
+        var dir = Directory.CreateTempSubdirectory("keyturn-orphan-").FullName;
+        try
+        {
+            // Each attempt notes its start, then double-forks a heartbeat that ignores SIGTERM: re-parented to init,
+            // no process tree from the command leads to it; only its process group does.
+            await RegisterAsync("orphaning", FunctionKind.Command, $$"""
+                echo "start $$ $(date +%s%N)" >> {{dir}}/starts
+                ( sh -c 'trap "" TERM; while :; do echo "beat $0 $(date +%s%N)" >> {{dir}}/beats; sleep 0.05; done' $$ & )
+                sleep 300
+                """, TimeSpan.FromSeconds(1));
+            await _h.Create("orphans", "one");
+
+            var token = await RotateAsync("orphans", "orphaning");
+
+            var rotation = await Rotation("orphans", token);
+            Assert.Equal(RotationStatus.Failed, rotation.Status);
+            Assert.StartsWith("createSecret: Task timed out after 1.", rotation.Reason, StringComparison.Ordinal);
+            var starts = (await File.ReadAllLinesAsync(Path.Combine(dir, "starts"))).Select(l => l.Split(' ')).Select(f => (Pid: f[1], At: long.Parse(f[2], System.Globalization.CultureInfo.InvariantCulture))).ToList();
+            Assert.Equal(3, starts.Count);
+            var beats = (await File.ReadAllLinesAsync(Path.Combine(dir, "beats"))).Select(l => l.Split(' ')).Where(f => f.Length == 3).Select(f => (Of: f[1], At: long.Parse(f[2], System.Globalization.CultureInfo.InvariantCulture))).ToList();
+            for (var i = 0; i < starts.Count; i++)
+            {
+                Assert.Contains(beats, b => b.Of == starts[i].Pid);
+                foreach (var later in starts.Skip(i + 1))
+                {
+                    Assert.DoesNotContain(beats, b => b.Of == starts[i].Pid && b.At >= later.At);
+                }
+            }
+
+            // Nothing of any attempt's group is left once the rotation has stopped.
+            var beatsNow = beats.Count;
+            await Task.Delay(300);
+            Assert.Equal(beatsNow, (await File.ReadAllLinesAsync(Path.Combine(dir, "beats"))).Length);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task CommandFunction_WithARegisteredTimeoutLongerThanTheDefault_MayRunPastTheDefault()
     {
         _options.DefaultFunctionTimeout = TimeSpan.FromSeconds(1);

@@ -205,6 +205,16 @@ public sealed class KeyturnProcess : IAsyncDisposable
         _process.Dispose();
     }
 
+    /// <summary>The server's pid (<c>dotnet keyturn.dll serve</c> runs in the <c>dotnet</c> process itself).</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>SIGKILL of the server process alone, as a crash or the OOM killer would: what it started lives on.</summary>
+    public async Task CrashAsync()
+    {
+        _process.Kill(entireProcessTree: false);
+        await _process.WaitForExitAsync().ConfigureAwait(false);
+    }
+
     /// <summary>Stops the server gracefully (SIGTERM) and returns its exit code.</summary>
     public async Task<int> StopAsync()
     {
