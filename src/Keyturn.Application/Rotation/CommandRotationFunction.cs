@@ -16,8 +16,12 @@ namespace Keyturn.Application.Rotation;
 /// (SIGTERM, then SIGKILL after <see cref="RotationOptions.FunctionStopGrace"/>), so does the command's own exit for
 /// whatever it left running, and a step never starts while processes of an earlier invocation for the same secret run.
 /// </summary>
-public sealed class CommandRotationFunction(FunctionRecord record, RotationCredentials credentials, RotationOptions options, FunctionProcessRecords? running = null) : IRotationFunction
+public sealed class CommandRotationFunction(
+    FunctionRecord record, RotationCredentials credentials, RotationOptions options, FunctionProcessRecords? running = null,
+    IReadOnlyDictionary<string, string>? variables = null) : IRotationFunction
 {
+    private IReadOnlyDictionary<string, string> Variables { get; } = variables ?? new Dictionary<string, string>();
+
     private static readonly TimeSpan OutputDrain = TimeSpan.FromSeconds(2);
 
     public string Name => record.Name;
@@ -28,6 +32,7 @@ public sealed class CommandRotationFunction(FunctionRecord record, RotationCrede
     {
         var key = await credentials.IssueAsync(record.Name, rotationEvent.SecretId, Timeout, cancellationToken).ConfigureAwait(false);
         log.AddSensitive(key.SecretAccessKey);
+        AddSensitive(log, Variables);
         try
         {
             await RunAsync(rotationEvent, key, log, cancellationToken).ConfigureAwait(false);
@@ -51,35 +56,8 @@ public sealed class CommandRotationFunction(FunctionRecord record, RotationCrede
         start.ArgumentList.Add(record.Target);
 
         var eventJson = JsonSerializer.Serialize(rotationEvent, RotationJsonContext.Default.RotationEvent);
-        var region = InProcessSecrets.RegionOf(rotationEvent.SecretId);
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("AWS_", StringComparison.Ordinal) || k.StartsWith("KEYTURN_", StringComparison.Ordinal)).ToList())
-        {
-            start.Environment.Remove(name);
-        }
-
+        LambdaEnvironment.Apply(start.Environment, record, InProcessSecrets.RegionOf(rotationEvent.SecretId), options.Endpoint, options.CaBundle, Variables);
         start.Environment["KEYTURN_ROTATION_EVENT"] = eventJson;
-        start.Environment["AWS_LAMBDA_FUNCTION_NAME"] = record.Name;
-        start.Environment["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + record.Name;
-        start.Environment["AWS_REGION"] = region;
-        start.Environment["AWS_DEFAULT_REGION"] = region;
-        start.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
-
-        // Python buffers a piped stdout: without this, what a step printed before it was stopped would be lost.
-        start.Environment["PYTHONUNBUFFERED"] = "1";
-        var endpoint = options.Endpoint;
-        if (endpoint is not null)
-        {
-            // Both the SDK-wide variable and the one AWS's rotation templates read.
-            start.Environment["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = endpoint;
-            start.Environment["SECRETS_MANAGER_ENDPOINT"] = endpoint;
-        }
-
-        if (options.CaBundle is { } caBundle)
-        {
-            // The SDKs' and the AWS CLI's trust setting, for a server on HTTPS with its own CA or self-signed certificate.
-            start.Environment["AWS_CA_BUNDLE"] = caBundle;
-        }
-
         start.Environment["AWS_ACCESS_KEY_ID"] = key.AccessKeyId;
         start.Environment["AWS_SECRET_ACCESS_KEY"] = key.SecretAccessKey;
 
@@ -209,6 +187,15 @@ public sealed class CommandRotationFunction(FunctionRecord record, RotationCrede
         return errorMessage is null
             ? new RotationStepException($"{step}: function {record.Name} exited with code {exitCode}.", ExternalFailures.Classify(null, null, exitCode).Permanent)
             : ExternalFailures.StepFailed(step, errorType, errorMessage, exitCode);
+    }
+
+    /// <summary>The function's environment values are treated as secrets: masked wherever the function prints them.</summary>
+    internal static void AddSensitive(InvocationLog log, IReadOnlyDictionary<string, string> variables)
+    {
+        foreach (var value in variables.Values.Where(v => v.Length > 0))
+        {
+            log.AddSensitive(value);
+        }
     }
 
     private static void Capture(InvocationLog log, string? line)
