@@ -309,20 +309,27 @@ public sealed class ExternalFunctionRotationTests : IAsyncLifetime
             var v1 = (await cli.JsonAsync("secretsmanager", "create-secret", "--name", Name, "--secret-string", "initial")).GetProperty("VersionId").GetString()!;
             var rotated = await cli.JsonAsync("secretsmanager", "rotate-secret", "--secret-id", Name, "--rotation-lambda-arn", "refused", "--rotation-rules", "AutomaticallyAfterDays=1");
             var (arn, token) = (rotated.GetProperty("ARN").GetString()!, rotated.GetProperty("VersionId").GetString()!);
-            await WaitUntilAsync(async () => StateOf(await RotationsAsync(), Name) == "retrying createSecret");
 
-            var cancelled = await cli.JsonAsync("secretsmanager", "cancel-rotate-secret", "--secret-id", Name);
-            Assert.Equal(token, cancelled.GetProperty("VersionId").GetString());
+            // The first attempt failed and its retry is scheduled (the engine logged it): cancel at once, in process, so
+            // the cancel lands inside the retry delay (2.5 to 5 s for a first failure) even on a loaded machine.
+            await WaitUntilAsync(() => Task.FromResult(File.Exists(invocations)
+                && _server.Output.Contains($"rotation of {arn}: createSecret failed (attempt 1); retrying in", StringComparison.Ordinal)));
+            using var raw = new RawClient(_server);
+            var cancelled = await raw.SendAsync("CancelRotateSecret", JsonSerializer.Serialize(new { SecretId = Name }));
+            Assert.True(cancelled.Status == 200, cancelled.Body);
+            Assert.Equal(token, cancelled.Json.GetProperty("VersionId").GetString());
+            var ranBeforeCancel = await File.ReadAllLinesAsync(invocations);
+            Assert.Equal(["createSecret"], ranBeforeCancel);
 
-            // The default retry policy retries a first failure within 5 s; the engine logs that it stopped when it
-            // wakes for it. Until then (and after), the function must not have run again.
+            // The engine logs that it stopped when it wakes for the retry. Until then (and after), the function must
+            // not run again.
             await WaitUntilAsync(async () =>
             {
-                Assert.Equal(["createSecret"], await File.ReadAllLinesAsync(invocations));
+                Assert.Equal(ranBeforeCancel, await File.ReadAllLinesAsync(invocations));
                 return _server.Output.Contains($"rotation of {arn} (version {token}) stopped", StringComparison.Ordinal);
             });
 
-            Assert.Equal(["createSecret"], await File.ReadAllLinesAsync(invocations));
+            Assert.Equal(ranBeforeCancel, await File.ReadAllLinesAsync(invocations));
             Assert.Equal("abandoned", StateOf(await RotationsAsync(), Name));
             var described = await cli.JsonAsync("secretsmanager", "describe-secret", "--secret-id", Name);
             Assert.False(described.GetProperty("RotationEnabled").GetBoolean());
