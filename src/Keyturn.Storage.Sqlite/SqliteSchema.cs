@@ -6,7 +6,7 @@ namespace Keyturn.Storage.Sqlite;
 /// </summary>
 internal static class SqliteSchema
 {
-    public const int CurrentVersion = 6;
+    public const int CurrentVersion = 7;
 
     public static readonly string[] Migrations =
     [
@@ -160,6 +160,18 @@ internal static class SqliteSchema
             WHERE revoked_ms IS NULL AND access_key_id IN (SELECT access_key_id FROM functions WHERE access_key_id IS NOT NULL);
         UPDATE functions SET access_key_id = NULL, secret_ciphertext = NULL;
         """,
+
+        // 7: Lambda handler functions (a handler in a code directory, its runtime and memory setting) and per-function
+        // environment variables: their names readable, their values sealed like secret values, under the same
+        // retired-key guard as every other sealed column.
+        """
+        ALTER TABLE functions ADD COLUMN handler TEXT;
+        ALTER TABLE functions ADD COLUMN runtime TEXT;
+        ALTER TABLE functions ADD COLUMN memory_mb INTEGER NOT NULL DEFAULT 128;
+        ALTER TABLE functions ADD COLUMN environment_names TEXT NOT NULL DEFAULT '';
+        ALTER TABLE functions ADD COLUMN environment_ciphertext BLOB;
+
+        """ + SealedColumnGuard("functions", "environment_ciphertext", "environment_master_key_id"),
     ];
 
     /// <summary>The master key id in a blob's header ("KT1", id length, id), as SQL over <paramref name="column"/>.</summary>
@@ -179,17 +191,31 @@ internal static class SqliteSchema
             """);
         foreach (var (table, column) in sealedColumns)
         {
-            sql.Append($"ALTER TABLE {table} ADD COLUMN master_key_id TEXT GENERATED ALWAYS AS ({KeyIdOf(column)}) VIRTUAL;\n");
-            sql.Append($"CREATE INDEX {table}_master_key ON {table}(master_key_id) WHERE master_key_id IS NOT NULL;\n");
-            foreach (var (name, when) in new[] { ("insert", "INSERT"), ("update", $"UPDATE OF {column}") })
-            {
-                sql.Append($"""
-                    CREATE TRIGGER {table}_retired_key_{name} BEFORE {when} ON {table}
-                    WHEN NEW.{column} IS NOT NULL AND EXISTS (SELECT 1 FROM master_keys WHERE retired_ms IS NOT NULL AND key_id = {KeyIdOf("NEW." + column)})
-                    BEGIN SELECT RAISE(ABORT, 'sealed by a retired master key'); END;
+            sql.Append(SealedColumnGuard(table, column, "master_key_id"));
+        }
 
-                    """);
-            }
+        return sql.ToString();
+    }
+
+    /// <summary>
+    /// A sealed column's master key id as an indexed virtual column (master-key rotation finds what to rewrap by it), and
+    /// triggers refusing a blob sealed by a retired key.
+    /// </summary>
+    private static string SealedColumnGuard(string table, string column, string keyColumn)
+    {
+        // Schema 5 named the first guarded column's index and triggers after the table alone; later ones after the column.
+        var prefix = keyColumn == "master_key_id" ? table : $"{table}_{column}";
+        var sql = new System.Text.StringBuilder();
+        sql.Append($"ALTER TABLE {table} ADD COLUMN {keyColumn} TEXT GENERATED ALWAYS AS ({KeyIdOf(column)}) VIRTUAL;\n");
+        sql.Append($"CREATE INDEX {prefix}_master_key ON {table}({keyColumn}) WHERE {keyColumn} IS NOT NULL;\n");
+        foreach (var (name, when) in new[] { ("insert", "INSERT"), ("update", $"UPDATE OF {column}") })
+        {
+            sql.Append($"""
+                CREATE TRIGGER {prefix}_retired_key_{name} BEFORE {when} ON {table}
+                WHEN NEW.{column} IS NOT NULL AND EXISTS (SELECT 1 FROM master_keys WHERE retired_ms IS NOT NULL AND key_id = {KeyIdOf("NEW." + column)})
+                BEGIN SELECT RAISE(ABORT, 'sealed by a retired master key'); END;
+
+                """);
         }
 
         return sql.ToString();

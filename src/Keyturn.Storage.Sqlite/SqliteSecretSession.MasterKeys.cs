@@ -2,10 +2,11 @@ using Keyturn.Application.Ports;
 
 namespace Keyturn.Storage.Sqlite;
 
-/// <summary>The sealed blobs by master key id, through each table's indexed <c>master_key_id</c> column.</summary>
+/// <summary>The sealed blobs by master key id, through each sealed column's indexed key-id column.</summary>
 internal sealed partial class SqliteSecretSession
 {
-    private static readonly string[] SealedTables = ["versions", "access_keys", "functions"];
+    private static readonly (string Table, string KeyColumn)[] SealedColumns =
+        [("versions", "master_key_id"), ("access_keys", "master_key_id"), ("functions", "master_key_id"), ("functions", "environment_master_key_id")];
 
     public bool HoldsData()
     {
@@ -18,12 +19,12 @@ internal sealed partial class SqliteSecretSession
     public IReadOnlyList<string> SealingKeyIds()
     {
         var ids = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var table in SealedTables)
+        foreach (var (table, keyColumn) in SealedColumns)
         {
             var after = "";
             while (true)
             {
-                using var command = Command($"SELECT min(master_key_id) FROM {table} WHERE master_key_id > $p", after);
+                using var command = Command($"SELECT min({keyColumn}) FROM {table} WHERE {keyColumn} > $p", after);
                 if (command.ExecuteScalar() is not string next)
                 {
                     break;
@@ -40,9 +41,9 @@ internal sealed partial class SqliteSecretSession
     public IReadOnlyDictionary<string, long> CountSealedByKey()
     {
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var table in SealedTables)
+        foreach (var (table, keyColumn) in SealedColumns)
         {
-            using var command = Command($"SELECT master_key_id, count(*) FROM {table} WHERE master_key_id IS NOT NULL GROUP BY master_key_id");
+            using var command = Command($"SELECT {keyColumn}, count(*) FROM {table} WHERE {keyColumn} IS NOT NULL GROUP BY {keyColumn}");
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -84,6 +85,8 @@ internal sealed partial class SqliteSecretSession
             (SealedKind.SecretValue, "SELECT s.arn, v.version_id, v.ciphertext FROM versions v JOIN secrets s ON s.id = v.secret_id WHERE v.master_key_id < $p OR v.master_key_id > $p LIMIT $q"),
             (SealedKind.AccessKeySecret, "SELECT access_key_id, NULL, secret_ciphertext FROM access_keys WHERE master_key_id < $p OR master_key_id > $p LIMIT $q"),
             (SealedKind.FunctionKeySecret, "SELECT name, NULL, secret_ciphertext FROM functions WHERE master_key_id < $p OR master_key_id > $p LIMIT $q"),
+            (SealedKind.FunctionEnvironment,
+                "SELECT name, NULL, environment_ciphertext FROM functions WHERE environment_master_key_id < $p OR environment_master_key_id > $p LIMIT $q"),
         })
         {
             using var command = Command(sql, keyId, limit - blobs.Count);
@@ -111,6 +114,8 @@ internal sealed partial class SqliteSecretSession
                 blob.Owner, blob.VersionId, replacement, blob.Ciphertext),
             SealedKind.AccessKeySecret => Command(
                 "UPDATE access_keys SET secret_ciphertext = $r WHERE access_key_id = $p AND secret_ciphertext = $s", blob.Owner, null, replacement, blob.Ciphertext),
+            SealedKind.FunctionEnvironment => Command(
+                "UPDATE functions SET environment_ciphertext = $r WHERE name = $p AND environment_ciphertext = $s", blob.Owner, null, replacement, blob.Ciphertext),
             _ => Command(
                 "UPDATE functions SET secret_ciphertext = $r WHERE name = $p AND secret_ciphertext = $s", blob.Owner, null, replacement, blob.Ciphertext),
         };

@@ -7,6 +7,9 @@ namespace Keyturn.Storage.Sqlite;
 /// <summary>Rotations, journal, leases and functions: the engine's bookkeeping, in the secrets' transactions.</summary>
 internal sealed partial class SqliteSecretSession
 {
+    private const string FunctionColumns =
+        "name, kind, target, timeout_ms, access_key_id, secret_ciphertext, created_ms, handler, runtime, memory_mb, environment_names, environment_ciphertext";
+
     private const string RotationColumns = "secret_arn, token, function_name, mode, status, step, attempt, reason, started_ms, updated_ms, next_attempt_ms";
 
     public RotationRecord? FindRotation(string secretArn, string token) =>
@@ -106,18 +109,20 @@ internal sealed partial class SqliteSecretSession
     }
 
     public FunctionRecord? FindFunction(string name) =>
-        ReadFunctions("SELECT name, kind, target, timeout_ms, access_key_id, secret_ciphertext, created_ms FROM functions WHERE name = $p", name).FirstOrDefault();
+        ReadFunctions($"SELECT {FunctionColumns} FROM functions WHERE name = $p", name).FirstOrDefault();
 
     public IReadOnlyList<FunctionRecord> ListFunctions() =>
-        ReadFunctions("SELECT name, kind, target, timeout_ms, access_key_id, secret_ciphertext, created_ms FROM functions ORDER BY name");
+        ReadFunctions($"SELECT {FunctionColumns} FROM functions ORDER BY name");
 
     public void SaveFunction(FunctionRecord f)
     {
         using var command = Command(
-            "INSERT INTO functions (name, kind, target, timeout_ms, access_key_id, secret_ciphertext, created_ms) VALUES ($p, $q, $r, $s, $t, $u, $v) " +
+            $"INSERT INTO functions ({FunctionColumns}) VALUES ($p, $q, $r, $s, $t, $u, $v, $w, $x, $y, $z, $a) " +
             "ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, target = excluded.target, timeout_ms = excluded.timeout_ms, " +
-            "access_key_id = excluded.access_key_id, secret_ciphertext = excluded.secret_ciphertext",
-            f.Name, f.Kind.ToString(), f.Target, (long)f.Timeout.TotalMilliseconds, f.AccessKeyId, f.EncryptedSecretAccessKey, f.CreatedDate.ToUnixTimeMilliseconds());
+            "access_key_id = excluded.access_key_id, secret_ciphertext = excluded.secret_ciphertext, handler = excluded.handler, runtime = excluded.runtime, " +
+            "memory_mb = excluded.memory_mb, environment_names = excluded.environment_names, environment_ciphertext = excluded.environment_ciphertext",
+            f.Name, f.Kind.ToString(), f.Target, (long)f.Timeout.TotalMilliseconds, f.AccessKeyId, f.EncryptedSecretAccessKey, f.CreatedDate.ToUnixTimeMilliseconds(),
+            f.Handler, f.Runtime, f.MemorySize, string.Join('\n', f.EnvironmentNames), f.EncryptedEnvironment);
         command.ExecuteNonQuery();
     }
 
@@ -187,7 +192,14 @@ internal sealed partial class SqliteSecretSession
             functions.Add(new FunctionRecord(
                 reader.GetString(0), Enum.Parse<FunctionKind>(reader.GetString(1)), reader.GetString(2), TimeSpan.FromMilliseconds(reader.GetInt64(3)),
                 reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : (byte[])reader.GetValue(5),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6))));
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)))
+            {
+                Handler = reader.IsDBNull(7) ? null : reader.GetString(7),
+                Runtime = reader.IsDBNull(8) ? null : reader.GetString(8),
+                MemorySize = reader.GetInt32(9),
+                EnvironmentNames = reader.GetString(10).Split('\n', StringSplitOptions.RemoveEmptyEntries),
+                EncryptedEnvironment = reader.IsDBNull(11) ? null : (byte[])reader.GetValue(11),
+            });
         }
 
         return functions;

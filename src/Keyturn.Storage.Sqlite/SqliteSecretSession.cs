@@ -10,7 +10,7 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
 {
     private const string SecretColumns = "id, arn, region, name, created_ms, deletion_ms, metadata";
 
-    private static readonly string[] ParameterNames = ["$p", "$q", "$r", "$s", "$t", "$u", "$v", "$w", "$x", "$y", "$z"];
+    private static readonly string[] ParameterNames = ["$p", "$q", "$r", "$s", "$t", "$u", "$v", "$w", "$x", "$y", "$z", "$a"];
 
     // In a write transaction: each version row's accessed_ms as this transaction last read or wrote it, so Save
     // rewrites only the versions that changed (a secret keeps up to 100, a value write changes one or two).

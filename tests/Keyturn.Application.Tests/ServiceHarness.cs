@@ -17,6 +17,7 @@ public sealed class ServiceHarness : IDisposable
 {
     private readonly DirectoryInfo _directory;
     private readonly bool _ownsDirectory;
+    private HandlerWorkerPool? _workers;
 
     /// <param name="realTime">The rotation engine waits on its clock (retries, leases), so its tests use real time.</param>
     /// <param name="dataDirectory">An existing data directory to work in (kept on dispose); a new temporary one otherwise.</param>
@@ -41,7 +42,10 @@ public sealed class ServiceHarness : IDisposable
 
     /// <summary>The external-function factory the server builds, with per-invocation keys from <see cref="AccessKeys"/>.</summary>
     public ExternalFunctionFactory ExternalFunctions(RotationOptions options) =>
-        new(new RotationCredentials(AccessKeys, Services, options, Time), options);
+        new(new RotationCredentials(AccessKeys, Services, options, Time), options, Cipher, Workers);
+
+    /// <summary>The warm workers of handler functions, stopped when the harness is disposed.</summary>
+    public HandlerWorkerPool Workers => _workers ??= new HandlerWorkerPool(TimeProvider.System);
 
     /// <summary>A request signed by a new access key with this IAM policy, as the server would see it.</summary>
     public async Task<RequestContext> As(string userName, string policyJson)
@@ -104,6 +108,7 @@ public sealed class ServiceHarness : IDisposable
 
     public void Dispose()
     {
+        _workers?.Dispose();
         Store.Dispose();
         if (_ownsDirectory)
         {

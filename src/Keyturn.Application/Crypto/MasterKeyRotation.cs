@@ -143,6 +143,7 @@ public sealed class MasterKeyRotation(ISecretStore store, EnvelopeCipher cipher,
     {
         SealedKind.SecretValue => SecretServices.ValueContext(blob.Owner, blob.VersionId!),
         SealedKind.AccessKeySecret => AccessKeyService.KeyContext(blob.Owner),
+        SealedKind.FunctionEnvironment => FunctionService.EnvironmentContext(blob.Owner),
         // Functions no longer hold a key (schema 6 cleared them); a row sealed before that keeps its old context.
         _ => "function|" + blob.Owner,
     };
@@ -151,6 +152,7 @@ public sealed class MasterKeyRotation(ISecretStore store, EnvelopeCipher cipher,
     {
         SealedKind.SecretValue => $"value of {blob.Owner} version {blob.VersionId}",
         SealedKind.AccessKeySecret => $"secret key of access key {blob.Owner}",
+        SealedKind.FunctionEnvironment => $"environment variables of function {blob.Owner}",
         _ => $"access key of function {blob.Owner}",
     };
 }

@@ -32,6 +32,9 @@ public enum SealedKind
     SecretValue,
     AccessKeySecret,
     FunctionKeySecret,
+
+    /// <summary>A handler or command function's environment variables (<c>functions register --env</c>).</summary>
+    FunctionEnvironment,
 }
 
 /// <summary>One sealed blob and what its associated data is built from: the secret ARN and version, the access key id, or the function name.</summary>

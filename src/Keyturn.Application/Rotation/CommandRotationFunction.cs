@@ -11,8 +11,11 @@ namespace Keyturn.Application.Rotation;
 /// command exits, expiring in any case). Every output line goes to the function's log, with the key's secret
 /// masked; a non-zero exit fails the step, with the function's last error line as the reason.
 /// </summary>
-public sealed class CommandRotationFunction(FunctionRecord record, RotationCredentials credentials, string? endpoint, string? caBundle = null) : IRotationFunction
+public sealed class CommandRotationFunction(
+    FunctionRecord record, RotationCredentials credentials, string? endpoint, string? caBundle = null, IReadOnlyDictionary<string, string>? variables = null) : IRotationFunction
 {
+    private IReadOnlyDictionary<string, string> Variables { get; } = variables ?? new Dictionary<string, string>();
+
     private static readonly TimeSpan OutputDrain = TimeSpan.FromSeconds(2);
 
     public string Name => record.Name;
@@ -23,6 +26,7 @@ public sealed class CommandRotationFunction(FunctionRecord record, RotationCrede
     {
         var key = await credentials.IssueAsync(record.Name, rotationEvent.SecretId, Timeout, cancellationToken).ConfigureAwait(false);
         log.AddSensitive(key.SecretAccessKey);
+        AddSensitive(log, Variables);
         try
         {
             await RunAsync(rotationEvent, key, log, cancellationToken).ConfigureAwait(false);
@@ -46,34 +50,8 @@ public sealed class CommandRotationFunction(FunctionRecord record, RotationCrede
         start.ArgumentList.Add(record.Target);
 
         var eventJson = JsonSerializer.Serialize(rotationEvent, RotationJsonContext.Default.RotationEvent);
-        var region = InProcessSecrets.RegionOf(rotationEvent.SecretId);
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("AWS_", StringComparison.Ordinal) || k.StartsWith("KEYTURN_", StringComparison.Ordinal)).ToList())
-        {
-            start.Environment.Remove(name);
-        }
-
+        LambdaEnvironment.Apply(start.Environment, record, InProcessSecrets.RegionOf(rotationEvent.SecretId), endpoint, caBundle, Variables);
         start.Environment["KEYTURN_ROTATION_EVENT"] = eventJson;
-        start.Environment["AWS_LAMBDA_FUNCTION_NAME"] = record.Name;
-        start.Environment["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + record.Name;
-        start.Environment["AWS_REGION"] = region;
-        start.Environment["AWS_DEFAULT_REGION"] = region;
-        start.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
-
-        // Python buffers a piped stdout: without this, what a step printed before it was stopped would be lost.
-        start.Environment["PYTHONUNBUFFERED"] = "1";
-        if (endpoint is not null)
-        {
-            // Both the SDK-wide variable and the one AWS's rotation templates read.
-            start.Environment["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = endpoint;
-            start.Environment["SECRETS_MANAGER_ENDPOINT"] = endpoint;
-        }
-
-        if (caBundle is not null)
-        {
-            // The SDKs' and the AWS CLI's trust setting, for a server on HTTPS with its own CA or self-signed certificate.
-            start.Environment["AWS_CA_BUNDLE"] = caBundle;
-        }
-
         start.Environment["AWS_ACCESS_KEY_ID"] = key.AccessKeyId;
         start.Environment["AWS_SECRET_ACCESS_KEY"] = key.SecretAccessKey;
 
@@ -120,6 +98,15 @@ public sealed class CommandRotationFunction(FunctionRecord record, RotationCrede
         return errorMessage is null
             ? new RotationStepException($"{step}: function {record.Name} exited with code {exitCode}.", ExternalFailures.Classify(null, null, exitCode).Permanent)
             : ExternalFailures.StepFailed(step, errorType, errorMessage, exitCode);
+    }
+
+    /// <summary>The function's environment values are treated as secrets: masked wherever the function prints them.</summary>
+    internal static void AddSensitive(InvocationLog log, IReadOnlyDictionary<string, string> variables)
+    {
+        foreach (var value in variables.Values.Where(v => v.Length > 0))
+        {
+            log.AddSensitive(value);
+        }
     }
 
     private static void Capture(InvocationLog log, string? line)

@@ -83,7 +83,8 @@ public static partial class ExternalFailures
 
         // AWS's templates raise ValueError/KeyError for what a retry can't change: a missing field, a wrong stage,
         // a secret not enabled for rotation, an engine mismatch.
-        if (errorType is not null && InvalidValueType().IsMatch(errorType))
+        // ... and a handler the runtime could not load or whose answer it could not send (Lambda's Runtime.* init errors).
+        if (errorType is not null && (InvalidValueType().IsMatch(errorType) || RuntimeInitType().IsMatch(errorType)))
         {
             return DatabaseReasons.Unsupported;
         }
@@ -137,4 +138,7 @@ public static partial class ExternalFailures
 
     [GeneratedRegex(@"^(?:ValueError|KeyError|TypeError|JSONDecodeError|json\.decoder\.JSONDecodeError)$", RegexOptions.CultureInvariant)]
     private static partial Regex InvalidValueType();
+
+    [GeneratedRegex(@"^Runtime\.(?:ImportModuleError|HandlerNotFound|UserCodeSyntaxError|MarshalError)$", RegexOptions.CultureInvariant)]
+    private static partial Regex RuntimeInitType();
 }

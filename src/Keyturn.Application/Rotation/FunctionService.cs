@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Keyturn.Application.Crypto;
 using Keyturn.Application.Ports;
 using Keyturn.Application.Security;
 
@@ -8,31 +11,35 @@ namespace Keyturn.Application.Rotation;
 /// invocation gets one scoped to the secret it rotates (<see cref="RotationCredentials"/>). What a function may
 /// read beyond that secret (master secrets) is the administrator's <see cref="FunctionPolicy"/>.
 /// </summary>
-public sealed class FunctionService(ISecretStore store, AccessKeyService keys, KeyturnOptions options, TimeProvider timeProvider)
+public sealed class FunctionService(ISecretStore store, AccessKeyService keys, KeyturnOptions options, TimeProvider timeProvider, EnvelopeCipher? cipher = null)
 {
 
-    public async Task<FunctionRecord> RegisterAsync(string name, FunctionKind kind, string target, TimeSpan timeout, CancellationToken cancellationToken)
+    public Task<FunctionRecord> RegisterAsync(string name, FunctionKind kind, string target, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RegisterAsync(new FunctionRegistration(name, kind, target, timeout), cancellationToken);
+
+    /// <summary>
+    /// Registers (or replaces) a function. A handler's code directory must exist and is stored as an absolute path;
+    /// its environment variables are sealed by the master key like secret values (their names stay readable).
+    /// </summary>
+    /// <exception cref="ArgumentException">The registration is invalid; the message names the option.</exception>
+    public async Task<FunctionRecord> RegisterAsync(FunctionRegistration registration, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(name) || name.Length > 64 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
+        if (registration.Problem() is { } problem)
         {
-            throw new ArgumentException("A function name is 1-64 characters of letters, digits, '-' and '_' (as Lambda allows).", nameof(name));
+            throw new ArgumentException(problem, nameof(registration));
         }
 
-        if (name.StartsWith("keyturn-", StringComparison.Ordinal))
+        var target = registration.Target;
+        if (registration.Kind == FunctionKind.Handler)
         {
-            throw new ArgumentException("Names starting with 'keyturn-' are reserved for the built-in functions.", nameof(name));
+            target = Path.GetFullPath(target);
+            if (!Directory.Exists(target))
+            {
+                throw new ArgumentException($"--code {registration.Target}: no such directory.", nameof(registration));
+            }
         }
 
-        if (timeout < TimeSpan.FromSeconds(1) || timeout > TimeSpan.FromSeconds(900))
-        {
-            throw new ArgumentException("--timeout is 1-900 seconds (as Lambda allows).", nameof(timeout));
-        }
-
-        if (kind == FunctionKind.Url && (!Uri.TryCreate(target, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
-        {
-            throw new ArgumentException("--url must be an absolute http or https URL.", nameof(target));
-        }
-
+        var name = registration.Name;
         var existing = await store.ReadAsync(session => session.FindFunction(name), cancellationToken).ConfigureAwait(false);
         if (existing?.AccessKeyId is { } oldKey)
         {
@@ -40,13 +47,63 @@ public sealed class FunctionService(ISecretStore store, AccessKeyService keys, K
             await keys.RevokeAsync(oldKey, cancellationToken).ConfigureAwait(false);
         }
 
-        var record = new FunctionRecord(name, kind, target, timeout, null, null, existing?.CreatedDate ?? timeProvider.GetUtcNow());
+        var environment = registration.Environment;
+        byte[]? sealedEnvironment = null;
+        if (environment.Count > 0)
+        {
+            var sealer = cipher ?? throw new InvalidOperationException("Environment variables are sealed by the master key, which this service was not given.");
+            var json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>(environment, StringComparer.Ordinal), FunctionEnvironmentJsonContext.Default.DictionaryStringString);
+            try
+            {
+                sealedEnvironment = sealer.Encrypt(json, EnvironmentContext(name));
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(json);
+            }
+        }
+
+        var record = new FunctionRecord(name, registration.Kind, target, registration.Timeout, null, null, existing?.CreatedDate ?? timeProvider.GetUtcNow())
+        {
+            Handler = registration.Kind == FunctionKind.Handler ? registration.Handler : null,
+            Runtime = registration.Kind == FunctionKind.Handler ? registration.Runtime ?? FunctionRuntimes.Python : null,
+            MemorySize = registration.MemorySize ?? FunctionRegistration.DefaultMemorySize,
+            EnvironmentNames = [.. environment.Keys.Order(StringComparer.Ordinal)],
+            EncryptedEnvironment = sealedEnvironment,
+        };
         await store.WriteAsync(session =>
         {
             session.SaveFunction(record);
             return true;
         }, cancellationToken).ConfigureAwait(false);
         return record;
+    }
+
+    /// <summary>The associated data a function's sealed environment is bound to: a blob moved to another function does not open.</summary>
+    public static string EnvironmentContext(string functionName) => "function-environment|" + functionName;
+
+    /// <summary>A function's environment variables, opened with the master key; empty when it has none.</summary>
+    public static IReadOnlyDictionary<string, string> OpenEnvironment(FunctionRecord record, EnvelopeCipher? cipher)
+    {
+        if (record.EncryptedEnvironment is not { } blob)
+        {
+            return new Dictionary<string, string>();
+        }
+
+        if (cipher is null)
+        {
+            throw new InvalidOperationException($"Function {record.Name} has environment variables, sealed by the master key, which was not given.");
+        }
+
+        var json = cipher.Decrypt(blob, EnvironmentContext(record.Name));
+        try
+        {
+            return JsonSerializer.Deserialize(json, FunctionEnvironmentJsonContext.Default.DictionaryStringString) ?? [];
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(json);
+        }
     }
 
     public Task<IReadOnlyList<FunctionRecord>> ListAsync(CancellationToken cancellationToken) =>

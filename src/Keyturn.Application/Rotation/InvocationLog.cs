@@ -9,12 +9,20 @@ namespace Keyturn.Application.Rotation;
 /// Lines are kept in memory and masked (<see cref="SecretRedaction"/>) only when the invocation ends, so
 /// values written during it (the AWSPENDING value createSecret puts) are masked in earlier lines too.
 /// </summary>
-public sealed class InvocationLog(string requestId, TimeProvider timeProvider)
+public sealed class InvocationLog(string requestId, TimeProvider timeProvider, string? logStreamName = null)
 {
     private readonly List<LogLine> _lines = [];
     private readonly HashSet<string> _sensitive = new(StringComparer.Ordinal);
 
     public string RequestId => requestId;
+
+    /// <summary>The log stream this invocation's lines go to (a handler's <c>context.log_stream_name</c>).</summary>
+    public string LogStreamName => logStreamName ?? "";
+
+    /// <summary>What a runtime measured for the REPORT line: the memory setting and the worker's peak (MB), and its start when it was cold.</summary>
+    public (int MemorySize, int MaxMemoryUsed)? Memory { get; set; }
+
+    public TimeSpan? InitDuration { get; set; }
 
     public IReadOnlyList<LogLine> Lines
     {

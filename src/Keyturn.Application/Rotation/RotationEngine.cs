@@ -301,7 +301,7 @@ public sealed partial class RotationEngine(
     private async Task<(bool Succeeded, bool Permanent, string? Reason)> InvokeAsync(RotationRecord rotation, RotationStep step, int attempt, string lease, long fencing, CancellationToken cancellationToken)
     {
         var requestId = Guid.NewGuid().ToString();
-        var log = new InvocationLog(requestId, timeProvider);
+        var log = new InvocationLog(requestId, timeProvider, StreamName(rotation));
         var function = await functions.ResolveAsync(rotation.FunctionName, cancellationToken).ConfigureAwait(false);
         var logGroup = "/aws/lambda/" + RotationFunctionRegistry.NameOf(rotation.FunctionName);
         log.Raw($"START RequestId: {requestId} Version: $LATEST");
@@ -351,7 +351,7 @@ public sealed partial class RotationEngine(
 
         var elapsed = watch.Elapsed.TotalMilliseconds;
         log.Raw($"END RequestId: {requestId}");
-        log.Raw(string.Create(CultureInfo.InvariantCulture, $"REPORT RequestId: {requestId}\tDuration: {elapsed:F2} ms\tBilled Duration: {Math.Ceiling(elapsed)} ms\t"));
+        log.Raw(ReportLine(requestId, elapsed, log.Memory, log.InitDuration));
 
         // Nothing from the invocation is stored before it is masked: not its log, not the failure reason the
         // journal and the rotation record keep. Without a masker (the store could not be read) neither is kept.
@@ -377,6 +377,23 @@ public sealed partial class RotationEngine(
         }
 
         return (result.Succeeded, result.Permanent, result.Reason is null ? null : masker.Mask(result.Reason, SecretRedaction.Mask));
+    }
+
+    /// <summary>Lambda's REPORT line; the memory and init fields only from a runtime that measured them (a handler's worker).</summary>
+    public static string ReportLine(string requestId, double elapsedMs, (int MemorySize, int MaxMemoryUsed)? memory, TimeSpan? initDuration)
+    {
+        var line = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"REPORT RequestId: {requestId}\tDuration: {elapsedMs:F2} ms\tBilled Duration: {Math.Ceiling(elapsedMs)} ms\t"));
+        if (memory is { } m)
+        {
+            line.Append(CultureInfo.InvariantCulture, $"Memory Size: {m.MemorySize} MB\tMax Memory Used: {m.MaxMemoryUsed} MB\t");
+        }
+
+        if (initDuration is { } init)
+        {
+            line.Append(CultureInfo.InvariantCulture, $"Init Duration: {init.TotalMilliseconds:F2} ms\t");
+        }
+
+        return line.ToString();
     }
 
     /// <summary>Marks success (labels checked, AWSPENDING stripped, dates moved), as the AWS backend does after finishSecret.</summary>

@@ -38,7 +38,10 @@ public enum JournalPhase
     End,
 }
 
-/// <summary>A registered external rotation function: a command to run or a URL to POST the event to.</summary>
+/// <summary>
+/// A registered external rotation function: a command to run, a URL to POST the event to, or a Lambda handler
+/// (<see cref="Handler"/> in the code directory <see cref="Target"/>) run in a warm worker of <see cref="Runtime"/>.
+/// </summary>
 public sealed record FunctionRecord(
     string Name,
     FunctionKind Kind,
@@ -46,7 +49,23 @@ public sealed record FunctionRecord(
     TimeSpan Timeout,
     string? AccessKeyId,
     byte[]? EncryptedSecretAccessKey,
-    DateTimeOffset CreatedDate);
+    DateTimeOffset CreatedDate)
+{
+    /// <summary>The handler, <c>module.function</c> (Python) or <c>file.export</c> (Node.js); null unless <see cref="FunctionKind.Handler"/>.</summary>
+    public string? Handler { get; init; }
+
+    /// <summary>The handler's runtime (<see cref="FunctionRuntimes"/>); null unless <see cref="FunctionKind.Handler"/>.</summary>
+    public string? Runtime { get; init; }
+
+    /// <summary>Lambda's memory setting, reported to the handler and in the REPORT line (not enforced).</summary>
+    public int MemorySize { get; init; } = FunctionRegistration.DefaultMemorySize;
+
+    /// <summary>The names of the function's environment variables, which may be shown; their values are only in <see cref="EncryptedEnvironment"/>.</summary>
+    public IReadOnlyList<string> EnvironmentNames { get; init; } = [];
+
+    /// <summary>The environment variables (a JSON object) sealed by the master key; null when there are none.</summary>
+    public byte[]? EncryptedEnvironment { get; init; }
+}
 
 /// <summary>
 /// What an administrator allowed a rotation function (built-in or registered) beyond its secret: the master
@@ -62,4 +81,5 @@ public enum FunctionKind
 {
     Command,
     Url,
+    Handler,
 }

@@ -15,6 +15,7 @@ internal static class FunctionsCommand
         var command = new Command("functions", "Manage external rotation functions (name them in RotationLambdaARN).");
         command.Subcommands.Add(Register());
         command.Subcommands.Add(List());
+        command.Subcommands.Add(DescribeFunction());
         command.Subcommands.Add(Remove());
         command.Subcommands.Add(Policy());
         return command;
@@ -87,29 +88,74 @@ internal static class FunctionsCommand
         var accountId = CommonOptions.AccountId();
         var name = new Argument<string>("name") { Description = "The function name (RotationLambdaARN may be a bare name or arn:aws:lambda:REGION:ACCOUNT:function:NAME)." };
         var commandLine = new Option<string?>("--command") { Description = "Shell command run once per step; the event JSON arrives on stdin and in KEYTURN_ROTATION_EVENT." };
-        var url = new Option<string?>("--url") { Description = "http(s) URL that receives the event JSON as a POST once per step." };
-        var timeout = new Option<int>("--timeout") { Description = "Seconds one step may take.", DefaultValueFactory = _ => 30 };
-        var command = new Command("register", "Register (or replace) an external rotation function.") { name, commandLine, url, timeout, dataDir, accountId };
+        var url = new Option<string?>("--url") { Description = "http(s) URL that receives the event JSON as a POST once per step (Lambda's Invoke contract)." };
+        var handler = new Option<string?>("--handler")
+        {
+            Description = "A Lambda handler in --code, run as Lambda runs it in a warm worker: module.function for python3 (e.g. lambda_function.lambda_handler), file.export for nodejs (e.g. index.handler).",
+        };
+        var code = new Option<string?>("--code") { Description = "The directory holding the handler's code (stored as an absolute path)." };
+        var runtime = new Option<string?>("--runtime") { Description = "The handler's runtime: python3 (default) or nodejs." };
+        var memory = new Option<int?>("--memory") { Description = "Lambda's memory setting in MB, 128-10240 (default 128): the context's memory limit and the REPORT line." };
+        var env = new Option<string[]>("--env")
+        {
+            Description = "An environment variable NAME=VALUE for the function (repeatable; --handler and --command). Values are sealed by the master key and never shown.",
+        };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds one step may take, 1-900.", DefaultValueFactory = _ => 30 };
+        var command = new Command("register", "Register (or replace) an external rotation function.")
+        {
+            name, commandLine, url, handler, code, runtime, memory, env, timeout, dataDir, accountId,
+        };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var (kind, target) = (parse.GetValue(commandLine), parse.GetValue(url)) switch
+            var (kind, target) = (parse.GetValue(commandLine), parse.GetValue(url), parse.GetValue(handler)) switch
             {
-                ({ } c, null) => (FunctionKind.Command, c),
-                (null, { } u) => (FunctionKind.Url, u),
+                ({ } c, null, null) => (FunctionKind.Command, c),
+                (null, { } u, null) => (FunctionKind.Url, u),
+                (null, null, { }) => (FunctionKind.Handler, parse.GetValue(code) ?? ""),
                 _ => (default(FunctionKind?), ""),
             };
             if (kind is null)
             {
-                await Console.Error.WriteLineAsync("Give exactly one of --command and --url.").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("Give exactly one of --command, --url and --handler.").ConfigureAwait(false);
+                return 2;
+            }
+
+            if (kind != FunctionKind.Handler && parse.GetValue(code) is not null)
+            {
+                await Console.Error.WriteLineAsync("--code goes with --handler.").ConfigureAwait(false);
+                return 2;
+            }
+
+            var (environment, envProblem) = FunctionRegistration.ParseEnvironment(parse.GetValue(env) ?? []);
+            if (envProblem is not null)
+            {
+                await Console.Error.WriteLineAsync(envProblem).ConfigureAwait(false);
+                return 2;
+            }
+
+            var registration = new FunctionRegistration(parse.GetValue(name)!, kind.Value, target, TimeSpan.FromSeconds(parse.GetValue(timeout)))
+            {
+                Handler = parse.GetValue(handler),
+                Runtime = parse.GetValue(runtime),
+                MemorySize = parse.GetValue(memory),
+                Environment = environment,
+            };
+            if (registration.Problem() is { } problem)
+            {
+                await Console.Error.WriteLineAsync(problem).ConfigureAwait(false);
                 return 2;
             }
 
             using var services = KeysCommand.Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
             try
             {
-                var record = await services.GetRequiredService<FunctionService>().RegisterAsync(
-                    parse.GetValue(name)!, kind.Value, target, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancellationToken).ConfigureAwait(false);
-                Console.WriteLine($"Registered function {record.Name} ({record.Kind.ToString().ToLowerInvariant()}); each invocation gets an access key for the secret it rotates only.");
+                var record = await services.GetRequiredService<FunctionService>().RegisterAsync(registration, cancellationToken).ConfigureAwait(false);
+                Console.WriteLine($"Registered function {record.Name} ({Describe(record)}); each invocation gets an access key for the secret it rotates only.");
+                if (record.EnvironmentNames.Count > 0)
+                {
+                    Console.WriteLine($"  Environment variables (values sealed): {string.Join(", ", record.EnvironmentNames)}");
+                }
+
                 Console.WriteLine($"  To let it read master secrets: keyturn functions policy {record.Name} --allow-master ARN-PATTERN");
                 Console.WriteLine($"  aws secretsmanager rotate-secret --secret-id SECRET --rotation-lambda-arn arn:aws:lambda:us-east-1:{parse.GetValue(accountId)}:function:{record.Name} ...");
                 return 0;
@@ -123,11 +169,17 @@ internal static class FunctionsCommand
         return command;
     }
 
+    private static string Describe(FunctionRecord record) => record.Kind switch
+    {
+        FunctionKind.Handler => $"handler {record.Handler} on {record.Runtime}, {record.MemorySize} MB, timeout {record.Timeout.TotalSeconds:0} s",
+        _ => $"{record.Kind.ToString().ToLowerInvariant()}, timeout {record.Timeout.TotalSeconds:0} s",
+    };
+
     private static Command List()
     {
         var dataDir = CommonOptions.DataDir();
         var accountId = CommonOptions.AccountId();
-        var command = new Command("list", "List the built-in and registered rotation functions.") { dataDir, accountId };
+        var command = new Command("list", "List the built-in and registered rotation functions (environment variables by name only).") { dataDir, accountId };
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var services = KeysCommand.Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
@@ -139,9 +191,50 @@ internal static class FunctionsCommand
 
             foreach (var function in await services.GetRequiredService<FunctionService>().ListAsync(cancellationToken).ConfigureAwait(false))
             {
-                Console.WriteLine($"{function.Name,-40} {function.Kind.ToString().ToLowerInvariant(),-9} {function.Target}");
+                var target = function.Kind == FunctionKind.Handler ? $"{function.Handler} in {function.Target} ({function.Runtime})" : function.Target;
+                var env = function.EnvironmentNames.Count == 0 ? "" : $"  env: {string.Join(", ", function.EnvironmentNames)}";
+                Console.WriteLine($"{function.Name,-40} {function.Kind.ToString().ToLowerInvariant(),-9} {target}{env}");
             }
 
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command DescribeFunction()
+    {
+        var dataDir = CommonOptions.DataDir();
+        var accountId = CommonOptions.AccountId();
+        var name = new Argument<string>("name");
+        var command = new Command("describe", "Show a registered function's settings (environment variables by name only).") { name, dataDir, accountId };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var services = KeysCommand.Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
+            var function = (await services.GetRequiredService<FunctionService>().ListAsync(cancellationToken).ConfigureAwait(false))
+                .FirstOrDefault(f => f.Name == parse.GetValue(name));
+            if (function is null)
+            {
+                await Console.Error.WriteLineAsync($"No function {parse.GetValue(name)}; see keyturn functions list.").ConfigureAwait(false);
+                return 1;
+            }
+
+            Console.WriteLine($"Name:        {function.Name}");
+            Console.WriteLine($"Kind:        {function.Kind.ToString().ToLowerInvariant()}");
+            if (function.Kind == FunctionKind.Handler)
+            {
+                Console.WriteLine($"Handler:     {function.Handler}");
+                Console.WriteLine($"Runtime:     {function.Runtime}");
+                Console.WriteLine($"Code:        {function.Target}");
+                Console.WriteLine($"Memory:      {function.MemorySize} MB");
+            }
+            else
+            {
+                Console.WriteLine($"Target:      {function.Target}");
+            }
+
+            Console.WriteLine($"Timeout:     {function.Timeout.TotalSeconds:0} s");
+            Console.WriteLine($"Environment: {(function.EnvironmentNames.Count == 0 ? "none" : string.Join(", ", function.EnvironmentNames) + " (values sealed, not shown)")}");
+            Console.WriteLine($"Log group:   {LambdaEnvironment.RotationLogGroup(function.Name)}");
             return 0;
         });
         return command;

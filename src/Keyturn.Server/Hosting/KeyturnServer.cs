@@ -126,6 +126,8 @@ public static partial class KeyturnServer
         services.AddSingleton<ILogStore>(sp => sp.GetRequiredService<SqliteLogStore>());
         services.AddSingleton<LogsServices>();
         services.AddSingleton<RotationCredentials>();
+        // Disposed with the server: every handler function's warm worker is stopped when it shuts down.
+        services.AddSingleton(sp => new HandlerWorkerPool(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ExternalFunctionFactory>();
         services.AddSingleton<FunctionService>();
         services.AddSingleton<IEnumerable<IRotationFunction>>(sp => DatabaseRotationFunction.CreateAll(
