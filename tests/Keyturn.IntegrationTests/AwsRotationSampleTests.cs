@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Keyturn.Application.Rotation;
+using Keyturn.IntegrationTests.Infrastructure;
 using Keyturn.Rotators.MySql;
 using Keyturn.Rotators.PostgreSql;
 using Keyturn.Rotators.Tests.Infrastructure;
@@ -99,6 +100,60 @@ public sealed class AwsRotationSampleTests(RotationEnvironment env)
         var events = (await env.Cli.JsonAsync("logs", "filter-log-events", "--log-group-name", "/aws/lambda/" + function)).GetProperty("events")
             .EnumerateArray().Select(e => e.GetProperty("message").GetString()!).ToList();
         Assert.Contains(events, e => e.Contains($"finishSecret: Successfully set AWSCURRENT stage to version {second}", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// A server started from a shell with pyenv, a virtualenv or conda first on PATH: that python3 cannot import
+    /// Debian's drivers (here it cannot start at all), and the sample still runs, with the system's interpreter.
+    /// </summary>
+    [DatabaseFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task AnotherPython3FirstOnPath_HandlersStillRunWithTheSystemInterpreter()
+    {
+        var bin = Directory.CreateTempSubdirectory("keyturn-path-").FullName;
+        var impostor = Path.Combine(bin, "python3");
+        await File.WriteAllTextAsync(impostor, "#!/bin/sh\necho \"ModuleNotFoundError: No module named 'pg' (not the system python3)\" >&2\nexit 1\n");
+        File.SetUnixFileMode(impostor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await using var server = await KeyturnProcess.StartAsync(environment: new Dictionary<string, string> { ["PATH"] = bin + ":" + Environment.GetEnvironmentVariable("PATH") });
+        const string Folder = "SecretsManagerRDSPostgreSQLRotationSingleUser";
+        var target = Target.For(Folder, env.Databases);
+        var user = "sp_" + Guid.NewGuid().ToString("N")[..6];
+        await target.CreateUserAsync(env.Databases, user);
+        await server.FunctionsAsync("register", "pg-sample", "--handler", "lambda_function.lambda_handler", "--code", SampleDirectory(Folder));
+        var cli = new AwsCli(server);
+        await cli.JsonAsync("secretsmanager", "create-secret", "--name", "sample/path", "--secret-string", target.Secret(user, Initial, null));
+
+        await cli.JsonAsync("secretsmanager", "rotate-secret", "--secret-id", "sample/path", "--rotation-lambda-arn", "pg-sample");
+        await WaitForLastRotatedAsync(server, "sample/path", TimeSpan.FromSeconds(60));
+
+        var current = JsonDocument.Parse((await cli.JsonAsync("secretsmanager", "get-secret-value", "--secret-id", "sample/path")).GetProperty("SecretString").GetString()!).RootElement;
+        Assert.Equal(LoginOutcome.Ok, (await target.Rotator().ProbeLoginAsync(target.Connection(user, current.GetProperty("password").GetString()!), Probe, default)).Outcome);
+        Directory.Delete(bin, recursive: true);
+    }
+
+    /// <summary>Waits until the secret has a LastRotatedDate; fails with <c>keyturn rotations</c> and the secret's log after <paramref name="timeout"/>.</summary>
+    public static async Task<JsonElement> WaitForLastRotatedAsync(KeyturnProcess server, string name, TimeSpan timeout)
+    {
+        var cli = new AwsCli(server);
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var described = await cli.JsonAsync("secretsmanager", "describe-secret", "--secret-id", name);
+            if (described.TryGetProperty("LastRotatedDate", out _))
+            {
+                return described;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                var root = new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = server.AccessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = server.SecretAccessKey };
+                var rotations = await ExternalTool.RunAsync("dotnet", [KeyturnProcess.KeyturnDll, "rotations", "--data-dir", server.DataDirectory], server, root);
+                var logs = await ExternalTool.RunAsync("dotnet", [KeyturnProcess.KeyturnDll, "logs", name, "--data-dir", server.DataDirectory], server, root);
+                Assert.Fail($"{name} was not rotated within {timeout.TotalSeconds} s:\n{rotations.Stdout}\n{logs.Stdout}");
+            }
+
+            await Task.Delay(200);
+        }
     }
 
     /// <summary>The database a sample rotates and the secret shape it expects.</summary>

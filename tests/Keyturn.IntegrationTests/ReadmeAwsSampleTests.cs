@@ -44,17 +44,10 @@ public sealed class ReadmeAwsSampleTests(RotationEnvironment env)
             }, workingDirectory: work);
             Assert.True(result.ExitCode == 0, result.ToString());
 
-            var cli = new AwsCli(server);
-            JsonElement described = default;
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (!(described = await cli.JsonAsync("secretsmanager", "describe-secret", "--secret-id", "app/sample-db")).TryGetProperty("LastRotatedDate", out _))
-            {
-                Assert.True(DateTime.UtcNow < deadline, "the README's rotation did not finish within 60 s:\n" + server.Output);
-                await Task.Delay(200);
-            }
-
+            var described = await AwsRotationSampleTests.WaitForLastRotatedAsync(server, "app/sample-db", TimeSpan.FromSeconds(60));
             var stages = described.GetProperty("VersionIdsToStages").EnumerateObject().Select(p => string.Join(',', p.Value.EnumerateArray().Select(l => l.GetString()))).Order();
             Assert.Equal(["AWSCURRENT", "AWSPREVIOUS"], stages);
+            var cli = new AwsCli(server);
             var current = JsonDocument.Parse((await cli.JsonAsync("secretsmanager", "get-secret-value", "--secret-id", "app/sample-db")).GetProperty("SecretString").GetString()!).RootElement;
             var rotator = PostgreSqlRotator.Create();
             DatabaseConnection As(string password) => new("postgres", "127.0.0.1", postgres.Port, "app_sample", password, PostgresServer.Database, SslMode.Disable);
