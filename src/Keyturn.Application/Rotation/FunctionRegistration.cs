@@ -168,7 +168,8 @@ public sealed partial record FunctionRegistration(string Name, FunctionKind Kind
         return (environment, null);
     }
 
-    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\.[A-Za-z_][A-Za-z0-9_]*$", RegexOptions.CultureInvariant)]
+    // Lambda's Python runtime: the module (a dotted path, or a folder path with '/') up to the last '.', then the function.
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*(?:[./][A-Za-z_][A-Za-z0-9_]*)*\.[A-Za-z_][A-Za-z0-9_]*$", RegexOptions.CultureInvariant)]
     private static partial Regex PythonHandler();
 
     // Lambda's Node.js runtime: the file (a path in the code directory, without its extension) up to the first '.'

@@ -20,6 +20,10 @@ internal sealed class HandlerWorker : IDisposable
     private static readonly TimeSpan OutputDrain = TimeSpan.FromSeconds(2);
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
+    private const int SigKill = 9;
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(2);
+
+    private readonly FunctionProcess _worker;
     private readonly Process _process;
     private readonly Channel<string> _responses = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly List<string> _pending = [];
@@ -29,9 +33,10 @@ internal sealed class HandlerWorker : IDisposable
     private string? _awaited;
     private TaskCompletionSource? _outputEnded;
 
-    private HandlerWorker(Process process, string key)
+    private HandlerWorker(FunctionProcess worker, string key)
     {
-        _process = process;
+        _worker = worker;
+        _process = worker.Process;
         Key = key;
         _ = PumpResponsesAsync();
         _errorPump = PumpOutputAsync();
@@ -67,8 +72,8 @@ internal sealed class HandlerWorker : IDisposable
         start.RedirectStandardInput = start.RedirectStandardOutput = start.RedirectStandardError = true;
         start.UseShellExecute = false;
         start.StandardInputEncoding = start.StandardOutputEncoding = start.StandardErrorEncoding = Utf8;
-        var process = Process.Start(start) ?? throw new InvalidOperationException("The worker process did not start.");
-        var worker = new HandlerWorker(process, key);
+        // The leader of its own process group, so stopping it ends whatever the handler started too.
+        var worker = new HandlerWorker(FunctionProcess.Start(start), key);
         worker.Attach(log, awaitedRequestId: null);
         try
         {
@@ -186,20 +191,13 @@ internal sealed class HandlerWorker : IDisposable
         return null;
     }
 
-    /// <summary>Ends the worker at once, with everything it started.</summary>
-    public void Stop()
-    {
-        try
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // Already exited.
-        }
-    }
+    /// <summary>Ends the worker at once (a timed-out or failed invocation, as Lambda ends its environment), with everything it started.</summary>
+    public void Stop() => _worker.Group.Signal(SigKill);
 
-    /// <summary>Closes the worker's request pipe (it exits when it reads the end) and stops it if it does not exit promptly.</summary>
+    /// <summary>
+    /// Closes the worker's request pipe (the bootstrap exits when it reads the end), then ends its process group (SIGTERM,
+    /// a grace period, SIGKILL), which also reaches processes the handler left behind.
+    /// </summary>
     public void Dispose()
     {
         try
@@ -211,12 +209,9 @@ internal sealed class HandlerWorker : IDisposable
             // Already gone.
         }
 
-        if (!HasExited && !_process.WaitForExit(TimeSpan.FromSeconds(1)))
-        {
-            Stop();
-        }
-
-        _process.Dispose();
+        _process.WaitForExit(TimeSpan.FromSeconds(1));
+        _worker.StopAsync(StopGrace).GetAwaiter().GetResult();
+        _worker.Dispose();
     }
 
     private TaskCompletionSource Attach(InvocationLog log, string? awaitedRequestId)

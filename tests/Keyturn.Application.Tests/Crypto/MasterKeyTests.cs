@@ -140,7 +140,10 @@ public sealed class MasterKeyTests : IDisposable
         }
 
         var created = await keys.CreateAsync("app", AllowAll, default);
-        await functions.RegisterAsync("rotator", FunctionKind.Command, "/bin/true", TimeSpan.FromSeconds(5), default);
+        await functions.RegisterAsync(new FunctionRegistration("rotator", FunctionKind.Command, "/bin/true", TimeSpan.FromSeconds(5))
+        {
+            Environment = new Dictionary<string, string> { ["ROTATOR_TOKEN"] = "env-value-1" },
+        }, default);
         var total = (await store.ReadAsync(s => s.CountSealedByKey(), default)).Values.Sum();
 
         // The first run dies after two committed batches, as a killed process would (each batch is one transaction).
@@ -214,16 +217,18 @@ public sealed class MasterKeyTests : IDisposable
         }
 
         Assert.Equal(created.SecretAccessKey, keys.Resolve(created.AccessKeyId)?.SecretAccessKey);
-        // Functions hold no key of their own (each invocation gets a temporary one), so there is nothing of theirs to re-wrap.
+        // Functions hold no key of their own (each invocation gets a temporary one), so there is nothing of that to re-wrap;
+        // their environment variables are sealed like values and re-wrapped with them.
         var function = await store.ReadAsync(s => s.FindFunction("rotator"), default);
         Assert.Null(function!.EncryptedSecretAccessKey);
+        Assert.Equal("env-value-1", FunctionService.OpenEnvironment(function, cipher)["ROTATOR_TOKEN"]);
     }
 
     private static (SecretServices services, AccessKeyService keys, FunctionService functions) Services(ISecretStore store, EnvelopeCipher cipher)
     {
         var options = new KeyturnOptions();
         var keys = new AccessKeyService(store, cipher, new RootCredentials("AKIAROOT", "root-secret", false), options, TimeProvider.System);
-        return (new SecretServices(store, cipher, new Authorizer(options), options, TimeProvider.System), keys, new FunctionService(store, keys, options, TimeProvider.System));
+        return (new SecretServices(store, cipher, new Authorizer(options), options, TimeProvider.System), keys, new FunctionService(store, keys, options, TimeProvider.System, cipher));
     }
 
     private ServiceHarness Harness(EnvelopeCipher cipher)

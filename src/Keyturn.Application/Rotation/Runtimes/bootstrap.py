@@ -87,6 +87,7 @@ def _log_error(error):
 
 def _load(handler):
     module_name, _, function_name = handler.rpartition(".")
+    module_name = module_name.replace("/", ".")
     try:
         module = importlib.import_module(module_name)
     except SyntaxError as e:

@@ -1,6 +1,6 @@
 // Rotation handlers for a plain secret in Node.js, one async and one callback style, calling Secrets Manager through
 // the AWS CLI (no SDK is installed): createSecret puts AWSPENDING, finishSecret moves AWSCURRENT. RECORD_DIR receives
-// each invocation's context; FAIL_AT makes that step fail.
+// each invocation's context; FAIL_AT_STEP makes that step (1 createSecret ... 4 finishSecret) fail.
 'use strict';
 const { execFileSync } = require('child_process');
 const crypto = require('crypto');
@@ -30,7 +30,8 @@ function record(event, context, style) {
 
 function rotate(event) {
   const { SecretId: arn, ClientRequestToken: token, Step: step } = event;
-  if (process.env.FAIL_AT === step) {
+  const steps = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
+  if (process.env.FAIL_AT_STEP === String(steps.indexOf(step) + 1)) {
     throw new TypeError(`refusing ${step} on purpose`);
   }
   if (step === 'createSecret') {

@@ -1,6 +1,8 @@
 # A rotation handler for a plain secret, shaped like AWS's template (createSecret puts AWSPENDING, finishSecret moves
 # AWSCURRENT), that records what the tests check: each import of the module, each invocation's context, its
-# environment. RECORD_DIR names where; FAIL_AT raises in that step; SLEEP_AT sleeps SLEEP_SECONDS in that step.
+# environment. RECORD_DIR names where; FAIL_AT_STEP raises in that step, SLEEP_AT_STEP sleeps SLEEP_SECONDS in it (steps
+# by number, 1 for createSecret to 4 for finishSecret: a step's name as a value would be masked in the log, as every
+# environment value is).
 import json
 import logging
 import os
@@ -14,6 +16,9 @@ logger.setLevel(logging.INFO)
 RECORD_DIR = os.environ["RECORD_DIR"]
 with open(os.path.join(RECORD_DIR, "imports"), "a") as imports:
     imports.write("%d\n" % os.getpid())
+
+
+STEPS = ["createSecret", "setSecret", "testSecret", "finishSecret"]
 
 
 def lambda_handler(event, context):
@@ -34,10 +39,11 @@ def lambda_handler(event, context):
             "has_key": bool(os.environ.get("AWS_ACCESS_KEY_ID")),
         }) + "\n")
 
-    if os.environ.get("SLEEP_AT") == step:
+    number = str(STEPS.index(step) + 1) if step in STEPS else ""
+    if os.environ.get("SLEEP_AT_STEP") == number:
         logger.info("%s: sleeping" % step)
         time.sleep(float(os.environ["SLEEP_SECONDS"]))
-    if os.environ.get("FAIL_AT") == step:
+    if os.environ.get("FAIL_AT_STEP") == number:
         raise ValueError("refusing %s on purpose" % step)
 
     client = boto3.client("secretsmanager", endpoint_url=os.environ["SECRETS_MANAGER_ENDPOINT"])
