@@ -60,6 +60,49 @@ public sealed class RotationEnvironment : IAsyncLifetime
             await Task.Delay(200);
         }
     }
+
+    /// <summary>Calls RotateSecret with <paramref name="function"/> (and a 30-day schedule unless <paramref name="rules"/> is false); returns the new version's id.</summary>
+    public async Task<string> StartRotationAsync(string name, string function, bool rules = true)
+    {
+        var args = new List<string> { "secretsmanager", "rotate-secret", "--secret-id", name, "--rotation-lambda-arn", $"arn:aws:lambda:us-east-1:000000000000:function:{function}" };
+        if (rules)
+        {
+            args.AddRange(["--rotation-rules", "AutomaticallyAfterDays=30"]);
+        }
+
+        return (await Cli.JsonAsync([.. args])).GetProperty("VersionId").GetString()!;
+    }
+
+    /// <summary>Waits until <paramref name="token"/> alone holds AWSCURRENT, failing with the status line at <paramref name="deadline"/>.</summary>
+    public async Task WaitUntilCurrentAsync(string name, string token, DateTime deadline)
+    {
+        while (true)
+        {
+            var stages = (await Cli.JsonAsync("secretsmanager", "describe-secret", "--secret-id", name)).GetProperty("VersionIdsToStages");
+            if (stages.TryGetProperty(token, out var labels) && labels.EnumerateArray().Select(l => l.GetString()).SequenceEqual(["AWSCURRENT"]))
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"rotation of {name} did not finish: {await RotationStatusAsync(name)}");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>The JSON value of the version holding <paramref name="stage"/>.</summary>
+    public async Task<JsonElement> ValueAsync(string name, string stage) =>
+        JsonDocument.Parse((await Cli.JsonAsync("secretsmanager", "get-secret-value", "--secret-id", name, "--version-stage", stage)).GetProperty("SecretString").GetString()!).RootElement.Clone();
+
+    /// <summary>Asserts the secret's VersionIdsToStages is exactly one label on each given version.</summary>
+    public async Task AssertLabelsAsync(string name, params (string Version, string Label)[] expected)
+    {
+        var stages = (await Cli.JsonAsync("secretsmanager", "describe-secret", "--secret-id", name)).GetProperty("VersionIdsToStages");
+        Assert.Equal(expected.Length, stages.EnumerateObject().Count());
+        foreach (var (version, label) in expected)
+        {
+            Assert.Equal([label], stages.GetProperty(version).EnumerateArray().Select(e => e.GetString()));
+        }
+    }
 }
 
 [CollectionDefinition(Name)]
@@ -383,48 +426,16 @@ public sealed class BuiltInRotationTests(RotationEnvironment env)
     private async Task<string> MasterAsync(string kind, DbSecret secret) =>
         (await env.Cli.JsonAsync("secretsmanager", "create-secret", "--name", $"master/{kind}/{Suffix()}", "--secret-string", secret.Json)).GetProperty("ARN").GetString()!;
 
-    private async Task<string> StartRotationAsync(string name, string function, bool rules = true)
-    {
-        var args = new List<string> { "secretsmanager", "rotate-secret", "--secret-id", name, "--rotation-lambda-arn", $"arn:aws:lambda:us-east-1:000000000000:function:{function}" };
-        if (rules)
-        {
-            args.AddRange(["--rotation-rules", "AutomaticallyAfterDays=30"]);
-        }
+    private Task<string> StartRotationAsync(string name, string function, bool rules = true) => env.StartRotationAsync(name, function, rules);
 
-        return (await env.Cli.JsonAsync([.. args])).GetProperty("VersionId").GetString()!;
-    }
+    private async Task RotateAsync(string name, string function, bool rules = true) =>
+        await env.WaitUntilCurrentAsync(name, await StartRotationAsync(name, function, rules), DateTime.UtcNow.AddSeconds(60));
 
-    private async Task RotateAsync(string name, string function, bool rules = true)
-    {
-        var token = await StartRotationAsync(name, function, rules);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var stages = (await env.Cli.JsonAsync("secretsmanager", "describe-secret", "--secret-id", name)).GetProperty("VersionIdsToStages");
-            if (stages.TryGetProperty(token, out var labels) && labels.EnumerateArray().Select(l => l.GetString()).SequenceEqual(["AWSCURRENT"]))
-            {
-                return;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"rotation of {name} did not finish: {await env.RotationStatusAsync(name)}");
-            await Task.Delay(200);
-        }
-    }
-
-    private async Task<JsonElement> ValueAsync(string name, string stage) =>
-        JsonDocument.Parse((await env.Cli.JsonAsync("secretsmanager", "get-secret-value", "--secret-id", name, "--version-stage", stage)).GetProperty("SecretString").GetString()!).RootElement.Clone();
+    private Task<JsonElement> ValueAsync(string name, string stage) => env.ValueAsync(name, stage);
 
     private Task<JsonElement> CurrentAsync(string name) => ValueAsync(name, "AWSCURRENT");
 
-    private async Task AssertLabelsAsync(string name, params (string Version, string Label)[] expected)
-    {
-        var stages = (await env.Cli.JsonAsync("secretsmanager", "describe-secret", "--secret-id", name)).GetProperty("VersionIdsToStages");
-        Assert.Equal(expected.Length, stages.EnumerateObject().Count());
-        foreach (var (version, label) in expected)
-        {
-            Assert.Equal([label], stages.GetProperty(version).EnumerateArray().Select(e => e.GetString()));
-        }
-    }
+    private Task AssertLabelsAsync(string name, params (string Version, string Label)[] expected) => env.AssertLabelsAsync(name, expected);
 
     private static string Suffix() => Guid.NewGuid().ToString("N")[..8];
 }

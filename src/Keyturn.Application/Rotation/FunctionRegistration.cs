@@ -11,6 +11,19 @@ public static class FunctionRuntimes
     public const string Node = "nodejs";
 
     public static IReadOnlyList<string> All { get; } = [Python, Node];
+
+    /// <summary>
+    /// The interpreter a runtime's workers start: the system's (<c>/usr/bin/python3</c>, <c>/usr/bin/node</c>) when it
+    /// is installed, as a Lambda runtime has one fixed interpreter. A server started from a shell with pyenv, a
+    /// virtualenv or conda first on PATH would otherwise run handlers with an interpreter that cannot import the
+    /// Debian packages they rely on (python3-pygresql, python3-pymysql). PATH decides only when there is none.
+    /// </summary>
+    public static string Executable(string runtime)
+    {
+        var name = runtime == Node ? "node" : "python3";
+        var system = "/usr/bin/" + name;
+        return File.Exists(system) ? system : name;
+    }
 }
 
 /// <summary>

@@ -137,7 +137,7 @@ public sealed class HandlerRotationFunction(
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add("exec \"$@\" 3>&1 4<&0 1>&2 0</dev/null");
         start.ArgumentList.Add("keyturn-worker");
-        start.ArgumentList.Add(record.Runtime == FunctionRuntimes.Node ? "node" : "python3");
+        start.ArgumentList.Add(FunctionRuntimes.Executable(record.Runtime ?? FunctionRuntimes.Python));
         start.ArgumentList.Add(workers.BootstrapPath(record.Runtime ?? FunctionRuntimes.Python));
         LambdaEnvironment.Apply(start.Environment, record, region, endpoint, caBundle, variables);
         start.Environment["LAMBDA_TASK_ROOT"] = record.Target;

@@ -17,17 +17,19 @@ public static class ExternalTool
         return path;
     });
 
-    public static Task<ToolResult> RunAsync(string fileName, IEnumerable<string> arguments, KeyturnProcess server, IDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
-        RunAsync(fileName, arguments, server, null, environment, timeout);
+    /// <param name="workingDirectory">Where the program starts; the test process's directory when null.</param>
+    public static Task<ToolResult> RunAsync(string fileName, IEnumerable<string> arguments, KeyturnProcess server, IDictionary<string, string>? environment = null, TimeSpan? timeout = null, string? workingDirectory = null) =>
+        RunAsync(fileName, arguments, server, null, environment, timeout, workingDirectory);
 
-    /// <summary>As <see cref="RunAsync(string, IEnumerable{string}, KeyturnProcess, IDictionary{string, string}?, TimeSpan?)"/>, with <paramref name="input"/> on standard input.</summary>
+    /// <summary>As <see cref="RunAsync(string, IEnumerable{string}, KeyturnProcess, IDictionary{string, string}?, TimeSpan?, string?)"/>, with <paramref name="input"/> on standard input.</summary>
     public static Task<ToolResult> RunWithInputAsync(string fileName, IEnumerable<string> arguments, KeyturnProcess server, string input, IDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
-        RunAsync(fileName, arguments, server, input, environment, timeout);
+        RunAsync(fileName, arguments, server, input, environment, timeout, null);
 
-    private static async Task<ToolResult> RunAsync(string fileName, IEnumerable<string> arguments, KeyturnProcess server, string? input, IDictionary<string, string>? environment, TimeSpan? timeout)
+    private static async Task<ToolResult> RunAsync(string fileName, IEnumerable<string> arguments, KeyturnProcess server, string? input, IDictionary<string, string>? environment, TimeSpan? timeout, string? workingDirectory)
     {
         var start = new ProcessStartInfo(fileName)
         {
+            WorkingDirectory = workingDirectory ?? "",
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = input is not null,
