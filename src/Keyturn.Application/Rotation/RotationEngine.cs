@@ -348,7 +348,9 @@ public sealed partial class RotationEngine(
             using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeoutSource.CancelAfter(timeout);
 
-            // When the timeout fired, not when the stopped function returned (its SIGTERM grace comes after).
+            // When the timeout fired, not when the stopped function returned (its SIGTERM grace comes after). Callbacks
+            // run last-registered first, so a function that stopped at once may be back before this one ran: then
+            // the elapsed time is as good.
             var timedOutAfter = TimeSpan.Zero;
             using var timedOut = timeoutSource.Token.Register(() => timedOutAfter = watch.Elapsed);
             using var renewal = RenewLeaseWhileRunning(lease, fencing, timeoutSource.Token);
@@ -366,7 +368,8 @@ public sealed partial class RotationEngine(
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 // Lambda's own wording, which the doctor's log analysis recognizes.
-                var message = $"Task timed out after {timedOutAfter.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)} seconds";
+                var after = timedOutAfter > TimeSpan.Zero ? timedOutAfter : watch.Elapsed;
+                var message = $"Task timed out after {after.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)} seconds";
                 log.Raw($"{timeProvider.GetUtcNow().UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {requestId} {message}");
                 result = (false, false, $"{step.WireName()}: {message}");
             }
