@@ -225,8 +225,7 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         var repaired = await DoctorAsync(name, "--apply", "--yes", "--json");
 
         Assert.Equal(0, repaired.ExitCode);
-        AssertJsonShape(repaired.Json, applied: true);
-        Assert.All(repaired.Json.GetProperty("plan").EnumerateArray(), step => Assert.True(step.GetProperty("applied").GetBoolean(), step.GetProperty("result").GetString()));
+        AssertApplyShape(repaired.Json);
         await AssertLabelsAsync(name, (v1, ["AWSCURRENT"]), (v2, ["AWSPREVIOUS"]));
         await AssertCurrentLogsInAsync(name);
         await AssertNothingLeakedAsync(name);
@@ -688,13 +687,13 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         return new DoctorRun(result.ExitCode, result.Stdout, result.Stderr);
     }
 
-    /// <summary>The documented shape of <c>--json</c> for one secret.</summary>
-    /// <summary><c>--apply --json</c>: the diagnosis before (nothing applied yet), each action with its outcome, the diagnosis after, the journal.</summary>
+    /// <summary><c>--apply --json</c>: the target, the diagnosis before (nothing applied yet), each action with its outcome, the diagnosis after, the journal.</summary>
     private void AssertApplyShape(JsonElement json)
     {
-        Assert.Equal(["actions", "after", "before", "journal"], json.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
-        AssertJsonShape(json.GetProperty("before"), applied: false);
-        AssertJsonShape(json.GetProperty("after"), applied: false);
+        Assert.Equal(["actions", "after", "before", "journal", "target"], json.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        AssertTargetShape(json.GetProperty("target"), applied: true);
+        AssertJsonShape(json.GetProperty("before"), applied: false, withTarget: false);
+        AssertJsonShape(json.GetProperty("after"), applied: false, withTarget: false);
         Assert.Equal(Journal, json.GetProperty("journal").GetString());
         var actions = json.GetProperty("actions").EnumerateArray().ToList();
         Assert.Equal(json.GetProperty("before").GetProperty("plan").GetArrayLength(), actions.Count);
@@ -707,16 +706,28 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         Assert.Equal("Healthy", json.GetProperty("after").GetProperty("state").GetString());
     }
 
-    private static void AssertJsonShape(JsonElement json, bool applied)
+    /// <summary>The target lines' JSON form: which Keyturn, which account, which mode.</summary>
+    private static void AssertTargetShape(JsonElement target, bool applied)
     {
-        Assert.Equal(["arn", "findings", "healthy", "plan", "secret", "state", "target", "verdict", "versions"], json.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
-        var target = json.GetProperty("target");
         Assert.Equal(
             ["account", "credentials", "endpoint", "endpointKind", "endpointSource", "mode", "profile", "reason", "region", "regionSource", "skipped", "target"],
             target.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.Equal("keyturn", target.GetProperty("target").GetString());
         Assert.Equal("000000000000", target.GetProperty("account").GetString());
         Assert.Contains(target.GetProperty("mode").GetString(), applied ? ["apply"] : new[] { "dry-run", "apply" });
+    }
+
+    /// <summary>The documented shape of <c>--json</c> for one secret (inside an apply report, without the target it opens with).</summary>
+    private static void AssertJsonShape(JsonElement json, bool applied, bool withTarget = true)
+    {
+        Assert.Equal(
+            ["arn", "findings", "healthy", "plan", "secret", "state", .. withTarget ? new[] { "target" } : [], "verdict", "versions"],
+            json.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        if (withTarget)
+        {
+            AssertTargetShape(json.GetProperty("target"), applied);
+        }
+
         Assert.StartsWith("arn:aws:secretsmanager:", json.GetProperty("arn").GetString(), StringComparison.Ordinal);
         Assert.Contains(json.GetProperty("healthy").ValueKind, new[] { JsonValueKind.True, JsonValueKind.False });
         Assert.True(Enum.TryParse<Keyturn.Domain.Doctor.LabelState>(json.GetProperty("state").GetString(), out _));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Keyturn.Domain.Doctor;
 
 namespace Keyturn.Cli.Doctor;
@@ -114,7 +115,7 @@ internal static class DoctorReport
 
 /// <summary>One secret's diagnosis as <c>--json</c> prints it.</summary>
 internal sealed record SecretReport(
-    ReportHeader? Target, string Secret, string Arn, bool Healthy, string State, string Verdict, IReadOnlyList<VersionReport> Versions, IReadOnlyList<FindingReport> Findings, IReadOnlyList<PlanStepReport> Plan);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ReportHeader? Target, string Secret, string Arn, bool Healthy, string State, string Verdict, IReadOnlyList<VersionReport> Versions, IReadOnlyList<FindingReport> Findings, IReadOnlyList<PlanStepReport> Plan);
 
 /// <summary>A version, its labels and its login probe (null: not probed).</summary>
 internal sealed record VersionReport(string VersionId, IReadOnlyList<string> Stages, string CreatedDate, bool HasValue, string? Username, ProbeReport? Probe);
@@ -131,4 +132,4 @@ internal sealed record PlanStepReport(string Action, string Description, string 
 internal sealed record ActionReport(string Action, string Description, string AwsCli, bool Succeeded, string Detail);
 
 /// <summary><c>--apply --json</c>: before, the actions and after (null when the secret couldn't be read again), and the journal's path.</summary>
-internal sealed record ApplyReport(ReportHeader? Target, SecretReport Before, IReadOnlyList<ActionReport> Actions, SecretReport? After, string Journal);
+internal sealed record ApplyReport([property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ReportHeader? Target, SecretReport Before, IReadOnlyList<ActionReport> Actions, SecretReport? After, string Journal);
