@@ -352,7 +352,10 @@ internal static class DoctorCommand
             Console.WriteLine($"{"SECRET",-40} {"STATE",-18} VERDICT");
             foreach (var (name, diagnosis, error) in results.OrderBy(r => r.Diagnosis?.Healthy ?? false).ThenBy(r => r.Name, StringComparer.Ordinal))
             {
-                Console.WriteLine($"{name,-40} {diagnosis?.State.ToString() ?? "error",-18} {diagnosis?.Verdict ?? error}");
+                // The state is the labels'; a network or log error leaves them "Healthy", so the row names what needs attention.
+                var attention = diagnosis?.Findings.Where(f => f.Severity > Severity.Info).Select(f => f.Code).Distinct(StringComparer.Ordinal).ToList() ?? [];
+                var needs = attention.Count > 0 ? $" Needs attention: {string.Join(", ", attention)}." : "";
+                Console.WriteLine($"{name,-40} {diagnosis?.State.ToString() ?? "error",-18} {diagnosis?.Verdict ?? error}{needs}");
             }
 
             var healthy = results.Count(r => r.Diagnosis?.Healthy == true);
