@@ -3,7 +3,7 @@ using System.Diagnostics;
 using Keyturn.Application.Logs;
 using Keyturn.Application.Rotation;
 using Keyturn.Application.Security;
-using Keyturn.Cli.Doctor;
+using Keyturn.Doctor;
 using Keyturn.Domain.Doctor;
 using Keyturn.Domain.Secrets;
 using Keyturn.Protocol.Client;

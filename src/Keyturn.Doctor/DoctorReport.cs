@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Keyturn.Domain.Doctor;
 
-namespace Keyturn.Cli.Doctor;
+namespace Keyturn.Doctor;
 
 /// <summary>Renders a diagnosis for people (verdict first, colours on a terminal) or as JSON for machines.</summary>
 internal static class DoctorReport
