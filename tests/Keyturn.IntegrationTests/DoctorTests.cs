@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Keyturn.Application.Rotation;
-using Keyturn.Cli.Doctor;
+using Keyturn.Doctor;
 using Keyturn.Domain.Doctor;
 using Keyturn.IntegrationTests.Infrastructure;
 using Keyturn.Protocol.SigV4;

@@ -1,11 +1,6 @@
 using System.CommandLine;
-using System.Diagnostics;
-using Keyturn.Application.Logs;
-using Keyturn.Application.Rotation;
-using Keyturn.Application.Security;
-using Keyturn.Cli.Doctor;
+using Keyturn.Doctor;
 using Keyturn.Domain.Doctor;
-using Keyturn.Domain.Secrets;
 using Keyturn.Protocol.Client;
 using Keyturn.Server.Hosting;
 
@@ -13,7 +8,8 @@ namespace Keyturn.Cli.Commands;
 
 /// <summary>
 /// <c>keyturn doctor SECRET</c>: diagnoses a stuck rotation and proposes (or, with --apply, makes) a
-/// repair that can't lock anyone out. Exit codes: 0 healthy, 1 problems found, 2 the doctor failed.
+/// repair that can't lock anyone out. Only the options and the terminal live here: the run is <see cref="DoctorRun"/>, its one
+/// report (text, --json and the exit code: 0 healthy, 1 needs attention, 2 could not diagnose) is <see cref="DoctorRunReport"/>.
 /// </summary>
 internal static class DoctorCommand
 {
@@ -48,178 +44,81 @@ internal static class DoctorCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (parse.GetValue(all) && parse.GetValue(logFile) is not null)
+            {
+                await Console.Error.WriteLineAsync("--log-file names one secret's log; it can't go with --all.").ConfigureAwait(false);
+                return DoctorRunReport.CouldNotDiagnose;
+            }
+
+            if (!parse.GetValue(all) && string.IsNullOrEmpty(parse.GetValue(secret)))
+            {
+                await Console.Error.WriteLineAsync("Name a secret, or use --all.").ConfigureAwait(false);
+                return DoctorRunReport.CouldNotDiagnose;
+            }
+
             DoctorTarget? target = null;
             try
             {
                 target = await DoctorTarget.ResolveAsync(
                     new TargetOptions(parse.GetValue(targetOption), parse.GetValue(endpoint), parse.GetValue(profile), parse.GetValue(region)),
                     parse.GetValue(dataDir)!, parse.GetValue(caBundle), cancellationToken).ConfigureAwait(false);
-                using var client = target.CreateClient();
-                if (parse.GetValue(all) && parse.GetValue(logFile) is not null)
-                {
-                    await Console.Error.WriteLineAsync("--log-file names one secret's log; it can't go with --all.").ConfigureAwait(false);
-                    return 2;
-                }
-
-                using var inspector = target.CreateInspector();
-                var skipped = new List<string>();
-                var networkCheck = target.IsKeyturn ? null : new AwsNetworkCheck(inspector);
-                if (target.UnconfiguredServices("lambda", "ec2") is { Count: > 0 } noNetwork)
-                {
-                    networkCheck = null;
-                    skipped.Add($"VPC checks: {target.Endpoint} is an AWS-compatible service, and no endpoint is configured for {string.Join(", ", noNetwork)} " +
-                        $"(AWS_ENDPOINT_URL, {string.Join(", ", noNetwork.Select(s => "AWS_ENDPOINT_URL_" + DoctorTargetResolver.Services[s].EnvironmentSuffix))} or the profile's services section); " +
-                        "AWS's own would describe another account's network.");
-                }
-
-                var logCheck = parse.GetValue(noLogs) ? null : new RotationLogCheck(inspector, parse.GetValue(logFile), TimeProvider.System);
-                if (logCheck is not null && parse.GetValue(logFile) is null && target.UnconfiguredServices("logs").Count > 0)
-                {
-                    logCheck = null;
-                    skipped.Add($"Log check: {target.Endpoint} is an AWS-compatible service, and no endpoint is configured for CloudWatch Logs (AWS_ENDPOINT_URL_CLOUDWATCH_LOGS); pass --log-file to read a saved log.");
-                }
-
-                var gatherer = new DoctorGatherer(client, BuiltInRotators.Create(), TimeProvider.System)
-                {
-                    Extra = new DoctorGatherer.Checks(logCheck, networkCheck, LogsOnlyWhenUnhealthy: parse.GetValue(all))
+                var options = new DoctorRunOptions(
+                    parse.GetValue(secret), parse.GetValue(all), parse.GetValue(apply), parse.GetValue(breakGlass), parse.GetValue(rotateAfter), parse.GetValue(journal),
+                    parse.GetValue(dataDir)!, parse.GetValue(concurrency), parse.GetValue(logFile), parse.GetValue(noLogs));
+                var asJson = parse.GetValue(json);
+                var confirmed = parse.GetValue(yes);
+                var progress = parse.GetValue(all) && !asJson && !Console.IsErrorRedirected;
+                var hooks = new DoctorRunHooks(
+                    ConfirmRepair: before =>
                     {
-                        Functions = target.IsKeyturn ? new FunctionCheck(inspector) : null,
+                        if (!asJson)
+                        {
+                            DoctorReport.WriteBefore(Console.Out, before);
+                        }
+
+                        return confirmed || Confirm(before.Diagnosis);
                     },
-                    Platform = target.IsKeyturn ? RotationPlatform.Keyturn : RotationPlatform.Aws,
-                    DeprecatedValuesOnDemand = parse.GetValue(all),
-                    SharedChecksOncePerRun = parse.GetValue(all),
-                };
-                var account = await target.AccountAsync(inspector, cancellationToken).ConfigureAwait(false);
-                var mode = parse.GetValue(all) ? "diagnose" : parse.GetValue(apply) ? "apply" : "dry-run";
-                var header = ReportHeader.For(target, account, mode, skipped);
-                if (parse.GetValue(all))
+                    Repaired: asJson ? null : repaired => DoctorReport.WriteRepair(Console.Out, repaired),
+                    Follow: asJson ? null : Console.WriteLine,
+                    Progress: progress ? Progress : null);
+                var report = await DoctorRun.RunAsync(target, BuiltInRotators.Create(), options, hooks, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+                if (progress)
                 {
-                    return await AllAsync(client, gatherer, header, parse.GetValue(json), Math.Max(1, parse.GetValue(concurrency)), cancellationToken).ConfigureAwait(false);
+                    Console.Error.WriteLine();
                 }
 
-                var id = parse.GetValue(secret);
-                if (string.IsNullOrEmpty(id))
+                if (report is SecretRun { Repair.Confirmed: false })
                 {
-                    await Console.Error.WriteLineAsync("Name a secret, or use --all.").ConfigureAwait(false);
-                    return 2;
+                    await Console.Error.WriteLineAsync("Nothing changed.").ConfigureAwait(false);
+                }
+                else if (asJson)
+                {
+                    Console.WriteLine(DoctorReport.Serialize(DoctorReport.ToJson(report)!));
+                }
+                else
+                {
+                    DoctorReport.Write(Console.Out, report);
                 }
 
-                return await OneAsync(client, gatherer, inspector, id, new Options(parse.GetValue(apply), parse.GetValue(yes), parse.GetValue(json), parse.GetValue(breakGlass), parse.GetValue(rotateAfter), parse.GetValue(journal) ?? DefaultJournal(target, parse.GetValue(dataDir)!), header), cancellationToken).ConfigureAwait(false);
+                return report.ExitCode;
             }
             catch (AwsServiceException e)
             {
                 await Console.Error.WriteLineAsync($"keyturn doctor: Secrets Manager refused: {e.ErrorCode}: {e.ErrorMessage}").ConfigureAwait(false);
-                return 2;
+                return DoctorRunReport.CouldNotDiagnose;
             }
             catch (HttpRequestException e) when (target is not null && CaBundleTrust.Describe(e, target.Endpoint) is { } refused)
             {
                 await Console.Error.WriteLineAsync($"keyturn doctor: {refused}").ConfigureAwait(false);
-                return 2;
+                return DoctorRunReport.CouldNotDiagnose;
             }
             catch (Exception e) when (e is HttpRequestException or InvalidOperationException or IOException or PaginationException or TimeoutException or FormatException)
             {
                 await Console.Error.WriteLineAsync($"keyturn doctor: {e.Message}").ConfigureAwait(false);
-                return 2;
+                return DoctorRunReport.CouldNotDiagnose;
             }
         });
         return command;
-    }
-
-    private sealed record Options(bool Apply, bool Yes, bool Json, bool BreakGlass, bool RotateAfter, string Journal, ReportHeader Header);
-
-    private static async Task<int> OneAsync(SecretsManagerClient client, DoctorGatherer gatherer, AwsInspector inspector, string id, Options options, CancellationToken cancellationToken)
-    {
-        var gathered = await gatherer.GatherAsync(id, cancellationToken).ConfigureAwait(false);
-        var diagnosis = RotationDoctor.Diagnose(gathered.Snapshot, options.BreakGlass);
-
-        if (options.Apply && diagnosis.Plan.Count > 0)
-        {
-            if (!options.Json)
-            {
-                DoctorReport.Write(Console.Out, gathered.Snapshot, diagnosis, null, apply: true, options.Header);
-            }
-
-            if (!options.Yes && !Confirm(diagnosis))
-            {
-                await Console.Error.WriteLineAsync("Nothing changed.").ConfigureAwait(false);
-                return 1;
-            }
-
-            var applied = await new RepairExecutor(client, gatherer, options.Journal, TimeProvider.System).ApplyAsync(gathered, diagnosis, cancellationToken).ConfigureAwait(false);
-            if (!options.Json)
-            {
-                Console.WriteLine();
-                Console.WriteLine("Applying the repair:");
-                for (var i = 0; i < applied.Count; i++)
-                {
-                    Console.WriteLine($"  {i + 1}. {applied[i].Action.Description}");
-                    Console.WriteLine(applied[i].Succeeded ? $"     ✔ {applied[i].Detail}" : $"     ✘ {applied[i].Detail}");
-                }
-
-                Console.WriteLine($"Repair journal: {options.Journal}");
-                Console.WriteLine();
-            }
-
-            // Diagnose again, whatever the steps did: the report ends with the state they left.
-            var after = await gatherer.GatherAsync(gathered.Snapshot.SecretArn, cancellationToken).ConfigureAwait(false);
-            var afterDiagnosis = RotationDoctor.Diagnose(after.Snapshot, options.BreakGlass);
-            if (!options.Json)
-            {
-                Console.WriteLine("After the repair:");
-                DoctorReport.Write(Console.Out, after.Snapshot, afterDiagnosis, null, apply: false,
-                    planHeader: "Repair plan left after this run (run the doctor with --apply again once its cause is fixed)");
-            }
-
-            if (options.RotateAfter && applied.All(a => a.Succeeded) && afterDiagnosis.State == LabelState.Healthy)
-            {
-                await RotateAndFollowAsync(client, inspector, gathered.Snapshot, options.Json, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (options.Json)
-            {
-                Console.WriteLine(DoctorReport.Serialize(DoctorReport.ToJson(gathered.Snapshot, diagnosis, applied, after.Snapshot, afterDiagnosis, options.Journal, options.Header)));
-            }
-
-            // Healthy labels and nothing above Info left, except the log's findings: those describe invocations
-            // from before the repair, which a plain run made later reports until the next rotation succeeds.
-            return applied.All(a => a.Succeeded) && afterDiagnosis.State == LabelState.Healthy
-                && afterDiagnosis.Findings.All(f => f.Severity <= Severity.Info || f.Code.StartsWith("LOG", StringComparison.Ordinal)) ? 0 : 1;
-        }
-        else if (options.RotateAfter && diagnosis.State == LabelState.Healthy)
-        {
-            await RotateAndFollowAsync(client, inspector, gathered.Snapshot, options.Json, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (options.Json)
-        {
-            Console.WriteLine(DoctorReport.Serialize(DoctorReport.ToJson(gathered.Snapshot, diagnosis, null, options.Header)));
-        }
-        else
-        {
-            DoctorReport.Write(Console.Out, gathered.Snapshot, diagnosis, null, options.Apply, options.Header);
-        }
-
-        return diagnosis.Healthy ? 0 : 1;
-    }
-
-    /// <summary>
-    /// The repair journal's home: the data directory of the local Keyturn being repaired (beside its database), else the
-    /// user's state directory ($XDG_STATE_HOME/keyturn, by default ~/.local/state/keyturn), never the working directory.
-    /// </summary>
-    private static string DefaultJournal(DoctorTarget target, string dataDirectory)
-    {
-        const string FileName = "doctor-journal.jsonl";
-        if (target.IsKeyturn && (File.Exists(Path.Combine(dataDirectory, Keyturn.Storage.Sqlite.SqliteSecretStore.FileName)) || File.Exists(Path.Combine(dataDirectory, RootCredentials.FileName))))
-        {
-            return Path.GetFullPath(Path.Combine(dataDirectory, FileName));
-        }
-
-        // The XDG base directory rules: a relative XDG_STATE_HOME is invalid and ignored.
-        var state = Environment.GetEnvironmentVariable("XDG_STATE_HOME");
-        var root = string.IsNullOrWhiteSpace(state) || !Path.IsPathRooted(state)
-            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state")
-            : state;
-        return Path.Combine(root, "keyturn", FileName);
     }
 
     private static bool Confirm(Diagnosis diagnosis)
@@ -232,137 +131,6 @@ internal static class DoctorCommand
 
         Console.Write($"Apply these {diagnosis.Plan.Count} change(s)? [y/N] ");
         return Console.ReadLine()?.Trim().ToLowerInvariant() is "y" or "yes";
-    }
-
-    /// <summary>
-    /// Starts a rotation and follows it to the end: each step's lines as the function logs them (its log group,
-    /// Keyturn's or CloudWatch's), and the labels, until the new version holds AWSCURRENT alone or the rotation stalls.
-    /// </summary>
-    private static async Task RotateAndFollowAsync(SecretsManagerClient client, AwsInspector inspector, RotationSnapshot snapshot, bool json, CancellationToken cancellationToken)
-    {
-        var arn = snapshot.SecretArn;
-        var since = DateTimeOffset.UtcNow - TimeSpan.FromSeconds(5);
-        var token = (await client.RotateSecretAsync(arn, cancellationToken).ConfigureAwait(false)).GetProperty("VersionId").GetString()!;
-        var group = snapshot.RotationFunction is { } function ? RotationLogHistory.GroupOf(RotationFunctionRegistry.NameOf(function)) : null;
-        var shown = new HashSet<(string, long, string)>();
-        var watch = Stopwatch.StartNew();
-        if (!json)
-        {
-            Console.WriteLine($"Rotation {token} started{(group is null ? "" : $"; following {group}")}:");
-        }
-
-        while (watch.Elapsed < TimeSpan.FromMinutes(2))
-        {
-            var versions = await client.ListVersionsAsync(arn, cancellationToken).ConfigureAwait(false);
-            var version = versions.FirstOrDefault(v => v.VersionId == token);
-            var finished = version is null || (version.Stages.Contains(StagingLabels.Current) && !versions.Any(v => v.Stages.Contains(StagingLabels.Pending)));
-            if (group is not null && !json)
-            {
-                await ShowStepLinesAsync(inspector, group, arn, token, since, shown, watch.Elapsed, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (finished)
-            {
-                if (!json)
-                {
-                    Console.WriteLine(version is null
-                        ? $"  the rotation's version {token} is gone ({watch.Elapsed.TotalSeconds:F1} s)."
-                        : $"  ✔ version {token} is AWSCURRENT ({watch.Elapsed.TotalSeconds:F1} s).");
-                }
-
-                return;
-            }
-
-            await Task.Delay(250, cancellationToken).ConfigureAwait(false);
-        }
-
-        Console.WriteLine($"  rotation {token} did not finish within 2 minutes; run the doctor again.");
-    }
-
-    /// <summary>Prints the step lines (INFO and ERROR) of this rotation not shown yet; a log that can't be read just isn't followed.</summary>
-    private static async Task ShowStepLinesAsync(
-        AwsInspector inspector, string group, string arn, string token, DateTimeOffset since, HashSet<(string, long, string)> shown, TimeSpan elapsed, CancellationToken cancellationToken)
-    {
-        IReadOnlyList<AwsInspector.LogEvent>? events;
-        try
-        {
-            events = await inspector.FilterLogEventsAsync(group, since, $"\"{arn}\"", null, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is AwsServiceException or HttpRequestException)
-        {
-            return;
-        }
-
-        // The rotation begins with the first line naming its version (Keyturn's "invoking" line, or createSecret's):
-        // what the secret logged before belongs to earlier rotations.
-        var begun = events?.Where(e => e.Message.Contains(token, StringComparison.Ordinal)).Select(e => (long?)e.Timestamp).Min();
-        foreach (var e in events?.Where(e => e.Timestamp >= begun) ?? [])
-        {
-            var message = e.Message.Split('\t')[^1].Trim();
-            if (message.Contains(" invoking ", StringComparison.Ordinal) || !shown.Add((e.Stream, e.Timestamp, e.Message)))
-            {
-                continue;
-            }
-
-            var error = e.Message.StartsWith("[ERROR]", StringComparison.Ordinal);
-            Console.WriteLine($"  {(error ? "✘" : "▸")} {message} ({elapsed.TotalSeconds:F1} s)");
-        }
-    }
-
-    private static async Task<int> AllAsync(SecretsManagerClient client, DoctorGatherer gatherer, ReportHeader header, bool json, int concurrency, CancellationToken cancellationToken)
-    {
-        if (header.Target == "keyturn")
-        {
-            // Keyturn's account is the one its ARNs name: one secret's is enough.
-            var first = await client.CallAsync("ListSecrets", new System.Text.Json.Nodes.JsonObject { ["MaxResults"] = 1 }, cancellationToken).ConfigureAwait(false);
-            header = header.WithAccountFrom(first.GetProperty("SecretList").EnumerateArray().Select(s => s.GetProperty("ARN").GetString()).FirstOrDefault());
-        }
-
-        if (!json)
-        {
-            header.Write(Console.Out);
-        }
-
-        var progress = !json && !Console.IsErrorRedirected;
-        var survey = new DoctorSurvey(client, gatherer, concurrency);
-        var results = await survey.RunAsync(progress ? Progress : null, cancellationToken).ConfigureAwait(false);
-        if (progress)
-        {
-            Console.Error.WriteLine();
-        }
-
-        if (json)
-        {
-            Console.WriteLine(DoctorReport.Serialize(new Dictionary<string, object?>
-            {
-                ["target"] = header,
-                ["secrets"] = results.Select(r => new Dictionary<string, object?>
-                {
-                    ["secret"] = r.Name,
-                    ["state"] = r.Diagnosis?.State.ToString(),
-                    ["healthy"] = r.Diagnosis?.Healthy,
-                    ["verdict"] = r.Diagnosis?.Verdict,
-                    ["error"] = r.Error,
-                    ["codes"] = r.Diagnosis?.Findings.Where(f => f.Severity > Severity.Info).Select(f => f.Code).ToList(),
-                }).ToList(),
-            }));
-        }
-        else
-        {
-            Console.WriteLine($"{"SECRET",-40} {"STATE",-18} VERDICT");
-            foreach (var (name, diagnosis, error) in results.OrderBy(r => r.Diagnosis?.Healthy ?? false).ThenBy(r => r.Name, StringComparer.Ordinal))
-            {
-                // The state is the labels'; a network or log error leaves them "Healthy", so the row names what needs attention.
-                var attention = diagnosis?.Findings.Where(f => f.Severity > Severity.Info).Select(f => f.Code).Distinct(StringComparer.Ordinal).ToList() ?? [];
-                var needs = attention.Count > 0 ? $" Needs attention: {string.Join(", ", attention)}." : "";
-                Console.WriteLine($"{name,-40} {diagnosis?.State.ToString() ?? "error",-18} {diagnosis?.Verdict ?? error}{needs}");
-            }
-
-            var healthy = results.Count(r => r.Diagnosis?.Healthy == true);
-            Console.WriteLine($"{results.Count} secrets with rotation enabled: {healthy} healthy, {results.Count - healthy} need attention.");
-        }
-
-        return results.Any(r => r.Error is not null) ? 2 : results.All(r => r.Diagnosis?.Healthy == true) ? 0 : 1;
     }
 
     /// <summary>The progress bar on stderr; while the listing goes on, its total is what has been listed so far.</summary>

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Keyturn.Application.Ports;
 using Keyturn.Application.Security;
-using Keyturn.Cli.Doctor;
+using Keyturn.Doctor;
 using Keyturn.Domain.Doctor;
 using Keyturn.Domain.Rotation;
 using Keyturn.Domain.Secrets;

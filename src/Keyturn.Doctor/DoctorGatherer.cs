@@ -9,7 +9,7 @@ using Keyturn.Domain.Rotation;
 using Keyturn.Domain.Secrets;
 using Keyturn.Protocol.Client;
 
-namespace Keyturn.Cli.Doctor;
+namespace Keyturn.Doctor;
 
 /// <summary>
 /// Collects what the decision core needs, with I/O: labels (deprecated versions included), values,

@@ -9,7 +9,7 @@ using Keyturn.Domain.Doctor;
 using Keyturn.Protocol.Client;
 using Keyturn.Protocol.SigV4;
 
-namespace Keyturn.Cli.Doctor;
+namespace Keyturn.Doctor;
 
 /// <summary>
 /// Which Secrets Manager the doctor talks to, resolved as the AWS CLI would (<see cref="DoctorTargetResolver"/>):

@@ -3,7 +3,7 @@ using Keyturn.Domain.Doctor;
 using Keyturn.Domain.Secrets;
 using Keyturn.Protocol.Client;
 
-namespace Keyturn.Cli.Doctor;
+namespace Keyturn.Doctor;
 
 /// <summary>
 /// <c>doctor --all</c>: every secret with rotation enabled, checked while the listing is still being read. A secret

@@ -1,6 +1,6 @@
 using Keyturn.Protocol.Client;
 
-namespace Keyturn.Cli.Doctor;
+namespace Keyturn.Doctor;
 
 /// <summary>
 /// Asks whether the rotation function exists, through Lambda's GetFunctionConfiguration (which Keyturn

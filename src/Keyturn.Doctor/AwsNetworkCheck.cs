@@ -4,7 +4,7 @@ using Keyturn.Domain.Doctor;
 using Keyturn.Domain.Rotation;
 using Keyturn.Protocol.Client;
 
-namespace Keyturn.Cli.Doctor;
+namespace Keyturn.Doctor;
 
 /// <summary>
 /// The AWS-mode network check: reads the rotation function's VPC placement (Lambda), the database's

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Keyturn.Cli.Doctor;
+namespace Keyturn.Doctor;
 
 /// <summary>
 /// The first lines of every doctor report, and its <c>target</c> field in --json: which Secrets Manager was

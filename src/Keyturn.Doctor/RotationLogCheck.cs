@@ -3,7 +3,7 @@ using Keyturn.Application.Rotation;
 using Keyturn.Domain.Doctor;
 using Keyturn.Protocol.Client;
 
-namespace Keyturn.Cli.Doctor;
+namespace Keyturn.Doctor;
 
 /// <summary>
 /// The log check: reads what the rotation function wrote about the secret and lets the pure

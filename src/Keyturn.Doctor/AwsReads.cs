@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using Keyturn.Domain.Doctor;
 using Keyturn.Protocol.Client;
 
-namespace Keyturn.Cli.Doctor;
+namespace Keyturn.Doctor;
 
 /// <summary>How a failed AWS read is told apart: AWS's error code for an answer, the transport's error for no answer.</summary>
 internal static class AwsReads

@@ -6,7 +6,7 @@ using System.Xml.Linq;
 using Keyturn.Protocol.Client;
 using Keyturn.Protocol.SigV4;
 
-namespace Keyturn.Cli.Doctor;
+namespace Keyturn.Doctor;
 
 /// <summary>
 /// The raw AWS reads the doctor's network and log checks need, signed with SigV4: Lambda

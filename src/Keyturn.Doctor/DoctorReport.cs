@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Keyturn.Domain.Doctor;
 
-namespace Keyturn.Cli.Doctor;
+namespace Keyturn.Doctor;
 
 /// <summary>Renders a diagnosis for people (verdict first, colours on a terminal) or as JSON for machines.</summary>
 internal static class DoctorReport
@@ -73,6 +73,72 @@ internal static class DoctorReport
         }
     }
 
+    /// <summary>
+    /// A run's report for people, all of it or what the hooks haven't printed yet: a repaired secret's before (printed before
+    /// confirming, <see cref="WriteBefore"/>) and after (<see cref="WriteRepair"/>) are already out.
+    /// </summary>
+    public static void Write(TextWriter output, DoctorRunReport report)
+    {
+        switch (report)
+        {
+            case SecretRun { Repair: null } run:
+                WriteBefore(output, run);
+                break;
+            case SurveyRun survey:
+                WriteSurvey(output, survey);
+                break;
+        }
+    }
+
+    /// <summary>One secret's diagnosis, its plan headed as a dry run or as the plan about to be applied.</summary>
+    public static void WriteBefore(TextWriter output, SecretRun run) => Write(output, run.Snapshot, run.Diagnosis, null, run.Apply, run.Header);
+
+    /// <summary>Each step of the repair with its outcome, the journal, and the diagnosis after.</summary>
+    public static void WriteRepair(TextWriter output, SecretRun run)
+    {
+        var repair = run.Repair!;
+        output.WriteLine();
+        output.WriteLine("Applying the repair:");
+        for (var i = 0; i < repair.Applied.Count; i++)
+        {
+            output.WriteLine($"  {i + 1}. {repair.Applied[i].Action.Description}");
+            output.WriteLine(repair.Applied[i].Succeeded ? $"     ✔ {repair.Applied[i].Detail}" : $"     ✘ {repair.Applied[i].Detail}");
+        }
+
+        output.WriteLine($"Repair journal: {repair.Journal}");
+        output.WriteLine();
+        output.WriteLine("After the repair:");
+        Write(output, repair.AfterSnapshot!, repair.AfterDiagnosis!, null, apply: false,
+            planHeader: "Repair plan left after this run (run the doctor with --apply again once its cause is fixed)");
+    }
+
+    private static void WriteSurvey(TextWriter output, SurveyRun survey)
+    {
+        survey.Header.Write(output);
+        output.WriteLine($"{"SECRET",-40} {"STATE",-18} VERDICT");
+        foreach (var entry in survey.Secrets.OrderBy(r => r.Healthy ?? false).ThenBy(r => r.Secret, StringComparer.Ordinal))
+        {
+            // The state is the labels'; a network or log error leaves them "Healthy", so the row names what needs attention.
+            var needs = entry.Codes is { Count: > 0 } codes ? $" Needs attention: {string.Join(", ", codes.Distinct(StringComparer.Ordinal))}." : "";
+            output.WriteLine($"{entry.Secret,-40} {entry.State ?? "error",-18} {entry.Verdict ?? entry.Error}{needs}");
+        }
+
+        var healthy = survey.Secrets.Count(r => r.Healthy == true);
+        output.WriteLine($"{survey.Secrets.Count} secrets with rotation enabled: {healthy} healthy, {survey.Secrets.Count - healthy} need attention.");
+    }
+
+    /// <summary>
+    /// A run's report as <c>--json</c> prints it: a secret's diagnosis, <c>--apply</c>'s before, actions and after, or <c>--all</c>'s list;
+    /// null when a repair was declined (nothing changed, nothing to report but that).
+    /// </summary>
+    public static object? ToJson(DoctorRunReport report) => report switch
+    {
+        SecretRun { Repair: null } run => ToJson(run.Snapshot, run.Diagnosis, null, run.Header),
+        SecretRun { Repair.Confirmed: true } run => ToJson(run.Snapshot, run.Diagnosis, run.Repair.Applied, run.Repair.AfterSnapshot, run.Repair.AfterDiagnosis, run.Repair.Journal, run.Header),
+        SurveyRun survey => new SurveyReport(survey.Header, survey.Secrets),
+        _ => null,
+    };
+
     public static SecretReport ToJson(RotationSnapshot snapshot, Diagnosis diagnosis, IReadOnlyList<RepairExecutor.StepResult>? applied, ReportHeader? header = null) => new(
         header?.WithAccountFrom(snapshot.SecretArn),
         snapshot.Name,
@@ -133,3 +199,50 @@ internal sealed record ActionReport(string Action, string Description, string Aw
 
 /// <summary><c>--apply --json</c>: before, the actions and after (null when the secret couldn't be read again), and the journal's path.</summary>
 internal sealed record ApplyReport([property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ReportHeader? Target, SecretReport Before, IReadOnlyList<ActionReport> Actions, SecretReport? After, string Journal);
+
+/// <summary>
+/// What one doctor run found and did, the one source of its text, its <c>--json</c> and its exit code. Exit codes:
+/// 0 healthy, 1 needs attention (problems found, a repair declined or left unfinished), 2 could not diagnose.
+/// </summary>
+internal abstract record DoctorRunReport(ReportHeader Header)
+{
+    public const int Healthy = 0;
+    public const int NeedsAttention = 1;
+    public const int CouldNotDiagnose = 2;
+
+    public abstract int ExitCode { get; }
+}
+
+/// <summary>One secret: its diagnosis before anything changed and, with <c>--apply</c> and a plan, the repair.</summary>
+/// <param name="Apply">--apply was given (the plan is headed as being applied).</param>
+internal sealed record SecretRun(ReportHeader Header, RotationSnapshot Snapshot, Diagnosis Diagnosis, bool Apply, RepairRun? Repair) : DoctorRunReport(Header)
+{
+    /// <summary>
+    /// Without a repair, the diagnosis decides. After one: every step succeeded, the labels are healthy and nothing above Info is
+    /// left, except the log's findings: those describe invocations from before the repair, which a plain run made later
+    /// reports until the next rotation succeeds.
+    /// </summary>
+    public override int ExitCode => Repair switch
+    {
+        null => Diagnosis.Healthy ? Healthy : NeedsAttention,
+        { Confirmed: true, AfterDiagnosis: { } after } when Repair.Applied.All(a => a.Succeeded) && after.State == LabelState.Healthy
+            && after.Findings.All(f => f.Severity <= Severity.Info || f.Code.StartsWith("LOG", StringComparison.Ordinal)) => Healthy,
+        _ => NeedsAttention,
+    };
+}
+
+/// <summary>A repair: declined (<paramref name="Confirmed"/> false, nothing changed), or each step's outcome and the diagnosis after.</summary>
+internal sealed record RepairRun(bool Confirmed, IReadOnlyList<RepairExecutor.StepResult> Applied, RotationSnapshot? AfterSnapshot, Diagnosis? AfterDiagnosis, string Journal);
+
+/// <summary><c>--all</c>: every secret with rotation enabled.</summary>
+internal sealed record SurveyRun(ReportHeader Header, IReadOnlyList<SurveyEntry> Secrets) : DoctorRunReport(Header)
+{
+    /// <summary>A secret that couldn't be read makes the survey incomplete; otherwise any unhealthy secret needs attention.</summary>
+    public override int ExitCode => Secrets.Any(r => r.Error is not null) ? CouldNotDiagnose : Secrets.All(r => r.Healthy == true) ? Healthy : NeedsAttention;
+}
+
+/// <summary><c>--all --json</c>: the target and each secret's entry.</summary>
+internal sealed record SurveyReport(ReportHeader Target, IReadOnlyList<SurveyEntry> Secrets);
+
+/// <summary>A secret in <c>--all</c>'s list: its diagnosis in short (the codes above Info), or why it couldn't be diagnosed.</summary>
+internal sealed record SurveyEntry(string Secret, string? State, bool? Healthy, string? Verdict, string? Error, IReadOnlyList<string>? Codes);

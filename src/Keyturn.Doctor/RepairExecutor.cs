@@ -6,7 +6,7 @@ using Keyturn.Domain.Rotation;
 using Keyturn.Domain.Secrets;
 using Keyturn.Protocol.Client;
 
-namespace Keyturn.Cli.Doctor;
+namespace Keyturn.Doctor;
 
 /// <summary>
 /// Carries out a repair plan. Each step first checks that the labels are still as diagnosed (and the
