@@ -1,3 +1,4 @@
+using Keyturn.Application.Ports;
 using Keyturn.Application.Rotation;
 using Keyturn.Domain.Rotation;
 using Microsoft.Data.Sqlite;
@@ -105,6 +106,14 @@ internal sealed partial class SqliteSecretSession
     {
         using var command = Command("SELECT 1 FROM leases WHERE resource = $p AND owner = $q AND fencing = $r AND expires_ms > $s",
             resource, owner, fencing, now.ToUnixTimeMilliseconds());
+        return command.ExecuteScalar() is not null;
+    }
+
+    /// <summary>True while the fence's owner holds the lease with its token and has not released it.</summary>
+    public bool HoldsFence(LeaseFence fence)
+    {
+        using var command = Command("SELECT 1 FROM leases WHERE resource = $p AND owner = $q AND fencing = $r AND expires_ms > 0",
+            fence.Resource, fence.Owner, fence.Token);
         return command.ExecuteScalar() is not null;
     }
 

@@ -6,7 +6,7 @@ using Microsoft.Data.Sqlite;
 namespace Keyturn.Storage.Sqlite;
 
 /// <summary>One transaction's view of the database.</summary>
-internal sealed partial class SqliteSecretSession(PreparedConnection connection, SqliteTransaction transaction, bool write) : ISecretSession
+internal sealed partial class SqliteSecretSession(PreparedConnection connection, SqliteTransaction transaction, bool write) : ISyncSecretSession
 {
     private const string SecretColumns = "id, arn, region, name, created_ms, deletion_ms, metadata";
 

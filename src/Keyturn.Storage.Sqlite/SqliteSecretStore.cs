@@ -9,7 +9,7 @@ namespace Keyturn.Storage.Sqlite;
 /// gate shared with the log store, across processes by BEGIN IMMEDIATE), readers see a consistent snapshot, and every
 /// commit is fsynced (synchronous=FULL) because a lost label move can lock people out.
 /// </summary>
-public sealed class SqliteSecretStore : ISecretStore, IDisposable
+public sealed class SqliteSecretStore : ISecretStore, ISyncSecretStore, IDisposable
 {
     public const string FileName = "keyturn.db";
 
@@ -39,13 +39,13 @@ public sealed class SqliteSecretStore : ISecretStore, IDisposable
         Migrate(connection.Connection);
     }
 
-    public Task<T> ReadAsync<T>(Func<ISecretSession, T> work, CancellationToken cancellationToken)
+    public Task<T> ReadAsync<T>(Func<ISyncSecretSession, T> work, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         return Task.FromResult(Run(work, deferred: true));
     }
 
-    public async Task<T> WriteAsync<T>(Func<ISecretSession, T> work, CancellationToken cancellationToken)
+    public async Task<T> WriteAsync<T>(Func<ISyncSecretSession, T> work, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -54,6 +54,30 @@ public sealed class SqliteSecretStore : ISecretStore, IDisposable
             // A writer still finishing when the store was disposed must not recreate the files being removed.
             ObjectDisposedException.ThrowIf(_disposed, this);
             return Run(work, deferred: false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async Task<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return await RunAsync(work, fence: null, deferred: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<T> WriteAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        WriteAsync(fence: null, work, cancellationToken);
+
+    public async Task<T> WriteAsync<T>(LeaseFence? fence, Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return await RunAsync(work, fence, deferred: false, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -74,7 +98,7 @@ public sealed class SqliteSecretStore : ISecretStore, IDisposable
     }
 
     /// <summary>Runs the work in one transaction on a pooled connection; a deferred one only takes the write lock if it writes.</summary>
-    private T Run<T>(Func<ISecretSession, T> work, bool deferred)
+    private T Run<T>(Func<ISyncSecretSession, T> work, bool deferred)
     {
         var connection = _idle.TryPop(out var idle) ? idle : new PreparedConnection(_connectionString);
         var broken = false;
@@ -94,19 +118,57 @@ public sealed class SqliteSecretStore : ISecretStore, IDisposable
         }
         finally
         {
-            if (broken || _disposed || _idle.Count >= MaxIdleConnections)
+            Return(connection, broken);
+        }
+    }
+
+    private void Return(PreparedConnection connection, bool broken)
+    {
+        if (broken || _disposed || _idle.Count >= MaxIdleConnections)
+        {
+            connection.Dispose();
+        }
+        else
+        {
+            _idle.Push(connection);
+            if (_disposed && _idle.TryPop(out var late))
             {
-                connection.Dispose();
+                // Disposed while this was running: don't leave a connection open on files being removed.
+                late.Dispose();
             }
-            else
+        }
+    }
+
+    /// <summary>
+    /// The asynchronous unit of work: one transaction on a pooled connection. A write holds SQLite's single write lock
+    /// from its first statement (BEGIN IMMEDIATE), so reads in it are already "for update", and a fenced write checks
+    /// its lease under that lock: nobody can take the lease over before this transaction ends.
+    /// </summary>
+    private async Task<T> RunAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, LeaseFence? fence, bool deferred, CancellationToken cancellationToken)
+    {
+        var connection = _idle.TryPop(out var idle) ? idle : new PreparedConnection(_connectionString);
+        var broken = false;
+        try
+        {
+            using var transaction = connection.Connection.BeginTransaction(deferred);
+            var session = new SqliteSecretSession(connection, transaction, write: !deferred);
+            if (fence is not null && !session.HoldsFence(fence))
             {
-                _idle.Push(connection);
-                if (_disposed && _idle.TryPop(out var late))
-                {
-                    // Disposed while this was running: don't leave a connection open on files being removed.
-                    late.Dispose();
-                }
+                throw new LeaseLostException(fence);
             }
+
+            var result = await work(session, cancellationToken).ConfigureAwait(false);
+            transaction.Commit();
+            return result;
+        }
+        catch (SqliteException)
+        {
+            broken = true;
+            throw;
+        }
+        finally
+        {
+            Return(connection, broken);
         }
     }
 

@@ -12,7 +12,7 @@ namespace Keyturn.Application.Crypto;
 public static class MasterKeyGuard
 {
     /// <exception cref="KeyturnStartupException">The keys don't match the store, or there is none and none may be created.</exception>
-    public static MasterKeyring Open(ISecretStore store, string dataDirectory, MasterKeyring? configured, Func<MasterKeyring>? create, TimeProvider time)
+    public static MasterKeyring Open(ISyncSecretStore store, string dataDirectory, MasterKeyring? configured, Func<MasterKeyring>? create, TimeProvider time)
     {
         var (holdsData, sealing, registered) = store.ReadAsync(s => (s.HoldsData(), s.SealingKeyIds(), s.ListMasterKeys()), CancellationToken.None)
             .GetAwaiter().GetResult();

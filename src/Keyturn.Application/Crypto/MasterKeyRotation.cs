@@ -13,7 +13,7 @@ namespace Keyturn.Application.Crypto;
 /// anything they seal), copied to a backup file beside the data for restoring older backups, and dropped from the
 /// key file. Every step is idempotent: run again after a crash, it resumes where it stopped.
 /// </summary>
-public sealed class MasterKeyRotation(ISecretStore store, EnvelopeCipher cipher, TimeProvider time)
+public sealed class MasterKeyRotation(ISyncSecretStore store, EnvelopeCipher cipher, TimeProvider time)
 {
     public const int DefaultBatchSize = 200;
 
@@ -97,7 +97,7 @@ public sealed class MasterKeyRotation(ISecretStore store, EnvelopeCipher cipher,
     }
 
     /// <summary>One transaction: re-wrap a batch, or, when nothing sealed by another key is left, retire the old keys.</summary>
-    private (int Count, bool Retired) Step(ISecretSession session, MasterKey primary, IReadOnlyList<MasterKey> old, int batchSize)
+    private (int Count, bool Retired) Step(ISyncSecretSession session, MasterKey primary, IReadOnlyList<MasterKey> old, int batchSize)
     {
         var batch = session.ListSealedByOtherThan(primary.Id, batchSize);
         if (batch.Count == 0)

@@ -37,7 +37,7 @@ public sealed class GetSecretValueHandler(SecretServices services) : IOperation<
 
     /// <summary>Selects the version (by id, stage, or AWSCURRENT) and decrypts it, with AWS's error for each miss.</summary>
     internal static (SecretVersion Version, GetSecretValueResponse Response) Read(
-        SecretServices services, ISecretSession session, Secret secret, string? versionId, string? versionStage)
+        SecretServices services, ISyncSecretSession session, Secret secret, string? versionId, string? versionStage)
     {
         SecretVersion? version;
         if (versionId is not null)

@@ -185,7 +185,7 @@ public sealed partial class RotateSecretHandler(SecretServices services, IRotati
     /// A rotation reads the <c>masterarn</c> its secret names, so configuring one requires that the caller itself may
     /// read that master (identity and resource policy); otherwise a key could have a function use a master it can't see.
     /// </summary>
-    private string? AuthorizeMaster(Ports.ISecretSession session, RequestContext context, Secret secret)
+    private string? AuthorizeMaster(Ports.ISyncSecretSession session, RequestContext context, Secret secret)
     {
         if (MasterSecrets.MasterArnOf(services, session, secret) is not { } master)
         {

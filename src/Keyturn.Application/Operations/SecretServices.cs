@@ -14,13 +14,13 @@ namespace Keyturn.Application.Operations;
 /// the shared steps (resolve a SecretId, seal and open values) so each lives in one place.
 /// </summary>
 public sealed class SecretServices(
-    ISecretStore store,
+    ISyncSecretStore store,
     EnvelopeCipher cipher,
     Authorizer authorizer,
     KeyturnOptions options,
     TimeProvider timeProvider)
 {
-    public ISecretStore Store => store;
+    public ISyncSecretStore Store => store;
 
     public Authorizer Authorizer => authorizer;
 
@@ -37,7 +37,7 @@ public sealed class SecretServices(
     /// </summary>
     /// <param name="conditions">The request's parameters that the action's condition keys read.</param>
     public Secret Resolve(
-        ISecretSession session, string secretId, RequestContext context, string action, bool allowDeleted = false, RequestConditions? conditions = null)
+        ISyncSecretSession session, string secretId, RequestContext context, string action, bool allowDeleted = false, RequestConditions? conditions = null)
     {
         var secret = Find(session, secretId, context);
         if (secret is null)
@@ -56,7 +56,7 @@ public sealed class SecretServices(
     }
 
     /// <summary>Finds a secret without authorizing; validates a non-ARN id as a name first.</summary>
-    public Secret? Find(ISecretSession session, string secretId, RequestContext context)
+    public Secret? Find(ISyncSecretSession session, string secretId, RequestContext context)
     {
         Secret? secret;
         if (SecretNames.TryGetArnResource(secretId, out var resource))
@@ -104,7 +104,7 @@ public sealed class SecretServices(
             ? secretIdOrName
             : $"arn:{context.Partition}:secretsmanager:{context.Region}:{options.AccountId}:secret:{secretIdOrName}";
 
-    public string NewArn(ISecretSession session, string name, RequestContext context)
+    public string NewArn(ISyncSecretSession session, string name, RequestContext context)
     {
         while (true)
         {
@@ -134,7 +134,7 @@ public sealed class SecretServices(
     }
 
     /// <summary>Decrypts a version's value; the version must have one.</summary>
-    public (string? SecretString, byte[]? SecretBinary) Open(ISecretSession session, Secret secret, SecretVersion version)
+    public (string? SecretString, byte[]? SecretBinary) Open(ISyncSecretSession session, Secret secret, SecretVersion version)
     {
         if (version.Value is null && !session.LoadValue(secret, version))
         {
@@ -163,7 +163,7 @@ public sealed class SecretServices(
     }
 
     /// <summary>True when a stored version holds exactly the given value (ClientRequestToken idempotency).</summary>
-    public bool HasSameValue(ISecretSession session, Secret secret, SecretVersion version, string? secretString, byte[]? secretBinary)
+    public bool HasSameValue(ISyncSecretSession session, Secret secret, SecretVersion version, string? secretString, byte[]? secretBinary)
     {
         var (existingString, existingBinary) = Open(session, secret, version);
         return secretString is not null

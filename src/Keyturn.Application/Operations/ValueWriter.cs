@@ -21,7 +21,7 @@ internal static class ValueWriter
 
     /// <summary>Writes the value and returns the version that now holds it.</summary>
     public static SecretVersion Write(
-        SecretServices services, ISecretSession session, Secret secret, string token,
+        SecretServices services, ISyncSecretSession session, Secret secret, string token,
         string? secretString, byte[]? secretBinary, IReadOnlyList<string>? stages)
     {
         var existing = secret.FindVersion(token);

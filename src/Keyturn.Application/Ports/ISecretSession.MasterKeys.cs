@@ -4,24 +4,24 @@ namespace Keyturn.Application.Ports;
 public partial interface ISecretSession
 {
     /// <summary>True when the store holds anything at all: secrets, access keys, functions or a registered master key.</summary>
-    bool HoldsData();
+    ValueTask<bool> HoldsDataAsync(CancellationToken cancellationToken);
 
     /// <summary>Every master key id that seals at least one blob (values, access keys' and functions' secret keys).</summary>
-    IReadOnlyList<string> SealingKeyIds();
+    ValueTask<IReadOnlyList<string>> SealingKeyIdsAsync(CancellationToken cancellationToken);
 
     /// <summary>How many blobs each master key id seals.</summary>
-    IReadOnlyDictionary<string, long> CountSealedByKey();
+    ValueTask<IReadOnlyDictionary<string, long>> CountSealedByKeyAsync(CancellationToken cancellationToken);
 
     /// <summary>The master keys this store has been used with.</summary>
-    IReadOnlyList<MasterKeyState> ListMasterKeys();
+    ValueTask<IReadOnlyList<MasterKeyState>> ListMasterKeysAsync(CancellationToken cancellationToken);
 
-    void SaveMasterKey(MasterKeyState key);
+    ValueTask SaveMasterKeyAsync(MasterKeyState key, CancellationToken cancellationToken);
 
     /// <summary>Up to <paramref name="limit"/> blobs sealed by any master key other than <paramref name="keyId"/>.</summary>
-    IReadOnlyList<SealedBlob> ListSealedByOtherThan(string keyId, int limit);
+    ValueTask<IReadOnlyList<SealedBlob>> ListSealedByOtherThanAsync(string keyId, int limit, CancellationToken cancellationToken);
 
     /// <summary>Replaces a blob if it is still the one listed (false when it changed or is gone meanwhile).</summary>
-    bool ReplaceSealed(SealedBlob blob, byte[] replacement);
+    ValueTask<bool> ReplaceSealedAsync(SealedBlob blob, byte[] replacement, CancellationToken cancellationToken);
 }
 
 /// <summary>A master key the store has been used with; a retired key may no longer seal anything (the store refuses it).</summary>

@@ -11,7 +11,7 @@ namespace Keyturn.Application.Rotation;
 /// invocation gets one scoped to the secret it rotates (<see cref="RotationCredentials"/>). What a function may
 /// read beyond that secret (master secrets) is the administrator's <see cref="FunctionPolicy"/>.
 /// </summary>
-public sealed class FunctionService(ISecretStore store, AccessKeyService keys, KeyturnOptions options, TimeProvider timeProvider, EnvelopeCipher? cipher = null)
+public sealed class FunctionService(ISyncSecretStore store, AccessKeyService keys, KeyturnOptions options, TimeProvider timeProvider, EnvelopeCipher? cipher = null)
 {
 
     public Task<FunctionRecord> RegisterAsync(string name, FunctionKind kind, string target, TimeSpan timeout, CancellationToken cancellationToken) =>

@@ -10,7 +10,7 @@ namespace Keyturn.Application.Rotation;
 public static class MasterSecrets
 {
     /// <summary>The <c>masterarn</c> string field of the AWSCURRENT JSON value, or null (no value, not JSON, no field).</summary>
-    public static string? MasterArnOf(SecretServices services, ISecretSession session, Secret secret)
+    public static string? MasterArnOf(SecretServices services, ISyncSecretSession session, Secret secret)
     {
         ArgumentNullException.ThrowIfNull(services);
         if (secret.HolderOf(StagingLabels.Current) is not { HasValue: true } current)

@@ -20,7 +20,7 @@ namespace Keyturn.Application.Rotation;
 /// unfinished step; the steps are idempotent, so repeating a half-done one is safe.
 /// </summary>
 public sealed partial class RotationEngine(
-    ISecretStore store,
+    ISyncSecretStore store,
     SecretServices services,
     RotationFunctionRegistry functions,
     ILogSink logSink,
@@ -506,7 +506,7 @@ public sealed partial class RotationEngine(
     private const string ChangedReason = "the rotation record changed since it was read (cancelled with CancelRotateSecret, or taken over); this runner leaves it as it is";
 
     /// <summary>The record as saved, or null when it changed since <paramref name="rotation"/> was read (nothing written).</summary>
-    private static RotationRecord? TrySave(ISecretSession session, RotationRecord rotation)
+    private static RotationRecord? TrySave(ISyncSecretSession session, RotationRecord rotation)
     {
         try
         {

@@ -6,7 +6,7 @@ namespace Keyturn.Application.Rotation;
 /// Resolves <c>RotationLambdaARN</c> (a Lambda-style ARN or a bare name) to a function: the
 /// built-in database rotators first, then functions registered with <c>keyturn functions register</c>.
 /// </summary>
-public sealed class RotationFunctionRegistry(IEnumerable<IRotationFunction> builtIns, ISecretStore store, ExternalFunctionFactory external) : IRotationFunctionCatalog
+public sealed class RotationFunctionRegistry(IEnumerable<IRotationFunction> builtIns, ISyncSecretStore store, ExternalFunctionFactory external) : IRotationFunctionCatalog
 {
     private readonly Dictionary<string, IRotationFunction> _builtIns = builtIns.ToDictionary(f => f.Name, StringComparer.Ordinal);
 

@@ -30,7 +30,7 @@ public static class SecretRedaction
     private static readonly HashSet<string> PasswordKeys = new(StringComparer.OrdinalIgnoreCase) { "password", "pwd", "pass", "passwd" };
 
     /// <summary>A masker for the secret's values, its master's and <paramref name="extraSecrets"/> (values one invocation adds, such as the function's own key).</summary>
-    public static SecretMasker MaskerFor(SecretServices services, ISecretSession session, string secretArn, IEnumerable<string> extraSecrets)
+    public static SecretMasker MaskerFor(SecretServices services, ISyncSecretSession session, string secretArn, IEnumerable<string> extraSecrets)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(session);
@@ -53,7 +53,7 @@ public static class SecretRedaction
         return SecretMasker.Create(texts, binaries);
     }
 
-    private static void Collect(SecretServices services, ISecretSession session, Secret secret, List<string> texts, List<byte[]> binaries, HashSet<string>? masters)
+    private static void Collect(SecretServices services, ISyncSecretSession session, Secret secret, List<string> texts, List<byte[]> binaries, HashSet<string>? masters)
     {
         foreach (var version in secret.Versions.Where(v => v.HasValue))
         {
@@ -166,7 +166,7 @@ public static class SecretRedaction
     }
 
     /// <summary>The master as a built-in function would resolve it: a full ARN, a partial ARN or a name in the secret's region.</summary>
-    private static Secret? FindMaster(ISecretSession session, string region, string masterId)
+    private static Secret? FindMaster(ISyncSecretSession session, string region, string masterId)
     {
         if (SecretNames.TryGetArnResource(masterId, out var resource))
         {

@@ -11,7 +11,7 @@ namespace Keyturn.Application.Security;
 /// keys through <see cref="Resolve"/>, which caches for one second so a revocation takes effect
 /// within a second while the hot path avoids a database read per request.
 /// </summary>
-public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, RootCredentials root, KeyturnOptions options, TimeProvider timeProvider)
+public sealed class AccessKeyService(ISyncSecretStore store, EnvelopeCipher cipher, RootCredentials root, KeyturnOptions options, TimeProvider timeProvider)
 {
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(1);
     private readonly ConcurrentDictionary<string, (ResolvedKey? Key, long ExpiresAt)> _cache = new(StringComparer.Ordinal);

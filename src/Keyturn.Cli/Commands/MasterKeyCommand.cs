@@ -82,7 +82,7 @@ internal static class MasterKeyCommand
         {
             using var services = KeysCommand.Services(Path.GetFullPath(parse.GetValue(dataDir)!), "000000000000");
             var keyring = services.GetRequiredService<MasterKeyring>();
-            var (registered, counts) = await services.GetRequiredService<ISecretStore>()
+            var (registered, counts) = await services.GetRequiredService<ISyncSecretStore>()
                 .ReadAsync(s => (s.ListMasterKeys(), s.CountSealedByKey()), cancellationToken).ConfigureAwait(false);
             Console.WriteLine($"Configured in {keyring.Source}: {string.Join(", ", keyring.Keys.Select((k, i) => i == 0 ? $"{k} (seals new data)" : $"{k} (read only)"))}");
             Console.WriteLine($"{"KEY ID",-18} {"ADDED",-22} {"RETIRED",-22} DATA KEYS");

@@ -17,7 +17,7 @@ internal static class RotationsCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var services = KeysCommand.Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
-            var store = services.GetRequiredService<ISecretStore>();
+            var store = services.GetRequiredService<ISyncSecretStore>();
             var rows = await store.ReadAsync(session => session.ListRotationEnabled()
                 .Concat(session.ListRotations(null, openOnly: false).Select(r => session.FindByArn(r.SecretArn)).OfType<Keyturn.Domain.Secrets.Secret>())
                 .DistinctBy(s => s.Arn)

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Keyturn.Server.Hosting;
 
 /// <summary>Deletes secrets whose recovery window has ended (DeleteSecret without force).</summary>
-public sealed partial class DeletionPurgeService(ISecretStore store, TimeProvider timeProvider, ServerOptions options, ILogger<DeletionPurgeService> logger) : BackgroundService
+public sealed partial class DeletionPurgeService(ISyncSecretStore store, TimeProvider timeProvider, ServerOptions options, ILogger<DeletionPurgeService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

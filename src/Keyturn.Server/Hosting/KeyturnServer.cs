@@ -118,7 +118,7 @@ public static partial class KeyturnServer
         services.AddSingleton(new KeyturnOptions { AccountId = options.AccountId });
         services.AddSingleton(keyring);
         services.AddSingleton(new EnvelopeCipher(keyring));
-        services.AddSingleton<ISecretStore>(_ => store);
+        services.AddSingleton<ISyncSecretStore>(_ => store);
         services.AddSingleton<MasterKeyRotation>();
         services.AddSingleton<IRandomSource>(CryptoRandomSource.Instance);
         services.AddSingleton(new RotationOptions

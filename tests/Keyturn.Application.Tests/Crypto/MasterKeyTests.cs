@@ -224,7 +224,7 @@ public sealed class MasterKeyTests : IDisposable
         Assert.Equal("env-value-1", FunctionService.OpenEnvironment(function, cipher)["ROTATOR_TOKEN"]);
     }
 
-    private static (SecretServices services, AccessKeyService keys, FunctionService functions) Services(ISecretStore store, EnvelopeCipher cipher)
+    private static (SecretServices services, AccessKeyService keys, FunctionService functions) Services(ISyncSecretStore store, EnvelopeCipher cipher)
     {
         var options = new KeyturnOptions();
         var keys = new AccessKeyService(store, cipher, new RootCredentials("AKIAROOT", "root-secret", false), options, TimeProvider.System);
@@ -249,7 +249,7 @@ public sealed class MasterKeyTests : IDisposable
         return store;
     }
 
-    private static string[] Registered(ISecretStore store) =>
+    private static string[] Registered(ISyncSecretStore store) =>
         [.. store.ReadAsync(s => s.ListMasterKeys(), default).GetAwaiter().GetResult().Select(k => k.KeyId)];
 
     private sealed class SimulatedCrash : Exception;
