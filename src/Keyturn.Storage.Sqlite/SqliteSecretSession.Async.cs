@@ -7,6 +7,19 @@ namespace Keyturn.Storage.Sqlite;
 // Microsoft.Data.Sqlite does its I/O synchronously whatever the API, so the asynchronous port completes at once here.
 internal sealed partial class SqliteSecretSession : ISecretSession
 {
+    ValueTask<IReadOnlyList<string>> ISecretSession.ListRegionsAsync(CancellationToken cancellationToken)
+    {
+        using var command = Command("SELECT DISTINCT region FROM secrets ORDER BY region");
+        using var reader = command.ExecuteReader();
+        var regions = new List<string>();
+        while (reader.Read())
+        {
+            regions.Add(reader.GetString(0));
+        }
+
+        return new(regions);
+    }
+
     ValueTask<Secret?> ISecretSession.FindByArnAsync(string arn, CancellationToken cancellationToken) => new(FindByArn(arn));
 
     ValueTask<Secret?> ISecretSession.FindByNameAsync(string region, string name, CancellationToken cancellationToken) => new(FindByName(region, name));

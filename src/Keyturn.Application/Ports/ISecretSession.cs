@@ -12,6 +12,9 @@ public partial interface ISecretSession
     /// <summary>Like <see cref="FindByArnAsync"/>, by region and name.</summary>
     ValueTask<Secret?> FindByNameAsync(string region, string name, CancellationToken cancellationToken);
 
+    /// <summary>Every region that holds at least one secret, in ordinal order (a whole-store copy walks them).</summary>
+    ValueTask<IReadOnlyList<string>> ListRegionsAsync(CancellationToken cancellationToken);
+
     /// <summary>Every secret of a region, with versions and labels but without values.</summary>
     ValueTask<IReadOnlyList<Secret>> ListAsync(string region, CancellationToken cancellationToken);
 
