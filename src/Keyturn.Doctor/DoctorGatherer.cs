@@ -242,16 +242,9 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, DatabaseRotato
         {
             try
             {
-                var parsed = DatabaseSecret.Parse(text);
+                var parsed = rotators.Parse(text);
                 username = parsed.Username;
-                if (rotators.Find(parsed.DeclaredEngine) is null)
-                {
-                    unsupported = parsed.DeclaredEngine;
-                }
-                else
-                {
-                    secrets[versionId] = parsed;
-                }
+                secrets[versionId] = parsed;
             }
             catch (DatabaseSecretException e) when (e.UnsupportedEngine is { } engine)
             {
@@ -292,7 +285,7 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, DatabaseRotato
 
         try
         {
-            var master = DatabaseSecret.Parse(text ?? "");
+            var master = rotators.Parse(text ?? "");
             var probe = await RotatorFor(master).ProbeLoginAsync(DatabaseConnection.FromSecret(master) with { DbName = child.DbName }, ProbeTimeout, loginOnly: true, cancellationToken).ConfigureAwait(false);
             return (master, new ProbeSummary(probe.Outcome switch { LoginOutcome.Ok => ProbeOutcome.Ok, LoginOutcome.AuthFailed => ProbeOutcome.AuthFail, _ => ProbeOutcome.Unknown }, probe.Reason, probe.DriverCode, probe.Elapsed), null);
         }

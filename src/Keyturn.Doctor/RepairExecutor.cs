@@ -100,7 +100,7 @@ internal sealed class RepairExecutor(SecretsManagerClient client, DoctorGatherer
             return new StepResult(reset, false, "Aborted: the current secret or the master secret couldn't be read.");
         }
 
-        var password = RandomPasswordGenerator.Generate(new PasswordRequest(32, DatabaseSecret.DefaultExcludedCharacters(current.Engine)), CryptoRandomSource.Instance);
+        var password = RandomPasswordGenerator.Generate(new PasswordRequest(32, current.Descriptor.ExcludedCharacters), CryptoRandomSource.Instance);
         var master = DatabaseConnection.FromSecret(gathered.Master) with { DbName = current.DbName };
         var token = Guid.NewGuid().ToString();
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Keyturn.Application.Rotation;
+using Keyturn.Domain.Rotation;
 using MySqlConnector;
 
 namespace Keyturn.Rotators.MySql;
@@ -14,7 +15,22 @@ namespace Keyturn.Rotators.MySql;
 /// </summary>
 public sealed class MySqlRotator : IDatabaseRotator
 {
-    private static readonly string[] SupportedEngines = ["mysql", "mariadb", "aurora-mysql"];
+    /// <summary>
+    /// MySQL, MariaDB and Aurora MySQL. AWS's default EXCLUDE_CHARACTERS (the colon is allowed). User names: 32
+    /// characters on MySQL 5.7.8 and later (Aurora MySQL 2 and 3, MySQL 8 and 9); MariaDB has long allowed 80 (10.11
+    /// even takes 128), which holds on every release RDS still runs. The same <c>mysql</c> secret may point at either
+    /// server, so only <c>mariadb</c> gets the longer limit.
+    /// </summary>
+    public static DatabaseEngine Descriptor { get; } = new(
+        Family: "mysql",
+        Product: "MySQL",
+        EngineValues: ["mysql", "mariadb", "aurora-mysql"],
+        DefaultPort: 3306,
+        DefaultDatabase: "",
+        ExcludedCharacters: "/@\"'\\",
+        UsernameLimitFor: engine => engine.Trim().Equals("mariadb", StringComparison.OrdinalIgnoreCase)
+            ? new UsernameLimit(80, CountsBytes: false, "MariaDB")
+            : new UsernameLimit(32, CountsBytes: false, "MySQL"));
 
     // Password-capable authentication plugins whose hash the server can compute from a plaintext password.
     private static readonly string[] MariaDbPasswordPlugins = ["mysql_native_password", "ed25519"];
@@ -27,7 +43,7 @@ public sealed class MySqlRotator : IDatabaseRotator
         _options = options;
     }
 
-    public IReadOnlyCollection<string> Engines => SupportedEngines;
+    public DatabaseEngine Engine => Descriptor;
 
     /// <summary>The rotator, wrapped so that no error can carry a password.</summary>
     public static IDatabaseRotator Create(DatabaseRotatorOptions? options = null) =>
@@ -572,7 +588,7 @@ public sealed class MySqlRotator : IDatabaseRotator
     private void CheckEngine(DatabaseConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        if (!SupportedEngines.Contains(connection.Engine.Trim(), StringComparer.OrdinalIgnoreCase))
+        if (!Descriptor.Serves(connection.Engine))
         {
             throw new ArgumentException($"The MySQL rotator does not handle engine '{connection.Engine}'.", nameof(connection));
         }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Keyturn.Application.Rotation;
+using Keyturn.Domain.Rotation;
 using Npgsql;
 using NpgsqlSslMode = Npgsql.SslMode;
 using SslMode = Keyturn.Application.Rotation.SslMode;
@@ -19,7 +20,19 @@ public sealed class PostgreSqlRotator : IDatabaseRotator
     /// <summary>Used when the secret has no <c>dbname</c>, as AWS's functions do.</summary>
     public const string DefaultDatabase = "postgres";
 
-    private static readonly string[] SupportedEngines = ["postgres", "aurora-postgresql", "postgresql"];
+    /// <summary>
+    /// The engine values AWS's PostgreSQL functions accept (postgres, aurora-postgresql) and the product's own name,
+    /// which people write by hand. AWS's default EXCLUDE_CHARACTERS: the colon breaks <c>.pgpass</c>, the others URIs
+    /// and quoting. Identifiers are at most NAMEDATALEN - 1 = 63 bytes: longer names are silently truncated.
+    /// </summary>
+    public static DatabaseEngine Descriptor { get; } = new(
+        Family: "postgres",
+        Product: "PostgreSQL",
+        EngineValues: ["postgres", "aurora-postgresql", "postgresql"],
+        DefaultPort: 5432,
+        DefaultDatabase: DefaultDatabase,
+        ExcludedCharacters: ":/@\"'\\",
+        UsernameLimitFor: _ => new UsernameLimit(63, CountsBytes: true, "PostgreSQL"));
 
     private readonly DatabaseRotatorOptions _options;
 
@@ -28,7 +41,7 @@ public sealed class PostgreSqlRotator : IDatabaseRotator
         _options = options;
     }
 
-    public IReadOnlyCollection<string> Engines => SupportedEngines;
+    public DatabaseEngine Engine => Descriptor;
 
     /// <summary>The rotator, wrapped so that no error can carry a password.</summary>
     public static IDatabaseRotator Create(DatabaseRotatorOptions? options = null) =>
@@ -469,7 +482,7 @@ public sealed class PostgreSqlRotator : IDatabaseRotator
     private void CheckEngine(DatabaseConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        if (!SupportedEngines.Contains(connection.Engine.Trim(), StringComparer.OrdinalIgnoreCase))
+        if (!Descriptor.Serves(connection.Engine))
         {
             throw new ArgumentException($"The PostgreSQL rotator does not handle engine '{connection.Engine}'.", nameof(connection));
         }

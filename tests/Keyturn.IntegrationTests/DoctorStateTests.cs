@@ -918,19 +918,19 @@ public sealed class DoctorStateTests(RotationEnvironment env)
     // ---- logging in ----------------------------------------------------------------------------------
 
     private async Task<DatabaseSecret> ValueAsync(string name, string versionId) =>
-        DatabaseSecret.Parse((await env.Cli.JsonAsync("secretsmanager", "get-secret-value", "--secret-id", name, "--version-id", versionId)).GetProperty("SecretString").GetString()!);
+        Keyturn.Server.Hosting.BuiltInRotators.Create().Parse((await env.Cli.JsonAsync("secretsmanager", "get-secret-value", "--secret-id", name, "--version-id", versionId)).GetProperty("SecretString").GetString()!);
 
     private async Task<DatabaseSecret> CurrentAsync(string name) =>
-        DatabaseSecret.Parse((await env.Cli.JsonAsync("secretsmanager", "get-secret-value", "--secret-id", name)).GetProperty("SecretString").GetString()!);
+        Keyturn.Server.Hosting.BuiltInRotators.Create().Parse((await env.Cli.JsonAsync("secretsmanager", "get-secret-value", "--secret-id", name)).GetProperty("SecretString").GetString()!);
 
     private async Task<LoginOutcome> LoginAsync(DatabaseSecret secret) =>
-        (await (secret.Engine == DatabaseSecret.MySql ? _mysql : _postgres).ProbeLoginAsync(DatabaseConnection.FromSecret(secret), ProbeTimeout, default)).Outcome;
+        (await (secret.Engine == "mysql" ? _mysql : _postgres).ProbeLoginAsync(DatabaseConnection.FromSecret(secret), ProbeTimeout, default)).Outcome;
 
     /// <summary>Logs in with AWSCURRENT's credentials against the real database; returns them.</summary>
     private async Task<DatabaseSecret> AssertCurrentLogsInAsync(string name)
     {
         var current = await CurrentAsync(name);
-        var probe = await (current.Engine == DatabaseSecret.MySql ? _mysql : _postgres).ProbeLoginAsync(DatabaseConnection.FromSecret(current), ProbeTimeout, default);
+        var probe = await (current.Engine == "mysql" ? _mysql : _postgres).ProbeLoginAsync(DatabaseConnection.FromSecret(current), ProbeTimeout, default);
         Assert.True(probe.Outcome == LoginOutcome.Ok, $"{name}: AWSCURRENT ({current.Username}) can't log in: {probe.Outcome} {probe.Reason} {probe.DriverCode}");
         return current;
     }
@@ -938,7 +938,7 @@ public sealed class DoctorStateTests(RotationEnvironment env)
     private async Task AssertVersionLogsInAsync(string name, string versionId)
     {
         var value = await ValueAsync(name, versionId);
-        var probe = await (value.Engine == DatabaseSecret.MySql ? _mysql : _postgres).ProbeLoginAsync(DatabaseConnection.FromSecret(value), ProbeTimeout, default);
+        var probe = await (value.Engine == "mysql" ? _mysql : _postgres).ProbeLoginAsync(DatabaseConnection.FromSecret(value), ProbeTimeout, default);
         Assert.True(probe.Outcome == LoginOutcome.Ok, $"{name}: version {versionId} ({value.Username}) can't log in: {probe.Outcome} {probe.Reason} {probe.DriverCode}");
     }
 
@@ -958,7 +958,7 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         var described = await env.Cli.JsonAsync("secretsmanager", "describe-secret", "--secret-id", name);
         var function = described.TryGetProperty("RotationLambdaARN", out var configured)
             ? configured.GetString()!
-            : $"arn:aws:lambda:us-east-1:000000000000:function:{((await CurrentAsync(name)).Engine == DatabaseSecret.MySql ? "keyturn-mysql-single-user" : "keyturn-postgresql-single-user")}";
+            : $"arn:aws:lambda:us-east-1:000000000000:function:{((await CurrentAsync(name)).Engine == "mysql" ? "keyturn-mysql-single-user" : "keyturn-postgresql-single-user")}";
 
         var result = await env.Cli.RunAsync("secretsmanager", "rotate-secret", "--secret-id", name, "--rotation-lambda-arn", function, "--no-rotate-immediately");
 
@@ -992,7 +992,7 @@ public sealed class DoctorStateTests(RotationEnvironment env)
             var read = await env.Cli.RunAsync("secretsmanager", "get-secret-value", "--secret-id", name, "--version-id", id);
             if (read.ExitCode == 0 && JsonDocument.Parse(read.Stdout).RootElement.TryGetProperty("SecretString", out var text))
             {
-                _passwords.Add(DatabaseSecret.Parse(text.GetString()!).Password);
+                _passwords.Add(Keyturn.Server.Hosting.BuiltInRotators.Create().Parse(text.GetString()!).Password);
             }
         }
 

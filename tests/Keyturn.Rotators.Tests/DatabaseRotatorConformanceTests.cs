@@ -295,7 +295,7 @@ public abstract class DatabaseRotatorConformanceTests
     {
         var (source, _) = await NewUserAsync();
         await GrantTablePrivilegesAsync(source);
-        var clone = DatabaseSecret.AlternateUsername(source, EngineFamily);
+        var clone = BuiltInEngines.AlternateUsername(source, EngineFamily);
         var clonePassword = NewPassword();
 
         await Rotator.CloneUserAsync(Master, source, clone, clonePassword, allowPrivilegedRoles: false, CancellationToken.None);
@@ -394,7 +394,7 @@ public abstract class DatabaseRotatorConformanceTests
     [DatabaseFact]
     public async Task Passwords_EveryAllowedPunctuationCharacter_WorkInEveryOperation()
     {
-        var excluded = DatabaseSecret.DefaultExcludedCharacters(EngineFamily);
+        var excluded = BuiltInEngines.Engine(EngineFamily).ExcludedCharacters;
         var punctuation = new string(Enumerable.Range(33, 94).Select(c => (char)c).Where(c => !char.IsLetterOrDigit(c) && !excluded.Contains(c)).ToArray());
         Assert.Equal(32 - excluded.Length, punctuation.Length);
         await AssertPasswordRoundTripsAsync("Aa1" + punctuation);

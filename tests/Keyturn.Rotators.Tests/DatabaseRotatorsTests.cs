@@ -37,14 +37,14 @@ public sealed class DatabaseRotatorsTests
     {
         var rotator = Registry.Find(engine);
 
-        Assert.Equal(expected, rotator is null ? null : rotator.Engines.Contains("postgres") ? "PostgreSQL" : rotator.Engines.Contains("mysql") ? "MySQL" : "other");
+        Assert.Equal(expected, rotator?.Engine.Product);
     }
 
     [Fact]
     public void For_AnUnsupportedEngine_NamesItAndTheSupportedOnes()
     {
         var mysqlOnly = new DatabaseRotators([MySqlRotator.Create()]);
-        var secret = DatabaseSecret.Parse("""{"engine":"postgres","host":"h","username":"u","password":"p"}""");
+        var secret = BuiltInEngines.Parse("""{"engine":"postgres","host":"h","username":"u","password":"p"}""");
 
         var refused = Assert.Throws<DatabaseSecretException>(() => mysqlOnly.For(secret));
 
@@ -55,7 +55,7 @@ public sealed class DatabaseRotatorsTests
     public void Engines_InRegistrationOrder_EveryOneAcceptedBySecrets()
     {
         Assert.Equal(["postgres", "aurora-postgresql", "postgresql", "mysql", "mariadb", "aurora-mysql"], Registry.Engines);
-        Assert.All(Registry.Engines, engine => Assert.NotNull(DatabaseSecret.NormalizeEngine(engine)));
+        Assert.All(Registry.Engines, engine => Assert.Same(Registry.Find(engine)!.Engine, BuiltInEngines.Parse($$"""{"engine":"{{engine}}","host":"h","username":"u","password":"p"}""").Descriptor));
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
 
     protected override string WrongPasswordCode => "28P01";
 
-    protected override string EngineFamily => DatabaseSecret.Postgres;
+    protected override string EngineFamily => "postgres";
 
     protected override IDatabaseRotator CreateRotator(DatabaseRotatorOptions options) => PostgreSqlRotator.Create(options);
 
@@ -127,7 +127,7 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
         // Issue 9's reproduction: alternating users on a secret whose username is postgres ran CREATE ROLE
         // postgres_clone ... and GRANT postgres TO postgres_clone, a superuser login for whoever reads AWSPENDING.
         var master = Master.WithCredentials(PostgresServer.Superuser, Server.SuperuserPassword);
-        var clone = DatabaseSecret.AlternateUsername(PostgresServer.Superuser, "postgres");
+        var clone = BuiltInEngines.AlternateUsername(PostgresServer.Superuser, "postgres");
 
         var error = await Assert.ThrowsAsync<RotatorException>(() =>
             Rotator.CloneUserAsync(master, PostgresServer.Superuser, clone, NewPassword(), allowPrivilegedRoles: false, CancellationToken.None));
@@ -311,7 +311,7 @@ public sealed class PostgreSqlRotatorTests(DatabaseServers servers) : DatabaseRo
         var source = $"Odd \"Name\"; DROP ROLE {PostgresServer.MasterUser}; {Guid.NewGuid().ToString("N")[..6]}";
         await ExecuteAsMasterAsync($"CREATE ROLE \"{source.Replace("\"", "\"\"", StringComparison.Ordinal)}\" LOGIN PASSWORD 'x'");
         var password = NewPassword();
-        var clone = DatabaseSecret.AlternateUsername(source, "postgres");
+        var clone = BuiltInEngines.AlternateUsername(source, "postgres");
 
         await Rotator.SetUserPasswordAsync(Master, source, password, CancellationToken.None);
         await Rotator.CloneUserAsync(Master, source, clone, password, allowPrivilegedRoles: false, CancellationToken.None);

@@ -1,4 +1,5 @@
 using Keyturn.Application.Rotation;
+using Keyturn.Domain.Rotation;
 
 namespace Keyturn.Rotators.Tests;
 
@@ -70,7 +71,7 @@ public sealed class SanitizingDatabaseRotatorTests
     /// <summary>A rotator as careless as a driver: every error quotes the passwords it was given.</summary>
     private sealed class LeakingRotator : IDatabaseRotator
     {
-        public IReadOnlyCollection<string> Engines => ["postgres"];
+        public DatabaseEngine Engine => PostgreSql.PostgreSqlRotator.Descriptor;
 
         public Task<LoginProbe> ProbeLoginAsync(DatabaseConnection connection, TimeSpan timeout, CancellationToken cancellationToken) =>
             ProbeLoginAsync(connection, timeout, loginOnly: false, cancellationToken);

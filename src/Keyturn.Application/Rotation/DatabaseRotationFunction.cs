@@ -15,7 +15,7 @@ namespace Keyturn.Application.Rotation;
 /// </summary>
 public sealed class DatabaseRotationFunction(
     string name,
-    DatabaseFamily family,
+    DatabaseEngine engine,
     bool alternatingUsers,
     DatabaseRotators rotators,
     SecretServices services,
@@ -28,14 +28,16 @@ public sealed class DatabaseRotationFunction(
 
     public string Name => name;
 
-    private string Db => family == DatabaseFamily.PostgreSql ? "PostgreSQL DB" : "MySQL DB";
+    private string Db => engine.DisplayName;
 
+    /// <summary>Two functions per engine the registry has: <c>keyturn-{engine}-single-user</c> and <c>keyturn-{engine}-alternating-users</c>.</summary>
     public static IReadOnlyList<DatabaseRotationFunction> CreateAll(DatabaseRotators rotators, SecretServices services, IRandomSource random) =>
     [
-        new("keyturn-postgresql-single-user", DatabaseFamily.PostgreSql, false, rotators, services, random),
-        new("keyturn-postgresql-alternating-users", DatabaseFamily.PostgreSql, true, rotators, services, random),
-        new("keyturn-mysql-single-user", DatabaseFamily.MySql, false, rotators, services, random),
-        new("keyturn-mysql-alternating-users", DatabaseFamily.MySql, true, rotators, services, random),
+        .. rotators.Rotators.SelectMany(r => new DatabaseRotationFunction[]
+        {
+            new($"keyturn-{r.Engine.FunctionStem}-single-user", r.Engine, false, rotators, services, random),
+            new($"keyturn-{r.Engine.FunctionStem}-alternating-users", r.Engine, true, rotators, services, random),
+        }),
     ];
 
     public async Task InvokeAsync(RotationEvent rotationEvent, InvocationLog log, CancellationToken cancellationToken)
@@ -112,7 +114,7 @@ public sealed class DatabaseRotationFunction(
 
     private async Task CreateSecretAsync(InProcessSecrets client, string arn, string token, InvocationLog log, CancellationToken cancellationToken)
     {
-        var current = DatabaseSecret.Parse((await client.GetAsync(null, StagingLabels.Current, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
+        var current = rotators.Parse((await client.GetAsync(null, StagingLabels.Current, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
         _ = RotatorFor(current);
         try
         {
@@ -125,10 +127,10 @@ public sealed class DatabaseRotationFunction(
             // The placeholder RotateSecret created has no value yet: make one.
         }
 
-        var pending = current.WithPassword(RandomPasswordGenerator.Generate(new PasswordRequest(32, DatabaseSecret.DefaultExcludedCharacters(current.Engine)), random));
+        var pending = current.WithPassword(RandomPasswordGenerator.Generate(new PasswordRequest(32, current.Descriptor.ExcludedCharacters), random));
         if (alternatingUsers)
         {
-            pending = pending.WithUsername(DatabaseSecret.AlternateUsername(current.Username, current.Engine));
+            pending = pending.WithUsername(current.AlternateUsername());
         }
 
         await client.PutPendingAsync(token, pending.ToJson(), cancellationToken).ConfigureAwait(false);
@@ -137,8 +139,8 @@ public sealed class DatabaseRotationFunction(
 
     private async Task SetSecretAsync(InProcessSecrets client, string arn, string token, FunctionPolicy policy, InvocationLog log, CancellationToken cancellationToken)
     {
-        var current = DatabaseSecret.Parse((await client.GetAsync(null, StagingLabels.Current, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
-        var pending = DatabaseSecret.Parse((await client.GetAsync(token, StagingLabels.Pending, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
+        var current = rotators.Parse((await client.GetAsync(null, StagingLabels.Current, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
+        var pending = rotators.Parse((await client.GetAsync(token, StagingLabels.Pending, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
         var rotator = RotatorFor(current);
 
         // Pending first: after a crash that followed the password change, this step is already done.
@@ -178,7 +180,7 @@ public sealed class DatabaseRotationFunction(
         DatabaseSecret? previous = null;
         try
         {
-            previous = DatabaseSecret.Parse((await client.GetAsync(null, StagingLabels.Previous, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
+            previous = rotators.Parse((await client.GetAsync(null, StagingLabels.Previous, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
         }
         catch (Exception e) when (e is ServiceException { Kind: ErrorKind.ResourceNotFound } or DatabaseSecretException)
         {
@@ -212,7 +214,7 @@ public sealed class DatabaseRotationFunction(
     /// <param name="policy">The administrator's settings for this function; <see cref="FunctionPolicy.AllowPrivilegedClone"/> says whether a privileged user may be cloned.</param>
     private async Task SetAlternatingAsync(InProcessSecrets client, IDatabaseRotator rotator, string arn, DatabaseSecret current, DatabaseSecret pending, FunctionPolicy policy, InvocationLog log, CancellationToken cancellationToken)
     {
-        if (pending.Username != DatabaseSecret.AlternateUsername(current.Username, current.Engine) && pending.Username != current.Username)
+        if (pending.Username != current.AlternateUsername() && pending.Username != current.Username)
         {
             throw Permanent($"setSecret: Attempting to modify user {pending.Username} other than current user or clone {current.Username}");
         }
@@ -266,7 +268,7 @@ public sealed class DatabaseRotationFunction(
 
     private async Task TestSecretAsync(InProcessSecrets client, string arn, string token, InvocationLog log, CancellationToken cancellationToken)
     {
-        var pending = DatabaseSecret.Parse((await client.GetAsync(token, StagingLabels.Pending, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
+        var pending = rotators.Parse((await client.GetAsync(token, StagingLabels.Pending, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
         var rotator = RotatorFor(pending);
         LoginProbe probe = null!;
         foreach (var delay in PropagationDelays)
@@ -288,7 +290,7 @@ public sealed class DatabaseRotationFunction(
 
         if (alternatingUsers)
         {
-            var current = DatabaseSecret.Parse((await client.GetAsync(null, StagingLabels.Current, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
+            var current = rotators.Parse((await client.GetAsync(null, StagingLabels.Current, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
             if (current.Username != pending.Username)
             {
                 // Both users must be interchangeable before the new one becomes current (grant drift, AWS issues #38/#56/#175).
@@ -335,7 +337,7 @@ public sealed class DatabaseRotationFunction(
         DatabaseSecret master;
         try
         {
-            master = DatabaseSecret.Parse((await client.GetAsync(current.MasterArn, null, StagingLabels.Current, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
+            master = rotators.Parse((await client.GetAsync(current.MasterArn, null, StagingLabels.Current, cancellationToken).ConfigureAwait(false)).SecretString ?? "");
         }
         catch (ServiceException e) when (e.Kind == ErrorKind.AccessDenied)
         {
@@ -363,10 +365,9 @@ public sealed class DatabaseRotationFunction(
     /// <summary>The rotator for the secret's <c>engine</c>, from the registry; this function serves one engine family.</summary>
     private IDatabaseRotator RotatorFor(DatabaseSecret secret)
     {
-        var expected = family == DatabaseFamily.PostgreSql ? DatabaseSecret.Postgres : DatabaseSecret.MySql;
-        if (secret.Engine != expected)
+        if (secret.Engine != engine.Family)
         {
-            throw Permanent($"Database engine must be set to '{expected}' in order to use this rotation function (the secret says '{secret.Engine}').");
+            throw Permanent($"Database engine must be set to '{engine.Family}' in order to use this rotation function (the secret says '{secret.DeclaredEngine}').");
         }
 
         return rotators.For(secret);
@@ -378,10 +379,4 @@ public sealed class DatabaseRotationFunction(
         string.Join("; ", probes.Select(p => $"{p.Label}: {p.Probe.Reason}{(p.Probe.DriverCode is { } code ? $" [{code}]" : "")} after {p.Probe.Elapsed.TotalMilliseconds:F0} ms"));
 
     private static RotationStepException Permanent(string message) => new(message, permanent: true);
-}
-
-public enum DatabaseFamily
-{
-    PostgreSql,
-    MySql,
 }

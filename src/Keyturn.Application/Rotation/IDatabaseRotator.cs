@@ -1,3 +1,5 @@
+using Keyturn.Domain.Rotation;
+
 namespace Keyturn.Application.Rotation;
 
 /// <summary>
@@ -12,8 +14,8 @@ namespace Keyturn.Application.Rotation;
 /// </remarks>
 public interface IDatabaseRotator
 {
-    /// <summary>The <c>engine</c> values this rotator serves, for example <c>postgres</c> and <c>aurora-postgresql</c>.</summary>
-    IReadOnlyCollection<string> Engines { get; }
+    /// <summary>The engine this rotator serves: its <c>engine</c> values (for example <c>postgres</c> and <c>aurora-postgresql</c>), defaults and limits.</summary>
+    DatabaseEngine Engine { get; }
 
     /// <summary>
     /// Logs in as <paramref name="connection"/> and runs <c>SELECT 1</c>. Changes nothing. Never throws for a

@@ -1,3 +1,5 @@
+using Keyturn.Domain.Rotation;
+
 namespace Keyturn.Application.Rotation;
 
 /// <summary>
@@ -19,7 +21,7 @@ public sealed class SanitizingDatabaseRotator : IDatabaseRotator
         _inner = inner is SanitizingDatabaseRotator sanitizing ? sanitizing._inner : inner;
     }
 
-    public IReadOnlyCollection<string> Engines => _inner.Engines;
+    public DatabaseEngine Engine => _inner.Engine;
 
     public Task<LoginProbe> ProbeLoginAsync(DatabaseConnection connection, TimeSpan timeout, CancellationToken cancellationToken) =>
         ProbeLoginAsync(connection, timeout, loginOnly: false, cancellationToken);

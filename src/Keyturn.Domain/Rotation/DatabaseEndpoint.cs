@@ -14,12 +14,8 @@ public sealed record DatabaseEndpoint(string Engine, string Host, int Port, stri
     public static DatabaseEndpoint Of(DatabaseSecret secret)
     {
         ArgumentNullException.ThrowIfNull(secret);
-        return new DatabaseEndpoint(secret.Engine, NormalizeHost(secret.Host), secret.Port, secret.DbName ?? DefaultDatabase(secret.Engine));
+        return new DatabaseEndpoint(secret.Engine, NormalizeHost(secret.Host), secret.Port, secret.DbName ?? secret.Descriptor.DefaultDatabase);
     }
-
-    /// <summary>The database a connection without <c>dbname</c> uses: <c>postgres</c> for PostgreSQL, none for MySQL.</summary>
-    public static string DefaultDatabase(string engine) =>
-        DatabaseSecret.NormalizeEngine(engine) == DatabaseSecret.Postgres ? "postgres" : "";
 
     public static string NormalizeHost(string host)
     {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -15,27 +14,7 @@ namespace Keyturn.Domain.Rotation;
 /// </summary>
 public sealed class DatabaseSecret
 {
-    public const string Postgres = "postgres";
-    public const string MySql = "mysql";
     public const string CloneSuffix = "_clone";
-
-    /// <summary>PostgreSQL identifiers are at most NAMEDATALEN - 1 = 63 bytes; longer names are silently truncated.</summary>
-    public const int PostgresUsernameBytes = 63;
-
-    /// <summary>MySQL 5.7.8 and later (Aurora MySQL 2 and 3, MySQL 8 and 9) allow 32-character user names.</summary>
-    public const int MySqlUsernameCharacters = 32;
-
-    /// <summary>
-    /// MariaDB has allowed 80-character user names for a long time (10.11 even takes 128); 80 holds on every
-    /// maintained release, including the older ones RDS still runs.
-    /// </summary>
-    public const int MariaDbUsernameCharacters = 80;
-
-    /// <summary>AWS's PostgreSQL default <c>EXCLUDE_CHARACTERS</c>: the colon breaks <c>.pgpass</c>, the others URIs and quoting.</summary>
-    public const string PostgresExcludedCharacters = ":/@\"'\\";
-
-    /// <summary>AWS's MySQL default <c>EXCLUDE_CHARACTERS</c> (the colon is allowed).</summary>
-    public const string MySqlExcludedCharacters = "/@\"'\\";
 
     private static readonly JsonSerializerOptions WriteOptions = new()
     {
@@ -45,10 +24,10 @@ public sealed class DatabaseSecret
 
     private readonly JsonObject _json;
 
-    private DatabaseSecret(JsonObject json, string engine, string declaredEngine, string host, int port, string username, string password, string? dbName, string? masterArn, bool? ssl)
+    private DatabaseSecret(JsonObject json, DatabaseEngine descriptor, string declaredEngine, string host, int port, string username, string password, string? dbName, string? masterArn, bool? ssl)
     {
         _json = json;
-        Engine = engine;
+        Descriptor = descriptor;
         DeclaredEngine = declaredEngine;
         Host = host;
         Port = port;
@@ -59,15 +38,18 @@ public sealed class DatabaseSecret
         Ssl = ssl;
     }
 
-    /// <summary>The engine family: <see cref="Postgres"/> or <see cref="MySql"/>.</summary>
-    public string Engine { get; }
+    /// <summary>The engine family (<see cref="DatabaseEngine.Family"/>): <c>postgres</c> for <c>aurora-postgresql</c>, <c>mysql</c> for <c>mariadb</c>.</summary>
+    public string Engine => Descriptor.Family;
+
+    /// <summary>What Keyturn knows of the engine: defaults and limits, from the rotator that serves it.</summary>
+    public DatabaseEngine Descriptor { get; }
 
     /// <summary>The <c>engine</c> value as written in the secret (for example <c>aurora-postgresql</c> or <c>mariadb</c>).</summary>
     public string DeclaredEngine { get; }
 
     public string Host { get; }
 
-    /// <summary>The <c>port</c> field, or 5432 / 3306 when it is absent.</summary>
+    /// <summary>The <c>port</c> field, or the engine's default (5432, 3306) when it is absent.</summary>
     public int Port { get; }
 
     public string Username { get; }
@@ -83,104 +65,58 @@ public sealed class DatabaseSecret
     /// <summary><see langword="true"/>: TLS only; <see langword="false"/>: plaintext only; <see langword="null"/> (absent or not a recognised value): TLS first, then plaintext.</summary>
     public bool? Ssl { get; }
 
-    /// <summary>Reads a secret value; throws <see cref="DatabaseSecretException"/> naming the first problem.</summary>
-    public static DatabaseSecret Parse(string json)
+    /// <summary>
+    /// Reads a secret value for one of <paramref name="engines"/>; throws <see cref="DatabaseSecretException"/> naming
+    /// the first problem (an <c>engine</c> no rotator serves sets <see cref="DatabaseSecretException.UnsupportedEngine"/>).
+    /// </summary>
+    public static DatabaseSecret Parse(string json, DatabaseEngineCatalog engines)
     {
         ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(engines);
         var root = ParseObject(json);
 
         var declaredEngine = RequiredString(root, "engine");
-        var engine = NormalizeEngine(declaredEngine)
+        var descriptor = engines.Find(declaredEngine)
             ?? throw new DatabaseSecretException(
-                $"The secret JSON's 'engine' field is '{declaredEngine}'; database rotation supports postgres, aurora-postgresql, postgresql, mysql, mariadb and aurora-mysql.")
+                $"The secret JSON's 'engine' field is '{declaredEngine}'; database rotation supports {string.Join(", ", engines.EngineValues)}.")
             {
                 UnsupportedEngine = declaredEngine,
             };
         var host = RequiredString(root, "host");
         var username = RequiredString(root, "username");
         var password = RequiredString(root, "password", allowEmpty: true);
-        var port = ReadPort(root) ?? DefaultPort(engine);
+        var port = ReadPort(root) ?? descriptor.DefaultPort;
         var dbName = OptionalString(root, "dbname");
         var masterArn = OptionalString(root, "masterarn");
         var ssl = ReadSsl(root);
 
-        return new DatabaseSecret(root, engine, declaredEngine, host, port, username, password, dbName, masterArn, ssl);
+        return new DatabaseSecret(root, descriptor, declaredEngine, host, port, username, password, dbName, masterArn, ssl);
     }
 
     /// <summary>
-    /// The engine family of an <c>engine</c> value: postgres and aurora-postgresql (the RDS engine names AWS's
-    /// functions accept) and postgresql (the product's name, which people write by hand) → <see cref="Postgres"/>;
-    /// mysql, mariadb and aurora-mysql → <see cref="MySql"/>; anything else → <see langword="null"/>.
-    /// </summary>
-    public static string? NormalizeEngine(string? engine) =>
-        engine?.Trim().ToLowerInvariant() switch
-        {
-            "postgres" or "aurora-postgresql" or "postgresql" => Postgres,
-            "mysql" or "mariadb" or "aurora-mysql" => MySql,
-            _ => null,
-        };
-
-    /// <summary>5432 for PostgreSQL, 3306 for MySQL and MariaDB.</summary>
-    public static int DefaultPort(string engine) =>
-        NormalizeEngine(engine) switch
-        {
-            Postgres => 5432,
-            MySql => 3306,
-            _ => throw new ArgumentException($"Unsupported engine '{engine}'.", nameof(engine)),
-        };
-
-    /// <summary>The characters AWS's rotation functions keep out of generated passwords for this engine by default.</summary>
-    public static string DefaultExcludedCharacters(string engine) =>
-        NormalizeEngine(engine) switch
-        {
-            Postgres => PostgresExcludedCharacters,
-            MySql => MySqlExcludedCharacters,
-            _ => throw new ArgumentException($"Unsupported engine '{engine}'.", nameof(engine)),
-        };
-
-    /// <summary>
     /// The other user of an alternating pair: <c>name</c> → <c>name_clone</c> and <c>name_clone</c> → <c>name</c>.
-    /// Refuses a clone name longer than the engine allows: 63 bytes for PostgreSQL (longer identifiers are
-    /// truncated, which would make the "clone" the same role), 80 characters for <c>mariadb</c> and 32 for
-    /// <c>mysql</c>/<c>aurora-mysql</c> (MySQL 5.7.8+; the same secret may point at either server, so the
-    /// stricter limit is the one that always works).
+    /// Refuses a clone name longer than the server takes (<see cref="DatabaseEngine.UsernameLimitFor"/>: PostgreSQL
+    /// truncates longer identifiers, which would make the "clone" the same role; MySQL and MariaDB refuse them).
     /// </summary>
-    public static string AlternateUsername(string username, string engine)
+    public string AlternateUsername()
     {
-        ArgumentException.ThrowIfNullOrEmpty(username);
-        var family = NormalizeEngine(engine)
-            ?? throw new ArgumentException($"Unsupported engine '{engine}'.", nameof(engine));
-
-        if (username.EndsWith(CloneSuffix, StringComparison.Ordinal))
+        if (Username.EndsWith(CloneSuffix, StringComparison.Ordinal))
         {
-            var original = username[..^CloneSuffix.Length];
+            var original = Username[..^CloneSuffix.Length];
             if (original.Length == 0)
             {
-                throw new DatabaseSecretException($"Unable to alternate user '{username}': removing '{CloneSuffix}' leaves an empty name.");
+                throw new DatabaseSecretException($"Unable to alternate user '{Username}': removing '{CloneSuffix}' leaves an empty name.");
             }
 
             return original;
         }
 
-        var clone = username + CloneSuffix;
-        if (family == Postgres)
-        {
-            if (Encoding.UTF8.GetByteCount(clone) > PostgresUsernameBytes)
-            {
-                throw new DatabaseSecretException(
-                    $"Unable to clone user '{username}': with '{CloneSuffix}' appended the name would exceed PostgreSQL's limit of {PostgresUsernameBytes} bytes.");
-            }
-
-            return clone;
-        }
-
-        var (limit, server) = engine.Trim().Equals("mariadb", StringComparison.OrdinalIgnoreCase)
-            ? (MariaDbUsernameCharacters, "MariaDB")
-            : (MySqlUsernameCharacters, "MySQL");
-        if (clone.EnumerateRunes().Count() > limit)
+        var clone = Username + CloneSuffix;
+        var limit = Descriptor.UsernameLimitFor(DeclaredEngine);
+        if (!limit.Allows(clone))
         {
             throw new DatabaseSecretException(
-                $"Unable to clone user '{username}': with '{CloneSuffix}' appended the name would exceed {server}'s limit of {limit} characters.");
+                $"Unable to clone user '{Username}': with '{CloneSuffix}' appended the name would exceed {limit}.");
         }
 
         return clone;
@@ -192,7 +128,7 @@ public sealed class DatabaseSecret
         ArgumentNullException.ThrowIfNull(password);
         var json = (JsonObject)_json.DeepClone();
         json["password"] = password;
-        return new DatabaseSecret(json, Engine, DeclaredEngine, Host, Port, Username, password, DbName, MasterArn, Ssl);
+        return new DatabaseSecret(json, Descriptor, DeclaredEngine, Host, Port, Username, password, DbName, MasterArn, Ssl);
     }
 
     /// <summary>The same secret with another username; every other field, known or not, stays as it was.</summary>
@@ -201,7 +137,7 @@ public sealed class DatabaseSecret
         ArgumentException.ThrowIfNullOrEmpty(username);
         var json = (JsonObject)_json.DeepClone();
         json["username"] = username;
-        return new DatabaseSecret(json, Engine, DeclaredEngine, Host, Port, username, Password, DbName, MasterArn, Ssl);
+        return new DatabaseSecret(json, Descriptor, DeclaredEngine, Host, Port, username, Password, DbName, MasterArn, Ssl);
     }
 
     /// <summary>The secret as compact JSON, fields in their original order, unknown fields included.</summary>

@@ -1,6 +1,6 @@
 using Keyturn.Domain.Rotation;
 
-namespace Keyturn.Domain.Tests.Rotation;
+namespace Keyturn.Rotators.Tests;
 
 public sealed class DatabaseSecretTests
 {
@@ -9,12 +9,12 @@ public sealed class DatabaseSecretTests
     [Fact]
     public void Parse_AllFields_ReadsThem()
     {
-        var secret = DatabaseSecret.Parse("""
+        var secret = BuiltInEngines.Parse("""
             {"engine":"aurora-postgresql","host":"db.example","port":6543,"username":"app","password":"s3cr3t-P@ss",
              "dbname":"shop","masterarn":"arn:aws:secretsmanager:us-east-1:123456789012:secret:master","ssl":true}
             """);
 
-        Assert.Equal(DatabaseSecret.Postgres, secret.Engine);
+        Assert.Equal("postgres", secret.Engine);
         Assert.Equal("aurora-postgresql", secret.DeclaredEngine);
         Assert.Equal("db.example", secret.Host);
         Assert.Equal(6543, secret.Port);
@@ -35,7 +35,7 @@ public sealed class DatabaseSecretTests
     [InlineData(" MariaDB ", "mysql", 3306)]
     public void Parse_Engine_NormalizedWithDefaultPort(string engine, string family, int port)
     {
-        var secret = DatabaseSecret.Parse($$"""{"engine":"{{engine}}","host":"h","username":"u","password":"p"}""");
+        var secret = BuiltInEngines.Parse($$"""{"engine":"{{engine}}","host":"h","username":"u","password":"p"}""");
 
         Assert.Equal(family, secret.Engine);
         Assert.Equal(engine, secret.DeclaredEngine);
@@ -50,7 +50,7 @@ public sealed class DatabaseSecretTests
     [InlineData("\" 3307 \"", 3307)]
     public void Parse_PortNumberOrString_Accepted(string port, int expected)
     {
-        var secret = DatabaseSecret.Parse($$"""{"engine":"mysql","host":"h","username":"u","password":"p","port":{{port}}}""");
+        var secret = BuiltInEngines.Parse($$"""{"engine":"mysql","host":"h","username":"u","password":"p","port":{{port}}}""");
 
         Assert.Equal(expected, secret.Port);
     }
@@ -65,7 +65,7 @@ public sealed class DatabaseSecretTests
     public void Parse_BadPort_Refused(string port)
     {
         var error = Assert.Throws<DatabaseSecretException>(() =>
-            DatabaseSecret.Parse($$"""{"engine":"mysql","host":"h","username":"u","password":"p","port":{{port}}}"""));
+            BuiltInEngines.Parse($$"""{"engine":"mysql","host":"h","username":"u","password":"p","port":{{port}}}"""));
 
         Assert.Contains("'port'", error.Message, StringComparison.Ordinal);
     }
@@ -81,7 +81,7 @@ public sealed class DatabaseSecretTests
     [InlineData("null", null)]
     public void Parse_Ssl_BoolStringOrPrefer(string ssl, bool? expected)
     {
-        var secret = DatabaseSecret.Parse($$"""{"engine":"postgres","host":"h","username":"u","password":"p","ssl":{{ssl}}}""");
+        var secret = BuiltInEngines.Parse($$"""{"engine":"postgres","host":"h","username":"u","password":"p","ssl":{{ssl}}}""");
 
         Assert.Equal(expected, secret.Ssl);
     }
@@ -97,7 +97,7 @@ public sealed class DatabaseSecretTests
         fields.Remove(field);
         var json = "{" + string.Join(',', fields.Select(f => $"\"{f.Key}\":\"{f.Value}\"")) + "}";
 
-        var error = Assert.Throws<DatabaseSecretException>(() => DatabaseSecret.Parse(json));
+        var error = Assert.Throws<DatabaseSecretException>(() => BuiltInEngines.Parse(json));
 
         Assert.Equal($"The secret JSON is missing the '{field}' field.", error.Message);
         Assert.DoesNotContain(Password, error.Message, StringComparison.Ordinal);
@@ -107,7 +107,7 @@ public sealed class DatabaseSecretTests
     public void Parse_NullField_CountsAsMissing()
     {
         var error = Assert.Throws<DatabaseSecretException>(() =>
-            DatabaseSecret.Parse("""{"engine":"postgres","host":null,"username":"u","password":"p"}"""));
+            BuiltInEngines.Parse("""{"engine":"postgres","host":null,"username":"u","password":"p"}"""));
 
         Assert.Equal("The secret JSON is missing the 'host' field.", error.Message);
     }
@@ -117,12 +117,12 @@ public sealed class DatabaseSecretTests
     [InlineData("""{"engine":"postgres","host":"h","username":"u","password":12345}""", "The secret JSON's 'password' field must be a string.")]
     [InlineData("""{"engine":"postgres","host":" ","username":"u","password":"p"}""", "The secret JSON's 'host' field is empty.")]
     [InlineData("""{"engine":"postgres","host":"h","username":"u","password":"p","dbname":7}""", "The secret JSON's 'dbname' field must be a string.")]
-    [InlineData("""{"engine":"oracle","host":"h","username":"u","password":"p"}""", "The secret JSON's 'engine' field is 'oracle'; database rotation supports postgres, aurora-postgresql, postgresql, mysql, mariadb and aurora-mysql.")]
+    [InlineData("""{"engine":"oracle","host":"h","username":"u","password":"p"}""", "The secret JSON's 'engine' field is 'oracle'; database rotation supports postgres, aurora-postgresql, postgresql, mysql, mariadb, aurora-mysql.")]
     [InlineData("""["engine"]""", "The secret value is not a JSON object.")]
     [InlineData("""{"engine":"postgres","engine":"mysql","host":"h","username":"u","password":"p"}""", "The secret JSON has the 'engine' field more than once.")]
     public void Parse_InvalidField_ClearMessage(string json, string expected)
     {
-        var error = Assert.Throws<DatabaseSecretException>(() => DatabaseSecret.Parse(json));
+        var error = Assert.Throws<DatabaseSecretException>(() => BuiltInEngines.Parse(json));
 
         Assert.Equal(expected, error.Message);
     }
@@ -131,7 +131,7 @@ public sealed class DatabaseSecretTests
     public void Parse_BrokenJson_NeverEchoesTheText()
     {
         var error = Assert.Throws<DatabaseSecretException>(() =>
-            DatabaseSecret.Parse("""{"engine":"postgres","password":"s3cr3t-P@ss" "host":"h"}"""));
+            BuiltInEngines.Parse("""{"engine":"postgres","password":"s3cr3t-P@ss" "host":"h"}"""));
 
         Assert.StartsWith("The secret value is not valid JSON (line 1, byte ", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("s3cr3t", error.ToString(), StringComparison.Ordinal);
@@ -141,7 +141,7 @@ public sealed class DatabaseSecretTests
     [Fact]
     public void Parse_EmptyPasswordOrDbName_PasswordKeptDbNameAbsent()
     {
-        var secret = DatabaseSecret.Parse("""{"engine":"mysql","host":"h","username":"u","password":"","dbname":""}""");
+        var secret = BuiltInEngines.Parse("""{"engine":"mysql","host":"h","username":"u","password":"","dbname":""}""");
 
         Assert.Equal(string.Empty, secret.Password);
         Assert.Null(secret.DbName);
@@ -150,7 +150,7 @@ public sealed class DatabaseSecretTests
     [Fact]
     public void WithPasswordAndUsername_ToJson_KeepsUnknownFieldsOrderAndTypes()
     {
-        var secret = DatabaseSecret.Parse("""
+        var secret = BuiltInEngines.Parse("""
             {"engine":"mariadb","host":"h","port":"3307","username":"app","password":"old","proxy":{"name":"p1","ttl":30},"tags":[1,"x"],"ssl":"true"}
             """);
 
@@ -159,7 +159,7 @@ public sealed class DatabaseSecretTests
         Assert.Equal(
             """{"engine":"mariadb","host":"h","port":"3307","username":"app_clone","password":"n3w'\"+&<>\\pw","proxy":{"name":"p1","ttl":30},"tags":[1,"x"],"ssl":"true"}""",
             json);
-        var reread = DatabaseSecret.Parse(json);
+        var reread = BuiltInEngines.Parse(json);
         Assert.Equal("n3w'\"+&<>\\pw", reread.Password);
         Assert.Equal("app_clone", reread.Username);
     }
@@ -167,7 +167,7 @@ public sealed class DatabaseSecretTests
     [Fact]
     public void WithPassword_LeavesTheOriginalUnchanged()
     {
-        var secret = DatabaseSecret.Parse("""{"engine":"postgres","host":"h","username":"u","password":"old"}""");
+        var secret = BuiltInEngines.Parse("""{"engine":"postgres","host":"h","username":"u","password":"old"}""");
 
         var changed = secret.WithPassword("new");
 
@@ -181,13 +181,13 @@ public sealed class DatabaseSecretTests
     {
         Assert.Equal(
             """{"engine":"postgres","host":"h","username":"u","password":"p2"}""",
-            DatabaseSecret.Parse("""{"engine":"postgres","host":"h","username":"u","password":"p"}""").WithPassword("p2").ToJson());
+            BuiltInEngines.Parse("""{"engine":"postgres","host":"h","username":"u","password":"p"}""").WithPassword("p2").ToJson());
     }
 
     [Fact]
     public void ToString_NeverShowsThePassword()
     {
-        var secret = DatabaseSecret.Parse("""{"engine":"postgres","host":"h","username":"u","password":"s3cr3t-P@ss","dbname":"d"}""");
+        var secret = BuiltInEngines.Parse("""{"engine":"postgres","host":"h","username":"u","password":"s3cr3t-P@ss","dbname":"d"}""");
 
         Assert.Equal("postgres://u@h:5432/d", secret.ToString());
     }
@@ -199,7 +199,7 @@ public sealed class DatabaseSecretTests
     [InlineData("app_clone_clone", "mysql", "app_clone")]
     public void AlternateUsername_FlipsTheCloneSuffix(string username, string engine, string expected)
     {
-        Assert.Equal(expected, DatabaseSecret.AlternateUsername(username, engine));
+        Assert.Equal(expected, BuiltInEngines.AlternateUsername(username, engine));
     }
 
     [Theory]
@@ -220,11 +220,11 @@ public sealed class DatabaseSecretTests
 
         if (fits)
         {
-            Assert.Equal(username + "_clone", DatabaseSecret.AlternateUsername(username, engine));
+            Assert.Equal(username + "_clone", BuiltInEngines.AlternateUsername(username, engine));
         }
         else
         {
-            var error = Assert.Throws<DatabaseSecretException>(() => DatabaseSecret.AlternateUsername(username, engine));
+            var error = Assert.Throws<DatabaseSecretException>(() => BuiltInEngines.AlternateUsername(username, engine));
             Assert.StartsWith($"Unable to clone user '{username}'", error.Message, StringComparison.Ordinal);
         }
     }
@@ -232,8 +232,8 @@ public sealed class DatabaseSecretTests
     [Fact]
     public void AlternateUsername_OnlySuffix_Refused()
     {
-        Assert.Throws<DatabaseSecretException>(() => DatabaseSecret.AlternateUsername("_clone", "postgres"));
-        Assert.Throws<ArgumentException>(() => DatabaseSecret.AlternateUsername("app", "oracle"));
+        Assert.Throws<DatabaseSecretException>(() => BuiltInEngines.AlternateUsername("_clone", "postgres"));
+        Assert.Throws<DatabaseSecretException>(() => BuiltInEngines.AlternateUsername("app", "oracle"));
     }
 
     [Theory]
@@ -243,6 +243,6 @@ public sealed class DatabaseSecretTests
     [InlineData("mariadb", "/@\"'\\")]
     public void DefaultExcludedCharacters_AsAwsTemplates(string engine, string expected)
     {
-        Assert.Equal(expected, DatabaseSecret.DefaultExcludedCharacters(engine));
+        Assert.Equal(expected, BuiltInEngines.Engine(engine).ExcludedCharacters);
     }
 }

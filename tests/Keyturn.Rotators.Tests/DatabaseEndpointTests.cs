@@ -1,6 +1,6 @@
 using Keyturn.Domain.Rotation;
 
-namespace Keyturn.Domain.Tests.Rotation;
+namespace Keyturn.Rotators.Tests;
 
 /// <summary>A master secret may act only on the endpoint a user secret names: the same server and database after normalisation.</summary>
 public sealed class DatabaseEndpointTests
@@ -35,5 +35,5 @@ public sealed class DatabaseEndpointTests
     }
 
     private static DatabaseSecret Parse(string fields) =>
-        DatabaseSecret.Parse("{" + fields + ""","username":"u","password":"p"}""");
+        BuiltInEngines.Parse("{" + fields + ""","username":"u","password":"p"}""");
 }
