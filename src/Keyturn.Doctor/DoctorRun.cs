@@ -110,7 +110,7 @@ internal static class DoctorRun
     public static string DefaultJournal(DoctorTarget target, string dataDirectory)
     {
         const string FileName = "doctor-journal.jsonl";
-        if (target.IsKeyturn && (File.Exists(Path.Combine(dataDirectory, Keyturn.Storage.Sqlite.SqliteSecretStore.FileName)) || File.Exists(Path.Combine(dataDirectory, RootCredentials.FileName))))
+        if (target.IsKeyturn && (File.Exists(Keyturn.Storage.Sqlite.SqliteDatabase.PathIn(dataDirectory)) || File.Exists(Path.Combine(dataDirectory, RootCredentials.FileName))))
         {
             return Path.GetFullPath(Path.Combine(dataDirectory, FileName));
         }

@@ -7,10 +7,10 @@ namespace Keyturn.Storage.Sqlite;
 
 /// <summary>
 /// Rotation-function logs in CloudWatch's shape: groups, streams and events, in the same database
-/// as the secrets (whose store creates the schema and sets WAL). Appends queue on the file's write gate
+/// as the secrets (<see cref="SqliteDatabase"/> creates the schema and sets WAL). Appends queue on the file's write gate
 /// and take SQLite's write lock up front (BEGIN IMMEDIATE); reads run in one deferred transaction, so a page is one snapshot.
 /// </summary>
-public sealed class SqliteLogStore(string databasePath) : ILogSink, ILogStore
+public sealed class SqliteLogStore : ILogSink, ILogStore
 {
     /// <summary>What AWS adds to a message's UTF-8 length when it sizes a batch or a page.</summary>
     public const int EventOverheadBytes = 26;
@@ -24,16 +24,14 @@ public sealed class SqliteLogStore(string databasePath) : ILogSink, ILogStore
     private const string StreamSelect =
         "SELECT group_name, name, created_ms, first_event_ms, last_event_ms, last_ingestion_ms, stored_bytes FROM log_streams";
 
-    private readonly string _connectionString = new SqliteConnectionStringBuilder
-    {
-        DataSource = databasePath,
-        Mode = SqliteOpenMode.ReadWriteCreate,
-        Pooling = true,
-        ForeignKeys = true,
-        DefaultTimeout = 30,
-    }.ToString();
+    private readonly string _connectionString;
+    private readonly SemaphoreSlim _writeGate;
 
-    private readonly SemaphoreSlim _writeGate = SqliteWriteGate.For(databasePath);
+    internal SqliteLogStore(SqliteDatabase database)
+    {
+        _connectionString = database.ConnectionString;
+        _writeGate = database.WriteGate;
+    }
 
     public async Task AppendAsync(string logGroupName, string logStreamName, IReadOnlyList<LogLine> lines, CancellationToken cancellationToken)
     {

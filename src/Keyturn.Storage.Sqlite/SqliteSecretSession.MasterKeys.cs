@@ -8,15 +8,15 @@ internal sealed partial class SqliteSecretSession
     private static readonly (string Table, string KeyColumn)[] SealedColumns =
         [("versions", "master_key_id"), ("access_keys", "master_key_id"), ("functions", "master_key_id"), ("functions", "environment_master_key_id")];
 
-    public bool HoldsData()
+    public ValueTask<bool> HoldsDataAsync(CancellationToken cancellationToken)
     {
         using var command = Command(
             "SELECT EXISTS (SELECT 1 FROM secrets) OR EXISTS (SELECT 1 FROM access_keys) OR EXISTS (SELECT 1 FROM functions) OR EXISTS (SELECT 1 FROM master_keys)");
-        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) != 0;
+        return new(Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) != 0);
     }
 
     // One index seek per distinct key per table (there are one or two), however many blobs there are.
-    public IReadOnlyList<string> SealingKeyIds()
+    public ValueTask<IReadOnlyList<string>> SealingKeyIdsAsync(CancellationToken cancellationToken)
     {
         var ids = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var (table, keyColumn) in SealedColumns)
@@ -35,10 +35,10 @@ internal sealed partial class SqliteSecretSession
             }
         }
 
-        return [.. ids];
+        return new([.. ids]);
     }
 
-    public IReadOnlyDictionary<string, long> CountSealedByKey()
+    public ValueTask<IReadOnlyDictionary<string, long>> CountSealedByKeyAsync(CancellationToken cancellationToken)
     {
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var (table, keyColumn) in SealedColumns)
@@ -51,10 +51,10 @@ internal sealed partial class SqliteSecretSession
             }
         }
 
-        return counts;
+        return new(counts);
     }
 
-    public IReadOnlyList<MasterKeyState> ListMasterKeys()
+    public ValueTask<IReadOnlyList<MasterKeyState>> ListMasterKeysAsync(CancellationToken cancellationToken)
     {
         using var command = Command("SELECT key_id, added_ms, retired_ms FROM master_keys ORDER BY added_ms, key_id");
         using var reader = command.ExecuteReader();
@@ -65,19 +65,21 @@ internal sealed partial class SqliteSecretSession
                 reader.IsDBNull(2) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))));
         }
 
-        return keys;
+        return new(keys);
     }
 
-    public void SaveMasterKey(MasterKeyState key)
+    public ValueTask SaveMasterKeyAsync(MasterKeyState key, CancellationToken cancellationToken)
     {
         using var command = Command(
             "INSERT INTO master_keys (key_id, added_ms, retired_ms) VALUES ($p, $q, $r) ON CONFLICT (key_id) DO UPDATE SET retired_ms = excluded.retired_ms",
             key.KeyId, key.AddedDate.ToUnixTimeMilliseconds(), key.RetiredDate?.ToUnixTimeMilliseconds());
         command.ExecuteNonQuery();
+
+        return ValueTask.CompletedTask;
     }
 
     // "< OR >" rather than "<>": SQLite answers each side with a range of the index instead of a table scan.
-    public IReadOnlyList<SealedBlob> ListSealedByOtherThan(string keyId, int limit)
+    public ValueTask<IReadOnlyList<SealedBlob>> ListSealedByOtherThanAsync(string keyId, int limit, CancellationToken cancellationToken)
     {
         var blobs = new List<SealedBlob>();
         foreach (var (kind, sql) in new[]
@@ -102,10 +104,10 @@ internal sealed partial class SqliteSecretSession
             }
         }
 
-        return blobs;
+        return new(blobs);
     }
 
-    public bool ReplaceSealed(SealedBlob blob, byte[] replacement)
+    public ValueTask<bool> ReplaceSealedAsync(SealedBlob blob, byte[] replacement, CancellationToken cancellationToken)
     {
         using var command = blob.Kind switch
         {
@@ -119,6 +121,6 @@ internal sealed partial class SqliteSecretSession
             _ => Command(
                 "UPDATE functions SET secret_ciphertext = $r WHERE name = $p AND secret_ciphertext = $s", blob.Owner, null, replacement, blob.Ciphertext),
         };
-        return command.ExecuteNonQuery() == 1;
+        return new(command.ExecuteNonQuery() == 1);
     }
 }

@@ -13,18 +13,18 @@ internal sealed partial class SqliteSecretSession
 
     private const string RotationColumns = "secret_arn, token, function_name, mode, status, step, attempt, reason, started_ms, updated_ms, next_attempt_ms, version";
 
-    public RotationRecord? FindRotation(string secretArn, string token) =>
-        ReadRotations($"SELECT {RotationColumns} FROM rotations WHERE secret_arn = $p AND token = $q", secretArn, token).FirstOrDefault();
+    public ValueTask<RotationRecord?> FindRotationAsync(string secretArn, string token, CancellationToken cancellationToken) =>
+        new(ReadRotations($"SELECT {RotationColumns} FROM rotations WHERE secret_arn = $p AND token = $q", secretArn, token).FirstOrDefault());
 
-    public IReadOnlyList<RotationRecord> ListRotations(string? secretArn, bool openOnly)
+    public ValueTask<IReadOnlyList<RotationRecord>> ListRotationsAsync(string? secretArn, bool openOnly, CancellationToken cancellationToken)
     {
         var open = openOnly ? " AND status IN ('Pending','Running','Retrying')" : "";
-        return secretArn is null
+        return new(secretArn is null
             ? ReadRotations($"SELECT {RotationColumns} FROM rotations WHERE 1 = 1{open} ORDER BY started_ms DESC")
-            : ReadRotations($"SELECT {RotationColumns} FROM rotations WHERE secret_arn = $p{open} ORDER BY started_ms DESC", secretArn);
+            : ReadRotations($"SELECT {RotationColumns} FROM rotations WHERE secret_arn = $p{open} ORDER BY started_ms DESC", secretArn));
     }
 
-    public RotationRecord SaveRotation(RotationRecord r)
+    public ValueTask<RotationRecord> SaveRotationAsync(RotationRecord r, CancellationToken cancellationToken)
     {
         // Conditional on the revision the caller read: a runner's stale copy can't overwrite a CancelRotateSecret.
         using var command = r.Version == 0
@@ -38,21 +38,23 @@ internal sealed partial class SqliteSecretSession
                 "next_attempt_ms = $z, version = version + 1 WHERE secret_arn = $p AND token = $q AND version = $a",
                 r.SecretArn, r.Token, r.FunctionName, r.Mode.ToString(), r.Status.ToString(), r.Step?.ToString(), r.Attempt, r.Reason,
                 r.StartedAt.ToUnixTimeMilliseconds(), r.UpdatedAt.ToUnixTimeMilliseconds(), r.NextAttemptAt?.ToUnixTimeMilliseconds(), r.Version);
-        return command.ExecuteNonQuery() == 1
+        return new(command.ExecuteNonQuery() == 1
             ? r with { Version = r.Version + 1 }
-            : throw new RotationConflictException(r.SecretArn, r.Token, r.Version);
+            : throw new RotationConflictException(r.SecretArn, r.Token, r.Version));
     }
 
-    public void AppendJournal(JournalEntry e)
+    public ValueTask AppendJournalAsync(JournalEntry e, CancellationToken cancellationToken)
     {
         using var command = Command(
             "INSERT INTO rotation_journal (secret_arn, token, step, attempt, phase, outcome, reason, at_ms, node, fencing) VALUES ($p, $q, $r, $s, $t, $u, $v, $w, $x, $y)",
             e.SecretArn, e.Token, e.Step.ToString(), e.Attempt, e.Phase.ToString(),
             e.Succeeded is null ? null : e.Succeeded.Value ? "succeeded" : "failed", e.Reason, e.At.ToUnixTimeMilliseconds(), e.Node, e.Fencing);
         command.ExecuteNonQuery();
+
+        return ValueTask.CompletedTask;
     }
 
-    public IReadOnlyList<JournalEntry> ReadJournal(string secretArn, string token)
+    public ValueTask<IReadOnlyList<JournalEntry>> ReadJournalAsync(string secretArn, string token, CancellationToken cancellationToken)
     {
         using var command = Command("SELECT step, attempt, phase, outcome, reason, at_ms, node, fencing FROM rotation_journal WHERE secret_arn = $p AND token = $q ORDER BY id",
             secretArn, token);
@@ -66,10 +68,10 @@ internal sealed partial class SqliteSecretSession
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)), reader.GetString(6), reader.GetInt64(7)));
         }
 
-        return entries;
+        return new(entries);
     }
 
-    public long? AcquireLease(string resource, string owner, DateTimeOffset now, TimeSpan lifetime, Func<string, bool>? ownerIsGone = null)
+    public ValueTask<long?> AcquireLeaseAsync(string resource, string owner, DateTimeOffset now, TimeSpan lifetime, Func<string, bool>? ownerIsGone, CancellationToken cancellationToken)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
         using (var read = Command("SELECT owner, fencing, expires_ms FROM leases WHERE resource = $p", resource))
@@ -84,12 +86,12 @@ internal sealed partial class SqliteSecretSession
                 {
                     reader.Close();
                     Renew(resource, nowMs + (long)lifetime.TotalMilliseconds);
-                    return fencing;
+                    return new(fencing);
                 }
 
                 if (expires > nowMs && ownerIsGone?.Invoke(holder) != true)
                 {
-                    return null;
+                    return new((long?)null);
                 }
             }
         }
@@ -99,14 +101,14 @@ internal sealed partial class SqliteSecretSession
             "INSERT INTO leases (resource, owner, fencing, expires_ms) VALUES ($p, $q, 1, $r) " +
             "ON CONFLICT (resource) DO UPDATE SET owner = excluded.owner, fencing = leases.fencing + 1, expires_ms = excluded.expires_ms RETURNING fencing",
             resource, owner, nowMs + (long)lifetime.TotalMilliseconds);
-        return Convert.ToInt64(take.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        return new(Convert.ToInt64(take.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    public bool HoldsLease(string resource, string owner, long fencing, DateTimeOffset now)
+    public ValueTask<bool> HoldsLeaseAsync(string resource, string owner, long fencing, DateTimeOffset now, CancellationToken cancellationToken)
     {
         using var command = Command("SELECT 1 FROM leases WHERE resource = $p AND owner = $q AND fencing = $r AND expires_ms > $s",
             resource, owner, fencing, now.ToUnixTimeMilliseconds());
-        return command.ExecuteScalar() is not null;
+        return new(command.ExecuteScalar() is not null);
     }
 
     /// <summary>True while the fence's owner holds the lease with its token and has not released it.</summary>
@@ -117,20 +119,22 @@ internal sealed partial class SqliteSecretSession
         return command.ExecuteScalar() is not null;
     }
 
-    public void ReleaseLease(string resource, string owner)
+    public ValueTask ReleaseLeaseAsync(string resource, string owner, CancellationToken cancellationToken)
     {
         // Expire rather than delete, so the fencing counter keeps growing.
         using var command = Command("UPDATE leases SET expires_ms = 0 WHERE resource = $p AND owner = $q", resource, owner);
         command.ExecuteNonQuery();
+
+        return ValueTask.CompletedTask;
     }
 
-    public FunctionRecord? FindFunction(string name) =>
-        ReadFunctions($"SELECT {FunctionColumns} FROM functions WHERE name = $p", name).FirstOrDefault();
+    public ValueTask<FunctionRecord?> FindFunctionAsync(string name, CancellationToken cancellationToken) =>
+        new(ReadFunctions($"SELECT {FunctionColumns} FROM functions WHERE name = $p", name).FirstOrDefault());
 
-    public IReadOnlyList<FunctionRecord> ListFunctions() =>
-        ReadFunctions($"SELECT {FunctionColumns} FROM functions ORDER BY name");
+    public ValueTask<IReadOnlyList<FunctionRecord>> ListFunctionsAsync(CancellationToken cancellationToken) =>
+        new(ReadFunctions($"SELECT {FunctionColumns} FROM functions ORDER BY name"));
 
-    public void SaveFunction(FunctionRecord f)
+    public ValueTask SaveFunctionAsync(FunctionRecord f, CancellationToken cancellationToken)
     {
         using var command = Command(
             $"INSERT INTO functions ({FunctionColumns}) VALUES ($p, $q, $r, $s, $t, $u, $v, $w, $x, $y, $z, $a) " +
@@ -140,25 +144,27 @@ internal sealed partial class SqliteSecretSession
             f.Name, f.Kind.ToString(), f.Target, (long)f.Timeout.TotalMilliseconds, f.AccessKeyId, f.EncryptedSecretAccessKey, f.CreatedDate.ToUnixTimeMilliseconds(),
             f.Handler, f.Runtime, f.MemorySize, string.Join('\n', f.EnvironmentNames), f.EncryptedEnvironment);
         command.ExecuteNonQuery();
+
+        return ValueTask.CompletedTask;
     }
 
-    public bool DeleteFunction(string name)
+    public ValueTask<bool> DeleteFunctionAsync(string name, CancellationToken cancellationToken)
     {
         using var command = Command("DELETE FROM functions WHERE name = $p", name);
-        return command.ExecuteNonQuery() > 0;
+        return new(command.ExecuteNonQuery() > 0);
     }
 
-    public FunctionPolicy? FindFunctionPolicy(string name)
+    public ValueTask<FunctionPolicy?> FindFunctionPolicyAsync(string name, CancellationToken cancellationToken)
     {
         using var command = Command("SELECT allowed_masters, allow_privileged_clone, updated_ms FROM function_policies WHERE name = $p", name);
         using var reader = command.ExecuteReader();
-        return reader.Read()
+        return new(reader.Read()
             ? new FunctionPolicy(name, reader.GetString(0).Split('\n', StringSplitOptions.RemoveEmptyEntries), reader.GetInt64(1) != 0,
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)))
-            : null;
+            : null);
     }
 
-    public void SaveFunctionPolicy(FunctionPolicy policy)
+    public ValueTask SaveFunctionPolicyAsync(FunctionPolicy policy, CancellationToken cancellationToken)
     {
         // One pattern a line: an ARN pattern holds no line break (the service refuses one when it is set).
         using var command = Command(
@@ -166,12 +172,14 @@ internal sealed partial class SqliteSecretSession
             "ON CONFLICT (name) DO UPDATE SET allowed_masters = excluded.allowed_masters, allow_privileged_clone = excluded.allow_privileged_clone, updated_ms = excluded.updated_ms",
             policy.FunctionName, string.Join('\n', policy.AllowedMasters), policy.AllowPrivilegedClone ? 1 : 0, (policy.UpdatedDate ?? DateTimeOffset.UnixEpoch).ToUnixTimeMilliseconds());
         command.ExecuteNonQuery();
+
+        return ValueTask.CompletedTask;
     }
 
-    public bool DeleteFunctionPolicy(string name)
+    public ValueTask<bool> DeleteFunctionPolicyAsync(string name, CancellationToken cancellationToken)
     {
         using var command = Command("DELETE FROM function_policies WHERE name = $p", name);
-        return command.ExecuteNonQuery() > 0;
+        return new(command.ExecuteNonQuery() > 0);
     }
 
     private void Renew(string resource, long expiresMs)

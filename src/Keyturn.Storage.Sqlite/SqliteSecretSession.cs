@@ -5,8 +5,11 @@ using Microsoft.Data.Sqlite;
 
 namespace Keyturn.Storage.Sqlite;
 
-/// <summary>One transaction's view of the database.</summary>
-internal sealed partial class SqliteSecretSession(PreparedConnection connection, SqliteTransaction transaction, bool write) : ISyncSecretSession
+/// <summary>
+/// One transaction's view of the database. Microsoft.Data.Sqlite does its I/O synchronously whatever the API, so every
+/// call of the asynchronous port has completed when it returns.
+/// </summary>
+internal sealed partial class SqliteSecretSession(PreparedConnection connection, SqliteTransaction transaction, bool write) : ISecretSession
 {
     private const string SecretColumns = "id, arn, region, name, created_ms, deletion_ms, metadata";
 
@@ -16,20 +19,33 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
     // rewrites only the versions that changed (a secret keeps up to 100, a value write changes one or two).
     private readonly Dictionary<(long SecretId, string VersionId), long?> _storedAccess = [];
 
-    public Secret? FindByArn(string arn) =>
-        LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE arn = $p", arn).FirstOrDefault();
+    public ValueTask<Secret?> FindByArnAsync(string arn, CancellationToken cancellationToken) =>
+        new(LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE arn = $p", arn).FirstOrDefault());
 
-    public Secret? FindByName(string region, string name) =>
-        LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE region = $p AND name = $q", region, name).FirstOrDefault();
+    public ValueTask<Secret?> FindByNameAsync(string region, string name, CancellationToken cancellationToken) =>
+        new(LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE region = $p AND name = $q", region, name).FirstOrDefault());
 
-    public IReadOnlyList<Secret> List(string region) =>
-        LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE region = $p", region);
+    public ValueTask<IReadOnlyList<string>> ListRegionsAsync(CancellationToken cancellationToken)
+    {
+        using var command = Command("SELECT DISTINCT region FROM secrets ORDER BY region");
+        using var reader = command.ExecuteReader();
+        var regions = new List<string>();
+        while (reader.Read())
+        {
+            regions.Add(reader.GetString(0));
+        }
 
-    public IReadOnlyList<Secret> ListMetadata(string region) =>
-        LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE region = $p", withVersions: false, region);
+        return new(regions);
+    }
+
+    public ValueTask<IReadOnlyList<Secret>> ListAsync(string region, CancellationToken cancellationToken) =>
+        new(LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE region = $p", region));
+
+    public ValueTask<IReadOnlyList<Secret>> ListMetadataAsync(string region, CancellationToken cancellationToken) =>
+        new(LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE region = $p", withVersions: false, region));
 
     // DeletedMs is read by SQLite from the stored document: no document is deserialized for a listing page.
-    public IReadOnlyList<SecretListingKey> ListKeys(string region)
+    public ValueTask<IReadOnlyList<SecretListingKey>> ListKeysAsync(string region, CancellationToken cancellationToken)
     {
         using var command = Command("SELECT arn, name, created_ms, deletion_ms, json_extract(metadata, '$.DeletedMs') IS NOT NULL FROM secrets WHERE region = $p", region);
         using var reader = command.ExecuteReader();
@@ -44,34 +60,34 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
                 reader.GetBoolean(4)));
         }
 
-        return keys;
+        return new(keys);
     }
 
     // One JSON array parameter instead of one parameter per ARN: a page holds up to 100 of them.
-    public IReadOnlyList<Secret> FindByArns(IReadOnlyCollection<string> arns) =>
-        arns.Count == 0 ? [] : LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE arn IN (SELECT value FROM json_each($p))", JsonSerializer.Serialize(arns.ToArray(), StorageJsonContext.Default.StringArray));
+    public ValueTask<IReadOnlyList<Secret>> FindByArnsAsync(IReadOnlyCollection<string> arns, CancellationToken cancellationToken) =>
+        new(arns.Count == 0 ? [] : LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE arn IN (SELECT value FROM json_each($p))", JsonSerializer.Serialize(arns.ToArray(), StorageJsonContext.Default.StringArray)));
 
-    public IReadOnlyList<Secret> ListDueForPurge(DateTimeOffset now) =>
-        LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE deletion_ms IS NOT NULL AND deletion_ms <= $p", now.ToUnixTimeMilliseconds());
+    public ValueTask<IReadOnlyList<Secret>> ListDueForPurgeAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        new(LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE deletion_ms IS NOT NULL AND deletion_ms <= $p", now.ToUnixTimeMilliseconds()));
 
-    public IReadOnlyList<Secret> ListRotationEnabled() =>
-        LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE rotation_enabled = 1");
+    public ValueTask<IReadOnlyList<Secret>> ListRotationEnabledAsync(CancellationToken cancellationToken) =>
+        new(LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE rotation_enabled = 1"));
 
-    public bool LoadValue(Secret secret, SecretVersion version)
+    public ValueTask<bool> LoadValueAsync(Secret secret, SecretVersion version, CancellationToken cancellationToken)
     {
         using var command = Command("SELECT value_kind, ciphertext FROM versions WHERE secret_id = $p AND version_id = $q AND value_kind IS NOT NULL",
             secret.StoreId, version.VersionId);
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {
-            return false;
+            return new(false);
         }
 
         version.LoadValue(new StoredValue((SecretValueKind)reader.GetInt32(0), (byte[])reader.GetValue(1)));
-        return true;
+        return new(true);
     }
 
-    public void Save(Secret secret)
+    public ValueTask SaveAsync(Secret secret, CancellationToken cancellationToken)
     {
         var metadata = JsonSerializer.Serialize(ToDocument(secret), StorageJsonContext.Default.SecretMetadataDocument);
         var deletion = secret.DeletionDate?.ToUnixTimeMilliseconds();
@@ -134,9 +150,11 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
                 stage.ExecuteNonQuery();
             }
         }
+
+        return ValueTask.CompletedTask;
     }
 
-    public void SaveAccess(Secret secret, SecretVersion version)
+    public ValueTask SaveAccessAsync(Secret secret, SecretVersion version, CancellationToken cancellationToken)
     {
         using (var command = Command("UPDATE secrets SET metadata = json_set(metadata, '$.LastAccessedMs', $q) WHERE id = $p",
             secret.StoreId, secret.LastAccessedDate?.ToUnixTimeMilliseconds()))
@@ -148,23 +166,27 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
             secret.StoreId, version.VersionId, version.LastAccessedDate?.ToUnixTimeMilliseconds());
         versionCommand.ExecuteNonQuery();
         Remember(secret.StoreId, version.VersionId, version.LastAccessedDate?.ToUnixTimeMilliseconds());
+
+        return ValueTask.CompletedTask;
     }
 
-    public void Delete(Secret secret)
+    public ValueTask DeleteAsync(Secret secret, CancellationToken cancellationToken)
     {
         using var command = Command("DELETE FROM stages WHERE secret_id = $p; DELETE FROM versions WHERE secret_id = $p; DELETE FROM secrets WHERE id = $p",
             secret.StoreId);
         command.ExecuteNonQuery();
+
+        return ValueTask.CompletedTask;
     }
 
-    public AccessKeyRecord? FindAccessKey(string accessKeyId) =>
-        LoadKeys("SELECT access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms, tags, expires_ms FROM access_keys WHERE access_key_id = $p", accessKeyId)
-            .FirstOrDefault();
+    public ValueTask<AccessKeyRecord?> FindAccessKeyAsync(string accessKeyId, CancellationToken cancellationToken) =>
+        new(LoadKeys("SELECT access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms, tags, expires_ms FROM access_keys WHERE access_key_id = $p", accessKeyId)
+            .FirstOrDefault());
 
-    public IReadOnlyList<AccessKeyRecord> ListAccessKeys() =>
-        LoadKeys("SELECT access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms, tags, expires_ms FROM access_keys ORDER BY created_ms");
+    public ValueTask<IReadOnlyList<AccessKeyRecord>> ListAccessKeysAsync(CancellationToken cancellationToken) =>
+        new(LoadKeys("SELECT access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms, tags, expires_ms FROM access_keys ORDER BY created_ms"));
 
-    public void SaveAccessKey(AccessKeyRecord key)
+    public ValueTask SaveAccessKeyAsync(AccessKeyRecord key, CancellationToken cancellationToken)
     {
         using var command = Command(
             "INSERT INTO access_keys (access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms, tags, expires_ms) VALUES ($p, $q, $r, $s, $t, $u, $v, $w) " +
@@ -174,6 +196,8 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
             key.Tags is null ? null : JsonSerializer.Serialize(new Dictionary<string, string>(key.Tags, StringComparer.Ordinal), StorageJsonContext.Default.DictionaryStringString),
             key.ExpiresDate?.ToUnixTimeMilliseconds());
         command.ExecuteNonQuery();
+
+        return ValueTask.CompletedTask;
     }
 
     private List<AccessKeyRecord> LoadKeys(string sql, params object?[] parameters)

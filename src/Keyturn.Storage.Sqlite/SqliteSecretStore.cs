@@ -5,14 +5,12 @@ using Microsoft.Data.Sqlite;
 namespace Keyturn.Storage.Sqlite;
 
 /// <summary>
-/// The embedded store: one SQLite database in WAL mode. Writers are serialized (in process by a
+/// The secrets of the embedded <see cref="SqliteDatabase"/> (one SQLite file in WAL mode). Writers are serialized (in process by a
 /// gate shared with the log store, across processes by BEGIN IMMEDIATE), readers see a consistent snapshot, and every
 /// commit is fsynced (synchronous=FULL) because a lost label move can lock people out.
 /// </summary>
-public sealed class SqliteSecretStore : ISecretStore, ISyncSecretStore, IDisposable
+public sealed partial class SqliteSecretStore : ISecretStore
 {
-    public const string FileName = "keyturn.db";
-
     // Idle connections kept open with their prepared statements; beyond this many, extras are closed on return.
     private const int MaxIdleConnections = 16;
 
@@ -21,44 +19,11 @@ public sealed class SqliteSecretStore : ISecretStore, ISyncSecretStore, IDisposa
     private readonly ConcurrentStack<PreparedConnection> _idle = new();
     private volatile bool _disposed;
 
-    public SqliteSecretStore(string databasePath)
+    /// <summary>Made by <see cref="SqliteDatabase"/>, which has created the file and migrated it.</summary>
+    internal SqliteSecretStore(SqliteDatabase database)
     {
-        _writeLock = SqliteWriteGate.For(databasePath);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = databasePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            ForeignKeys = true,
-            DefaultTimeout = 30,
-        }.ToString();
-
-        CreatePrivateFiles(databasePath);
-        using var connection = new PreparedConnection(_connectionString);
-        Execute(connection.Connection, "PRAGMA journal_mode=WAL;");
-        Migrate(connection.Connection);
-    }
-
-    public Task<T> ReadAsync<T>(Func<ISyncSecretSession, T> work, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Run(work, deferred: true));
-    }
-
-    public async Task<T> WriteAsync<T>(Func<ISyncSecretSession, T> work, CancellationToken cancellationToken)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            // A writer still finishing when the store was disposed must not recreate the files being removed.
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            return Run(work, deferred: false);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        _writeLock = database.WriteGate;
+        _connectionString = database.ConnectionString;
     }
 
     public async Task<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
@@ -76,6 +41,7 @@ public sealed class SqliteSecretStore : ISecretStore, ISyncSecretStore, IDisposa
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // A writer still finishing when the store was closed must not recreate the files being removed.
             ObjectDisposedException.ThrowIf(_disposed, this);
             return await RunAsync(work, fence, deferred: false, cancellationToken).ConfigureAwait(false);
         }
@@ -85,40 +51,13 @@ public sealed class SqliteSecretStore : ISecretStore, ISyncSecretStore, IDisposa
         }
     }
 
-    public void Dispose()
+    /// <summary>Closes the idle connections; called by <see cref="SqliteDatabase.Dispose"/>.</summary>
+    internal void Close()
     {
-        // The write gate is shared with the other stores on this file, so it stays.
         _disposed = true;
         while (_idle.TryPop(out var idle))
         {
             idle.Dispose();
-        }
-
-        SqliteConnection.ClearAllPools();
-    }
-
-    /// <summary>Runs the work in one transaction on a pooled connection; a deferred one only takes the write lock if it writes.</summary>
-    private T Run<T>(Func<ISyncSecretSession, T> work, bool deferred)
-    {
-        var connection = _idle.TryPop(out var idle) ? idle : new PreparedConnection(_connectionString);
-        var broken = false;
-        try
-        {
-            using var transaction = connection.Connection.BeginTransaction(deferred);
-            var result = work(new SqliteSecretSession(connection, transaction, write: !deferred));
-            transaction.Commit();
-            return result;
-        }
-        catch (SqliteException)
-        {
-            // SQLite itself failed (busy, full, I/O): start over with a fresh connection. The work's own
-            // exceptions (not found, denied...) just roll back and leave the connection sound.
-            broken = true;
-            throw;
-        }
-        finally
-        {
-            Return(connection, broken);
         }
     }
 
@@ -163,72 +102,14 @@ public sealed class SqliteSecretStore : ISecretStore, ISyncSecretStore, IDisposa
         }
         catch (SqliteException)
         {
+            // SQLite itself failed (busy, full, I/O): start over with a fresh connection. The work's own
+            // exceptions (not found, denied...) just roll back and leave the connection sound.
             broken = true;
             throw;
         }
         finally
         {
             Return(connection, broken);
-        }
-    }
-
-    private static void Migrate(SqliteConnection connection)
-    {
-        using var transaction = connection.BeginTransaction(deferred: false);
-        using var read = connection.CreateCommand();
-        read.Transaction = transaction;
-        read.CommandText = "PRAGMA user_version;";
-        var version = Convert.ToInt32(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-        if (version > SqliteSchema.CurrentVersion)
-        {
-            throw new InvalidOperationException(
-                $"The database was written by a newer Keyturn (schema {version}; this build knows {SqliteSchema.CurrentVersion}).");
-        }
-
-        for (var i = version; i < SqliteSchema.Migrations.Length; i++)
-        {
-            using var migrate = connection.CreateCommand();
-            migrate.Transaction = transaction;
-            migrate.CommandText = SqliteSchema.Migrations[i] + $"\nPRAGMA user_version = {i + 1};";
-            migrate.ExecuteNonQuery();
-        }
-
-        transaction.Commit();
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    /// <summary>
-    /// Creates the database and its WAL companions owner-only before SQLite opens them: they hold
-    /// only ciphertext, but nobody else needs to read even that.
-    /// </summary>
-    private static void CreatePrivateFiles(string databasePath)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            return;
-        }
-
-        foreach (var path in new[] { databasePath, databasePath + "-wal", databasePath + "-shm" })
-        {
-            if (!File.Exists(path))
-            {
-                using var _ = new FileStream(path, new FileStreamOptions
-                {
-                    Mode = FileMode.CreateNew,
-                    Access = FileAccess.Write,
-                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                });
-            }
-            else
-            {
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
         }
     }
 }

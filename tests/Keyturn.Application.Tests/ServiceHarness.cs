@@ -28,7 +28,7 @@ public sealed class ServiceHarness : IDisposable
         _directory = dataDirectory is null ? Directory.CreateTempSubdirectory("keyturn-app-") : new DirectoryInfo(dataDirectory);
         Clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 28, 9, 50, 6, 6, TimeSpan.Zero));
         Time = realTime ? TimeProvider.System : Clock;
-        Store = new SqliteSecretStore(Path.Combine(_directory.FullName, SqliteSecretStore.FileName));
+        Database = SqliteDatabase.Open(SqliteDatabase.PathIn(_directory.FullName));
         Cipher = cipher ?? new EnvelopeCipher(RandomNumberGenerator.GetBytes(32));
         var options = new KeyturnOptions();
         Authorizer = new Authorizer(options, Time);
@@ -51,14 +51,17 @@ public sealed class ServiceHarness : IDisposable
     public async Task<RequestContext> As(string userName, string policyJson)
     {
         var key = await AccessKeys.CreateAsync(userName, policyJson, default);
-        return new RequestContext("req-" + userName, "us-east-1", AccessKeys.Resolve(key.AccessKeyId)!.Identity);
+        return new RequestContext("req-" + userName, "us-east-1", (await AccessKeys.ResolveAsync(key.AccessKeyId, default))!.Identity);
     }
 
     public FakeTimeProvider Clock { get; }
 
     public TimeProvider Time { get; }
 
-    public SqliteSecretStore Store { get; }
+    /// <summary>The database, which also holds the logs (<see cref="SqliteDatabase.Logs"/>).</summary>
+    public SqliteDatabase Database { get; }
+
+    public SqliteSecretStore Store => Database.Secrets;
 
     public EnvelopeCipher Cipher { get; }
 
@@ -68,7 +71,7 @@ public sealed class ServiceHarness : IDisposable
 
     public RequestContext Root { get; }
 
-    public string DatabasePath => Path.Combine(_directory.FullName, SqliteSecretStore.FileName);
+    public string DatabasePath => Database.Path;
 
     public static string Token() => Guid.NewGuid().ToString();
 
@@ -109,7 +112,7 @@ public sealed class ServiceHarness : IDisposable
     public void Dispose()
     {
         _workers?.Dispose();
-        Store.Dispose();
+        Database.Dispose();
         if (_ownsDirectory)
         {
             _directory.Delete(recursive: true);

@@ -12,10 +12,14 @@ namespace Keyturn.Application.Crypto;
 public static class MasterKeyGuard
 {
     /// <exception cref="KeyturnStartupException">The keys don't match the store, or there is none and none may be created.</exception>
-    public static MasterKeyring Open(ISyncSecretStore store, string dataDirectory, MasterKeyring? configured, Func<MasterKeyring>? create, TimeProvider time)
+    public static async Task<MasterKeyring> OpenAsync(
+        ISecretStore store, string dataDirectory, MasterKeyring? configured, Func<MasterKeyring>? create, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (holdsData, sealing, registered) = store.ReadAsync(s => (s.HoldsData(), s.SealingKeyIds(), s.ListMasterKeys()), CancellationToken.None)
-            .GetAwaiter().GetResult();
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(time);
+        var (holdsData, sealing, registered) = await store.ReadAsync(
+            async (s, ct) => (await s.HoldsDataAsync(ct).ConfigureAwait(false), await s.SealingKeyIdsAsync(ct).ConfigureAwait(false), await s.ListMasterKeysAsync(ct).ConfigureAwait(false)),
+            cancellationToken).ConfigureAwait(false);
         var required = sealing.Union(registered.Where(k => k.RetiredDate is null).Select(k => k.KeyId), StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         if (configured is null)
         {
@@ -42,15 +46,15 @@ public static class MasterKeyGuard
         var unregistered = configured.Keys.Where(k => registered.All(r => r.KeyId != k.Id)).ToList();
         if (unregistered.Count > 0)
         {
-            store.WriteAsync(session =>
+            await store.WriteAsync(async (session, ct) =>
             {
                 foreach (var key in unregistered)
                 {
-                    session.SaveMasterKey(new MasterKeyState(key.Id, now, null));
+                    await session.SaveMasterKeyAsync(new MasterKeyState(key.Id, now, null), ct).ConfigureAwait(false);
                 }
 
                 return true;
-            }, CancellationToken.None).GetAwaiter().GetResult();
+            }, cancellationToken).ConfigureAwait(false);
         }
 
         return configured;

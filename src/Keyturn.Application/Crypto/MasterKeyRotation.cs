@@ -13,7 +13,7 @@ namespace Keyturn.Application.Crypto;
 /// anything they seal), copied to a backup file beside the data for restoring older backups, and dropped from the
 /// key file. Every step is idempotent: run again after a crash, it resumes where it stopped.
 /// </summary>
-public sealed class MasterKeyRotation(ISyncSecretStore store, EnvelopeCipher cipher, TimeProvider time)
+public sealed class MasterKeyRotation(ISecretStore store, EnvelopeCipher cipher, TimeProvider time)
 {
     public const int DefaultBatchSize = 200;
 
@@ -61,12 +61,12 @@ public sealed class MasterKeyRotation(ISyncSecretStore store, EnvelopeCipher cip
             }
         }
 
-        await store.WriteAsync(session =>
+        await store.WriteAsync(async (session, ct) =>
         {
-            var registered = session.ListMasterKeys();
+            var registered = await session.ListMasterKeysAsync(ct).ConfigureAwait(false);
             if (registered.All(k => k.KeyId != primary.Id))
             {
-                session.SaveMasterKey(new MasterKeyState(primary.Id, time.GetUtcNow(), null));
+                await session.SaveMasterKeyAsync(new MasterKeyState(primary.Id, time.GetUtcNow(), null), ct).ConfigureAwait(false);
             }
 
             return true;
@@ -78,7 +78,7 @@ public sealed class MasterKeyRotation(ISyncSecretStore store, EnvelopeCipher cip
         long rewrapped = 0;
         while (true)
         {
-            var (count, retired) = await store.WriteAsync(session => Step(session, primary, old, batchSize), cancellationToken).ConfigureAwait(false);
+            var (count, retired) = await store.WriteAsync((session, ct) => StepAsync(session, primary, old, batchSize, ct), cancellationToken).ConfigureAwait(false);
             if (retired)
             {
                 break;
@@ -96,20 +96,23 @@ public sealed class MasterKeyRotation(ISyncSecretStore store, EnvelopeCipher cip
         return new Outcome(primary, old, backups, rewrapped, resumed);
     }
 
-    /// <summary>One transaction: re-wrap a batch, or, when nothing sealed by another key is left, retire the old keys.</summary>
-    private (int Count, bool Retired) Step(ISyncSecretSession session, MasterKey primary, IReadOnlyList<MasterKey> old, int batchSize)
+    /// <summary>
+    /// One transaction: re-wrap a batch, or, when nothing sealed by another key is left, retire the old keys. Re-wrapping
+    /// is computation over the master keys, so a retried unit does it again harmlessly.
+    /// </summary>
+    private async Task<(int Count, bool Retired)> StepAsync(ISecretSession session, MasterKey primary, IReadOnlyList<MasterKey> old, int batchSize, CancellationToken cancellationToken)
     {
-        var batch = session.ListSealedByOtherThan(primary.Id, batchSize);
+        var batch = await session.ListSealedByOtherThanAsync(primary.Id, batchSize, cancellationToken).ConfigureAwait(false);
         if (batch.Count == 0)
         {
             var now = time.GetUtcNow();
-            var registered = session.ListMasterKeys();
+            var registered = await session.ListMasterKeysAsync(cancellationToken).ConfigureAwait(false);
             foreach (var key in old)
             {
                 var state = registered.FirstOrDefault(k => k.KeyId == key.Id);
                 if (state?.RetiredDate is null)
                 {
-                    session.SaveMasterKey(new MasterKeyState(key.Id, state?.AddedDate ?? now, now));
+                    await session.SaveMasterKeyAsync(new MasterKeyState(key.Id, state?.AddedDate ?? now, now), cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -132,7 +135,7 @@ public sealed class MasterKeyRotation(ISyncSecretStore store, EnvelopeCipher cip
 
             if (replacement is not null)
             {
-                session.ReplaceSealed(blob, replacement);
+                await session.ReplaceSealedAsync(blob, replacement, cancellationToken).ConfigureAwait(false);
             }
         }
 

@@ -48,13 +48,13 @@ public sealed class BatchGetSecretValueHandler(SecretServices services) : IOpera
             throw new ServiceException(ErrorKinds.Parse(filterError.Code), filterError.Message);
         }
 
-        var values = new List<GetSecretValueResponse>();
-        var errors = new List<BatchError>();
-        var reads = new List<(Secret Secret, SecretVersion Version)>();
-        string? nextToken = null;
-
-        await services.Store.ReadAsync(session =>
+        // Everything the unit finds is built inside it and returned: a backend may run it again.
+        var (values, errors, reads, nextToken) = await services.Store.ReadAsync(async (session, ct) =>
         {
+            var values = new List<GetSecretValueResponse>();
+            var errors = new List<BatchError>();
+            var reads = new List<(Secret Secret, SecretVersion Version)>();
+            string? nextToken = null;
             IEnumerable<string> ids;
             if (request.SecretIdList is not null)
             {
@@ -63,7 +63,7 @@ public sealed class BatchGetSecretValueHandler(SecretServices services) : IOpera
             else
             {
                 var fingerprint = "batch:" + string.Join(";", request.Filters!.Select(f => f.Key + "=" + string.Join(",", f.Values)));
-                var matching = session.ListMetadata(context.Region)
+                var matching = (await session.ListMetadataAsync(context.Region, ct).ConfigureAwait(false))
                     .Where(s => !s.IsDeleted && SecretFilter.Matches(ListSecretsHandler.View(s), request.Filters!))
                     .OrderBy(s => s.CreatedDate).ThenBy(s => s.Name, StringComparer.Ordinal)
                     .ToList();
@@ -77,8 +77,8 @@ public sealed class BatchGetSecretValueHandler(SecretServices services) : IOpera
             {
                 try
                 {
-                    var secret = services.Resolve(session, id, context, "GetSecretValue");
-                    var (version, response) = GetSecretValueHandler.Read(services, session, secret, null, null);
+                    var secret = await services.ResolveAsync(session, id, context, "GetSecretValue", ct).ConfigureAwait(false);
+                    var (version, response) = await GetSecretValueHandler.ReadAsync(services, session, secret, null, null, ct).ConfigureAwait(false);
                     values.Add(response);
                     reads.Add((secret, version));
                 }
@@ -88,7 +88,7 @@ public sealed class BatchGetSecretValueHandler(SecretServices services) : IOpera
                 }
             }
 
-            return true;
+            return (values, errors, reads, nextToken);
         }, cancellationToken).ConfigureAwait(false);
 
         await GetSecretValueHandler.RecordAccessAsync(services, reads, cancellationToken).ConfigureAwait(false);

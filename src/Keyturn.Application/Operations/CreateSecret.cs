@@ -60,12 +60,12 @@ public sealed class CreateSecretHandler(SecretServices services) : IOperation<Cr
             throw new ServiceException(ErrorKind.InvalidRequest, "Keyturn doesn't replicate secrets to other regions.");
         }
 
-        return services.Store.WriteAsync(session =>
+        return services.Store.WriteAsync(async (session, ct) =>
         {
-            var existing = session.FindByName(context.Region, name);
+            var existing = await session.FindByNameAsync(context.Region, name, ct).ConfigureAwait(false);
             if (existing is { DeletionDate: { } due } && due <= services.Now)
             {
-                session.Delete(existing);
+                await session.DeleteAsync(existing, ct).ConfigureAwait(false);
                 existing = null;
             }
 
@@ -79,7 +79,7 @@ public sealed class CreateSecretHandler(SecretServices services) : IOperation<Cr
 
                 if (request.ClientRequestToken is { } token && existing.FindVersion(token) is { HasValue: true } version)
                 {
-                    return services.HasSameValue(session, existing, version, request.SecretString, request.SecretBinary)
+                    return await services.HasSameValueAsync(session, existing, version, request.SecretString, request.SecretBinary, ct).ConfigureAwait(false)
                         ? new CreateSecretResponse(existing.Arn, existing.Name, version.VersionId)
                         : throw ServiceException.TokenInUse(token, existing.Arn);
                 }
@@ -88,7 +88,7 @@ public sealed class CreateSecretHandler(SecretServices services) : IOperation<Cr
             }
 
             var now = services.Now;
-            var secret = new Secret(services.NewArn(session, name, context), name, context.Region, now)
+            var secret = new Secret(await services.NewArnAsync(session, name, context, ct).ConfigureAwait(false), name, context.Region, now)
             {
                 Description = string.IsNullOrEmpty(request.Description) ? null : request.Description,
                 KmsKeyId = KmsKeys.Normalize(request.KmsKeyId),
@@ -99,10 +99,10 @@ public sealed class CreateSecretHandler(SecretServices services) : IOperation<Cr
             string? versionId = null;
             if (hasValue)
             {
-                versionId = ValueWriter.Write(services, session, secret, request.ClientRequestToken!, request.SecretString, request.SecretBinary, null).VersionId;
+                versionId = (await ValueWriter.WriteAsync(services, session, secret, request.ClientRequestToken!, request.SecretString, request.SecretBinary, null, ct).ConfigureAwait(false)).VersionId;
             }
 
-            session.Save(secret);
+            await session.SaveAsync(secret, ct).ConfigureAwait(false);
             return new CreateSecretResponse(secret.Arn, secret.Name, versionId);
         }, cancellationToken);
     }

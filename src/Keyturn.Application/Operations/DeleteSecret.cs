@@ -36,10 +36,10 @@ public sealed class DeleteSecretHandler(SecretServices services) : IOperation<De
             ForceDeleteWithoutRecovery = request.ForceDeleteWithoutRecovery,
             RecoveryWindowInDays = request.RecoveryWindowInDays,
         };
-        return services.Store.WriteAsync(session =>
+        return services.Store.WriteAsync(async (session, ct) =>
         {
             // Name validation comes first, even on the force-delete-of-nothing path.
-            var secret = services.Find(session, secretId, context);
+            var secret = await services.FindAsync(session, secretId, context, ct).ConfigureAwait(false);
             var now = services.Now;
             if (secret is null)
             {
@@ -51,14 +51,14 @@ public sealed class DeleteSecretHandler(SecretServices services) : IOperation<De
 
                 // AWS answers a forced delete of a missing secret with success (the deletion is asynchronous there).
                 var name = SecretNames.TryGetArnResource(secretId, out var resource) ? resource : secretId;
-                var arn = secretId.StartsWith("arn:", StringComparison.Ordinal) ? secretId : services.NewArn(session, name, context);
+                var arn = secretId.StartsWith("arn:", StringComparison.Ordinal) ? secretId : await services.NewArnAsync(session, name, context, ct).ConfigureAwait(false);
                 return new DeleteSecretResponse(arn, name, now);
             }
 
             services.Authorizer.Authorize(context, Name, secret.Arn, secret, conditions);
             if (force)
             {
-                session.Delete(secret);
+                await session.DeleteAsync(secret, ct).ConfigureAwait(false);
                 return new DeleteSecretResponse(secret.Arn, secret.Name, now);
             }
 
@@ -70,7 +70,7 @@ public sealed class DeleteSecretHandler(SecretServices services) : IOperation<De
             secret.DeletedDate = now;
             secret.DeletionDate = now.AddDays(request.RecoveryWindowInDays ?? 30);
             secret.LastChangedDate = now;
-            session.Save(secret);
+            await session.SaveAsync(secret, ct).ConfigureAwait(false);
             return new DeleteSecretResponse(secret.Arn, secret.Name, secret.DeletionDate.Value);
         }, cancellationToken);
     }

@@ -36,9 +36,9 @@ public sealed class DescribeSecretHandler(SecretServices services) : IOperation<
     public Task<DescribeSecretResponse> ExecuteAsync(DescribeSecretRequest request, RequestContext context, CancellationToken cancellationToken)
     {
         new MemberValidator().SecretId(request.SecretId).ThrowIfInvalid();
-        return services.Store.ReadAsync(session =>
+        return services.Store.ReadAsync(async (session, ct) =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name, allowDeleted: true);
+            var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct, allowDeleted: true).ConfigureAwait(false);
             return From(secret, listEntry: false);
         }, cancellationToken);
     }

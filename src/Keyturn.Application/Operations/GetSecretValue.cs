@@ -23,11 +23,11 @@ public sealed class GetSecretValueHandler(SecretServices services) : IOperation<
             .Stage(request.VersionStage, "versionStage")
             .ThrowIfInvalid();
 
-        var (response, secret, version) = await services.Store.ReadAsync(session =>
+        var (response, secret, version) = await services.Store.ReadAsync(async (session, ct) =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name,
-                conditions: new RequestConditions { VersionId = request.VersionId, VersionStage = request.VersionStage });
-            var (version, response) = Read(services, session, secret, request.VersionId, request.VersionStage);
+            var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct,
+                conditions: new RequestConditions { VersionId = request.VersionId, VersionStage = request.VersionStage }).ConfigureAwait(false);
+            var (version, response) = await ReadAsync(services, session, secret, request.VersionId, request.VersionStage, ct).ConfigureAwait(false);
             return (response, secret, version);
         }, cancellationToken).ConfigureAwait(false);
 
@@ -36,8 +36,8 @@ public sealed class GetSecretValueHandler(SecretServices services) : IOperation<
     }
 
     /// <summary>Selects the version (by id, stage, or AWSCURRENT) and decrypts it, with AWS's error for each miss.</summary>
-    internal static (SecretVersion Version, GetSecretValueResponse Response) Read(
-        SecretServices services, ISyncSecretSession session, Secret secret, string? versionId, string? versionStage)
+    internal static async ValueTask<(SecretVersion Version, GetSecretValueResponse Response)> ReadAsync(
+        SecretServices services, ISecretSession session, Secret secret, string? versionId, string? versionStage, CancellationToken cancellationToken)
     {
         SecretVersion? version;
         if (versionId is not null)
@@ -63,7 +63,7 @@ public sealed class GetSecretValueHandler(SecretServices services) : IOperation<
             throw new ServiceException(ErrorKind.ResourceNotFound, $"Secrets Manager can't find the specified secret value for VersionId: {version.VersionId}");
         }
 
-        var (secretString, secretBinary) = services.Open(session, secret, version);
+        var (secretString, secretBinary) = await services.OpenAsync(session, secret, version, cancellationToken).ConfigureAwait(false);
         var response = new GetSecretValueResponse(
             secret.Arn, secret.Name, version.VersionId, secretBinary, secretString,
             version.Stages.Count > 0 ? [.. version.Stages] : null, version.CreatedDate);
@@ -93,11 +93,11 @@ public sealed class GetSecretValueHandler(SecretServices services) : IOperation<
             version.LastAccessedDate = today;
         }
 
-        return services.Store.WriteAsync(session =>
+        return services.Store.WriteAsync(async (session, ct) =>
         {
             foreach (var (secret, version) in changed)
             {
-                session.SaveAccess(secret, version);
+                await session.SaveAccessAsync(secret, version, ct).ConfigureAwait(false);
             }
 
             return true;

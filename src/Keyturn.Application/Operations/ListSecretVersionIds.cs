@@ -23,9 +23,9 @@ public sealed class ListSecretVersionIdsHandler(SecretServices services) : IOper
             .Length(request.NextToken, "nextToken", 1, 4096)
             .ThrowIfInvalid();
 
-        return services.Store.ReadAsync(session =>
+        return services.Store.ReadAsync(async (session, ct) =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name, allowDeleted: true);
+            var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct, allowDeleted: true).ConfigureAwait(false);
             var includeDeprecated = request.IncludeDeprecated == true;
 
             // Newest first, as the console and the field report show them.

@@ -43,14 +43,14 @@ public sealed class ListSecretsHandler(SecretServices services) : IOperation<Lis
         var fingerprint = $"secrets:{includeDeleted}:{request.SortBy}:{request.SortOrder}:" +
             string.Join(";", filters.Select(f => f.Key + "=" + string.Join(",", f.Values)));
 
-        return services.Store.ReadAsync(session =>
+        return services.Store.ReadAsync(async (session, ct) =>
         {
             var now = services.Now;
             // Filter and sort first, then load versions and labels for the page only. The usual listing (by creation
             // date or name, filtered by name at most) needs no metadata; any other reads every secret's metadata.
             var candidates = sortBy is SecretSortBy.CreatedDate or SecretSortBy.Name && filters.All(f => f.Key == "name")
-                ? session.ListKeys(context.Region).Select(k => (k.Arn, k.IsDeleted, k.DeletionDate, View: new SecretListingView(k.Name, null, [], null, null, k.CreatedDate, default, null)))
-                : session.ListMetadata(context.Region).Select(s => (s.Arn, s.IsDeleted, s.DeletionDate, View: View(s)));
+                ? (await session.ListKeysAsync(context.Region, ct).ConfigureAwait(false)).Select(k => (k.Arn, k.IsDeleted, k.DeletionDate, View: new SecretListingView(k.Name, null, [], null, null, k.CreatedDate, default, null)))
+                : (await session.ListMetadataAsync(context.Region, ct).ConfigureAwait(false)).Select(s => (s.Arn, s.IsDeleted, s.DeletionDate, View: View(s)));
             var matching = candidates
                 .Where(c => (includeDeleted || !c.IsDeleted) && !(c.DeletionDate is { } due && due <= now))
                 .Where(c => SecretFilter.Matches(c.View, filters))
@@ -62,7 +62,7 @@ public sealed class ListSecretsHandler(SecretServices services) : IOperation<Lis
             var offset = Pagination.Offset(request.NextToken, fingerprint);
             var pageSize = request.MaxResults ?? 100;
             var pageArns = matching.Skip(offset).Take(pageSize).ToList();
-            var loaded = session.FindByArns(pageArns).ToDictionary(s => s.Arn, StringComparer.Ordinal);
+            var loaded = (await session.FindByArnsAsync(pageArns, ct).ConfigureAwait(false)).ToDictionary(s => s.Arn, StringComparer.Ordinal);
             var page = pageArns.Where(loaded.ContainsKey).Select(arn => DescribeSecretHandler.From(loaded[arn], listEntry: true)).ToList();
             return new ListSecretsResponse(page, Pagination.NextToken(offset + pageSize, matching.Count, fingerprint));
         }, cancellationToken);

@@ -37,11 +37,11 @@ public sealed class PutSecretValueHandler(SecretServices services) : IOperation<
 
         ValueWriter.RequireOneValue(request.SecretString, request.SecretBinary);
 
-        return services.Store.WriteAsync(session =>
+        return services.Store.WriteAsync(async (session, ct) =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name);
-            var version = ValueWriter.Write(services, session, secret, request.ClientRequestToken, request.SecretString, request.SecretBinary, request.VersionStages);
-            session.Save(secret);
+            var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct).ConfigureAwait(false);
+            var version = await ValueWriter.WriteAsync(services, session, secret, request.ClientRequestToken, request.SecretString, request.SecretBinary, request.VersionStages, ct).ConfigureAwait(false);
+            await session.SaveAsync(secret, ct).ConfigureAwait(false);
             return new PutSecretValueResponse(secret.Arn, secret.Name, version.VersionId, [.. version.Stages]);
         }, cancellationToken);
     }

@@ -36,7 +36,8 @@ public sealed class ReplicationHandler(SecretServices services, string name) :
     private async Task<EmptyResponse> RefuseAsync(string? secretId, RequestContext context, CancellationToken cancellationToken, RequestConditions? conditions = null)
     {
         new MemberValidator().SecretId(secretId).ThrowIfInvalid();
-        await services.Store.ReadAsync(session => services.Resolve(session, secretId!, context, Name, conditions: conditions), cancellationToken).ConfigureAwait(false);
+        await services.Store.ReadAsync(
+            async (session, ct) => await services.ResolveAsync(session, secretId!, context, Name, ct, conditions: conditions).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         throw new ServiceException(ErrorKind.InvalidRequest,
             "Keyturn doesn't replicate secrets to other regions: it has no replica regions to add, remove or promote.");
     }

@@ -24,9 +24,9 @@ public sealed class GetResourcePolicyHandler(SecretServices services) : IOperati
     public Task<GetResourcePolicyResponse> ExecuteAsync(GetResourcePolicyRequest request, RequestContext context, CancellationToken cancellationToken)
     {
         new MemberValidator().SecretId(request.SecretId).ThrowIfInvalid();
-        return services.Store.ReadAsync(session =>
+        return services.Store.ReadAsync(async (session, ct) =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name);
+            var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct).ConfigureAwait(false);
             return new GetResourcePolicyResponse(secret.Arn, secret.Name, secret.ResourcePolicy);
         }, cancellationToken);
     }
@@ -39,7 +39,7 @@ public sealed partial class PutResourcePolicyHandler(SecretServices services, IL
 
     public string Name => "PutResourcePolicy";
 
-    public Task<SecretReference> ExecuteAsync(PutResourcePolicyRequest request, RequestContext context, CancellationToken cancellationToken)
+    public async Task<SecretReference> ExecuteAsync(PutResourcePolicyRequest request, RequestContext context, CancellationToken cancellationToken)
     {
         new MemberValidator()
             .SecretId(request.SecretId)
@@ -47,10 +47,10 @@ public sealed partial class PutResourcePolicyHandler(SecretServices services, IL
             .ThrowIfInvalid();
 
         var policy = ResourcePolicyChecks.ParseOrThrow(request.ResourcePolicy!);
-        return services.Store.WriteAsync(session =>
+        var reference = await services.Store.WriteAsync(async (session, ct) =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name,
-                conditions: new RequestConditions { BlockPublicPolicy = request.BlockPublicPolicy });
+            var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct,
+                conditions: new RequestConditions { BlockPublicPolicy = request.BlockPublicPolicy }).ConfigureAwait(false);
             // Only structural problems block a put; public access is refused only with BlockPublicPolicy, as on AWS.
             var blocking = ResourcePolicyValidator.Validate(policy, secret.Arn)
                 .FirstOrDefault(e => e.CheckName is PolicyCheckNames.SyntaxCheck or PolicyCheckNames.UnsupportedAction);
@@ -67,16 +67,17 @@ public sealed partial class PutResourcePolicyHandler(SecretServices services, IL
 
             secret.ResourcePolicy = request.ResourcePolicy;
             secret.LastChangedDate = services.Now;
-            session.Save(secret);
-
-            // AWS accepts any condition key, so the put succeeds; the operator learns which statements fail closed.
-            foreach (var key in ConditionKeys.Unevaluable(policy))
-            {
-                LogUnevaluableKey(_logger, secret.Arn, key);
-            }
-
+            await session.SaveAsync(secret, ct).ConfigureAwait(false);
             return new SecretReference(secret.Arn, secret.Name);
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
+
+        // AWS accepts any condition key, so the put succeeds; the operator learns which statements fail closed.
+        foreach (var key in ConditionKeys.Unevaluable(policy))
+        {
+            LogUnevaluableKey(_logger, reference.ARN, key);
+        }
+
+        return reference;
     }
 
     [LoggerMessage(EventId = 2301, Level = LogLevel.Warning,
@@ -91,14 +92,14 @@ public sealed class DeleteResourcePolicyHandler(SecretServices services) : IOper
     public Task<SecretReference> ExecuteAsync(DeleteResourcePolicyRequest request, RequestContext context, CancellationToken cancellationToken)
     {
         new MemberValidator().SecretId(request.SecretId).ThrowIfInvalid();
-        return services.Store.WriteAsync(session =>
+        return services.Store.WriteAsync(async (session, ct) =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name);
+            var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct).ConfigureAwait(false);
             if (secret.ResourcePolicy is not null)
             {
                 secret.ResourcePolicy = null;
                 secret.LastChangedDate = services.Now;
-                session.Save(secret);
+                await session.SaveAsync(secret, ct).ConfigureAwait(false);
             }
 
             return new SecretReference(secret.Arn, secret.Name);
@@ -121,7 +122,9 @@ public sealed class ValidateResourcePolicyHandler(SecretServices services) : IOp
         string? arn = null;
         if (request.SecretId is { } secretId)
         {
-            arn = await services.Store.ReadAsync(session => services.Resolve(session, secretId, context, Name, allowDeleted: true).Arn, cancellationToken).ConfigureAwait(false);
+            arn = await services.Store.ReadAsync(
+                async (session, ct) => (await services.ResolveAsync(session, secretId, context, Name, ct, allowDeleted: true).ConfigureAwait(false)).Arn,
+                cancellationToken).ConfigureAwait(false);
         }
         else
         {

@@ -9,15 +9,15 @@ public sealed class RestoreSecretHandler(SecretServices services) : IOperation<R
     public Task<SecretReference> ExecuteAsync(RestoreSecretRequest request, RequestContext context, CancellationToken cancellationToken)
     {
         new MemberValidator().SecretId(request.SecretId).ThrowIfInvalid();
-        return services.Store.WriteAsync(session =>
+        return services.Store.WriteAsync(async (session, ct) =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name, allowDeleted: true);
+            var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct, allowDeleted: true).ConfigureAwait(false);
             if (secret.IsDeleted)
             {
                 secret.DeletedDate = null;
                 secret.DeletionDate = null;
                 secret.LastChangedDate = services.Now;
-                session.Save(secret);
+                await session.SaveAsync(secret, ct).ConfigureAwait(false);
             }
 
             return new SecretReference(secret.Arn, secret.Name);

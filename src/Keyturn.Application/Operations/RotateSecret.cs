@@ -56,12 +56,12 @@ public sealed partial class RotateSecretHandler(SecretServices services, IRotati
 
         // Everything that reads beyond the secret (the function catalog, the master secret) is settled before the
         // write transaction opens.
-        var (function, master) = await services.Store.ReadAsync(session =>
+        var (function, master) = await services.Store.ReadAsync(async (session, ct) =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name, conditions: Conditions(request));
+            var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct, conditions: Conditions(request)).ConfigureAwait(false);
             var function = FunctionOf(request, secret);
             AuthorizeInvoke(context, function);
-            return (function, AuthorizeMaster(session, context, secret));
+            return (function, await AuthorizeMasterAsync(session, context, secret, ct).ConfigureAwait(false));
         }, cancellationToken).ConfigureAwait(false);
 
         var functionName = RotationFunctionRegistry.NameOf(function);
@@ -78,17 +78,17 @@ public sealed partial class RotateSecretHandler(SecretServices services, IRotati
         }
 
         var token = request.ClientRequestToken;
-        var response = await services.Store.WriteAsync(session =>
+        var response = await services.Store.WriteAsync(async (session, ct) =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name, conditions: Conditions(request));
+            var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct, conditions: Conditions(request)).ConfigureAwait(false);
             if (!string.Equals(FunctionOf(request, secret), function, StringComparison.Ordinal)
-                || !string.Equals(MasterSecrets.MasterArnOf(services, session, secret), master, StringComparison.Ordinal))
+                || !string.Equals(await MasterSecrets.MasterArnOfAsync(services, session, secret, ct).ConfigureAwait(false), master, StringComparison.Ordinal))
             {
                 // The function or the master changed between the checks and this transaction.
                 throw new ServiceException(ErrorKind.InvalidRequest, "The secret's rotation function or master secret changed while this request ran. Retry the request.");
             }
 
-            if (RotationState.InProgressVersion(secret) is not null || session.ListRotations(secret.Arn, openOnly: true).Count > 0)
+            if (RotationState.InProgressVersion(secret) is not null || (await session.ListRotationsAsync(secret.Arn, openOnly: true, ct).ConfigureAwait(false)).Count > 0)
             {
                 throw new ServiceException(ErrorKind.InvalidRequest, "A previous rotation isn't complete. That rotation will be reattempted.");
             }
@@ -116,7 +116,7 @@ public sealed partial class RotateSecretHandler(SecretServices services, IRotati
                 var current = secret.HolderOf(StagingLabels.Current) is { HasValue: true } holder
                     ? holder
                     : throw new ServiceException(ErrorKind.InvalidRequest, "The secret has no AWSCURRENT value to test rotation with.");
-                var (text, binary) = services.Open(session, secret, current);
+                var (text, binary) = await services.OpenAsync(session, secret, current, ct).ConfigureAwait(false);
                 version.SetValue(services.Seal(secret, token, text, binary));
             }
 
@@ -125,10 +125,10 @@ public sealed partial class RotateSecretHandler(SecretServices services, IRotati
             VersionRetention.Enforce(secret, now);
             secret.NextRotationDate = RotationSchedules.NextRotationDate(secret, secret.LastRotatedDate ?? now);
             secret.LastChangedDate = now;
-            session.Save(secret);
+            await session.SaveAsync(secret, ct).ConfigureAwait(false);
             try
             {
-                session.SaveRotation(new RotationRecord(secret.Arn, token, function, mode, RotationStatus.Pending, null, 0, null, now, now, null));
+                await session.SaveRotationAsync(new RotationRecord(secret.Arn, token, function, mode, RotationStatus.Pending, null, 0, null, now, now, null), ct).ConfigureAwait(false);
             }
             catch (RotationConflictException)
             {
@@ -185,9 +185,9 @@ public sealed partial class RotateSecretHandler(SecretServices services, IRotati
     /// A rotation reads the <c>masterarn</c> its secret names, so configuring one requires that the caller itself may
     /// read that master (identity and resource policy); otherwise a key could have a function use a master it can't see.
     /// </summary>
-    private string? AuthorizeMaster(Ports.ISyncSecretSession session, RequestContext context, Secret secret)
+    private async ValueTask<string?> AuthorizeMasterAsync(Ports.ISecretSession session, RequestContext context, Secret secret, CancellationToken cancellationToken)
     {
-        if (MasterSecrets.MasterArnOf(services, session, secret) is not { } master)
+        if (await MasterSecrets.MasterArnOfAsync(services, session, secret, cancellationToken).ConfigureAwait(false) is not { } master)
         {
             return null;
         }
@@ -195,7 +195,7 @@ public sealed partial class RotateSecretHandler(SecretServices services, IRotati
         Secret? masterSecret = null;
         try
         {
-            masterSecret = services.Find(session, master, context);
+            masterSecret = await services.FindAsync(session, master, context, cancellationToken).ConfigureAwait(false);
         }
         catch (ServiceException)
         {
@@ -228,9 +228,9 @@ public sealed class CancelRotateSecretHandler(SecretServices services) : IOperat
     public Task<RotateSecretResponse> ExecuteAsync(CancelRotateSecretRequest request, RequestContext context, CancellationToken cancellationToken)
     {
         new MemberValidator().SecretId(request.SecretId).ThrowIfInvalid();
-        return services.Store.WriteAsync(session =>
+        return services.Store.WriteAsync(async (session, ct) =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name);
+            var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct).ConfigureAwait(false);
             if (secret.Rotation is null)
             {
                 throw new ServiceException(ErrorKind.InvalidRequest,
@@ -240,11 +240,13 @@ public sealed class CancelRotateSecretHandler(SecretServices services) : IOperat
             // Labels stay as they are: a half-done rotation keeps its AWSPENDING version (spec §3.11),
             // but the engine stops working on it.
             // Each a compare-and-swap on the copy just read, in this transaction: the engine's stale copies lose to it.
-            foreach (var open in session.ListRotations(secret.Arn, openOnly: true))
+            foreach (var open in await session.ListRotationsAsync(secret.Arn, openOnly: true, ct).ConfigureAwait(false))
             {
                 try
                 {
-                    session.SaveRotation(open with { Status = RotationStatus.Abandoned, Reason = "Rotation was cancelled with CancelRotateSecret.", UpdatedAt = services.Now, NextAttemptAt = null });
+                    await session.SaveRotationAsync(
+                        open with { Status = RotationStatus.Abandoned, Reason = "Rotation was cancelled with CancelRotateSecret.", UpdatedAt = services.Now, NextAttemptAt = null },
+                        ct).ConfigureAwait(false);
                 }
                 catch (RotationConflictException)
                 {
@@ -256,7 +258,7 @@ public sealed class CancelRotateSecretHandler(SecretServices services) : IOperat
             secret.Rotation = secret.Rotation with { Enabled = false };
             secret.NextRotationDate = null;
             secret.LastChangedDate = services.Now;
-            session.Save(secret);
+            await session.SaveAsync(secret, ct).ConfigureAwait(false);
             return new RotateSecretResponse(secret.Arn, secret.Name, RotationState.InProgressVersion(secret)?.VersionId);
         }, cancellationToken);
     }

@@ -14,13 +14,13 @@ namespace Keyturn.Application.Operations;
 /// the shared steps (resolve a SecretId, seal and open values) so each lives in one place.
 /// </summary>
 public sealed class SecretServices(
-    ISyncSecretStore store,
+    ISecretStore store,
     EnvelopeCipher cipher,
     Authorizer authorizer,
     KeyturnOptions options,
     TimeProvider timeProvider)
 {
-    public ISyncSecretStore Store => store;
+    public ISecretStore Store => store;
 
     public Authorizer Authorizer => authorizer;
 
@@ -36,10 +36,11 @@ public sealed class SecretServices(
     /// the action on it, and rejects secrets scheduled for deletion unless <paramref name="allowDeleted"/>.
     /// </summary>
     /// <param name="conditions">The request's parameters that the action's condition keys read.</param>
-    public Secret Resolve(
-        ISyncSecretSession session, string secretId, RequestContext context, string action, bool allowDeleted = false, RequestConditions? conditions = null)
+    public async ValueTask<Secret> ResolveAsync(
+        ISecretSession session, string secretId, RequestContext context, string action, CancellationToken cancellationToken, bool allowDeleted = false,
+        RequestConditions? conditions = null)
     {
-        var secret = Find(session, secretId, context);
+        var secret = await FindAsync(session, secretId, context, cancellationToken).ConfigureAwait(false);
         if (secret is null)
         {
             authorizer.Authorize(context, action, ResourceFor(secretId, context), conditions: conditions);
@@ -56,16 +57,16 @@ public sealed class SecretServices(
     }
 
     /// <summary>Finds a secret without authorizing; validates a non-ARN id as a name first.</summary>
-    public Secret? Find(ISyncSecretSession session, string secretId, RequestContext context)
+    public async ValueTask<Secret?> FindAsync(ISecretSession session, string secretId, RequestContext context, CancellationToken cancellationToken)
     {
         Secret? secret;
         if (SecretNames.TryGetArnResource(secretId, out var resource))
         {
-            secret = session.FindByArn(secretId);
+            secret = await session.FindByArnAsync(secretId, cancellationToken).ConfigureAwait(false);
             if (secret is null && SecretNames.IsValidName(resource))
             {
                 // A partial ARN: the full ARN without "-" and the six random characters.
-                var byName = session.FindByName(context.Region, resource);
+                var byName = await session.FindByNameAsync(context.Region, resource, cancellationToken).ConfigureAwait(false);
                 if (byName is not null
                     && byName.Arn.Length == secretId.Length + SecretNames.SuffixLength + 1
                     && byName.Arn.StartsWith(secretId + "-", StringComparison.Ordinal))
@@ -86,7 +87,7 @@ public sealed class SecretServices(
                 throw ServiceException.InvalidName();
             }
 
-            secret = session.FindByName(context.Region, secretId);
+            secret = await session.FindByNameAsync(context.Region, secretId, cancellationToken).ConfigureAwait(false);
         }
 
         // A scheduled deletion whose date has passed is gone, even before the purge job runs.
@@ -104,12 +105,12 @@ public sealed class SecretServices(
             ? secretIdOrName
             : $"arn:{context.Partition}:secretsmanager:{context.Region}:{options.AccountId}:secret:{secretIdOrName}";
 
-    public string NewArn(ISyncSecretSession session, string name, RequestContext context)
+    public async ValueTask<string> NewArnAsync(ISecretSession session, string name, RequestContext context, CancellationToken cancellationToken)
     {
         while (true)
         {
             var arn = SecretNames.BuildArn(context.Partition, context.Region, options.AccountId, name, RandomSuffix());
-            if (session.FindByArn(arn) is null)
+            if (await session.FindByArnAsync(arn, cancellationToken).ConfigureAwait(false) is null)
             {
                 return arn;
             }
@@ -134,9 +135,9 @@ public sealed class SecretServices(
     }
 
     /// <summary>Decrypts a version's value; the version must have one.</summary>
-    public (string? SecretString, byte[]? SecretBinary) Open(ISyncSecretSession session, Secret secret, SecretVersion version)
+    public async ValueTask<(string? SecretString, byte[]? SecretBinary)> OpenAsync(ISecretSession session, Secret secret, SecretVersion version, CancellationToken cancellationToken)
     {
-        if (version.Value is null && !session.LoadValue(secret, version))
+        if (version.Value is null && !await session.LoadValueAsync(secret, version, cancellationToken).ConfigureAwait(false))
         {
             throw new ServiceException(ErrorKind.ResourceNotFound, "Secrets Manager can't find the specified secret value for VersionId: " + version.VersionId);
         }
@@ -163,9 +164,10 @@ public sealed class SecretServices(
     }
 
     /// <summary>True when a stored version holds exactly the given value (ClientRequestToken idempotency).</summary>
-    public bool HasSameValue(ISyncSecretSession session, Secret secret, SecretVersion version, string? secretString, byte[]? secretBinary)
+    public async ValueTask<bool> HasSameValueAsync(
+        ISecretSession session, Secret secret, SecretVersion version, string? secretString, byte[]? secretBinary, CancellationToken cancellationToken)
     {
-        var (existingString, existingBinary) = Open(session, secret, version);
+        var (existingString, existingBinary) = await OpenAsync(session, secret, version, cancellationToken).ConfigureAwait(false);
         return secretString is not null
             ? existingString is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(existingString), Encoding.UTF8.GetBytes(secretString))
             : existingBinary is not null && CryptographicOperations.FixedTimeEquals(existingBinary, secretBinary);

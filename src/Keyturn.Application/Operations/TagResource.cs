@@ -18,12 +18,12 @@ public sealed class TagResourceHandler(SecretServices services) : IOperation<Tag
     {
         new MemberValidator().SecretId(request.SecretId).Required(request.Tags, "tags").Tags(request.Tags).ThrowIfInvalid();
         TagRules.Validate(request.Tags);
-        return services.Store.WriteAsync(session =>
+        return services.Store.WriteAsync(async (session, ct) =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name, conditions: new RequestConditions { RequestTags = request.Tags });
+            var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct, conditions: new RequestConditions { RequestTags = request.Tags }).ConfigureAwait(false);
             secret.Tags = TagRules.Merge(secret.Tags, request.Tags!);
             secret.LastChangedDate = services.Now;
-            session.Save(secret);
+            await session.SaveAsync(secret, ct).ConfigureAwait(false);
             return new EmptyResponse();
         }, cancellationToken);
     }
@@ -40,15 +40,15 @@ public sealed class UntagResourceHandler(SecretServices services) : IOperation<U
             .Required(request.TagKeys, "tagKeys")
             .Each(request.TagKeys, (m, k, name) => m.Required(k, name).Length(k, name, 1, 128), "tagKeys")
             .ThrowIfInvalid();
-        return services.Store.WriteAsync(session =>
+        return services.Store.WriteAsync(async (session, ct) =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name, conditions: new RequestConditions { TagKeys = request.TagKeys });
+            var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct, conditions: new RequestConditions { TagKeys = request.TagKeys }).ConfigureAwait(false);
             if (secret.Tags is not null)
             {
                 // Once tagged, a secret shows "Tags": [] after its last tag is removed, as on AWS.
                 secret.Tags = secret.Tags.Where(t => !request.TagKeys!.Contains(t.Key, StringComparer.Ordinal)).ToList();
                 secret.LastChangedDate = services.Now;
-                session.Save(secret);
+                await session.SaveAsync(secret, ct).ConfigureAwait(false);
             }
 
             return new EmptyResponse();

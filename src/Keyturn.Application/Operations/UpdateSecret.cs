@@ -32,10 +32,10 @@ public sealed class UpdateSecretHandler(SecretServices services) : IOperation<Up
 
         ValueWriter.RequireOneValue(request.SecretString, request.SecretBinary);
 
-        return services.Store.WriteAsync(session =>
+        return services.Store.WriteAsync(async (session, ct) =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name,
-                conditions: new RequestConditions { Description = request.Description, KmsKeyId = request.KmsKeyId, Type = request.Type });
+            var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct,
+                conditions: new RequestConditions { Description = request.Description, KmsKeyId = request.KmsKeyId, Type = request.Type }).ConfigureAwait(false);
             var changed = false;
             if (request.Description is not null)
             {
@@ -58,14 +58,14 @@ public sealed class UpdateSecretHandler(SecretServices services) : IOperation<Up
             string? versionId = null;
             if (hasValue)
             {
-                versionId = ValueWriter.Write(services, session, secret, request.ClientRequestToken!, request.SecretString, request.SecretBinary, null).VersionId;
+                versionId = (await ValueWriter.WriteAsync(services, session, secret, request.ClientRequestToken!, request.SecretString, request.SecretBinary, null, ct).ConfigureAwait(false)).VersionId;
             }
             else if (changed)
             {
                 secret.LastChangedDate = services.Now;
             }
 
-            session.Save(secret);
+            await session.SaveAsync(secret, ct).ConfigureAwait(false);
             return new UpdateSecretResponse(secret.Arn, secret.Name, versionId);
         }, cancellationToken);
     }

@@ -20,12 +20,12 @@ public sealed class UpdateSecretVersionStageHandler(SecretServices services) : I
             .VersionId(request.MoveToVersionId, "moveToVersionId")
             .ThrowIfInvalid();
 
-        return services.Store.WriteAsync(session =>
+        return services.Store.WriteAsync(async (session, ct) =>
         {
-            var secret = services.Resolve(session, request.SecretId!, context, Name, conditions: new RequestConditions { VersionStage = request.VersionStage });
+            var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct, conditions: new RequestConditions { VersionStage = request.VersionStage }).ConfigureAwait(false);
             StageRules.UpdateVersionStage(secret, request.VersionStage!, request.RemoveFromVersionId, request.MoveToVersionId);
             secret.LastChangedDate = services.Now;
-            session.Save(secret);
+            await session.SaveAsync(secret, ct).ConfigureAwait(false);
             return new SecretReference(secret.Arn, secret.Name);
         }, cancellationToken);
     }

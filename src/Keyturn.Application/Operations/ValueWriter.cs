@@ -20,14 +20,14 @@ internal static class ValueWriter
     }
 
     /// <summary>Writes the value and returns the version that now holds it.</summary>
-    public static SecretVersion Write(
-        SecretServices services, ISyncSecretSession session, Secret secret, string token,
-        string? secretString, byte[]? secretBinary, IReadOnlyList<string>? stages)
+    public static async ValueTask<SecretVersion> WriteAsync(
+        SecretServices services, ISecretSession session, Secret secret, string token,
+        string? secretString, byte[]? secretBinary, IReadOnlyList<string>? stages, CancellationToken cancellationToken)
     {
         var existing = secret.FindVersion(token);
         if (existing is not null && existing.HasValue)
         {
-            if (services.HasSameValue(session, secret, existing, secretString, secretBinary))
+            if (await services.HasSameValueAsync(session, secret, existing, secretString, secretBinary, cancellationToken).ConfigureAwait(false))
             {
                 return existing;
             }

@@ -46,7 +46,8 @@ public sealed class DatabaseRotationFunction(
         var token = rotationEvent.ClientRequestToken;
 
         // Read at every step, so an administrator's change applies to the next step without a restart.
-        var policy = await services.Store.ReadAsync(session => session.FindFunctionPolicy(name), cancellationToken).ConfigureAwait(false) ?? FunctionPolicy.Default(name);
+        var policy = await services.Store.ReadAsync(async (session, ct) => await session.FindFunctionPolicyAsync(name, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false)
+            ?? FunctionPolicy.Default(name);
         var client = new InProcessSecrets(services, arn, RotationIdentity.Caller(services.Options.AccountId, name, arn, policy));
         if (!await GateAsync(client, arn, token, log, cancellationToken).ConfigureAwait(false))
         {

@@ -11,9 +11,8 @@ namespace Keyturn.Application.Rotation;
 /// invocation gets one scoped to the secret it rotates (<see cref="RotationCredentials"/>). What a function may
 /// read beyond that secret (master secrets) is the administrator's <see cref="FunctionPolicy"/>.
 /// </summary>
-public sealed class FunctionService(ISyncSecretStore store, AccessKeyService keys, KeyturnOptions options, TimeProvider timeProvider, EnvelopeCipher? cipher = null)
+public sealed class FunctionService(ISecretStore store, AccessKeyService keys, KeyturnOptions options, TimeProvider timeProvider, EnvelopeCipher? cipher = null)
 {
-
     public Task<FunctionRecord> RegisterAsync(string name, FunctionKind kind, string target, TimeSpan timeout, CancellationToken cancellationToken) =>
         RegisterAsync(new FunctionRegistration(name, kind, target, timeout), cancellationToken);
 
@@ -40,7 +39,7 @@ public sealed class FunctionService(ISyncSecretStore store, AccessKeyService key
         }
 
         var name = registration.Name;
-        var existing = await store.ReadAsync(session => session.FindFunction(name), cancellationToken).ConfigureAwait(false);
+        var existing = await FindAsync(name, cancellationToken).ConfigureAwait(false);
         if (existing?.AccessKeyId is { } oldKey)
         {
             // A standing key from an older Keyturn: never used again.
@@ -71,13 +70,16 @@ public sealed class FunctionService(ISyncSecretStore store, AccessKeyService key
             EnvironmentNames = [.. environment.Keys.Order(StringComparer.Ordinal)],
             EncryptedEnvironment = sealedEnvironment,
         };
-        await store.WriteAsync(session =>
+        await store.WriteAsync(async (session, ct) =>
         {
-            session.SaveFunction(record);
+            await session.SaveFunctionAsync(record, ct).ConfigureAwait(false);
             return true;
         }, cancellationToken).ConfigureAwait(false);
         return record;
     }
+
+    private Task<FunctionRecord?> FindAsync(string name, CancellationToken cancellationToken) =>
+        store.ReadAsync(async (session, ct) => await session.FindFunctionAsync(name, ct).ConfigureAwait(false), cancellationToken);
 
     /// <summary>The associated data a function's sealed environment is bound to: a blob moved to another function does not open.</summary>
     public static string EnvironmentContext(string functionName) => "function-environment|" + functionName;
@@ -107,11 +109,11 @@ public sealed class FunctionService(ISyncSecretStore store, AccessKeyService key
     }
 
     public Task<IReadOnlyList<FunctionRecord>> ListAsync(CancellationToken cancellationToken) =>
-        store.ReadAsync(session => session.ListFunctions(), cancellationToken);
+        store.ReadAsync(async (session, ct) => await session.ListFunctionsAsync(ct).ConfigureAwait(false), cancellationToken);
 
     public async Task<bool> RemoveAsync(string name, CancellationToken cancellationToken)
     {
-        var record = await store.ReadAsync(session => session.FindFunction(name), cancellationToken).ConfigureAwait(false);
+        var record = await FindAsync(name, cancellationToken).ConfigureAwait(false);
         if (record is null)
         {
             return false;
@@ -123,15 +125,16 @@ public sealed class FunctionService(ISyncSecretStore store, AccessKeyService key
         }
 
         // A function registered later under the same name starts from the default policy.
-        return await store.WriteAsync(session =>
+        return await store.WriteAsync(async (session, ct) =>
         {
-            session.DeleteFunctionPolicy(name);
-            return session.DeleteFunction(name);
+            await session.DeleteFunctionPolicyAsync(name, ct).ConfigureAwait(false);
+            return await session.DeleteFunctionAsync(name, ct).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<FunctionPolicy> GetPolicyAsync(string name, CancellationToken cancellationToken) =>
-        await store.ReadAsync(session => session.FindFunctionPolicy(name), cancellationToken).ConfigureAwait(false) ?? FunctionPolicy.Default(name);
+        await store.ReadAsync(async (session, ct) => await session.FindFunctionPolicyAsync(name, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false)
+            ?? FunctionPolicy.Default(name);
 
     /// <summary>
     /// Changes a function's policy: adds and removes allowed master secrets (ARN patterns or names), or clears them,
@@ -148,16 +151,16 @@ public sealed class FunctionService(ISyncSecretStore store, AccessKeyService key
             }
         }
 
-        return await store.WriteAsync(session =>
+        return await store.WriteAsync(async (session, ct) =>
         {
-            var current = session.FindFunctionPolicy(name) ?? FunctionPolicy.Default(name);
+            var current = await session.FindFunctionPolicyAsync(name, ct).ConfigureAwait(false) ?? FunctionPolicy.Default(name);
             var masters = (clearMasters ? [] : current.AllowedMasters)
                 .Where(m => !denyMasters.Contains(m, StringComparer.Ordinal))
                 .Concat(allowMasters)
                 .Distinct(StringComparer.Ordinal)
                 .ToList();
             var updated = new FunctionPolicy(name, masters, allowPrivilegedClone ?? current.AllowPrivilegedClone, timeProvider.GetUtcNow());
-            session.SaveFunctionPolicy(updated);
+            await session.SaveFunctionPolicyAsync(updated, ct).ConfigureAwait(false);
             return updated;
         }, cancellationToken).ConfigureAwait(false);
     }

@@ -10,7 +10,7 @@ namespace Keyturn.Application.Rotation;
 public static class MasterSecrets
 {
     /// <summary>The <c>masterarn</c> string field of the AWSCURRENT JSON value, or null (no value, not JSON, no field).</summary>
-    public static string? MasterArnOf(SecretServices services, ISyncSecretSession session, Secret secret)
+    public static async ValueTask<string?> MasterArnOfAsync(SecretServices services, ISecretSession session, Secret secret, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(services);
         if (secret.HolderOf(StagingLabels.Current) is not { HasValue: true } current)
@@ -21,7 +21,7 @@ public static class MasterSecrets
         string? text;
         try
         {
-            (text, _) = services.Open(session, secret, current);
+            (text, _) = await services.OpenAsync(session, secret, current, cancellationToken).ConfigureAwait(false);
         }
         catch (ServiceException)
         {

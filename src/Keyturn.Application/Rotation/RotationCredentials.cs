@@ -20,11 +20,11 @@ public sealed class RotationCredentials(AccessKeyService keys, SecretServices se
     public async Task<Issued> IssueAsync(string functionName, string secretArn, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         var accountId = services.Options.AccountId;
-        var (policy, masterArn) = await services.Store.ReadAsync(session =>
+        var (policy, masterArn) = await services.Store.ReadAsync(async (session, ct) =>
         {
-            var policy = session.FindFunctionPolicy(functionName) ?? FunctionPolicy.Default(functionName);
-            var secret = session.FindByArn(secretArn);
-            if (secret is null || MasterSecrets.MasterArnOf(services, session, secret) is not { } master)
+            var policy = await session.FindFunctionPolicyAsync(functionName, ct).ConfigureAwait(false) ?? FunctionPolicy.Default(functionName);
+            var secret = await session.FindByArnAsync(secretArn, ct).ConfigureAwait(false);
+            if (secret is null || await MasterSecrets.MasterArnOfAsync(services, session, secret, ct).ConfigureAwait(false) is not { } master)
             {
                 return (policy, (string?)null);
             }
@@ -33,7 +33,7 @@ public sealed class RotationCredentials(AccessKeyService keys, SecretServices se
                 new CallerIdentity("rotation-" + functionName, RotationIdentity.PrincipalArn(accountId, functionName), IsRoot: false, IdentityPolicy: null));
             try
             {
-                return (policy, services.Find(session, master, context)?.Arn);
+                return (policy, (await services.FindAsync(session, master, context, ct).ConfigureAwait(false))?.Arn);
             }
             catch (ServiceException)
             {

@@ -6,7 +6,7 @@ namespace Keyturn.Application.Rotation;
 /// Resolves <c>RotationLambdaARN</c> (a Lambda-style ARN or a bare name) to a function: the
 /// built-in database rotators first, then functions registered with <c>keyturn functions register</c>.
 /// </summary>
-public sealed class RotationFunctionRegistry(IEnumerable<IRotationFunction> builtIns, ISyncSecretStore store, ExternalFunctionFactory external) : IRotationFunctionCatalog
+public sealed class RotationFunctionRegistry(IEnumerable<IRotationFunction> builtIns, ISecretStore store, ExternalFunctionFactory external) : IRotationFunctionCatalog
 {
     private readonly Dictionary<string, IRotationFunction> _builtIns = builtIns.ToDictionary(f => f.Name, StringComparer.Ordinal);
 
@@ -34,7 +34,7 @@ public sealed class RotationFunctionRegistry(IEnumerable<IRotationFunction> buil
 
     public async Task<IReadOnlyList<string>> NamesAsync(CancellationToken cancellationToken)
     {
-        var registered = await store.ReadAsync(session => session.ListFunctions(), cancellationToken).ConfigureAwait(false);
+        var registered = await store.ReadAsync(async (session, ct) => await session.ListFunctionsAsync(ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         return [.. _builtIns.Keys.Order(StringComparer.Ordinal), .. registered.Select(f => f.Name).Order(StringComparer.Ordinal)];
     }
 
@@ -46,7 +46,7 @@ public sealed class RotationFunctionRegistry(IEnumerable<IRotationFunction> buil
             return builtIn;
         }
 
-        var record = await store.ReadAsync(session => session.FindFunction(name), cancellationToken).ConfigureAwait(false);
+        var record = await store.ReadAsync(async (session, ct) => await session.FindFunctionAsync(name, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         return record is null ? null : external.Create(record);
     }
 }

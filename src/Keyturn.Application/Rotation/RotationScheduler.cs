@@ -16,17 +16,17 @@ public sealed partial class RotationScheduler(SecretServices services, IRotation
     public async Task<int> StartDueRotationsAsync(CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
-        var started = await services.Store.WriteAsync(session =>
+        var started = await services.Store.WriteAsync(async (session, ct) =>
         {
             var launched = new List<(string Arn, string Token)>();
-            foreach (var secret in session.ListRotationEnabled())
+            foreach (var secret in await session.ListRotationEnabledAsync(ct).ConfigureAwait(false))
             {
                 if (secret.IsDeleted || RotationSchedules.DueAt(secret) is not { } dueAt || dueAt > now)
                 {
                     continue;
                 }
 
-                var rotations = session.ListRotations(secret.Arn, openOnly: false);
+                var rotations = await session.ListRotationsAsync(secret.Arn, openOnly: false, ct).ConfigureAwait(false);
                 if (rotations.Any(r => r.Status.IsOpen()))
                 {
                     continue;
@@ -44,7 +44,9 @@ public sealed partial class RotationScheduler(SecretServices services, IRotation
 
                     try
                     {
-                        session.SaveRotation(failed with { Status = RotationStatus.Retrying, UpdatedAt = now, NextAttemptAt = null, Reason = "re-attempted in the next rotation window" });
+                        await session.SaveRotationAsync(
+                            failed with { Status = RotationStatus.Retrying, UpdatedAt = now, NextAttemptAt = null, Reason = "re-attempted in the next rotation window" },
+                            ct).ConfigureAwait(false);
                     }
                     catch (RotationConflictException)
                     {
@@ -61,8 +63,10 @@ public sealed partial class RotationScheduler(SecretServices services, IRotation
                 secret.AddVersion(version);
                 StageRules.Attach(secret, StagingLabels.Pending, version);
                 VersionRetention.Enforce(secret, now);
-                session.Save(secret);
-                session.SaveRotation(new RotationRecord(secret.Arn, token, secret.Rotation!.LambdaArn!, RotationMode.Rotate, RotationStatus.Pending, null, 0, null, now, now, null));
+                await session.SaveAsync(secret, ct).ConfigureAwait(false);
+                await session.SaveRotationAsync(
+                    new RotationRecord(secret.Arn, token, secret.Rotation!.LambdaArn!, RotationMode.Rotate, RotationStatus.Pending, null, 0, null, now, now, null),
+                    ct).ConfigureAwait(false);
                 launched.Add((secret.Arn, token));
             }
 

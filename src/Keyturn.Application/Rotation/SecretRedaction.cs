@@ -30,22 +30,23 @@ public static class SecretRedaction
     private static readonly HashSet<string> PasswordKeys = new(StringComparer.OrdinalIgnoreCase) { "password", "pwd", "pass", "passwd" };
 
     /// <summary>A masker for the secret's values, its master's and <paramref name="extraSecrets"/> (values one invocation adds, such as the function's own key).</summary>
-    public static SecretMasker MaskerFor(SecretServices services, ISyncSecretSession session, string secretArn, IEnumerable<string> extraSecrets)
+    public static async Task<SecretMasker> MaskerForAsync(
+        SecretServices services, ISecretSession session, string secretArn, IEnumerable<string> extraSecrets, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(session);
         var texts = new List<string>(extraSecrets);
         var binaries = new List<byte[]>();
         var masters = new HashSet<string>(StringComparer.Ordinal);
-        var secret = session.FindByArn(secretArn);
+        var secret = await session.FindByArnAsync(secretArn, cancellationToken).ConfigureAwait(false);
         if (secret is not null)
         {
-            Collect(services, session, secret, texts, binaries, masters);
+            await CollectAsync(services, session, secret, texts, binaries, masters, cancellationToken).ConfigureAwait(false);
             foreach (var masterId in masters)
             {
-                if (FindMaster(session, secret.Region, masterId) is { } master && master.Arn != secret.Arn)
+                if (await FindMasterAsync(session, secret.Region, masterId, cancellationToken).ConfigureAwait(false) is { } master && master.Arn != secret.Arn)
                 {
-                    Collect(services, session, master, texts, binaries, null);
+                    await CollectAsync(services, session, master, texts, binaries, null, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -53,7 +54,18 @@ public static class SecretRedaction
         return SecretMasker.Create(texts, binaries);
     }
 
-    private static void Collect(SecretServices services, ISyncSecretSession session, Secret secret, List<string> texts, List<byte[]> binaries, HashSet<string>? masters)
+    /// <summary>
+    /// The synchronous form the rotation engine calls until it moves to <see cref="ISecretStore"/>; it goes with
+    /// <see cref="ISyncSecretSession"/>. The only such session is SQLite's, which is also an <see cref="ISecretSession"/>
+    /// whose calls have completed when they return, so this never waits.
+    /// </summary>
+    public static SecretMasker MaskerFor(SecretServices services, ISyncSecretSession session, string secretArn, IEnumerable<string> extraSecrets) =>
+        session is ISecretSession asynchronous
+            ? MaskerForAsync(services, asynchronous, secretArn, extraSecrets, CancellationToken.None).GetAwaiter().GetResult()
+            : throw new ArgumentException("The session does not implement the asynchronous port.", nameof(session));
+
+    private static async Task CollectAsync(
+        SecretServices services, ISecretSession session, Secret secret, List<string> texts, List<byte[]> binaries, HashSet<string>? masters, CancellationToken cancellationToken)
     {
         foreach (var version in secret.Versions.Where(v => v.HasValue))
         {
@@ -61,7 +73,7 @@ public static class SecretRedaction
             byte[]? binary;
             try
             {
-                (text, binary) = services.Open(session, secret, version);
+                (text, binary) = await services.OpenAsync(session, secret, version, cancellationToken).ConfigureAwait(false);
             }
             catch (ServiceException)
             {
@@ -166,13 +178,14 @@ public static class SecretRedaction
     }
 
     /// <summary>The master as a built-in function would resolve it: a full ARN, a partial ARN or a name in the secret's region.</summary>
-    private static Secret? FindMaster(ISyncSecretSession session, string region, string masterId)
+    private static async ValueTask<Secret?> FindMasterAsync(ISecretSession session, string region, string masterId, CancellationToken cancellationToken)
     {
         if (SecretNames.TryGetArnResource(masterId, out var resource))
         {
-            return session.FindByArn(masterId) ?? (SecretNames.IsValidName(resource) ? session.FindByName(region, resource) : null);
+            return await session.FindByArnAsync(masterId, cancellationToken).ConfigureAwait(false)
+                ?? (SecretNames.IsValidName(resource) ? await session.FindByNameAsync(region, resource, cancellationToken).ConfigureAwait(false) : null);
         }
 
-        return SecretNames.IsValidName(masterId) ? session.FindByName(region, masterId) : null;
+        return SecretNames.IsValidName(masterId) ? await session.FindByNameAsync(region, masterId, cancellationToken).ConfigureAwait(false) : null;
     }
 }

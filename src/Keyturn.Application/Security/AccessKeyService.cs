@@ -8,10 +8,10 @@ namespace Keyturn.Application.Security;
 
 /// <summary>
 /// Access keys beyond root: created with an IAM-style policy, listed, revoked. The server resolves
-/// keys through <see cref="Resolve"/>, which caches for one second so a revocation takes effect
+/// keys through <see cref="ResolveAsync"/>, which caches for one second so a revocation takes effect
 /// within a second while the hot path avoids a database read per request.
 /// </summary>
-public sealed class AccessKeyService(ISyncSecretStore store, EnvelopeCipher cipher, RootCredentials root, KeyturnOptions options, TimeProvider timeProvider)
+public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, RootCredentials root, KeyturnOptions options, TimeProvider timeProvider)
 {
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(1);
     private readonly ConcurrentDictionary<string, (ResolvedKey? Key, long ExpiresAt)> _cache = new(StringComparer.Ordinal);
@@ -65,15 +65,16 @@ public sealed class AccessKeyService(ISyncSecretStore store, EnvelopeCipher ciph
         var record = new AccessKeyRecord(
             id, userName, cipher.Encrypt(Encoding.UTF8.GetBytes(secret), KeyContext(id)), policyJson, timeProvider.GetUtcNow(), null,
             tags is { Count: > 0 } ? new Dictionary<string, string>(tags, StringComparer.Ordinal) : null, expires);
-        var existing = await store.WriteAsync(session =>
+        var existing = await store.WriteAsync(async (session, ct) =>
         {
             // Checked in the same write transaction as the insert, so two concurrent creates cannot both pass. A rotation
             // function's per-invocation keys share their role session name by design.
             var live = expires is not null ? null
-                : session.ListAccessKeys().FirstOrDefault(k => k.RevokedDate is null && k.ExpiresDate is null && IamUserName.SameUser(k.UserName, userName));
+                : (await session.ListAccessKeysAsync(ct).ConfigureAwait(false))
+                    .FirstOrDefault(k => k.RevokedDate is null && k.ExpiresDate is null && IamUserName.SameUser(k.UserName, userName));
             if (live is null)
             {
-                session.SaveAccessKey(record);
+                await session.SaveAccessKeyAsync(record, ct).ConfigureAwait(false);
             }
 
             return live;
@@ -88,13 +89,14 @@ public sealed class AccessKeyService(ISyncSecretStore store, EnvelopeCipher ciph
     }
 
     public Task<IReadOnlyList<AccessKeyRecord>> ListAsync(CancellationToken cancellationToken) =>
-        store.ReadAsync(session => session.ListAccessKeys(), cancellationToken);
+        store.ReadAsync(async (session, ct) => await session.ListAccessKeysAsync(ct).ConfigureAwait(false), cancellationToken);
 
     /// <summary>Revokes a key; returns false if it doesn't exist.</summary>
-    public Task<bool> RevokeAsync(string accessKeyId, CancellationToken cancellationToken) =>
-        store.WriteAsync(session =>
+    public async Task<bool> RevokeAsync(string accessKeyId, CancellationToken cancellationToken)
+    {
+        var found = await store.WriteAsync(async (session, ct) =>
         {
-            var key = session.FindAccessKey(accessKeyId);
+            var key = await session.FindAccessKeyAsync(accessKeyId, ct).ConfigureAwait(false);
             if (key is null)
             {
                 return false;
@@ -102,15 +104,19 @@ public sealed class AccessKeyService(ISyncSecretStore store, EnvelopeCipher ciph
 
             if (key.RevokedDate is null)
             {
-                session.SaveAccessKey(key with { RevokedDate = timeProvider.GetUtcNow() });
+                await session.SaveAccessKeyAsync(key with { RevokedDate = timeProvider.GetUtcNow() }, ct).ConfigureAwait(false);
             }
 
-            _cache.TryRemove(accessKeyId, out _);
             return true;
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
+
+        // Once committed: this process refuses the key at once, other processes within the cache lifetime.
+        _cache.TryRemove(accessKeyId, out _);
+        return found;
+    }
 
     /// <summary>The secret key and identity for an access key id, or null when unknown or revoked.</summary>
-    public ResolvedKey? Resolve(string accessKeyId)
+    public async ValueTask<ResolvedKey?> ResolveAsync(string accessKeyId, CancellationToken cancellationToken)
     {
         if (string.Equals(accessKeyId, root.AccessKeyId, StringComparison.Ordinal))
         {
@@ -123,7 +129,8 @@ public sealed class AccessKeyService(ISyncSecretStore store, EnvelopeCipher ciph
             return Unexpired(cached.Key);
         }
 
-        var record = store.ReadAsync(session => session.FindAccessKey(accessKeyId), CancellationToken.None).GetAwaiter().GetResult();
+        var record = await store.ReadAsync(async (session, ct) => await session.FindAccessKeyAsync(accessKeyId, ct).ConfigureAwait(false), cancellationToken)
+            .ConfigureAwait(false);
         ResolvedKey? resolved = null;
         if (record is { RevokedDate: null } && PolicyDocument.TryParse(record.PolicyDocument, PolicyKind.Identity, out var policy, out _))
         {

@@ -40,7 +40,7 @@ internal static class FunctionsCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var services = KeysCommand.Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
+            using var services = await KeysCommand.ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, cancellationToken).ConfigureAwait(false);
             var function = parse.GetValue(name)!;
             var registry = services.GetRequiredService<RotationFunctionRegistry>();
             if (!await registry.ExistsAsync(function, cancellationToken).ConfigureAwait(false))
@@ -146,7 +146,7 @@ internal static class FunctionsCommand
                 return 2;
             }
 
-            using var services = KeysCommand.Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
+            using var services = await KeysCommand.ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, cancellationToken).ConfigureAwait(false);
             try
             {
                 var record = await services.GetRequiredService<FunctionService>().RegisterAsync(registration, cancellationToken).ConfigureAwait(false);
@@ -182,7 +182,7 @@ internal static class FunctionsCommand
         var command = new Command("list", "List the built-in and registered rotation functions (environment variables by name only).") { dataDir, accountId };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var services = KeysCommand.Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
+            using var services = await KeysCommand.ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, cancellationToken).ConfigureAwait(false);
             Console.WriteLine($"{"NAME",-40} {"KIND",-9} TARGET");
             foreach (var builtIn in services.GetRequiredService<RotationFunctionRegistry>().BuiltInNames.Order(StringComparer.Ordinal))
             {
@@ -209,7 +209,7 @@ internal static class FunctionsCommand
         var command = new Command("describe", "Show a registered function's settings (environment variables by name only).") { name, dataDir, accountId };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var services = KeysCommand.Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
+            using var services = await KeysCommand.ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, cancellationToken).ConfigureAwait(false);
             var function = (await services.GetRequiredService<FunctionService>().ListAsync(cancellationToken).ConfigureAwait(false))
                 .FirstOrDefault(f => f.Name == parse.GetValue(name));
             if (function is null)
@@ -248,7 +248,7 @@ internal static class FunctionsCommand
         var command = new Command("remove", "Remove a registered function and revoke its access key.") { name, dataDir, accountId };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var services = KeysCommand.Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
+            using var services = await KeysCommand.ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, cancellationToken).ConfigureAwait(false);
             if (!await services.GetRequiredService<FunctionService>().RemoveAsync(parse.GetValue(name)!, cancellationToken).ConfigureAwait(false))
             {
                 await Console.Error.WriteLineAsync($"No function {parse.GetValue(name)}.").ConfigureAwait(false);

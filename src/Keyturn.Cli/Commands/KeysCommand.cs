@@ -54,7 +54,7 @@ internal static class KeysCommand
                 text = await File.ReadAllTextAsync(text[1..], cancellationToken).ConfigureAwait(false);
             }
 
-            using var services = Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
+            using var services = await ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, cancellationToken).ConfigureAwait(false);
             try
             {
                 var created = await services.GetRequiredService<AccessKeyService>().CreateAsync(parse.GetValue(name)!, text, tags, cancellationToken).ConfigureAwait(false);
@@ -79,7 +79,7 @@ internal static class KeysCommand
         var command = new Command("list", "List access keys (never their secrets).") { dataDir, accountId };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var services = Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
+            using var services = await ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, cancellationToken).ConfigureAwait(false);
             var keys = await services.GetRequiredService<AccessKeyService>().ListAsync(cancellationToken).ConfigureAwait(false);
             var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
             Console.WriteLine($"{"ACCESS KEY ID",-22} {"USER",-24} {"CREATED",-22} STATUS");
@@ -108,7 +108,7 @@ internal static class KeysCommand
         var command = new Command("revoke", "Revoke an access key; a running server stops accepting it within a second.") { id, dataDir, accountId };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var services = Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
+            using var services = await ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, cancellationToken).ConfigureAwait(false);
             var found = await services.GetRequiredService<AccessKeyService>().RevokeAsync(parse.GetValue(id)!, cancellationToken).ConfigureAwait(false);
             if (!found)
             {
@@ -122,14 +122,14 @@ internal static class KeysCommand
         return command;
     }
 
-    internal static ServiceProvider Services(string dataDirectory, string accountId)
+    internal static async Task<ServiceProvider> ServicesAsync(string dataDirectory, string accountId, CancellationToken cancellationToken)
     {
         var options = CommonOptions.ServerOptions(dataDirectory, accountId) with { Kms = CommonOptions.Kms() };
         KeyturnServer.RequireMasterKey(options.DataDirectory);
         var services = new ServiceCollection();
         services.AddLogging();
         // The master key is checked before root credentials may be generated.
-        var store = KeyturnServer.OpenStore(options);
+        var store = await KeyturnServer.OpenStoreAsync(options, cancellationToken).ConfigureAwait(false);
         KeyturnServer.AddKeyturn(services, options, CommonOptions.LoadRoot(options.DataDirectory), store);
         return services.BuildServiceProvider();
     }

@@ -29,19 +29,15 @@ internal static class LogsCommand
                 return 2;
             }
 
-            var database = Path.Combine(Path.GetFullPath(parse.GetValue(dataDir)!), SqliteSecretStore.FileName);
-            if (!File.Exists(database))
+            var path = SqliteDatabase.PathIn(Path.GetFullPath(parse.GetValue(dataDir)!));
+            if (!File.Exists(path))
             {
-                await Console.Error.WriteLineAsync($"There is no Keyturn database at {database}.").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"There is no Keyturn database at {path}.").ConfigureAwait(false);
                 return 1;
             }
 
-            // Opening the secret store brings an older database's schema up to date; logs need nothing else from it.
-            using (new SqliteSecretStore(database))
-            {
-            }
-
-            var history = new RotationLogHistory(new SqliteLogStore(database));
+            using var database = SqliteDatabase.Open(path);
+            var history = new RotationLogHistory(database.Logs);
             if (functionName is not null)
             {
                 var name = RotationFunctionRegistry.NameOf(functionName);

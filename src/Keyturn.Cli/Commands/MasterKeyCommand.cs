@@ -46,7 +46,7 @@ internal static class MasterKeyCommand
 
             var directory = Path.GetFullPath(parse.GetValue(dataDir)!);
             using var exclusive = LockRotation(directory);
-            using var services = KeysCommand.Services(directory, "000000000000");
+            using var services = await KeysCommand.ServicesAsync(directory, "000000000000", cancellationToken).ConfigureAwait(false);
             var rotation = services.GetRequiredService<MasterKeyRotation>();
             var killAfter = int.TryParse(Environment.GetEnvironmentVariable(KillAfterBatchesVariable), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
             var batches = 0;
@@ -80,10 +80,11 @@ internal static class MasterKeyCommand
         var command = new Command("status", "Show the configured master keys, the keys the store has used, and how many data keys each seals.") { dataDir };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var services = KeysCommand.Services(Path.GetFullPath(parse.GetValue(dataDir)!), "000000000000");
+            using var services = await KeysCommand.ServicesAsync(Path.GetFullPath(parse.GetValue(dataDir)!), "000000000000", cancellationToken).ConfigureAwait(false);
             var keyring = services.GetRequiredService<MasterKeyring>();
-            var (registered, counts) = await services.GetRequiredService<ISyncSecretStore>()
-                .ReadAsync(s => (s.ListMasterKeys(), s.CountSealedByKey()), cancellationToken).ConfigureAwait(false);
+            var (registered, counts) = await services.GetRequiredService<ISecretStore>().ReadAsync(
+                async (s, ct) => (await s.ListMasterKeysAsync(ct).ConfigureAwait(false), await s.CountSealedByKeyAsync(ct).ConfigureAwait(false)),
+                cancellationToken).ConfigureAwait(false);
             Console.WriteLine($"Configured in {keyring.Source}: {string.Join(", ", keyring.Keys.Select((k, i) => i == 0 ? $"{k} (seals new data)" : $"{k} (read only)"))}");
             Console.WriteLine($"{"KEY ID",-18} {"ADDED",-22} {"RETIRED",-22} DATA KEYS");
             foreach (var key in registered)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Keyturn.Application.Ports;
+using Keyturn.Application.Rotation;
 using Keyturn.Domain.Rotation;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -16,14 +17,27 @@ internal static class RotationsCommand
         command.Aliases.Add("status");
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var services = KeysCommand.Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
-            var store = services.GetRequiredService<ISyncSecretStore>();
-            var rows = await store.ReadAsync(session => session.ListRotationEnabled()
-                .Concat(session.ListRotations(null, openOnly: false).Select(r => session.FindByArn(r.SecretArn)).OfType<Keyturn.Domain.Secrets.Secret>())
-                .DistinctBy(s => s.Arn)
-                .OrderBy(s => s.Name, StringComparer.Ordinal)
-                .Select(s => (Secret: s, Rotations: session.ListRotations(s.Arn, openOnly: false)))
-                .ToList(), cancellationToken).ConfigureAwait(false);
+            using var services = await KeysCommand.ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, cancellationToken).ConfigureAwait(false);
+            var store = services.GetRequiredService<ISecretStore>();
+            var rows = await store.ReadAsync(async (session, ct) =>
+            {
+                var secrets = new List<Keyturn.Domain.Secrets.Secret>(await session.ListRotationEnabledAsync(ct).ConfigureAwait(false));
+                foreach (var rotation in await session.ListRotationsAsync(null, openOnly: false, ct).ConfigureAwait(false))
+                {
+                    if (await session.FindByArnAsync(rotation.SecretArn, ct).ConfigureAwait(false) is { } secret)
+                    {
+                        secrets.Add(secret);
+                    }
+                }
+
+                var rows = new List<(Keyturn.Domain.Secrets.Secret Secret, IReadOnlyList<RotationRecord> Rotations)>();
+                foreach (var secret in secrets.DistinctBy(s => s.Arn).OrderBy(s => s.Name, StringComparer.Ordinal))
+                {
+                    rows.Add((secret, await session.ListRotationsAsync(secret.Arn, openOnly: false, ct).ConfigureAwait(false)));
+                }
+
+                return rows;
+            }, cancellationToken).ConfigureAwait(false);
 
             Console.WriteLine($"{"SECRET",-36} {"ENABLED",-7} {"LAST SUCCESS",-20} {"NEXT",-20} {"STATE",-24} LAST FAILURE");
             foreach (var (secret, rotations) in rows)

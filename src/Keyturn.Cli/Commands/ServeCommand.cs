@@ -96,11 +96,11 @@ internal static partial class ServeCommand
                 return 2;
             }
 
-            var store = KeyturnServer.OpenStore(options);
+            var store = await KeyturnServer.OpenStoreAsync(options, cancellationToken).ConfigureAwait(false);
             var (withTransport, tlsError) = transportChecked.Create();
             if (withTransport is null)
             {
-                store.Store.Dispose();
+                store.Dispose();
                 await Console.Error.WriteLineAsync(tlsError).ConfigureAwait(false);
                 return 2;
             }

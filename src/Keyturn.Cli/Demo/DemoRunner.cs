@@ -44,12 +44,13 @@ internal sealed class DemoRunner(TextWriter output)
         {
             var port = FreePort();
             var root = new RootCredentials("AKIADEMO" + Guid.NewGuid().ToString("N")[..12].ToUpperInvariant(), Guid.NewGuid().ToString("N"), Generated: false);
-            app = KeyturnServer.Build(new ServerOptions { DataDirectory = dataDirectory, CreateMasterKey = true, Listen = $"127.0.0.1:{port}", LogLevel = "Warning", SchedulerInterval = TimeSpan.FromHours(1) }, root);
+            var options = new ServerOptions { DataDirectory = dataDirectory, CreateMasterKey = true, Listen = $"127.0.0.1:{port}", LogLevel = "Warning", SchedulerInterval = TimeSpan.FromHours(1) };
+            app = KeyturnServer.Build(options, root, await KeyturnServer.OpenStoreAsync(options, cancellationToken).ConfigureAwait(false));
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var endpoint = new Uri($"http://127.0.0.1:{port}/");
             Say($"Keyturn listens on {endpoint} (data in {dataDirectory}).");
             using var client = new SecretsManagerClient(endpoint, new SigV4Credentials(root.AccessKeyId, root.SecretAccessKey), "us-east-1", TimeProvider.System);
-            var store = app.Services.GetRequiredService<ISyncSecretStore>();
+            var store = app.Services.GetRequiredService<ISecretStore>();
             // The doctor reads the rotation logs from Keyturn's own log groups, as `keyturn doctor` does.
             using var inspector = new AwsInspector(new SigV4Credentials(root.AccessKeyId, root.SecretAccessKey), "us-east-1", endpoint);
             var gatherer = new DoctorGatherer(client, BuiltInRotators.Create(), TimeProvider.System)
@@ -174,7 +175,7 @@ internal sealed class DemoRunner(TextWriter output)
         }
     }
 
-    private async Task WaitForRotationAsync(ISyncSecretStore store, SecretsManagerClient client, CancellationToken cancellationToken)
+    private async Task WaitForRotationAsync(ISecretStore store, SecretsManagerClient client, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         while (true)
@@ -196,7 +197,7 @@ internal sealed class DemoRunner(TextWriter output)
         }
     }
 
-    private static async Task WaitForStatusAsync(ISyncSecretStore store, RotationStatus status, CancellationToken cancellationToken)
+    private static async Task WaitForStatusAsync(ISecretStore store, RotationStatus status, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         while ((await LatestAsync(store, cancellationToken).ConfigureAwait(false))?.Status != status)
@@ -210,11 +211,13 @@ internal sealed class DemoRunner(TextWriter output)
         }
     }
 
-    private static async Task<string> LastReasonAsync(ISyncSecretStore store, CancellationToken cancellationToken) =>
+    private static async Task<string> LastReasonAsync(ISecretStore store, CancellationToken cancellationToken) =>
         (await LatestAsync(store, cancellationToken).ConfigureAwait(false))?.Reason ?? "-";
 
-    private static Task<Application.Rotation.RotationRecord?> LatestAsync(ISyncSecretStore store, CancellationToken cancellationToken) =>
-        store.ReadAsync(session => session.FindByName("us-east-1", SecretName) is { } secret ? session.ListRotations(secret.Arn, openOnly: false).FirstOrDefault() : null, cancellationToken);
+    private static Task<Application.Rotation.RotationRecord?> LatestAsync(ISecretStore store, CancellationToken cancellationToken) =>
+        store.ReadAsync(async (session, ct) => await session.FindByNameAsync("us-east-1", SecretName, ct).ConfigureAwait(false) is { } secret
+            ? (await session.ListRotationsAsync(secret.Arn, openOnly: false, ct).ConfigureAwait(false)).FirstOrDefault()
+            : null, cancellationToken);
 
     private async Task ShowLabelsAsync(SecretsManagerClient client, CancellationToken cancellationToken)
     {

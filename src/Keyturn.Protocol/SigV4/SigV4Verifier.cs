@@ -15,7 +15,8 @@ public sealed partial class SigV4Verifier
     private const int SigningKeyCacheCapacity = 1024;
     private static readonly TimeSpan DefaultSkew = TimeSpan.FromMinutes(5);
 
-    private readonly Func<string, string?> _secretLookup;
+    private readonly Func<string, string?>? _secretLookup;
+    private readonly Func<string, CancellationToken, ValueTask<string?>>? _secretLookupAsync;
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _allowedSkew;
     private readonly IReadOnlySet<string>? _expectedServices;
@@ -31,10 +32,34 @@ public sealed partial class SigV4Verifier
         TimeProvider timeProvider,
         TimeSpan? allowedSkew = null,
         IReadOnlySet<string>? expectedServices = null)
+        : this(timeProvider, allowedSkew, expectedServices)
     {
         ArgumentNullException.ThrowIfNull(secretLookup);
-        ArgumentNullException.ThrowIfNull(timeProvider);
         _secretLookup = secretLookup;
+    }
+
+    /// <summary>
+    /// A verifier whose keys are looked up asynchronously (in a database): it verifies with <see cref="VerifyAsync"/> and
+    /// <see cref="RejectBeforeBodyAsync"/> only.
+    /// </summary>
+    /// <param name="secretLookup">Returns the secret access key for an access key id, or null when unknown.</param>
+    /// <param name="timeProvider">The clock requests are checked against.</param>
+    /// <param name="allowedSkew">How far the request time may be from now either way; AWS's 5 minutes by default.</param>
+    /// <param name="expectedServices">Services a credential scope may name; null accepts any.</param>
+    public SigV4Verifier(
+        Func<string, CancellationToken, ValueTask<string?>> secretLookup,
+        TimeProvider timeProvider,
+        TimeSpan? allowedSkew = null,
+        IReadOnlySet<string>? expectedServices = null)
+        : this(timeProvider, allowedSkew, expectedServices)
+    {
+        ArgumentNullException.ThrowIfNull(secretLookup);
+        _secretLookupAsync = secretLookup;
+    }
+
+    private SigV4Verifier(TimeProvider timeProvider, TimeSpan? allowedSkew, IReadOnlySet<string>? expectedServices)
+    {
+        ArgumentNullException.ThrowIfNull(timeProvider);
         _timeProvider = timeProvider;
         _allowedSkew = allowedSkew ?? DefaultSkew;
         if (_allowedSkew < TimeSpan.Zero)
@@ -56,13 +81,34 @@ public sealed partial class SigV4Verifier
 
     /// <summary>Verifies the request against the services given to the constructor.</summary>
     public SigV4VerificationResult Verify(SigV4Request request) =>
-        Verify(request, null, _expectedServices, _expectedServicesText, checkSignature: true);
+        Verify(request, null, _expectedServices, _expectedServicesText, checkSignature: true, SyncLookup());
 
     /// <summary>Verifies the request, requiring its credential scope to name <paramref name="expectedService"/>.</summary>
     public SigV4VerificationResult Verify(SigV4Request request, string expectedService)
     {
         ArgumentException.ThrowIfNullOrEmpty(expectedService);
-        return Verify(request, expectedService, null, expectedService, checkSignature: true);
+        return Verify(request, expectedService, null, expectedService, checkSignature: true, SyncLookup());
+    }
+
+    /// <summary>
+    /// Verifies the request, requiring its credential scope to name <paramref name="expectedService"/> (or, when null, one
+    /// of the constructor's services), with the key looked up asynchronously.
+    /// </summary>
+    public async ValueTask<SigV4VerificationResult> VerifyAsync(SigV4Request request, string? expectedService, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return await VerifyAsync(request, expectedService, checkSignature: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <see cref="RejectBeforeBody"/> with the key looked up asynchronously: every check but the signature. Returns the
+    /// failure, or null when the request may go on to <see cref="VerifyAsync"/>; null never means authenticated.
+    /// </summary>
+    public async ValueTask<SigV4VerificationResult?> RejectBeforeBodyAsync(SigV4Request request, string? expectedService, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var result = await VerifyAsync(request, expectedService, checkSignature: false, cancellationToken).ConfigureAwait(false);
+        return result.IsSuccess ? null : result;
     }
 
     /// <summary>
@@ -75,15 +121,43 @@ public sealed partial class SigV4Verifier
     /// <param name="expectedService">The service the scope must name, or null for the constructor's services.</param>
     public SigV4VerificationResult? RejectBeforeBody(SigV4Request request, string? expectedService)
     {
-        var result = expectedService is null
-            ? Verify(request, null, _expectedServices, _expectedServicesText, checkSignature: false)
-            : Verify(request, expectedService, null, expectedService, checkSignature: false);
+        var result = Verify(request, expectedService, checkSignature: false, SyncLookup());
         return result.IsSuccess ? null : result;
     }
 
+    /// <summary>
+    /// Two passes over the request: the first runs every check that comes before the access key (in AWS's order) and
+    /// finds which key is asked for; the key is then looked up, and the second pass runs the checks with it.
+    /// </summary>
+    private async ValueTask<SigV4VerificationResult> VerifyAsync(SigV4Request request, string? expectedService, bool checkSignature, CancellationToken cancellationToken)
+    {
+        var lookup = _secretLookupAsync ?? throw new InvalidOperationException("This verifier was given a synchronous key lookup: use Verify.");
+        string? asked = null;
+        var first = Verify(request, expectedService, checkSignature: false, id =>
+        {
+            asked = id;
+            return null;
+        });
+        if (asked is null)
+        {
+            return first;
+        }
+
+        var secret = await lookup(asked, cancellationToken).ConfigureAwait(false);
+        return Verify(request, expectedService, checkSignature, id => string.Equals(id, asked, StringComparison.Ordinal) ? secret : null);
+    }
+
+    private Func<string, string?> SyncLookup() =>
+        _secretLookup ?? throw new InvalidOperationException("This verifier looks keys up asynchronously: use VerifyAsync.");
+
+    private SigV4VerificationResult Verify(SigV4Request request, string? expectedService, bool checkSignature, Func<string, string?> secretLookup) =>
+        expectedService is null
+            ? Verify(request, null, _expectedServices, _expectedServicesText, checkSignature, secretLookup)
+            : Verify(request, expectedService, null, expectedService, checkSignature, secretLookup);
+
     private SigV4VerificationResult Verify(
         SigV4Request request, string? expectedService, IReadOnlySet<string>? expectedServices, string? expectedServicesText,
-        bool checkSignature)
+        bool checkSignature, Func<string, string?> secretLookup)
     {
         ArgumentNullException.ThrowIfNull(request);
         var headers = request.Headers ?? throw new ArgumentException("Headers are required.", nameof(request));
@@ -139,7 +213,7 @@ public sealed partial class SigV4Verifier
             }
         }
 
-        return VerifyCredentialAndSignature(request, auth, expectedService, expectedServices, expectedServicesText, checkSignature);
+        return VerifyCredentialAndSignature(request, auth, expectedService, expectedServices, expectedServicesText, checkSignature, secretLookup);
     }
 
     private SigV4VerificationResult? ParseHeader(
@@ -336,7 +410,8 @@ public sealed partial class SigV4Verifier
         string? expectedService,
         IReadOnlySet<string>? expectedServices,
         string? expectedServicesText,
-        bool checkSignature)
+        bool checkSignature,
+        Func<string, string?> secretLookup)
     {
         // AWS ignores trailing slashes on the credential.
         var credential = auth.Credential.AsSpan().TrimEnd('/');
@@ -383,7 +458,7 @@ public sealed partial class SigV4Verifier
                 SigV4Outcome.SignatureMismatch, SigV4ErrorCodes.InvalidSignature, string.Join(' ', messages), accessKeyId, region, service);
         }
 
-        var secret = _secretLookup(accessKeyId);
+        var secret = secretLookup(accessKeyId);
         if (secret is null)
         {
             return Failure(

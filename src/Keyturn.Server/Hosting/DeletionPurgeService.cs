@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Keyturn.Server.Hosting;
 
 /// <summary>Deletes secrets whose recovery window has ended (DeleteSecret without force).</summary>
-public sealed partial class DeletionPurgeService(ISyncSecretStore store, TimeProvider timeProvider, ServerOptions options, ILogger<DeletionPurgeService> logger) : BackgroundService
+public sealed partial class DeletionPurgeService(ISecretStore store, TimeProvider timeProvider, ServerOptions options, ILogger<DeletionPurgeService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -14,12 +14,12 @@ public sealed partial class DeletionPurgeService(ISyncSecretStore store, TimePro
         {
             try
             {
-                var purged = await store.WriteAsync(session =>
+                var purged = await store.WriteAsync(async (session, ct) =>
                 {
-                    var due = session.ListDueForPurge(timeProvider.GetUtcNow());
+                    var due = await session.ListDueForPurgeAsync(timeProvider.GetUtcNow(), ct).ConfigureAwait(false);
                     foreach (var secret in due)
                     {
-                        session.Delete(secret);
+                        await session.DeleteAsync(secret, ct).ConfigureAwait(false);
                     }
 
                     return due.Select(s => s.Arn).ToList();

@@ -28,8 +28,8 @@ public static partial class KeyturnServer
     /// <summary>Where a client asks whether an endpoint is Keyturn (the doctor does before choosing its checks).</summary>
     public const string InfoRoute = "/keyturn/info";
 
-    /// <param name="store">The store <see cref="OpenStore"/> opened (checking the master key before anything else is created); opened here when null.</param>
-    public static WebApplication Build(ServerOptions options, RootCredentials root, string[]? args = null, OpenedStore? store = null)
+    /// <param name="store">The store <see cref="OpenStoreAsync"/> opened (checking the master key before anything else is created).</param>
+    public static WebApplication Build(ServerOptions options, RootCredentials root, OpenedStore store, string[]? args = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args ?? []);
         builder.Logging.ClearProviders();
@@ -107,10 +107,11 @@ public static partial class KeyturnServer
         return app;
     }
 
-    /// <param name="opened">The store <see cref="OpenStore"/> opened; opened here when null.</param>
-    public static void AddKeyturn(IServiceCollection services, ServerOptions options, RootCredentials root, OpenedStore? opened = null)
+    /// <param name="opened">The store <see cref="OpenStoreAsync"/> opened; the services own it from then on.</param>
+    public static void AddKeyturn(IServiceCollection services, ServerOptions options, RootCredentials root, OpenedStore opened)
     {
-        var (store, keyring) = opened ?? OpenStore(options);
+        ArgumentNullException.ThrowIfNull(opened);
+        var (database, keyring) = opened;
 
         services.AddSingleton(options);
         services.AddSingleton(root);
@@ -118,7 +119,12 @@ public static partial class KeyturnServer
         services.AddSingleton(new KeyturnOptions { AccountId = options.AccountId });
         services.AddSingleton(keyring);
         services.AddSingleton(new EnvelopeCipher(keyring));
-        services.AddSingleton<ISyncSecretStore>(_ => store);
+        // A factory, so the container disposes the database with the services.
+        services.AddSingleton(_ => database);
+        services.AddSingleton<ISecretStore>(sp => sp.GetRequiredService<SqliteDatabase>().Secrets);
+
+        // The rotation engine's port until it moves to ISecretStore.
+        services.AddSingleton<ISyncSecretStore>(sp => sp.GetRequiredService<SqliteDatabase>().Secrets);
         services.AddSingleton<MasterKeyRotation>();
         services.AddSingleton<IRandomSource>(CryptoRandomSource.Instance);
         services.AddSingleton(new RotationOptions
@@ -131,9 +137,8 @@ public static partial class KeyturnServer
         });
         services.AddSingleton(sp => new FunctionProcessRecords(
             FunctionProcessRecords.DirectoryIn(options.DataDirectory), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FunctionProcessRecords>>()));
-        services.AddSingleton(_ => new SqliteLogStore(Path.Combine(options.DataDirectory, SqliteSecretStore.FileName)));
-        services.AddSingleton<ILogSink>(sp => sp.GetRequiredService<SqliteLogStore>());
-        services.AddSingleton<ILogStore>(sp => sp.GetRequiredService<SqliteLogStore>());
+        services.AddSingleton<ILogSink>(sp => sp.GetRequiredService<SqliteDatabase>().Logs);
+        services.AddSingleton<ILogStore>(sp => sp.GetRequiredService<SqliteDatabase>().Logs);
         services.AddSingleton<LogsServices>();
         services.AddSingleton<RotationCredentials>();
         // Disposed with the server: every handler function's warm worker is stopped when it shuts down.
@@ -152,7 +157,8 @@ public static partial class KeyturnServer
         services.AddSingleton<SecretServices>();
         services.AddSingleton<AccessKeyService>();
         services.AddSingleton(sp => new SigV4Verifier(
-            accessKeyId => sp.GetRequiredService<AccessKeyService>().Resolve(accessKeyId)?.SecretAccessKey,
+            async (accessKeyId, cancellationToken) =>
+                (await sp.GetRequiredService<AccessKeyService>().ResolveAsync(accessKeyId, cancellationToken).ConfigureAwait(false))?.SecretAccessKey,
             sp.GetRequiredService<TimeProvider>()));
 
         services.AddSingleton<CreateSecretHandler>();
@@ -200,7 +206,7 @@ public static partial class KeyturnServer
     {
         // With a database but no key, opening the store says which key ids its data needs (MasterKeyGuard).
         if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(MasterKeyring.EnvironmentVariable)) && !File.Exists(MasterKeyring.PathIn(dataDirectory))
-            && !File.Exists(Path.Combine(dataDirectory, SqliteSecretStore.FileName)))
+            && !File.Exists(SqliteDatabase.PathIn(dataDirectory)))
         {
             throw new KeyturnStartupException(MasterKeyGuard.Missing(dataDirectory, null));
         }
@@ -212,12 +218,12 @@ public static partial class KeyturnServer
     /// certificate), so that a refused start leaves the directory as it found it.
     /// </summary>
     /// <exception cref="KeyturnStartupException">No key, a key that doesn't match the data, or a key file open to others.</exception>
-    public static OpenedStore OpenStore(ServerOptions options)
+    public static async Task<OpenedStore> OpenStoreAsync(ServerOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         var time = TimeProvider.System;
         var configured = MasterKeyring.TryOpen(options.DataDirectory, Environment.GetEnvironmentVariable(MasterKeyring.EnvironmentVariable), options.Kms, time);
-        var database = Path.Combine(options.DataDirectory, SqliteSecretStore.FileName);
+        var database = SqliteDatabase.PathIn(options.DataDirectory);
         if (configured is null && !options.CreateMasterKey && !File.Exists(database))
         {
             throw new KeyturnStartupException(MasterKeyGuard.Missing(options.DataDirectory, null));
@@ -235,16 +241,17 @@ public static partial class KeyturnServer
                 $"To move the master key under that KMS key, run `keyturn master-key rotate --data-dir {options.DataDirectory} --kms-key-id {wanted}`.");
         }
 
-        var store = new SqliteSecretStore(database);
+        var opened = SqliteDatabase.Open(database);
         try
         {
-            var keyring = MasterKeyGuard.Open(store, options.DataDirectory, configured,
-                options.CreateMasterKey ? () => MasterKeyring.Create(options.DataDirectory, options.Kms, options.KmsKeyId, time) : null, time);
-            return new OpenedStore(store, keyring);
+            var keyring = await MasterKeyGuard.OpenAsync(opened.Secrets, options.DataDirectory, configured,
+                options.CreateMasterKey ? () => MasterKeyring.Create(options.DataDirectory, options.Kms, options.KmsKeyId, time) : null, time, cancellationToken)
+                .ConfigureAwait(false);
+            return new OpenedStore(opened, keyring);
         }
         catch
         {
-            store.Dispose();
+            opened.Dispose();
             throw;
         }
     }

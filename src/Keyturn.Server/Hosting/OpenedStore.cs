@@ -3,5 +3,8 @@ using Keyturn.Storage.Sqlite;
 
 namespace Keyturn.Server.Hosting;
 
-/// <summary>The store and the master keys that open it, checked against each other by <see cref="KeyturnServer.OpenStore"/>.</summary>
-public sealed record OpenedStore(SqliteSecretStore Store, MasterKeyring Keyring);
+/// <summary>The database and the master keys that open it, checked against each other by <see cref="KeyturnServer.OpenStoreAsync"/>.</summary>
+public sealed record OpenedStore(SqliteDatabase Database, MasterKeyring Keyring) : IDisposable
+{
+    public void Dispose() => Database.Dispose();
+}

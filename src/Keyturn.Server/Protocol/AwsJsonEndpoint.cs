@@ -53,7 +53,7 @@ public sealed partial class AwsJsonEndpoint(
             // Credentials must be scoped to the service named by X-Amz-Target (AWS says so in its own words).
             var service = table?.Service;
             var headersOnly = ToSigV4Request(http, ReadOnlyMemory<byte>.Empty);
-            var rejected = verifier.RejectBeforeBody(headersOnly, service);
+            var rejected = await verifier.RejectBeforeBodyAsync(headersOnly, service, http.RequestAborted).ConfigureAwait(false);
             if (rejected is not null)
             {
                 accessKeyId = rejected.AccessKeyId;
@@ -69,7 +69,7 @@ public sealed partial class AwsJsonEndpoint(
             }
 
             var sigV4Request = headersOnly with { Body = body.Bytes };
-            var verification = service is null ? verifier.Verify(sigV4Request) : verifier.Verify(sigV4Request, service);
+            var verification = await verifier.VerifyAsync(sigV4Request, service, http.RequestAborted).ConfigureAwait(false);
             accessKeyId = verification.AccessKeyId;
             if (!verification.IsSuccess)
             {
@@ -84,7 +84,7 @@ public sealed partial class AwsJsonEndpoint(
                 return;
             }
 
-            var caller = accessKeys.Resolve(verification.AccessKeyId!)!.Identity;
+            var caller = (await accessKeys.ResolveAsync(verification.AccessKeyId!, http.RequestAborted).ConfigureAwait(false))!.Identity;
             var context = new RequestContext(
                 requestId, verification.Region!, caller, ClientAddress(http), http.Request.IsHttps);
             var response = await route(body.Bytes, context, http.RequestAborted).ConfigureAwait(false);

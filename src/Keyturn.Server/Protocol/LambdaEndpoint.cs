@@ -23,7 +23,7 @@ public sealed class LambdaEndpoint(RotationFunctionRegistry registry, SigV4Verif
     {
         var requestId = Guid.NewGuid().ToString();
         http.Response.Headers["x-amzn-RequestId"] = requestId;
-        var verification = verifier.Verify(AwsJsonEndpoint.ToSigV4Request(http, ReadOnlyMemory<byte>.Empty), "lambda");
+        var verification = await verifier.VerifyAsync(AwsJsonEndpoint.ToSigV4Request(http, ReadOnlyMemory<byte>.Empty), "lambda", http.RequestAborted).ConfigureAwait(false);
         if (!verification.IsSuccess)
         {
             await ErrorAsync(http, verification.HttpStatus, verification.ErrorCode!, verification.ErrorMessage!).ConfigureAwait(false);
@@ -31,7 +31,7 @@ public sealed class LambdaEndpoint(RotationFunctionRegistry registry, SigV4Verif
         }
 
         var functionName = RotationFunctionRegistry.NameOf(name);
-        var caller = accessKeys.Resolve(verification.AccessKeyId!)?.Identity;
+        var caller = (await accessKeys.ResolveAsync(verification.AccessKeyId!, http.RequestAborted).ConfigureAwait(false))?.Identity;
         var context = new RequestContext(requestId, verification.Region!, caller!);
         var arn = RotationIdentity.FunctionArn(context.Partition, context.Region, options.AccountId, functionName);
         try

@@ -23,17 +23,17 @@ public sealed class MasterKeyTests : IDisposable
     private string DataDirectory => _directory.FullName;
 
     [Fact]
-    public void Guard_EmptyStore_GetsANewKeyOnlyFromACallerAllowedToCreateOne()
+    public async Task Guard_EmptyStore_GetsANewKeyOnlyFromACallerAllowedToCreateOne()
     {
         var store = Store();
-        var refused = Assert.Throws<KeyturnStartupException>(() => MasterKeyGuard.Open(store, DataDirectory, null, null, TimeProvider.System));
+        var refused = await Assert.ThrowsAsync<KeyturnStartupException>(() => MasterKeyGuard.OpenAsync(store, DataDirectory, null, null, TimeProvider.System, default));
         Assert.Contains("never creates one", refused.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(MasterKeyring.PathIn(DataDirectory)));
 
-        var created = MasterKeyGuard.Open(store, DataDirectory, null, Create, TimeProvider.System);
+        var created = await MasterKeyGuard.OpenAsync(store, DataDirectory, null, Create, TimeProvider.System, default);
         Assert.True(File.Exists(MasterKeyring.PathIn(DataDirectory)));
         Assert.Equal(PrivateFiles.FileMode, File.GetUnixFileMode(MasterKeyring.PathIn(DataDirectory)));
-        Assert.Equal([created.Primary.Id], Registered(store));
+        Assert.Equal([created.Primary.Id], await Registered(store));
     }
 
     [Theory]
@@ -43,11 +43,11 @@ public sealed class MasterKeyTests : IDisposable
     public async Task Guard_StoreWithData_RefusesAnyKeyButItsOwn(string because, bool otherKey, bool forgetRegistry)
     {
         var store = Store();
-        var original = MasterKeyGuard.Open(store, DataDirectory, null, Create, TimeProvider.System);
+        var original = await MasterKeyGuard.OpenAsync(store, DataDirectory, null, Create, TimeProvider.System, default);
         await Services(store, new EnvelopeCipher(original)).keys.CreateAsync("app", AllowAll, default);
         if (forgetRegistry)
         {
-            using var connection = new SqliteConnection("Data Source=" + Path.Combine(DataDirectory, SqliteSecretStore.FileName));
+            using var connection = new SqliteConnection("Data Source=" + SqliteDatabase.PathIn(DataDirectory));
             connection.Open();
             using var forget = connection.CreateCommand();
             forget.CommandText = "DELETE FROM master_keys";
@@ -56,7 +56,7 @@ public sealed class MasterKeyTests : IDisposable
 
         File.Delete(MasterKeyring.PathIn(DataDirectory));
         var other = otherKey ? MasterKeyring.Fixed(RandomNumberGenerator.GetBytes(32)) : null;
-        var refused = Assert.Throws<KeyturnStartupException>(() => MasterKeyGuard.Open(store, DataDirectory, other, Create, TimeProvider.System));
+        var refused = await Assert.ThrowsAsync<KeyturnStartupException>(() => MasterKeyGuard.OpenAsync(store, DataDirectory, other, Create, TimeProvider.System, default));
 
         Assert.True(refused.Message.Contains(original.Primary.Id, StringComparison.Ordinal), because);
         Assert.Contains(DataDirectory, refused.Message, StringComparison.Ordinal);
@@ -129,7 +129,7 @@ public sealed class MasterKeyTests : IDisposable
     public async Task Rotate_CrashedMidPass_ResumesAndEveryValueAndKeyStillOpens()
     {
         var store = Store();
-        var first = MasterKeyGuard.Open(store, DataDirectory, null, Create, TimeProvider.System);
+        var first = await MasterKeyGuard.OpenAsync(store, DataDirectory, null, Create, TimeProvider.System, default);
         var before = first.Primary;
         var (_, keys, functions) = Services(store, new EnvelopeCipher(first));
         var harness = Harness(new EnvelopeCipher(first));
@@ -144,7 +144,7 @@ public sealed class MasterKeyTests : IDisposable
         {
             Environment = new Dictionary<string, string> { ["ROTATOR_TOKEN"] = "env-value-1" },
         }, default);
-        var total = (await store.ReadAsync(s => s.CountSealedByKey(), default)).Values.Sum();
+        var total = (await store.ReadAsync(async (s, ct) => await s.CountSealedByKeyAsync(ct), default)).Values.Sum();
 
         // The first run dies after two committed batches, as a killed process would (each batch is one transaction).
         var crashing = new MasterKeyRotation(store, new EnvelopeCipher(Reopen()), TimeProvider.System);
@@ -159,7 +159,7 @@ public sealed class MasterKeyTests : IDisposable
 
         var midway = Reopen();
         Assert.Equal(2, midway.Keys.Count);
-        var counts = await store.ReadAsync(s => s.CountSealedByKey(), default);
+        var counts = await store.ReadAsync(async (s, ct) => await s.CountSealedByKeyAsync(ct), default);
         Assert.Equal(10, counts[midway.Primary.Id]);
         Assert.Equal(total - 10, counts[before.Id]);
 
@@ -174,7 +174,7 @@ public sealed class MasterKeyTests : IDisposable
 
         var after = Reopen();
         Assert.Equal([midway.Primary.Id], after.Keys.Select(k => k.Id));
-        Assert.Equal(new Dictionary<string, long> { [after.Primary.Id] = total }, await store.ReadAsync(s => s.CountSealedByKey(), default));
+        Assert.Equal(new Dictionary<string, long> { [after.Primary.Id] = total }, await store.ReadAsync(async (s, ct) => await s.CountSealedByKeyAsync(ct), default));
         await AssertEverythingOpens(new EnvelopeCipher(MasterKeyring.Fixed(after.Primary.Key)), created);
 
         var backup = MasterKeyRotation.BackupPath(DataDirectory, before.Id);
@@ -188,8 +188,8 @@ public sealed class MasterKeyTests : IDisposable
         Assert.Contains("retired master key", error.Message, StringComparison.Ordinal);
 
         // And the retired key alone no longer opens the store.
-        var refused = Assert.Throws<KeyturnStartupException>(() =>
-            MasterKeyGuard.Open(store, DataDirectory, MasterKeyring.Fixed(before.Key), null, TimeProvider.System));
+        var refused = await Assert.ThrowsAsync<KeyturnStartupException>(() =>
+            MasterKeyGuard.OpenAsync(store, DataDirectory, MasterKeyring.Fixed(before.Key), null, TimeProvider.System, default));
         Assert.Contains(after.Primary.Id, refused.Message, StringComparison.Ordinal);
     }
 
@@ -216,15 +216,15 @@ public sealed class MasterKeyTests : IDisposable
             Assert.Equal($"value-{i}-a", (await harness.Get($"app/s{i}", stage: "AWSPREVIOUS")).SecretString);
         }
 
-        Assert.Equal(created.SecretAccessKey, keys.Resolve(created.AccessKeyId)?.SecretAccessKey);
+        Assert.Equal(created.SecretAccessKey, (await keys.ResolveAsync(created.AccessKeyId, default))?.SecretAccessKey);
         // Functions hold no key of their own (each invocation gets a temporary one), so there is nothing of that to re-wrap;
         // their environment variables are sealed like values and re-wrapped with them.
-        var function = await store.ReadAsync(s => s.FindFunction("rotator"), default);
+        var function = await store.ReadAsync(async (s, ct) => await s.FindFunctionAsync("rotator", ct), default);
         Assert.Null(function!.EncryptedSecretAccessKey);
         Assert.Equal("env-value-1", FunctionService.OpenEnvironment(function, cipher)["ROTATOR_TOKEN"]);
     }
 
-    private static (SecretServices services, AccessKeyService keys, FunctionService functions) Services(ISyncSecretStore store, EnvelopeCipher cipher)
+    private static (SecretServices services, AccessKeyService keys, FunctionService functions) Services(ISecretStore store, EnvelopeCipher cipher)
     {
         var options = new KeyturnOptions();
         var keys = new AccessKeyService(store, cipher, new RootCredentials("AKIAROOT", "root-secret", false), options, TimeProvider.System);
@@ -244,13 +244,13 @@ public sealed class MasterKeyTests : IDisposable
 
     private SqliteSecretStore Store()
     {
-        var store = new SqliteSecretStore(Path.Combine(DataDirectory, SqliteSecretStore.FileName));
-        _disposables.Add(store);
-        return store;
+        var database = SqliteDatabase.Open(SqliteDatabase.PathIn(DataDirectory));
+        _disposables.Add(database);
+        return database.Secrets;
     }
 
-    private static string[] Registered(ISyncSecretStore store) =>
-        [.. store.ReadAsync(s => s.ListMasterKeys(), default).GetAwaiter().GetResult().Select(k => k.KeyId)];
+    private static async Task<string[]> Registered(ISecretStore store) =>
+        [.. (await store.ReadAsync(async (s, ct) => await s.ListMasterKeysAsync(ct), default)).Select(k => k.KeyId)];
 
     private sealed class SimulatedCrash : Exception;
 }

@@ -14,11 +14,10 @@ internal sealed class LogsHarness : IDisposable
 
     public LogsHarness()
     {
-        Store = new SqliteLogStore(_harness.DatabasePath);
         Logs = new LogsServices(Store, _harness.Authorizer, new KeyturnOptions());
     }
 
-    public SqliteLogStore Store { get; }
+    public SqliteLogStore Store => _harness.Database.Logs;
 
     /// <summary>The secrets' store on the same database file.</summary>
     public SqliteSecretStore SecretStore => _harness.Store;

@@ -140,10 +140,10 @@ public sealed class ConditionKeyAuthorizationTests : IDisposable
         var created = await keys.CreateAsync("app-reader", Abac, new Dictionary<string, string> { ["team"] = "app" }, default);
         var untagged = await keys.CreateAsync("untagged", Abac, default);
 
-        var identity = keys.Resolve(created.AccessKeyId)!.Identity;
+        var identity = (await keys.ResolveAsync(created.AccessKeyId, default))!.Identity;
         Assert.Equal("app", identity.Tags!["team"]);
         var caller = new RequestContext("req-3", "us-east-1", identity, "10.0.0.1", SecureTransport: true);
-        var nobody = new RequestContext("req-4", "us-east-1", keys.Resolve(untagged.AccessKeyId)!.Identity, "10.0.0.1", SecureTransport: true);
+        var nobody = new RequestContext("req-4", "us-east-1", (await keys.ResolveAsync(untagged.AccessKeyId, default))!.Identity, "10.0.0.1", SecureTransport: true);
 
         await AssertNotDenied(() => Get(_h, caller));
         await AssertDenied(() => Get(_h, caller, secretId: "ops/db"), "GetSecretValue");

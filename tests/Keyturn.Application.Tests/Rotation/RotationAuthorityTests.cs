@@ -163,7 +163,7 @@ public sealed class RotationAuthorityTests : IDisposable
         var credentials = new RotationCredentials(_h.AccessKeys, _h.Services, _options, _h.Time);
 
         var key = await credentials.IssueAsync(AppRotator, secret.ARN, null, default);
-        var resolved = _h.AccessKeys.Resolve(key.AccessKeyId);
+        var resolved = await _h.AccessKeys.ResolveAsync(key.AccessKeyId, default);
         Assert.NotNull(resolved);
         var caller = new RequestContext("function", "us-east-1", resolved.Identity);
 
@@ -178,7 +178,7 @@ public sealed class RotationAuthorityTests : IDisposable
 
         await credentials.RevokeAsync(key);
 
-        Assert.Null(_h.AccessKeys.Resolve(key.AccessKeyId));
+        Assert.Null(await _h.AccessKeys.ResolveAsync(key.AccessKeyId, default));
     }
 
     [Fact]
@@ -187,11 +187,11 @@ public sealed class RotationAuthorityTests : IDisposable
         var secret = await _h.Create("app/db", AppSecret(null));
         var credentials = new RotationCredentials(_h.AccessKeys, _h.Services, _options, _h.Time);
         var key = await credentials.IssueAsync(AppRotator, secret.ARN, null, default);
-        Assert.NotNull(_h.AccessKeys.Resolve(key.AccessKeyId));
+        Assert.NotNull(await _h.AccessKeys.ResolveAsync(key.AccessKeyId, default));
 
         _h.Clock.Advance(key.Expires - _h.Clock.GetUtcNow());
 
-        Assert.Null(_h.AccessKeys.Resolve(key.AccessKeyId));
+        Assert.Null(await _h.AccessKeys.ResolveAsync(key.AccessKeyId, default));
     }
 
     [Theory]
@@ -207,7 +207,7 @@ public sealed class RotationAuthorityTests : IDisposable
         var credentials = new RotationCredentials(_h.AccessKeys, _h.Services, _options, _h.Time);
 
         var key = await credentials.IssueAsync(AppRotator, secret.ARN, null, default);
-        var caller = new RequestContext("function", "us-east-1", _h.AccessKeys.Resolve(key.AccessKeyId)!.Identity);
+        var caller = new RequestContext("function", "us-east-1", (await _h.AccessKeys.ResolveAsync(key.AccessKeyId, default))!.Identity);
 
         var master = () => new GetSecretValueHandler(_h.Services).ExecuteAsync(new GetSecretValueRequest("prod/pg-master", null, null), caller, default);
         if (readsMaster)

@@ -19,57 +19,58 @@ public sealed class RotationRecordStoreTests : IDisposable
     [Fact]
     public async Task TwoSessionsReadTheSameRecord_TheFirstSaveWins_TheSecondIsRefused()
     {
-        using var other = new SqliteSecretStore(_h.DatabasePath);
-        var created = await _h.Store.WriteAsync(session => session.SaveRotation(Pending("token-1")), default);
-        var engineCopy = (await _h.Store.ReadAsync(session => session.FindRotation(Arn, "token-1"), default))!;
-        var cancelCopy = (await other.ReadAsync(session => session.FindRotation(Arn, "token-1"), default))!;
+        using var otherDatabase = SqliteDatabase.Open(_h.DatabasePath);
+        var other = otherDatabase.Secrets;
+        var created = await _h.Store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(Pending("token-1"), ct), default);
+        var engineCopy = (await _h.Store.ReadAsync(async (session, ct) => await session.FindRotationAsync(Arn, "token-1", ct), default))!;
+        var cancelCopy = (await other.ReadAsync(async (session, ct) => await session.FindRotationAsync(Arn, "token-1", ct), default))!;
 
-        var cancelled = await other.WriteAsync(session => session.SaveRotation(cancelCopy with { Status = RotationStatus.Abandoned, Reason = "cancelled" }), default);
+        var cancelled = await other.WriteAsync(async (session, ct) => await session.SaveRotationAsync(cancelCopy with { Status = RotationStatus.Abandoned, Reason = "cancelled" }, ct), default);
         var refused = await Assert.ThrowsAsync<RotationConflictException>(() =>
-            _h.Store.WriteAsync(session => session.SaveRotation(engineCopy with { Status = RotationStatus.Running, Step = RotationStep.CreateSecret, Attempt = 2 }), default));
+            _h.Store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(engineCopy with { Status = RotationStatus.Running, Step = RotationStep.CreateSecret, Attempt = 2 }, ct), default));
 
         Assert.Equal(1, created.Version);
         Assert.Equal(1, engineCopy.Version);
         Assert.Equal(2, cancelled.Version);
         Assert.Equal((Arn, "token-1", 1L), (refused.SecretArn, refused.Token, refused.ExpectedVersion));
-        var stored = (await _h.Store.ReadAsync(session => session.FindRotation(Arn, "token-1"), default))!;
+        var stored = (await _h.Store.ReadAsync(async (session, ct) => await session.FindRotationAsync(Arn, "token-1", ct), default))!;
         Assert.Equal((RotationStatus.Abandoned, "cancelled", 0, 2L), (stored.Status, stored.Reason, stored.Attempt, stored.Version));
     }
 
     [Fact]
     public async Task SavingTheStoredCopy_AdvancesTheRevision_EachTime()
     {
-        var first = await _h.Store.WriteAsync(session => session.SaveRotation(Pending("token-2")), default);
-        var second = await _h.Store.WriteAsync(session => session.SaveRotation(first with { Status = RotationStatus.Running }), default);
-        var third = await _h.Store.WriteAsync(session => session.SaveRotation(second with { Status = RotationStatus.Succeeded }), default);
+        var first = await _h.Store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(Pending("token-2"), ct), default);
+        var second = await _h.Store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(first with { Status = RotationStatus.Running }, ct), default);
+        var third = await _h.Store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(second with { Status = RotationStatus.Succeeded }, ct), default);
 
         Assert.Equal([1L, 2L, 3L], new[] { first.Version, second.Version, third.Version });
-        Assert.Equal(third, await _h.Store.ReadAsync(session => session.FindRotation(Arn, "token-2"), default));
+        Assert.Equal(third, await _h.Store.ReadAsync(async (session, ct) => await session.FindRotationAsync(Arn, "token-2", ct), default));
     }
 
     [Fact]
     public async Task CreatingARecordThatExists_IsRefused_TheStoredOneStays()
     {
-        await _h.Store.WriteAsync(session => session.SaveRotation(Pending("token-3") with { Reason = "first" }), default);
+        await _h.Store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(Pending("token-3") with { Reason = "first" }, ct), default);
 
-        await Assert.ThrowsAsync<RotationConflictException>(() => _h.Store.WriteAsync(session => session.SaveRotation(Pending("token-3") with { Reason = "second" }), default));
+        await Assert.ThrowsAsync<RotationConflictException>(() => _h.Store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(Pending("token-3") with { Reason = "second" }, ct), default));
 
-        Assert.Equal("first", (await _h.Store.ReadAsync(session => session.FindRotation(Arn, "token-3"), default))!.Reason);
+        Assert.Equal("first", (await _h.Store.ReadAsync(async (session, ct) => await session.FindRotationAsync(Arn, "token-3", ct), default))!.Reason);
     }
 
     [Fact]
     public async Task ARefusedSave_RollsBackItsTransaction()
     {
-        var stale = await _h.Store.WriteAsync(session => session.SaveRotation(Pending("token-4")), default);
-        await _h.Store.WriteAsync(session => session.SaveRotation(stale with { Status = RotationStatus.Abandoned }), default);
+        var stale = await _h.Store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(Pending("token-4"), ct), default);
+        await _h.Store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(stale with { Status = RotationStatus.Abandoned }, ct), default);
 
-        await Assert.ThrowsAsync<RotationConflictException>(() => _h.Store.WriteAsync(session =>
+        await Assert.ThrowsAsync<RotationConflictException>(() => _h.Store.WriteAsync(async (session, ct) =>
         {
-            session.AppendJournal(new JournalEntry(Arn, "token-4", RotationStep.CreateSecret, 1, JournalPhase.Begin, null, null, _h.Clock.GetUtcNow(), "node", 1));
-            return session.SaveRotation(stale with { Status = RotationStatus.Running });
+            await session.AppendJournalAsync(new JournalEntry(Arn, "token-4", RotationStep.CreateSecret, 1, JournalPhase.Begin, null, null, _h.Clock.GetUtcNow(), "node", 1), ct);
+            return await session.SaveRotationAsync(stale with { Status = RotationStatus.Running }, ct);
         }, default));
 
-        Assert.Empty(await _h.Store.ReadAsync(session => session.ReadJournal(Arn, "token-4"), default));
+        Assert.Empty(await _h.Store.ReadAsync(async (session, ct) => await session.ReadJournalAsync(Arn, "token-4", ct), default));
     }
 
     private RotationRecord Pending(string token) =>

@@ -39,9 +39,7 @@ public sealed class SqliteSchemaUpgradeTests : IDisposable
             create.ExecuteNonQuery();
         }
 
-        using (new SqliteSecretStore(path))
-        {
-        }
+        using var database = SqliteDatabase.Open(path);
 
         using (var upgraded = new SqliteConnection($"Data Source={path}"))
         {
@@ -51,7 +49,7 @@ public sealed class SqliteSchemaUpgradeTests : IDisposable
             Assert.Equal(SqliteSchema.CurrentVersion, Convert.ToInt32(version.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        var logs = new SqliteLogStore(path);
+        var logs = database.Logs;
         var found = await logs.FilterAsync(new LogFilterQuery(Group, null, null, null, null, LogFilterPattern.Parse($"\"{Arn}\""), null, 100, int.MaxValue, 100_000), default);
         var report = await logs.FilterAsync(new LogFilterQuery(Group, null, null, null, null, LogFilterPattern.Parse("REPORT"), null, 100, int.MaxValue, 100_000), default);
 
@@ -75,14 +73,16 @@ public sealed class SqliteSchemaUpgradeTests : IDisposable
             create.ExecuteNonQuery();
         }
 
-        using var store = new SqliteSecretStore(path);
-        var (keys, function) = await store.ReadAsync(session => (session.ListAccessKeys(), session.FindFunction("app-rotator")), default);
+        using var database = SqliteDatabase.Open(path);
+        var store = database.Secrets;
+        var (keys, function) = await store.ReadAsync(
+            async (session, ct) => (await session.ListAccessKeysAsync(ct), await session.FindFunctionAsync("app-rotator", ct)), default);
 
         Assert.NotNull(keys.Single(k => k.AccessKeyId == "AKIAFUNCTIONKEY00001").RevokedDate);
         Assert.Null(keys.Single(k => k.AccessKeyId == "AKIAAPPKEY0000000001").RevokedDate);
         Assert.Null(function!.AccessKeyId);
         Assert.Null(function.EncryptedSecretAccessKey);
-        Assert.Null(await store.ReadAsync(session => session.FindFunctionPolicy("app-rotator"), default));
+        Assert.Null(await store.ReadAsync(async (session, ct) => await session.FindFunctionPolicyAsync("app-rotator", ct), default));
     }
 
     [Fact]
@@ -100,14 +100,15 @@ public sealed class SqliteSchemaUpgradeTests : IDisposable
             create.ExecuteNonQuery();
         }
 
-        using var store = new SqliteSecretStore(path);
-        var read = (await store.ReadAsync(session => session.FindRotation(Arn, "token-1"), default))!;
+        using var database = SqliteDatabase.Open(path);
+        var store = database.Secrets;
+        var read = (await store.ReadAsync(async (session, ct) => await session.FindRotationAsync(Arn, "token-1", ct), default))!;
 
         Assert.Equal(1, read.Version);
         Assert.Equal(RotationStatus.Retrying, read.Status);
-        var cancelled = await store.WriteAsync(session => session.SaveRotation(read with { Status = RotationStatus.Abandoned }), default);
+        var cancelled = await store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(read with { Status = RotationStatus.Abandoned }, ct), default);
         Assert.Equal(2, cancelled.Version);
-        await Assert.ThrowsAsync<RotationConflictException>(() => store.WriteAsync(session => session.SaveRotation(read with { Status = RotationStatus.Running }), default));
-        Assert.Equal(RotationStatus.Abandoned, (await store.ReadAsync(session => session.FindRotation(Arn, "token-1"), default))!.Status);
+        await Assert.ThrowsAsync<RotationConflictException>(() => store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(read with { Status = RotationStatus.Running }, ct), default));
+        Assert.Equal(RotationStatus.Abandoned, (await store.ReadAsync(async (session, ct) => await session.FindRotationAsync(Arn, "token-1", ct), default))!.Status);
     }
 }

@@ -1,6 +1,5 @@
 using Keyturn.Application.Logs;
 using Keyturn.Storage.Sqlite;
-using Microsoft.Data.Sqlite;
 
 namespace Keyturn.IntegrationTests.Infrastructure;
 
@@ -35,14 +34,11 @@ public sealed class SeededLogsFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var database = Path.Combine(DataDirectory, SqliteSecretStore.FileName);
-        using (new SqliteSecretStore(database))
-        {
-            // Creates the schema (and WAL) as the server would.
-        }
+        // Creates the schema (and WAL) as the server would; closed before the server starts.
+        using var database = SqliteDatabase.Open(SqliteDatabase.PathIn(DataDirectory));
 
         // Each stream below is written in one call, as the engine writes one invocation; times are T0 + ms.
-        var sink = new SqliteLogStore(database);
+        var sink = database.Logs;
         await sink.AppendAsync(Group, FailedStream, Lines(0,
             $"START RequestId: {FailedId} Version: $LATEST",
             $"[INFO]\t2026-03-28T09:50:06.006Z\t{FailedId}\tsetSecret: connecting to the database for secret arn {SecretArn}.",
@@ -56,7 +52,7 @@ public sealed class SeededLogsFixture : IAsyncLifetime
             $"REPORT RequestId: {OtherId}\tDuration: 3.00 ms\tBilled Duration: 3 ms\t"), default);
         await sink.AppendAsync(Group, BulkStream, Lines(1000, [.. Enumerable.Range(0, BulkCount).Select(i => $"event {i:D3}")]), default);
         await sink.AppendAsync(SecondGroup, "s", Lines(5000, "one line"), default);
-        SqliteConnection.ClearAllPools();
+        database.Dispose();
 
         Server = await KeyturnProcess.StartAsync(DataDirectory, Root.ToDictionary());
     }
