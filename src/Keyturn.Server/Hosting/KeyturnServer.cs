@@ -119,6 +119,7 @@ public static partial class KeyturnServer
         services.AddSingleton(keyring);
         services.AddSingleton(new EnvelopeCipher(keyring));
         services.AddSingleton<ISyncSecretStore>(_ => store);
+        services.AddSingleton<ISecretStore>(_ => store);
         services.AddSingleton<MasterKeyRotation>();
         services.AddSingleton<IRandomSource>(CryptoRandomSource.Instance);
         services.AddSingleton(new RotationOptions
