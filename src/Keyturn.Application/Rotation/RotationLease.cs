@@ -29,7 +29,9 @@ internal sealed partial class RotationLease : IAsyncDisposable
         _options = options;
         _time = time;
         _logger = logger;
-        _renewing = RenewAsync(_stopRenewing.Token);
+        // Created here, so the lease's clock runs from the moment it was taken, not from when the loop first runs.
+        var timer = new PeriodicTimer(options.LeaseLifetime / 3, time);
+        _renewing = Task.Run(() => RenewAsync(timer, _stopRenewing.Token), CancellationToken.None);
     }
 
     public LeaseFence Fence { get; }
@@ -137,10 +139,9 @@ internal sealed partial class RotationLease : IAsyncDisposable
         Interlocked.Exchange(ref _validUntilTicks, (now + _options.LeaseLifetime).UtcTicks);
     }
 
-    private async Task RenewAsync(CancellationToken stop)
+    private async Task RenewAsync(PeriodicTimer timer, CancellationToken stop)
     {
-        await Task.Yield();
-        using var timer = new PeriodicTimer(_options.LeaseLifetime / 3, _time);
+        using var owned = timer;
         try
         {
             while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
