@@ -4,4 +4,7 @@ namespace Keyturn.Application.Rotation;
 public interface IRotationLauncher
 {
     void Launch(string secretArn, string token);
+
+    /// <summary>How many more rotations this node can run now; the scheduler starts no more than that, leaving the rest to other nodes.</summary>
+    int FreeSlots => int.MaxValue;
 }

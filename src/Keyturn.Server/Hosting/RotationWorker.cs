@@ -6,8 +6,9 @@ namespace Keyturn.Server.Hosting;
 
 /// <summary>
 /// Ends function processes a crash left running, resumes rotations left open by a crash or restart, then starts due
-/// rotations on schedule. On shutdown it waits for the running steps to stop their functions (SIGTERM, the grace
-/// period, SIGKILL) so that none outlives the server.
+/// rotations on schedule and, on a cluster, takes over the open rotations whose node died or stalled (their lease
+/// expired). On shutdown it waits for the running steps to stop their functions (SIGTERM, the grace period, SIGKILL)
+/// so that none outlives the server.
 /// </summary>
 public sealed partial class RotationWorker(
     RotationEngine engine,
@@ -22,6 +23,11 @@ public sealed partial class RotationWorker(
         // Before any step runs: a step resumed beside its own orphaned earlier invocation would run twice at once.
         await functionProcesses.StopLeftoversAsync(options.FunctionStopGrace).ConfigureAwait(false);
         await engine.ResumeOpenRotationsAsync(stoppingToken).ConfigureAwait(false);
+        await Task.WhenAll(ScheduleAsync(stoppingToken), TakeOverAsync(stoppingToken)).ConfigureAwait(false);
+    }
+
+    private async Task ScheduleAsync(CancellationToken stoppingToken)
+    {
         using var timer = new PeriodicTimer(options.SchedulerInterval, timeProvider);
         do
         {
@@ -35,6 +41,26 @@ public sealed partial class RotationWorker(
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Looks for open rotations nobody runs twice per lease lifetime, so a rotation whose node died is resumed by another
+    /// within about one lease lifetime of its last renewal.
+    /// </summary>
+    private async Task TakeOverAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.LeaseLifetime / 2, timeProvider);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await engine.ResumeOrphanedAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogSchedulerFailed(logger, e.GetType().Name, e.Message);
+            }
+        }
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

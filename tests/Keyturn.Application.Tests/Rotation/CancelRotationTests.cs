@@ -144,13 +144,13 @@ public sealed class CancelRotationTests : IDisposable
     private async Task<RotationRecord> Rotation(string id, string token)
     {
         var arn = (await _h.Describe(id)).ARN;
-        return (await _h.Store.ReadAsync(session => session.FindRotation(arn, token), default))!;
+        return await _h.Store.RotationAsync(arn, token);
     }
 
     private async Task<IReadOnlyList<JournalEntry>> Journal(string id, string token)
     {
         var arn = (await _h.Describe(id)).ARN;
-        return await _h.Store.ReadAsync(session => session.ReadJournal(arn, token), default);
+        return await _h.Store.JournalAsync(arn, token);
     }
 
     private static async Task WaitUntil(Func<Task<bool>> condition)

@@ -222,9 +222,9 @@ public sealed class ExternalFunctionTests : IDisposable
         Assert.Equal((type, message), UrlRotationFunction.LambdaError(body));
 
     private async Task RegisterAsync(string name, FunctionKind kind, string target, TimeSpan timeout) =>
-        await _h.Store.WriteAsync(session =>
+        await _h.Store.WriteAsync(async (session, ct) =>
         {
-            session.SaveFunction(new FunctionRecord(name, kind, target, timeout, null, null, DateTimeOffset.UtcNow));
+            await session.SaveFunctionAsync(new FunctionRecord(name, kind, target, timeout, null, null, _h.Time.GetUtcNow()), ct);
             return true;
         }, default);
 
@@ -250,6 +250,6 @@ public sealed class ExternalFunctionTests : IDisposable
     private async Task<RotationRecord> Rotation(string id, string token)
     {
         var arn = (await _h.Describe(id)).ARN;
-        return (await _h.Store.ReadAsync(session => session.FindRotation(arn, token), default))!;
+        return await _h.Store.RotationAsync(arn, token);
     }
 }

@@ -226,11 +226,11 @@ public sealed class RotationEngineTests : IDisposable
             new RotateSecretRequest("crash", token, "scripted", new RotationRulesType(1, null, null), null), _h.Root, default);
         await _function.InvokeAsync(new RotationEvent("createSecret", arn, token, "rt"), new InvocationLog("r", _h.Time), default);
         var now = _h.Time.GetUtcNow();
-        await _h.Store.WriteAsync(session =>
+        await _h.Store.WriteAsync(async (session, ct) =>
         {
-            session.AppendJournal(new JournalEntry(arn, token, RotationStep.CreateSecret, 1, JournalPhase.Begin, null, null, now, "dead-node", 1));
-            session.AppendJournal(new JournalEntry(arn, token, RotationStep.CreateSecret, 1, JournalPhase.End, true, null, now, "dead-node", 1));
-            session.AppendJournal(new JournalEntry(arn, token, RotationStep.SetSecret, 1, JournalPhase.Begin, null, null, now, "dead-node", 1));
+            await session.AppendJournalAsync(new JournalEntry(arn, token, RotationStep.CreateSecret, 1, JournalPhase.Begin, null, null, now, "dead-node", 1), ct);
+            await session.AppendJournalAsync(new JournalEntry(arn, token, RotationStep.CreateSecret, 1, JournalPhase.End, true, null, now, "dead-node", 1), ct);
+            await session.AppendJournalAsync(new JournalEntry(arn, token, RotationStep.SetSecret, 1, JournalPhase.Begin, null, null, now, "dead-node", 1), ct);
             return true;
         }, default);
         while (_function.Calls.TryDequeue(out _))
@@ -253,7 +253,7 @@ public sealed class RotationEngineTests : IDisposable
         _engine = NewEngine();
         await _h.Create("leased", "one");
         var arn = (await _h.Describe("leased")).ARN;
-        await _h.Store.WriteAsync(session => session.AcquireLease("rotation:" + arn, "other-node", _h.Time.GetUtcNow(), TimeSpan.FromMinutes(5)), default);
+        await _h.Store.WriteAsync((session, ct) => session.AcquireLeaseAsync("rotation:" + arn, "other-node", _h.Time.GetUtcNow(), TimeSpan.FromMinutes(5), null, ct).AsTask(), default);
 
         var token = await RotateAsync("leased");
 
@@ -308,13 +308,13 @@ public sealed class RotationEngineTests : IDisposable
     private async Task<RotationRecord> Rotation(string id, string token)
     {
         var arn = (await _h.Describe(id)).ARN;
-        return (await _h.Store.ReadAsync(session => session.FindRotation(arn, token), default))!;
+        return await _h.Store.RotationAsync(arn, token);
     }
 
     private async Task<IReadOnlyList<JournalEntry>> Journal(string id, string token)
     {
         var arn = (await _h.Describe(id)).ARN;
-        return await _h.Store.ReadAsync(session => session.ReadJournal(arn, token), default);
+        return await _h.Store.JournalAsync(arn, token);
     }
 
     private static async Task WaitUntil(Func<Task<bool>> condition)

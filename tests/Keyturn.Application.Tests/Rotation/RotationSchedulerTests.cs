@@ -20,7 +20,7 @@ public sealed class RotationSchedulerTests : IDisposable
         _function = new ScriptedFunction(_h);
         var registry = new RotationFunctionRegistry([_function], _h.Store, _h.ExternalFunctions(_options));
         _engine = new RotationEngine(_h.Store, _h.Services, registry, new CapturingLogSink(), _options, _h.Time, NullLogger<RotationEngine>.Instance);
-        _scheduler = new RotationScheduler(_h.Services, _engine, _h.Time, NullLogger<RotationScheduler>.Instance);
+        _scheduler = new RotationScheduler(_h.Services, _h.Store, _engine, _h.Time, NullLogger<RotationScheduler>.Instance);
     }
 
     public void Dispose()
@@ -81,9 +81,9 @@ public sealed class RotationSchedulerTests : IDisposable
     private async Task AgeAsync(string name, TimeSpan by, bool keepNextRotationDate = false)
     {
         var arn = (await _h.Describe(name)).ARN;
-        await _h.Store.WriteAsync(session =>
+        await _h.Store.WriteAsync(async (session, ct) =>
         {
-            var secret = session.FindByArn(arn)!;
+            var secret = (await session.FindByArnAsync(arn, ct))!;
             var aged = new Secret(secret.Arn, secret.Name, secret.Region, secret.CreatedDate - by)
             {
                 StoreId = secret.StoreId,
@@ -97,10 +97,10 @@ public sealed class RotationSchedulerTests : IDisposable
                 aged.AddVersion(version);
             }
 
-            session.Save(aged);
-            foreach (var rotation in session.ListRotations(arn, openOnly: false))
+            await session.SaveAsync(aged, ct);
+            foreach (var rotation in await session.ListRotationsAsync(arn, openOnly: false, ct))
             {
-                session.SaveRotation(rotation with { StartedAt = rotation.StartedAt - by, UpdatedAt = rotation.UpdatedAt - by });
+                await session.SaveRotationAsync(rotation with { StartedAt = rotation.StartedAt - by, UpdatedAt = rotation.UpdatedAt - by }, ct);
             }
 
             return keepNextRotationDate;

@@ -12,6 +12,7 @@ namespace Keyturn.Application.Tests.Rotation;
 internal sealed class ScriptedFunction(ServiceHarness harness, string name = "scripted") : IRotationFunction
 {
     private readonly ConcurrentDictionary<string, int> _failures = new();
+    private StepHold? _hold;
 
     public string Name => name;
 
@@ -25,6 +26,22 @@ internal sealed class ScriptedFunction(ServiceHarness harness, string name = "sc
 
     /// <summary>When set, createSecret waits for it: keeps a rotation in flight while a test acts.</summary>
     public TaskCompletionSource? Gate { get; set; }
+
+    /// <summary>
+    /// The passwords setSecret applied to the database this function rotates, in order: the AWSPENDING value of the
+    /// version it rotates to, read from the store as the AWS templates do.
+    /// </summary>
+    public ConcurrentQueue<string> Applied { get; } = new();
+
+    /// <summary>The database's password now: the last one applied.</summary>
+    public string? DatabasePassword => Applied.LastOrDefault();
+
+    /// <summary>When set, the next setSecret reads AWSPENDING and then waits here before applying it (a runner frozen mid-step).</summary>
+    public StepHold? HoldSetSecret
+    {
+        get => Volatile.Read(ref _hold);
+        set => Volatile.Write(ref _hold, value);
+    }
 
     public void FailAt(string step, int times) => _failures[step] = times;
 
@@ -63,6 +80,7 @@ internal sealed class ScriptedFunction(ServiceHarness harness, string name = "sc
                 log.Info($"createSecret: Successfully put secret for ARN {e.SecretId} and version {e.ClientRequestToken}.");
                 break;
             case "setSecret":
+                await ApplyPendingAsync(e, cancellationToken);
                 if (WriteValueAt == "setSecret")
                 {
                     await harness.Put(e.SecretId, "written-by-a-person");
@@ -84,5 +102,40 @@ internal sealed class ScriptedFunction(ServiceHarness harness, string name = "sc
                 log.Info($"finishSecret: Successfully set AWSCURRENT stage to version {e.ClientRequestToken} for secret {e.SecretId}.");
                 break;
         }
+    }
+
+    private async Task ApplyPendingAsync(RotationEvent e, CancellationToken cancellationToken)
+    {
+        string? pending;
+        try
+        {
+            pending = (await new GetSecretValueHandler(harness.Services).ExecuteAsync(
+                new GetSecretValueRequest(e.SecretId, e.ClientRequestToken, StagingLabels.Pending), harness.Root, cancellationToken)).SecretString;
+        }
+        catch (Domain.Errors.ServiceException)
+        {
+            return;
+        }
+
+        if (Interlocked.Exchange(ref _hold, null) is { } hold)
+        {
+            await hold.WaitAsync(cancellationToken);
+        }
+
+        Applied.Enqueue(pending!);
+    }
+}
+
+/// <summary>Holds one step in flight until the test releases it; a frozen process doesn't notice cancellation, a live one does.</summary>
+internal sealed class StepHold(bool honoursCancellation)
+{
+    public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task WaitAsync(CancellationToken cancellationToken)
+    {
+        Reached.TrySetResult();
+        return honoursCancellation ? Released.Task.WaitAsync(cancellationToken) : Released.Task;
     }
 }

@@ -71,8 +71,8 @@ public sealed class SecretRedactionTests : IDisposable
         await engine.WaitForIdleAsync(timeout.Token);
 
         var arn = (await _h.Describe("app/leaky")).ARN;
-        var rotation = (await _h.Store.ReadAsync(session => session.FindRotation(arn, token), default))!;
-        var journal = await _h.Store.ReadAsync(session => session.ReadJournal(arn, token), default);
+        var rotation = await _h.Store.RotationAsync(arn, token);
+        var journal = await _h.Store.JournalAsync(arn, token);
         var messages = logs.Lines.Select(l => l.Message).ToList();
         string[] stored = [.. messages, rotation.Reason!, .. journal.Select(j => j.Reason ?? "")];
         foreach (var value in new[] { "Current-Pw-1", LeakyFunction.Pending, LeakyFunction.Key })
