@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Npgsql;
 
 namespace Keyturn.Storage.PostgreSql;
@@ -31,6 +30,15 @@ public static class PostgreSqlConnectionString
         ["options"] = (b, v) => b.Options = v,
     };
 
+    /// <summary>libpq's connection keywords: an unsupported one is named in the error.</summary>
+    private static readonly HashSet<string> LibpqKeywords = new(StringComparer.Ordinal)
+    {
+        "hostaddr", "passfile", "channel_binding", "client_encoding", "fallback_application_name", "keepalives", "keepalives_idle",
+        "keepalives_interval", "keepalives_count", "tcp_user_timeout", "replication", "gssencmode", "requiressl", "sslcompression", "sslpassword",
+        "sslcertmode", "sslcrl", "sslcrldir", "sslsni", "requirepeer", "ssl_min_protocol_version", "ssl_max_protocol_version", "krbsrvname", "gsslib",
+        "gssdelegation", "service", "load_balance_hosts", "sslnegotiation",
+    };
+
     /// <summary>True when <paramref name="value"/> is a PostgreSQL URI.</summary>
     public static bool IsUri(string value) => Schemes.Any(s => value.StartsWith(s, StringComparison.OrdinalIgnoreCase));
 
@@ -44,7 +52,7 @@ public static class PostgreSqlConnectionString
         try
         {
             var builder = Parse(value);
-            var port = builder.Port == NpgsqlConnection.DefaultPort || (builder.Host ?? "").Contains(':', StringComparison.Ordinal)
+            var port = builder.Port == NpgsqlConnection.DefaultPort || (builder.Host ?? "").Contains(',', StringComparison.Ordinal)
                 ? ""
                 : string.Create(CultureInfo.InvariantCulture, $":{builder.Port}");
             return $"postgresql://{builder.Username}@{builder.Host}{port}/{builder.Database}";
@@ -98,7 +106,20 @@ public static class PostgreSqlConnectionString
 
         if (authority.Length > 0)
         {
-            builder.Host = Hosts(authority);
+            var hosts = Hosts(authority);
+            if (hosts.Count == 1)
+            {
+                builder.Host = hosts[0].Host.Trim('[', ']');
+                if (hosts[0].Port is { } port)
+                {
+                    builder.Port = port;
+                }
+            }
+            else
+            {
+                // Several hosts (a primary and its standbys): Npgsql's list of host:port pairs.
+                builder.Host = string.Join(',', hosts.Select(h => h.Port is { } port ? string.Create(CultureInfo.InvariantCulture, $"{h.Host}:{port}") : h.Host));
+            }
         }
 
         if (path.Length > 0)
@@ -112,8 +133,9 @@ public static class PostgreSqlConnectionString
             var key = Decode("a query key", equals >= 0 ? pair[..equals] : pair);
             if (!QueryKeys.TryGetValue(key, out var apply))
             {
-                throw new FormatException(
-                    $"The PostgreSQL URI has the query parameter '{Printable(key)}', which Keyturn does not support; supported: {string.Join(", ", QueryKeys.Keys)}.");
+                // Only libpq's own keywords are named: anything else may be a misplaced password.
+                var named = LibpqKeywords.Contains(key) ? $"the query parameter '{key}'" : "a query parameter that is not a libpq keyword";
+                throw new FormatException($"The PostgreSQL URI has {named}, which Keyturn does not support; supported: {string.Join(", ", QueryKeys.Keys)}.");
             }
 
             apply(builder, Decode(key, equals >= 0 ? pair[(equals + 1)..] : ""));
@@ -122,10 +144,10 @@ public static class PostgreSqlConnectionString
         return builder;
     }
 
-    /// <summary>Npgsql's host list: <c>host[:port]</c> pairs separated by commas, IPv6 addresses in brackets.</summary>
-    private static string Hosts(string authority)
+    /// <summary>The <c>host[:port]</c> pairs of the authority, separated by commas, IPv6 addresses in brackets.</summary>
+    private static List<(string Host, int? Port)> Hosts(string authority)
     {
-        var hosts = new List<string>();
+        var hosts = new List<(string Host, int? Port)>();
         foreach (var part in authority.Split(','))
         {
             string host;
@@ -157,10 +179,10 @@ public static class PostgreSqlConnectionString
                 throw new FormatException("The PostgreSQL URI has an empty host.");
             }
 
-            hosts.Add(port is null ? host : string.Create(CultureInfo.InvariantCulture, $"{host}:{Number("port", port)}"));
+            hosts.Add((host, port is null ? null : Number("port", port)));
         }
 
-        return string.Join(',', hosts);
+        return hosts;
     }
 
     private static string Decode(string what, string value)
@@ -190,16 +212,4 @@ public static class PostgreSqlConnectionString
         "verify-full" => SslMode.VerifyFull,
         _ => throw new FormatException("The PostgreSQL URI's sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full."),
     };
-
-    // An unknown key is echoed so the user can find it, but only up to a few safe characters: never a value.
-    private static string Printable(string key)
-    {
-        var text = new StringBuilder();
-        foreach (var c in key.Take(40))
-        {
-            text.Append(char.IsAsciiLetterOrDigit(c) || c is '_' or '-' ? c : '?');
-        }
-
-        return text.ToString();
-    }
 }

@@ -27,7 +27,7 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
 
     public async ValueTask<IReadOnlyList<string>> ListRegionsAsync(CancellationToken cancellationToken)
     {
-        await using var command = Command("SELECT DISTINCT region FROM secrets ORDER BY region COLLATE \"C\"");
+        await using var command = Command("SELECT DISTINCT region COLLATE \"C\" FROM secrets ORDER BY 1");
         return await ReadAllAsync(command, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
     }
 
@@ -49,7 +49,7 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
     public async ValueTask<IReadOnlyList<Secret>> FindByArnsAsync(IReadOnlyCollection<string> arns, CancellationToken cancellationToken) =>
         arns.Count == 0
             ? []
-            : await LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE arn = ANY($1)", withVersions: true, cancellationToken, arns.ToArray()).ConfigureAwait(false);
+            : await LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE arn = ANY($1)", withVersions: true, cancellationToken, (object)arns.ToArray()).ConfigureAwait(false);
 
     public async ValueTask<IReadOnlyList<Secret>> ListDueForPurgeAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         await LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE deletion_ms IS NOT NULL AND deletion_ms <= $1", withVersions: true, cancellationToken,
