@@ -10,10 +10,10 @@ namespace Keyturn.Storage.Sqlite;
 /// as the secrets (<see cref="SqliteDatabase"/> creates the schema and sets WAL). Appends queue on the file's write gate
 /// and take SQLite's write lock up front (BEGIN IMMEDIATE); reads run in one deferred transaction, so a page is one snapshot.
 /// </summary>
-public sealed class SqliteLogStore : ILogSink, ILogStore
+public sealed class SqliteLogStore : ILogSink, ILogStore, ILogArchive
 {
     /// <summary>What AWS adds to a message's UTF-8 length when it sizes a batch or a page.</summary>
-    public const int EventOverheadBytes = 26;
+    public const int EventOverheadBytes = LogEventPages.EventOverheadBytes;
 
     // Rows fetched per query while a filter scans; a filter with few matches reads many batches.
     private const int ScanBatch = 1000;
@@ -83,6 +83,60 @@ public sealed class SqliteLogStore : ILogSink, ILogStore
             ("$f", lines.Min(l => l.Timestamp).ToUnixTimeMilliseconds()), ("$l", lines.Max(l => l.Timestamp).ToUnixTimeMilliseconds()),
             ("$n", now), ("$b", bytes), ("$g", logGroupName), ("$s", logStreamName));
         transaction.Commit();
+    }
+
+    public async Task ImportStreamsAsync(LogGroupRecord group, IReadOnlyList<LogStreamRecord> streams, CancellationToken cancellationToken)
+    {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var connection = Open();
+            using var transaction = connection.BeginTransaction(deferred: false);
+            Execute(connection, transaction, "INSERT INTO log_groups (name, created_ms) VALUES ($g, $n)", ("$g", group.Name), ("$n", group.CreatedMs));
+            foreach (var stream in streams)
+            {
+                Execute(connection, transaction,
+                    "INSERT INTO log_streams (group_name, name, created_ms, first_event_ms, last_event_ms, last_ingestion_ms, stored_bytes) VALUES ($g, $s, $c, $f, $l, $i, $b)",
+                    ("$g", group.Name), ("$s", stream.Name), ("$c", stream.CreatedMs), ("$f", (object?)stream.FirstEventMs ?? DBNull.Value),
+                    ("$l", (object?)stream.LastEventMs ?? DBNull.Value), ("$i", (object?)stream.LastIngestionMs ?? DBNull.Value), ("$b", stream.StoredBytes));
+            }
+
+            transaction.Commit();
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    public async Task ImportEventsAsync(string groupName, IReadOnlyList<LogEventRecord> events, CancellationToken cancellationToken)
+    {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var connection = Open();
+            using var transaction = connection.BeginTransaction(deferred: false);
+            using var insert = connection.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT INTO log_events (id, group_name, stream_name, timestamp_ms, ingestion_ms, message) VALUES ($id, $g, $s, $t, $n, $m)";
+            insert.Parameters.AddWithValue("$g", groupName);
+            var id = insert.Parameters.Add("$id", SqliteType.Integer);
+            var stream = insert.Parameters.Add("$s", SqliteType.Text);
+            var timestamp = insert.Parameters.Add("$t", SqliteType.Integer);
+            var ingestion = insert.Parameters.Add("$n", SqliteType.Integer);
+            var message = insert.Parameters.Add("$m", SqliteType.Text);
+            foreach (var record in events)
+            {
+                (id.Value, stream.Value, timestamp.Value, ingestion.Value, message.Value) = (record.Id, record.StreamName, record.TimestampMs, record.IngestionMs, record.Message);
+                insert.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
     }
 
     public Task<LogGroupRecord?> FindGroupAsync(string groupName, CancellationToken cancellationToken) =>
@@ -171,7 +225,7 @@ public sealed class SqliteLogStore : ILogSink, ILogStore
         var rows = Query(transaction, sql, ReadEvent,
             ("$g", query.GroupName), ("$s", query.StreamName), ("$start", query.StartMs ?? long.MinValue), ("$end", query.EndMs ?? long.MaxValue),
             ("$t", query.From.TimestampMs), ("$i", query.From.Id), ("$limit", query.Limit));
-        var page = WithinBytes(rows, query.MaxBytes);
+        var page = LogEventPages.WithinBytes(rows, query.MaxBytes);
         if (!query.Forward)
         {
             page.Reverse();
@@ -200,7 +254,7 @@ public sealed class SqliteLogStore : ILogSink, ILogStore
         return parts.Count == 0 ? null : string.Join(" AND ", parts);
     }
 
-    public Task<LogFilterResult> FilterAsync(LogFilterQuery query, CancellationToken cancellationToken) => ReadAsync(transaction =>
+    public Task<LogFilterResult> FilterAsync(LogFilterQuery query, CancellationToken cancellationToken) => ReadManyAsync(transaction =>
     {
         // With indexable terms the trigram index names the candidates, and the group index is kept out of the plan
         // ('+'), so SQLite reads only those rows rather than walking the whole span through the index.
@@ -235,58 +289,9 @@ public sealed class SqliteLogStore : ILogSink, ILogStore
         }
 
         sql.Append(query.Backward ? " ORDER BY timestamp_ms DESC, id DESC LIMIT $batch" : " ORDER BY timestamp_ms, id LIMIT $batch");
-
-        var start = query.From ?? (query.Backward ? LogEventPosition.Tail : LogEventPosition.Head);
-        var position = start;
-        var matches = new List<LogEventRecord>();
-        var scanned = 0;
-        long bytes = 0;
-        LogEventPosition? resume = null;
-        while (resume is null)
-        {
-            var batch = Query(transaction, sql.ToString(), ReadEvent, [.. parameters, ("$t", position.TimestampMs), ("$i", position.Id)]);
-            foreach (var row in batch)
-            {
-                scanned++;
-                position = row.Position;
-                if (!query.Pattern.IsMatch(row.Message))
-                {
-                    continue;
-                }
-
-                var size = Encoding.UTF8.GetByteCount(row.Message) + EventOverheadBytes;
-                if (matches.Count > 0 && bytes + size > query.MaxBytes)
-                {
-                    resume = matches[^1].Position;
-                    break;
-                }
-
-                matches.Add(row);
-                bytes += size;
-                if (matches.Count == query.Limit)
-                {
-                    resume = row.Position;
-                    break;
-                }
-            }
-
-            if (resume is null && batch.Count < ScanBatch)
-            {
-                break;
-            }
-
-            if (resume is null && scanned >= query.ScanLimit)
-            {
-                resume = position;
-            }
-        }
-
-        if (query.Backward)
-        {
-            matches.Reverse();
-        }
-
-        return new LogFilterResult(matches, resume);
+        var text = sql.ToString();
+        return LogEventPages.FilterAsync(query, ScanBatch, position =>
+            Task.FromResult(Query(transaction, text, ReadEvent, [.. parameters, ("$t", position.TimestampMs), ("$i", position.Id)])));
     }, cancellationToken);
 
     /// <summary>The streams with events in the span this call searched; one is complete once the search is past its last event.</summary>
@@ -305,21 +310,6 @@ public sealed class SqliteLogStore : ILogSink, ILogStore
         }
     }
 
-    private static List<LogEventRecord> WithinBytes(List<LogEventRecord> rows, int maxBytes)
-    {
-        long bytes = 0;
-        for (var i = 0; i < rows.Count; i++)
-        {
-            bytes += Encoding.UTF8.GetByteCount(rows[i].Message) + EventOverheadBytes;
-            if (i > 0 && bytes > maxBytes)
-            {
-                return rows[..i];
-            }
-        }
-
-        return rows;
-    }
-
     private Task<T> ReadAsync<T>(Func<SqliteTransaction, T> work, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -328,6 +318,17 @@ public sealed class SqliteLogStore : ILogSink, ILogStore
         var result = work(transaction);
         transaction.Commit();
         return Task.FromResult(result);
+    }
+
+    /// <summary>Like <see cref="ReadAsync"/> for work made of several queries (they complete at once: SQLite's I/O is synchronous).</summary>
+    private async Task<T> ReadManyAsync<T>(Func<SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction(deferred: true);
+        var result = await work(transaction).ConfigureAwait(false);
+        transaction.Commit();
+        return result;
     }
 
     private SqliteConnection Open()
