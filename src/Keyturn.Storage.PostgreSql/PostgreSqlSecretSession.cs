@@ -15,7 +15,19 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
 {
     private const string SecretColumns = "id, arn, region, name, created_ms, deletion_ms, metadata::text";
 
+    // Secrets this transaction inserted: if it rolls back, their store ids name nothing, so a re-run inserts them again.
+    private readonly List<Secret> _inserted = [];
+
     private string ForUpdate => write ? " FOR UPDATE" : "";
+
+    /// <summary>After a rollback: forgets the store ids given to secrets this transaction inserted.</summary>
+    public void ForgetInserted()
+    {
+        foreach (var secret in _inserted)
+        {
+            secret.StoreId = 0;
+        }
+    }
 
     public async ValueTask<Secret?> FindByArnAsync(string arn, CancellationToken cancellationToken) =>
         (await LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE arn = $1{ForUpdate}", withVersions: true, cancellationToken, arn).ConfigureAwait(false))
@@ -88,6 +100,7 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
                 "INSERT INTO secrets (arn, region, name, created_ms, deletion_ms, rotation_enabled, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING id",
                 secret.Arn, secret.Region, secret.Name, secret.CreatedDate.ToUnixTimeMilliseconds(), deletion, rotationEnabled, metadata);
             secret.StoreId = (long)(await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            _inserted.Add(secret);
         }
         else
         {

@@ -74,14 +74,22 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
         await using var transaction = await connection.BeginTransactionAsync(write ? IsolationLevel.ReadCommitted : IsolationLevel.RepeatableRead, cancellationToken)
             .ConfigureAwait(false);
         var session = new PostgreSqlSecretSession(connection, transaction, write);
-        if (fence is not null && !await session.HoldsFenceAsync(fence, cancellationToken).ConfigureAwait(false))
+        try
         {
-            throw new LeaseLostException(fence);
-        }
+            if (fence is not null && !await session.HoldsFenceAsync(fence, cancellationToken).ConfigureAwait(false))
+            {
+                throw new LeaseLostException(fence);
+            }
 
-        var result = await work(session, cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return result;
+            var result = await work(session, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+        catch
+        {
+            session.ForgetInserted();
+            throw;
+        }
     }
 
     [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "store unit lost a race ({SqlState}) on attempt {Attempt}; running it again in {DelayMs} ms")]

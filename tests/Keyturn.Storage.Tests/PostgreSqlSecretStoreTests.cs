@@ -34,6 +34,61 @@ public sealed class PostgreSqlSecretStoreContractTests(PostgreSqlStoreFixture fi
         Assert.Equal(["green", "blue"], moved.HolderOf("blue")!.Stages);
     }
 
+    [Fact]
+    public async Task Two_units_locking_two_secrets_in_opposite_orders_both_complete_after_the_deadlock_victim_is_run_again()
+    {
+        var a = NewSecret();
+        var b = NewSecret();
+        await Store.WriteAsync(async (s, ct) => { await s.SaveAsync(a, ct); await s.SaveAsync(b, ct); return 0; }, CancellationToken.None);
+        var firstHolds = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondHolds = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var attempts = 0;
+
+        Task<int> Unit(Keyturn.Application.Ports.ISecretStore store, string firstArn, string secondArn, TaskCompletionSource mine, TaskCompletionSource theirs) =>
+            store.WriteAsync(async (s, ct) =>
+            {
+                Interlocked.Increment(ref attempts);
+                var first = (await s.FindByArnAsync(firstArn, ct))!;
+                mine.TrySetResult();
+                await theirs.Task;
+                var second = (await s.FindByArnAsync(secondArn, ct))!;
+                foreach (var secret in new[] { first, second })
+                {
+                    secret.Description = (int.Parse(secret.Description!, System.Globalization.CultureInfo.InvariantCulture) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    await s.SaveAsync(secret, ct);
+                }
+
+                return 0;
+            }, CancellationToken.None);
+
+        await Task.WhenAll(
+            Task.Run(() => Unit(Store, a.Arn, b.Arn, firstHolds, secondHolds)),
+            Task.Run(() => Unit(SecondNode, b.Arn, a.Arn, secondHolds, firstHolds))).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(3, attempts);
+        Assert.Equal(("2", "2"), ((await ReadAsync(a.Arn)).Description, (await ReadAsync(b.Arn)).Description));
+    }
+
+    [Fact]
+    public async Task A_secret_inserted_by_a_unit_that_is_run_again_is_inserted_again()
+    {
+        var secret = NewSecret();
+        var attempts = 0;
+        await Store.WriteAsync(async (s, ct) =>
+        {
+            await s.SaveAsync(secret, ct);
+            if (++attempts == 1)
+            {
+                throw new PostgresException("could not serialize access", "ERROR", "ERROR", PostgresErrorCodes.SerializationFailure);
+            }
+
+            return 0;
+        }, CancellationToken.None);
+
+        Assert.Equal(2, attempts);
+        Assert.Equal(secret.Versions[0].VersionId, Assert.Single((await ReadAsync(secret.Arn)).Versions).VersionId);
+    }
+
     /// <summary>Each label row's xmin: the transaction that last wrote it.</summary>
     private async Task<Dictionary<string, string>> LabelRowVersionsAsync(string arn)
     {
