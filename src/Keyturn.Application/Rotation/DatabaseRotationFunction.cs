@@ -30,12 +30,16 @@ public sealed class DatabaseRotationFunction(
 
     private string Db => family == DatabaseFamily.PostgreSql ? "PostgreSQL DB" : "MySQL DB";
 
+    /// <summary>The built-in functions' names, known without building them (a whole-store copy looks up their policies).</summary>
+    public static IReadOnlyList<string> BuiltInNames { get; } =
+        ["keyturn-postgresql-single-user", "keyturn-postgresql-alternating-users", "keyturn-mysql-single-user", "keyturn-mysql-alternating-users"];
+
     public static IReadOnlyList<DatabaseRotationFunction> CreateAll(DatabaseRotators rotators, SecretServices services, IRandomSource random) =>
     [
-        new("keyturn-postgresql-single-user", DatabaseFamily.PostgreSql, false, rotators, services, random),
-        new("keyturn-postgresql-alternating-users", DatabaseFamily.PostgreSql, true, rotators, services, random),
-        new("keyturn-mysql-single-user", DatabaseFamily.MySql, false, rotators, services, random),
-        new("keyturn-mysql-alternating-users", DatabaseFamily.MySql, true, rotators, services, random),
+        new(BuiltInNames[0], DatabaseFamily.PostgreSql, false, rotators, services, random),
+        new(BuiltInNames[1], DatabaseFamily.PostgreSql, true, rotators, services, random),
+        new(BuiltInNames[2], DatabaseFamily.MySql, false, rotators, services, random),
+        new(BuiltInNames[3], DatabaseFamily.MySql, true, rotators, services, random),
     ];
 
     public async Task InvokeAsync(RotationEvent rotationEvent, InvocationLog log, CancellationToken cancellationToken)
