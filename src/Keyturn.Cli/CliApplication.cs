@@ -31,6 +31,7 @@ public static class CliApplication
             DemoCommand.Create(),
             LogsCommand.Create(),
             MasterKeyCommand.Create(),
+            StoreCommand.Create(),
         };
 
         // A refusal the operator must act on (a missing or mismatched master key, a key file open to others), a port

@@ -167,12 +167,17 @@ internal sealed partial class PostgreSqlSecretSession
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
     }
 
-    public async ValueTask<FunctionPolicy?> FindFunctionPolicyAsync(string name, CancellationToken cancellationToken)
+    public async ValueTask<FunctionPolicy?> FindFunctionPolicyAsync(string name, CancellationToken cancellationToken) =>
+        (await ReadFunctionPoliciesAsync("SELECT name, allowed_masters, allow_privileged_clone, updated_ms FROM function_policies WHERE name = $1", cancellationToken, name).ConfigureAwait(false)).FirstOrDefault();
+
+    public async ValueTask<IReadOnlyList<FunctionPolicy>> ListFunctionPoliciesAsync(CancellationToken cancellationToken) =>
+        await ReadFunctionPoliciesAsync("SELECT name, allowed_masters, allow_privileged_clone, updated_ms FROM function_policies ORDER BY name", cancellationToken).ConfigureAwait(false);
+
+    private async Task<List<FunctionPolicy>> ReadFunctionPoliciesAsync(string sql, CancellationToken cancellationToken, params object?[] parameters)
     {
-        await using var command = Command("SELECT allowed_masters, allow_privileged_clone, updated_ms FROM function_policies WHERE name = $1", name);
-        var policies = await ReadAllAsync(command, r => new FunctionPolicy(
-            name, r.GetString(0).Split('\n', StringSplitOptions.RemoveEmptyEntries), r.GetBoolean(1), FromMs(r.GetInt64(2))), cancellationToken).ConfigureAwait(false);
-        return policies.FirstOrDefault();
+        await using var command = Command(sql, parameters);
+        return await ReadAllAsync(command, r => new FunctionPolicy(
+            r.GetString(0), r.GetString(1).Split('\n', StringSplitOptions.RemoveEmptyEntries), r.GetBoolean(2), FromMs(r.GetInt64(3))), cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask SaveFunctionPolicyAsync(FunctionPolicy policy, CancellationToken cancellationToken)

@@ -154,15 +154,11 @@ internal sealed partial class SqliteSecretSession
         return new(command.ExecuteNonQuery() > 0);
     }
 
-    public ValueTask<FunctionPolicy?> FindFunctionPolicyAsync(string name, CancellationToken cancellationToken)
-    {
-        using var command = Command("SELECT allowed_masters, allow_privileged_clone, updated_ms FROM function_policies WHERE name = $p", name);
-        using var reader = command.ExecuteReader();
-        return new(reader.Read()
-            ? new FunctionPolicy(name, reader.GetString(0).Split('\n', StringSplitOptions.RemoveEmptyEntries), reader.GetInt64(1) != 0,
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)))
-            : null);
-    }
+    public ValueTask<FunctionPolicy?> FindFunctionPolicyAsync(string name, CancellationToken cancellationToken) =>
+        new(ReadFunctionPolicies("SELECT name, allowed_masters, allow_privileged_clone, updated_ms FROM function_policies WHERE name = $p", name).FirstOrDefault());
+
+    public ValueTask<IReadOnlyList<FunctionPolicy>> ListFunctionPoliciesAsync(CancellationToken cancellationToken) =>
+        new(ReadFunctionPolicies("SELECT name, allowed_masters, allow_privileged_clone, updated_ms FROM function_policies ORDER BY name"));
 
     public ValueTask SaveFunctionPolicyAsync(FunctionPolicy policy, CancellationToken cancellationToken)
     {
@@ -180,6 +176,20 @@ internal sealed partial class SqliteSecretSession
     {
         using var command = Command("DELETE FROM function_policies WHERE name = $p", name);
         return new(command.ExecuteNonQuery() > 0);
+    }
+
+    private List<FunctionPolicy> ReadFunctionPolicies(string sql, params object?[] parameters)
+    {
+        using var command = Command(sql, parameters);
+        using var reader = command.ExecuteReader();
+        var policies = new List<FunctionPolicy>();
+        while (reader.Read())
+        {
+            policies.Add(new FunctionPolicy(reader.GetString(0), reader.GetString(1).Split('\n', StringSplitOptions.RemoveEmptyEntries), reader.GetInt64(2) != 0,
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3))));
+        }
+
+        return policies;
     }
 
     private void Renew(string resource, long expiresMs)

@@ -21,24 +21,24 @@ public interface IStoreFixture
 public sealed class SqliteStoreFixture : IStoreFixture, IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("keyturn-store-").FullName;
-    private readonly SqliteSecretStore _store;
-    private readonly SqliteSecretStore _second;
+    private readonly SqliteDatabase _store;
+    private readonly SqliteDatabase _second;
 
     public SqliteStoreFixture()
     {
-        _store = new SqliteSecretStore(Path.Combine(_directory, SqliteSecretStore.FileName));
-        _second = new SqliteSecretStore(Path.Combine(_directory, SqliteSecretStore.FileName));
+        _store = SqliteDatabase.Open(SqliteDatabase.PathIn(_directory));
+        _second = SqliteDatabase.Open(SqliteDatabase.PathIn(_directory));
     }
 
-    public ISecretStore Store => _store;
+    public ISecretStore Store => _store.Secrets;
 
-    public ISecretStore SecondNode => _second;
+    public ISecretStore SecondNode => _second.Secrets;
 
     public Task<(ISecretStore Store, IAsyncDisposable Lifetime)> OpenEmptyStoreAsync()
     {
         var directory = Directory.CreateTempSubdirectory("keyturn-store-").FullName;
-        var store = new SqliteSecretStore(Path.Combine(directory, SqliteSecretStore.FileName));
-        return Task.FromResult<(ISecretStore, IAsyncDisposable)>((store, new Cleanup(() =>
+        var store = SqliteDatabase.Open(SqliteDatabase.PathIn(directory));
+        return Task.FromResult<(ISecretStore, IAsyncDisposable)>((store.Secrets, new Cleanup(() =>
         {
             store.Dispose();
             Directory.Delete(directory, recursive: true);

@@ -96,6 +96,9 @@ public partial interface ISecretSession
     /// <summary>The administrator's settings for a function, or null when none were made (the default).</summary>
     ValueTask<FunctionPolicy?> FindFunctionPolicyAsync(string name, CancellationToken cancellationToken);
 
+    /// <summary>Every policy an administrator set, by function name (a whole-store copy moves them all).</summary>
+    ValueTask<IReadOnlyList<FunctionPolicy>> ListFunctionPoliciesAsync(CancellationToken cancellationToken);
+
     ValueTask SaveFunctionPolicyAsync(FunctionPolicy policy, CancellationToken cancellationToken);
 
     ValueTask<bool> DeleteFunctionPolicyAsync(string name, CancellationToken cancellationToken);

@@ -4,7 +4,7 @@ namespace Keyturn.Application.Rotation;
 
 /// <summary>
 /// One rotation of one secret: the token (new version id), the function, and where it stands. <see cref="Version"/>
-/// is the stored row's revision: <see cref="Ports.ISyncSecretSession.SaveRotation"/> writes a record only over the
+/// is the stored row's revision: <see cref="Ports.ISecretSession.SaveRotationAsync"/> writes a record only over the
 /// revision it was read at, so a copy read before a CancelRotateSecret can't undo it.
 /// </summary>
 public sealed record RotationRecord(

@@ -141,7 +141,7 @@ internal sealed partial class RotationStepExecutor(
 
     /// <summary>Read when the invocation has ended, so it covers the values the invocation wrote.</summary>
     private Task<SecretMasker> MaskerForAsync(string secretArn, IReadOnlyCollection<string> extraSecrets) =>
-        services.Store.ReadAsync(session => SecretRedaction.MaskerFor(services, session, secretArn, extraSecrets), CancellationToken.None);
+        services.Store.ReadAsync((session, ct) => SecretRedaction.MaskerForAsync(services, session, secretArn, extraSecrets, ct), CancellationToken.None);
 
     private static string StreamName(RotationRecord rotation) =>
         $"{rotation.StartedAt.UtcDateTime:yyyy/MM/dd}/[$LATEST]{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rotation.SecretArn + "|" + rotation.Token)))[..32]}";

@@ -54,16 +54,6 @@ public static class SecretRedaction
         return SecretMasker.Create(texts, binaries);
     }
 
-    /// <summary>
-    /// The synchronous form the rotation engine calls until it moves to <see cref="ISecretStore"/>; it goes with
-    /// <see cref="ISyncSecretSession"/>. The only such session is SQLite's, which is also an <see cref="ISecretSession"/>
-    /// whose calls have completed when they return, so this never waits.
-    /// </summary>
-    public static SecretMasker MaskerFor(SecretServices services, ISyncSecretSession session, string secretArn, IEnumerable<string> extraSecrets) =>
-        session is ISecretSession asynchronous
-            ? MaskerForAsync(services, asynchronous, secretArn, extraSecrets, CancellationToken.None).GetAwaiter().GetResult()
-            : throw new ArgumentException("The session does not implement the asynchronous port.", nameof(session));
-
     private static async Task CollectAsync(
         SecretServices services, ISecretSession session, Secret secret, List<string> texts, List<byte[]> binaries, HashSet<string>? masters, CancellationToken cancellationToken)
     {

@@ -123,8 +123,6 @@ public static partial class KeyturnServer
         services.AddSingleton(_ => database);
         services.AddSingleton<ISecretStore>(sp => sp.GetRequiredService<SqliteDatabase>().Secrets);
 
-        // The rotation engine's port until it moves to ISecretStore.
-        services.AddSingleton<ISyncSecretStore>(sp => sp.GetRequiredService<SqliteDatabase>().Secrets);
         services.AddSingleton<MasterKeyRotation>();
         services.AddSingleton<IRandomSource>(CryptoRandomSource.Instance);
         services.AddSingleton(new RotationOptions

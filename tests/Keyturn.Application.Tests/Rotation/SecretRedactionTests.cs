@@ -29,7 +29,7 @@ public sealed class SecretRedactionTests : IDisposable
         Assert.DoesNotContain(oldest, (await _h.Labels("app/db")).Keys);
         var arn = (await _h.Describe("app/db")).ARN;
 
-        var masker = await _h.Store.ReadAsync(session => SecretRedaction.MaskerFor(_h.Services, session, arn, ["function-key-7"]), default);
+        var masker = await _h.Store.ReadAsync((session, ct) => SecretRedaction.MaskerForAsync(_h.Services, session, arn, ["function-key-7"], ct), default);
 
         foreach (var value in new[] { "Master-Pw-1", "Oldest-Pw-1", "Pwd-Field-2", "Conn-Pw-3", "Nested-Pw-4", "Newest-Pw-5", "plain text value 6", "function-key-7" })
         {
@@ -49,7 +49,7 @@ public sealed class SecretRedactionTests : IDisposable
         await new CreateSecretHandler(_h.Services).ExecuteAsync(new CreateSecretRequest("bin", ServiceHarness.Token(), null, null, binary, null, null, null, null, null), _h.Root, default);
         var arn = (await _h.Describe("bin")).ARN;
 
-        var masker = await _h.Store.ReadAsync(session => SecretRedaction.MaskerFor(_h.Services, session, arn, []), default);
+        var masker = await _h.Store.ReadAsync((session, ct) => SecretRedaction.MaskerForAsync(_h.Services, session, arn, [], ct), default);
 
         Assert.Equal($"b64 {M} hex {M}", masker.Mask($"b64 {Convert.ToBase64String(binary)} hex {Convert.ToHexStringLower(binary)}", M));
     }

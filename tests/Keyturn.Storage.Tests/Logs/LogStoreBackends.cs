@@ -22,18 +22,20 @@ public sealed class OpenedLogStore(ILogStore store, ILogSink sink, ILogArchive a
     public ValueTask DisposeAsync() => dispose();
 }
 
-/// <summary>The embedded store: a fresh database file whose secret store creates the schema, as <c>keyturn serve</c> does.</summary>
+/// <summary>The embedded store: a fresh database file, migrated by <see cref="SqliteDatabase"/> as <c>keyturn serve</c> does.</summary>
 public sealed class SqliteLogStoreContract : LogStoreContract
 {
-    protected override Task<OpenedLogStore> OpenEmptyAsync()
+    protected override Task<OpenedLogStore> OpenEmptyAsync() => OpenEmpty();
+
+    public static Task<OpenedLogStore> OpenEmpty()
     {
         var directory = Directory.CreateTempSubdirectory("keyturn-logs-").FullName;
-        var path = Path.Combine(directory, SqliteSecretStore.FileName);
-        var secrets = new SqliteSecretStore(path);
-        var store = new SqliteLogStore(path);
+        var path = SqliteDatabase.PathIn(directory);
+        var database = SqliteDatabase.Open(path);
+        var store = database.Logs;
         return Task.FromResult(new OpenedLogStore(store, store, store, path, () =>
         {
-            secrets.Dispose();
+            database.Dispose();
             Directory.Delete(directory, recursive: true);
             return ValueTask.CompletedTask;
         }));
@@ -51,6 +53,34 @@ public sealed class PostgreSqlLogStoreContract(PostgresLogServer server, ITestOu
     /// log_events (group, window and position as filters) → Bitmap Index Scan on log_events_message_trgm
     /// (message ~~ '%needle-in-haystack%').
     /// </summary>
+    /// <summary>What <c>keyturn store migrate</c> does with logs, from the embedded store into this one: the same events, ids and figures come back.</summary>
+    [Fact]
+    public async Task Import_FromTheEmbeddedStore_ReadsBackTheSameGroupsStreamsAndEvents()
+    {
+        await using var sqlite = await SqliteLogStoreContract.OpenEmpty();
+        var t = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
+        await sqlite.Sink.AppendAsync("/aws/lambda/a", "s1", [new LogLine(t, "héllo"), new LogLine(t, "same time"), new LogLine(t.AddSeconds(-1), "earlier")], default);
+        await sqlite.Sink.AppendAsync("/aws/lambda/a", "s2", [.. Enumerable.Range(0, 1500).Select(i => new LogLine(t.AddMilliseconds(i), $"line {i}"))], default);
+        await sqlite.Sink.AppendAsync("/aws/lambda/b", "s1", [new LogLine(t, "b")], default);
+
+        await using var postgres = await server.OpenEmptyAsync();
+        foreach (var group in await sqlite.Store.DescribeGroupsAsync(new(null, null, null, null, 50), default))
+        {
+            var streams = await sqlite.Store.DescribeStreamsAsync(new(group.Name, null, LogStreamOrder.LogStreamName, false, null, 50), default);
+            await postgres.Archive.ImportStreamsAsync(group, streams, default);
+            var events = await sqlite.Store.FilterAsync(new(group.Name, null, null, null, null, Domain.Logs.LogFilterPattern.All, null, 10_000, int.MaxValue, int.MaxValue), default);
+            await postgres.Archive.ImportEventsAsync(group.Name, events.Events, default);
+
+            Assert.Equal(group, await postgres.Store.FindGroupAsync(group.Name, default));
+            Assert.Equal(streams, await postgres.Store.DescribeStreamsAsync(new(group.Name, null, LogStreamOrder.LogStreamName, false, null, 50), default));
+            var copied = await postgres.Store.FilterAsync(new(group.Name, null, null, null, null, Domain.Logs.LogFilterPattern.All, null, 10_000, int.MaxValue, int.MaxValue), default);
+            Assert.Equal(events.Events, copied.Events);
+        }
+
+        var found = await postgres.Store.FilterAsync(new("/aws/lambda/a", null, null, null, null, Domain.Logs.LogFilterPattern.Parse("\"line 149\""), null, 100, int.MaxValue, int.MaxValue), default);
+        Assert.Equal(["line 149", .. Enumerable.Range(1490, 10).Select(i => $"line {i}")], found.Events.Select(e => e.Message));
+    }
+
     [Fact]
     public async Task Filter_SelectiveTerm_UsesTheTrigramIndex()
     {
