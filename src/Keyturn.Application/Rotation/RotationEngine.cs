@@ -326,10 +326,6 @@ public sealed partial class RotationEngine(
         return false;
     }
 
-    /// <summary>Lambda's REPORT line (kept here for existing callers).</summary>
-    public static string ReportLine(string requestId, double elapsedMs, (int MemorySize, int MaxMemoryUsed)? memory, TimeSpan? initDuration) =>
-        LambdaLogFormat.Report(requestId, elapsedMs, memory, initDuration);
-
     /// <summary>
     /// Marks success (labels checked, AWSPENDING stripped, dates moved), as the AWS backend does after finishSecret: in
     /// one fenced transaction with the compare-and-swap of the record, so a rotation cancelled since it was read keeps

@@ -9,6 +9,8 @@ namespace Keyturn.Application.Rotation;
 /// nothing, once another owner has the lease) and which this side refuses as well once the lease was not renewed in
 /// time: a runner that was paused (or cut off from the store) longer than the lease lifetime must assume another node
 /// took over, whether or not one did yet. <see cref="Lost"/> is cancelled at that moment so the running step stops.
+/// Expiry is judged on each node's own clock, so skewed clocks can let a node take over early; the fencing token still
+/// refuses the older holder's writes, and the lease lifetime should stay well above the skew NTP allows.
 /// </summary>
 internal sealed partial class RotationLease : IAsyncDisposable
 {
