@@ -204,36 +204,33 @@ public sealed partial class RotationEngine(
                 // lost it since its last step (a retry wait longer than the lease, a pause) stops here.
                 await lease.RefreshAsync(cancellationToken).ConfigureAwait(false);
                 var rotation = await FindRotationAsync(secretArn, token, cancellationToken).ConfigureAwait(false);
-                if (rotation is null || !rotation.Status.IsOpen())
+                var journal = rotation is null
+                    ? []
+                    : await store.ReadAsync((session, ct) => session.ReadJournalAsync(secretArn, token, ct).AsTask(), cancellationToken).ConfigureAwait(false);
+                switch (RotationDecision.Decide(rotation, journal, timeProvider.GetUtcNow()))
                 {
-                    if (waited)
-                    {
-                        LogStopped(logger, secretArn, token, $"the rotation became {rotation?.Status.ToString().ToLowerInvariant() ?? "absent"} while it waited to retry");
-                    }
+                    case RotationDecision.Stop stop:
+                        if (waited)
+                        {
+                            LogStopped(logger, secretArn, token, $"{stop.Why} after waiting to retry");
+                        }
 
-                    return;
-                }
+                        return;
+                    case RotationDecision.WaitUntil wait:
+                        // Read again after waiting: a CancelRotateSecret while the retry waited has closed the rotation.
+                        await WaitForRetryAsync(rotation!, wait.At, cancellationToken).ConfigureAwait(false);
+                        waited = true;
+                        break;
+                    case RotationDecision.Complete:
+                        await CompleteAsync(rotation!, lease).ConfigureAwait(false);
+                        return;
+                    case RotationDecision.Run run:
+                        if (!await RunStepAsync(rotation!, run.Step, run.Attempt, lease, cancellationToken).ConfigureAwait(false))
+                        {
+                            return;
+                        }
 
-                if (rotation.NextAttemptAt is { } next && next > timeProvider.GetUtcNow())
-                {
-                    // Read again after waiting: a CancelRotateSecret while the retry waited has closed the rotation.
-                    await WaitForRetryAsync(rotation, next, cancellationToken).ConfigureAwait(false);
-                    waited = true;
-                    continue;
-                }
-
-                var journal = await store.ReadAsync((session, ct) => session.ReadJournalAsync(secretArn, token, ct).AsTask(), cancellationToken).ConfigureAwait(false);
-                var step = RotationProgress.NextStep(rotation.Mode, journal.Where(j => j.Phase == JournalPhase.End).Select(j => (j.Step, j.Succeeded == true)));
-                if (step is null)
-                {
-                    await CompleteAsync(rotation, lease).ConfigureAwait(false);
-                    return;
-                }
-
-                var attempt = journal.Count(j => j.Step == step && j.Phase == JournalPhase.Begin) + 1;
-                if (!await RunStepAsync(rotation, step.Value, attempt, lease, cancellationToken).ConfigureAwait(false))
-                {
-                    return;
+                        break;
                 }
             }
         }
@@ -328,10 +325,6 @@ public sealed partial class RotationEngine(
         LogFailed(logger, rotation.SecretArn, step.WireName(), attempt, outcome.Permanent ? "permanent" : "attempts exhausted");
         return false;
     }
-
-    /// <summary>Lambda's REPORT line (kept here for existing callers).</summary>
-    public static string ReportLine(string requestId, double elapsedMs, (int MemorySize, int MaxMemoryUsed)? memory, TimeSpan? initDuration) =>
-        LambdaLogFormat.Report(requestId, elapsedMs, memory, initDuration);
 
     /// <summary>
     /// Marks success (labels checked, AWSPENDING stripped, dates moved), as the AWS backend does after finishSecret: in

@@ -9,6 +9,8 @@ namespace Keyturn.Application.Rotation;
 /// nothing, once another owner has the lease) and which this side refuses as well once the lease was not renewed in
 /// time: a runner that was paused (or cut off from the store) longer than the lease lifetime must assume another node
 /// took over, whether or not one did yet. <see cref="Lost"/> is cancelled at that moment so the running step stops.
+/// Expiry is judged on each node's own clock, so skewed clocks can let a node take over early; the fencing token still
+/// refuses the older holder's writes, and the lease lifetime should stay well above the skew NTP allows.
 /// </summary>
 internal sealed partial class RotationLease : IAsyncDisposable
 {
@@ -119,6 +121,11 @@ internal sealed partial class RotationLease : IAsyncDisposable
         {
             // Someone else holds it now.
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The store did not answer: the lease simply expires.
+            LogReleaseFailed(_logger, Fence.Resource, e.GetType().Name, e.Message);
+        }
 
         _stopRenewing.Dispose();
         _lost.Dispose();
@@ -201,6 +208,9 @@ internal sealed partial class RotationLease : IAsyncDisposable
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Information, Message = "the lease {Resource} (fencing token {Token}) was taken over by another runner; its step stops and writes nothing more")]
     private static partial void LogTakenOver(ILogger logger, string resource, long token);
+
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "could not release the lease {Resource}; it expires by itself: {ExceptionType}: {ExceptionMessage}")]
+    private static partial void LogReleaseFailed(ILogger logger, string resource, string exceptionType, string exceptionMessage);
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "could not renew the lease {Resource}: {ExceptionType}: {ExceptionMessage}")]
     private static partial void LogRenewalFailed(ILogger logger, string resource, string exceptionType, string exceptionMessage);

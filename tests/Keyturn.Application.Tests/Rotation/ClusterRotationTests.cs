@@ -1,4 +1,5 @@
 using Keyturn.Application.Operations;
+using Keyturn.Application.Ports;
 using Keyturn.Application.Rotation;
 using Keyturn.Domain.Rotation;
 using Keyturn.Domain.Secrets;
@@ -140,6 +141,45 @@ public sealed class ClusterRotationTests : IDisposable
     }
 
     [Fact]
+    public async Task RenewalsFailing_StoreCutOff_StepStopsAtExpiry_NothingWritten_AnotherNodeResumes()
+    {
+        var v1 = (await _h.Create("cut-off", "one")).VersionId!;
+        var hold = _function.HoldSetSecret = new StepHold(honoursCancellation: true);
+        var store = new CutOffStore(_h.Store);
+        var log = new ListLogger<RotationEngine>();
+        var first = new RotationEngine(store, _h.Services, Registry(), _logs, _options, _h.Clock, log);
+        _engines.Add(first);
+        var second = Node();
+        var token = await RotateAsync("cut-off", first);
+        await hold.Reached.Task.WaitAsync(Patience);
+        var arn = (await _h.Describe("cut-off")).ARN;
+
+        // The store stops answering this node: two renewals fail, and the step goes on while the lease may still be
+        // valid; at its expiry the step is cancelled before anything more is written.
+        store.Unreachable = true;
+        var renewal = _options.LeaseLifetime / 3;
+        _h.Clock.Advance(renewal);
+        Assert.True(await store.Refused.WaitAsync(Patience), "the first renewal was not attempted");
+        _h.Clock.Advance(renewal);
+        Assert.True(await store.Refused.WaitAsync(Patience), "the second renewal was not attempted");
+        Assert.Empty(_function.Applied);
+        _h.Clock.Advance(renewal + TimeSpan.FromSeconds(1));
+        await first.WaitForIdleAsync(_patience.Token);
+
+        Assert.Empty(_function.Applied);
+        Assert.Equal(
+            [(RotationStep.CreateSecret, JournalPhase.Begin), (RotationStep.CreateSecret, JournalPhase.End), (RotationStep.SetSecret, JournalPhase.Begin)],
+            (await _h.Store.JournalAsync(arn, token)).Select(j => (j.Step, j.Phase)));
+        Assert.Contains(log.Entries, e => e.EventId == 2012 && e.Level == LogLevel.Warning);
+        Assert.DoesNotContain(log.Entries, e => e.Level >= LogLevel.Error);
+
+        Assert.Equal(1, await second.ResumeOrphanedAsync(default));
+        await second.WaitForIdleAsync(_patience.Token);
+        Assert.Equal(new() { [v1] = ["AWSPREVIOUS"], [token] = ["AWSCURRENT"] }, await _h.Labels("cut-off"));
+        Assert.Equal([(await _h.Get("cut-off")).SecretString!], _function.Applied);
+    }
+
+    [Fact]
     public async Task LiveLeaseOfAnotherNode_TakeoverPassLeavesItAlone()
     {
         await _h.Create("live", "one");
@@ -243,4 +283,28 @@ public sealed class ClusterRotationTests : IDisposable
         return token;
     }
 
+
+    /// <summary>The real store, refusing every call while <see cref="Unreachable"/> is set, as a database cut off from this node.</summary>
+    private sealed class CutOffStore(ISecretStore inner) : ISecretStore
+    {
+        public volatile bool Unreachable;
+
+        /// <summary>Released once per refused call.</summary>
+        public SemaphoreSlim Refused { get; } = new(0);
+
+        public Task<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+            Unreachable ? Refuse<T>() : inner.ReadAsync(work, cancellationToken);
+
+        public Task<T> WriteAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+            Unreachable ? Refuse<T>() : inner.WriteAsync(work, cancellationToken);
+
+        public Task<T> WriteAsync<T>(LeaseFence? fence, Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+            Unreachable ? Refuse<T>() : inner.WriteAsync(fence, work, cancellationToken);
+
+        private Task<T> Refuse<T>()
+        {
+            Refused.Release();
+            return Task.FromException<T>(new TimeoutException("the store did not answer"));
+        }
+    }
 }

@@ -68,9 +68,9 @@ public sealed class FunctionRegistrationTests
     [Fact]
     public void ReportLine_HasLambdasFields_MemoryAndInitOnlyWhenMeasured()
     {
-        Assert.Equal("REPORT RequestId: r-1\tDuration: 12.34 ms\tBilled Duration: 13 ms\t", RotationEngine.ReportLine("r-1", 12.34, null, null));
+        Assert.Equal("REPORT RequestId: r-1\tDuration: 12.34 ms\tBilled Duration: 13 ms\t", LambdaLogFormat.Report("r-1", 12.34, null, null));
         Assert.Equal("REPORT RequestId: r-1\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 256 MB\tMax Memory Used: 41 MB\tInit Duration: 150.50 ms\t",
-            RotationEngine.ReportLine("r-1", 12.34, (256, 41), TimeSpan.FromMilliseconds(150.5)));
+            LambdaLogFormat.Report("r-1", 12.34, (256, 41), TimeSpan.FromMilliseconds(150.5)));
     }
 
     private static FunctionRegistration Handler(string handler) => new("f", FunctionKind.Handler, "/opt/code", Thirty) { Handler = handler };

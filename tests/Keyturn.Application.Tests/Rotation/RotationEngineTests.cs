@@ -6,10 +6,13 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Keyturn.Application.Tests.Rotation;
 
-/// <summary>The engine over the real store: steps, journal, retries, failures, abandonment, resume.</summary>
+/// <summary>
+/// The engine over the real store: steps, journal, retries, failures, abandonment, resume. It runs on the fake clock:
+/// retries, timeouts and lease waits pass as the clock is advanced while the engine is busy, never by waiting.
+/// </summary>
 public sealed class RotationEngineTests : IDisposable
 {
-    private readonly ServiceHarness _h = new(realTime: true);
+    private readonly ServiceHarness _h = new();
     private readonly ScriptedFunction _function;
     private readonly CapturingLogSink _logs = new();
     private readonly RotationOptions _options = new()
@@ -186,7 +189,7 @@ public sealed class RotationEngineTests : IDisposable
 
         var outcomes = await Task.WhenAll(attempts);
         _function.Gate.SetResult();
-        await _engine.WaitForIdleAsync(default);
+        await IdleAsync();
 
         Assert.Single(outcomes, accepted => accepted);
         Assert.Equal(1, _function.Calls.Count(c => c == "finishSecret"));
@@ -206,8 +209,7 @@ public sealed class RotationEngineTests : IDisposable
         var second = Guid.NewGuid().ToString();
         await Rotate("back-to-back", second, rules: false);
         logger.Resume();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await _engine.WaitForIdleAsync(timeout.Token);
+        await IdleAsync();
 
         Assert.Equal(RotationStatus.Succeeded, (await Rotation("back-to-back", second)).Status);
         Assert.Equal(["AWSCURRENT"], (await _h.Labels("back-to-back"))[second]);
@@ -238,7 +240,7 @@ public sealed class RotationEngineTests : IDisposable
         }
 
         await _engine.ResumeOpenRotationsAsync(default);
-        await _engine.WaitForIdleAsync(default);
+        await IdleAsync();
 
         Assert.Equal(["setSecret", "testSecret", "finishSecret"], _function.Calls);
         Assert.Equal(new() { [v1] = ["AWSPREVIOUS"], [token] = ["AWSCURRENT"] }, await _h.Labels("crash"));
@@ -300,8 +302,7 @@ public sealed class RotationEngineTests : IDisposable
     {
         var token = Guid.NewGuid().ToString();
         await Rotate(id, token, rules, immediately);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await _engine.WaitForIdleAsync(timeout.Token);
+        await IdleAsync();
         return token;
     }
 
@@ -315,6 +316,22 @@ public sealed class RotationEngineTests : IDisposable
     {
         var arn = (await _h.Describe(id)).ARN;
         return await _h.Store.JournalAsync(arn, token);
+    }
+
+    /// <summary>
+    /// Waits for the engine to go idle, moving the fake clock on in small steps while it is busy, so that retry
+    /// delays, step timeouts and lease waits elapse; fails after 30 s of real time.
+    /// </summary>
+    private async Task IdleAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var idle = _engine.WaitForIdleAsync(timeout.Token);
+        while (await Task.WhenAny(idle, Task.Delay(5, timeout.Token)) != idle)
+        {
+            _h.Clock.Advance(TimeSpan.FromMilliseconds(50));
+        }
+
+        await idle;
     }
 
     private static async Task WaitUntil(Func<Task<bool>> condition)

@@ -9,7 +9,7 @@ namespace Keyturn.Application.Tests.Rotation;
 /// <summary>Due rotations start inside their window; failed ones are re-attempted with the same version.</summary>
 public sealed class RotationSchedulerTests : IDisposable
 {
-    private readonly ServiceHarness _h = new(realTime: true);
+    private readonly ServiceHarness _h = new();
     private readonly ScriptedFunction _function;
     private readonly RotationOptions _options = new() { Retry = new RetryPolicy(TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(5), 2) };
     private readonly RotationEngine _engine;
