@@ -9,7 +9,9 @@ namespace Keyturn.Bench;
 
 /// <summary>
 /// The ceiling: Kestrel configured as Keyturn's is (slim builder, HTTP/1.1, no Server header) answering
-/// <c>POST /</c> with a fixed 200 and a small JSON body, doing no work of its own.
+/// <c>POST /</c> with a fixed 200 and a small JSON body, doing no work of its own. With <c>--bare</c> there is
+/// no routing either: <c>app.Run</c> answers every request with that fixed 200 (<c>GET /health</c> included, which
+/// is all a start-up check needs), so the CPU mode's baseline is the HTTP plumbing alone.
 /// </summary>
 internal static class BaselineServer
 {
@@ -18,6 +20,7 @@ internal static class BaselineServer
     public static async Task<int> RunAsync(Flags flags)
     {
         var listen = flags.Required("listen");
+        var bare = flags.Switch("bare");
         flags.RejectUnknown();
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -29,16 +32,26 @@ internal static class BaselineServer
         });
 
         var app = builder.Build();
-        app.MapGet("/health", (RequestDelegate)(context => context.Response.WriteAsync("ok")));
-        app.MapPost("/", (RequestDelegate)(context =>
+        if (bare)
         {
-            context.Response.StatusCode = 200;
-            context.Response.ContentType = "application/x-amz-json-1.1";
-            context.Response.ContentLength = Body.Length;
-            return context.Response.Body.WriteAsync(Body).AsTask();
-        }));
+            app.Run(Answer);
+        }
+        else
+        {
+            app.MapGet("/health", (RequestDelegate)(context => context.Response.WriteAsync("ok")));
+            app.MapPost("/", Answer);
+        }
+
         await app.RunAsync();
         return 0;
+    }
+
+    private static Task Answer(HttpContext context)
+    {
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/x-amz-json-1.1";
+        context.Response.ContentLength = Body.Length;
+        return context.Response.Body.WriteAsync(Body).AsTask();
     }
 
     private static IPEndPoint ParseEndpoint(string listen)
