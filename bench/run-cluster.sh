@@ -5,7 +5,7 @@
 # credentials), drives GetSecretValue and PutSecretValue on SQLite and on 1..N nodes behind a round-robin client with
 # repetitions interleaved, samples PostgreSQL's and the nodes' CPU and pg_stat_activity over every window, then kills
 # (SIGKILL) the node running a rotation and times its completion on another node. Rewrites docs/benchmarks-cluster.md.
-# About 8 minutes with the defaults. Needs the Debian postgresql-15 package (as root, PostgreSQL runs via
+# About 10 minutes with the defaults. Needs the Debian postgresql-15 package (as root, PostgreSQL runs via
 # `runuser -u postgres`) and a Keyturn build with `serve --store`; without one it says so and stops (exit code 3),
 # unless `--only sqlite` asks for the embedded store alone. Not run by CI: its numbers belong to the machine.
 #

@@ -205,7 +205,8 @@ internal static class ClusterCommand
                             puts = LoadProcess.PutPool(previous?.Load.Rps ?? 3000, settings.Warmup, settings.Duration, settings.PutsPerSecret);
                         }
 
-                        var cell = await RunCellAsync(context, sampler, postmaster, nodes.All, repetition, configuration, operation, connections, puts);
+                        var cell = await RunCellAsync(
+                            context, configuration.Name == SqliteName ? null : sampler, postmaster, nodes.All, repetition, configuration, operation, connections, puts);
                         result.Cells.Add(cell);
                         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"[{repetition}/{settings.Repetitions}] {configuration.Name,-22} {operation,-14} x{connections,-3} {cell.Load.Rps,8:F0} req/s  p99 {cell.Load.P99Ms,7:F3} ms  " +
@@ -272,11 +273,12 @@ internal static class ClusterCommand
         foreach (var separateHosts in new[] { true, false })
         {
             await using var nodes = new NodeSet();
-            var survivor = await nodes.StartAsync(context, "failover-b", store: true, hostname: separateHosts ? "keyturn-node-b" : null);
+            var setup = separateHosts ? "hosts" : "host";
+            var survivor = await nodes.StartAsync(context, $"failover-{setup}-b", store: true, hostname: separateHosts ? "keyturn-node-b" : null);
             using var client = new SecretsManagerClient(survivor.Url, context.Credentials, Region, TimeProvider.System);
             for (var run = 1; run <= settings.Failovers; run++)
             {
-                var user = $"bench_failover_{(separateHosts ? "hosts" : "host")}_{run}";
+                var user = $"bench_failover_{setup}_{run}";
                 var password = "Initial-" + Guid.NewGuid().ToString("N");
                 await postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"CREATE ROLE {user} LOGIN PASSWORD '{password}'");
                 var name = $"bench/failover/{user}";
@@ -288,7 +290,7 @@ internal static class ClusterCommand
                 }, default);
 
                 var pauseFile = Path.Combine(context.Work, $"pause-{user}");
-                var doomed = await nodes.StartAsync(context, $"failover-a-{run}", store: true, hostname: separateHosts ? "keyturn-node-a" : null,
+                var doomed = await nodes.StartAsync(context, $"failover-{setup}-a{run}", store: true, hostname: separateHosts ? "keyturn-node-a" : null,
                     extraEnvironment: new Dictionary<string, string> { ["KEYTURN_FAULT_PAUSE"] = "end:setSecret", ["KEYTURN_FAULT_PAUSE_FILE"] = pauseFile });
                 var outcome = await FailoverOnceAsync(context, doomed, client, name, user, pauseFile, separateHosts, run);
                 result.Failovers.Add(outcome);
@@ -346,7 +348,8 @@ internal static class ClusterCommand
             await Task.Delay(50);
         }
 
-        return new FailoverRun(separateHosts, run, false, double.NaN, false, $"not completed {deadline.TotalSeconds:F0} s after the kill");
+        var labels = (await survivor.DescribeSecretAsync(name, default)).GetProperty("VersionIdsToStages").GetRawText();
+        return new FailoverRun(separateHosts, run, false, double.NaN, false, $"not completed {deadline.TotalSeconds:F0} s after the kill; labels then: `{labels}`");
     }
 
     /// <summary>The rotation's version holds AWSCURRENT and nothing else holds AWSPENDING: it is finished.</summary>

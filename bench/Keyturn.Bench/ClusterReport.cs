@@ -181,8 +181,9 @@ internal static class ClusterReport
             md.AppendLine();
             foreach (var ((configuration, operation), merged) in waitDetail)
             {
-                md.AppendLine($"- {configuration}, {operation}: " + string.Join("; ", merged.Backends.OrderByDescending(b => b.Value)
-                    .Select(b => string.Create(CultureInfo.InvariantCulture, $"{b.Key} {merged.Average(b.Key):F2}"))));
+                md.AppendLine($"- {configuration}, {operation}: " + (merged.Backends.Count == 0
+                    ? $"no client backend of the store database in {merged.Samples} samples"
+                    : string.Join("; ", merged.Backends.OrderByDescending(b => b.Value).Select(b => string.Create(CultureInfo.InvariantCulture, $"{b.Key} {merged.Average(b.Key):F2}")))));
             }
         }
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The CPU-per-request benchmark (docs/benchmarks-cpu.md, issue 13): builds Keyturn and the benchmark in Release, then
+# runs `Keyturn.Bench cpu`, which pins a real `keyturn serve` and a bare Kestrel (`app.Run`, fixed 200) to the server
+# CPUs with taskset (CPU 0 on a 2-core machine) and the load processes to the others, and measures per request the
+# server's CPU time (utime+stime from /proc/PID/stat) and allocated bytes (the runtime's EventCounters, read over
+# EventPipe from outside) for GetSecretValue, PutSecretValue and DescribeSecret, repetitions interleaved. Rewrites
+# docs/benchmarks-cpu.md. About 8 minutes with the defaults; not run by CI (its numbers belong to the machine), and
+# meaningless on a machine busy with other work (the report's "others on server CPU" column says how busy).
+#
+#   bench/run-cpu.sh [--duration 10] [--warmup 3] [--server-warmup 10] [--repetitions 5] [--connections 16]
+#                    [--operations GetSecretValue,PutSecretValue,DescribeSecret] [--store postgresql://...]
+#                    [--server-cpus LIST] [--load-cpus LIST] [--report PATH] [--keep]
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+command -v taskset >/dev/null || { echo "run-cpu.sh needs taskset (Debian package util-linux)." >&2; exit 2; }
+dotnet build "$repo/src/Keyturn.Cli/Keyturn.Cli.csproj" -c Release -nologo -v quiet
+dotnet build "$repo/bench/Keyturn.Bench/Keyturn.Bench.csproj" -c Release -nologo -v quiet
+
+exec dotnet "$repo/bench/Keyturn.Bench/bin/Release/net10.0/Keyturn.Bench.dll" cpu \
+  --keyturn-dll "$repo/src/Keyturn.Cli/bin/Release/net10.0/keyturn.dll" "$@"
