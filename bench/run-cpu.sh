@@ -7,7 +7,7 @@
 # docs/benchmarks-cpu.md. About 8 minutes with the defaults; not run by CI (its numbers belong to the machine), and
 # meaningless on a machine busy with other work (the report's "others on server CPU" column says how busy).
 #
-#   bench/run-cpu.sh [--duration 10] [--warmup 3] [--server-warmup 10] [--repetitions 5] [--connections 16]
+#   bench/run-cpu.sh [--duration 10] [--warmup 3] [--server-warmup 10] [--repetitions 5] [--connections 1,16]
 #                    [--operations GetSecretValue,PutSecretValue,DescribeSecret] [--store postgresql://...]
 #                    [--server-cpus LIST] [--load-cpus LIST] [--report PATH] [--keep]
 set -euo pipefail

@@ -28,7 +28,7 @@ internal static class CpuCommand
             Warmup: flags.Seconds("warmup", 3),
             ServerWarmup: flags.Seconds("server-warmup", 10),
             Repetitions: flags.Int("repetitions", 5),
-            Connections: [.. flags.Text("connections", "16").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))],
+            Connections: [.. flags.Text("connections", "1,16").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))],
             Operations: [.. flags.Text("operations", $"{LoadCommand.GetSecretValue},{LoadCommand.PutSecretValue},{LoadCommand.DescribeSecret}").Split(',')],
             GetSecrets: flags.Int("get-secrets", 100),
             PutsPerSecret: flags.Int("puts-per-secret", 50),
@@ -36,10 +36,11 @@ internal static class CpuCommand
             ServerCpus: serverCpus,
             LoadCpus: loadCpus,
             ReportPath: Path.GetFullPath(flags.Text("report", Path.Combine(repo, "docs/benchmarks-cpu.md"))),
-            LoadAverageAtStart: BenchMachine.LoadAverage(" "));
+            LoadAverageAtStart: BenchMachine.LoadAverage(" "),
+            Calibration: flags.Text("calibrate") is { } calibrate ? Calibration.Parse(calibrate) : null);
         var keep = flags.Switch("keep");
         flags.RejectUnknown();
-        if (!File.Exists(settings.KeyturnDll))
+        if (settings.Calibration is null && !File.Exists(settings.KeyturnDll))
         {
             throw new ArgumentException($"{settings.KeyturnDll} does not exist; build Keyturn.Cli in Release first (bench/run-cpu.sh does).");
         }
@@ -78,15 +79,24 @@ internal static class CpuCommand
         var baselineUrl = new Uri($"http://127.0.0.1:{baselinePort}/");
         await baseline.WaitUntilHealthyAsync(new Uri(baselineUrl, "health"), "baseline");
 
+        // A calibration run measures a second bare Kestrel with a known extra cost instead of Keyturn: the harness must find that cost.
         var keyturnPort = ChildProcess.FreePort();
-        await using var keyturn = ChildProcess.Start(settings.KeyturnDll,
-            ["serve", "--data-dir", Path.Combine(work, "data"), "--listen", $"127.0.0.1:{keyturnPort}", "--log-level", "Warning",
-                .. settings.Store is null ? Array.Empty<string>() : ["--store", settings.Store]],
-            new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = accessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = secretAccessKey }, log, pin: pin);
+        await using var keyturn = settings.Calibration is { } calibration
+            ? ChildProcess.Start(settings.BenchDll,
+                ["baseline", "--bare", "--listen", $"127.0.0.1:{keyturnPort}", "--burn-us", calibration.Micros.ToString(CultureInfo.InvariantCulture),
+                    "--allocate-bytes", calibration.Bytes.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string>(), log, pin: pin)
+            : ChildProcess.Start(settings.KeyturnDll,
+                ["serve", "--data-dir", Path.Combine(work, "data"), "--listen", $"127.0.0.1:{keyturnPort}", "--log-level", "Warning",
+                    .. settings.Store is null ? Array.Empty<string>() : ["--store", settings.Store]],
+                new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = accessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = secretAccessKey }, log, pin: pin);
         var keyturnUrl = new Uri($"http://127.0.0.1:{keyturnPort}/");
-        await keyturn.WaitUntilHealthyAsync(new Uri(keyturnUrl, "health"), "keyturn");
+        await keyturn.WaitUntilHealthyAsync(new Uri(keyturnUrl, "health"), settings.SubjectName);
 
-        await Seeder.SeedAsync(settings.BenchDll, keyturnUrl, "bench-get-", settings.GetSecrets, read: false, clientEnvironment, log, CpuList.Format(loadCpus));
+        if (settings.Calibration is null)
+        {
+            await Seeder.SeedAsync(settings.BenchDll, keyturnUrl, "bench-get-", settings.GetSecrets, read: false, clientEnvironment, log, CpuList.Format(loadCpus));
+        }
+
         var servers = new[] { (Name: BaselineName, Process: baseline, Url: baselineUrl), (Name: KeyturnName, Process: keyturn, Url: keyturnUrl) };
         var cells = new List<CpuCell>();
         var runner = new CellRunner(settings, clientEnvironment, log);
@@ -99,9 +109,10 @@ internal static class CpuCommand
             {
                 foreach (var server in servers)
                 {
-                    var puts = operation == LoadCommand.PutSecretValue && server.Name == KeyturnName ? LoadProcess.PutPool(4000, 0, settings.ServerWarmup, settings.PutsPerSecret) : 0;
+                    var atBaseline = server.Name == BaselineName || settings.Calibration is not null;
+                    var puts = operation == LoadCommand.PutSecretValue && !atBaseline ? LoadProcess.PutPool(4000, 0, settings.ServerWarmup, settings.PutsPerSecret) : 0;
                     await LoadProcess.RunAsync(settings.BenchDll,
-                        new LoadSpec([server.Url], operation, 16, settings.ServerWarmup, 0, server.Name == BaselineName, puts, SecretCount: settings.GetSecrets),
+                        new LoadSpec([server.Url], operation, 16, settings.ServerWarmup, 0, atBaseline, puts, SecretCount: settings.GetSecrets),
                         clientEnvironment, log, CpuList.Format(loadCpus));
                 }
             }
@@ -117,7 +128,7 @@ internal static class CpuCommand
                     foreach (var server in repetition % 2 == 1 ? servers : servers.AsEnumerable().Reverse())
                     {
                         var puts = 0;
-                        if (operation == LoadCommand.PutSecretValue && server.Name == KeyturnName)
+                        if (operation == LoadCommand.PutSecretValue && server.Name == KeyturnName && settings.Calibration is null)
                         {
                             var previous = cells.LastOrDefault(c => c.Server == KeyturnName && c.Connections == connections && c.Operation is LoadCommand.PutSecretValue or LoadCommand.GetSecretValue);
                             puts = LoadProcess.PutPool(previous?.Load.Rps ?? 4000, settings.Warmup, settings.Duration, settings.PutsPerSecret);
@@ -199,7 +210,8 @@ internal static class CpuCommand
             }
 
             var load = await LoadProcess.RunAsync(settings.BenchDll,
-                new LoadSpec([url], operation, connections, settings.Duration, settings.Warmup, serverName == BaselineName, putSecrets, SecretCount: settings.GetSecrets),
+                new LoadSpec([url], operation, connections, settings.Duration, settings.Warmup, serverName == BaselineName || settings.Calibration is not null, putSecrets,
+                    SecretCount: settings.GetSecrets),
                 environment, log, CpuList.Format(settings.LoadCpus), Start, End);
             if (stopped is null || to <= from)
             {
@@ -217,7 +229,32 @@ internal static class CpuCommand
 
 internal sealed record CpuSettings(
     string KeyturnDll, string BenchDll, string? Store, double Duration, double Warmup, double ServerWarmup, int Repetitions, int[] Connections,
-    string[] Operations, int GetSecrets, int PutsPerSecret, double CounterInterval, int[] ServerCpus, int[] LoadCpus, string ReportPath, string LoadAverageAtStart);
+    string[] Operations, int GetSecrets, int PutsPerSecret, double CounterInterval, int[] ServerCpus, int[] LoadCpus, string ReportPath, string LoadAverageAtStart,
+    Calibration? Calibration)
+{
+    /// <summary>What the report calls the server compared with the bare Kestrel.</summary>
+    public string SubjectName => Calibration is { } c ? string.Create(CultureInfo.InvariantCulture, $"bare Kestrel + {c.Micros:0.#} µs + {c.Bytes} B") : "Keyturn";
+}
+
+/// <summary>A known cost per request (thread CPU time, one byte array) added to a bare Kestrel, to check the harness.</summary>
+internal sealed record Calibration(double Micros, int Bytes)
+{
+    /// <summary>A byte array's header and length on 64-bit .NET, on top of its elements.</summary>
+    public const int ArrayOverhead = 24;
+
+    /// <summary>"50,4000" → 50 µs and a 4,000-byte array per request.</summary>
+    public static Calibration Parse(string text)
+    {
+        var parts = text.Split(',');
+        return parts.Length == 2 && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var micros) && micros >= 0
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var bytes)
+            ? new Calibration(micros, bytes)
+            : throw new ArgumentException("--calibrate takes MICROSECONDS,BYTES, such as 50,4000.");
+    }
+
+    /// <summary>The bytes one request allocates on the heap for the array (rounded up to 8).</summary>
+    public int HeapBytes => Bytes == 0 ? 0 : (Bytes + ArrayOverhead + 7) / 8 * 8;
+}
 
 /// <summary>
 /// One cell of the CPU mode. Per-request figures are rates over rates, each over its own exactly-known span: the server's

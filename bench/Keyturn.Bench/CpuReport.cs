@@ -31,37 +31,67 @@ internal static class CpuReport
         md.AppendLine("Every number below comes from that run; nothing was edited by hand. The index of every Keyturn benchmark is [benchmarks.md](benchmarks.md).");
         md.AppendLine();
 
-        md.AppendLine("## Targets (issue 13)");
-        md.AppendLine();
-        md.AppendLine("Judged on the medians over the repetitions; \"extra\" is Keyturn's median minus the bare Kestrel's, and the paired extras of each repetition follow for the spread.");
-        md.AppendLine();
-        md.AppendLine("| Target | Measured | Verdict |");
-        md.AppendLine("|---|---|---|");
-        foreach (var connections in settings.Connections)
+        if (settings.Calibration is { } calibration)
         {
-            if (!settings.Operations.Contains(LoadCommand.GetSecretValue))
+            // The subject is a bare Kestrel with a known extra cost: the harness must find that cost, whatever the machine.
+            md.AppendLine("## Calibration check");
+            md.AppendLine();
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"This run measured, instead of Keyturn, a second bare Kestrel that burns {calibration.Micros:0.#} µs of its " +
+                $"thread's CPU time (`clock_gettime(CLOCK_THREAD_CPUTIME_ID)`) and allocates one {calibration.Bytes}-byte array ({calibration.HeapBytes} bytes on the heap) per request. " +
+                $"The extra the harness reports should be that, within the noise of the machine."));
+            md.AppendLine();
+            md.AppendLine("| Operation | Connections | Expected extra µs | Measured extra µs (per repetition) | Expected extra B | Measured extra B (per repetition) |");
+            md.AppendLine("|---|---:|---:|---|---:|---|");
+            foreach (var connections in settings.Connections)
             {
-                break;
+                foreach (var operation in settings.Operations)
+                {
+                    var micros = Median(CpuCommand.KeyturnName, operation, connections, c => c.MicrosPerRequest) - Median(CpuCommand.BaselineName, operation, connections, c => c.MicrosPerRequest);
+                    var bytes = Median(CpuCommand.KeyturnName, operation, connections, c => c.BytesPerRequest) - Median(CpuCommand.BaselineName, operation, connections, c => c.BytesPerRequest);
+                    md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {operation} | {connections} | {calibration.Micros:0.#} | {micros:F1} ({Join(Paired(operation, connections, c => c.MicrosPerRequest), "F1")}) | " +
+                        $"{calibration.HeapBytes} | {bytes:F0} ({Join(Paired(operation, connections, c => c.BytesPerRequest), "F0")}) |"));
+                    summary.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                        $"Calibration {operation} x{connections}: extra {micros:F1} µs (expected {calibration.Micros:0.#}), {bytes:F0} B (expected {calibration.HeapBytes})"));
+                }
+            }
+        }
+        else
+        {
+            md.AppendLine("## Targets (issue 13)");
+            md.AppendLine();
+            md.AppendLine("Judged on the medians over the repetitions; \"extra\" is Keyturn's median minus the bare Kestrel's, and the paired extras of each repetition follow for the spread.");
+            md.AppendLine();
+            md.AppendLine("| Target | Measured | Verdict |");
+            md.AppendLine("|---|---|---|");
+            foreach (var connections in settings.Connections)
+            {
+                if (!settings.Operations.Contains(LoadCommand.GetSecretValue))
+                {
+                    break;
+                }
+
+                var extra = Median(CpuCommand.KeyturnName, LoadCommand.GetSecretValue, connections, c => c.MicrosPerRequest)
+                    - Median(CpuCommand.BaselineName, LoadCommand.GetSecretValue, connections, c => c.MicrosPerRequest);
+                var bytes = Median(CpuCommand.KeyturnName, LoadCommand.GetSecretValue, connections, c => c.BytesPerRequest)
+                    - Median(CpuCommand.BaselineName, LoadCommand.GetSecretValue, connections, c => c.BytesPerRequest);
+                // Only one request in flight leaves neither server any batching, so only there is the extra CPU additive (see Method).
+                var judged = connections == settings.Connections.Min();
+                md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| GetSecretValue's extra server CPU over bare Kestrel ≤ {ExtraMicrosTarget:F0} µs per request, {connections} connection{Plural(connections)} | " +
+                    $"{extra:F1} µs (per repetition {Join(Paired(LoadCommand.GetSecretValue, connections, c => c.MicrosPerRequest), "F1")}) | {(judged ? Verdict(extra <= ExtraMicrosTarget) : "for information (see Method)")} |"));
+                md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| GetSecretValue's extra allocations over bare Kestrel ≤ {ExtraBytesTarget / 1024:F0} KiB per request, {connections} connection{Plural(connections)} | " +
+                    $"{bytes:F0} B (per repetition {Join(Paired(LoadCommand.GetSecretValue, connections, c => c.BytesPerRequest), "F0")}) | {Verdict(bytes <= ExtraBytesTarget)} |"));
+                summary.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"GetSecretValue x{connections}: extra {extra:F1} µs/req {(judged ? Verdict(extra <= ExtraMicrosTarget) : "(for information)")}, extra {bytes:F0} B/req {Verdict(bytes <= ExtraBytesTarget)}"));
             }
 
-            var extra = Median(CpuCommand.KeyturnName, LoadCommand.GetSecretValue, connections, c => c.MicrosPerRequest)
-                - Median(CpuCommand.BaselineName, LoadCommand.GetSecretValue, connections, c => c.MicrosPerRequest);
-            var bytes = Median(CpuCommand.KeyturnName, LoadCommand.GetSecretValue, connections, c => c.BytesPerRequest)
-                - Median(CpuCommand.BaselineName, LoadCommand.GetSecretValue, connections, c => c.BytesPerRequest);
-            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| GetSecretValue's extra server CPU over bare Kestrel ≤ {ExtraMicrosTarget:F0} µs per request, {connections} connection{Plural(connections)} | " +
-                $"{extra:F1} µs (per repetition {Join(Paired(LoadCommand.GetSecretValue, connections, c => c.MicrosPerRequest), "F1")}) | {Verdict(extra <= ExtraMicrosTarget)} |"));
-            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| GetSecretValue's extra allocations over bare Kestrel ≤ {ExtraBytesTarget / 1024:F0} KiB per request, {connections} connection{Plural(connections)} | " +
-                $"{bytes:F0} B (per repetition {Join(Paired(LoadCommand.GetSecretValue, connections, c => c.BytesPerRequest), "F0")}) | {Verdict(bytes <= ExtraBytesTarget)} |"));
-            summary.AppendLine(string.Create(CultureInfo.InvariantCulture, $"GetSecretValue x{connections}: extra {extra:F1} µs/req {Verdict(extra <= ExtraMicrosTarget)}, extra {bytes:F0} B/req {Verdict(bytes <= ExtraBytesTarget)}"));
-        }
-
-        if (settings.Connections.Contains(P99Connections) && settings.Operations.Contains(LoadCommand.GetSecretValue))
-        {
-            var p99 = Median(CpuCommand.KeyturnName, LoadCommand.GetSecretValue, P99Connections, c => c.Load.P99Ms);
-            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| GetSecretValue p99 at {P99Connections} connections no worse than before the change | {p99:F2} ms " +
-                $"(per repetition {Join(Of(CpuCommand.KeyturnName, LoadCommand.GetSecretValue, P99Connections).Select(c => c.Load.P99Ms), "F2")} ms; bare Kestrel's " +
-                $"{Median(CpuCommand.BaselineName, LoadCommand.GetSecretValue, P99Connections, c => c.Load.P99Ms):F2} ms) | compare with the previous run of this report |"));
-            summary.AppendLine(string.Create(CultureInfo.InvariantCulture, $"GetSecretValue p99 x{P99Connections}: {p99:F2} ms"));
+            if (settings.Connections.Contains(P99Connections) && settings.Operations.Contains(LoadCommand.GetSecretValue))
+            {
+                var p99 = Median(CpuCommand.KeyturnName, LoadCommand.GetSecretValue, P99Connections, c => c.Load.P99Ms);
+                md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| GetSecretValue p99 at {P99Connections} connections no worse than before the change | {p99:F2} ms " +
+                    $"(per repetition {Join(Of(CpuCommand.KeyturnName, LoadCommand.GetSecretValue, P99Connections).Select(c => c.Load.P99Ms), "F2")} ms; bare Kestrel's " +
+                    $"{Median(CpuCommand.BaselineName, LoadCommand.GetSecretValue, P99Connections, c => c.Load.P99Ms):F2} ms) | compare with the previous run of this report |"));
+                summary.AppendLine(string.Create(CultureInfo.InvariantCulture, $"GetSecretValue p99 x{P99Connections}: {p99:F2} ms"));
+            }
         }
 
         md.AppendLine();
@@ -93,6 +123,13 @@ internal static class CpuReport
             $"The session opens before the first CPU reading and closes after the last, so its set-up cost is outside the CPU figure."));
         md.AppendLine("- **Per request.** µs of server CPU per request = (CPU seconds ÷ window seconds) ÷ (requests ÷ measured seconds); bytes per request = allocation rate ÷ " +
             "request rate. Both are quotients of rates because the load is steady inside the window, and the sampling spans start and end within milliseconds of the load's own.");
+        md.AppendLine("- **Which connection count judges the CPU target.** Per-request CPU is additive only when both servers handle requests the same way. " +
+            "With one connection every request is a wake-up, the request, and a sleep, on both. With more connections and the load on one core, the load sets the " +
+            "pace and a bare Kestrel idles between requests, paying a wake-up for each, while a slower server finds several waiting and pays one wake-up for " +
+            "them all: its extra comes out too small. A calibration run shows it (`--calibrate 50,4000`: a bare Kestrel that burns 50 µs of thread CPU and " +
+            "allocates a 4,000-byte array per request): on the 2-core machine while it was loaded by other work, 1 connection gave an extra of 67.5 µs and 3,746 B, " +
+            "16 connections 4.2 µs and 4,036 B. So the CPU target is judged at the lowest connection count of the run (1 by default); the higher one is reported " +
+            "for the p99 target and for information. Allocations are additive at any count.");
         md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- **Repetitions.** {settings.Repetitions} per cell, interleaved: each repetition runs every connection count and operation on both servers " +
             $"back to back, alternating which server goes first. Tables show the median of each column over the repetitions; \"extra\" is the difference of the medians, " +
             $"and the per-repetition differences of the paired cells are listed for the spread."));
@@ -104,7 +141,8 @@ internal static class CpuReport
 
         md.AppendLine("## Results (medians)");
         md.AppendLine();
-        md.AppendLine("| Operation | Connections | bare Kestrel µs/req | Keyturn µs/req | **extra µs** | bare Kestrel B/req | Keyturn B/req | **extra B** | req/s (bare / Keyturn) | p99 ms (bare / Keyturn) |");
+        var subject = settings.SubjectName;
+        md.AppendLine($"| Operation | Connections | bare Kestrel µs/req | {subject} µs/req | **extra µs** | bare Kestrel B/req | {subject} B/req | **extra B** | req/s (bare / {subject}) | p99 ms (bare / {subject}) |");
         md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|---|");
         foreach (var connections in settings.Connections)
         {
@@ -128,7 +166,7 @@ internal static class CpuReport
         md.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var c in cells)
         {
-            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {c.Repetition} | {c.Server} | {c.Operation} | {c.Connections} | {c.Load.Rps:F0} | {c.Load.P50Ms:F3} | {c.Load.P99Ms:F3} | " +
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {c.Repetition} | {(c.Server == CpuCommand.KeyturnName ? subject : c.Server)} | {c.Operation} | {c.Connections} | {c.Load.Rps:F0} | {c.Load.P50Ms:F3} | {c.Load.P99Ms:F3} | " +
                 $"{c.Load.Errors}{ErrorCodes(c)} | {c.WindowS:F2} | {c.ServerCpuS:F2} | {c.MicrosPerRequest:F1} | {c.AllocIntervals.Count} ({c.AllocSeconds:F2} s) | {c.BytesPerRequest:F0} | " +
                 $"{c.ServerCoresUsed * 100:F0}% | {c.OtherOnServerCores * 100:F0}% | {c.LoadCoresBusy * 100:F0}% |"));
         }
@@ -140,11 +178,13 @@ internal static class CpuReport
         md.AppendLine("bench/run-cpu.sh                                   # builds Release, rewrites docs/benchmarks-cpu.md");
         md.AppendLine("bench/run-cpu.sh --duration 3 --repetitions 1 --server-warmup 3 --report /tmp/cpu.md   # a quick look");
         md.AppendLine("bench/run-cpu.sh --store postgresql://USER:PASS@127.0.0.1:5432/keyturn   # Keyturn on PostgreSQL (the store's CPU is not counted)");
+        md.AppendLine("bench/run-cpu.sh --calibrate 50,4000 --report /tmp/calibration.md        # checks the harness: the extra must come out as 50 µs and 4,024 B");
         md.AppendLine("```");
         md.AppendLine();
         md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"This run: `--duration {settings.Duration:0.#} --warmup {settings.Warmup:0.#} --server-warmup {settings.ServerWarmup:0.#} --repetitions {settings.Repetitions} " +
             $"--connections {string.Join(',', settings.Connections)} --operations {string.Join(',', settings.Operations)} --counter-interval {settings.CounterInterval:0.##} " +
-            $"--server-cpus {CpuList.Format(settings.ServerCpus)} --load-cpus {CpuList.Format(settings.LoadCpus)}{(settings.Store is null ? "" : $" --store {Redacted(settings.Store)}")}`. " +
+            $"--server-cpus {CpuList.Format(settings.ServerCpus)} --load-cpus {CpuList.Format(settings.LoadCpus)}{(settings.Store is null ? "" : $" --store {Redacted(settings.Store)}")}" +
+            $"{(settings.Calibration is { } k ? $" --calibrate {k.Micros:0.#},{k.Bytes}" : "")}`. " +
             $"Not part of CI: it takes minutes and its numbers belong to the machine."));
         return (md.ToString(), summary.ToString());
     }

@@ -12,8 +12,9 @@ internal static class Program
           baseline --listen 127.0.0.1:PORT
               Bare Kestrel (HTTP/1.1, no logging): POST / answers 200 with a small fixed JSON body.
 
-          baseline --listen 127.0.0.1:PORT --bare
-              The same without routing: app.Run answers every request with that fixed 200.
+          baseline --listen 127.0.0.1:PORT --bare [--burn-us 0] [--allocate-bytes 0]
+              The same without routing: app.Run answers every request with that fixed 200, after
+              burning that much of its thread's CPU time and allocating that many bytes.
 
           load --endpoint URL[,URL...] --operation GetSecretValue|PutSecretValue|DescribeSecret|Baseline
                --connections N [--baseline] [--duration 8] [--warmup 3] [--secret-prefix bench-get-]
@@ -36,12 +37,14 @@ internal static class Program
               --seed-count secrets stored, writes the report (medians of the repetitions).
 
           cpu [--keyturn-dll PATH] [--store URL] [--duration 10] [--warmup 3] [--server-warmup 10]
-              [--repetitions 5] [--connections 16] [--operations GetSecretValue,PutSecretValue,DescribeSecret]
+              [--repetitions 5] [--connections 1,16] [--operations GetSecretValue,PutSecretValue,DescribeSecret]
               [--server-cpus LIST] [--load-cpus LIST] [--counter-interval 1] [--get-secrets 100]
-              [--puts-per-secret 50] [--report docs/benchmarks-cpu.md] [--keep]
+              [--puts-per-secret 50] [--calibrate US,BYTES] [--report docs/benchmarks-cpu.md] [--keep]
               CPU per request: Keyturn and `baseline --bare` pinned to the server CPUs, loads pinned to
               the others; server CPU time (/proc) and allocated bytes (EventPipe counters) over each
               load's window, per request; writes the report. --store is passed to `keyturn serve`.
+              --calibrate measures, instead of Keyturn, a bare Kestrel that burns US µs of thread CPU and
+              allocates a BYTES-byte array per request: the extra reported must match.
 
           cluster [--keyturn-dll PATH] [--only sqlite,postgres,failover] [--nodes 3] [--duration 10]
                   [--warmup 3] [--server-warmup 8] [--repetitions 3] [--connections 16]
