@@ -52,6 +52,13 @@ internal static class CpuCommand
                 "On one CPU this mode cannot separate them.");
         }
 
+        if (settings.Store is not null && !await ClusterCommand.KnowsStoreFlagAsync(settings.KeyturnDll))
+        {
+            await Console.Error.WriteLineAsync(
+                $"{settings.KeyturnDll} has no `serve --store` option: this Keyturn build predates the PostgreSQL store (issue 12). Leave out --store to measure the embedded store.");
+            return 3;
+        }
+
         if (settings.Operations.Except([LoadCommand.GetSecretValue, LoadCommand.PutSecretValue, LoadCommand.DescribeSecret]).FirstOrDefault() is { } unknown)
         {
             throw new ArgumentException($"--operations takes GetSecretValue, PutSecretValue and DescribeSecret, not '{unknown}'.");

@@ -83,5 +83,11 @@ internal static class Program
             await Console.Error.WriteLineAsync(e.Message + "\n\n" + Usage);
             return 2;
         }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException)
+        {
+            // A server that would not start, a load that printed nothing: say what failed; the child output is in the log it names.
+            await Console.Error.WriteLineAsync($"{args[0]} failed: {e.Message}");
+            return 1;
+        }
     }
 }
