@@ -4,10 +4,10 @@
 # CPUs with taskset (CPU 0 on a 2-core machine) and the load processes to the others, and measures per request the
 # server's CPU time (utime+stime from /proc/PID/stat) and allocated bytes (the runtime's EventCounters, read over
 # EventPipe from outside) for GetSecretValue, PutSecretValue and DescribeSecret, repetitions interleaved. Rewrites
-# docs/benchmarks-cpu.md. About 6 minutes with the defaults; not run by CI (its numbers belong to the machine), and
+# docs/benchmarks-cpu.md. About 15 minutes with the defaults; not run by CI (its numbers belong to the machine), and
 # meaningless on a machine busy with other work (the report's "others on server CPU" column says how busy).
 #
-#   bench/run-cpu.sh [--duration 10] [--warmup 3] [--server-warmup 10] [--repetitions 5] [--connections 16]
+#   bench/run-cpu.sh [--duration 10] [--warmup 3] [--server-warmup 10] [--repetitions 5] [--connections 1,16]
 #                    [--operations GetSecretValue,PutSecretValue,DescribeSecret] [--store postgresql://...]
 #                    [--server-cpus LIST] [--load-cpus LIST] [--report PATH] [--keep]
 set -euo pipefail

@@ -8,6 +8,8 @@ namespace Keyturn.Bench;
 /// <summary>
 /// A <c>dotnet x.dll ...</c> child process with its output appended to a log. <c>dotnet x.dll</c> hosts the
 /// runtime in the process it starts, so its PID is the server's and /proc/PID is the server's memory and CPU.
+/// Pinned to CPUs, it is started as <c>taskset -c LIST dotnet x.dll ...</c>: taskset sets the affinity and execs
+/// dotnet, so the PID is still the server's (and the runtime sizes its thread pool and GC to those CPUs).
 /// </summary>
 internal sealed class ChildProcess : IAsyncDisposable
 {
@@ -15,26 +17,52 @@ internal sealed class ChildProcess : IAsyncDisposable
     private readonly StreamWriter _log;
     private readonly System.Text.StringBuilder _stdout = new();
     private readonly bool _captureStdout;
+    private readonly Action<string>? _onLine;
     private bool _closed;
 
-    private ChildProcess(Process process, StreamWriter log, bool captureStdout)
+    private ChildProcess(Process process, StreamWriter log, bool captureStdout, Action<string>? onLine)
     {
         _process = process;
         _log = log;
         _captureStdout = captureStdout;
+        _onLine = onLine;
     }
 
     public int Pid => _process.Id;
 
-    public static ChildProcess Start(string dll, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, string logPath, bool captureStdout = false)
+    /// <param name="pin">A CPU list for <c>taskset -c</c> (such as "0" or "2-3"), or null to run anywhere.</param>
+    /// <param name="onLine">Called with each line of standard output as it arrives, in order.</param>
+    /// <param name="hostname">
+    /// Run in a UTS namespace of its own under this host name (<c>unshare --uts</c>, as root), so the process sees
+    /// itself on another machine; every wrapper execs the next, so the PID is still the server's.
+    /// </param>
+    public static ChildProcess Start(
+        string dll, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, string logPath, bool captureStdout = false, string? pin = null,
+        Action<string>? onLine = null, string? hostname = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        List<string> command = [];
+        if (hostname is not null)
+        {
+            command.AddRange(["unshare", "--uts", "sh", "-c", "hostname \"$0\" && exec \"$@\"", hostname]);
+        }
+
+        if (pin is not null)
+        {
+            command.AddRange(["taskset", "-c", pin]);
+        }
+
+        command.AddRange(["dotnet", dll]);
+        var start = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(dll);
+        foreach (var arg in command.Skip(1))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -46,9 +74,9 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
 
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
-        log.WriteLine($"$ dotnet {string.Join(' ', start.ArgumentList)}");
+        log.WriteLine($"$ {start.FileName} {string.Join(' ', start.ArgumentList)}");
         var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {dll}.");
-        var child = new ChildProcess(process, log, captureStdout);
+        var child = new ChildProcess(process, log, captureStdout, onLine);
         process.OutputDataReceived += (_, e) => child.Append(e.Data, stdout: true);
         process.ErrorDataReceived += (_, e) => child.Append(e.Data, stdout: false);
         process.BeginOutputReadLine();
@@ -57,9 +85,10 @@ internal sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a command to completion and returns its exit code and standard output.</summary>
-    public static async Task<(int ExitCode, string Stdout)> RunAsync(string dll, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, string logPath)
+    public static async Task<(int ExitCode, string Stdout)> RunAsync(
+        string dll, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, string logPath, string? pin = null, Action<string>? onLine = null)
     {
-        await using var child = Start(dll, args, environment, logPath, captureStdout: true);
+        await using var child = Start(dll, args, environment, logPath, captureStdout: true, pin, onLine);
         await child._process.WaitForExitAsync();
         // The parameterless wait also drains the redirected output.
         child._process.WaitForExit();
@@ -134,6 +163,18 @@ internal sealed class ChildProcess : IAsyncDisposable
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
+    /// <summary>SIGKILL, as a crash would end it: no shutdown code runs. Returns once the process is gone.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
     /// <summary>SIGTERM, as an operator would stop it; SIGKILL if it hasn't exited after 15 s.</summary>
     public async Task StopAsync()
     {
@@ -179,6 +220,11 @@ internal sealed class ChildProcess : IAsyncDisposable
         if (line is null)
         {
             return;
+        }
+
+        if (stdout)
+        {
+            _onLine?.Invoke(line);
         }
 
         if (stdout && _captureStdout)

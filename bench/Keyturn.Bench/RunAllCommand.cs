@@ -164,7 +164,7 @@ internal static class RunAllCommand
         return 0;
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
@@ -224,20 +224,28 @@ internal static class RunAllCommand
             return new CellRun(result, requests == 0 ? 0 : cpu * 1e6 / requests, other);
         }
 
-        public async Task<SeedResult> SeedAsync(Uri url, string prefix, int count, bool read)
-        {
-            var (exitCode, stdout) = await ChildProcess.RunAsync(settings.BenchDll,
-                ["seed", "--endpoint", url.ToString(), "--prefix", prefix, "--count", count.ToString(CultureInfo.InvariantCulture), "--workers", "32", .. read ? new[] { "--read" } : []],
-                environment, log);
-            var line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault(l => l.StartsWith('{'));
-            var result = line is null ? null : JsonSerializer.Deserialize(line, ResultJson.Default.SeedResult);
-            if (exitCode != 0 || result is null)
-            {
-                throw new InvalidOperationException($"seed {prefix} ({(read ? "read" : "create")}) failed (exit code {exitCode}): {stdout.Trim()}; see {log}.");
-            }
+        public Task<SeedResult> SeedAsync(Uri url, string prefix, int count, bool read) =>
+            Seeder.SeedAsync(settings.BenchDll, url, prefix, count, read, environment, log);
+    }
+}
 
-            return result;
+/// <summary>Runs a <c>seed</c> process and returns what it did; fails unless every secret was created (or read).</summary>
+internal static class Seeder
+{
+    public static async Task<SeedResult> SeedAsync(
+        string benchDll, Uri url, string prefix, int count, bool read, IReadOnlyDictionary<string, string> environment, string log, string? pin = null)
+    {
+        var (exitCode, stdout) = await ChildProcess.RunAsync(benchDll,
+            ["seed", "--endpoint", url.ToString(), "--prefix", prefix, "--count", count.ToString(CultureInfo.InvariantCulture), "--workers", "32", .. read ? new[] { "--read" } : []],
+            environment, log, pin);
+        var line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault(l => l.StartsWith('{'));
+        var result = line is null ? null : JsonSerializer.Deserialize(line, ResultJson.Default.SeedResult);
+        if (exitCode != 0 || result is null)
+        {
+            throw new InvalidOperationException($"seed {prefix} ({(read ? "read" : "create")}) failed (exit code {exitCode}): {stdout.Trim()}; see {log}.");
         }
+
+        return result;
     }
 }
 

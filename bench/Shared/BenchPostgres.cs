@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Keyturn.Rotators.Tests.Infrastructure;
 using Npgsql;
@@ -31,5 +32,29 @@ internal static class BenchPostgres
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// Restarts the throwaway cluster with production durability (fsync, synchronous_commit and full_page_writes at their
+    /// defaults, which the test cluster turns off), <paramref name="maxConnections"/> and <paramref name="sharedBuffers"/>,
+    /// on the same port and socket directory. The test cluster's settings are on its command line, which overrides any
+    /// configuration file, so the restart gives a whole new one. Returns the settings, for the report.
+    /// </summary>
+    public static async Task<string> RestartDurableAsync(PostgresServer postgres, int maxConnections, string sharedBuffers)
+    {
+        var settings = string.Create(CultureInfo.InvariantCulture,
+            $"fsync=on synchronous_commit=on full_page_writes=on max_connections={maxConnections} shared_buffers={sharedBuffers} ssl=off");
+        var options = string.Join(' ', [
+            $"-k {Path.GetDirectoryName(postgres.DataDirectory)}",
+            string.Create(CultureInfo.InvariantCulture, $"-p {postgres.Port}"),
+            "-c listen_addresses=127.0.0.1",
+            .. settings.Split(' ').Select(s => "-c " + s),
+            "-c log_statement=ddl -c log_min_error_statement=error",
+        ]);
+        await ProcessRunner.RunAsPostgresAsync(
+            Path.Combine(PostgresServer.BinDirectory, "pg_ctl"),
+            ["-D", postgres.DataDirectory, "-l", postgres.LogPath, "-m", "fast", "-w", "-t", "60", "-o", options, "restart"],
+            TimeSpan.FromSeconds(90));
+        return settings;
     }
 }

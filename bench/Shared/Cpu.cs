@@ -10,7 +10,7 @@ namespace Keyturn.Bench.Shared;
 /// </summary>
 internal readonly record struct CpuUse(long Total, long Busy, long IoWait, long Server, long Postgres, long Bench)
 {
-    private const double TicksPerSecond = 100;
+    public const double TicksPerSecond = 100;
 
     /// <summary>
     /// Whether the benchmark's own share includes the child processes it reaped: the doctor benchmark's CLI runs, yes;
@@ -29,6 +29,12 @@ internal readonly record struct CpuUse(long Total, long Busy, long IoWait, long 
         var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
             .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
         var total = fields.Sum();
+        return new CpuUse(total, total - fields[3] - fields[4], fields[4], Ticks(serverPid, children: false), PostgresTicks(postmasterPid), Ticks(Environment.ProcessId, children: CountBenchChildren));
+    }
+
+    /// <summary>A PostgreSQL cluster's CPU time in clock ticks: the postmaster, its live children and the exited backends it reaped.</summary>
+    public static long PostgresTicks(int postmasterPid)
+    {
         var postgres = Ticks(postmasterPid, children: true);
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
@@ -38,7 +44,7 @@ internal readonly record struct CpuUse(long Total, long Busy, long IoWait, long 
             }
         }
 
-        return new CpuUse(total, total - fields[3] - fields[4], fields[4], Ticks(serverPid, children: false), postgres, Ticks(Environment.ProcessId, children: CountBenchChildren));
+        return postgres;
     }
 
     /// <summary>The postmaster's pid: the first line of postmaster.pid in the data directory.</summary>
@@ -71,8 +77,8 @@ internal readonly record struct CpuUse(long Total, long Busy, long IoWait, long 
         }
     }
 
-    /// <summary>utime + stime, plus the reaped children's cutime + cstime when asked (a postmaster's exited backends).</summary>
-    private static long Ticks(int pid, bool children)
+    /// <summary>utime + stime in clock ticks, plus the reaped children's cutime + cstime when asked (a postmaster's exited backends); 0 for a process that is gone.</summary>
+    public static long Ticks(int pid, bool children)
     {
         try
         {

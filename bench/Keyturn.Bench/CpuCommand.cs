@@ -1,0 +1,289 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+
+namespace Keyturn.Bench;
+
+/// <summary>
+/// The CPU-per-request mode (docs/benchmarks-cpu.md): Keyturn and a bare Kestrel, both pinned to the server CPUs,
+/// driven from load processes pinned to the other CPUs; for each cell, the server's CPU time and allocated bytes over
+/// the load's measured window, divided by the requests answered in it. Repetitions interleave the two servers.
+/// </summary>
+internal static class CpuCommand
+{
+    public const string BaselineName = "bare Kestrel";
+    public const string KeyturnName = "Keyturn";
+
+    public static async Task<int> RunAsync(Flags flags)
+    {
+        var repo = RunAllCommand.RepositoryRoot();
+        var allowed = CpuList.Allowed();
+        var serverCpus = flags.Text("server-cpus") is { } s ? CpuList.Parse(s) : allowed[..(allowed.Length / 2)];
+        var loadCpus = flags.Text("load-cpus") is { } l ? CpuList.Parse(l) : allowed[(allowed.Length / 2)..];
+        var settings = new CpuSettings(
+            KeyturnDll: Path.GetFullPath(flags.Text("keyturn-dll", Path.Combine(repo, "src/Keyturn.Cli/bin/Release/net10.0/keyturn.dll"))),
+            BenchDll: typeof(Program).Assembly.Location,
+            Store: flags.Text("store"),
+            Duration: flags.Seconds("duration", 10),
+            Warmup: flags.Seconds("warmup", 3),
+            ServerWarmup: flags.Seconds("server-warmup", 10),
+            Repetitions: flags.Int("repetitions", 5),
+            Connections: [.. flags.Text("connections", "1,16").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))],
+            Operations: [.. flags.Text("operations", $"{LoadCommand.GetSecretValue},{LoadCommand.PutSecretValue},{LoadCommand.DescribeSecret}").Split(',')],
+            GetSecrets: flags.Int("get-secrets", 100),
+            PutsPerSecret: flags.Int("puts-per-secret", 50),
+            CounterInterval: flags.Seconds("counter-interval", 1),
+            ServerCpus: serverCpus,
+            LoadCpus: loadCpus,
+            ReportPath: Path.GetFullPath(flags.Text("report", Path.Combine(repo, "docs/benchmarks-cpu.md"))),
+            LoadAverageAtStart: BenchMachine.LoadAverage(" "),
+            Calibration: flags.Text("calibrate") is { } calibrate ? Calibration.Parse(calibrate) : null);
+        var keep = flags.Switch("keep");
+        flags.RejectUnknown();
+        if (settings.Calibration is null && !File.Exists(settings.KeyturnDll))
+        {
+            throw new ArgumentException($"{settings.KeyturnDll} does not exist; build Keyturn.Cli in Release first (bench/run-cpu.sh does).");
+        }
+
+        if (serverCpus.Length == 0 || loadCpus.Length == 0 || serverCpus.Intersect(loadCpus).Any() || !serverCpus.Concat(loadCpus).All(allowed.Contains))
+        {
+            throw new ArgumentException(
+                $"The server and the load need separate CPUs among those this process may use ({CpuList.Format(allowed)}); got server {CpuList.Format(serverCpus)}, load {CpuList.Format(loadCpus)}. " +
+                "On one CPU this mode cannot separate them.");
+        }
+
+        if (settings.Store is not null && !await ClusterCommand.KnowsStoreFlagAsync(settings.KeyturnDll))
+        {
+            await Console.Error.WriteLineAsync(
+                $"{settings.KeyturnDll} has no `serve --store` option: this Keyturn build predates the PostgreSQL store (issue 12). Leave out --store to measure the embedded store.");
+            return 3;
+        }
+
+        if (settings.Operations.Except([LoadCommand.GetSecretValue, LoadCommand.PutSecretValue, LoadCommand.DescribeSecret]).FirstOrDefault() is { } unknown)
+        {
+            throw new ArgumentException($"--operations takes GetSecretValue, PutSecretValue and DescribeSecret, not '{unknown}'.");
+        }
+
+        if (settings.PutsPerSecret > 90)
+        {
+            throw new ArgumentException("--puts-per-secret must stay under the 100-version quota (at most 90).");
+        }
+
+        // This orchestrator (and the seeders it starts) stay off the server CPUs too.
+        await PinSelfAsync(settings.LoadCpus);
+
+        var work = Directory.CreateTempSubdirectory("keyturn-bench-cpu-").FullName;
+        var log = Path.Combine(work, "bench.log");
+        Console.Error.WriteLine($"Work directory {work} (child output in {log}); server on CPU {CpuList.Format(serverCpus)}, load on CPU {CpuList.Format(loadCpus)}.");
+        var accessKeyId = "AKIA" + RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
+        var secretAccessKey = RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 40);
+        var clientEnvironment = new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = accessKeyId, ["AWS_SECRET_ACCESS_KEY"] = secretAccessKey };
+        var started = Stopwatch.GetTimestamp();
+        var pin = CpuList.Format(serverCpus);
+
+        var baselinePort = ChildProcess.FreePort();
+        await using var baseline = ChildProcess.Start(settings.BenchDll, ["baseline", "--bare", "--listen", $"127.0.0.1:{baselinePort}"], new Dictionary<string, string>(), log, pin: pin);
+        var baselineUrl = new Uri($"http://127.0.0.1:{baselinePort}/");
+        await baseline.WaitUntilHealthyAsync(new Uri(baselineUrl, "health"), "baseline");
+
+        // A calibration run measures a second bare Kestrel with a known extra cost instead of Keyturn: the harness must find that cost.
+        var keyturnPort = ChildProcess.FreePort();
+        await using var keyturn = settings.Calibration is { } calibration
+            ? ChildProcess.Start(settings.BenchDll,
+                ["baseline", "--bare", "--listen", $"127.0.0.1:{keyturnPort}", "--burn-us", calibration.Micros.ToString(CultureInfo.InvariantCulture),
+                    "--allocate-bytes", calibration.Bytes.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string>(), log, pin: pin)
+            : ChildProcess.Start(settings.KeyturnDll,
+                ["serve", "--data-dir", Path.Combine(work, "data"), "--listen", $"127.0.0.1:{keyturnPort}", "--log-level", "Warning",
+                    .. settings.Store is null ? Array.Empty<string>() : ["--store", settings.Store]],
+                new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = accessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = secretAccessKey }, log, pin: pin);
+        var keyturnUrl = new Uri($"http://127.0.0.1:{keyturnPort}/");
+        await keyturn.WaitUntilHealthyAsync(new Uri(keyturnUrl, "health"), settings.SubjectName);
+
+        if (settings.Calibration is null)
+        {
+            await Seeder.SeedAsync(settings.BenchDll, keyturnUrl, "bench-get-", settings.GetSecrets, read: false, clientEnvironment, log, CpuList.Format(loadCpus));
+        }
+
+        var servers = new[] { (Name: BaselineName, Process: baseline, Url: baselineUrl), (Name: KeyturnName, Process: keyturn, Url: keyturnUrl) };
+        var cells = new List<CpuCell>();
+        var runner = new CellRunner(settings, clientEnvironment, log);
+
+        if (settings.ServerWarmup > 0)
+        {
+            // Both servers were just started: let the JIT reach its optimized tier before anything is measured.
+            Console.Error.WriteLine($"Warming up both servers ({settings.ServerWarmup:0.#} s per operation each)...");
+            foreach (var operation in settings.Operations)
+            {
+                foreach (var server in servers)
+                {
+                    var atBaseline = server.Name == BaselineName || settings.Calibration is not null;
+                    var puts = operation == LoadCommand.PutSecretValue && !atBaseline ? LoadProcess.PutPool(4000, 0, settings.ServerWarmup, settings.PutsPerSecret) : 0;
+                    await LoadProcess.RunAsync(settings.BenchDll,
+                        new LoadSpec([server.Url], operation, 16, settings.ServerWarmup, 0, atBaseline, puts, SecretCount: settings.GetSecrets),
+                        clientEnvironment, log, CpuList.Format(loadCpus));
+                }
+            }
+        }
+
+        for (var repetition = 1; repetition <= settings.Repetitions; repetition++)
+        {
+            foreach (var connections in settings.Connections)
+            {
+                foreach (var operation in settings.Operations)
+                {
+                    // Alternate which server goes first, so a drift within a pair does not favour either.
+                    foreach (var server in repetition % 2 == 1 ? servers : servers.AsEnumerable().Reverse())
+                    {
+                        var puts = 0;
+                        if (operation == LoadCommand.PutSecretValue && server.Name == KeyturnName && settings.Calibration is null)
+                        {
+                            var previous = cells.LastOrDefault(c => c.Server == KeyturnName && c.Connections == connections && c.Operation is LoadCommand.PutSecretValue or LoadCommand.GetSecretValue);
+                            puts = LoadProcess.PutPool(previous?.Load.Rps ?? 4000, settings.Warmup, settings.Duration, settings.PutsPerSecret);
+                        }
+
+                        var cell = await runner.RunAsync(repetition, server.Name, server.Process, server.Url, operation, connections, puts);
+                        cells.Add(cell);
+                        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"[{repetition}/{settings.Repetitions}] {server.Name,-12} {operation,-14} x{connections,-3} {cell.Load.Rps,8:F0} req/s  p99 {cell.Load.P99Ms,7:F3} ms  " +
+                            $"{cell.MicrosPerRequest,6:F1} µs/req  {cell.BytesPerRequest,7:F0} B/req  server cores {cell.ServerCoresUsed * 100:F0}% used, {cell.OtherOnServerCores * 100:F0}% by others  errors {cell.Load.Errors}"));
+                    }
+                }
+            }
+        }
+
+        await keyturn.StopAsync();
+        await baseline.StopAsync();
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var report = CpuReport.Write(settings, cells, elapsed, repo);
+        Directory.CreateDirectory(Path.GetDirectoryName(settings.ReportPath)!);
+        await File.WriteAllTextAsync(settings.ReportPath, report.Markdown);
+        Console.WriteLine(report.Summary);
+        Console.WriteLine($"Report written to {settings.ReportPath}.");
+        if (!keep)
+        {
+            BenchMachine.TryDelete(Path.Combine(work, "data"));
+        }
+
+        Console.Error.WriteLine(keep ? $"Kept {work}." : $"Child output kept in {log}.");
+        return cells.Any(c => c.Load.Errors > 0) ? 1 : 0;
+    }
+
+    /// <summary>Pins every thread of this process to <paramref name="cpus"/> (children inherit it).</summary>
+    private static async Task PinSelfAsync(IEnumerable<int> cpus)
+    {
+        var start = new ProcessStartInfo("taskset") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in new[] { "-a", "-p", "-c", CpuList.Format(cpus), Environment.ProcessId.ToString(CultureInfo.InvariantCulture) })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var taskset = Process.Start(start)!;
+        await taskset.StandardOutput.ReadToEndAsync();
+        await taskset.WaitForExitAsync();
+        if (taskset.ExitCode != 0)
+        {
+            throw new InvalidOperationException("taskset could not pin the benchmark; is util-linux installed?");
+        }
+    }
+
+    /// <summary>Runs one cell and samples the server over exactly the load's measured window.</summary>
+    private sealed class CellRunner(CpuSettings settings, IReadOnlyDictionary<string, string> environment, string log)
+    {
+        public async Task<CpuCell> RunAsync(int repetition, string serverName, ChildProcess server, Uri url, string operation, int connections, int putSecrets)
+        {
+            AllocationWatch? watch = null;
+            Task<IReadOnlyList<(double Bytes, double Seconds)>>? stopped = null;
+            long cpuFrom = 0, cpuTo = 0;
+            double from = 0, to = 0;
+            CoreTime serverFrom = default, serverTo = default, loadFrom = default, loadTo = default;
+
+            void Start()
+            {
+                // The session opens before the CPU reading, and closes after the last, so its own cost stays outside.
+                watch = AllocationWatch.Start(server.Pid, settings.CounterInterval);
+                serverFrom = CoreTime.Read(settings.ServerCpus);
+                loadFrom = CoreTime.Read(settings.LoadCpus);
+                cpuFrom = CpuUse.Ticks(server.Pid, children: false);
+                from = Clock.Now;
+            }
+
+            void End()
+            {
+                cpuTo = CpuUse.Ticks(server.Pid, children: false);
+                to = Clock.Now;
+                serverTo = CoreTime.Read(settings.ServerCpus);
+                loadTo = CoreTime.Read(settings.LoadCpus);
+                stopped = watch?.StopAsync();
+            }
+
+            var load = await LoadProcess.RunAsync(settings.BenchDll,
+                new LoadSpec([url], operation, connections, settings.Duration, settings.Warmup, serverName == BaselineName || settings.Calibration is not null, putSecrets,
+                    SecretCount: settings.GetSecrets),
+                environment, log, CpuList.Format(settings.LoadCpus), Start, End);
+            if (stopped is null || to <= from)
+            {
+                throw new InvalidOperationException($"The load process for {serverName} {operation} x{connections} never marked its window; see {log}.");
+            }
+
+            var intervals = await stopped;
+            await File.AppendAllTextAsync(log, $"# {serverName} {operation} x{connections}: alloc-rate intervals (bytes, s): " +
+                string.Join("; ", intervals.Select(i => string.Create(CultureInfo.InvariantCulture, $"{i.Bytes:F0}, {i.Seconds:F3}"))) + "\n");
+            return new CpuCell(repetition, serverName, operation, connections, load, to - from, (cpuTo - cpuFrom) / CpuUse.TicksPerSecond,
+                intervals, settings.ServerCpus.Length, serverTo - serverFrom, loadTo - loadFrom);
+        }
+    }
+}
+
+internal sealed record CpuSettings(
+    string KeyturnDll, string BenchDll, string? Store, double Duration, double Warmup, double ServerWarmup, int Repetitions, int[] Connections,
+    string[] Operations, int GetSecrets, int PutsPerSecret, double CounterInterval, int[] ServerCpus, int[] LoadCpus, string ReportPath, string LoadAverageAtStart,
+    Calibration? Calibration)
+{
+    /// <summary>What the report calls the server compared with the bare Kestrel.</summary>
+    public string SubjectName => Calibration is { } c ? string.Create(CultureInfo.InvariantCulture, $"bare Kestrel + {c.Micros:0.#} µs + {c.Bytes} B") : "Keyturn";
+}
+
+/// <summary>A known cost per request (thread CPU time, one byte array) added to a bare Kestrel, to check the harness.</summary>
+internal sealed record Calibration(double Micros, int Bytes)
+{
+    /// <summary>A byte array's header and length on 64-bit .NET, on top of its elements.</summary>
+    public const int ArrayOverhead = 24;
+
+    /// <summary>"50,4000" → 50 µs and a 4,000-byte array per request.</summary>
+    public static Calibration Parse(string text)
+    {
+        var parts = text.Split(',');
+        return parts.Length == 2 && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var micros) && micros >= 0
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var bytes)
+            ? new Calibration(micros, bytes)
+            : throw new ArgumentException("--calibrate takes MICROSECONDS,BYTES, such as 50,4000.");
+    }
+
+    /// <summary>The bytes one request allocates on the heap for the array (rounded up to 8).</summary>
+    public int HeapBytes => Bytes == 0 ? 0 : (Bytes + ArrayOverhead + 7) / 8 * 8;
+}
+
+/// <summary>
+/// One cell of the CPU mode. Per-request figures are rates over rates, each over its own exactly-known span: the server's
+/// CPU seconds per second of the window, or its allocated bytes per second of the counter intervals, divided by the
+/// requests per second the load counted in its window (the load is steady there, so the spans need not coincide to the
+/// millisecond).
+/// </summary>
+internal sealed record CpuCell(
+    int Repetition, string Server, string Operation, int Connections, LoadResult Load, double WindowS, double ServerCpuS,
+    IReadOnlyList<(double Bytes, double Seconds)> AllocIntervals, int ServerCpuCount, CoreTime ServerCores, CoreTime LoadCores)
+{
+    public double MicrosPerRequest => Load.Rps > 0 && WindowS > 0 ? ServerCpuS / WindowS / Load.Rps * 1e6 : double.NaN;
+
+    public double AllocSeconds => AllocIntervals.Sum(i => i.Seconds);
+
+    public double BytesPerRequest => Load.Rps > 0 && AllocSeconds > 0 ? AllocIntervals.Sum(i => i.Bytes) / AllocSeconds / Load.Rps : double.NaN;
+
+    /// <summary>The share of the server CPUs the server used over the window.</summary>
+    public double ServerCoresUsed => WindowS > 0 ? ServerCpuS / WindowS / ServerCpuCount : double.NaN;
+
+    /// <summary>The share of the server CPUs busy with anything else (the idle other server, and every other job on the machine).</summary>
+    public double OtherOnServerCores => ServerCores.Total > 0 ? Math.Max(0, ServerCores.Busy - ServerCpuS) / ServerCores.Total : double.NaN;
+
+    public double LoadCoresBusy => LoadCores.Total > 0 ? LoadCores.Busy / LoadCores.Total : double.NaN;
+}
