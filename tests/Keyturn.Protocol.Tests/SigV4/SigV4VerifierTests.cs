@@ -705,10 +705,57 @@ public sealed class SigV4VerifierTests
         Assert.Contains(AccessKeyId, Credentials.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("a signed request is verified, its key looked up once", "signed", 0, 1)]
+    [InlineData("a request signed with an unknown key is refused as unrecognized", "unknown key", 0, 1)]
+    [InlineData("a request whose body changed after signing is refused", "tampered", 0, 1)]
+    [InlineData("an expired request is refused before any key is looked up", "signed", 6, 0)]
+    [InlineData("a request without authentication looks nothing up", "unsigned", 0, 0)]
+    public async Task VerifyAsync_AnswersAsVerify_LookingUpOnlyTheKeyTheRequestNames(string because, string request, int minutesLater, int lookups)
+    {
+        var sent = request switch
+        {
+            "signed" => SignedPost(),
+            "unknown key" => SignedPost(credentials: new SigV4Credentials("AKIAUNKNOWN000000000", Secret)),
+            "tampered" => SignedPost() with { Body = Encoding.UTF8.GetBytes("{}") },
+            _ => SigV4TestRequest.FromUri("POST", Endpoint, JsonHeaders(), Body),
+        };
+        var asked = new List<string>();
+        var verifier = AsyncVerifier(asked, SignedAt.AddMinutes(minutesLater));
+
+        var result = await verifier.VerifyAsync(sent, null, default);
+        var expected = Verifier(SignedAt.AddMinutes(minutesLater)).Verify(sent);
+
+        Assert.True(
+            (expected.Outcome, expected.ErrorCode, expected.ErrorMessage, expected.AccessKeyId) == (result.Outcome, result.ErrorCode, result.ErrorMessage, result.AccessKeyId),
+            because);
+        Assert.True(lookups == asked.Count, because);
+        Assert.All(asked, id => Assert.Equal(result.AccessKeyId, id));
+    }
+
+    [Fact]
+    public async Task RejectBeforeBodyAsync_RefusesAnUnknownKey_AndLetsAKnownOneReadTheBody()
+    {
+        var verifier = AsyncVerifier([], SignedAt);
+        var unknown = SignedPost(credentials: new SigV4Credentials("AKIAUNKNOWN000000000", Secret)) with { Body = ReadOnlyMemory<byte>.Empty };
+
+        Assert.Equal(SigV4Outcome.UnknownAccessKey, (await verifier.RejectBeforeBodyAsync(unknown, "secretsmanager", default))?.Outcome);
+        Assert.Null(await verifier.RejectBeforeBodyAsync(SignedPost() with { Body = ReadOnlyMemory<byte>.Empty }, "secretsmanager", default));
+        Assert.Throws<InvalidOperationException>(() => verifier.Verify(SignedPost()));
+    }
+
     internal static string? Lookup(string accessKeyId) => accessKeyId == AccessKeyId ? Secret : null;
 
     private static SigV4Verifier Verifier(DateTimeOffset? now = null) =>
         new(Lookup, new FakeTimeProvider(now ?? SignedAt), expectedServices: new HashSet<string> { "secretsmanager" });
+
+    // Keys looked up as a database would, each id recorded.
+    private static SigV4Verifier AsyncVerifier(List<string> asked, DateTimeOffset now) =>
+        new((id, _) =>
+        {
+            asked.Add(id);
+            return ValueTask.FromResult(Lookup(id));
+        }, new FakeTimeProvider(now), expectedServices: new HashSet<string> { "secretsmanager" });
 
     private static List<KeyValuePair<string, string>> JsonHeaders() =>
     [
