@@ -11,12 +11,13 @@ internal static class RotationsCommand
     public static Command Create()
     {
         var dataDir = CommonOptions.DataDir();
+        var storeUrl = CommonOptions.Store();
         var accountId = CommonOptions.AccountId();
-        var command = new Command("rotations", "Show every secret's rotation state.") { dataDir, accountId };
+        var command = new Command("rotations", "Show every secret's rotation state.") { dataDir, storeUrl, accountId };
         command.Aliases.Add("status");
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var services = KeysCommand.Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!);
+            using var services = KeysCommand.Services(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, parse.GetValue(storeUrl));
             var store = services.GetRequiredService<ISyncSecretStore>();
             var rows = await store.ReadAsync(session => session.ListRotationEnabled()
                 .Concat(session.ListRotations(null, openOnly: false).Select(r => session.FindByArn(r.SecretArn)).OfType<Keyturn.Domain.Secrets.Secret>())

@@ -1,7 +1,9 @@
 using Keyturn.Application.Crypto;
-using Keyturn.Storage.Sqlite;
 
 namespace Keyturn.Server.Hosting;
 
-/// <summary>The store and the master keys that open it, checked against each other by <see cref="KeyturnServer.OpenStore"/>.</summary>
-public sealed record OpenedStore(SqliteSecretStore Store, MasterKeyring Keyring);
+/// <summary>The opened backend and the master keys that open it, checked against each other by <see cref="KeyturnServer.OpenStore"/>.</summary>
+public sealed record OpenedStore(StoreBackend Backend, MasterKeyring Keyring) : IDisposable
+{
+    public void Dispose() => Backend.Dispose();
+}

@@ -1,0 +1,138 @@
+using Keyturn.Application.Logs;
+using Keyturn.Application.Ports;
+using Keyturn.Application.Security;
+using Keyturn.Storage.Sqlite;
+
+namespace Keyturn.Server.Hosting;
+
+/// <summary>
+/// Where the secrets live (<c>--store</c>, else <c>KEYTURN_STORE</c>): nothing or a directory is the embedded SQLite
+/// store (in <c>--data-dir</c> when nothing is given), a <c>postgresql://</c> or <c>postgres://</c> URL a shared
+/// PostgreSQL that several nodes serve together. Whatever the backend, the data directory stays node-local: the master
+/// key file, the root credentials file, running functions' records and TLS files.
+/// </summary>
+public static class StorageOptions
+{
+    public const string EnvironmentVariable = "KEYTURN_STORE";
+
+    /// <summary>The backends, first match wins; adding one is one line here.</summary>
+    private static readonly StoreBackendKind[] Backends =
+    [
+        new("PostgreSQL", IsPostgreSqlUrl, OpenPostgreSql),
+        new("SQLite", _ => true, OpenSqlite),
+    ];
+
+    /// <summary>The <c>--store</c> value, else <c>KEYTURN_STORE</c>, else null (the embedded store in the data directory).</summary>
+    public static string? Resolve(string? flag, string? environmentValue) =>
+        !string.IsNullOrWhiteSpace(flag) ? flag.Trim() : string.IsNullOrWhiteSpace(environmentValue) ? null : environmentValue.Trim();
+
+    public static bool IsPostgreSqlUrl(string? location) =>
+        location is not null && (location.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>True when the store is shared by several nodes (anything but the embedded SQLite store).</summary>
+    public static bool IsShared(ServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Kind(options).Name != "SQLite";
+    }
+
+    /// <summary>Opens the configured backend: its secret store, log store and readiness check.</summary>
+    public static StoreBackend Open(ServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Kind(options).Open(options);
+    }
+
+    /// <summary>
+    /// How messages name the store: the embedded store by its directory, a URL without its password or query.
+    /// </summary>
+    public static string Describe(ServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Store is { } url && IsPostgreSqlUrl(url) ? $"the PostgreSQL store {Redact(url)}" : $"the store in {SqliteDirectory(options)}";
+    }
+
+    /// <summary><paramref name="url"/> as scheme://user@host:port/database: never its password or parameters.</summary>
+    public static string Redact(string url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
+        {
+            return "(an unparsable URL)";
+        }
+
+        var user = uri.UserInfo.Split(':', 2)[0];
+        return $"{uri.Scheme}://{(user.Length == 0 ? "" : Uri.UnescapeDataString(user) + "@")}{uri.Host}{(uri.IsDefaultPort || uri.Port < 0 ? "" : ":" + uri.Port)}{uri.AbsolutePath}";
+    }
+
+    /// <summary>The directory of the embedded store: <c>--store DIR</c>, else the data directory.</summary>
+    public static string SqliteDirectory(ServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Store is { } directory && !IsPostgreSqlUrl(directory) ? Path.GetFullPath(directory) : options.DataDirectory;
+    }
+
+    /// <summary>True when the embedded store's database file is there; a shared store always is (the master key guard decides).</summary>
+    public static bool Exists(ServerOptions options) =>
+        IsShared(options) || File.Exists(Path.Combine(SqliteDirectory(options), SqliteSecretStore.FileName));
+
+    private static StoreBackendKind Kind(ServerOptions options) => Backends.First(b => b.Serves(options.Store));
+
+    private static StoreBackend OpenSqlite(ServerOptions options)
+    {
+        var database = Path.Combine(SqliteDirectory(options), SqliteSecretStore.FileName);
+        var store = new SqliteSecretStore(database);
+        var logs = new SqliteLogStore(database);
+        return new StoreBackend(Describe(options), store, logs, logs, new ProbeReadiness(store), store);
+    }
+
+    private static StoreBackend OpenPostgreSql(ServerOptions options)
+    {
+        // MERGE h/pgstore (+ h/pglogs): open PostgreSqlSecretStore (it runs its migrations) and the PostgreSQL log store
+        // here, with the store's own health check as readiness. Until then this build has no PostgreSQL backend.
+        throw new KeyturnStartupException($"This build of Keyturn has no PostgreSQL backend, so it cannot open {Describe(options)}.");
+    }
+
+    private sealed record StoreBackendKind(string Name, Func<string?, bool> Serves, Func<ServerOptions, StoreBackend> Open);
+}
+
+/// <summary>An opened backend: the secret store, where function logs go and are read, and its readiness check.</summary>
+public sealed class StoreBackend(string description, ISecretStore store, ILogSink logSink, ILogStore logs, IStoreReadiness readiness, IDisposable? owner) : IDisposable
+{
+    /// <summary>How messages name it (never with a password).</summary>
+    public string Description { get; } = description;
+
+    public ISecretStore Store { get; } = store;
+
+    public ILogSink LogSink { get; } = logSink;
+
+    public ILogStore Logs { get; } = logs;
+
+    public IStoreReadiness Readiness { get; } = readiness;
+
+    public void Dispose() => owner?.Dispose();
+}
+
+/// <summary>
+/// Readiness from one cheap read unit, for a backend that brings its schema up to date when it is opened (SQLite does,
+/// in-process), so a store that answers is current.
+/// </summary>
+public sealed class ProbeReadiness(ISecretStore store) : IStoreReadiness
+{
+    public async Task<string?> NotReadyReasonAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.ReadAsync((session, ct) => session.ListRegionsAsync(ct).AsTask(), cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return "the store did not answer in time";
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return "the store did not answer";
+        }
+    }
+}
