@@ -1,0 +1,184 @@
+using Keyturn.Application.Ports;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Keyturn.Storage.PostgreSql;
+
+/// <summary>What <see cref="PostgreSqlDatabase.CheckAsync"/> found: ready only while the database answers with a schema this node can run on.</summary>
+public sealed record StoreHealth(bool Ready, string Detail, int? AppliedSchema, int RequiredSchema);
+
+/// <summary>The database's schema needs a newer Keyturn than this node (or is otherwise unusable by it).</summary>
+public sealed class StoreSchemaException(string message) : Exception(message);
+
+/// <summary>
+/// A PostgreSQL database used as Keyturn's store: one pooled <see cref="NpgsqlDataSource"/> (shared by the secret store and
+/// the log store), and the one owner of the schema. <see cref="OpenAsync(string, TimeProvider?, ILoggerFactory?, CancellationToken)"/>
+/// applies the migrations this build knows under an advisory lock, so nodes starting together migrate exactly once, and
+/// refuses a database whose applied migrations this build cannot run against.
+/// </summary>
+public sealed partial class PostgreSqlDatabase : IAsyncDisposable, IDisposable
+{
+    // pg_advisory_xact_lock's key for schema changes: "keyturn" in ASCII.
+    private const long MigrationLockKey = 0x6b65797475726e;
+
+    private const string CreateSchemaTable =
+        """
+        CREATE TABLE IF NOT EXISTS keyturn_schema (
+            version integer PRIMARY KEY,
+            description text NOT NULL,
+            compatible_from integer NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )
+        """;
+
+    private readonly IReadOnlyList<PostgreSqlMigration> _migrations;
+
+    private PostgreSqlDatabase(NpgsqlDataSource dataSource, string description, IReadOnlyList<PostgreSqlMigration> migrations, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    {
+        DataSource = dataSource;
+        Description = description;
+        _migrations = migrations;
+        SecretStore = new PostgreSqlSecretStore(dataSource, timeProvider, loggerFactory.CreateLogger<PostgreSqlSecretStore>());
+    }
+
+    /// <summary>The connection pool; the log store opens its connections here too.</summary>
+    public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>The connection string without its password (<see cref="PostgreSqlConnectionString.Describe"/>).</summary>
+    public string Description { get; }
+
+    public ISecretStore SecretStore { get; }
+
+    /// <summary>The schema version this build requires.</summary>
+    public int RequiredSchema => _migrations[^1].Version;
+
+    /// <summary>
+    /// Connects (a <c>postgresql://</c> URI or an Npgsql connection string), applies the missing migrations and returns the
+    /// database. Throws <see cref="StoreSchemaException"/> when the database was migrated by a newer Keyturn that this one
+    /// cannot run beside, and <see cref="FormatException"/> for a malformed connection string.
+    /// </summary>
+    public static Task<PostgreSqlDatabase> OpenAsync(
+        string connectionString, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default) =>
+        OpenAsync(connectionString, PostgreSqlSchema.Migrations, timeProvider, loggerFactory, cancellationToken);
+
+    internal static async Task<PostgreSqlDatabase> OpenAsync(
+        string connectionString, IReadOnlyList<PostgreSqlMigration> migrations, TimeProvider? timeProvider, ILoggerFactory? loggerFactory, CancellationToken cancellationToken)
+    {
+        var builder = PostgreSqlConnectionString.Parse(connectionString);
+
+        // Statements are prepared on the server after their second use on a connection, and pooled connections keep them.
+        if (builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = 64;
+        }
+
+        loggerFactory ??= NullLoggerFactory.Instance;
+        var dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString).UseLoggerFactory(loggerFactory).Build();
+        var database = new PostgreSqlDatabase(dataSource, PostgreSqlConnectionString.Describe(connectionString), migrations, timeProvider ?? TimeProvider.System, loggerFactory);
+        try
+        {
+            await database.MigrateAsync(loggerFactory.CreateLogger<PostgreSqlDatabase>(), cancellationToken).ConfigureAwait(false);
+            return database;
+        }
+        catch
+        {
+            await database.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Cheap readiness: one indexed query. Ready while the database answers and its schema is the one this node requires,
+    /// or a newer one every migration of which declares this node's schema compatible.
+    /// </summary>
+    public async Task<StoreHealth> CheckAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand(
+                "SELECT max(version), max(compatible_from) FILTER (WHERE version > $1) FROM keyturn_schema", connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = RequiredSchema });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            int? applied = reader.IsDBNull(0) ? null : reader.GetInt32(0);
+            int? newerNeeds = reader.IsDBNull(1) ? null : reader.GetInt32(1);
+            return Verdict(applied, newerNeeds);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException
+            || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            // Npgsql's messages name the host and the server's error, never the password.
+            return new StoreHealth(false, $"{Description} does not answer: {e.Message}", null, RequiredSchema);
+        }
+    }
+
+    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+
+    public void Dispose() => DataSource.Dispose();
+
+    public override string ToString() => Description;
+
+    private StoreHealth Verdict(int? applied, int? newerNeeds) => applied switch
+    {
+        null => new StoreHealth(false, $"{Description} has no Keyturn schema.", null, RequiredSchema),
+        var a when a < RequiredSchema => new StoreHealth(false, $"{Description} is at schema {a}; this node requires {RequiredSchema}.", a, RequiredSchema),
+        var a when newerNeeds > RequiredSchema => new StoreHealth(false, NewerMessage(a.Value, newerNeeds.Value), a, RequiredSchema),
+        var a => new StoreHealth(true, $"{Description} is at schema {a}.", a, RequiredSchema),
+    };
+
+    private string NewerMessage(int applied, int needs) =>
+        $"The Keyturn store at {Description} is at schema {applied}, which requires Keyturn code of schema {needs} or later; this node runs schema " +
+        $"{RequiredSchema}. Upgrade this node to the version that migrated the store.";
+
+    private async Task MigrateAsync(ILogger logger, CancellationToken cancellationToken)
+    {
+        await using var connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+        // Every DDL statement of PostgreSQL is transactional: the migrations apply whole, once, under this lock.
+        await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock($1)", cancellationToken, MigrationLockKey).ConfigureAwait(false);
+        await ExecuteAsync(connection, CreateSchemaTable, cancellationToken).ConfigureAwait(false);
+
+        var applied = new Dictionary<int, int>();
+        await using (var read = new NpgsqlCommand("SELECT version, compatible_from FROM keyturn_schema", connection))
+        await using (var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                applied[reader.GetInt32(0)] = reader.GetInt32(1);
+            }
+        }
+
+        var newer = applied.Where(a => a.Key > RequiredSchema).ToList();
+        if (newer.Count > 0 && newer.Max(a => a.Value) > RequiredSchema)
+        {
+            throw new StoreSchemaException(NewerMessage(newer.Max(a => a.Key), newer.Max(a => a.Value)));
+        }
+
+        foreach (var migration in _migrations.Where(m => !applied.ContainsKey(m.Version)).OrderBy(m => m.Version))
+        {
+            LogMigrating(logger, migration.Version, migration.Description);
+            await ExecuteAsync(connection, migration.Sql, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, "INSERT INTO keyturn_schema (version, description, compatible_from) VALUES ($1, $2, $3)", cancellationToken,
+                migration.Version, migration.Description, migration.CompatibleFrom).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var value in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    [LoggerMessage(EventId = 4100, Level = LogLevel.Information, Message = "applying store migration {Version}: {Description}")]
+    private static partial void LogMigrating(ILogger logger, int version, string description);
+}

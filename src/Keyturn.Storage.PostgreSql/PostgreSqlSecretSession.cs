@@ -1,0 +1,294 @@
+using System.Text.Json;
+using Keyturn.Application.Ports;
+using Keyturn.Domain.Secrets;
+using Npgsql;
+
+namespace Keyturn.Storage.PostgreSql;
+
+/// <summary>
+/// One transaction's view of the database. In a write unit (READ COMMITTED) the secret and rotation rows it reads are
+/// locked FOR UPDATE, so every writer of one secret queues behind the first, on any node, and what it read stays true until
+/// it commits. A read unit runs REPEATABLE READ, READ ONLY: its statements share one snapshot, so a label is never seen
+/// half-moved between the query for versions and the one for labels.
+/// </summary>
+internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connection, NpgsqlTransaction transaction, bool write) : ISecretSession
+{
+    private const string SecretColumns = "id, arn, region, name, created_ms, deletion_ms, metadata::text";
+
+    private string ForUpdate => write ? " FOR UPDATE" : "";
+
+    public async ValueTask<Secret?> FindByArnAsync(string arn, CancellationToken cancellationToken) =>
+        (await LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE arn = $1{ForUpdate}", withVersions: true, cancellationToken, arn).ConfigureAwait(false))
+            .FirstOrDefault();
+
+    public async ValueTask<Secret?> FindByNameAsync(string region, string name, CancellationToken cancellationToken) =>
+        (await LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE region = $1 AND name = $2{ForUpdate}", withVersions: true, cancellationToken, region, name)
+            .ConfigureAwait(false)).FirstOrDefault();
+
+    public async ValueTask<IReadOnlyList<string>> ListRegionsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = Command("SELECT DISTINCT region COLLATE \"C\" FROM secrets ORDER BY 1");
+        return await ReadAllAsync(command, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<IReadOnlyList<Secret>> ListAsync(string region, CancellationToken cancellationToken) =>
+        await LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE region = $1", withVersions: true, cancellationToken, region).ConfigureAwait(false);
+
+    public async ValueTask<IReadOnlyList<Secret>> ListMetadataAsync(string region, CancellationToken cancellationToken) =>
+        await LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE region = $1", withVersions: false, cancellationToken, region).ConfigureAwait(false);
+
+    // DeletedMs is read by PostgreSQL from the stored document: no document is deserialized for a listing page.
+    public async ValueTask<IReadOnlyList<SecretListingKey>> ListKeysAsync(string region, CancellationToken cancellationToken)
+    {
+        await using var command = Command(
+            "SELECT arn, name, created_ms, deletion_ms, metadata ->> 'DeletedMs' IS NOT NULL FROM secrets WHERE region = $1", region);
+        return await ReadAllAsync(command, r => new SecretListingKey(
+            r.GetString(0), r.GetString(1), FromMs(r.GetInt64(2)), r.IsDBNull(3) ? null : FromMs(r.GetInt64(3)), r.GetBoolean(4)), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<IReadOnlyList<Secret>> FindByArnsAsync(IReadOnlyCollection<string> arns, CancellationToken cancellationToken) =>
+        arns.Count == 0
+            ? []
+            : await LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE arn = ANY($1)", withVersions: true, cancellationToken, (object)arns.ToArray()).ConfigureAwait(false);
+
+    public async ValueTask<IReadOnlyList<Secret>> ListDueForPurgeAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        await LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE deletion_ms IS NOT NULL AND deletion_ms <= $1", withVersions: true, cancellationToken,
+            now.ToUnixTimeMilliseconds()).ConfigureAwait(false);
+
+    public async ValueTask<IReadOnlyList<Secret>> ListRotationEnabledAsync(CancellationToken cancellationToken) =>
+        await LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE rotation_enabled", withVersions: true, cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<bool> LoadValueAsync(Secret secret, SecretVersion version, CancellationToken cancellationToken)
+    {
+        await using var command = Command(
+            "SELECT value_kind, ciphertext FROM versions WHERE secret_id = $1 AND version_id = $2 AND value_kind IS NOT NULL", secret.StoreId, version.VersionId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        version.LoadValue(new StoredValue((SecretValueKind)reader.GetInt32(0), reader.GetFieldValue<byte[]>(1)));
+        return true;
+    }
+
+    /// <summary>
+    /// One round trip after the secret row: versions are upserted and labels synchronized by statements that write only
+    /// the rows that changed (a label move updates one row, a read's access date one version), then dropped versions go.
+    /// </summary>
+    public async ValueTask SaveAsync(Secret secret, CancellationToken cancellationToken)
+    {
+        var metadata = JsonSerializer.Serialize(ToDocument(secret), PostgreSqlJsonContext.Default.SecretMetadataDocument);
+        var deletion = secret.DeletionDate?.ToUnixTimeMilliseconds();
+        var rotationEnabled = secret.Rotation?.Enabled == true;
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        if (secret.StoreId == 0)
+        {
+            await using var insert = Command(
+                "INSERT INTO secrets (arn, region, name, created_ms, deletion_ms, rotation_enabled, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING id",
+                secret.Arn, secret.Region, secret.Name, secret.CreatedDate.ToUnixTimeMilliseconds(), deletion, rotationEnabled, metadata);
+            secret.StoreId = (long)(await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+        else
+        {
+            Add(batch, "UPDATE secrets SET deletion_ms = $2, rotation_enabled = $3, metadata = $4::jsonb WHERE id = $1",
+                secret.StoreId, deletion, rotationEnabled, metadata);
+        }
+
+        var versions = secret.Versions;
+        var ids = versions.Select(v => v.VersionId).ToArray();
+        Add(batch,
+            "INSERT INTO versions (secret_id, version_id, created_ms, accessed_ms) SELECT $1, v.id, v.created, v.accessed FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS v(id, created, accessed) " +
+            "ON CONFLICT (secret_id, version_id) DO UPDATE SET accessed_ms = excluded.accessed_ms WHERE versions.accessed_ms IS DISTINCT FROM excluded.accessed_ms",
+            secret.StoreId, ids, versions.Select(v => v.CreatedDate.ToUnixTimeMilliseconds()).ToArray(),
+            versions.Select(v => v.LastAccessedDate?.ToUnixTimeMilliseconds()).ToArray());
+
+        foreach (var version in versions)
+        {
+            if (version.ValueChanged && version.Value is { } value)
+            {
+                Add(batch, "UPDATE versions SET value_kind = $3, ciphertext = $4 WHERE secret_id = $1 AND version_id = $2",
+                    secret.StoreId, version.VersionId, (int)value.Kind, value.Ciphertext);
+            }
+        }
+
+        // The (secret, label) primary key keeps one holder per label; a moved label is one updated row, not a rewrite.
+        var labels = versions.SelectMany(v => v.Stages.Select((label, position) => (Label: label, v.VersionId, Position: position))).ToArray();
+        Add(batch,
+            "WITH wanted AS (SELECT * FROM unnest($2::text[], $3::text[], $4::integer[]) AS w(label, version_id, position)), " +
+            "gone AS (DELETE FROM stages s WHERE s.secret_id = $1 AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.label = s.label)) " +
+            "INSERT INTO stages (secret_id, label, version_id, position) SELECT $1, label, version_id, position FROM wanted " +
+            "ON CONFLICT (secret_id, label) DO UPDATE SET version_id = excluded.version_id, position = excluded.position " +
+            "WHERE stages.version_id <> excluded.version_id OR stages.position <> excluded.position",
+            secret.StoreId, labels.Select(l => l.Label).ToArray(), labels.Select(l => l.VersionId).ToArray(), labels.Select(l => l.Position).ToArray());
+
+        Add(batch, "DELETE FROM versions WHERE secret_id = $1 AND NOT (version_id = ANY($2))", secret.StoreId, ids);
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask SaveAccessAsync(Secret secret, SecretVersion version, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        Add(batch, "UPDATE secrets SET metadata = jsonb_set(metadata, '{LastAccessedMs}', coalesce(to_jsonb($2::bigint), 'null'::jsonb)) WHERE id = $1",
+            secret.StoreId, secret.LastAccessedDate?.ToUnixTimeMilliseconds());
+        Add(batch, "UPDATE versions SET accessed_ms = $3 WHERE secret_id = $1 AND version_id = $2",
+            secret.StoreId, version.VersionId, version.LastAccessedDate?.ToUnixTimeMilliseconds());
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DeleteAsync(Secret secret, CancellationToken cancellationToken)
+    {
+        // Versions and their labels go with the secret (ON DELETE CASCADE).
+        await using var command = Command("DELETE FROM secrets WHERE id = $1", secret.StoreId);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private const string AccessKeyColumns = "access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms, tags, expires_ms";
+
+    public async ValueTask<AccessKeyRecord?> FindAccessKeyAsync(string accessKeyId, CancellationToken cancellationToken) =>
+        (await LoadKeysAsync($"SELECT {AccessKeyColumns} FROM access_keys WHERE access_key_id = $1", cancellationToken, accessKeyId).ConfigureAwait(false)).FirstOrDefault();
+
+    public async ValueTask<IReadOnlyList<AccessKeyRecord>> ListAccessKeysAsync(CancellationToken cancellationToken) =>
+        await LoadKeysAsync($"SELECT {AccessKeyColumns} FROM access_keys ORDER BY created_ms, access_key_id COLLATE \"C\"", cancellationToken).ConfigureAwait(false);
+
+    // As the embedded store: a key's secret, creation and expiry are set once; later saves change its owner, policy,
+    // revocation and tags.
+    public async ValueTask SaveAccessKeyAsync(AccessKeyRecord key, CancellationToken cancellationToken)
+    {
+        await using var command = Command(
+            $"INSERT INTO access_keys ({AccessKeyColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) " +
+            "ON CONFLICT (access_key_id) DO UPDATE SET user_name = excluded.user_name, policy = excluded.policy, revoked_ms = excluded.revoked_ms, tags = excluded.tags",
+            key.AccessKeyId, key.UserName, key.EncryptedSecretAccessKey, key.PolicyDocument,
+            key.CreatedDate.ToUnixTimeMilliseconds(), key.RevokedDate?.ToUnixTimeMilliseconds(),
+            key.Tags is null ? null : JsonSerializer.Serialize(new Dictionary<string, string>(key.Tags, StringComparer.Ordinal), PostgreSqlJsonContext.Default.DictionaryStringString),
+            key.ExpiresDate?.ToUnixTimeMilliseconds());
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<List<AccessKeyRecord>> LoadKeysAsync(string sql, CancellationToken cancellationToken, params object?[] parameters)
+    {
+        await using var command = Command(sql, parameters);
+        return await ReadAllAsync(command, r => new AccessKeyRecord(
+            r.GetString(0), r.GetString(1), r.GetFieldValue<byte[]>(2), r.GetString(3), FromMs(r.GetInt64(4)),
+            r.IsDBNull(5) ? null : FromMs(r.GetInt64(5)),
+            r.IsDBNull(6) ? null : JsonSerializer.Deserialize(r.GetString(6), PostgreSqlJsonContext.Default.DictionaryStringString),
+            r.IsDBNull(7) ? null : FromMs(r.GetInt64(7))), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<List<Secret>> LoadSecretsAsync(string sql, bool withVersions, CancellationToken cancellationToken, params object?[] parameters)
+    {
+        List<Secret> secrets;
+        await using (var command = Command(sql, parameters))
+        {
+            secrets = await ReadAllAsync(command, r => FromDocument(
+                r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), FromMs(r.GetInt64(4)), r.IsDBNull(5) ? null : FromMs(r.GetInt64(5)),
+                JsonSerializer.Deserialize(r.GetString(6), PostgreSqlJsonContext.Default.SecretMetadataDocument)
+                    ?? throw new InvalidDataException("A secret's metadata is empty.")), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (withVersions && secrets.Count > 0)
+        {
+            await LoadVersionsAsync(secrets, cancellationToken).ConfigureAwait(false);
+        }
+
+        return secrets;
+    }
+
+    // Versions with their labels in one statement; in a write unit the secret rows are already locked, in a read unit the
+    // snapshot is shared, so the labels read are the ones that belong with these versions.
+    private async Task LoadVersionsAsync(List<Secret> secrets, CancellationToken cancellationToken)
+    {
+        var byId = secrets.ToDictionary(s => s.StoreId);
+        await using var command = Command(
+            "SELECT v.secret_id, v.version_id, v.created_ms, v.accessed_ms, v.value_kind IS NOT NULL, " +
+            "ARRAY(SELECT s.label FROM stages s WHERE s.secret_id = v.secret_id AND s.version_id = v.version_id ORDER BY s.position) " +
+            "FROM versions v WHERE v.secret_id = ANY($1) ORDER BY v.secret_id, v.version_id COLLATE \"C\"",
+            byId.Keys.ToArray());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var version = new SecretVersion(reader.GetString(1), FromMs(reader.GetInt64(2)), reader.GetBoolean(4))
+            {
+                LastAccessedDate = reader.IsDBNull(3) ? null : FromMs(reader.GetInt64(3)),
+            };
+            var labels = reader.GetFieldValue<string[]>(5);
+            if (labels.Length > 0)
+            {
+                version.RestoreStages(labels);
+            }
+
+            byId[reader.GetInt64(0)].AddVersion(version);
+        }
+    }
+
+    private NpgsqlCommand Command(string sql, params object?[] parameters)
+    {
+        var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var value in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+        }
+
+        return command;
+    }
+
+    private static void Add(NpgsqlBatch batch, string sql, params object?[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+        }
+
+        batch.BatchCommands.Add(command);
+    }
+
+    private static async Task<List<T>> ReadAllAsync<T>(NpgsqlCommand command, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<T>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+
+    private static SecretMetadataDocument ToDocument(Secret secret) => new()
+    {
+        Description = secret.Description,
+        KmsKeyId = secret.KmsKeyId,
+        Type = secret.Type,
+        LastChangedMs = secret.LastChangedDate.ToUnixTimeMilliseconds(),
+        LastAccessedMs = secret.LastAccessedDate?.ToUnixTimeMilliseconds(),
+        DeletedMs = secret.DeletedDate?.ToUnixTimeMilliseconds(),
+        Tags = secret.Tags,
+        Rotation = secret.Rotation,
+        LastRotatedMs = secret.LastRotatedDate?.ToUnixTimeMilliseconds(),
+        NextRotationMs = secret.NextRotationDate?.ToUnixTimeMilliseconds(),
+        ResourcePolicy = secret.ResourcePolicy,
+    };
+
+    private static Secret FromDocument(long id, string arn, string region, string name, DateTimeOffset created, DateTimeOffset? deletion, SecretMetadataDocument d) =>
+        new(arn, name, region, created)
+        {
+            StoreId = id,
+            Description = d.Description,
+            KmsKeyId = d.KmsKeyId,
+            Type = d.Type,
+            LastChangedDate = FromMs(d.LastChangedMs),
+            LastAccessedDate = FromMs(d.LastAccessedMs),
+            DeletedDate = FromMs(d.DeletedMs),
+            DeletionDate = deletion,
+            Tags = d.Tags,
+            Rotation = d.Rotation,
+            LastRotatedDate = FromMs(d.LastRotatedMs),
+            NextRotationDate = FromMs(d.NextRotationMs),
+            ResourcePolicy = d.ResourcePolicy,
+        };
+
+    private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    private static DateTimeOffset? FromMs(long? ms) => ms is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;
+}

@@ -1,0 +1,89 @@
+using System.Data;
+using Keyturn.Application.Ports;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Keyturn.Storage.PostgreSql;
+
+/// <summary>
+/// The shared store: every unit of work is one transaction on a pooled connection of one <see cref="NpgsqlDataSource"/>.
+/// Writes run READ COMMITTED and lock what they read (the secret row, the rotation row) FOR UPDATE, so writers of one secret
+/// serialize across nodes; a unit that loses a race (serialization failure, deadlock, two creators of the same secret) is
+/// rolled back and run again, a bounded number of times. Reads run REPEATABLE READ: one snapshot for all their statements
+/// (Npgsql sends BEGIN with the first statement, so that costs no round trip).
+/// Open it through <see cref="PostgreSqlDatabase"/>, which owns the schema.
+/// </summary>
+public sealed partial class PostgreSqlSecretStore : ISecretStore
+{
+    /// <summary>Attempts of one unit before its last failure is thrown.</summary>
+    public const int MaxAttempts = 5;
+
+    // The unique keys on which a unit that lost the race to create a row, re-run, finds that row and answers from it.
+    private static readonly HashSet<string> IdempotentKeys = new(StringComparer.Ordinal)
+    {
+        "secrets_arn_key", "secrets_region_name_key", "versions_pkey", "rotations_pkey",
+    };
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+
+    public PostgreSqlSecretStore(NpgsqlDataSource dataSource, TimeProvider? timeProvider = null, ILogger<PostgreSqlSecretStore>? logger = null)
+    {
+        _dataSource = dataSource;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    public Task<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        RunAsync(write: false, fence: null, work, cancellationToken);
+
+    public Task<T> WriteAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        RunAsync(write: true, fence: null, work, cancellationToken);
+
+    public Task<T> WriteAsync<T>(LeaseFence? fence, Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        RunAsync(write: true, fence, work, cancellationToken);
+
+    /// <summary>True for a failure after which the whole unit may simply run again.</summary>
+    internal static bool IsRetryable(PostgresException e) =>
+        e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected
+        || (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName is { } name && IdempotentKeys.Contains(name));
+
+    private async Task<T> RunAsync<T>(bool write, LeaseFence? fence, Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await RunOnceAsync(write, fence, work, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException e) when (attempt < MaxAttempts && IsRetryable(e))
+            {
+                // Jittered, growing pauses, so the units that collided don't collide again in step.
+                var delay = TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 << attempt));
+                LogRetry(_logger, e.SqlState, attempt, delay.TotalMilliseconds);
+                await Task.Delay(delay, _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<T> RunOnceAsync<T>(bool write, LeaseFence? fence, Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(write ? IsolationLevel.ReadCommitted : IsolationLevel.RepeatableRead, cancellationToken)
+            .ConfigureAwait(false);
+        var session = new PostgreSqlSecretSession(connection, transaction, write);
+        if (fence is not null && !await session.HoldsFenceAsync(fence, cancellationToken).ConfigureAwait(false))
+        {
+            throw new LeaseLostException(fence);
+        }
+
+        var result = await work(session, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "store unit lost a race ({SqlState}) on attempt {Attempt}; running it again in {DelayMs} ms")]
+    private static partial void LogRetry(ILogger logger, string sqlState, int attempt, double delayMs);
+}
