@@ -1,7 +1,9 @@
 using Keyturn.Application.Logs;
 using Keyturn.Application.Ports;
 using Keyturn.Application.Security;
+using Keyturn.Storage.PostgreSql;
 using Keyturn.Storage.Sqlite;
+using Npgsql;
 
 namespace Keyturn.Server.Hosting;
 
@@ -88,9 +90,22 @@ public static class StorageOptions
 
     private static StoreBackend OpenPostgreSql(ServerOptions options)
     {
-        // MERGE h/pgstore (+ h/pglogs): open PostgreSqlSecretStore (it runs its migrations) and the PostgreSQL log store
-        // here, with the store's own health check as readiness. Until then this build has no PostgreSQL backend.
-        throw new KeyturnStartupException($"This build of Keyturn has no PostgreSQL backend, so it cannot open {Describe(options)}.");
+        PostgreSqlDatabase database;
+        try
+        {
+            // Applies the missing migrations (under an advisory lock, so nodes starting together migrate once).
+            database = PostgreSqlDatabase.OpenAsync(options.Store!).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is FormatException or StoreSchemaException or NpgsqlException or TimeoutException)
+        {
+            // Npgsql's and the parser's messages never repeat the password.
+            throw new KeyturnStartupException($"Keyturn cannot open {Describe(options)}: {e.Message}");
+        }
+
+        // LEAD, at the merge of h/pglogs: the PostgreSQL log store on database.DataSource replaces this node-local one, so
+        // function logs are shared by the cluster. Until then each PostgreSQL node keeps its logs in its data directory.
+        var logs = new SqliteLogStore(Path.Combine(options.DataDirectory, SqliteSecretStore.FileName));
+        return new StoreBackend(Describe(options), database.SecretStore, logs, logs, new PostgreSqlReadiness(database), database);
     }
 
     private sealed record StoreBackendKind(string Name, Func<string?, bool> Serves, Func<ServerOptions, StoreBackend> Open);
@@ -111,6 +126,20 @@ public sealed class StoreBackend(string description, ISecretStore store, ILogSin
     public IStoreReadiness Readiness { get; } = readiness;
 
     public void Dispose() => owner?.Dispose();
+}
+
+/// <summary>The PostgreSQL store's own check: one indexed query on its schema table, ready while the schema suits this node.</summary>
+public sealed class PostgreSqlReadiness(PostgreSqlDatabase database) : IStoreReadiness
+{
+    public async Task<string?> NotReadyReasonAsync(CancellationToken cancellationToken)
+    {
+        var health = await database.CheckAsync(cancellationToken).ConfigureAwait(false);
+
+        // The check's own detail names the host and schema versions: unauthenticated callers get the kind of problem only.
+        return health.Ready ? null : health.AppliedSchema is null && health.Detail.Contains("does not answer", StringComparison.Ordinal)
+            ? "the store does not answer"
+            : "the store's schema is not the one this node requires";
+    }
 }
 
 /// <summary>

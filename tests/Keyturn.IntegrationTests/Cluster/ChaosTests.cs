@@ -41,7 +41,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
         await postgres.StartAsync(certificates, maxConnections: 150);
         try
         {
-            await using var cluster = await KeyturnCluster.StartAsync(3, store, postgres, ["--scheduler-interval", "1", "--log-level", "Information"]);
+            await using var cluster = await KeyturnCluster.StartAsync(3, store, postgres, ["--scheduler-interval", "1"]);
             var figures = await RunAsync(cluster, postgres, TimeSpan.FromSeconds(seconds));
             var violations = HistoryChecker.Check([.. _history]);
             output.WriteLine($"chaos on {store}: {figures}, violations = {violations.Count}");
