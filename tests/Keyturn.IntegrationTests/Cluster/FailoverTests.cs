@@ -35,7 +35,12 @@ public sealed class ClusterPostgres : IAsyncLifetime
         await Postgres.ExecuteAsSuperuserAsync(PostgresServer.Database, $"CREATE ROLE {user} LOGIN PASSWORD '{password}'");
         return (user, JsonSerializer.Serialize(new Dictionary<string, object>
         {
-            ["engine"] = "postgres", ["host"] = "127.0.0.1", ["port"] = Postgres.Port, ["username"] = user, ["password"] = password, ["dbname"] = PostgresServer.Database,
+            ["engine"] = "postgres",
+            ["host"] = "127.0.0.1",
+            ["port"] = Postgres.Port,
+            ["username"] = user,
+            ["password"] = password,
+            ["dbname"] = PostgresServer.Database,
         }));
     }
 
