@@ -27,6 +27,7 @@ public static class PostgreSqlSchema
     public static readonly IReadOnlyList<PostgreSqlMigration> Migrations =
     [
         new(1, "secrets, versions, labels, access keys, functions, rotations, journal, leases, master keys", 1, Initial),
+        new(2, "log groups, streams and events with a trigram index", 1, PostgreSqlLogSchema.Migration),
     ];
 
     private const string Initial =

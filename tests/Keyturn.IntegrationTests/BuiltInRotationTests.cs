@@ -19,7 +19,7 @@ public sealed class RotationEnvironment : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Databases.InitializeAsync();
-        Server = await KeyturnProcess.StartAsync();
+        Server = await TestServers.StartAsync();
         Cli = new AwsCli(Server);
 
         // The tests keep their master secrets under these names; alternating users reads a master only when an
@@ -39,8 +39,7 @@ public sealed class RotationEnvironment : IAsyncLifetime
     /// <summary>The secret's line of <c>keyturn rotations</c> (its latest rotation's state), or "(no status line)".</summary>
     public async Task<string> RotationStatusAsync(string name)
     {
-        var result = await ExternalTool.RunAsync("dotnet", [KeyturnProcess.KeyturnDll, "rotations", "--data-dir", Server.DataDirectory], Server,
-            new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = Server.AccessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = Server.SecretAccessKey });
+        var result = await ExternalTool.RunAsync("dotnet", [KeyturnProcess.KeyturnDll, "rotations", "--data-dir", Server.DataDirectory], Server, Server.AdminEnvironment);
         return result.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal)) ?? "(no status line)";
     }
 

@@ -5,18 +5,21 @@ namespace Keyturn.Application.Crypto;
 
 /// <summary>
 /// Start-up check: the configured master keys must open everything the store holds. A missing or different key is
-/// refused with one line naming the data directory, the key ids the data needs and what to do; only an empty store
+/// refused with one line naming the store (its directory, or a shared store by its URL without password), the key ids the data needs and what to do; only an empty store
 /// may get a new key, and only from a caller allowed to create one (<c>keyturn serve</c>). The keys held are then
 /// recorded in the store.
 /// </summary>
 public static class MasterKeyGuard
 {
+    /// <param name="dataDirectory">Where this node's master key file and its backups are.</param>
+    /// <param name="storeName">How messages name the store, e.g. "the PostgreSQL store postgresql://keyturn@db:5432/keyturn"; the store in <paramref name="dataDirectory"/> when null.</param>
     /// <exception cref="KeyturnStartupException">The keys don't match the store, or there is none and none may be created.</exception>
     public static async Task<MasterKeyring> OpenAsync(
-        ISecretStore store, string dataDirectory, MasterKeyring? configured, Func<MasterKeyring>? create, TimeProvider time, CancellationToken cancellationToken)
+        ISecretStore store, string dataDirectory, MasterKeyring? configured, Func<MasterKeyring>? create, TimeProvider time, CancellationToken cancellationToken, string? storeName = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(time);
+        storeName ??= $"the store in {dataDirectory}";
         var (holdsData, sealing, registered) = await store.ReadAsync(
             async (s, ct) => (await s.HoldsDataAsync(ct).ConfigureAwait(false), await s.SealingKeyIdsAsync(ct).ConfigureAwait(false), await s.ListMasterKeysAsync(ct).ConfigureAwait(false)),
             cancellationToken).ConfigureAwait(false);
@@ -25,7 +28,7 @@ public static class MasterKeyGuard
         {
             if (holdsData || create is null)
             {
-                throw new KeyturnStartupException(Missing(dataDirectory, holdsData ? required : null));
+                throw new KeyturnStartupException(Missing(dataDirectory, storeName, holdsData ? required : null));
             }
 
             configured = create();
@@ -37,7 +40,7 @@ public static class MasterKeyGuard
             var retired = registered.Where(k => k.RetiredDate is not null && missing.Contains(k.KeyId)).Select(k => k.KeyId).ToList();
             var hint = retired.Count == 0 ? "" : $" ({string.Join(", ", retired)} was retired by `keyturn master-key rotate`: its backup is {string.Join(", ", retired.Select(id => MasterKeyRotation.BackupPath(dataDirectory, id)))})";
             throw new KeyturnStartupException(
-                $"Keyturn refuses to start: the store in {dataDirectory} holds data sealed by master key {string.Join(", ", missing)}{hint}, " +
+                $"Keyturn refuses to start: {storeName} holds data sealed by master key {string.Join(", ", missing)}{hint}, " +
                 $"but {configured.Source} holds {string.Join(", ", configured.Keys.Select(k => k.Id))}. " +
                 $"Configure the master key file or {MasterKeyring.EnvironmentVariable} that holds {string.Join(", ", missing)}; starting with another key would leave every value unreadable.");
         }
@@ -60,11 +63,11 @@ public static class MasterKeyGuard
         return configured;
     }
 
-    public static string Missing(string dataDirectory, IReadOnlyList<string>? required) =>
+    public static string Missing(string dataDirectory, string storeName, IReadOnlyList<string>? required) =>
         required is null
             ? $"There is no master key in {dataDirectory} ({MasterKeyring.FileName}) and {MasterKeyring.EnvironmentVariable} is not set; this command never creates one. " +
               $"Run `keyturn serve --data-dir {dataDirectory}` once to create a data directory, or point --data-dir at an existing one."
-            : $"Keyturn refuses to start: the store in {dataDirectory} holds data{(required.Count > 0 ? " sealed by master key " + string.Join(", ", required) : "")}, " +
+            : $"Keyturn refuses to start: {storeName} holds data{(required.Count > 0 ? " sealed by master key " + string.Join(", ", required) : "")}, " +
               $"but there is no {MasterKeyring.PathIn(dataDirectory)} and {MasterKeyring.EnvironmentVariable} is not set. " +
               "Restore the master key file from your backup (or set the variable); a new key would leave every value unreadable.";
 }

@@ -13,6 +13,12 @@ internal static class CommonOptions
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("KEYTURN_DATA_DIR") ?? "./data",
     };
 
+    /// <summary><c>--store</c>: a directory (the embedded store) or a postgresql:// URL; <c>KEYTURN_STORE</c> when not given.</summary>
+    public static Option<string?> Store() => new("--store")
+    {
+        Description = $"Where the secrets live: a postgresql://USER@HOST:PORT/DB URL shared by several nodes, or a directory for the embedded store (default: --data-dir). Default: ${StorageOptions.EnvironmentVariable}.",
+    };
+
     public static Option<string> AccountId() => new("--account-id")
     {
         Description = "The 12-digit account id used in ARNs.",
@@ -30,9 +36,10 @@ internal static class CommonOptions
         Environment.GetEnvironmentVariable(RootCredentials.AccessKeyVariable),
         Environment.GetEnvironmentVariable(RootCredentials.SecretKeyVariable));
 
-    public static ServerOptions ServerOptions(string dataDirectory, string accountId) => new()
+    public static ServerOptions ServerOptions(string dataDirectory, string accountId, string? store = null) => new()
     {
         DataDirectory = Path.GetFullPath(dataDirectory),
         AccountId = accountId,
+        Store = StorageOptions.Resolve(store, Environment.GetEnvironmentVariable(StorageOptions.EnvironmentVariable)),
     };
 }

@@ -24,6 +24,7 @@ internal static class FunctionsCommand
     private static Command Policy()
     {
         var dataDir = CommonOptions.DataDir();
+        var storeUrl = CommonOptions.Store();
         var accountId = CommonOptions.AccountId();
         var name = new Argument<string>("name") { Description = "A built-in or registered function." };
         var allow = new Option<string[]>("--allow-master")
@@ -36,11 +37,11 @@ internal static class FunctionsCommand
         var unprivileged = new Option<bool>("--deny-privileged-clone") { Description = "Take back --allow-privileged-clone." };
         var command = new Command("policy", "Show or change what a rotation function may read beyond the secret it rotates (master secrets) and whether it may clone privileged users.")
         {
-            name, allow, remove, clear, privileged, unprivileged, dataDir, accountId,
+            name, allow, remove, clear, privileged, unprivileged, dataDir, storeUrl, accountId,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var services = await KeysCommand.ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, cancellationToken).ConfigureAwait(false);
+            using var services = await KeysCommand.ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, parse.GetValue(storeUrl), cancellationToken).ConfigureAwait(false);
             var function = parse.GetValue(name)!;
             var registry = services.GetRequiredService<RotationFunctionRegistry>();
             if (!await registry.ExistsAsync(function, cancellationToken).ConfigureAwait(false))
@@ -85,6 +86,7 @@ internal static class FunctionsCommand
     private static Command Register()
     {
         var dataDir = CommonOptions.DataDir();
+        var storeUrl = CommonOptions.Store();
         var accountId = CommonOptions.AccountId();
         var name = new Argument<string>("name") { Description = "The function name (RotationLambdaARN may be a bare name or arn:aws:lambda:REGION:ACCOUNT:function:NAME)." };
         var commandLine = new Option<string?>("--command") { Description = "Shell command run once per step; the event JSON arrives on stdin and in KEYTURN_ROTATION_EVENT." };
@@ -103,7 +105,7 @@ internal static class FunctionsCommand
         var timeout = new Option<int>("--timeout") { Description = "Seconds one step may take, 1-900.", DefaultValueFactory = _ => 30 };
         var command = new Command("register", "Register (or replace) an external rotation function.")
         {
-            name, commandLine, url, handler, code, runtime, memory, env, timeout, dataDir, accountId,
+            name, commandLine, url, handler, code, runtime, memory, env, timeout, dataDir, storeUrl, accountId,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -146,7 +148,7 @@ internal static class FunctionsCommand
                 return 2;
             }
 
-            using var services = await KeysCommand.ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, cancellationToken).ConfigureAwait(false);
+            using var services = await KeysCommand.ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, parse.GetValue(storeUrl), cancellationToken).ConfigureAwait(false);
             try
             {
                 var record = await services.GetRequiredService<FunctionService>().RegisterAsync(registration, cancellationToken).ConfigureAwait(false);
@@ -178,11 +180,12 @@ internal static class FunctionsCommand
     private static Command List()
     {
         var dataDir = CommonOptions.DataDir();
+        var storeUrl = CommonOptions.Store();
         var accountId = CommonOptions.AccountId();
-        var command = new Command("list", "List the built-in and registered rotation functions (environment variables by name only).") { dataDir, accountId };
+        var command = new Command("list", "List the built-in and registered rotation functions (environment variables by name only).") { dataDir, storeUrl, accountId };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var services = await KeysCommand.ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, cancellationToken).ConfigureAwait(false);
+            using var services = await KeysCommand.ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, parse.GetValue(storeUrl), cancellationToken).ConfigureAwait(false);
             Console.WriteLine($"{"NAME",-40} {"KIND",-9} TARGET");
             foreach (var builtIn in services.GetRequiredService<RotationFunctionRegistry>().BuiltInNames.Order(StringComparer.Ordinal))
             {
@@ -204,12 +207,13 @@ internal static class FunctionsCommand
     private static Command DescribeFunction()
     {
         var dataDir = CommonOptions.DataDir();
+        var storeUrl = CommonOptions.Store();
         var accountId = CommonOptions.AccountId();
         var name = new Argument<string>("name");
-        var command = new Command("describe", "Show a registered function's settings (environment variables by name only).") { name, dataDir, accountId };
+        var command = new Command("describe", "Show a registered function's settings (environment variables by name only).") { name, dataDir, storeUrl, accountId };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var services = await KeysCommand.ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, cancellationToken).ConfigureAwait(false);
+            using var services = await KeysCommand.ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, parse.GetValue(storeUrl), cancellationToken).ConfigureAwait(false);
             var function = (await services.GetRequiredService<FunctionService>().ListAsync(cancellationToken).ConfigureAwait(false))
                 .FirstOrDefault(f => f.Name == parse.GetValue(name));
             if (function is null)
@@ -243,12 +247,13 @@ internal static class FunctionsCommand
     private static Command Remove()
     {
         var dataDir = CommonOptions.DataDir();
+        var storeUrl = CommonOptions.Store();
         var accountId = CommonOptions.AccountId();
         var name = new Argument<string>("name");
-        var command = new Command("remove", "Remove a registered function and revoke its access key.") { name, dataDir, accountId };
+        var command = new Command("remove", "Remove a registered function and revoke its access key.") { name, dataDir, storeUrl, accountId };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var services = await KeysCommand.ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, cancellationToken).ConfigureAwait(false);
+            using var services = await KeysCommand.ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, parse.GetValue(storeUrl), cancellationToken).ConfigureAwait(false);
             if (!await services.GetRequiredService<FunctionService>().RemoveAsync(parse.GetValue(name)!, cancellationToken).ConfigureAwait(false))
             {
                 await Console.Error.WriteLineAsync($"No function {parse.GetValue(name)}.").ConfigureAwait(false);

@@ -20,6 +20,7 @@ internal static class KeysCommand
     private static Command CreateKey()
     {
         var dataDir = CommonOptions.DataDir();
+        var storeUrl = CommonOptions.Store();
         var accountId = CommonOptions.AccountId();
         var name = new Argument<string>("name") { Description = "A user name for the key (it appears in its principal ARN)." };
         var policy = new Option<string>("--policy")
@@ -32,7 +33,7 @@ internal static class KeysCommand
             Description = "A tag KEY=VALUE on the key (repeatable); policies read it as aws:PrincipalTag/KEY.",
             AllowMultipleArgumentsPerToken = false,
         };
-        var command = new Command("create", "Create an access key.") { name, policy, tag, dataDir, accountId };
+        var command = new Command("create", "Create an access key.") { name, policy, tag, dataDir, storeUrl, accountId };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var tags = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -54,7 +55,7 @@ internal static class KeysCommand
                 text = await File.ReadAllTextAsync(text[1..], cancellationToken).ConfigureAwait(false);
             }
 
-            using var services = await ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, cancellationToken).ConfigureAwait(false);
+            using var services = await ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, parse.GetValue(storeUrl), cancellationToken).ConfigureAwait(false);
             try
             {
                 var created = await services.GetRequiredService<AccessKeyService>().CreateAsync(parse.GetValue(name)!, text, tags, cancellationToken).ConfigureAwait(false);
@@ -75,11 +76,12 @@ internal static class KeysCommand
     private static Command ListKeys()
     {
         var dataDir = CommonOptions.DataDir();
+        var storeUrl = CommonOptions.Store();
         var accountId = CommonOptions.AccountId();
-        var command = new Command("list", "List access keys (never their secrets).") { dataDir, accountId };
+        var command = new Command("list", "List access keys (never their secrets).") { dataDir, storeUrl, accountId };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var services = await ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, cancellationToken).ConfigureAwait(false);
+            using var services = await ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, parse.GetValue(storeUrl), cancellationToken).ConfigureAwait(false);
             var keys = await services.GetRequiredService<AccessKeyService>().ListAsync(cancellationToken).ConfigureAwait(false);
             var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
             Console.WriteLine($"{"ACCESS KEY ID",-22} {"USER",-24} {"CREATED",-22} STATUS");
@@ -103,12 +105,13 @@ internal static class KeysCommand
     private static Command RevokeKey()
     {
         var dataDir = CommonOptions.DataDir();
+        var storeUrl = CommonOptions.Store();
         var accountId = CommonOptions.AccountId();
         var id = new Argument<string>("access-key-id");
-        var command = new Command("revoke", "Revoke an access key; a running server stops accepting it within a second.") { id, dataDir, accountId };
+        var command = new Command("revoke", "Revoke an access key; a running server stops accepting it within a second.") { id, dataDir, storeUrl, accountId };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var services = await ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, cancellationToken).ConfigureAwait(false);
+            using var services = await ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, parse.GetValue(storeUrl), cancellationToken).ConfigureAwait(false);
             var found = await services.GetRequiredService<AccessKeyService>().RevokeAsync(parse.GetValue(id)!, cancellationToken).ConfigureAwait(false);
             if (!found)
             {
@@ -122,10 +125,10 @@ internal static class KeysCommand
         return command;
     }
 
-    internal static async Task<ServiceProvider> ServicesAsync(string dataDirectory, string accountId, CancellationToken cancellationToken)
+    internal static async Task<ServiceProvider> ServicesAsync(string dataDirectory, string accountId, string? storeLocation, CancellationToken cancellationToken)
     {
-        var options = CommonOptions.ServerOptions(dataDirectory, accountId) with { Kms = CommonOptions.Kms() };
-        KeyturnServer.RequireMasterKey(options.DataDirectory);
+        var options = CommonOptions.ServerOptions(dataDirectory, accountId, storeLocation) with { Kms = CommonOptions.Kms() };
+        KeyturnServer.RequireMasterKey(options);
         var services = new ServiceCollection();
         services.AddLogging();
         // The master key is checked before root credentials may be generated.

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Keyturn.Application.Logs;
 using Keyturn.Application.Rotation;
+using Keyturn.Server.Hosting;
 using Keyturn.Storage.Sqlite;
 
 namespace Keyturn.Cli.Commands;
@@ -12,6 +13,7 @@ internal static class LogsCommand
     public static Command Create()
     {
         var dataDir = CommonOptions.DataDir();
+        var storeUrl = CommonOptions.Store();
         var secret = new Argument<string?>("secret")
         {
             Description = "The secret's name (every secret of that name) or ARN.",
@@ -19,7 +21,7 @@ internal static class LogsCommand
         };
         var function = new Option<string?>("--function") { Description = "Print this rotation function's latest lines instead (a name or a Lambda ARN)." };
         var limit = new Option<int>("--limit") { Description = "Print at most this many lines, the newest.", DefaultValueFactory = _ => 1000 };
-        var command = new Command("logs", "Print rotation logs: every invocation that concerned a secret, oldest first.") { secret, function, limit, dataDir };
+        var command = new Command("logs", "Print rotation logs: every invocation that concerned a secret, oldest first.") { secret, function, limit, dataDir, storeUrl };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var (secretId, functionName, count) = (parse.GetValue(secret), parse.GetValue(function), parse.GetValue(limit));
@@ -29,15 +31,16 @@ internal static class LogsCommand
                 return 2;
             }
 
-            var path = SqliteDatabase.PathIn(Path.GetFullPath(parse.GetValue(dataDir)!));
-            if (!File.Exists(path))
+            var options = CommonOptions.ServerOptions(parse.GetValue(dataDir)!, "000000000000", parse.GetValue(storeUrl));
+            if (!StorageOptions.Exists(options))
             {
-                await Console.Error.WriteLineAsync($"There is no Keyturn database at {path}.").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"There is no Keyturn database at {SqliteDatabase.PathIn(StorageOptions.SqliteDirectory(options))}.").ConfigureAwait(false);
                 return 1;
             }
 
-            using var database = SqliteDatabase.Open(path);
-            var history = new RotationLogHistory(database.Logs);
+            // Opening the backend brings an older schema up to date; logs need nothing else from it (no master key).
+            using var backend = await StorageOptions.OpenAsync(options, cancellationToken).ConfigureAwait(false);
+            var history = new RotationLogHistory(backend.Logs);
             if (functionName is not null)
             {
                 var name = RotationFunctionRegistry.NameOf(functionName);

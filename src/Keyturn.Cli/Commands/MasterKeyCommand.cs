@@ -26,6 +26,7 @@ internal static class MasterKeyCommand
     private static Command Rotate()
     {
         var dataDir = CommonOptions.DataDir();
+        var storeUrl = CommonOptions.Store();
         var kmsKeyId = new Option<string?>("--kms-key-id") { Description = "Generate the new master key under this AWS KMS key (default: as the current key is kept)." };
         var batchSize = new Option<int>("--batch-size")
         {
@@ -35,7 +36,7 @@ internal static class MasterKeyCommand
         var command = new Command("rotate",
             "Create a new master key and re-wrap every data key with it while servers keep running; run it again to resume after an interruption. " +
             "The old key is then retired into a backup file beside the data.")
-        { dataDir, kmsKeyId, batchSize };
+        { dataDir, storeUrl, kmsKeyId, batchSize };
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (parse.GetValue(batchSize) is not (> 0 and <= 10_000))
@@ -45,8 +46,8 @@ internal static class MasterKeyCommand
             }
 
             var directory = Path.GetFullPath(parse.GetValue(dataDir)!);
-            using var exclusive = LockRotation(directory);
-            using var services = await KeysCommand.ServicesAsync(directory, "000000000000", cancellationToken).ConfigureAwait(false);
+            using var exclusive = LockRotation(CommonOptions.ServerOptions(directory, "000000000000", parse.GetValue(storeUrl)));
+            using var services = await KeysCommand.ServicesAsync(directory, "000000000000", parse.GetValue(storeUrl), cancellationToken).ConfigureAwait(false);
             var rotation = services.GetRequiredService<MasterKeyRotation>();
             var killAfter = int.TryParse(Environment.GetEnvironmentVariable(KillAfterBatchesVariable), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
             var batches = 0;
@@ -77,10 +78,11 @@ internal static class MasterKeyCommand
     private static Command Status()
     {
         var dataDir = CommonOptions.DataDir();
-        var command = new Command("status", "Show the configured master keys, the keys the store has used, and how many data keys each seals.") { dataDir };
+        var storeUrl = CommonOptions.Store();
+        var command = new Command("status", "Show the configured master keys, the keys the store has used, and how many data keys each seals.") { dataDir, storeUrl };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var services = await KeysCommand.ServicesAsync(Path.GetFullPath(parse.GetValue(dataDir)!), "000000000000", cancellationToken).ConfigureAwait(false);
+            using var services = await KeysCommand.ServicesAsync(Path.GetFullPath(parse.GetValue(dataDir)!), "000000000000", parse.GetValue(storeUrl), cancellationToken).ConfigureAwait(false);
             var keyring = services.GetRequiredService<MasterKeyring>();
             var (registered, counts) = await services.GetRequiredService<ISecretStore>().ReadAsync(
                 async (s, ct) => (await s.ListMasterKeysAsync(ct).ConfigureAwait(false), await s.CountSealedByKeyAsync(ct).ConfigureAwait(false)),
@@ -103,9 +105,10 @@ internal static class MasterKeyCommand
     }
 
     /// <summary>One rotation at a time per data directory: an OS lock on a file beside the key, released when the process dies.</summary>
-    private static FileStream LockRotation(string directory)
+    private static FileStream LockRotation(ServerOptions server)
     {
-        KeyturnServer.RequireMasterKey(directory);
+        KeyturnServer.RequireMasterKey(server);
+        var directory = server.DataDirectory;
         var path = Path.Combine(directory, MasterKeyring.FileName + ".lock");
         try
         {

@@ -12,12 +12,13 @@ internal static class RotationsCommand
     public static Command Create()
     {
         var dataDir = CommonOptions.DataDir();
+        var storeUrl = CommonOptions.Store();
         var accountId = CommonOptions.AccountId();
-        var command = new Command("rotations", "Show every secret's rotation state.") { dataDir, accountId };
+        var command = new Command("rotations", "Show every secret's rotation state.") { dataDir, storeUrl, accountId };
         command.Aliases.Add("status");
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var services = await KeysCommand.ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, cancellationToken).ConfigureAwait(false);
+            using var services = await KeysCommand.ServicesAsync(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, parse.GetValue(storeUrl), cancellationToken).ConfigureAwait(false);
             var store = services.GetRequiredService<ISecretStore>();
             var rows = await store.ReadAsync(async (session, ct) =>
             {

@@ -6,12 +6,13 @@ using Microsoft.Extensions.Hosting;
 
 namespace Keyturn.Cli.Commands;
 
-/// <summary><c>keyturn serve</c>: runs the Secrets Manager API on the embedded store.</summary>
+/// <summary><c>keyturn serve</c>: runs the Secrets Manager API on the embedded store, or as one node of a cluster on a shared store (<c>--store</c>).</summary>
 internal static partial class ServeCommand
 {
     public static Command Create()
     {
         var dataDir = CommonOptions.DataDir();
+        var storeUrl = CommonOptions.Store();
         var accountId = CommonOptions.AccountId();
         var listen = new Option<string>("--listen")
         {
@@ -40,7 +41,7 @@ internal static partial class ServeCommand
             Description = "On a new data directory: keep the master key wrapped by this AWS KMS key (only KMS's ciphertext is stored; KMS decrypts it at every start).",
         };
 
-        var command = new Command("serve", "Run the Secrets Manager-compatible API (AWS JSON 1.1 + SigV4).") { dataDir, listen, accountId, logLevel, schedulerInterval, functionStopGrace, kmsKeyId };
+        var command = new Command("serve", "Run the Secrets Manager-compatible API (AWS JSON 1.1 + SigV4).") { dataDir, storeUrl, listen, accountId, logLevel, schedulerInterval, functionStopGrace, kmsKeyId };
         var transport = new ServeTlsOptions();
         transport.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -63,7 +64,7 @@ internal static partial class ServeCommand
                 return 2;
             }
 
-            var options = CommonOptions.ServerOptions(parse.GetValue(dataDir)!, parse.GetValue(accountId)!) with
+            var options = CommonOptions.ServerOptions(parse.GetValue(dataDir)!, parse.GetValue(accountId)!, parse.GetValue(storeUrl)) with
             {
                 Listen = parse.GetValue(listen)!,
                 LogLevel = parse.GetValue(logLevel)!,
@@ -118,7 +119,7 @@ internal static partial class ServeCommand
 
     private static void PrintBanner(ServerOptions options, RootCredentials root)
     {
-        Console.WriteLine($"Keyturn is listening on {options.Scheme}://{options.Listen} (data directory {options.DataDirectory})");
+        Console.WriteLine($"Keyturn is listening on {options.Scheme}://{options.Listen} (data directory {options.DataDirectory}{(StorageOptions.IsShared(options) ? $"; {StorageOptions.Describe(options)}" : "")})");
         ServeTlsOptions.PrintBanner(Console.Out, options);
         Console.WriteLine();
         if (root.Generated)

@@ -10,7 +10,6 @@ using Keyturn.Application.Security;
 using Keyturn.Domain.Passwords;
 using Keyturn.Protocol.SigV4;
 using Keyturn.Server.Protocol;
-using Keyturn.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -27,6 +26,15 @@ public static partial class KeyturnServer
 {
     /// <summary>Where a client asks whether an endpoint is Keyturn (the doctor does before choosing its checks).</summary>
     public const string InfoRoute = "/keyturn/info";
+
+    /// <summary>Answers while the process serves HTTP, whatever the store: a load balancer's liveness probe.</summary>
+    public const string LiveRoute = "/health/live";
+
+    /// <summary>200 only while the store answers a cheap query within <see cref="ReadinessTimeout"/> and its schema is current; else 503.</summary>
+    public const string ReadyRoute = "/health/ready";
+
+    /// <summary>How long readiness waits for the store: well under a load balancer's usual probe timeout.</summary>
+    public static readonly TimeSpan ReadinessTimeout = TimeSpan.FromSeconds(2);
 
     /// <param name="store">The store <see cref="OpenStoreAsync"/> opened (checking the master key before anything else is created).</param>
     public static WebApplication Build(ServerOptions options, RootCredentials root, OpenedStore store, string[]? args = null)
@@ -92,6 +100,8 @@ public static partial class KeyturnServer
         var app = builder.Build();
         var version = typeof(KeyturnServer).Assembly.GetName().Version?.ToString() ?? "0";
         app.MapGet("/health", () => Results.Json(new HealthStatus("ok", version), AwsJsonContext.Wire.HealthStatus));
+        app.MapGet(LiveRoute, () => Results.Json(new ProbeStatus("live"), AwsJsonContext.Wire.ProbeStatus));
+        app.MapGet(ReadyRoute, (IStoreReadiness readiness, CancellationToken aborted) => ReadyAsync(readiness, aborted));
         app.MapGet(InfoRoute, () => Results.Json(new KeyturnInfo("keyturn", version), AwsJsonContext.Wire.KeyturnInfo));
         var endpoint = app.Services.GetRequiredService<AwsJsonEndpoint>();
         app.MapPost("/", endpoint.HandleAsync);
@@ -101,7 +111,7 @@ public static partial class KeyturnServer
             context.Response.StatusCode = 404;
             context.Response.ContentType = "application/x-amz-json-1.1";
             await context.Response.WriteAsync(JsonSerializer.Serialize(
-                new AwsErrorBody("UnknownOperationException", "Keyturn serves the Secrets Manager and CloudWatch Logs APIs with POST /, Lambda GetFunctionConfiguration for its rotation functions, and a health check at GET /health and its identity at GET /keyturn/info."),
+                new AwsErrorBody("UnknownOperationException", "Keyturn serves the Secrets Manager and CloudWatch Logs APIs with POST /, Lambda GetFunctionConfiguration for its rotation functions, and health checks at GET /health, /health/live and /health/ready, and its identity at GET /keyturn/info."),
                 AwsJsonContext.Wire.AwsErrorBody)).ConfigureAwait(false);
         });
         return app;
@@ -111,7 +121,7 @@ public static partial class KeyturnServer
     public static void AddKeyturn(IServiceCollection services, ServerOptions options, RootCredentials root, OpenedStore opened)
     {
         ArgumentNullException.ThrowIfNull(opened);
-        var (database, keyring) = opened;
+        var (backend, keyring) = opened;
 
         services.AddSingleton(options);
         services.AddSingleton(root);
@@ -119,10 +129,10 @@ public static partial class KeyturnServer
         services.AddSingleton(new KeyturnOptions { AccountId = options.AccountId });
         services.AddSingleton(keyring);
         services.AddSingleton(new EnvelopeCipher(keyring));
-        // A factory, so the container disposes the database with the services.
-        services.AddSingleton(_ => database);
-        services.AddSingleton<ISecretStore>(sp => sp.GetRequiredService<SqliteDatabase>().Secrets);
-
+        // A factory, so the container disposes the backend (its connections, the SQLite file) when it is disposed.
+        services.AddSingleton(_ => backend);
+        services.AddSingleton(sp => sp.GetRequiredService<StoreBackend>().Store);
+        services.AddSingleton(sp => sp.GetRequiredService<StoreBackend>().Readiness);
         services.AddSingleton<MasterKeyRotation>();
         services.AddSingleton<IRandomSource>(CryptoRandomSource.Instance);
         services.AddSingleton(new RotationOptions
@@ -135,8 +145,8 @@ public static partial class KeyturnServer
         });
         services.AddSingleton(sp => new FunctionProcessRecords(
             FunctionProcessRecords.DirectoryIn(options.DataDirectory), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<FunctionProcessRecords>>()));
-        services.AddSingleton<ILogSink>(sp => sp.GetRequiredService<SqliteDatabase>().Logs);
-        services.AddSingleton<ILogStore>(sp => sp.GetRequiredService<SqliteDatabase>().Logs);
+        services.AddSingleton(sp => sp.GetRequiredService<StoreBackend>().LogSink);
+        services.AddSingleton(sp => sp.GetRequiredService<StoreBackend>().Logs);
         services.AddSingleton<LogsServices>();
         services.AddSingleton<RotationCredentials>();
         // Disposed with the server: every handler function's warm worker is stopped when it shuts down.
@@ -188,6 +198,26 @@ public static partial class KeyturnServer
         services.AddHostedService<RotationWorker>();
     }
 
+    private static async Task<IResult> ReadyAsync(IStoreReadiness readiness, CancellationToken aborted)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        timeout.CancelAfter(ReadinessTimeout);
+        string? reason;
+        try
+        {
+            // WaitAsync too: a backend whose query blocks without watching the token still gets its answer cut off.
+            reason = await readiness.NotReadyReasonAsync(timeout.Token).WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+        {
+            reason = "the store did not answer in time";
+        }
+
+        return reason is null
+            ? Results.Json(new ProbeStatus("ready"), AwsJsonContext.Wire.ProbeStatus)
+            : Results.Json(new ProbeStatus("not ready", reason), AwsJsonContext.Wire.ProbeStatus, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
     /// <summary>How long the host's shutdown may take: the function stop grace, SIGKILL's wait, and the rest of the host's stop.</summary>
     public static TimeSpan ShutdownTimeout(ServerOptions options)
     {
@@ -197,34 +227,36 @@ public static partial class KeyturnServer
 
     /// <summary>
     /// Fails unless a master key is configured (the file or <c>KEYTURN_MASTER_KEY</c>), before anything is created in
-    /// the data directory; <c>keyturn serve</c> skips this, as it may create the key of an empty directory.
+    /// the data directory; <c>keyturn serve</c> skips this, as it may create the key of an empty store.
     /// </summary>
     /// <exception cref="KeyturnStartupException">There is no master key.</exception>
-    public static void RequireMasterKey(string dataDirectory)
+    public static void RequireMasterKey(ServerOptions options)
     {
-        // With a database but no key, opening the store says which key ids its data needs (MasterKeyGuard).
-        if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(MasterKeyring.EnvironmentVariable)) && !File.Exists(MasterKeyring.PathIn(dataDirectory))
-            && !File.Exists(SqliteDatabase.PathIn(dataDirectory)))
+        ArgumentNullException.ThrowIfNull(options);
+
+        // With a store but no key, opening the store says which key ids its data needs (MasterKeyGuard).
+        if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(MasterKeyring.EnvironmentVariable)) && !File.Exists(MasterKeyring.PathIn(options.DataDirectory))
+            && !StorageOptions.Exists(options))
         {
-            throw new KeyturnStartupException(MasterKeyGuard.Missing(dataDirectory, null));
+            throw new KeyturnStartupException(MasterKeyGuard.Missing(options.DataDirectory, StorageOptions.Describe(options), null));
         }
     }
 
     /// <summary>
-    /// Opens the store and the master keys that must open everything it holds (see <see cref="MasterKeyGuard"/>).
-    /// Callers open it before creating anything else in the data directory (root credentials, a self-signed
-    /// certificate), so that a refused start leaves the directory as it found it.
+    /// Opens the configured store (<see cref="StorageOptions"/>) and the master keys that must open everything it holds
+    /// (see <see cref="MasterKeyGuard"/>). Callers open it before creating anything else in the data directory (root
+    /// credentials, a self-signed certificate), so that a refused start leaves the directory as it found it.
     /// </summary>
-    /// <exception cref="KeyturnStartupException">No key, a key that doesn't match the data, or a key file open to others.</exception>
+    /// <exception cref="KeyturnStartupException">No key, a key that doesn't match the store's, or a key file open to others.</exception>
     public static async Task<OpenedStore> OpenStoreAsync(ServerOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         var time = TimeProvider.System;
         var configured = MasterKeyring.TryOpen(options.DataDirectory, Environment.GetEnvironmentVariable(MasterKeyring.EnvironmentVariable), options.Kms, time);
-        var database = SqliteDatabase.PathIn(options.DataDirectory);
-        if (configured is null && !options.CreateMasterKey && !File.Exists(database))
+        var described = StorageOptions.Describe(options);
+        if (configured is null && !options.CreateMasterKey && !StorageOptions.Exists(options))
         {
-            throw new KeyturnStartupException(MasterKeyGuard.Missing(options.DataDirectory, null));
+            throw new KeyturnStartupException(MasterKeyGuard.Missing(options.DataDirectory, described, null));
         }
 
         if (options.CreateMasterKey)
@@ -239,17 +271,17 @@ public static partial class KeyturnServer
                 $"To move the master key under that KMS key, run `keyturn master-key rotate --data-dir {options.DataDirectory} --kms-key-id {wanted}`.");
         }
 
-        var opened = SqliteDatabase.Open(database);
+        var backend = await StorageOptions.OpenAsync(options, cancellationToken).ConfigureAwait(false);
         try
         {
-            var keyring = await MasterKeyGuard.OpenAsync(opened.Secrets, options.DataDirectory, configured,
-                options.CreateMasterKey ? () => MasterKeyring.Create(options.DataDirectory, options.Kms, options.KmsKeyId, time) : null, time, cancellationToken)
+            var keyring = await MasterKeyGuard.OpenAsync(backend.Store, options.DataDirectory, configured,
+                options.CreateMasterKey ? () => MasterKeyring.Create(options.DataDirectory, options.Kms, options.KmsKeyId, time) : null, time, cancellationToken, described)
                 .ConfigureAwait(false);
-            return new OpenedStore(opened, keyring);
+            return new OpenedStore(backend, keyring);
         }
         catch
         {
-            opened.Dispose();
+            backend.Dispose();
             throw;
         }
     }

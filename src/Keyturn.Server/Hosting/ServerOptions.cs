@@ -15,7 +15,11 @@ public sealed record ServerOptions
     /// <summary>The longest <see cref="FunctionStopGrace"/>: shutdown must stay well within what a service manager waits.</summary>
     public const int MaxFunctionStopGraceSeconds = 30;
 
+    /// <summary>Node-local files: the master key, root credentials, running functions' records, TLS; and the embedded store unless <see cref="Store"/> says otherwise.</summary>
     public required string DataDirectory { get; init; }
+
+    /// <summary>Where the secrets live (<c>--store</c>, <c>KEYTURN_STORE</c>); null is the embedded store in <see cref="DataDirectory"/>. See <see cref="StorageOptions"/>.</summary>
+    public string? Store { get; init; }
 
     /// <summary>host:port; loopback by default so nothing is exposed by accident.</summary>
     public string Listen { get; init; } = $"127.0.0.1:{DefaultPort}";

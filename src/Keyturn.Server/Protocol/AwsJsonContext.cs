@@ -52,6 +52,7 @@ namespace Keyturn.Server.Protocol;
 [JsonSerializable(typeof(StopReplicationToReplicaRequest))]
 [JsonSerializable(typeof(AwsErrorBody))]
 [JsonSerializable(typeof(HealthStatus))]
+[JsonSerializable(typeof(ProbeStatus))]
 [JsonSerializable(typeof(KeyturnInfo))]
 internal sealed partial class AwsJsonContext : JsonSerializerContext
 {
@@ -71,6 +72,12 @@ internal sealed partial class AwsJsonContext : JsonSerializerContext
 internal sealed record AwsErrorBody([property: JsonPropertyName("__type")] string Type, string Message);
 
 internal sealed record HealthStatus(string Status, string Version);
+
+/// <summary>
+/// What <c>/health/live</c> and <c>/health/ready</c> answer a load balancer: "live", "ready" or "not ready" and, when not
+/// ready, why. Unauthenticated, so no version, host or connection detail.
+/// </summary>
+internal sealed record ProbeStatus(string Status, string? Reason = null);
 
 /// <summary>
 /// What <c>GET /keyturn/info</c> answers: a client (the doctor) asks an endpoint whether it is Keyturn rather than

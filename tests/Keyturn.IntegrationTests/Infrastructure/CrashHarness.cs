@@ -49,12 +49,10 @@ public sealed class CrashPostgres : IAsyncLifetime
     }
 
     /// <summary>Stops the PostgreSQL server process (fast shutdown), keeping its data.</summary>
-    public Task StopServerAsync() =>
-        ProcessRunner.RunAsPostgresAsync(Path.Combine(PostgresServer.BinDirectory, "pg_ctl"), ["-D", Postgres.DataDirectory, "-m", "fast", "-w", "-t", "60", "stop"], TimeSpan.FromSeconds(90));
+    public Task StopServerAsync() => Postgres.StopServerAsync();
 
     /// <summary>Starts the stopped server again with the options of its last run (pg_ctl keeps them in postmaster.opts).</summary>
-    public Task StartServerAgainAsync() =>
-        ProcessRunner.RunAsPostgresAsync(Path.Combine(PostgresServer.BinDirectory, "pg_ctl"), ["-D", Postgres.DataDirectory, "-l", Postgres.LogPath, "-w", "-t", "60", "restart"], TimeSpan.FromSeconds(90));
+    public Task StartServerAgainAsync() => Postgres.StartServerAgainAsync();
 
     /// <summary>A superuser session of the test's own, for holding locks and watching the rotator's sessions.</summary>
     public async Task<NpgsqlConnection> OpenSuperuserAsync()

@@ -16,6 +16,9 @@ public sealed class KeyturnProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
+    /// <summary>Set on a cluster's front (<see cref="KeyturnCluster.Front"/>): its output and disposal are the whole cluster's.</summary>
+    private readonly KeyturnCluster? _cluster;
+
     private KeyturnProcess(Process process, string dataDirectory, string endpoint, string accessKeyId, string secretAccessKey, string? caBundle = null)
     {
         _process = process;
@@ -26,9 +29,30 @@ public sealed class KeyturnProcess : IAsyncDisposable
         SecretAccessKey = secretAccessKey;
     }
 
+    private KeyturnProcess(KeyturnProcess first, KeyturnCluster cluster, string endpoint)
+        : this(first._process, first.DataDirectory, endpoint, first.AccessKeyId, first.SecretAccessKey, first.CaBundle)
+    {
+        _cluster = cluster;
+        StoreEnvironment = first.StoreEnvironment;
+    }
+
+    /// <summary>Node-local files (master key, root credentials); the store too unless <see cref="StoreEnvironment"/> names a shared one.</summary>
     public string DataDirectory { get; }
 
     public string Endpoint { get; }
+
+    /// <summary>
+    /// What an administration command (<c>keyturn keys</c>, <c>functions</c>, <c>rotations</c>) needs besides
+    /// <c>--data-dir</c> to open the same store: <c>KEYTURN_STORE</c> and <c>KEYTURN_MASTER_KEY</c> for a cluster node; empty for the embedded store.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> StoreEnvironment { get; private init; } = new Dictionary<string, string>();
+
+    /// <summary>The root key, plus <see cref="StoreEnvironment"/>: what <c>keyturn</c> administration commands run with.</summary>
+    public Dictionary<string, string> AdminEnvironment => new(StoreEnvironment)
+    {
+        ["KEYTURN_ROOT_ACCESS_KEY_ID"] = AccessKeyId,
+        ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = SecretAccessKey,
+    };
 
     public string AccessKeyId { get; }
 
@@ -41,6 +65,11 @@ public sealed class KeyturnProcess : IAsyncDisposable
     {
         get
         {
+            if (_cluster is not null)
+            {
+                return _cluster.Output;
+            }
+
             lock (_output)
             {
                 return _output.ToString();
@@ -53,10 +82,13 @@ public sealed class KeyturnProcess : IAsyncDisposable
     /// <param name="arguments">More arguments for <c>keyturn serve</c>.</param>
     /// <param name="umask">Start the server under this umask (through sh), e.g. "000" to prove its files are private anyway.</param>
     /// <param name="tls">Serve HTTPS this way (see <see cref="TlsSettings"/>); plain HTTP on loopback when null.</param>
-    public static async Task<KeyturnProcess> StartAsync(string? dataDirectory = null, IDictionary<string, string>? environment = null, IEnumerable<string>? arguments = null, string? umask = null, TlsSettings? tls = null)
+    /// <param name="port">Listen on this loopback port (a cluster node restarted where the proxy expects it); a free one when null.</param>
+    /// <param name="storeEnvironment">Set for the server and for administration commands on it (see <see cref="StoreEnvironment"/>).</param>
+    public static async Task<KeyturnProcess> StartAsync(string? dataDirectory = null, IDictionary<string, string>? environment = null, IEnumerable<string>? arguments = null, string? umask = null, TlsSettings? tls = null,
+        int? port = null, IReadOnlyDictionary<string, string>? storeEnvironment = null)
     {
         dataDirectory ??= Directory.CreateTempSubdirectory("keyturn-it-").FullName;
-        var port = FreePort();
+        port ??= FreePort();
         var endpoint = tls is null ? $"http://127.0.0.1:{port}" : $"https://{tls.Host}:{port}";
         var accessKeyId = environment?.TryGetValue("KEYTURN_ROOT_ACCESS_KEY_ID", out var givenId) == true ? givenId : "AKIAKEYTURNTEST" + Random.Shared.Next(10000, 99999);
         var secret = environment?.TryGetValue("KEYTURN_ROOT_SECRET_ACCESS_KEY", out var givenSecret) == true ? givenSecret : Convert.ToBase64String(Guid.NewGuid().ToByteArray()) + "Xy9";
@@ -82,19 +114,29 @@ public sealed class KeyturnProcess : IAsyncDisposable
 
         start.Environment["KEYTURN_ROOT_ACCESS_KEY_ID"] = accessKeyId;
         start.Environment["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = secret;
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        foreach (var (key, value) in (storeEnvironment ?? new Dictionary<string, string>()).Concat(environment ?? new Dictionary<string, string>()))
         {
             start.Environment[key] = value;
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start keyturn.");
-        var server = new KeyturnProcess(process, dataDirectory, endpoint, accessKeyId, secret, tls is null ? null : tls.CaBundle ?? TlsSettings.SelfSignedCertificate(dataDirectory));
+        var server = new KeyturnProcess(process, dataDirectory, endpoint, accessKeyId, secret, tls is null ? null : tls.CaBundle ?? TlsSettings.SelfSignedCertificate(dataDirectory))
+        {
+            StoreEnvironment = storeEnvironment ?? new Dictionary<string, string>(),
+        };
         process.OutputDataReceived += (_, e) => server.Append(e.Data);
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         await server.WaitUntilHealthyAsync().ConfigureAwait(false);
         return server;
+    }
+
+    /// <summary>SIGSTOP or SIGCONT, as a long GC pause or a frozen VM would stop the process and let it go on.</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync().ConfigureAwait(false);
     }
 
     /// <summary>Runs <c>keyturn serve ARGUMENTS</c> that must refuse to start; fails the test if it is still running after 60 s.</summary>
@@ -144,8 +186,7 @@ public sealed class KeyturnProcess : IAsyncDisposable
 
     private async Task<string> AdministerAsync(string command, string[] arguments)
     {
-        var result = await ExternalTool.RunAsync("dotnet", [KeyturnDll, command, .. arguments, "--data-dir", DataDirectory], this,
-            new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = AccessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = SecretAccessKey });
+        var result = await ExternalTool.RunAsync("dotnet", [KeyturnDll, command, .. arguments, "--data-dir", DataDirectory], this, AdminEnvironment);
         Assert.True(result.ExitCode == 0, $"keyturn {command} {string.Join(' ', arguments)} failed:\n{result.Stdout}\n{result.Stderr}");
         return result.Stdout;
     }
@@ -194,8 +235,17 @@ public sealed class KeyturnProcess : IAsyncDisposable
     public static string KeyLine(string output, string key) =>
         output.Split('\n').Select(l => l.Trim()).First(l => l.StartsWith(key, StringComparison.Ordinal)).Split('=', 2)[1].Trim();
 
+    /// <summary>The one endpoint of a cluster (its proxy), standing for the cluster in tests written for one server.</summary>
+    internal static KeyturnProcess Front(KeyturnProcess first, KeyturnCluster cluster, string endpoint) => new(first, cluster, endpoint);
+
     public async ValueTask DisposeAsync()
     {
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
@@ -279,7 +329,7 @@ public sealed class KeyturnProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,6 +1,6 @@
 namespace Keyturn.IntegrationTests.Infrastructure;
 
-/// <summary>One shared server for the tests of a collection.</summary>
+/// <summary>One shared server for the tests of a collection: embedded, or a two-node PostgreSQL cluster behind a proxy (<see cref="KeyturnCluster.ModeVariable"/>).</summary>
 public sealed class ServerFixture : IAsyncLifetime
 {
     public KeyturnProcess Server { get; private set; } = null!;
@@ -9,7 +9,7 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Server = await KeyturnProcess.StartAsync();
+        Server = await TestServers.StartAsync();
         Cli = new AwsCli(Server);
     }
 

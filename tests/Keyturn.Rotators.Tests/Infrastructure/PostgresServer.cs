@@ -45,7 +45,8 @@ public sealed class PostgresServer
             : $"{BinDirectory}/postgres (Debian package postgresql-15)";
 
     /// <summary>Starts the cluster; without <paramref name="certificates"/> it runs without TLS, as initdb leaves it (benchmarks).</summary>
-    public async Task StartAsync(TestCertificates? certificates)
+    /// <param name="maxConnections">More for a store shared by several Keyturn nodes, each with its own pool.</param>
+    public async Task StartAsync(TestCertificates? certificates, int maxConnections = 40)
     {
         _root = Directory.CreateTempSubdirectory("keyturn-pg-").FullName;
         var passwordFile = Path.Combine(_root, "pwfile");
@@ -72,7 +73,7 @@ public sealed class PostgresServer
             string.Create(CultureInfo.InvariantCulture, $"-p {Port}"),
             "-c listen_addresses=127.0.0.1",
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
-            "-c shared_buffers=16MB -c max_connections=40",
+            string.Create(CultureInfo.InvariantCulture, $"-c shared_buffers=16MB -c max_connections={maxConnections}"),
             tls,
             "-c log_statement=ddl -c log_min_error_statement=error",
         ]);
@@ -142,6 +143,14 @@ public sealed class PostgresServer
         var result = await command.ExecuteScalarAsync();
         return result is null or DBNull ? default : (T)result;
     }
+
+    /// <summary>Stops the server (fast shutdown), keeping its data, as a PostgreSQL restart or failover would.</summary>
+    public Task StopServerAsync() =>
+        ProcessRunner.RunAsPostgresAsync(Path.Combine(BinDirectory, "pg_ctl"), ["-D", DataDirectory, "-m", "fast", "-w", "-t", "60", "stop"], TimeSpan.FromSeconds(90));
+
+    /// <summary>Starts the stopped server again with the options of its last run (pg_ctl keeps them in postmaster.opts).</summary>
+    public Task StartServerAgainAsync() =>
+        ProcessRunner.RunAsPostgresAsync(Path.Combine(BinDirectory, "pg_ctl"), ["-D", DataDirectory, "-l", LogPath, "-w", "-t", "60", "restart"], TimeSpan.FromSeconds(90));
 
     public async Task StopAsync()
     {

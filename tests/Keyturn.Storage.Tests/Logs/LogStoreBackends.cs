@@ -147,13 +147,9 @@ public sealed class PostgresLogServer : IAsyncLifetime
     {
         var database = $"logs_{Interlocked.Increment(ref _databases)}";
         await _server.ExecuteAsSuperuserAsync("postgres", $"CREATE DATABASE {database} OWNER {PostgresServer.MasterUser}");
-        var source = DataSource(database);
-        await using (var migrate = source.CreateCommand(PostgreSqlLogSchema.Migration))
-        {
-            await migrate.ExecuteNonQueryAsync();
-        }
-
-        var store = new PostgreSqlLogStore(source, TimeProvider.System);
-        return new OpenedLogStore(store, store, store, database, source.DisposeAsync);
+        // Opened as a node opens it: the store's migrations create the log tables.
+        var opened = await PostgreSqlDatabase.OpenAsync(_server.ConnectionString(PostgresServer.MasterUser, _server.MasterPassword, database));
+        var store = new PostgreSqlLogStore(opened.DataSource, TimeProvider.System);
+        return new OpenedLogStore(store, store, store, database, opened.DisposeAsync);
     }
 }

@@ -1,0 +1,84 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Keyturn.IntegrationTests.Infrastructure;
+
+namespace Keyturn.IntegrationTests.Cluster;
+
+/// <summary>Health probes for a load balancer, and nodes that refuse a master key other than their store's.</summary>
+[Collection(ClusterPostgresCollection.Name)]
+public sealed class ClusterNodeTests(ClusterPostgres db)
+{
+    [Fact]
+    public async Task FreshEmbeddedNode_IsLiveAndReady_WithoutCredentialsOrVersion()
+    {
+        await using var server = await KeyturnProcess.StartAsync();
+        using var http = new HttpClient();
+        var (liveStatus, live) = await ProbeAsync(http, server.Endpoint + "/health/live");
+        var (readyStatus, ready) = await ProbeAsync(http, server.Endpoint + "/health/ready");
+
+        Assert.Equal((HttpStatusCode.OK, "live"), (liveStatus, live.GetProperty("Status").GetString()));
+        Assert.Equal((HttpStatusCode.OK, "ready"), (readyStatus, ready.GetProperty("Status").GetString()));
+        Assert.Equal(["Status"], ready.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task PostgreSqlNode_IsNotReadyWhileItsDatabaseIsDown_AndReadyWhenItIsBack()
+    {
+        await using var cluster = await KeyturnCluster.StartAsync(1, ClusterStore.PostgreSql, db.Postgres);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var ready = cluster.NodeEndpoint(0) + "/health/ready";
+        Assert.Equal(HttpStatusCode.OK, (await ProbeAsync(http, ready)).Status);
+
+        await db.Postgres.StopServerAsync();
+        try
+        {
+            var (status, body) = await ProbeAsync(http, ready);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.Equal("not ready", body.GetProperty("Status").GetString());
+            Assert.False(string.IsNullOrWhiteSpace(body.GetProperty("Reason").GetString()));
+            Assert.DoesNotContain(db.Postgres.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), body.GetRawText(), StringComparison.Ordinal);
+
+            // Still live: a load balancer drains the node, a supervisor must not restart it.
+            Assert.Equal(HttpStatusCode.OK, (await ProbeAsync(http, cluster.NodeEndpoint(0) + "/health/live")).Status);
+        }
+        finally
+        {
+            await db.Postgres.StartServerAgainAsync();
+        }
+
+        await CrashHarness.UntilAsync(async () => (await ProbeAsync(http, ready)).Status == HttpStatusCode.OK, () => Task.FromResult("the node to be ready again"), seconds: 30);
+    }
+
+    [Fact]
+    public async Task SecondNodeWithAnotherMasterKey_RefusesToStart_NamingTheSharedStore()
+    {
+        await using var cluster = await KeyturnCluster.StartAsync(1, ClusterStore.PostgreSql, db.Postgres);
+        using var client = new ClusterClient(cluster.Proxy.Endpoint, cluster.AccessKeyId, cluster.SecretAccessKey);
+        Assert.Equal(Outcome.Ok, (await client.CallAsync("CreateSecret", new { Name = "sealed/by-the-first-key", SecretString = "value" })).Outcome);
+
+        var store = cluster.StoreEnvironment["KEYTURN_STORE"];
+        var refused = await KeyturnProcess.RunCommandAsync(
+            ["serve", "--data-dir", Directory.CreateTempSubdirectory("keyturn-other-node-").FullName, "--listen", $"127.0.0.1:{KeyturnProcess.FreePort()}", "--store", store],
+            new Dictionary<string, string>
+            {
+                ["KEYTURN_MASTER_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+                ["KEYTURN_ROOT_ACCESS_KEY_ID"] = cluster.AccessKeyId,
+                ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = cluster.SecretAccessKey,
+            },
+            TimeSpan.FromSeconds(60));
+
+        Assert.NotEqual(0, refused.ExitCode);
+        var message = refused.Stdout + refused.Stderr;
+        Assert.Contains("refuses to start: the PostgreSQL store postgresql://", message, StringComparison.Ordinal);
+        Assert.Contains(KeyturnCluster.StoreUser, message, StringComparison.Ordinal);
+        var password = new Uri(store).UserInfo.Split(':')[1];
+        Assert.DoesNotContain(password, message, StringComparison.Ordinal);
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonElement Body)> ProbeAsync(HttpClient http, string url)
+    {
+        using var response = await http.GetAsync(new Uri(url));
+        return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
+    }
+}
