@@ -1,3 +1,4 @@
+using Keyturn.Application.Security;
 using System.CommandLine;
 using Keyturn.Application.Storage;
 
@@ -36,8 +37,8 @@ internal static class StoreCommand
 
             try
             {
-                using var sourceStore = StoreLocations.Open(source, create: false);
-                using var targetStore = StoreLocations.Open(target, create: true);
+                using var sourceStore = await StoreLocations.OpenAsync(source, create: false, cancellationToken).ConfigureAwait(false);
+                using var targetStore = await StoreLocations.OpenAsync(target, create: true, cancellationToken).ConfigureAwait(false);
                 if (await StoreCopy.NonEmptyReasonAsync(targetStore.Ports, cancellationToken).ConfigureAwait(false) is { } held)
                 {
                     await Console.Error.WriteLineAsync(
@@ -56,7 +57,7 @@ internal static class StoreCommand
 
                 return verified ? 0 : 1;
             }
-            catch (StoreLocationException e)
+            catch (Exception e) when (e is StoreLocationException or KeyturnStartupException)
             {
                 await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
                 return 2;
@@ -73,11 +74,11 @@ internal static class StoreCommand
         {
             try
             {
-                using var sourceStore = StoreLocations.Open(parse.GetValue(from)!, create: false);
-                using var targetStore = StoreLocations.Open(parse.GetValue(to)!, create: false);
+                using var sourceStore = await StoreLocations.OpenAsync(parse.GetValue(from)!, create: false, cancellationToken).ConfigureAwait(false);
+                using var targetStore = await StoreLocations.OpenAsync(parse.GetValue(to)!, create: false, cancellationToken).ConfigureAwait(false);
                 return await CompareAsync(sourceStore, targetStore, cancellationToken).ConfigureAwait(false) ? 0 : 1;
             }
-            catch (StoreLocationException e)
+            catch (Exception e) when (e is StoreLocationException or KeyturnStartupException)
             {
                 await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
                 return 2;

@@ -1,5 +1,6 @@
 using Keyturn.Application.Security;
 using Keyturn.Application.Storage;
+using Keyturn.Server.Hosting;
 using Keyturn.Storage.Sqlite;
 
 namespace Keyturn.Cli.Commands;
@@ -17,38 +18,34 @@ internal sealed class OpenedStorePorts(StorePorts ports, string description, Act
 
 /// <summary>
 /// Opens a whole store, secrets and logs, from a location: a data directory (the embedded SQLite store) or a
-/// <c>postgresql://</c> URL. A backend is one more branch here.
+/// <c>postgresql://</c> URL, through the server's backend switch (<see cref="StorageOptions"/>).
 /// </summary>
 internal static class StoreLocations
 {
-    public static bool IsPostgreSql(string location) =>
-        location.StartsWith("postgresql://", StringComparison.Ordinal) || location.StartsWith("postgres://", StringComparison.Ordinal);
+    public static bool IsPostgreSql(string location) => StorageOptions.IsPostgreSqlUrl(location);
 
     /// <param name="create">Create an embedded store that does not exist yet (a target); a source must exist.</param>
-    /// <exception cref="StoreLocationException">The location holds no store, or names a backend this build cannot open.</exception>
-    public static OpenedStorePorts Open(string location, bool create)
+    /// <exception cref="StoreLocationException">The location holds no store.</exception>
+    public static async Task<OpenedStorePorts> OpenAsync(string location, bool create, CancellationToken cancellationToken)
     {
-        if (IsPostgreSql(location))
+        // A directory is the embedded store in it; the data directory argument only matters when no location is given.
+        var directory = IsPostgreSql(location) ? Path.GetTempPath() : Path.GetFullPath(location);
+        if (!IsPostgreSql(location))
         {
-            // The PostgreSQL secret store plugs in here: open one NpgsqlDataSource on the URL, run its migrations, and return
-            // new StorePorts(new PostgreSqlSecretStore(source, …), logs, logs) with logs = new PostgreSqlLogStore(source, TimeProvider.System).
-            throw new StoreLocationException("This build cannot open a PostgreSQL store yet (the PostgreSQL secret store is not part of it).");
+            var path = SqliteDatabase.PathIn(directory);
+            if (!create && !File.Exists(path))
+            {
+                throw new StoreLocationException($"There is no Keyturn database at {path}.");
+            }
+
+            if (create)
+            {
+                PrivateFiles.CreateDirectory(directory);
+            }
         }
 
-        var directory = Path.GetFullPath(location);
-        var path = SqliteDatabase.PathIn(directory);
-        if (!create && !File.Exists(path))
-        {
-            throw new StoreLocationException($"There is no Keyturn database at {path}.");
-        }
-
-        if (create)
-        {
-            PrivateFiles.CreateDirectory(directory);
-        }
-
-        var database = SqliteDatabase.Open(path);
-        return new OpenedStorePorts(new StorePorts(database.Secrets, database.Logs, database.Logs), directory, database.Dispose);
+        var backend = await StorageOptions.OpenAsync(location, directory, cancellationToken).ConfigureAwait(false);
+        return new OpenedStorePorts(new StorePorts(backend.Store, backend.Logs, backend.LogArchive), backend.Description, backend.Dispose);
     }
 }
 
