@@ -28,11 +28,20 @@ public sealed class ClusterClient(string endpoint, string accessKeyId, string se
 
     public sealed record Reply(Outcome Outcome, JsonElement Body, string? Error);
 
+    // Operations whose ClientRequestToken the SDKs fill in when the caller gives none (botocore's idempotency tokens).
+    private static readonly HashSet<string> IdempotentOperations = new(StringComparer.Ordinal) { "CreateSecret", "PutSecretValue", "RotateSecret", "UpdateSecret" };
+
     public async Task<Reply> CallAsync(string operation, object request)
     {
+        var json = JsonSerializer.SerializeToNode(request)!.AsObject();
+        if (IdempotentOperations.Contains(operation) && !json.ContainsKey("ClientRequestToken"))
+        {
+            json["ClientRequestToken"] = Guid.NewGuid().ToString();
+        }
+
         using var message = new HttpRequestMessage(HttpMethod.Post, endpoint + "/")
         {
-            Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(request)),
+            Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(json)),
         };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-amz-json-1.1");
         message.Headers.TryAddWithoutValidation("X-Amz-Target", "secretsmanager." + operation);

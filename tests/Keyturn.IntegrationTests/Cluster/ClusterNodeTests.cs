@@ -55,7 +55,8 @@ public sealed class ClusterNodeTests(ClusterPostgres db)
     {
         await using var cluster = await KeyturnCluster.StartAsync(1, ClusterStore.PostgreSql, db.Postgres);
         using var client = new ClusterClient(cluster.Proxy.Endpoint, cluster.AccessKeyId, cluster.SecretAccessKey);
-        Assert.Equal(Outcome.Ok, (await client.CallAsync("CreateSecret", new { Name = "sealed/by-the-first-key", SecretString = "value" })).Outcome);
+        var created = await client.CallAsync("CreateSecret", new { Name = "sealed/by-the-first-key", SecretString = "value" });
+        Assert.True(created.Outcome == Outcome.Ok, $"{created.Error} {created.Body}\n{cluster.Output}");
 
         var store = cluster.StoreEnvironment["KEYTURN_STORE"];
         var refused = await KeyturnProcess.RunCommandAsync(

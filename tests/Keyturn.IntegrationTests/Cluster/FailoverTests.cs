@@ -138,7 +138,7 @@ public sealed class FailoverTests(ClusterPostgres db, ITestOutputHelper output)
     private static async Task<JsonElement> OkAsync(ClusterClient client, string operation, object request)
     {
         var reply = await client.CallAsync(operation, request);
-        Assert.True(reply.Outcome == Outcome.Ok, $"{operation}: {reply.Error}");
+        Assert.True(reply.Outcome == Outcome.Ok, $"{operation}: {reply.Error} {reply.Body}");
         return reply.Body;
     }
 
