@@ -208,6 +208,13 @@ public sealed class DoctorMotoTests(DoctorMotoTests.Moto fixture) : IClassFixtur
             var labels = JsonDocument.Parse(stages.Stdout).RootElement;
             Assert.Equal(["AWSCURRENT"], labels.GetProperty(working).EnumerateArray().Select(l => l.GetString()));
             Assert.Equal(["AWSPREVIOUS"], labels.GetProperty(brokenVersion).EnumerateArray().Select(l => l.GetString()));
+
+            // One apply is enough: the next rotation is accepted. Without rotating now (moto runs only testSecret, on its
+            // docker-less stub), so the labels stay as the repair left them. moto refuses when AWSPENDING shares AWSCURRENT's
+            // version (AWS refuses when they differ); after the repair there is no AWSPENDING, which both accept.
+            var rotate = await RunAsync("aws", ["secretsmanager", "rotate-secret", "--secret-id", layout.GetProperty("arn").GetString()!, "--no-rotate-immediately", "--output", "json"], Environment(_moto));
+            Assert.True(rotate.ExitCode == 0, rotate.ToString());
+            Assert.Equal(layout.GetProperty("arn").GetString(), JsonDocument.Parse(rotate.Stdout).RootElement.GetProperty("ARN").GetString());
         }
         finally
         {
@@ -295,6 +302,44 @@ public sealed class DoctorMotoTests(DoctorMotoTests.Moto fixture) : IClassFixtur
         var credentials = Assert.Single(findings, f => f.Code == "AWS003");
         Assert.Contains("lambda:GetFunctionConfiguration", credentials.Evidence, StringComparison.Ordinal);
         Assert.DoesNotContain("lambda:GetFunctionConfiguration", permissions.Evidence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task All_ReadsRefusedForSeveralSecrets_OneIamPolicyForTheWholeRun()
+    {
+        await using var moto = await MotoServer.StartAsync();
+        var nat = await LayoutAsync(moto, "nat");
+        var noEgress = await LayoutAsync(moto, "no-egress");
+        var user = await RunAsync("python3", [Script("doctor_aws_user.py"), "doctor-" + Guid.NewGuid().ToString("N")[..8]], Environment(moto));
+        Assert.True(user.ExitCode == 0, user.ToString());
+        var keys = JsonDocument.Parse(user.Stdout).RootElement;
+        var (id, secret) = (keys.GetProperty("AccessKeyId").GetString()!, keys.GetProperty("SecretAccessKey").GetString()!);
+
+        var json = await DoctorAsync(moto, ["--all", "--region", "us-east-1", "--json"], id, secret);
+        var text = await DoctorAsync(moto, ["--all", "--region", "us-east-1"], id, secret);
+
+        Assert.True(json.ExitCode is 0 or 1, json.ToString());
+        var report = JsonDocument.Parse(json.Stdout).RootElement;
+        Assert.Equal(
+            new[] { nat, noEgress }.Select(l => l.GetProperty("secret").GetString()!).Order(StringComparer.Ordinal),
+            report.GetProperty("secrets").EnumerateArray().Select(s => s.GetProperty("secret").GetString()!).Order(StringComparer.Ordinal));
+        var missing = report.GetProperty("missingPermissions");
+        var actions = missing.GetProperty("actions").EnumerateArray().Select(a => a.GetString()!).ToList();
+        Assert.Contains("rds:DescribeDBInstances", actions);
+        Assert.Contains("ec2:DescribeSecurityGroups", actions);
+        Assert.DoesNotContain(actions, a => a.StartsWith("secretsmanager:", StringComparison.Ordinal) || a == "lambda:GetFunctionConfiguration");
+        Assert.Equal(actions.Distinct(StringComparer.Ordinal).Count(), actions.Count);
+
+        // The policy grants exactly the refused actions, each once across both secrets.
+        var granted = missing.GetProperty("policy").GetProperty("Statement").EnumerateArray()
+            .SelectMany(s => s.GetProperty("Action").EnumerateArray().Select(a => a.GetString()!)).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(actions, granted);
+
+        Assert.True(text.ExitCode is 0 or 1, text.ToString());
+        Assert.Contains("Grant its identity this one policy (every refusal of this run)", text.Stdout, StringComparison.Ordinal);
+        var policy = text.Stdout[text.Stdout.IndexOf("{\n", text.Stdout.IndexOf("this one policy", StringComparison.Ordinal), StringComparison.Ordinal)..];
+        Assert.Equal(actions, JsonDocument.Parse(policy).RootElement.GetProperty("Statement").EnumerateArray()
+            .SelectMany(s => s.GetProperty("Action").EnumerateArray().Select(a => a.GetString()!)).Order(StringComparer.Ordinal));
     }
 
     private sealed record FindingView(string Code, string Severity, string Title, string Evidence, string Fix);
