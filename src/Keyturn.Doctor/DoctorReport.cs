@@ -10,8 +10,8 @@ internal static class DoctorReport
     private static bool Colour => !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null;
 
     /// <summary>
-    /// The report, opened by the target lines (<paramref name="header"/>; null only for the demo, which names its own throwaway
-    /// Keyturn); its plan is headed as a dry run, as the plan about to be applied (<paramref name="apply"/>), or with each step's
+    /// The report, opened by the target lines (<paramref name="header"/>; null for the diagnosis after a repair, whose run's
+    /// report they already opened); its plan is headed as a dry run, as the plan about to be applied (<paramref name="apply"/>), or with each step's
     /// outcome (<paramref name="applied"/>); <paramref name="planHeader"/> overrides the heading (the plan left after an apply).
     /// </summary>
     public static void Write(

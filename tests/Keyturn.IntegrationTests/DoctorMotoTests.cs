@@ -342,6 +342,20 @@ public sealed class DoctorMotoTests(DoctorMotoTests.Moto fixture) : IClassFixtur
             .SelectMany(s => s.GetProperty("Action").EnumerateArray().Select(a => a.GetString()!)).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task ReadmeAwsExample_IsWhatTheDoctorPrints_OnTheEmulatorsLayout()
+    {
+        // The README's run: the no-egress layout named "orders" (used by no other test of this class's moto).
+        var layout = await LayoutAsync(_moto, "no-egress", name: "orders");
+        var block = ReadmeExamples.Block("readme-example: doctor-aws", "text");
+
+        var result = await DoctorAsync(_moto, layout);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.EndsWith($" ./keyturn doctor {layout.GetProperty("secret").GetString()} --region us-east-1", block.Split('\n')[0], StringComparison.Ordinal);
+        ReadmeExamples.AssertShows(block, result.Stdout);
+    }
+
     private sealed record FindingView(string Code, string Severity, string Title, string Evidence, string Fix);
 
     private static List<FindingView> Findings(JsonElement report) =>
@@ -351,7 +365,8 @@ public sealed class DoctorMotoTests(DoctorMotoTests.Moto fixture) : IClassFixtur
     private static string Script(string name) => Path.Combine(AppContext.BaseDirectory, "Scripts", name);
 
     /// <summary>Builds a layout through doctor_aws_layout.py, with the log file to write into the function's log group, if any.</summary>
-    private static async Task<JsonElement> LayoutAsync(MotoServer moto, string layout, string? logFile = null, Dictionary<string, string>? environment = null)
+    /// <param name="name">The layout's name (its secret is NAME/AdminLoginInfo); a fresh one when null.</param>
+    private static async Task<JsonElement> LayoutAsync(MotoServer moto, string layout, string? logFile = null, Dictionary<string, string>? environment = null, string? name = null)
     {
         var variables = Environment(moto);
         foreach (var (key, value) in environment ?? [])
@@ -359,7 +374,7 @@ public sealed class DoctorMotoTests(DoctorMotoTests.Moto fixture) : IClassFixtur
             variables[key] = value;
         }
 
-        var result = await RunAsync("python3", [Script("doctor_aws_layout.py"), layout, "t" + Guid.NewGuid().ToString("N")[..8], .. logFile is null ? Array.Empty<string>() : [logFile]], variables);
+        var result = await RunAsync("python3", [Script("doctor_aws_layout.py"), layout, name ?? "t" + Guid.NewGuid().ToString("N")[..8], .. logFile is null ? Array.Empty<string>() : [logFile]], variables);
         Assert.True(result.ExitCode == 0, result.ToString());
         return JsonDocument.Parse(result.Stdout).RootElement.Clone();
     }
