@@ -9,15 +9,16 @@ using Keyturn.Protocol.SigV4;
 namespace Keyturn.Doctor;
 
 /// <summary>
-/// The raw AWS reads the doctor's network and log checks need, signed with SigV4: Lambda
-/// GetFunctionConfiguration (REST), EC2 and RDS Describe* (query protocol, XML answers) and CloudWatch
-/// Logs FilterLogEvents (JSON 1.1). The documents go to the pure analyzers unchanged, so the same
-/// analyzers run on recorded documents in tests. Endpoints follow the SDKs' service-specific overrides
+/// The AWS reads the doctor's network and log checks need. EC2 and STS go through AWSSDK.EC2 and
+/// AWSSDK.SecurityToken; the services whose SDK packages our feed lacks are small hand-written clients
+/// signed with SigV4: Lambda GetFunctionConfiguration (REST), RDS Describe* (query protocol, XML answers)
+/// and CloudWatch Logs FilterLogEvents (JSON 1.1), whose documents go to the pure analyzers unchanged, so
+/// the same analyzers run on recorded documents in tests. Endpoints follow the SDKs' service-specific overrides
 /// (<c>AWS_ENDPOINT_URL_EC2</c>, <c>AWS_ENDPOINT_URL</c>, …); for Keyturn, which serves its own functions'
 /// configuration and logs, the Lambda and Logs endpoint is Keyturn itself.
 /// </summary>
 /// <param name="endpointOf">Each service's endpoint as the doctor's target resolved it (service key: ec2, lambda, rds, logs, sts); when null, the environment variables are read here.</param>
-internal sealed class AwsInspector(SigV4Credentials credentials, string region, Uri? keyturnEndpoint, string? caBundle = null, Func<string, Uri>? endpointOf = null) : IDisposable
+internal sealed partial class AwsInspector(SigV4Credentials credentials, string region, Uri? keyturnEndpoint, string? caBundle = null, Func<string, Uri>? endpointOf = null) : IDisposable
 {
     // A log read stops here: enough for weeks of one secret's rotations, bounded for a noisy shared function.
     private const int MaxLogEvents = 50_000;
@@ -38,20 +39,12 @@ internal sealed class AwsInspector(SigV4Credentials credentials, string region, 
         return await ReadAsync(response, "lambda:GetFunctionConfiguration", cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The most pages a query-protocol read follows.</summary>
+    /// <summary>The most pages an EC2 or RDS listing follows.</summary>
     public const int MaxPages = 100;
-
-    /// <summary>Up to <paramref name="maxPages"/> pages of an EC2 query-protocol call, e.g. ("DescribeSecurityGroups", [("GroupId.1", "sg-1")]): the XML answers.</summary>
-    public Task<IReadOnlyList<string>> Ec2Async(string action, IEnumerable<(string Name, string Value)> parameters, int maxPages, CancellationToken cancellationToken) =>
-        QueryAsync("ec2", "EC2", "2016-11-15", action, parameters, "NextToken", "nextToken", maxPages, cancellationToken);
 
     /// <summary>Every page of an RDS query-protocol call (DescribeDBInstances, DescribeDBClusters): the XML answers.</summary>
     public Task<IReadOnlyList<string>> RdsAsync(string action, IEnumerable<(string Name, string Value)> parameters, CancellationToken cancellationToken) =>
         QueryAsync("rds", "RDS", "2014-10-31", action, parameters, "Marker", "Marker", MaxPages, cancellationToken);
-
-    /// <summary>An STS query-protocol call (GetCallerIdentity): the XML answer.</summary>
-    public async Task<string> StsAsync(string action, CancellationToken cancellationToken) =>
-        (await QueryAsync("sts", "STS", "2011-06-15", action, [], "NextToken", "NextToken", 1, cancellationToken).ConfigureAwait(false))[0];
 
     /// <summary>
     /// A log group's events since <paramref name="since"/>, oldest first, all pages up to a bound; null when the group
@@ -118,6 +111,11 @@ internal sealed class AwsInspector(SigV4Credentials credentials, string region, 
     public void Dispose()
     {
         foreach (var client in _clients.Values)
+        {
+            client.Dispose();
+        }
+
+        foreach (var client in _sdkClients.Values)
         {
             client.Dispose();
         }

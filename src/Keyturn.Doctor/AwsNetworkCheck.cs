@@ -9,7 +9,7 @@ namespace Keyturn.Doctor;
 /// <summary>
 /// The AWS-mode network check: reads the rotation function's VPC placement (Lambda), the database's
 /// security groups (RDS), and the groups, subnets, route tables, NAT gateways and VPC endpoints involved
-/// (EC2), then lets the pure <see cref="AwsNetworkAnalyzer"/> decide. A failed read doesn't stop the
+/// (EC2, through AWSSDK.EC2), then lets the pure <see cref="AwsNetworkAnalyzer"/> decide. A failed read doesn't stop the
 /// check: it is recorded with its cause (<see cref="ReadFailure"/>), its document counts as unread, and
 /// the other reads go on, so one run names every missing permission.
 /// </summary>
@@ -47,10 +47,13 @@ internal sealed class AwsNetworkCheck(AwsInspector inspector)
         {
             // Without the placement there is nothing to analyse, but the run still learns whether the VPC reads would be
             // allowed (one small page of each, whatever VPC), so that it names every refusal at once.
-            foreach (var action in VpcReads)
-            {
-                await reads.Ec2Async(action, [("MaxResults", "5")], static _ => Array.Empty<Subnet>(), onePage: true, "nothing yet (checked for the VPC analysis)", cancellationToken).ConfigureAwait(false);
-            }
+            const string Probing = "nothing yet (checked for the VPC analysis)";
+            var any = Ec2Selection.Probe;
+            await reads.Ec2Async("DescribeRouteTables", () => inspector.RouteTablesAsync(any, 1, cancellationToken), Probing, cancellationToken).ConfigureAwait(false);
+            await reads.Ec2Async("DescribeVpcEndpoints", () => inspector.VpcEndpointsAsync(any, 1, cancellationToken), Probing, cancellationToken).ConfigureAwait(false);
+            await reads.Ec2Async("DescribeNatGateways", () => inspector.NatGatewaysAsync(any, 1, cancellationToken), Probing, cancellationToken).ConfigureAwait(false);
+            await reads.Ec2Async("DescribeSubnets", () => inspector.SubnetsAsync(any, 1, cancellationToken), Probing, cancellationToken).ConfigureAwait(false);
+            await reads.Ec2Async("DescribeSecurityGroups", () => inspector.SecurityGroupsAsync(any, 1, cancellationToken), Probing, cancellationToken).ConfigureAwait(false);
 
             return new Result([], null, null, null, failures);
         }
@@ -59,8 +62,6 @@ internal sealed class AwsNetworkCheck(AwsInspector inspector)
         var inputs = await InputsAsync(placement, databaseNetwork, reads, cancellationToken).ConfigureAwait(false);
         return new Result(AwsNetworkAnalyzer.Analyze(inputs), !failed, inputs.Function, failed ? $"State Failed{(placement.StateReason is { } reason ? $": {reason}" : "")}" : null, failures);
     }
-
-    private static readonly string[] VpcReads = ["DescribeRouteTables", "DescribeVpcEndpoints", "DescribeNatGateways", "DescribeSubnets", "DescribeSecurityGroups"];
 
     private async Task<AwsNetworkInputs> InputsAsync(FunctionNetwork function, DatabaseNetwork database, Reads reads, CancellationToken cancellationToken)
     {
@@ -71,7 +72,7 @@ internal sealed class AwsNetworkCheck(AwsInspector inspector)
 
         // The function's network interfaces are in its subnets: their VPC is the one to read (Lambda's VpcConfig.VpcId
         // says the same on AWS; an emulator or a proxy may not).
-        var own = await reads.Ec2Async("DescribeSubnets", function.SubnetIds.Select((id, i) => ($"SubnetId.{i + 1}", id)), AwsNetworkDocuments.ParseSubnets, onePage: true,
+        var own = await reads.Ec2Async("DescribeSubnets", () => inspector.SubnetsAsync(Ec2Selection.Of(function.SubnetIds), 1, cancellationToken),
             "the function's subnets", cancellationToken).ConfigureAwait(false);
         if (own.Select(s => s.VpcId).Distinct(StringComparer.Ordinal).ToList() is [{ Length: > 0 } subnetsVpc] && subnetsVpc != function.VpcId)
         {
@@ -83,7 +84,7 @@ internal sealed class AwsNetworkCheck(AwsInspector inspector)
         var groupIds = function.SecurityGroupIds.Concat(database.SecurityGroupIds).Concat(vpc.Endpoints.SelectMany(e => e.SecurityGroupIds)).Distinct(StringComparer.Ordinal).ToList();
         var groups = groupIds.Count == 0
             ? []
-            : await reads.Ec2Async("DescribeSecurityGroups", groupIds.Select((id, i) => ($"GroupId.{i + 1}", id)), AwsNetworkDocuments.ParseSecurityGroups, onePage: false,
+            : await reads.Ec2Async("DescribeSecurityGroups", () => inspector.SecurityGroupsAsync(Ec2Selection.Of(groupIds), AwsInspector.MaxPages, cancellationToken),
                 "the security groups' rules (the function's, the database's, the endpoint's)", cancellationToken).ConfigureAwait(false);
         return new AwsNetworkInputs(function, database, groups, vpc.RouteTables, vpc.Endpoints, vpc.Nats) { Subnets = vpc.Subnets, Unread = reads.Unread };
     }
@@ -105,13 +106,14 @@ internal sealed class AwsNetworkCheck(AwsInspector inspector)
 
     private async Task<VpcDocuments> ReadVpcAsync(string vpcId, CancellationToken cancellationToken)
     {
-        IEnumerable<(string, string)> InVpc() => [("Filter.1.Name", "vpc-id"), ("Filter.1.Value.1", vpcId)];
+        var inVpc = Ec2Selection.InVpc(vpcId);
+        const int Pages = AwsInspector.MaxPages;
         var reads = new Reads(inspector, []);
         return new VpcDocuments(
-            await reads.Ec2Async("DescribeRouteTables", InVpc(), AwsNetworkDocuments.ParseRouteTables, onePage: false, $"the routes of {vpcId}", cancellationToken).ConfigureAwait(false),
-            await reads.Ec2Async("DescribeVpcEndpoints", InVpc(), AwsNetworkDocuments.ParseVpcEndpoints, onePage: false, $"the VPC endpoints of {vpcId}", cancellationToken).ConfigureAwait(false),
-            await reads.Ec2Async("DescribeNatGateways", InVpc(), AwsNetworkDocuments.ParseNatGateways, onePage: false, $"the NAT gateways of {vpcId}", cancellationToken).ConfigureAwait(false),
-            await reads.Ec2Async("DescribeSubnets", InVpc(), AwsNetworkDocuments.ParseSubnets, onePage: false, $"the subnets' address blocks in {vpcId}", cancellationToken).ConfigureAwait(false),
+            await reads.Ec2Async("DescribeRouteTables", () => inspector.RouteTablesAsync(inVpc, Pages, cancellationToken), $"the routes of {vpcId}", cancellationToken).ConfigureAwait(false),
+            await reads.Ec2Async("DescribeVpcEndpoints", () => inspector.VpcEndpointsAsync(inVpc, Pages, cancellationToken), $"the VPC endpoints of {vpcId}", cancellationToken).ConfigureAwait(false),
+            await reads.Ec2Async("DescribeNatGateways", () => inspector.NatGatewaysAsync(inVpc, Pages, cancellationToken), $"the NAT gateways of {vpcId}", cancellationToken).ConfigureAwait(false),
+            await reads.Ec2Async("DescribeSubnets", () => inspector.SubnetsAsync(inVpc, Pages, cancellationToken), $"the subnets' address blocks in {vpcId}", cancellationToken).ConfigureAwait(false),
             reads.Failures);
     }
 
@@ -136,22 +138,25 @@ internal sealed class AwsNetworkCheck(AwsInspector inspector)
 
             // An instance endpoint, else a cluster endpoint (Aurora): the one whose address is the secret's host.
             var match = (await ReadAsync("rds:DescribeDBInstances", null, "the database's security groups, subnets and VPC",
-                    () => inspector.RdsAsync("DescribeDBInstances", [], cancellationToken), AwsNetworkDocuments.ParseDbInstances, cancellationToken).ConfigureAwait(false))
+                    () => RdsAsync("DescribeDBInstances", AwsNetworkDocuments.ParseDbInstances, cancellationToken), cancellationToken).ConfigureAwait(false))
                 .FirstOrDefault(d => string.Equals(d.Host, secret.Host, StringComparison.OrdinalIgnoreCase))
                 ?? (await ReadAsync("rds:DescribeDBClusters", null, "the cluster's security groups",
-                    () => inspector.RdsAsync("DescribeDBClusters", [], cancellationToken), AwsNetworkDocuments.ParseDbClusters, cancellationToken).ConfigureAwait(false))
+                    () => RdsAsync("DescribeDBClusters", AwsNetworkDocuments.ParseDbClusters, cancellationToken), cancellationToken).ConfigureAwait(false))
                 .FirstOrDefault(d => string.Equals(d.Host, secret.Host, StringComparison.OrdinalIgnoreCase));
             return match is null ? database : match with { Host = secret.Host, Port = secret.Port, Addresses = addresses };
         }
 
-        public Task<IReadOnlyList<T>> Ec2Async<T>(string action, IEnumerable<(string, string)> parameters, Func<string, IReadOnlyList<T>> parse, bool onePage, string skipped, CancellationToken cancellationToken) =>
-            ReadAsync("ec2:" + action, null, skipped, () => inspector.Ec2Async(action, parameters, onePage ? 1 : AwsInspector.MaxPages, cancellationToken), parse, cancellationToken);
+        public Task<IReadOnlyList<T>> Ec2Async<T>(string action, Func<Task<IReadOnlyList<T>>> read, string skipped, CancellationToken cancellationToken) =>
+            ReadAsync("ec2:" + action, null, skipped, read, cancellationToken);
 
-        private async Task<IReadOnlyList<T>> ReadAsync<T>(string action, string? resource, string skipped, Func<Task<IReadOnlyList<string>>> read, Func<string, IReadOnlyList<T>> parse, CancellationToken cancellationToken)
+        private async Task<IReadOnlyList<T>> RdsAsync<T>(string action, Func<string, IReadOnlyList<T>> parse, CancellationToken cancellationToken) =>
+            (await inspector.RdsAsync(action, [], cancellationToken).ConfigureAwait(false)).SelectMany(parse).ToList();
+
+        private async Task<IReadOnlyList<T>> ReadAsync<T>(string action, string? resource, string skipped, Func<Task<IReadOnlyList<T>>> read, CancellationToken cancellationToken)
         {
             try
             {
-                return (await read().ConfigureAwait(false)).SelectMany(parse).ToList();
+                return await read().ConfigureAwait(false);
             }
             catch (Exception e) when (AwsReads.IsReadFailure(e, cancellationToken))
             {

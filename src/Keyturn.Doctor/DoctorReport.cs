@@ -10,8 +10,8 @@ internal static class DoctorReport
     private static bool Colour => !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null;
 
     /// <summary>
-    /// The report, opened by the target lines (<paramref name="header"/>; null only for the demo, which names its own throwaway
-    /// Keyturn); its plan is headed as a dry run, as the plan about to be applied (<paramref name="apply"/>), or with each step's
+    /// The report, opened by the target lines (<paramref name="header"/>; null for the diagnosis after a repair, whose run's
+    /// report they already opened); its plan is headed as a dry run, as the plan about to be applied (<paramref name="apply"/>), or with each step's
     /// outcome (<paramref name="applied"/>); <paramref name="planHeader"/> overrides the heading (the plan left after an apply).
     /// </summary>
     public static void Write(
@@ -125,6 +125,13 @@ internal static class DoctorReport
 
         var healthy = survey.Secrets.Count(r => r.Healthy == true);
         output.WriteLine($"{survey.Secrets.Count} secrets with rotation enabled: {healthy} healthy, {survey.Secrets.Count - healthy} need attention.");
+        if (survey.MissingPermissions is { } missing)
+        {
+            output.WriteLine();
+            output.WriteLine($"The doctor's credentials may not make {missing.Actions.Count} read{(missing.Actions.Count == 1 ? "" : "s")} ({string.Join(", ", missing.Actions)}); " +
+                "what they would show wasn't checked for the secrets above. Grant its identity this one policy (every refusal of this run), then run it again:");
+            output.WriteLine(missing.Policy.ToString());
+        }
     }
 
     /// <summary>
@@ -135,7 +142,7 @@ internal static class DoctorReport
     {
         SecretRun { Repair: null } run => ToJson(run.Snapshot, run.Diagnosis, null, run.Header),
         SecretRun { Repair.Confirmed: true } run => ToJson(run.Snapshot, run.Diagnosis, run.Repair.Applied, run.Repair.AfterSnapshot, run.Repair.AfterDiagnosis, run.Repair.Journal, run.Header),
-        SurveyRun survey => new SurveyReport(survey.Header, survey.Secrets),
+        SurveyRun survey => new SurveyReport(survey.Header, survey.Secrets, survey.MissingPermissions),
         _ => null,
     };
 
@@ -237,12 +244,35 @@ internal sealed record RepairRun(bool Confirmed, IReadOnlyList<RepairExecutor.St
 /// <summary><c>--all</c>: every secret with rotation enabled.</summary>
 internal sealed record SurveyRun(ReportHeader Header, IReadOnlyList<SurveyEntry> Secrets) : DoctorRunReport(Header)
 {
+    /// <summary>The reads refused for any of the secrets, as one policy; null when none was.</summary>
+    public MissingPermissions? MissingPermissions { get; init; }
+
     /// <summary>A secret that couldn't be read makes the survey incomplete; otherwise any unhealthy secret needs attention.</summary>
     public override int ExitCode => Secrets.Any(r => r.Error is not null) ? CouldNotDiagnose : Secrets.All(r => r.Healthy == true) ? Healthy : NeedsAttention;
 }
 
 /// <summary><c>--all --json</c>: the target and each secret's entry.</summary>
-internal sealed record SurveyReport(ReportHeader Target, IReadOnlyList<SurveyEntry> Secrets);
+internal sealed record SurveyReport(
+    ReportHeader Target, IReadOnlyList<SurveyEntry> Secrets, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] MissingPermissions? MissingPermissions);
+
+/// <summary>
+/// The read-only actions the doctor's identity was refused across a run (every secret of --all), and one IAM policy granting
+/// exactly those (<see cref="AwsReadFailures.Policy"/>), so a survey of many secrets names every missing permission once.
+/// </summary>
+internal sealed record MissingPermissions(IReadOnlyList<string> Actions, JsonElement Policy)
+{
+    public static MissingPermissions? Of(IEnumerable<ReadFailure> failures)
+    {
+        var refused = failures.Where(f => f.Cause == ReadFailureCause.MissingPermission).ToList();
+        if (refused.Count == 0)
+        {
+            return null;
+        }
+
+        using var policy = JsonDocument.Parse(AwsReadFailures.Policy(refused));
+        return new(refused.Select(f => f.Action).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(), policy.RootElement.Clone());
+    }
+}
 
 /// <summary>A secret in <c>--all</c>'s list: its diagnosis in short (the codes above Info), or why it couldn't be diagnosed.</summary>
 internal sealed record SurveyEntry(string Secret, string? State, bool? Healthy, string? Verdict, string? Error, IReadOnlyList<string>? Codes);

@@ -140,7 +140,10 @@ internal static class DoctorRun
             r.Diagnosis?.Healthy,
             r.Diagnosis?.Verdict,
             r.Error,
-            r.Diagnosis?.Findings.Where(f => f.Severity > Severity.Info).Select(f => f.Code).ToList())).ToList());
+            r.Diagnosis?.Findings.Where(f => f.Severity > Severity.Info).Select(f => f.Code).ToList())).ToList())
+        {
+            MissingPermissions = MissingPermissions.Of(results.SelectMany(r => r.ReadFailures)),
+        };
     }
 
     /// <summary>

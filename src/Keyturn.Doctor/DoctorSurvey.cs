@@ -26,7 +26,8 @@ internal sealed class DoctorSurvey(SecretsManagerClient client, DoctorGatherer g
     private volatile bool _batchRefused;
     private volatile bool _listingDone;
 
-    public sealed record Result(string Name, Diagnosis? Diagnosis, string? Error);
+    /// <summary>A secret's diagnosis, or why it couldn't be diagnosed; the AWS reads that failed for it (for --all's one IAM policy).</summary>
+    public sealed record Result(string Name, Diagnosis? Diagnosis, string? Error, IReadOnlyList<ReadFailure> ReadFailures);
 
     /// <summary>A listed secret: its ListSecrets entry, its labels, and the AWSCURRENT version the quick check would read (null: full diagnosis).</summary>
     private sealed record Listed(JsonElement Entry, string Arn, IReadOnlyDictionary<string, IReadOnlyList<string>> Labels, string? QuickCheckVersion);
@@ -70,11 +71,11 @@ internal sealed class DoctorSurvey(SecretsManagerClient client, DoctorGatherer g
                 ? null
                 : await gatherer.QuickCheckAsync(listed.Entry, listed.Labels, current, cancellationToken).ConfigureAwait(false);
             gathered ??= await gatherer.GatherAsync(listed.Arn, cancellationToken).ConfigureAwait(false);
-            return new Result(name, RotationDoctor.Diagnose(gathered.Snapshot), null);
+            return new Result(name, RotationDoctor.Diagnose(gathered.Snapshot), null, gathered.Snapshot.ReadFailures);
         }
         catch (Exception e) when (e is AwsServiceException or HttpRequestException)
         {
-            return new Result(name, null, e.Message);
+            return new Result(name, null, e.Message, []);
         }
         finally
         {

@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Text.Json;
-using System.Xml.Linq;
 using Amazon.Runtime;
 using Amazon.Runtime.CredentialManagement;
 using Amazon.Runtime.Credentials;
@@ -57,6 +56,18 @@ internal sealed record DoctorTarget(
         return new DoctorTarget(kind, reason, resolution, endpoint, signing, resolution.Region ?? "us-east-1", caBundle);
     }
 
+    /// <summary>
+    /// A Keyturn the caller started itself (the demo), resolved as <c>--target keyturn --endpoint-url</c> would be, without
+    /// reading the environment or the AWS config files: nothing outside the caller decides where it goes.
+    /// </summary>
+    public static DoctorTarget ForOwnKeyturn(Uri endpoint, SigV4Credentials credentials, string region)
+    {
+        var none = AwsSharedConfig.Parse(null);
+        var resolution = DoctorTargetResolver.Resolve(new TargetOptions("keyturn", endpoint.ToString(), null, region), new Dictionary<string, string>(), none, none);
+        var (kind, reason) = DoctorTargetResolver.Conclude(resolution, saysKeyturn: true);
+        return new DoctorTarget(kind, reason, resolution, endpoint, credentials, region);
+    }
+
     public SecretsManagerClient CreateClient() => new(Endpoint, Credentials, Region, TimeProvider.System, CaBundle);
 
     /// <summary>The reads beyond Secrets Manager: Keyturn serves the Logs and Lambda APIs on its own endpoint; AWS's services answer on theirs, overrides included.</summary>
@@ -86,10 +97,9 @@ internal sealed record DoctorTarget(
 
         try
         {
-            var answer = await inspector.StsAsync("GetCallerIdentity", cancellationToken).ConfigureAwait(false);
-            return XDocument.Parse(answer).Descendants().FirstOrDefault(e => e.Name.LocalName == "Account")?.Value ?? "unknown (no Account in the answer)";
+            return await inspector.CallerAccountAsync(cancellationToken).ConfigureAwait(false) ?? "unknown (no Account in the answer)";
         }
-        catch (Exception e) when (e is AwsServiceException or HttpRequestException or System.Xml.XmlException or TaskCanceledException)
+        catch (Exception e) when (AwsReads.IsReadFailure(e, cancellationToken))
         {
             return $"unknown (sts:GetCallerIdentity failed: {e.Message})";
         }

@@ -208,6 +208,13 @@ public sealed class DoctorMotoTests(DoctorMotoTests.Moto fixture) : IClassFixtur
             var labels = JsonDocument.Parse(stages.Stdout).RootElement;
             Assert.Equal(["AWSCURRENT"], labels.GetProperty(working).EnumerateArray().Select(l => l.GetString()));
             Assert.Equal(["AWSPREVIOUS"], labels.GetProperty(brokenVersion).EnumerateArray().Select(l => l.GetString()));
+
+            // One apply is enough: the next rotation is accepted. Without rotating now (moto runs only testSecret, on its
+            // docker-less stub), so the labels stay as the repair left them. moto refuses when AWSPENDING shares AWSCURRENT's
+            // version (AWS refuses when they differ); after the repair there is no AWSPENDING, which both accept.
+            var rotate = await RunAsync("aws", ["secretsmanager", "rotate-secret", "--secret-id", layout.GetProperty("arn").GetString()!, "--no-rotate-immediately", "--output", "json"], Environment(_moto));
+            Assert.True(rotate.ExitCode == 0, rotate.ToString());
+            Assert.Equal(layout.GetProperty("arn").GetString(), JsonDocument.Parse(rotate.Stdout).RootElement.GetProperty("ARN").GetString());
         }
         finally
         {
@@ -297,6 +304,58 @@ public sealed class DoctorMotoTests(DoctorMotoTests.Moto fixture) : IClassFixtur
         Assert.DoesNotContain("lambda:GetFunctionConfiguration", permissions.Evidence, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task All_ReadsRefusedForSeveralSecrets_OneIamPolicyForTheWholeRun()
+    {
+        await using var moto = await MotoServer.StartAsync();
+        var nat = await LayoutAsync(moto, "nat");
+        var noEgress = await LayoutAsync(moto, "no-egress");
+        var user = await RunAsync("python3", [Script("doctor_aws_user.py"), "doctor-" + Guid.NewGuid().ToString("N")[..8]], Environment(moto));
+        Assert.True(user.ExitCode == 0, user.ToString());
+        var keys = JsonDocument.Parse(user.Stdout).RootElement;
+        var (id, secret) = (keys.GetProperty("AccessKeyId").GetString()!, keys.GetProperty("SecretAccessKey").GetString()!);
+
+        var json = await DoctorAsync(moto, ["--all", "--region", "us-east-1", "--json"], id, secret);
+        var text = await DoctorAsync(moto, ["--all", "--region", "us-east-1"], id, secret);
+
+        Assert.True(json.ExitCode is 0 or 1, json.ToString());
+        var report = JsonDocument.Parse(json.Stdout).RootElement;
+        Assert.Equal(
+            new[] { nat, noEgress }.Select(l => l.GetProperty("secret").GetString()!).Order(StringComparer.Ordinal),
+            report.GetProperty("secrets").EnumerateArray().Select(s => s.GetProperty("secret").GetString()!).Order(StringComparer.Ordinal));
+        var missing = report.GetProperty("missingPermissions");
+        var actions = missing.GetProperty("actions").EnumerateArray().Select(a => a.GetString()!).ToList();
+        Assert.Contains("rds:DescribeDBInstances", actions);
+        Assert.Contains("ec2:DescribeSecurityGroups", actions);
+        Assert.DoesNotContain(actions, a => a.StartsWith("secretsmanager:", StringComparison.Ordinal) || a == "lambda:GetFunctionConfiguration");
+        Assert.Equal(actions.Distinct(StringComparer.Ordinal).Count(), actions.Count);
+
+        // The policy grants exactly the refused actions, each once across both secrets.
+        var granted = missing.GetProperty("policy").GetProperty("Statement").EnumerateArray()
+            .SelectMany(s => s.GetProperty("Action").EnumerateArray().Select(a => a.GetString()!)).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(actions, granted);
+
+        Assert.True(text.ExitCode is 0 or 1, text.ToString());
+        Assert.Contains("Grant its identity this one policy (every refusal of this run)", text.Stdout, StringComparison.Ordinal);
+        var policy = text.Stdout[text.Stdout.IndexOf("{\n", text.Stdout.IndexOf("this one policy", StringComparison.Ordinal), StringComparison.Ordinal)..];
+        Assert.Equal(actions, JsonDocument.Parse(policy).RootElement.GetProperty("Statement").EnumerateArray()
+            .SelectMany(s => s.GetProperty("Action").EnumerateArray().Select(a => a.GetString()!)).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task ReadmeAwsExample_IsWhatTheDoctorPrints_OnTheEmulatorsLayout()
+    {
+        // The README's run: the no-egress layout named "orders" (used by no other test of this class's moto).
+        var layout = await LayoutAsync(_moto, "no-egress", name: "orders");
+        var block = ReadmeExamples.Block("readme-example: doctor-aws", "text");
+
+        var result = await DoctorAsync(_moto, layout);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.EndsWith($" ./keyturn doctor {layout.GetProperty("secret").GetString()} --region us-east-1", block.Split('\n')[0], StringComparison.Ordinal);
+        ReadmeExamples.AssertShows(block, result.Stdout);
+    }
+
     private sealed record FindingView(string Code, string Severity, string Title, string Evidence, string Fix);
 
     private static List<FindingView> Findings(JsonElement report) =>
@@ -306,7 +365,8 @@ public sealed class DoctorMotoTests(DoctorMotoTests.Moto fixture) : IClassFixtur
     private static string Script(string name) => Path.Combine(AppContext.BaseDirectory, "Scripts", name);
 
     /// <summary>Builds a layout through doctor_aws_layout.py, with the log file to write into the function's log group, if any.</summary>
-    private static async Task<JsonElement> LayoutAsync(MotoServer moto, string layout, string? logFile = null, Dictionary<string, string>? environment = null)
+    /// <param name="name">The layout's name (its secret is NAME/AdminLoginInfo); a fresh one when null.</param>
+    private static async Task<JsonElement> LayoutAsync(MotoServer moto, string layout, string? logFile = null, Dictionary<string, string>? environment = null, string? name = null)
     {
         var variables = Environment(moto);
         foreach (var (key, value) in environment ?? [])
@@ -314,7 +374,7 @@ public sealed class DoctorMotoTests(DoctorMotoTests.Moto fixture) : IClassFixtur
             variables[key] = value;
         }
 
-        var result = await RunAsync("python3", [Script("doctor_aws_layout.py"), layout, "t" + Guid.NewGuid().ToString("N")[..8], .. logFile is null ? Array.Empty<string>() : [logFile]], variables);
+        var result = await RunAsync("python3", [Script("doctor_aws_layout.py"), layout, name ?? "t" + Guid.NewGuid().ToString("N")[..8], .. logFile is null ? Array.Empty<string>() : [logFile]], variables);
         Assert.True(result.ExitCode == 0, result.ToString());
         return JsonDocument.Parse(result.Stdout).RootElement.Clone();
     }

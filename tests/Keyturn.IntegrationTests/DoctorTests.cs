@@ -185,6 +185,22 @@ public sealed class DoctorTests(RotationEnvironment env)
         }
     }
 
+    [DatabaseFact]
+    public async Task ReadmeKeyturnExample_IsWhatTheDoctorPrints_ForAPendingNeverApplied()
+    {
+        var (name, user) = await SecretAsync("c");
+        await PutAsync(name, user, "pw-A-current", current: true);
+        await PutAsync(name, user, "pw-B-pending", current: false);
+        var block = ReadmeExamples.Block("readme-example: doctor-keyturn", "text");
+
+        var result = await ExternalTool.RunAsync("dotnet", [KeyturnProcess.KeyturnDll, "doctor", name, "--endpoint-url", env.Server.Endpoint], env.Server,
+            new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = env.Server.AccessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = env.Server.SecretAccessKey, ["NO_COLOR"] = "1" });
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.EndsWith(" --endpoint-url http://127.0.0.1:4566", block.Split('\n')[0], StringComparison.Ordinal);
+        ReadmeExamples.AssertShows(block, result.Stdout, (name, "app/orders-db"), (user, "app_orders"));
+    }
+
     private sealed record DoctorResult(int ExitCode, string Stdout, string Stderr)
     {
         public JsonElement Json => JsonDocument.Parse(Stdout[Stdout.IndexOf('{', StringComparison.Ordinal)..]).RootElement.Clone();

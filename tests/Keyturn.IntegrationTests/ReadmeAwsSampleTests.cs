@@ -20,7 +20,7 @@ public sealed class ReadmeAwsSampleTests(RotationEnvironment env)
     [DatabaseFact]
     public async Task ReadmeExample_RegistersAwsPostgreSqlSampleWithHandler_AndRotatesARealSecret()
     {
-        var block = ReadmeBlock(Marker);
+        var block = ReadmeExamples.Block(Marker);
         Assert.Contains("--handler lambda_function.lambda_handler", block, StringComparison.Ordinal);
         var work = Directory.CreateTempSubdirectory("keyturn-readme-").FullName;
         try
@@ -58,16 +58,5 @@ public sealed class ReadmeAwsSampleTests(RotationEnvironment env)
         {
             Directory.Delete(work, recursive: true);
         }
-    }
-
-    /// <summary>The sh block that follows <c>&lt;!-- MARKER</c> in README.md, up to its closing fence.</summary>
-    private static string ReadmeBlock(string marker)
-    {
-        var lines = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "README.md"));
-        var start = Array.FindIndex(lines, l => l.StartsWith("<!-- " + marker, StringComparison.Ordinal));
-        Assert.True(start >= 0 && lines[start + 1] == "```sh", $"README.md has no ```sh block after <!-- {marker}");
-        var end = Array.IndexOf(lines, "```", start + 2);
-        Assert.True(end > start, $"README.md's block after <!-- {marker} is not closed");
-        return string.Join('\n', lines[(start + 2)..end]) + "\n";
     }
 }

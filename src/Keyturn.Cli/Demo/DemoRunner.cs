@@ -51,12 +51,8 @@ internal sealed class DemoRunner(TextWriter output)
             Say($"Keyturn listens on {endpoint} (data in {dataDirectory}).");
             using var client = new SecretsManagerClient(endpoint, new SigV4Credentials(root.AccessKeyId, root.SecretAccessKey), "us-east-1", TimeProvider.System);
             var store = app.Services.GetRequiredService<ISecretStore>();
-            // The doctor reads the rotation logs from Keyturn's own log groups, as `keyturn doctor` does.
-            using var inspector = new AwsInspector(new SigV4Credentials(root.AccessKeyId, root.SecretAccessKey), "us-east-1", endpoint);
-            var gatherer = new DoctorGatherer(client, BuiltInRotators.Create(), TimeProvider.System)
-            {
-                Extra = new DoctorGatherer.Checks(new RotationLogCheck(inspector, null, TimeProvider.System), null) { Functions = new FunctionCheck(inspector) },
-            };
+            // The doctor runs as `keyturn doctor` does (DoctorRun, the rotation logs from Keyturn's own log groups), on this Keyturn.
+            var doctorTarget = DoctorTarget.ForOwnKeyturn(endpoint, new SigV4Credentials(root.AccessKeyId, root.SecretAccessKey), "us-east-1");
             var journal = Path.Combine(dataDirectory, "doctor-journal.jsonl");
             string Value(string password) => JsonSerializer.Serialize(new { engine = "postgres", host = postgres.Host, port = postgres.Port, username = "postgresAdmin", password, dbname = "postgres" });
 
@@ -85,7 +81,7 @@ internal sealed class DemoRunner(TextWriter output)
             await client.RotateSecretAsync(SecretName, cancellationToken).ConfigureAwait(false);
             await WaitForStatusAsync(store, RotationStatus.Retrying, cancellationToken).ConfigureAwait(false);
             Say("Last failure: " + await LastReasonAsync(store, cancellationToken).ConfigureAwait(false));
-            await DoctorAsync(gatherer, client, journal, apply: false, cancellationToken).ConfigureAwait(false);
+            await DoctorAsync(doctorTarget, dataDirectory, journal, apply: false, cancellationToken).ConfigureAwait(false);
             Say("The doctor refuses to touch labels while the database can't answer. Bringing PostgreSQL back; the next retry finishes the rotation.");
             await postgres.StartServerAsync().ConfigureAwait(false);
             await WaitForRotationAsync(store, client, cancellationToken).ConfigureAwait(false);
@@ -107,7 +103,7 @@ internal sealed class DemoRunner(TextWriter output)
                 Say($"rotate-secret: An error occurred ({e.ErrorCode}): {e.ErrorMessage}");
             }
 
-            await DoctorAsync(gatherer, client, journal, apply: true, cancellationToken).ConfigureAwait(false);
+            await DoctorAsync(doctorTarget, dataDirectory, journal, apply: true, cancellationToken).ConfigureAwait(false);
 
             Title("Failure 3: AWSPENDING and AWSCURRENT on one version, the database still on the previous password");
             var broken = Guid.NewGuid().ToString();
@@ -121,7 +117,7 @@ internal sealed class DemoRunner(TextWriter output)
             }, cancellationToken).ConfigureAwait(false);
             await client.UpdateSecretVersionStageAsync(SecretName, StagingLabels.Current, current, broken, cancellationToken).ConfigureAwait(false);
             Say("finishSecret moved AWSCURRENT, but setSecret never changed the password: every client now reads a password the database rejects.");
-            await DoctorAsync(gatherer, client, journal, apply: true, cancellationToken).ConfigureAwait(false);
+            await DoctorAsync(doctorTarget, dataDirectory, journal, apply: true, cancellationToken).ConfigureAwait(false);
 
             Title("Failure 4: the lockout trap — only the AWSPENDING password works");
             var applied = Guid.NewGuid().ToString();
@@ -134,12 +130,12 @@ internal sealed class DemoRunner(TextWriter output)
             }, cancellationToken).ConfigureAwait(false);
             await postgres.ExecuteAsync("ALTER ROLE \"postgresAdmin\" PASSWORD 'applied-but-not-promoted-4'").ConfigureAwait(false);
             Say("setSecret changed the password, then finishSecret never ran. The report's blanket advice — delete AWSPENDING — would now lock everyone out.");
-            await DoctorAsync(gatherer, client, journal, apply: true, cancellationToken).ConfigureAwait(false);
+            await DoctorAsync(doctorTarget, dataDirectory, journal, apply: true, cancellationToken).ConfigureAwait(false);
 
             Title("A clean rotation to finish");
             await client.RotateSecretAsync(SecretName, cancellationToken).ConfigureAwait(false);
             await WaitForRotationAsync(store, client, cancellationToken).ConfigureAwait(false);
-            await DoctorAsync(gatherer, client, journal, apply: false, cancellationToken).ConfigureAwait(false);
+            await DoctorAsync(doctorTarget, dataDirectory, journal, apply: false, cancellationToken).ConfigureAwait(false);
 
             Title($"Done in {watch.Elapsed.TotalSeconds:F0} s. Cleaning up.");
             return 0;
@@ -156,21 +152,21 @@ internal sealed class DemoRunner(TextWriter output)
         }
     }
 
-    private async Task DoctorAsync(DoctorGatherer gatherer, SecretsManagerClient client, string journal, bool apply, CancellationToken cancellationToken)
+    private async Task DoctorAsync(DoctorTarget target, string dataDirectory, string journal, bool apply, CancellationToken cancellationToken)
     {
         Command($"./keyturn doctor {SecretName}{(apply ? " --apply --yes" : "")}");
-        var gathered = await gatherer.GatherAsync(SecretName, cancellationToken).ConfigureAwait(false);
-        var diagnosis = RotationDoctor.Diagnose(gathered.Snapshot);
-        IReadOnlyList<RepairExecutor.StepResult>? results = null;
-        if (apply && diagnosis.Plan.Count > 0)
+        var options = new DoctorRunOptions(SecretName, All: false, apply, BreakGlass: false, RotateAfter: false, journal, dataDirectory, Concurrency: 1, LogFile: null, NoLogs: false);
+        var hooks = new DoctorRunHooks(
+            ConfirmRepair: before =>
+            {
+                DoctorReport.WriteBefore(output, before);
+                return true;
+            },
+            Repaired: repaired => DoctorReport.WriteRepair(output, repaired));
+        var report = await DoctorRun.RunAsync(target, BuiltInRotators.Create(), options, hooks, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        DoctorReport.Write(output, report);
+        if (report is SecretRun { Repair.AfterDiagnosis: { } after })
         {
-            results = await new RepairExecutor(client, gatherer, journal, TimeProvider.System).ApplyAsync(gathered, diagnosis, cancellationToken).ConfigureAwait(false);
-        }
-
-        DoctorReport.Write(output, gathered.Snapshot, diagnosis, results, apply);
-        if (results is not null)
-        {
-            var after = RotationDoctor.Diagnose((await gatherer.GatherAsync(SecretName, cancellationToken).ConfigureAwait(false)).Snapshot);
             Say($"After the repair: {after.Verdict}");
         }
     }

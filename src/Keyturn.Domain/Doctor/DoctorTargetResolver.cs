@@ -128,6 +128,13 @@ public static class DoctorTargetResolver
 
         var ignoreConfigured = IsTrue(Env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") ?? Setting("ignore_configured_endpoint_urls"));
         var fips = IsTrue(Env("AWS_USE_FIPS_ENDPOINT") ?? Setting("use_fips_endpoint"));
+        var dualStack = IsTrue(Env("AWS_USE_DUALSTACK_ENDPOINT") ?? Setting("use_dualstack_endpoint"));
+        var dualStackSuffix = DualStackSuffix(partition);
+        if (dualStack && dualStackSuffix is null)
+        {
+            problem ??= $"Dual-stack endpoints (AWS_USE_DUALSTACK_ENDPOINT, use_dualstack_endpoint) don't exist in the {partition} partition.";
+        }
+
         var servicesSection = Setting("services") is { } servicesName ? config.Section($"services {servicesName}") : null;
         var endpoints = new Dictionary<string, ServiceEndpoint>(StringComparer.Ordinal);
         foreach (var (service, (envSuffix, configKey, hostPrefix)) in Services)
@@ -166,7 +173,9 @@ public static class DoctorTargetResolver
             }
 
             var host = fips ? $"{hostPrefix}-fips" : hostPrefix;
-            return new(Url($"https://{host}.{region ?? "us-east-1"}.{suffix}"), region is null ? "AWS default (no region)" : $"AWS default for {region}");
+            var domain = dualStack && dualStackSuffix is not null ? dualStackSuffix : suffix;
+            return new(Url($"https://{host}.{region ?? "us-east-1"}.{domain}"),
+                (region is null ? "AWS default (no region)" : $"AWS default for {region}") + (dualStack ? ", dual-stack" : ""));
         }
 
         var credentialSource = CredentialSource(options, Env, profile, profileNamed, settings, keys, config);
@@ -256,6 +265,14 @@ public static class DoctorTargetResolver
 
         return ("aws", "amazonaws.com");
     }
+
+    /// <summary>The DNS suffix of a partition's dual-stack (IPv4 and IPv6) endpoints; null where it has none.</summary>
+    private static string? DualStackSuffix(string partition) => partition switch
+    {
+        "aws" or "aws-us-gov" => "api.aws",
+        "aws-cn" => "api.amazonwebservices.com.cn",
+        _ => null,
+    };
 
     private static string CredentialSource(
         TargetOptions options, Func<string, string?> env, string profile, bool profileNamed,

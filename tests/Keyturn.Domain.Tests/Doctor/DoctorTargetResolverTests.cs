@@ -33,6 +33,10 @@ public sealed class DoctorTargetResolverTests
         { "cn-north-1 goes to amazonaws.com.cn", new(), "AWS_REGION=cn-north-1", "", "", TargetDecision.Aws, "cn-north-1", "https://secretsmanager.cn-north-1.amazonaws.com.cn/" },
         { "us-gov-west-1 goes to GovCloud", new(), "AWS_REGION=us-gov-west-1", "", "", TargetDecision.Aws, "us-gov-west-1", "https://secretsmanager.us-gov-west-1.amazonaws.com/" },
         { "AWS_USE_FIPS_ENDPOINT picks the FIPS endpoint", new(), "AWS_REGION=us-gov-west-1;AWS_USE_FIPS_ENDPOINT=true", "", "", TargetDecision.Aws, "us-gov-west-1", "https://secretsmanager-fips.us-gov-west-1.amazonaws.com/" },
+        { "AWS_USE_DUALSTACK_ENDPOINT picks the dual-stack endpoint", new(), "AWS_REGION=eu-west-1;AWS_USE_DUALSTACK_ENDPOINT=true", "", "", TargetDecision.Aws, "eu-west-1", "https://secretsmanager.eu-west-1.api.aws/" },
+        { "use_dualstack_endpoint in the profile picks China's dual-stack domain", new(), "AWS_PROFILE=cn", "[profile cn]\nregion = cn-north-1\nuse_dualstack_endpoint = true\n", "", TargetDecision.Aws, "cn-north-1", "https://secretsmanager.cn-north-1.api.amazonwebservices.com.cn/" },
+        { "FIPS and dual-stack together in GovCloud", new(), "AWS_REGION=us-gov-east-1;AWS_USE_FIPS_ENDPOINT=true;AWS_USE_DUALSTACK_ENDPOINT=true", "", "", TargetDecision.Aws, "us-gov-east-1", "https://secretsmanager-fips.us-gov-east-1.api.aws/" },
+        { "a configured endpoint wins over dual-stack", new(), "AWS_REGION=us-east-1;AWS_USE_DUALSTACK_ENDPOINT=true;AWS_ENDPOINT_URL=http://127.0.0.1:5000", "", "", TargetDecision.AskEndpoint, "us-east-1", "http://127.0.0.1:5000/" },
         { "--target keyturn overrides an AWS region", new(Target: "keyturn"), "AWS_REGION=eu-west-1", "", "", TargetDecision.Keyturn, "eu-west-1", "http://127.0.0.1:4566/" },
         { "--target keyturn uses KEYTURN_ENDPOINT", new(Target: "keyturn"), "AWS_REGION=eu-west-1;KEYTURN_ENDPOINT=http://127.0.0.1:8443", "", "", TargetDecision.Keyturn, "eu-west-1", "http://127.0.0.1:8443/" },
         { "--target keyturn keeps a configured non-AWS endpoint", new(Target: "keyturn"), "AWS_ENDPOINT_URL=http://127.0.0.1:9000", "", "", TargetDecision.Keyturn, null, "http://127.0.0.1:9000/" },
@@ -81,6 +85,7 @@ public sealed class DoctorTargetResolverTests
         // name, options, environment, config, the problem contains
         { "a profile that exists nowhere is an error, as in the AWS CLI", new(Profile: "missing"), "", "", "The config profile (missing) could not be found" },
         { "AWS without a region is an error, as in the AWS CLI", new(Target: "aws"), "", "", "You must specify a region" },
+        { "dual-stack in an isolated partition is an error, as in the SDKs", new(), "AWS_REGION=us-iso-east-1;AWS_USE_DUALSTACK_ENDPOINT=true", "", "Dual-stack endpoints (AWS_USE_DUALSTACK_ENDPOINT, use_dualstack_endpoint) don't exist in the aws-iso partition" },
         { "a target other than aws or keyturn is an error", new(Target: "localstack"), "AWS_REGION=us-east-1", "", "--target must be aws or keyturn" },
     };
 
