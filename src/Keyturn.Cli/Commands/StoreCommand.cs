@@ -1,5 +1,5 @@
-using Keyturn.Application.Security;
 using System.CommandLine;
+using Keyturn.Application.Security;
 using Keyturn.Application.Storage;
 
 namespace Keyturn.Cli.Commands;
