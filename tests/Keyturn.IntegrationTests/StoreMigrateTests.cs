@@ -100,7 +100,56 @@ public sealed class StoreMigrateTests
     }
 
     [Fact]
-    public async Task Migrate_MissingSourceOrPostgreSqlTargetInThisBuild_RefusesWithOneLine()
+    public async Task Migrate_ToPostgreSql_EveryKindVerified_ANodeOnItServesTheSameValues()
+    {
+        var (source, arn, keyId, keySecret) = await PopulatedStoreAsync();
+        var postgres = new Keyturn.Rotators.Tests.Infrastructure.PostgresServer();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => postgres.StopNow();
+        await postgres.StartAsync(certificates: null);
+        try
+        {
+            // The store's own role owns its database (no superuser), as docs/cluster.md deploys it.
+            var password = "Mg" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
+            await postgres.ExecuteAsSuperuserAsync("postgres", $"CREATE ROLE keyturn_copy LOGIN PASSWORD '{password}'", "CREATE DATABASE keyturn_copy OWNER keyturn_copy");
+            var url = $"postgresql://keyturn_copy:{password}@127.0.0.1:{postgres.Port}/keyturn_copy";
+
+            var migrated = await KeyturnProcess.RunCommandAsync(["store", "migrate", "--from", source, "--to", url]);
+
+            Assert.True(migrated.ExitCode == 0, migrated.ToString());
+            Assert.DoesNotContain(password, migrated.Stdout + migrated.Stderr, StringComparison.Ordinal);
+            var figures = Figures(migrated.Stdout);
+            Assert.Equal(12, figures.Count);
+            Assert.All(figures, f => Assert.True(f.Value.Source > 0 && f.Value.Source == f.Value.Target && f.Value.Ok, $"{f.Key}: {migrated.Stdout}"));
+            var verified = await KeyturnProcess.RunCommandAsync(["store", "verify", "--from", source, "--to", url]);
+            Assert.True(verified.ExitCode == 0, verified.ToString());
+
+            // A node on the PostgreSQL store, given the source's master key, opens what was copied sealed.
+            var node = Directory.CreateTempSubdirectory("keyturn-it-pgnode-").FullName;
+            File.Copy(Path.Combine(source, "master.key"), Path.Combine(node, "master.key"));
+            File.SetUnixFileMode(Path.Combine(node, "master.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            await using (var served = await KeyturnProcess.StartAsync(node, arguments: ["--store", url]))
+            {
+                var aws = new AwsCli(served);
+                Assert.Equal("db-v2", await ValueAsync(aws, "app/db"));
+                Assert.Equal("db-blue", await ValueAsync(aws, "app/db", "--version-stage", "blue"));
+                Assert.Equal("eu-value", await ValueAsync(aws, "app/eu", "--region", "eu-west-1"));
+                var asKey = await aws.RunAsAsync(
+                    new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = keyId, ["AWS_SECRET_ACCESS_KEY"] = keySecret },
+                    "secretsmanager", "get-secret-value", "--secret-id", arn);
+                Assert.True(asKey.ExitCode == 0, asKey.ToString());
+                var logs = await aws.JsonAsync("logs", "filter-log-events", "--log-group-name", "/aws/lambda/ext-rotator", "--filter-pattern", "héllo");
+                Assert.Equal("END héllo", logs.GetProperty("events")[0].GetProperty("message").GetString());
+                await served.StopAsync();
+            }
+        }
+        finally
+        {
+            await postgres.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Migrate_MissingSource_RefusesWithOneLine_WritesNothing()
     {
         var parent = Directory.CreateTempSubdirectory("keyturn-it-copy-").FullName;
         var missing = await KeyturnProcess.RunCommandAsync(["store", "migrate", "--from", Path.Combine(parent, "none"), "--to", Path.Combine(parent, "copy")]);
