@@ -90,7 +90,7 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
     /// </summary>
     public async ValueTask SaveAsync(Secret secret, CancellationToken cancellationToken)
     {
-        var metadata = JsonSerializer.Serialize(ToDocument(secret), PostgreSqlJsonContext.Default.SecretMetadataDocument);
+        var metadata = StoredSecretMetadata.Serialize(secret);
         var deletion = secret.DeletionDate?.ToUnixTimeMilliseconds();
         var rotationEnabled = secret.Rotation?.Enabled == true;
         await using var batch = new NpgsqlBatch(connection, transaction);
@@ -173,7 +173,7 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
             "ON CONFLICT (access_key_id) DO UPDATE SET user_name = excluded.user_name, policy = excluded.policy, revoked_ms = excluded.revoked_ms, tags = excluded.tags",
             key.AccessKeyId, key.UserName, key.EncryptedSecretAccessKey, key.PolicyDocument,
             key.CreatedDate.ToUnixTimeMilliseconds(), key.RevokedDate?.ToUnixTimeMilliseconds(),
-            key.Tags is null ? null : JsonSerializer.Serialize(new Dictionary<string, string>(key.Tags, StringComparer.Ordinal), PostgreSqlJsonContext.Default.DictionaryStringString),
+            StoredSecretMetadata.SerializeTags(key.Tags),
             key.ExpiresDate?.ToUnixTimeMilliseconds());
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -184,7 +184,7 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
         return await ReadAllAsync(command, r => new AccessKeyRecord(
             r.GetString(0), r.GetString(1), r.GetFieldValue<byte[]>(2), r.GetString(3), FromMs(r.GetInt64(4)),
             r.IsDBNull(5) ? null : FromMs(r.GetInt64(5)),
-            r.IsDBNull(6) ? null : JsonSerializer.Deserialize(r.GetString(6), PostgreSqlJsonContext.Default.DictionaryStringString),
+            StoredSecretMetadata.DeserializeTags(r.IsDBNull(6) ? null : r.GetString(6)),
             r.IsDBNull(7) ? null : FromMs(r.GetInt64(7))), cancellationToken).ConfigureAwait(false);
     }
 
@@ -193,10 +193,9 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
         List<Secret> secrets;
         await using (var command = Command(sql, parameters))
         {
-            secrets = await ReadAllAsync(command, r => FromDocument(
+            secrets = await ReadAllAsync(command, r => StoredSecretMetadata.Deserialize(
                 r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), FromMs(r.GetInt64(4)), r.IsDBNull(5) ? null : FromMs(r.GetInt64(5)),
-                JsonSerializer.Deserialize(r.GetString(6), PostgreSqlJsonContext.Default.SecretMetadataDocument)
-                    ?? throw new InvalidDataException("A secret's metadata is empty.")), cancellationToken).ConfigureAwait(false);
+                r.GetString(6)), cancellationToken).ConfigureAwait(false);
         }
 
         if (withVersions && secrets.Count > 0)
@@ -267,39 +266,6 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
 
         return rows;
     }
-
-    private static SecretMetadataDocument ToDocument(Secret secret) => new()
-    {
-        Description = secret.Description,
-        KmsKeyId = secret.KmsKeyId,
-        Type = secret.Type,
-        LastChangedMs = secret.LastChangedDate.ToUnixTimeMilliseconds(),
-        LastAccessedMs = secret.LastAccessedDate?.ToUnixTimeMilliseconds(),
-        DeletedMs = secret.DeletedDate?.ToUnixTimeMilliseconds(),
-        Tags = secret.Tags,
-        Rotation = secret.Rotation,
-        LastRotatedMs = secret.LastRotatedDate?.ToUnixTimeMilliseconds(),
-        NextRotationMs = secret.NextRotationDate?.ToUnixTimeMilliseconds(),
-        ResourcePolicy = secret.ResourcePolicy,
-    };
-
-    private static Secret FromDocument(long id, string arn, string region, string name, DateTimeOffset created, DateTimeOffset? deletion, SecretMetadataDocument d) =>
-        new(arn, name, region, created)
-        {
-            StoreId = id,
-            Description = d.Description,
-            KmsKeyId = d.KmsKeyId,
-            Type = d.Type,
-            LastChangedDate = FromMs(d.LastChangedMs),
-            LastAccessedDate = FromMs(d.LastAccessedMs),
-            DeletedDate = FromMs(d.DeletedMs),
-            DeletionDate = deletion,
-            Tags = d.Tags,
-            Rotation = d.Rotation,
-            LastRotatedDate = FromMs(d.LastRotatedMs),
-            NextRotationDate = FromMs(d.NextRotationMs),
-            ResourcePolicy = d.ResourcePolicy,
-        };
 
     private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 

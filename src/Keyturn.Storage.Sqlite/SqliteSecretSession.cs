@@ -65,7 +65,7 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
 
     // One JSON array parameter instead of one parameter per ARN: a page holds up to 100 of them.
     public ValueTask<IReadOnlyList<Secret>> FindByArnsAsync(IReadOnlyCollection<string> arns, CancellationToken cancellationToken) =>
-        new(arns.Count == 0 ? [] : LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE arn IN (SELECT value FROM json_each($p))", JsonSerializer.Serialize(arns.ToArray(), StorageJsonContext.Default.StringArray)));
+        new(arns.Count == 0 ? [] : LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE arn IN (SELECT value FROM json_each($p))", JsonSerializer.Serialize(arns.ToArray(), SqliteJsonContext.Default.StringArray)));
 
     public ValueTask<IReadOnlyList<Secret>> ListDueForPurgeAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         new(LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE deletion_ms IS NOT NULL AND deletion_ms <= $p", now.ToUnixTimeMilliseconds()));
@@ -89,7 +89,7 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
 
     public ValueTask SaveAsync(Secret secret, CancellationToken cancellationToken)
     {
-        var metadata = JsonSerializer.Serialize(ToDocument(secret), StorageJsonContext.Default.SecretMetadataDocument);
+        var metadata = StoredSecretMetadata.Serialize(secret);
         var deletion = secret.DeletionDate?.ToUnixTimeMilliseconds();
         var rotationEnabled = secret.Rotation?.Enabled == true ? 1 : 0;
         if (secret.StoreId == 0)
@@ -193,7 +193,7 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
             "ON CONFLICT (access_key_id) DO UPDATE SET user_name = excluded.user_name, policy = excluded.policy, revoked_ms = excluded.revoked_ms, tags = excluded.tags",
             key.AccessKeyId, key.UserName, key.EncryptedSecretAccessKey, key.PolicyDocument,
             key.CreatedDate.ToUnixTimeMilliseconds(), key.RevokedDate?.ToUnixTimeMilliseconds(),
-            key.Tags is null ? null : JsonSerializer.Serialize(new Dictionary<string, string>(key.Tags, StringComparer.Ordinal), StorageJsonContext.Default.DictionaryStringString),
+            StoredSecretMetadata.SerializeTags(key.Tags),
             key.ExpiresDate?.ToUnixTimeMilliseconds());
         command.ExecuteNonQuery();
 
@@ -211,7 +211,7 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
                 reader.GetString(0), reader.GetString(1), (byte[])reader.GetValue(2), reader.GetString(3),
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
                 reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
-                reader.IsDBNull(6) ? null : JsonSerializer.Deserialize(reader.GetString(6), StorageJsonContext.Default.DictionaryStringString),
+                StoredSecretMetadata.DeserializeTags(reader.IsDBNull(6) ? null : reader.GetString(6)),
                 reader.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7))));
         }
 
@@ -228,13 +228,11 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
         {
             while (reader.Read())
             {
-                var document = JsonSerializer.Deserialize(reader.GetString(6), StorageJsonContext.Default.SecretMetadataDocument)
-                    ?? throw new InvalidDataException("A secret's metadata is empty.");
-                secrets.Add(FromDocument(
+                secrets.Add(StoredSecretMetadata.Deserialize(
                     reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
                     DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
                     reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
-                    document));
+                    reader.GetString(6)));
             }
         }
 
@@ -339,39 +337,6 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
 
         return command;
     }
-
-    private static SecretMetadataDocument ToDocument(Secret secret) => new()
-    {
-        Description = secret.Description,
-        KmsKeyId = secret.KmsKeyId,
-        Type = secret.Type,
-        LastChangedMs = secret.LastChangedDate.ToUnixTimeMilliseconds(),
-        LastAccessedMs = secret.LastAccessedDate?.ToUnixTimeMilliseconds(),
-        DeletedMs = secret.DeletedDate?.ToUnixTimeMilliseconds(),
-        Tags = secret.Tags,
-        Rotation = secret.Rotation,
-        LastRotatedMs = secret.LastRotatedDate?.ToUnixTimeMilliseconds(),
-        NextRotationMs = secret.NextRotationDate?.ToUnixTimeMilliseconds(),
-        ResourcePolicy = secret.ResourcePolicy,
-    };
-
-    private static Secret FromDocument(long id, string arn, string region, string name, DateTimeOffset created, DateTimeOffset? deletion, SecretMetadataDocument d) =>
-        new(arn, name, region, created)
-        {
-            StoreId = id,
-            Description = d.Description,
-            KmsKeyId = d.KmsKeyId,
-            Type = d.Type,
-            LastChangedDate = DateTimeOffset.FromUnixTimeMilliseconds(d.LastChangedMs),
-            LastAccessedDate = FromMs(d.LastAccessedMs),
-            DeletedDate = FromMs(d.DeletedMs),
-            DeletionDate = deletion,
-            Tags = d.Tags,
-            Rotation = d.Rotation,
-            LastRotatedDate = FromMs(d.LastRotatedMs),
-            NextRotationDate = FromMs(d.NextRotationMs),
-            ResourcePolicy = d.ResourcePolicy,
-        };
 
     private static DateTimeOffset? FromMs(long? ms) => ms is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;
 }
