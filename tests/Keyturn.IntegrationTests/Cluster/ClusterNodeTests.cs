@@ -77,6 +77,31 @@ public sealed class ClusterNodeTests(ClusterPostgres db)
         Assert.DoesNotContain(password, message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task RevokedAccessKey_IsRefusedByEveryNode_WithinOneSecond()
+    {
+        await using var cluster = await KeyturnCluster.StartAsync(2, ClusterStore.PostgreSql, db.Postgres);
+        using var root = new ClusterClient(cluster.NodeEndpoint(0), cluster.AccessKeyId, cluster.SecretAccessKey);
+        Assert.Equal(Outcome.Ok, (await root.CallAsync("CreateSecret", new { Name = "app/revoked", SecretString = "value" })).Outcome);
+        var created = await cluster.Front.KeysAsync("create", "app-reader");
+        var (id, secret) = (KeyturnProcess.KeyLine(created, "aws_access_key_id"), KeyturnProcess.KeyLine(created, "aws_secret_access_key"));
+        using var first = new ClusterClient(cluster.NodeEndpoint(0), id, secret);
+        using var second = new ClusterClient(cluster.NodeEndpoint(1), id, secret);
+
+        // Both nodes have the key in their one-second cache when it is revoked through the shared store.
+        Assert.Equal(Outcome.Ok, (await first.CallAsync("GetSecretValue", new { SecretId = "app/revoked" })).Outcome);
+        Assert.Equal(Outcome.Ok, (await second.CallAsync("GetSecretValue", new { SecretId = "app/revoked" })).Outcome);
+        await cluster.Front.KeysAsync("revoke", id);
+        var revoked = System.Diagnostics.Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+
+        foreach (var node in new[] { first, second })
+        {
+            var refused = await node.CallAsync("GetSecretValue", new { SecretId = "app/revoked" });
+            Assert.True(refused.Outcome == Outcome.Failed && refused.Error == "UnrecognizedClientException", $"{refused.Error} {refused.Body} after {revoked.ElapsedMilliseconds} ms");
+        }
+    }
+
     private static async Task<(HttpStatusCode Status, JsonElement Body)> ProbeAsync(HttpClient http, string url)
     {
         using var response = await http.GetAsync(new Uri(url));
