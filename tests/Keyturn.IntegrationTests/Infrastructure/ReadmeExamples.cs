@@ -8,14 +8,17 @@ namespace Keyturn.IntegrationTests.Infrastructure;
 /// </summary>
 public static partial class ReadmeExamples
 {
-    /// <summary>The fenced block (<paramref name="language"/>) that follows <c>&lt;!-- MARKER</c> in README.md, up to its closing fence.</summary>
-    public static string Block(string marker, string language = "sh")
+    /// <summary>
+    /// The fenced block (<paramref name="language"/>) that follows <c>&lt;!-- MARKER</c> in <paramref name="document"/>
+    /// (a path below the repository root, copied beside the tests), up to its closing fence.
+    /// </summary>
+    public static string Block(string marker, string language = "sh", string document = "README.md")
     {
-        var lines = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "README.md"));
+        var lines = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, document));
         var start = Array.FindIndex(lines, l => l.StartsWith("<!-- " + marker, StringComparison.Ordinal));
-        Assert.True(start >= 0 && lines[start + 1] == "```" + language, $"README.md has no ```{language} block after <!-- {marker}");
+        Assert.True(start >= 0 && lines[start + 1] == "```" + language, $"{document} has no ```{language} block after <!-- {marker}");
         var end = Array.IndexOf(lines, "```", start + 2);
-        Assert.True(end > start, $"README.md's block after <!-- {marker} is not closed");
+        Assert.True(end > start, $"{document}'s block after <!-- {marker} is not closed");
         return string.Join('\n', lines[(start + 2)..end]) + "\n";
     }
 
