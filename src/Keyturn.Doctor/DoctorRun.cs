@@ -110,7 +110,7 @@ internal static class DoctorRun
     public static string DefaultJournal(DoctorTarget target, string dataDirectory)
     {
         const string FileName = "doctor-journal.jsonl";
-        if (target.IsKeyturn && (File.Exists(Keyturn.Storage.Sqlite.SqliteDatabase.PathIn(dataDirectory)) || File.Exists(Path.Combine(dataDirectory, RootCredentials.FileName))))
+        if (target.IsKeyturn && IsNodeDataDirectory(dataDirectory))
         {
             return Path.GetFullPath(Path.Combine(dataDirectory, FileName));
         }
@@ -122,6 +122,16 @@ internal static class DoctorRun
             : state;
         return Path.Combine(root, "keyturn", FileName);
     }
+
+    /// <summary>
+    /// A directory some Keyturn node uses: the embedded database, the root credentials or master key file, or the records
+    /// of its running functions (every node creates them at start, whatever its store and wherever its keys come from).
+    /// </summary>
+    private static bool IsNodeDataDirectory(string dataDirectory) =>
+        File.Exists(Keyturn.Storage.Sqlite.SqliteDatabase.PathIn(dataDirectory))
+        || File.Exists(Path.Combine(dataDirectory, RootCredentials.FileName))
+        || File.Exists(Keyturn.Application.Crypto.MasterKeyring.PathIn(dataDirectory))
+        || Directory.Exists(FunctionProcessRecords.DirectoryIn(dataDirectory));
 
     private static async Task<SurveyRun> SurveyAsync(
         SecretsManagerClient client, DoctorGatherer gatherer, ReportHeader header, int concurrency, Action<int, int, bool>? progress, CancellationToken cancellationToken)

@@ -16,7 +16,7 @@ internal static class BuiltInEngines
 
     /// <summary>The alternate of <paramref name="username"/> in a secret of <paramref name="engine"/>.</summary>
     public static string AlternateUsername(string username, string engine) =>
-        Parse($$"""{"engine":"{{engine}}","host":"h","username":"{{username}}","password":"p"}""").AlternateUsername();
+        Parse(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["engine"] = engine, ["host"] = "h", ["username"] = username, ["password"] = "p" })).AlternateUsername();
 
     public static DatabaseEngine Engine(string engine) => Catalog.Find(engine) ?? throw new ArgumentException($"No built-in engine '{engine}'.", nameof(engine));
 }

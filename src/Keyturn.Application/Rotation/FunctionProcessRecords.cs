@@ -57,6 +57,12 @@ public sealed partial class FunctionProcessRecords(string directory, TimeProvide
     /// <summary>The records' directory inside a data directory.</summary>
     public static string DirectoryIn(string dataDirectory) => Path.Combine(dataDirectory, DirectoryName);
 
+    /// <summary>
+    /// Creates the (owner-only) records directory: a node does so at start, so its data directory is recognisable as a
+    /// Keyturn node's even when the store is shared and the keys come from the environment (the doctor keeps its journal there).
+    /// </summary>
+    public void EnsureDirectory() => PrivateFiles.CreateDirectory(directory);
+
     /// <summary>Records a started group (durably: written beside, fsynced, renamed).</summary>
     public FunctionProcessRecord Add(FunctionProcess process, string function, RotationEvent? rotationEvent, string? requestId)
     {

@@ -21,6 +21,7 @@ public sealed partial class RotationWorker(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Before any step runs: a step resumed beside its own orphaned earlier invocation would run twice at once.
+        functionProcesses.EnsureDirectory();
         await functionProcesses.StopLeftoversAsync(options.FunctionStopGrace).ConfigureAwait(false);
         await engine.ResumeOpenRotationsAsync(stoppingToken).ConfigureAwait(false);
         await Task.WhenAll(ScheduleAsync(stoppingToken), TakeOverAsync(stoppingToken)).ConfigureAwait(false);
