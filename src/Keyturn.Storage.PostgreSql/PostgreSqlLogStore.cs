@@ -283,17 +283,8 @@ public sealed class PostgreSqlLogStore(NpgsqlDataSource dataSource, TimeProvider
         return await ReadAllAsync(command, read, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<List<T>> ReadAllAsync<T>(NpgsqlCommand command, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
-    {
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
-    }
+    private static Task<List<T>> ReadAllAsync<T>(NpgsqlCommand command, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
+        NpgsqlReads.ReadAllAsync(command, read, cancellationToken);
 
     private static string Add(List<NpgsqlParameter> parameters, NpgsqlParameter parameter)
     {

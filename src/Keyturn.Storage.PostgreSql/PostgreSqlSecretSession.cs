@@ -255,17 +255,8 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
         batch.BatchCommands.Add(command);
     }
 
-    private static async Task<List<T>> ReadAllAsync<T>(NpgsqlCommand command, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
-    {
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
-    }
+    private static Task<List<T>> ReadAllAsync<T>(NpgsqlCommand command, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
+        NpgsqlReads.ReadAllAsync(command, read, cancellationToken);
 
     private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 
