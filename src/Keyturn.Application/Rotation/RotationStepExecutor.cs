@@ -53,7 +53,8 @@ internal sealed partial class RotationStepExecutor(
         else
         {
             // A registered function's own timeout (functions register --timeout), as Lambda's per-function setting.
-            using var timeout = new CancellationTokenSource(function.Timeout ?? options.DefaultFunctionTimeout, timeProvider);
+            var limit = function.Timeout ?? options.DefaultFunctionTimeout;
+            using var timeout = new CancellationTokenSource(limit, timeProvider);
             using var invocation = CancellationTokenSource.CreateLinkedTokenSource(stopping, lost, timeout.Token);
 
             // When the timeout fired, not when the stopped function returned (its SIGTERM grace comes after).
@@ -86,7 +87,8 @@ internal sealed partial class RotationStepExecutor(
             }
             catch (OperationCanceledException)
             {
-                var after = timedOutAfter > TimeSpan.Zero ? timedOutAfter : watch.Elapsed;
+                // A timer may fire a few milliseconds before the stopwatch reaches the limit; Lambda never reports less than it.
+                var after = timedOutAfter > TimeSpan.Zero ? TimeSpan.FromTicks(Math.Max(timedOutAfter.Ticks, limit.Ticks)) : watch.Elapsed;
                 var message = LambdaLogFormat.TimedOut(after);
                 log.Raw(LambdaLogFormat.Stamped(timeProvider.GetUtcNow(), requestId, message));
                 result = new(false, false, $"{step.WireName()}: {message}");
