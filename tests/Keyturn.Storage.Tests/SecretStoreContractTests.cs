@@ -90,12 +90,15 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
         AddValue(secret, Guid.NewGuid().ToString(), "second");
         await Store.WriteAsync(async (s, ct) => { await s.SaveAsync(secret, ct); return 0; }, Ct);
 
+        const int Readers = 4;
         using var stop = new CancellationTokenSource();
+        using var allReading = new CountdownEvent(Readers);
         var violations = 0;
         var reads = 0;
-        var readers = Enumerable.Range(0, 4).Select(i => Task.Run(async () =>
+        var readers = Enumerable.Range(0, Readers).Select(i => Task.Run(async () =>
         {
             var store = i % 2 == 0 ? Store : SecondNode;
+            var first = true;
             while (!stop.IsCancellationRequested)
             {
                 var read = await store.ReadAsync(async (s, ct) => (await s.FindByArnAsync(secret.Arn, ct))!, Ct);
@@ -107,10 +110,20 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
                 }
 
                 Interlocked.Increment(ref reads);
+                if (first)
+                {
+                    allReading.Signal();
+                    first = false;
+                }
             }
         })).ToArray();
 
-        for (var i = 0; i < 40; i++)
+        // On a loaded machine the readers can start late: move labels only while all of them are reading, and keep
+        // moving until they have overlapped enough reads for a split move to show (bounded, so a stuck reader fails).
+        Assert.True(allReading.Wait(TimeSpan.FromSeconds(30)), "the readers did not start");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var readsBefore = Volatile.Read(ref reads);
+        for (var i = 0; i < 40 || (Volatile.Read(ref reads) - readsBefore < 100 && DateTime.UtcNow < deadline); i++)
         {
             await (i % 2 == 0 ? Store : SecondNode).WriteAsync(async (s, ct) =>
             {
@@ -124,7 +137,7 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
 
         await stop.CancelAsync();
         await Task.WhenAll(readers);
-        Assert.True(reads > 0);
+        Assert.True(reads - readsBefore >= 100, $"only {reads - readsBefore} reads overlapped the label moves");
         Assert.Equal(0, violations);
     }
 
