@@ -6,19 +6,34 @@ using Npgsql;
 namespace Keyturn.Storage.PostgreSql;
 
 /// <summary>
-/// One transaction's view of the database. In a write unit (READ COMMITTED) the secret and rotation rows it reads are
-/// locked FOR UPDATE, so every writer of one secret queues behind the first, on any node, and what it read stays true until
-/// it commits. A read unit runs REPEATABLE READ, READ ONLY: its statements share one snapshot, so a label is never seen
-/// half-moved between the query for versions and the one for labels.
+/// One unit's view of the database. In a write unit (READ COMMITTED) the secret and rotation rows it reads are locked
+/// FOR UPDATE, so every writer of one secret queues behind the first, on any node, and what it read stays true until it
+/// commits. A read unit with a transaction runs REPEATABLE READ: its statements share one snapshot, so a label is never
+/// seen half-moved between two queries. A read unit without one (<paramref name="transaction"/> null) may run a single
+/// statement, which is its own snapshot; asking for a second throws <see cref="SnapshotRequiredException"/> so the store
+/// runs the unit again in a transaction.
 /// </summary>
-internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connection, NpgsqlTransaction transaction, bool write) : ISecretSession
+internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connection, NpgsqlTransaction? transaction, bool write) : ISecretSession
 {
     private const string SecretColumns = "id, arn, region, name, created_ms, deletion_ms, metadata::text";
+
+    // A read unit's lookup of one secret: its row, its versions with their labels, and the sealed values of the labelled
+    // versions (the ones GetSecretValue reads without naming a version) in one statement, so such a call is one round trip.
+    private const string SecretWithVersions =
+        "SELECT s.id, s.arn, s.region, s.name, s.created_ms, s.deletion_ms, s.metadata::text, " +
+        "v.version_id, v.created_ms, v.accessed_ms, v.value_kind, l.labels, CASE WHEN cardinality(l.labels) > 0 THEN v.ciphertext END " +
+        "FROM secrets s LEFT JOIN versions v ON v.secret_id = s.id " +
+        "LEFT JOIN LATERAL (SELECT ARRAY(SELECT st.label FROM stages st WHERE st.secret_id = v.secret_id AND st.version_id = v.version_id ORDER BY st.position) AS labels) l ON true ";
 
     // Secrets this transaction inserted: if it rolls back, their store ids name nothing, so a re-run inserts them again.
     private readonly List<Secret> _inserted = [];
 
+    private int _statements;
+
     private string ForUpdate => write ? " FOR UPDATE" : "";
+
+    /// <summary>True once this single-statement unit asked for more than one statement (even if the work swallowed the exception).</summary>
+    public bool NeededSnapshot { get; private set; }
 
     /// <summary>After a rollback: forgets the store ids given to secrets this transaction inserted.</summary>
     public void ForgetInserted()
@@ -29,13 +44,19 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
         }
     }
 
+    // A write unit locks the secret row first and reads its versions in a second statement: in READ COMMITTED that one
+    // starts after the lock was granted, so it sees what the previous writer committed (a join would not).
     public async ValueTask<Secret?> FindByArnAsync(string arn, CancellationToken cancellationToken) =>
-        (await LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE arn = $1{ForUpdate}", withVersions: true, cancellationToken, arn).ConfigureAwait(false))
-            .FirstOrDefault();
+        write
+            ? (await LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE arn = $1{ForUpdate}", withVersions: true, cancellationToken, arn).ConfigureAwait(false))
+                .FirstOrDefault()
+            : await FindWithVersionsAsync("WHERE s.arn = $1", cancellationToken, arn).ConfigureAwait(false);
 
     public async ValueTask<Secret?> FindByNameAsync(string region, string name, CancellationToken cancellationToken) =>
-        (await LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE region = $1 AND name = $2{ForUpdate}", withVersions: true, cancellationToken, region, name)
-            .ConfigureAwait(false)).FirstOrDefault();
+        write
+            ? (await LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE region = $1 AND name = $2{ForUpdate}", withVersions: true, cancellationToken, region, name)
+                .ConfigureAwait(false)).FirstOrDefault()
+            : await FindWithVersionsAsync("WHERE s.region = $1 AND s.name = $2", cancellationToken, region, name).ConfigureAwait(false);
 
     public async ValueTask<IReadOnlyList<string>> ListRegionsAsync(CancellationToken cancellationToken)
     {
@@ -72,6 +93,12 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
 
     public async ValueTask<bool> LoadValueAsync(Secret secret, SecretVersion version, CancellationToken cancellationToken)
     {
+        if (version.Value is not null)
+        {
+            // Read with the secret (a labelled version), or written in this unit.
+            return true;
+        }
+
         await using var command = Command(
             "SELECT value_kind, ciphertext FROM versions WHERE secret_id = $1 AND version_id = $2 AND value_kind IS NOT NULL", secret.StoreId, version.VersionId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -188,8 +215,51 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
             r.IsDBNull(7) ? null : FromMs(r.GetInt64(7))), cancellationToken).ConfigureAwait(false);
     }
 
+    private async Task<Secret?> FindWithVersionsAsync(string where, CancellationToken cancellationToken, params object?[] parameters)
+    {
+        await using var command = Command(SecretWithVersions + where + " ORDER BY v.version_id COLLATE \"C\"", parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        Secret? secret = null;
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            secret ??= StoredSecretMetadata.Deserialize(
+                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), FromMs(reader.GetInt64(4)),
+                reader.IsDBNull(5) ? null : FromMs(reader.GetInt64(5)), reader.GetString(6));
+            if (reader.IsDBNull(7))
+            {
+                continue;
+            }
+
+            var hasValue = !reader.IsDBNull(10);
+            var version = new SecretVersion(reader.GetString(7), FromMs(reader.GetInt64(8)), hasValue)
+            {
+                LastAccessedDate = reader.IsDBNull(9) ? null : FromMs(reader.GetInt64(9)),
+            };
+            var labels = reader.GetFieldValue<string[]>(11);
+            if (labels.Length > 0)
+            {
+                version.RestoreStages(labels);
+            }
+
+            if (hasValue && !reader.IsDBNull(12))
+            {
+                version.LoadValue(new StoredValue((SecretValueKind)reader.GetInt32(10), reader.GetFieldValue<byte[]>(12)));
+            }
+
+            secret.AddVersion(version);
+        }
+
+        return secret;
+    }
+
     private async Task<List<Secret>> LoadSecretsAsync(string sql, bool withVersions, CancellationToken cancellationToken, params object?[] parameters)
     {
+        if (withVersions)
+        {
+            // Two statements: a single-statement unit cannot do it, so say so before running the first.
+            Reserve(2);
+        }
+
         List<Secret> secrets;
         await using (var command = Command(sql, parameters))
         {
@@ -233,8 +303,19 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
         }
     }
 
+    /// <summary>Counts statements in a unit without a transaction, which may run only one.</summary>
+    private void Reserve(int statements)
+    {
+        if (transaction is null && (_statements += statements) > 1)
+        {
+            NeededSnapshot = true;
+            throw new SnapshotRequiredException();
+        }
+    }
+
     private NpgsqlCommand Command(string sql, params object?[] parameters)
     {
+        Reserve(1);
         var command = new NpgsqlCommand(sql, connection, transaction);
         foreach (var value in parameters)
         {

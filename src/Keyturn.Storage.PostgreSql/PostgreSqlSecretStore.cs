@@ -10,8 +10,10 @@ namespace Keyturn.Storage.PostgreSql;
 /// The shared store: every unit of work is one transaction on a pooled connection of one <see cref="NpgsqlDataSource"/>.
 /// Writes run READ COMMITTED and lock what they read (the secret row, the rotation row) FOR UPDATE, so writers of one secret
 /// serialize across nodes; a unit that loses a race (serialization failure, deadlock, two creators of the same secret) is
-/// rolled back and run again, a bounded number of times. Reads run REPEATABLE READ: one snapshot for all their statements
-/// (Npgsql sends BEGIN with the first statement, so that costs no round trip).
+/// rolled back and run again, a bounded number of times. A read unit first runs without a transaction, allowed a single
+/// statement (which is its own snapshot): a GetSecretValue is then one round trip, not BEGIN, two queries and COMMIT.
+/// One that needs a second statement is run again REPEATABLE READ, one snapshot for all its statements (Npgsql sends
+/// BEGIN with the first statement, so that costs no round trip).
 /// Open it through <see cref="PostgreSqlDatabase"/>, which owns the schema.
 /// </summary>
 public sealed partial class PostgreSqlSecretStore : ISecretStore
@@ -52,6 +54,15 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
 
     private async Task<T> RunAsync<T>(bool write, LeaseFence? fence, Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
+        if (!write)
+        {
+            var (done, result) = await TrySingleStatementAsync(work, cancellationToken).ConfigureAwait(false);
+            if (done)
+            {
+                return result!;
+            }
+        }
+
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -65,6 +76,21 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
                 LogRetry(_logger, e.SqlState, attempt, delay.TotalMilliseconds);
                 await Task.Delay(delay, _timeProvider, cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    private async Task<(bool Done, T? Result)> TrySingleStatementAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var session = new PostgreSqlSecretSession(connection, transaction: null, write: false);
+        try
+        {
+            var result = await work(session, cancellationToken).ConfigureAwait(false);
+            return session.NeededSnapshot ? (false, default) : (true, result);
+        }
+        catch (SnapshotRequiredException)
+        {
+            return (false, default);
         }
     }
 
@@ -95,3 +121,6 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
     [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "store unit lost a race ({SqlState}) on attempt {Attempt}; running it again in {DelayMs} ms")]
     private static partial void LogRetry(ILogger logger, string sqlState, int attempt, double delayMs);
 }
+
+/// <summary>A read unit without a transaction asked for a second statement: the store runs it again in one.</summary>
+internal sealed class SnapshotRequiredException() : Exception("This read needs more than one statement, so it runs again in a REPEATABLE READ transaction.");

@@ -142,6 +142,103 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
     }
 
     [Fact]
+    public async Task A_read_unit_of_two_secrets_sees_one_snapshot_while_a_writer_moves_both_labels_together()
+    {
+        var first = NewSecret();
+        var second = NewSecret();
+        AddValue(first, Guid.NewGuid().ToString(), "first-2");
+        AddValue(second, Guid.NewGuid().ToString(), "second-2");
+        await Store.WriteAsync(async (s, ct) =>
+        {
+            await s.SaveAsync(first, ct);
+            await s.SaveAsync(second, ct);
+            return 0;
+        }, Ct);
+
+        // Each secret's AWSCURRENT alternates between its two versions, both secrets in one write unit: a reader that reads
+        // them in one unit must see both on the same side (by version creation order), never one moved and one not.
+        var firstOrder = first.Versions.Select(v => v.VersionId).ToArray();
+        var secondOrder = second.Versions.Select(v => v.VersionId).ToArray();
+
+        const int Readers = 4;
+        using var stop = new CancellationTokenSource();
+        using var allReading = new CountdownEvent(Readers);
+        var violations = 0;
+        var reads = 0;
+        var readers = Enumerable.Range(0, Readers).Select(i => Task.Run(async () =>
+        {
+            var store = i % 2 == 0 ? Store : SecondNode;
+            var started = false;
+            while (!stop.IsCancellationRequested)
+            {
+                var (a, b) = await store.ReadAsync(async (s, ct) =>
+                    ((await s.FindByArnAsync(first.Arn, ct))!, (await s.FindByNameAsync(Region, second.Name, ct))!), Ct);
+                var sideA = Array.IndexOf(firstOrder, a.HolderOf(StagingLabels.Current)!.VersionId);
+                var sideB = Array.IndexOf(secondOrder, b.HolderOf(StagingLabels.Current)!.VersionId);
+                if (sideA != sideB)
+                {
+                    Interlocked.Increment(ref violations);
+                }
+
+                Interlocked.Increment(ref reads);
+                if (!started)
+                {
+                    allReading.Signal();
+                    started = true;
+                }
+            }
+        })).ToArray();
+
+        Assert.True(allReading.Wait(TimeSpan.FromSeconds(30)), "the readers did not start");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var readsBefore = Volatile.Read(ref reads);
+        for (var i = 0; i < 40 || (Volatile.Read(ref reads) - readsBefore < 100 && DateTime.UtcNow < deadline); i++)
+        {
+            await (i % 2 == 0 ? Store : SecondNode).WriteAsync(async (s, ct) =>
+            {
+                foreach (var arn in new[] { first.Arn, second.Arn })
+                {
+                    var stored = (await s.FindByArnAsync(arn, ct))!;
+                    StageRules.UpdateVersionStage(stored, StagingLabels.Current, stored.HolderOf(StagingLabels.Current)!.VersionId,
+                        stored.HolderOf(StagingLabels.Previous)!.VersionId);
+                    await s.SaveAsync(stored, ct);
+                }
+
+                return 0;
+            }, Ct);
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(readers);
+        Assert.True(reads - readsBefore >= 100, $"only {reads - readsBefore} reads overlapped the label moves");
+        Assert.Equal(0, violations);
+    }
+
+    [Fact]
+    public async Task A_read_unit_loads_the_value_of_a_labelled_and_of_an_unlabelled_version()
+    {
+        var secret = NewSecret();
+        var deprecated = secret.Versions[0].VersionId;
+        AddValue(secret, Guid.NewGuid().ToString(), "second");
+        AddValue(secret, Guid.NewGuid().ToString(), "third");
+        await Store.WriteAsync(async (s, ct) => { await s.SaveAsync(secret, ct); return 0; }, Ct);
+
+        var (current, old) = await SecondNode.ReadAsync(async (s, ct) =>
+        {
+            var found = (await s.FindByNameAsync(Region, secret.Name, ct))!;
+            var current = found.HolderOf(StagingLabels.Current)!;
+            var old = found.FindVersion(deprecated)!;
+            Assert.True(old.IsDeprecated);
+            Assert.True(await s.LoadValueAsync(found, current, ct));
+            Assert.True(await s.LoadValueAsync(found, old, ct));
+            return (Open(found, current), Open(found, old));
+        }, Ct);
+
+        Assert.Equal("third", current);
+        Assert.Equal("first", old);
+    }
+
+    [Fact]
     public async Task Concurrent_read_modify_write_units_on_one_secret_lose_no_update()
     {
         var secret = NewSecret();

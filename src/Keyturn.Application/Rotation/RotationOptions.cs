@@ -22,6 +22,13 @@ public sealed class RotationOptions
     /// <summary>How many rotations run at once (the scheduler may find many due together).</summary>
     public int MaxConcurrentRotations { get; set; } = 16;
 
+    /// <summary>
+    /// How often a node looks for open rotations whose runner died or stalled (capped at half the lease lifetime). Short,
+    /// so another node resumes a rotation within about this long of its lease expiring; each look is one read, plus one
+    /// lease attempt per open rotation that no runner of this node holds.
+    /// </summary>
+    public TimeSpan TakeoverInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How often the scheduler looks for due rotations.</summary>
     public TimeSpan SchedulerInterval { get; set; } = TimeSpan.FromSeconds(30);
 

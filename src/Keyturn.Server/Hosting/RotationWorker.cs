@@ -45,12 +45,13 @@ public sealed partial class RotationWorker(
     }
 
     /// <summary>
-    /// Looks for open rotations nobody runs twice per lease lifetime, so a rotation whose node died is resumed by another
-    /// within about one lease lifetime of its last renewal.
+    /// Looks for open rotations nobody runs every <see cref="RotationOptions.TakeoverInterval"/>, so a rotation whose node
+    /// died is resumed by another within about that long of its lease expiring (at most one lease lifetime after its last
+    /// renewal).
     /// </summary>
     private async Task TakeOverAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.LeaseLifetime / 2, timeProvider);
+        using var timer = new PeriodicTimer(TimeSpan.FromTicks(Math.Min(options.TakeoverInterval.Ticks, (options.LeaseLifetime / 2).Ticks)), timeProvider);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
             try
