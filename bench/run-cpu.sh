@@ -6,9 +6,11 @@
 # EventPipe from outside) for GetSecretValue, PutSecretValue and DescribeSecret, repetitions interleaved. Rewrites
 # docs/benchmarks-cpu.md. About 15 minutes with the defaults; not run by CI (its numbers belong to the machine), and
 # meaningless on a machine busy with other work (the report's "others on server CPU" column says how busy).
+# `--store postgresql` starts a throwaway PostgreSQL 15 (durable commits, pinned with the server, its CPU per request
+# reported) and writes docs/benchmarks-cpu-postgresql.md; `--store postgresql://...` uses a running one.
 #
 #   bench/run-cpu.sh [--duration 10] [--warmup 3] [--server-warmup 10] [--repetitions 5] [--connections 1,16]
-#                    [--operations GetSecretValue,PutSecretValue,DescribeSecret] [--store postgresql://...]
+#                    [--operations GetSecretValue,PutSecretValue,DescribeSecret] [--store postgresql | postgresql://...]
 #                    [--server-cpus LIST] [--load-cpus LIST] [--report PATH] [--keep]
 set -euo pipefail
 

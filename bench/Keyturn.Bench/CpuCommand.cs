@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
+using Keyturn.Rotators.Tests.Infrastructure;
 
 namespace Keyturn.Bench;
 
@@ -13,6 +14,9 @@ internal static class CpuCommand
 {
     public const string BaselineName = "bare Kestrel";
     public const string KeyturnName = "Keyturn";
+
+    /// <summary>The <c>--store</c> value that starts a throwaway PostgreSQL 15 for the run instead of naming one.</summary>
+    public const string ThrowawayPostgres = "postgresql";
 
     public static async Task<int> RunAsync(Flags flags)
     {
@@ -35,7 +39,7 @@ internal static class CpuCommand
             CounterInterval: flags.Seconds("counter-interval", 1),
             ServerCpus: serverCpus,
             LoadCpus: loadCpus,
-            ReportPath: Path.GetFullPath(flags.Text("report", Path.Combine(repo, "docs/benchmarks-cpu.md"))),
+            ReportPath: Path.GetFullPath(flags.Text("report", Path.Combine(repo, flags.Text("store") is null ? "docs/benchmarks-cpu.md" : "docs/benchmarks-cpu-postgresql.md"))),
             LoadAverageAtStart: BenchMachine.LoadAverage(" "),
             Calibration: flags.Text("calibrate") is { } calibrate ? Calibration.Parse(calibrate) : null);
         var keep = flags.Switch("keep");
@@ -81,6 +85,27 @@ internal static class CpuCommand
         var started = Stopwatch.GetTimestamp();
         var pin = CpuList.Format(serverCpus);
 
+        // A throwaway PostgreSQL (durable commits) pinned with the server: its backends' CPU per request is reported beside
+        // Keyturn's, and the load's CPUs stay free of it.
+        var postgres = settings.Store == ThrowawayPostgres ? new PostgresServer() : null;
+        await using var stopPostgres = new AsyncCleanup(() => postgres?.StopAsync() ?? Task.CompletedTask);
+        var store = settings.Store;
+        if (postgres is not null)
+        {
+            if (PostgresServer.MissingBinary() is { } missing)
+            {
+                await Console.Error.WriteLineAsync($"--store {ThrowawayPostgres} needs {missing} (the Debian postgresql-15 package).");
+                return 3;
+            }
+
+            Console.Error.WriteLine("Starting PostgreSQL...");
+            await postgres.StartAsync(certificates: null);
+            await BenchPostgres.RestartDurableAsync(postgres, 100, "128MB");
+            await postgres.ExecuteAsSuperuserAsync("postgres", $"CREATE DATABASE keyturn_store OWNER {PostgresServer.MasterUser}");
+            await PinAsync(CpuUse.PostmasterPid(postgres.DataDirectory), serverCpus);
+            store = $"postgresql://{PostgresServer.MasterUser}:{postgres.MasterPassword}@127.0.0.1:{postgres.Port.ToString(CultureInfo.InvariantCulture)}/keyturn_store";
+        }
+
         var baselinePort = ChildProcess.FreePort();
         await using var baseline = ChildProcess.Start(settings.BenchDll, ["baseline", "--bare", "--listen", $"127.0.0.1:{baselinePort}"], new Dictionary<string, string>(), log, pin: pin);
         var baselineUrl = new Uri($"http://127.0.0.1:{baselinePort}/");
@@ -94,7 +119,7 @@ internal static class CpuCommand
                     "--allocate-bytes", calibration.Bytes.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string>(), log, pin: pin)
             : ChildProcess.Start(settings.KeyturnDll,
                 ["serve", "--data-dir", Path.Combine(work, "data"), "--listen", $"127.0.0.1:{keyturnPort}", "--log-level", "Warning",
-                    .. settings.Store is null ? Array.Empty<string>() : ["--store", settings.Store]],
+                    .. store is null ? Array.Empty<string>() : ["--store", store]],
                 new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = accessKeyId, ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = secretAccessKey }, log, pin: pin);
         var keyturnUrl = new Uri($"http://127.0.0.1:{keyturnPort}/");
         await keyturn.WaitUntilHealthyAsync(new Uri(keyturnUrl, "health"), settings.SubjectName);
@@ -106,7 +131,7 @@ internal static class CpuCommand
 
         var servers = new[] { (Name: BaselineName, Process: baseline, Url: baselineUrl), (Name: KeyturnName, Process: keyturn, Url: keyturnUrl) };
         var cells = new List<CpuCell>();
-        var runner = new CellRunner(settings, clientEnvironment, log);
+        var runner = new CellRunner(settings, clientEnvironment, log, postgres is null ? null : CpuUse.PostmasterPid(postgres.DataDirectory));
 
         if (settings.ServerWarmup > 0)
         {
@@ -169,10 +194,13 @@ internal static class CpuCommand
     }
 
     /// <summary>Pins every thread of this process to <paramref name="cpus"/> (children inherit it).</summary>
-    private static async Task PinSelfAsync(IEnumerable<int> cpus)
+    private static Task PinSelfAsync(IEnumerable<int> cpus) => PinAsync(Environment.ProcessId, cpus);
+
+    /// <summary>Pins every thread of a process, and so the children it starts from then on, to <paramref name="cpus"/>.</summary>
+    private static async Task PinAsync(int pid, IEnumerable<int> cpus)
     {
         var start = new ProcessStartInfo("taskset") { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in new[] { "-a", "-p", "-c", CpuList.Format(cpus), Environment.ProcessId.ToString(CultureInfo.InvariantCulture) })
+        foreach (var arg in new[] { "-a", "-p", "-c", CpuList.Format(cpus), pid.ToString(CultureInfo.InvariantCulture) })
         {
             start.ArgumentList.Add(arg);
         }
@@ -182,18 +210,24 @@ internal static class CpuCommand
         await taskset.WaitForExitAsync();
         if (taskset.ExitCode != 0)
         {
-            throw new InvalidOperationException("taskset could not pin the benchmark; is util-linux installed?");
+            throw new InvalidOperationException($"taskset could not pin process {pid}; is util-linux installed?");
         }
     }
 
+    /// <summary>Runs a cleanup when the run ends, however it ends.</summary>
+    private sealed class AsyncCleanup(Func<Task> cleanup) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await cleanup();
+    }
+
     /// <summary>Runs one cell and samples the server over exactly the load's measured window.</summary>
-    private sealed class CellRunner(CpuSettings settings, IReadOnlyDictionary<string, string> environment, string log)
+    private sealed class CellRunner(CpuSettings settings, IReadOnlyDictionary<string, string> environment, string log, int? postmasterPid)
     {
         public async Task<CpuCell> RunAsync(int repetition, string serverName, ChildProcess server, Uri url, string operation, int connections, int putSecrets)
         {
             AllocationWatch? watch = null;
             Task<IReadOnlyList<(double Bytes, double Seconds)>>? stopped = null;
-            long cpuFrom = 0, cpuTo = 0;
+            long cpuFrom = 0, cpuTo = 0, postgresFrom = 0, postgresTo = 0;
             double from = 0, to = 0;
             CoreTime serverFrom = default, serverTo = default, loadFrom = default, loadTo = default;
 
@@ -204,12 +238,14 @@ internal static class CpuCommand
                 serverFrom = CoreTime.Read(settings.ServerCpus);
                 loadFrom = CoreTime.Read(settings.LoadCpus);
                 cpuFrom = CpuUse.Ticks(server.Pid, children: false);
+                postgresFrom = postmasterPid is { } pg ? CpuUse.PostgresTicks(pg) : 0;
                 from = Clock.Now;
             }
 
             void End()
             {
                 cpuTo = CpuUse.Ticks(server.Pid, children: false);
+                postgresTo = postmasterPid is { } pg ? CpuUse.PostgresTicks(pg) : 0;
                 to = Clock.Now;
                 serverTo = CoreTime.Read(settings.ServerCpus);
                 loadTo = CoreTime.Read(settings.LoadCpus);
@@ -229,7 +265,8 @@ internal static class CpuCommand
             await File.AppendAllTextAsync(log, $"# {serverName} {operation} x{connections}: alloc-rate intervals (bytes, s): " +
                 string.Join("; ", intervals.Select(i => string.Create(CultureInfo.InvariantCulture, $"{i.Bytes:F0}, {i.Seconds:F3}"))) + "\n");
             return new CpuCell(repetition, serverName, operation, connections, load, to - from, (cpuTo - cpuFrom) / CpuUse.TicksPerSecond,
-                intervals, settings.ServerCpus.Length, serverTo - serverFrom, loadTo - loadFrom);
+                intervals, settings.ServerCpus.Length, serverTo - serverFrom, loadTo - loadFrom,
+                postmasterPid is null || serverName == BaselineName ? null : (postgresTo - postgresFrom) / CpuUse.TicksPerSecond);
         }
     }
 }
@@ -271,9 +308,12 @@ internal sealed record Calibration(double Micros, int Bytes)
 /// </summary>
 internal sealed record CpuCell(
     int Repetition, string Server, string Operation, int Connections, LoadResult Load, double WindowS, double ServerCpuS,
-    IReadOnlyList<(double Bytes, double Seconds)> AllocIntervals, int ServerCpuCount, CoreTime ServerCores, CoreTime LoadCores)
+    IReadOnlyList<(double Bytes, double Seconds)> AllocIntervals, int ServerCpuCount, CoreTime ServerCores, CoreTime LoadCores, double? PostgresCpuS = null)
 {
     public double MicrosPerRequest => Load.Rps > 0 && WindowS > 0 ? ServerCpuS / WindowS / Load.Rps * 1e6 : double.NaN;
+
+    /// <summary>The throwaway PostgreSQL's CPU per request over the same window (its backends are not in the server's time).</summary>
+    public double PostgresMicrosPerRequest => PostgresCpuS is { } pg && Load.Rps > 0 && WindowS > 0 ? pg / WindowS / Load.Rps * 1e6 : double.NaN;
 
     public double AllocSeconds => AllocIntervals.Sum(i => i.Seconds);
 
@@ -283,7 +323,7 @@ internal sealed record CpuCell(
     public double ServerCoresUsed => WindowS > 0 ? ServerCpuS / WindowS / ServerCpuCount : double.NaN;
 
     /// <summary>The share of the server CPUs busy with anything else (the idle other server, and every other job on the machine).</summary>
-    public double OtherOnServerCores => ServerCores.Total > 0 ? Math.Max(0, ServerCores.Busy - ServerCpuS) / ServerCores.Total : double.NaN;
+    public double OtherOnServerCores => ServerCores.Total > 0 ? Math.Max(0, ServerCores.Busy - ServerCpuS - (PostgresCpuS ?? 0)) / ServerCores.Total : double.NaN;
 
     public double LoadCoresBusy => LoadCores.Total > 0 ? LoadCores.Busy / LoadCores.Total : double.NaN;
 }

@@ -100,7 +100,13 @@ internal static class CpuReport
         md.AppendLine($"- CPU: {BenchMachine.CpuModel()}, `nproc` = {Environment.ProcessorCount}; memory {BenchMachine.MemoryGiB():F1} GiB");
         md.AppendLine($"- OS: {RuntimeInformation.OSDescription}; {RuntimeInformation.FrameworkDescription}; default (workstation, concurrent) GC everywhere");
         md.AppendLine($"- Pinning (`taskset`): both servers on CPU {CpuList.Format(settings.ServerCpus)}; the load processes, the seeder and this orchestrator on CPU {CpuList.Format(settings.LoadCpus)}");
-        md.AppendLine($"- Store: {(settings.Store is null ? "the embedded SQLite store (WAL, `synchronous=FULL`) in a fresh data directory" : $"`--store {Redacted(settings.Store)}` (the store's own CPU, such as PostgreSQL's backends, is not in Keyturn's process time)")}");
+        md.AppendLine($"- Store: {settings.Store switch
+        {
+            null => "the embedded SQLite store (WAL, `synchronous=FULL`) in a fresh data directory",
+            CpuCommand.ThrowawayPostgres => "`--store postgresql`: a throwaway PostgreSQL 15 on loopback with durable commits (`fsync`, `synchronous_commit` on), " +
+                "pinned to the server CPU with Keyturn; its backends' CPU is not in Keyturn's process time and is reported per request in its own column",
+            _ => $"`--store {Redacted(settings.Store)}` (the store's own CPU, such as PostgreSQL's backends, is not in Keyturn's process time)",
+        }}");
         md.AppendLine($"- Load average (1/5/15 min) when the run started: {settings.LoadAverageAtStart}; when it ended: {BenchMachine.LoadAverage(" ")}. " +
             "The \"others on server CPU\" column below says how much of the server's CPU other processes took in each cell.");
         md.AppendLine();
@@ -142,17 +148,20 @@ internal static class CpuReport
         md.AppendLine("## Results (medians)");
         md.AppendLine();
         var subject = settings.SubjectName;
-        md.AppendLine($"| Operation | Connections | bare Kestrel µs/req | {subject} µs/req | **extra µs** | bare Kestrel B/req | {subject} B/req | **extra B** | req/s (bare / {subject}) | p99 ms (bare / {subject}) |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|---|");
+        var withPostgres = settings.Store == CpuCommand.ThrowawayPostgres;
+        md.AppendLine($"| Operation | Connections | bare Kestrel µs/req | {subject} µs/req | **extra µs** | bare Kestrel B/req | {subject} B/req | **extra B** | req/s (bare / {subject}) | p99 ms (bare / {subject}) |" +
+            (withPostgres ? " PostgreSQL µs/req |" : ""));
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|---|" + (withPostgres ? "---:|" : ""));
         foreach (var connections in settings.Connections)
         {
             foreach (var operation in settings.Operations)
             {
                 double B(Func<CpuCell, double> v) => Median(CpuCommand.BaselineName, operation, connections, v);
                 double K(Func<CpuCell, double> v) => Median(CpuCommand.KeyturnName, operation, connections, v);
+                var postgresCell = withPostgres ? string.Create(CultureInfo.InvariantCulture, $" {K(c => c.PostgresMicrosPerRequest):F1} |") : "";
                 md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {operation} | {connections} | {B(c => c.MicrosPerRequest):F1} | {K(c => c.MicrosPerRequest):F1} | **{K(c => c.MicrosPerRequest) - B(c => c.MicrosPerRequest):F1}** | " +
                     $"{B(c => c.BytesPerRequest):F0} | {K(c => c.BytesPerRequest):F0} | **{K(c => c.BytesPerRequest) - B(c => c.BytesPerRequest):F0}** | " +
-                    $"{B(c => c.Load.Rps):F0} / {K(c => c.Load.Rps):F0} | {B(c => c.Load.P99Ms):F2} / {K(c => c.Load.P99Ms):F2} |"));
+                    $"{B(c => c.Load.Rps):F0} / {K(c => c.Load.Rps):F0} | {B(c => c.Load.P99Ms):F2} / {K(c => c.Load.P99Ms):F2} |{postgresCell}"));
             }
         }
 
