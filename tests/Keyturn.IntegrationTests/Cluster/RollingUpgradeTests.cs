@@ -12,7 +12,7 @@ namespace Keyturn.IntegrationTests.Cluster;
 /// <summary>
 /// A rolling upgrade with two real builds on one PostgreSQL store: a node of an earlier commit of this repository and a
 /// node of this build. The earlier commit is built from the repository's history the first time (one to two minutes on
-/// two cores, see <see cref="EarlierBuild"/>); the test itself then takes under a minute.
+/// two cores, see <see cref="EarlierBuild"/>); the test itself then takes about ten seconds.
 /// </summary>
 [Collection(ClusterPostgresCollection.Name)]
 public sealed class RollingUpgradeTests(ClusterPostgres db, ITestOutputHelper output)
