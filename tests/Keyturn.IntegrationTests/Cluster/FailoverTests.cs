@@ -135,7 +135,7 @@ public sealed class FailoverTests(ClusterPostgres db, ITestOutputHelper output)
         return pauseFile;
     }
 
-    private static async Task<JsonElement> OkAsync(ClusterClient client, string operation, object request)
+    internal static async Task<JsonElement> OkAsync(ClusterClient client, string operation, object request)
     {
         var reply = await client.CallAsync(operation, request);
         Assert.True(reply.Outcome == Outcome.Ok, $"{operation}: {reply.Error} {reply.Body}");
@@ -143,7 +143,7 @@ public sealed class FailoverTests(ClusterPostgres db, ITestOutputHelper output)
     }
 
     /// <summary>The version holding AWSCURRENT, once no AWSPENDING is left (the rotation ended); null while one is open.</summary>
-    private static async Task<string?> CurrentAsync(ClusterClient client, string name)
+    internal static async Task<string?> CurrentAsync(ClusterClient client, string name)
     {
         var reply = await client.CallAsync("ListSecretVersionIds", new { SecretId = name, IncludeDeprecated = true });
         if (reply.Outcome != Outcome.Ok)
@@ -157,7 +157,7 @@ public sealed class FailoverTests(ClusterPostgres db, ITestOutputHelper output)
         return versions.Any(v => v.Labels.Contains("AWSPENDING")) ? null : versions.FirstOrDefault(v => v.Labels.Contains("AWSCURRENT")).Id;
     }
 
-    private static async Task<string> PasswordAsync(ClusterClient client, string name, string versionId)
+    internal static async Task<string> PasswordAsync(ClusterClient client, string name, string versionId)
     {
         var value = await OkAsync(client, "GetSecretValue", new { SecretId = name, VersionId = versionId });
         return JsonDocument.Parse(value.GetProperty("SecretString").GetString()!).RootElement.GetProperty("password").GetString()!;

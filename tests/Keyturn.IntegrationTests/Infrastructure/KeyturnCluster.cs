@@ -33,15 +33,17 @@ public sealed class KeyturnCluster : IAsyncDisposable
     private readonly KeyturnProcess?[] _nodes;
     private readonly int[] _ports;
     private readonly string[] _dataDirectories;
+    private readonly string?[] _builds;
     private readonly IReadOnlyList<string> _arguments;
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly StringBuilder _history = new();
     private readonly bool _ownsPostgres;
     private TestCertificates? _certificates;
 
-    private KeyturnCluster(int nodes, PostgresServer? postgres, bool ownsPostgres, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment)
+    private KeyturnCluster(int nodes, PostgresServer? postgres, bool ownsPostgres, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string?>? builds)
     {
         _nodes = new KeyturnProcess?[nodes];
+        _builds = [.. Enumerable.Range(0, nodes).Select(i => builds is not null && i < builds.Count ? builds[i] : null)];
         _ports = [.. Enumerable.Range(0, nodes).Select(_ => KeyturnProcess.FreePort())];
         _dataDirectories = [.. Enumerable.Range(0, nodes).Select(i => Directory.CreateTempSubdirectory($"keyturn-node{i}-").FullName)];
         Postgres = postgres;
@@ -90,8 +92,10 @@ public sealed class KeyturnCluster : IAsyncDisposable
 
     /// <param name="postgres">A running server to hold the store; a private one (with TLS, as the rotator tests use) when null.</param>
     /// <param name="arguments">More <c>keyturn serve</c> arguments for every node (e.g. <c>--scheduler-interval 1</c>).</param>
+    /// <param name="builds">Node i runs <c>builds[i]</c>, another build's <c>keyturn.dll</c> (a rolling upgrade's older version); this build where null or missing.</param>
+    /// <param name="startNodes">How many nodes start now (at least one; all when null); the others wait for <see cref="StartNodeAsync"/>.</param>
     public static async Task<KeyturnCluster> StartAsync(int nodes, ClusterStore store = ClusterStore.PostgreSql, PostgresServer? postgres = null,
-        IEnumerable<string>? arguments = null, IDictionary<string, string>? environment = null)
+        IEnumerable<string>? arguments = null, IDictionary<string, string>? environment = null, IReadOnlyList<string?>? builds = null, int? startNodes = null)
     {
         TestCertificates? certificates = null;
         var owns = false;
@@ -109,7 +113,7 @@ public sealed class KeyturnCluster : IAsyncDisposable
             owns = true;
         }
 
-        var cluster = new KeyturnCluster(nodes, store == ClusterStore.PostgreSql ? postgres : null, owns, [.. arguments ?? []], new Dictionary<string, string>(environment ?? new Dictionary<string, string>()))
+        var cluster = new KeyturnCluster(nodes, store == ClusterStore.PostgreSql ? postgres : null, owns, [.. arguments ?? []], new Dictionary<string, string>(environment ?? new Dictionary<string, string>()), builds)
         {
             _certificates = certificates,
         };
@@ -123,7 +127,7 @@ public sealed class KeyturnCluster : IAsyncDisposable
 
             // The first node alone migrates the empty store and registers the master key; the others then start together.
             await cluster.StartNodeAsync(0);
-            await Task.WhenAll(Enumerable.Range(1, nodes - 1).Select(i => cluster.StartNodeAsync(i)));
+            await Task.WhenAll(Enumerable.Range(1, Math.Clamp(startNodes ?? nodes, 1, nodes) - 1).Select(i => cluster.StartNodeAsync(i)));
             cluster.Front = KeyturnProcess.Front(cluster._nodes[0]!, cluster, cluster.Proxy.Endpoint);
             return cluster;
         }
@@ -148,11 +152,21 @@ public sealed class KeyturnCluster : IAsyncDisposable
             variables[key] = value;
         }
 
-        _nodes[index] = await KeyturnProcess.StartAsync(_dataDirectories[index], variables, _arguments, port: _ports[index], storeEnvironment: StoreEnvironment);
+        _nodes[index] = await KeyturnProcess.StartAsync(_dataDirectories[index], variables, _arguments, port: _ports[index], storeEnvironment: StoreEnvironment, keyturnDll: _builds[index]);
     }
 
     /// <summary><c>kill -9</c> of node <paramref name="index"/>: no shutdown code runs; its output is kept.</summary>
-    public async Task KillAsync(int index)
+    public Task KillAsync(int index) => EndNodeAsync(index, "killed", node => node.CrashAsync());
+
+    /// <summary>Stops node <paramref name="index"/> as <c>systemctl stop</c> does (SIGTERM, its shutdown runs); returns its exit code, null if it was down.</summary>
+    public async Task<int?> StopNodeAsync(int index)
+    {
+        int? exitCode = null;
+        await EndNodeAsync(index, "stopped", async node => exitCode = await node.StopAsync());
+        return exitCode;
+    }
+
+    private async Task EndNodeAsync(int index, string how, Func<KeyturnProcess, Task> end)
     {
         if (_nodes[index] is not { } node)
         {
@@ -160,10 +174,10 @@ public sealed class KeyturnCluster : IAsyncDisposable
         }
 
         _nodes[index] = null;
-        await node.CrashAsync();
+        await end(node);
         lock (_history)
         {
-            _history.Append(node.Output).AppendLine(CultureInfo.InvariantCulture, $"---- node {index} killed ----");
+            _history.Append(node.Output).AppendLine(CultureInfo.InvariantCulture, $"---- node {index} {how} ----");
         }
 
         await node.DisposeAsync();

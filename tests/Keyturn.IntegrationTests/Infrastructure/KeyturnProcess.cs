@@ -84,8 +84,9 @@ public sealed class KeyturnProcess : IAsyncDisposable
     /// <param name="tls">Serve HTTPS this way (see <see cref="TlsSettings"/>); plain HTTP on loopback when null.</param>
     /// <param name="port">Listen on this loopback port (a cluster node restarted where the proxy expects it); a free one when null.</param>
     /// <param name="storeEnvironment">Set for the server and for administration commands on it (see <see cref="StoreEnvironment"/>).</param>
+    /// <param name="keyturnDll">Another build's <c>keyturn.dll</c> (an earlier version in a rolling upgrade); this build's when null.</param>
     public static async Task<KeyturnProcess> StartAsync(string? dataDirectory = null, IDictionary<string, string>? environment = null, IEnumerable<string>? arguments = null, string? umask = null, TlsSettings? tls = null,
-        int? port = null, IReadOnlyDictionary<string, string>? storeEnvironment = null)
+        int? port = null, IReadOnlyDictionary<string, string>? storeEnvironment = null, string? keyturnDll = null)
     {
         dataDirectory ??= Directory.CreateTempSubdirectory("keyturn-it-").FullName;
         port ??= FreePort();
@@ -107,7 +108,7 @@ public sealed class KeyturnProcess : IAsyncDisposable
             }
         }
 
-        foreach (var arg in new[] { KeyturnDll, "serve", "--data-dir", dataDirectory, "--listen", $"127.0.0.1:{port}", "--log-level", "Debug" }.Concat(tls?.Arguments ?? []).Concat(arguments ?? []))
+        foreach (var arg in new[] { keyturnDll ?? KeyturnDll, "serve", "--data-dir", dataDirectory, "--listen", $"127.0.0.1:{port}", "--log-level", "Debug" }.Concat(tls?.Arguments ?? []).Concat(arguments ?? []))
         {
             start.ArgumentList.Add(arg);
         }
@@ -193,12 +194,12 @@ public sealed class KeyturnProcess : IAsyncDisposable
 
     /// <summary>
     /// Runs <c>keyturn ARGUMENTS</c> to completion without a server (no root or master key from this process's
-    /// environment unless given), killing it after <paramref name="timeout"/>.
+    /// environment unless given), killing it after <paramref name="timeout"/>; <paramref name="keyturnDll"/> runs another build.
     /// </summary>
-    public static async Task<ToolResult> RunCommandAsync(IEnumerable<string> arguments, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    public static async Task<ToolResult> RunCommandAsync(IEnumerable<string> arguments, IDictionary<string, string>? environment = null, TimeSpan? timeout = null, string? keyturnDll = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(KeyturnDll);
+        start.ArgumentList.Add(keyturnDll ?? KeyturnDll);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
