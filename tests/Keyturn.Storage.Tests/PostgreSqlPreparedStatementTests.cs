@@ -21,24 +21,36 @@ public sealed class PostgreSqlPreparedStatementTests(PostgresServerFixture serve
         var connectionString = PostgreSqlConnectionString.ToNpgsql(await server.CreateDatabaseAsync()) + ";Maximum Pool Size=1";
         await using var database = await PostgreSqlDatabase.OpenAsync(connectionString);
         var secret = NewSecret();
+        var deprecated = secret.Versions[0].VersionId;
+        AddValue(secret, Guid.NewGuid().ToString(), "second");
+        AddValue(secret, Guid.NewGuid().ToString(), "third");
         var key = AccessKey();
         await database.SecretStore.WriteAsync(async (s, ct) => { await s.SaveAsync(secret, ct); await s.SaveAccessKeyAsync(key, ct); return 0; }, CancellationToken.None);
         var session = await BackendPidAsync(database);
 
         for (var i = 0; i < Uses; i++)
         {
-            // What a GetSecretValue does by name and by ARN, and what SigV4 does for its caller's key.
-            var opened = await database.SecretStore.ReadAsync(async (s, ct) =>
+            // What a GetSecretValue does by name (one statement, the current value with it), by ARN, for an unlabelled
+            // version, and what SigV4 does for its caller's key.
+            var current = await database.SecretStore.ReadAsync(async (s, ct) =>
             {
                 var byName = (await s.FindByNameAsync(secret.Region, secret.Name, ct))!;
-                var byArn = (await s.FindByArnAsync(secret.Arn, ct))!;
-                var current = byArn.HolderOf("AWSCURRENT")!;
-                Assert.True(await s.LoadValueAsync(byArn, current, ct));
-                Assert.Equal(byName.Arn, byArn.Arn);
-                Assert.NotNull(await s.FindAccessKeyAsync(key.AccessKeyId, ct));
-                return Open(byArn, current);
+                Assert.True(await s.LoadValueAsync(byName, byName.HolderOf("AWSCURRENT")!, ct));
+                return Open(byName, byName.HolderOf("AWSCURRENT")!);
             }, CancellationToken.None);
-            Assert.Equal("first", opened);
+            Assert.Equal("third", current);
+            var old = await database.SecretStore.ReadAsync(async (s, ct) =>
+            {
+                var byArn = (await s.FindByArnAsync(secret.Arn, ct))!;
+                var version = byArn.FindVersion(deprecated)!;
+                Assert.True(await s.LoadValueAsync(byArn, version, ct));
+                return Open(byArn, version);
+            }, CancellationToken.None);
+            Assert.Equal("first", old);
+            Assert.NotNull(await database.SecretStore.ReadAsync(async (s, ct) => await s.FindAccessKeyAsync(key.AccessKeyId, ct), CancellationToken.None));
+
+            // And what every write of a secret starts with: the secret locked, then its versions and labels.
+            await database.SecretStore.WriteAsync(async (s, ct) => (await s.FindByArnAsync(secret.Arn, ct))!.Versions.Count, CancellationToken.None);
         }
 
         Assert.Equal(session, await BackendPidAsync(database));
@@ -47,11 +59,12 @@ public sealed class PostgreSqlPreparedStatementTests(PostgresServerFixture serve
         // Loose fragments, so the test holds while the statements' exact text changes.
         (string Unit, string[] Fragments)[] hot =
         [
-            ("a secret by name", ["FROM secrets", "name = $"]),
-            ("a secret by ARN", ["FROM secrets", "arn = $"]),
-            ("a secret's versions and labels", ["FROM versions", "FROM stages"]),
-            ("a version's value", ["ciphertext FROM versions"]),
+            ("a secret by name with its versions, labels and labelled values", ["FROM secrets", "name = $", "JOIN versions", "FROM stages", "ciphertext"]),
+            ("a secret by ARN with its versions, labels and labelled values", ["FROM secrets", "arn = $", "JOIN versions", "FROM stages"]),
+            ("an unlabelled version's value", ["ciphertext FROM versions"]),
             ("an access key", ["FROM access_keys WHERE"]),
+            ("a secret locked for a write", ["FROM secrets", "arn = $", "FOR UPDATE"]),
+            ("a locked secret's versions and labels", ["FROM versions v", "FROM stages"]),
         ];
         Assert.All(hot, h => Assert.True(
             prepared.Any(p => h.Fragments.All(f => p.Contains(f, StringComparison.Ordinal))),
