@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Keyturn.Application;
 using Keyturn.Application.Security;
@@ -45,6 +46,7 @@ public sealed partial class AwsJsonEndpoint(
         string? accessKeyId = null;
         int status;
         string? errorCode = null;
+        var body = default(BodyRead);
 
         try
         {
@@ -61,7 +63,7 @@ public sealed partial class AwsJsonEndpoint(
                 return;
             }
 
-            var body = await ReadBodyAsync(http.Request, timeProvider, http.RequestAborted).ConfigureAwait(false);
+            body = await ReadBodyAsync(http.Request, timeProvider, http.RequestAborted).ConfigureAwait(false);
             if (body.Failure is { } failure)
             {
                 (status, errorCode) = await WriteErrorAsync(http, table, failure.Status, failure.Code, failure.Message).ConfigureAwait(false);
@@ -113,6 +115,11 @@ public sealed partial class AwsJsonEndpoint(
             (status, errorCode) = await WriteErrorAsync(http, table, 500, "InternalServiceError",
                 $"An error occurred on the server side (request id {requestId}).").ConfigureAwait(false);
         }
+        finally
+        {
+            // The body may hold a secret value (PutSecretValue, CreateSecret): wiped before the pool hands it on.
+            body.Return();
+        }
 
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         if (status < 400)
@@ -139,19 +146,32 @@ public sealed partial class AwsJsonEndpoint(
 
         using var deadline = new CancellationTokenSource(BodyReadTimeout, timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, deadline.Token);
-        var buffer = new ArrayBufferWriter<byte>((int)(request.ContentLength ?? 1024) + 1);
+
+        // Pooled: a fresh buffer per request was the largest allocation on the GetSecretValue path.
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max((int)(request.ContentLength ?? 0) + 1, 4096));
+        var written = 0;
         try
         {
             while (true)
             {
-                var read = await request.Body.ReadAsync(buffer.GetMemory(4096), linked.Token).ConfigureAwait(false);
-                if (read == 0)
+                if (written == buffer.Length)
                 {
-                    return new BodyRead(buffer.WrittenMemory, null);
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, written).CopyTo(larger);
+                    Wipe(buffer, written);
+                    buffer = larger;
                 }
 
-                buffer.Advance(read);
-                if (buffer.WrittenCount > MaxBodyBytes)
+                var read = await request.Body.ReadAsync(buffer.AsMemory(written), linked.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    var body = new BodyRead(buffer, written, null);
+                    buffer = null;
+                    return body;
+                }
+
+                written += read;
+                if (written > MaxBodyBytes)
                 {
                     return BodyRead.Failed(TooLarge);
                 }
@@ -170,6 +190,19 @@ public sealed partial class AwsJsonEndpoint(
                 _ => new ClientError(400, "SerializationException", "The request body could not be read: " + e.Message),
             });
         }
+        finally
+        {
+            if (buffer is not null)
+            {
+                Wipe(buffer, written);
+            }
+        }
+    }
+
+    private static void Wipe(byte[] buffer, int written)
+    {
+        CryptographicOperations.ZeroMemory(buffer.AsSpan(0, Math.Min(written, buffer.Length)));
+        ArrayPool<byte>.Shared.Return(buffer);
     }
 
     private static readonly ClientError TooLarge =
@@ -180,9 +213,20 @@ public sealed partial class AwsJsonEndpoint(
 
     private sealed record ClientError(int Status, string Code, string Message);
 
-    private readonly record struct BodyRead(ReadOnlyMemory<byte> Bytes, ClientError? Failure)
+    /// <summary>A body in a pooled array (or the failure that stopped it); <see cref="Return"/> wipes and returns the array.</summary>
+    private readonly record struct BodyRead(byte[]? Array, int Length, ClientError? Failure)
     {
-        public static BodyRead Failed(ClientError failure) => new(ReadOnlyMemory<byte>.Empty, failure);
+        public ReadOnlyMemory<byte> Bytes => Array.AsMemory(0, Length);
+
+        public static BodyRead Failed(ClientError failure) => new(null, 0, failure);
+
+        public void Return()
+        {
+            if (Array is not null)
+            {
+                Wipe(Array, Length);
+            }
+        }
     }
 
     internal static SigV4Request ToSigV4Request(HttpContext http, ReadOnlyMemory<byte> body)
