@@ -47,6 +47,7 @@ public sealed partial class AwsJsonEndpoint(
         int status;
         string? errorCode = null;
         var body = default(BodyRead);
+        using var output = new PooledBufferWriter();
 
         try
         {
@@ -89,12 +90,12 @@ public sealed partial class AwsJsonEndpoint(
             var caller = (await accessKeys.ResolveAsync(verification.AccessKeyId!, http.RequestAborted).ConfigureAwait(false))!.Identity;
             var context = new RequestContext(
                 requestId, verification.Region!, caller, ClientAddress(http), http.Request.IsHttps);
-            var response = await route(body.Bytes, context, http.RequestAborted).ConfigureAwait(false);
+            await route(body.Bytes, context, output, http.RequestAborted).ConfigureAwait(false);
 
             http.Response.StatusCode = status = 200;
             http.Response.ContentType = ContentType;
-            http.Response.ContentLength = response.Length;
-            await http.Response.Body.WriteAsync(response, http.RequestAborted).ConfigureAwait(false);
+            http.Response.ContentLength = output.WrittenCount;
+            await http.Response.Body.WriteAsync(output.WrittenMemory, http.RequestAborted).ConfigureAwait(false);
         }
         catch (ServiceException e)
         {
