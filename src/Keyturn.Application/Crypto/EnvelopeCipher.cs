@@ -226,18 +226,18 @@ public sealed class EnvelopeCipher
     // One AES-GCM context per thread for the last master key it unwrapped with: creating one per read was a native
     // allocation and a key schedule per request. Keyed by the key object, so a rotated keyring never reuses an old one.
     [ThreadStatic]
-    private static (MasterKey Key, AesGcm Cipher)? t_wrapCipher;
+    private static (MasterKey Key, AesGcm Cipher)? _threadWrapCipher;
 
     private static AesGcm WrapCipher(MasterKey master)
     {
-        if (t_wrapCipher is { } cached && ReferenceEquals(cached.Key, master))
+        if (_threadWrapCipher is { } cached && ReferenceEquals(cached.Key, master))
         {
             return cached.Cipher;
         }
 
-        t_wrapCipher?.Cipher.Dispose();
+        _threadWrapCipher?.Cipher.Dispose();
         var cipher = new AesGcm(master.Key, TagSize);
-        t_wrapCipher = (master, cipher);
+        _threadWrapCipher = (master, cipher);
         return cipher;
     }
 
