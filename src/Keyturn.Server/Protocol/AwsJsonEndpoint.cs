@@ -56,7 +56,7 @@ public sealed partial class AwsJsonEndpoint(
             // Credentials must be scoped to the service named by X-Amz-Target (AWS says so in its own words).
             var service = table?.Service;
             var headersOnly = ToSigV4Request(http, ReadOnlyMemory<byte>.Empty);
-            var rejected = await verifier.RejectBeforeBodyAsync(headersOnly, service, http.RequestAborted).ConfigureAwait(false);
+            var (rejected, key) = await verifier.RejectBeforeBodyAsync(headersOnly, service, http.RequestAborted, rememberKey: true).ConfigureAwait(false);
             if (rejected is not null)
             {
                 accessKeyId = rejected.AccessKeyId;
@@ -72,7 +72,7 @@ public sealed partial class AwsJsonEndpoint(
             }
 
             var sigV4Request = headersOnly with { Body = body.Bytes };
-            var verification = await verifier.VerifyAsync(sigV4Request, service, http.RequestAborted).ConfigureAwait(false);
+            var verification = await verifier.VerifyAsync(sigV4Request, service, key, http.RequestAborted).ConfigureAwait(false);
             accessKeyId = verification.AccessKeyId;
             if (!verification.IsSuccess)
             {
