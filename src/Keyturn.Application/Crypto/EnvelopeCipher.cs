@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
@@ -86,16 +87,47 @@ public sealed class EnvelopeCipher
     /// <exception cref="CryptographicException">The blob was sealed by a key not held, for another context, or tampered with.</exception>
     public byte[] Decrypt(ReadOnlySpan<byte> blob, string context)
     {
-        var aad = Encoding.UTF8.GetBytes(context);
-        Span<byte> dataKey = stackalloc byte[KeySize];
         var parts = Parse(blob);
         var plaintext = new byte[blob.Length - parts.Ciphertext];
+        DecryptInto(blob, parts, context, plaintext);
+        return plaintext;
+    }
+
+    /// <summary>Decrypts into a pooled array that the caller disposes (which wipes it) once the value is written out.</summary>
+    /// <exception cref="CryptographicException">The blob was sealed by a key not held, for another context, or tampered with.</exception>
+    public PooledPlaintext DecryptPooled(ReadOnlySpan<byte> blob, string context, ArrayPool<byte>? pool = null)
+    {
+        var parts = Parse(blob);
+        var plaintext = new PooledPlaintext(pool ?? ArrayPool<byte>.Shared, blob.Length - parts.Ciphertext);
+        try
+        {
+            DecryptInto(blob, parts, context, plaintext.Writable);
+            return plaintext;
+        }
+        catch
+        {
+            plaintext.Dispose();
+            throw;
+        }
+    }
+
+    private void DecryptInto(ReadOnlySpan<byte> blob, BlobParts parts, string context, Span<byte> plaintext)
+    {
+        // The associated data on the stack for the usual ARN|version context: no array per read.
+        var aadLength = Encoding.UTF8.GetByteCount(context);
+        Span<byte> aad = aadLength <= 512 ? stackalloc byte[aadLength] : new byte[aadLength];
+        Encoding.UTF8.GetBytes(context, aad);
+        Span<byte> dataKey = stackalloc byte[KeySize];
         try
         {
             Unwrap(blob, parts, aad, dataKey);
             using var data = new AesGcm(dataKey, TagSize);
             data.Decrypt(blob.Slice(parts.Nonce, NonceSize), blob[parts.Ciphertext..], blob.Slice(parts.Tag, TagSize), plaintext, aad);
-            return plaintext;
+        }
+        catch
+        {
+            CryptographicOperations.ZeroMemory(plaintext);
+            throw;
         }
         finally
         {
@@ -164,14 +196,49 @@ public sealed class EnvelopeCipher
         return new BlobParts(headerLength, nonce, nonce + NonceSize, nonce + NonceSize + TagSize);
     }
 
-    private void Unwrap(ReadOnlySpan<byte> blob, BlobParts parts, byte[] aad, Span<byte> dataKey)
+    private void Unwrap(ReadOnlySpan<byte> blob, BlobParts parts, ReadOnlySpan<byte> aad, Span<byte> dataKey)
     {
         var keyId = blob.Slice(Magic.Length + 1, blob[Magic.Length]);
-        var master = _keyring.Find(Encoding.ASCII.GetString(keyId))
+        var master = FindMasterKey(keyId)
             ?? throw new CryptographicException("The value was sealed by a master key that is not configured.");
-        using var wrap = new AesGcm(master.Key, TagSize);
-        wrap.Decrypt(blob.Slice(parts.WrapNonce, NonceSize), blob.Slice(parts.WrapNonce + NonceSize, KeySize),
-            blob.Slice(parts.WrapNonce + NonceSize + KeySize, TagSize), dataKey, WrapAssociatedData(keyId, aad));
+        var wrapAad = keyId.Length + 1 + aad.Length <= 640 ? stackalloc byte[keyId.Length + 1 + aad.Length] : new byte[keyId.Length + 1 + aad.Length];
+        keyId.CopyTo(wrapAad);
+        wrapAad[keyId.Length] = (byte)'|';
+        aad.CopyTo(wrapAad[(keyId.Length + 1)..]);
+        WrapCipher(master).Decrypt(blob.Slice(parts.WrapNonce, NonceSize), blob.Slice(parts.WrapNonce + NonceSize, KeySize),
+            blob.Slice(parts.WrapNonce + NonceSize + KeySize, TagSize), dataKey, wrapAad);
+    }
+
+    /// <summary>The configured key whose id the blob records, matched without decoding the id to a string.</summary>
+    private MasterKey? FindMasterKey(ReadOnlySpan<byte> keyId)
+    {
+        foreach (var key in _keyring.Keys)
+        {
+            if (key.Id.Length == keyId.Length && Ascii.Equals(keyId, key.Id))
+            {
+                return key;
+            }
+        }
+
+        return _keyring.Find(Encoding.ASCII.GetString(keyId));
+    }
+
+    // One AES-GCM context per thread for the last master key it unwrapped with: creating one per read was a native
+    // allocation and a key schedule per request. Keyed by the key object, so a rotated keyring never reuses an old one.
+    [ThreadStatic]
+    private static (MasterKey Key, AesGcm Cipher)? _threadWrapCipher;
+
+    private static AesGcm WrapCipher(MasterKey master)
+    {
+        if (_threadWrapCipher is { } cached && ReferenceEquals(cached.Key, master))
+        {
+            return cached.Cipher;
+        }
+
+        _threadWrapCipher?.Cipher.Dispose();
+        var cipher = new AesGcm(master.Key, TagSize);
+        _threadWrapCipher = (master, cipher);
+        return cipher;
     }
 
     private static byte[] WrapAssociatedData(ReadOnlySpan<byte> keyId, byte[] context)

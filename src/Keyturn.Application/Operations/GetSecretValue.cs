@@ -1,3 +1,5 @@
+using System.Text;
+using Keyturn.Application.Crypto;
 using Keyturn.Application.Ports;
 using Keyturn.Domain.Errors;
 using Keyturn.Domain.Policies;
@@ -11,11 +13,52 @@ public sealed record GetSecretValueResponse(
     string ARN, string Name, string VersionId, byte[]? SecretBinary, string? SecretString,
     IReadOnlyList<string>? VersionStages, DateTimeOffset CreatedDate);
 
+/// <summary>
+/// GetSecretValue's answer with the plaintext in pooled memory (<see cref="PooledPlaintext"/>); disposing wipes it.
+/// The members are the response's, in its wire order.
+/// </summary>
+public sealed class PooledSecretValue(
+    string arn, string name, string versionId, SecretValueKind kind, PooledPlaintext plaintext,
+    IReadOnlyList<string>? versionStages, DateTimeOffset createdDate) : IDisposable
+{
+    public string ARN => arn;
+
+    public string Name => name;
+
+    public string VersionId => versionId;
+
+    public SecretValueKind Kind => kind;
+
+    /// <summary>The value's bytes: UTF-8 for SecretString, raw for SecretBinary.</summary>
+    public ReadOnlySpan<byte> Plaintext => plaintext.Span;
+
+    public IReadOnlyList<string>? VersionStages => versionStages;
+
+    public DateTimeOffset CreatedDate => createdDate;
+
+    /// <summary>The response with its own copy of the value, for in-process callers (rotation) that need a string.</summary>
+    public GetSecretValueResponse ToResponse() => kind == SecretValueKind.Binary
+        ? new(arn, name, versionId, Plaintext.ToArray(), null, versionStages, createdDate)
+        : new(arn, name, versionId, null, Encoding.UTF8.GetString(Plaintext), versionStages, createdDate);
+
+    public void Dispose() => plaintext.Dispose();
+}
+
 public sealed class GetSecretValueHandler(SecretServices services) : IOperation<GetSecretValueRequest, GetSecretValueResponse>
 {
     public string Name => "GetSecretValue";
 
     public async Task<GetSecretValueResponse> ExecuteAsync(GetSecretValueRequest request, RequestContext context, CancellationToken cancellationToken)
+    {
+        using var value = await ExecutePooledAsync(request, context, cancellationToken).ConfigureAwait(false);
+        return value.ToResponse();
+    }
+
+    /// <summary>
+    /// The same answer with the plaintext in pooled memory: the server writes it straight into the response and
+    /// disposes it, which wipes it. Authorization, version selection and access recording are the same.
+    /// </summary>
+    public async Task<PooledSecretValue> ExecutePooledAsync(GetSecretValueRequest request, RequestContext context, CancellationToken cancellationToken)
     {
         new MemberValidator()
             .SecretId(request.SecretId)
@@ -23,21 +66,41 @@ public sealed class GetSecretValueHandler(SecretServices services) : IOperation<
             .Stage(request.VersionStage, "versionStage")
             .ThrowIfInvalid();
 
-        var (response, secret, version) = await services.Store.ReadAsync(async (session, ct) =>
+        var (value, secret, version) = await services.Store.ReadAsync(async (session, ct) =>
         {
             var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct,
                 conditions: new RequestConditions { VersionId = request.VersionId, VersionStage = request.VersionStage }).ConfigureAwait(false);
-            var (version, response) = await ReadAsync(services, session, secret, request.VersionId, request.VersionStage, ct).ConfigureAwait(false);
-            return (response, secret, version);
+            var version = SelectVersion(secret, request.VersionId, request.VersionStage);
+            var (kind, plaintext) = await services.OpenPooledAsync(session, secret, version, ct).ConfigureAwait(false);
+            return (new PooledSecretValue(secret.Arn, secret.Name, version.VersionId, kind, plaintext,
+                version.Stages.Count > 0 ? [.. version.Stages] : null, version.CreatedDate), secret, version);
         }, cancellationToken).ConfigureAwait(false);
 
-        await RecordAccessAsync(services, secret, version, cancellationToken).ConfigureAwait(false);
-        return response;
+        try
+        {
+            await RecordAccessAsync(services, secret, version, cancellationToken).ConfigureAwait(false);
+            return value;
+        }
+        catch
+        {
+            value.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Selects the version (by id, stage, or AWSCURRENT) and decrypts it, with AWS's error for each miss.</summary>
     internal static async ValueTask<(SecretVersion Version, GetSecretValueResponse Response)> ReadAsync(
         SecretServices services, ISecretSession session, Secret secret, string? versionId, string? versionStage, CancellationToken cancellationToken)
+    {
+        var version = SelectVersion(secret, versionId, versionStage);
+        var (secretString, secretBinary) = await services.OpenAsync(session, secret, version, cancellationToken).ConfigureAwait(false);
+        var response = new GetSecretValueResponse(
+            secret.Arn, secret.Name, version.VersionId, secretBinary, secretString,
+            version.Stages.Count > 0 ? [.. version.Stages] : null, version.CreatedDate);
+        return (version, response);
+    }
+
+    private static SecretVersion SelectVersion(Secret secret, string? versionId, string? versionStage)
     {
         SecretVersion? version;
         if (versionId is not null)
@@ -63,11 +126,7 @@ public sealed class GetSecretValueHandler(SecretServices services) : IOperation<
             throw new ServiceException(ErrorKind.ResourceNotFound, $"Secrets Manager can't find the specified secret value for VersionId: {version.VersionId}");
         }
 
-        var (secretString, secretBinary) = await services.OpenAsync(session, secret, version, cancellationToken).ConfigureAwait(false);
-        var response = new GetSecretValueResponse(
-            secret.Arn, secret.Name, version.VersionId, secretBinary, secretString,
-            version.Stages.Count > 0 ? [.. version.Stages] : null, version.CreatedDate);
-        return (version, response);
+        return version;
     }
 
     /// <summary>LastAccessedDate has day resolution, so at most one write per secret and version a day.</summary>

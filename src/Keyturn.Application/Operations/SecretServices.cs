@@ -137,30 +137,36 @@ public sealed class SecretServices(
     /// <summary>Decrypts a version's value; the version must have one.</summary>
     public async ValueTask<(string? SecretString, byte[]? SecretBinary)> OpenAsync(ISecretSession session, Secret secret, SecretVersion version, CancellationToken cancellationToken)
     {
+        var (kind, plaintext) = await OpenPooledAsync(session, secret, version, cancellationToken).ConfigureAwait(false);
+        using (plaintext)
+        {
+            return kind == SecretValueKind.Binary
+                ? (null, plaintext.Span.ToArray())
+                : (Encoding.UTF8.GetString(plaintext.Span), null);
+        }
+    }
+
+    /// <summary>
+    /// Decrypts a version's value into pooled memory that the caller disposes (wiping it) once the value is written
+    /// out: GetSecretValue's response never holds the plaintext in a string or array of its own.
+    /// </summary>
+    public async ValueTask<(SecretValueKind Kind, PooledPlaintext Plaintext)> OpenPooledAsync(
+        ISecretSession session, Secret secret, SecretVersion version, CancellationToken cancellationToken)
+    {
         if (version.Value is null && !await session.LoadValueAsync(secret, version, cancellationToken).ConfigureAwait(false))
         {
             throw new ServiceException(ErrorKind.ResourceNotFound, "Secrets Manager can't find the specified secret value for VersionId: " + version.VersionId);
         }
 
-        byte[] plaintext;
         try
         {
-            plaintext = cipher.Decrypt(version.Value!.Ciphertext, ValueContext(secret, version.VersionId));
+            return (version.Value!.Kind, cipher.DecryptPooled(version.Value.Ciphertext, ValueContext(secret, version.VersionId)));
         }
         catch (CryptographicException)
         {
             throw new ServiceException(ErrorKind.DecryptionFailure,
                 "Secrets Manager can't decrypt the protected secret text using the provided KMS key.");
         }
-
-        if (version.Value.Kind == SecretValueKind.Binary)
-        {
-            return (null, plaintext);
-        }
-
-        var text = Encoding.UTF8.GetString(plaintext);
-        CryptographicOperations.ZeroMemory(plaintext);
-        return (text, null);
     }
 
     /// <summary>True when a stored version holds exactly the given value (ClientRequestToken idempotency).</summary>

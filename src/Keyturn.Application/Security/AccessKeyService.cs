@@ -15,6 +15,7 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
 {
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(1);
     private readonly ConcurrentDictionary<string, (ResolvedKey? Key, long ExpiresAt)> _cache = new(StringComparer.Ordinal);
+    private ResolvedKey? _root;
 
     public sealed record ResolvedKey(string SecretAccessKey, CallerIdentity Identity, DateTimeOffset? ExpiresDate = null);
 
@@ -120,7 +121,8 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
     {
         if (string.Equals(accessKeyId, root.AccessKeyId, StringComparison.Ordinal))
         {
-            return new ResolvedKey(root.SecretAccessKey, new CallerIdentity(accessKeyId, RootPrincipalArn, IsRoot: true, IdentityPolicy: null));
+            // The root key is fixed for the process's life; one immutable answer instead of two objects per lookup.
+            return _root ??= new ResolvedKey(root.SecretAccessKey, new CallerIdentity(root.AccessKeyId, RootPrincipalArn, IsRoot: true, IdentityPolicy: null));
         }
 
         var now = timeProvider.GetTimestamp();

@@ -28,6 +28,19 @@ public sealed class Authorizer(KeyturnOptions options, TimeProvider timeProvider
     /// <summary>As <see cref="Authorize"/>, for an action named with its service (e.g. <c>logs:GetLogEvents</c>).</summary>
     public void AuthorizeAction(RequestContext context, string fullAction, string resource, Secret? secret = null, RequestConditions? conditions = null)
     {
+        PolicyDocument? resourcePolicy = null;
+        if (secret?.ResourcePolicy is { } policyText && PolicyDocument.TryParse(policyText, out var parsed, out _))
+        {
+            resourcePolicy = parsed;
+        }
+
+        // Only a resource policy's explicit deny stops the root user: with none there is nothing to evaluate, so
+        // the condition context (a dictionary and a dozen strings) is not built.
+        if (context.Caller.IsRoot && resourcePolicy is null)
+        {
+            return;
+        }
+
         var request = new AuthorizationRequest(
             context.Caller.PrincipalArn,
             options.AccountId,
@@ -37,16 +50,9 @@ public sealed class Authorizer(KeyturnOptions options, TimeProvider timeProvider
             BuildConditionContext(context, fullAction, resource, secret, conditions),
             context.SourceIp is null ? [ConditionKeys.SourceIp] : null);
 
-        PolicyDocument? resourcePolicy = null;
-        if (secret?.ResourcePolicy is { } policyText && PolicyDocument.TryParse(policyText, out var parsed, out _))
-        {
-            resourcePolicy = parsed;
-        }
-
         if (context.Caller.IsRoot)
         {
-            if (resourcePolicy is null
-                || PolicyEvaluator.Evaluate(resourcePolicy, request, isResourcePolicy: true) != PolicyDecision.ExplicitDeny)
+            if (PolicyEvaluator.Evaluate(resourcePolicy!, request, isResourcePolicy: true) != PolicyDecision.ExplicitDeny)
             {
                 return;
             }

@@ -112,6 +112,36 @@ public sealed partial class SigV4Verifier
     }
 
     /// <summary>
+    /// <see cref="RejectBeforeBodyAsync"/> that also remembers which access key the request names, so
+    /// <see cref="VerifyAsync(SigV4Request, string?, SigV4KeyRequest, CancellationToken)"/> after the body needs one
+    /// pass over the request instead of two. The key is still looked up again then, so a revocation in between counts.
+    /// </summary>
+    public async ValueTask<(SigV4VerificationResult? Rejected, SigV4KeyRequest Key)> RejectBeforeBodyAsync(
+        SigV4Request request, string? expectedService, CancellationToken cancellationToken, bool rememberKey)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (result, asked) = await CheckAsync(request, expectedService, checkSignature: false, cancellationToken).ConfigureAwait(false);
+        return (result.IsSuccess ? null : result, rememberKey ? new SigV4KeyRequest(asked) : default);
+    }
+
+    /// <summary>
+    /// The full verification (signature included) of a request that passed
+    /// <see cref="RejectBeforeBodyAsync(SigV4Request, string?, CancellationToken, bool)"/>, for the key it named.
+    /// </summary>
+    public async ValueTask<SigV4VerificationResult> VerifyAsync(SigV4Request request, string? expectedService, SigV4KeyRequest key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (key.AccessKeyId is not { } asked)
+        {
+            return await VerifyAsync(request, expectedService, checkSignature: true, cancellationToken).ConfigureAwait(false);
+        }
+
+        var lookup = _secretLookupAsync ?? throw new InvalidOperationException("This verifier was given a synchronous key lookup: use Verify.");
+        var secret = await lookup(asked, cancellationToken).ConfigureAwait(false);
+        return Verify(request, expectedService, checkSignature: true, id => string.Equals(id, asked, StringComparison.Ordinal) ? secret : null);
+    }
+
+    /// <summary>
     /// Runs every check except the signature itself, which needs the body: the authentication form, dates, signed
     /// headers, credential scope and the access key's existence. A server calls it before reading a body so an
     /// unauthenticated caller cannot make it buffer one. Returns the failure, or null when the request may go on to
@@ -129,7 +159,11 @@ public sealed partial class SigV4Verifier
     /// Two passes over the request: the first runs every check that comes before the access key (in AWS's order) and
     /// finds which key is asked for; the key is then looked up, and the second pass runs the checks with it.
     /// </summary>
-    private async ValueTask<SigV4VerificationResult> VerifyAsync(SigV4Request request, string? expectedService, bool checkSignature, CancellationToken cancellationToken)
+    private async ValueTask<SigV4VerificationResult> VerifyAsync(SigV4Request request, string? expectedService, bool checkSignature, CancellationToken cancellationToken) =>
+        (await CheckAsync(request, expectedService, checkSignature, cancellationToken).ConfigureAwait(false)).Result;
+
+    private async ValueTask<(SigV4VerificationResult Result, string? Asked)> CheckAsync(
+        SigV4Request request, string? expectedService, bool checkSignature, CancellationToken cancellationToken)
     {
         var lookup = _secretLookupAsync ?? throw new InvalidOperationException("This verifier was given a synchronous key lookup: use Verify.");
         string? asked = null;
@@ -140,11 +174,11 @@ public sealed partial class SigV4Verifier
         });
         if (asked is null)
         {
-            return first;
+            return (first, null);
         }
 
         var secret = await lookup(asked, cancellationToken).ConfigureAwait(false);
-        return Verify(request, expectedService, checkSignature, id => string.Equals(id, asked, StringComparison.Ordinal) ? secret : null);
+        return (Verify(request, expectedService, checkSignature, id => string.Equals(id, asked, StringComparison.Ordinal) ? secret : null), asked);
     }
 
     private Func<string, string?> SyncLookup() =>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Keyturn.Application;
 using Keyturn.Application.Security;
@@ -45,6 +46,8 @@ public sealed partial class AwsJsonEndpoint(
         string? accessKeyId = null;
         int status;
         string? errorCode = null;
+        var body = default(BodyRead);
+        using var output = new PooledBufferWriter();
 
         try
         {
@@ -53,7 +56,7 @@ public sealed partial class AwsJsonEndpoint(
             // Credentials must be scoped to the service named by X-Amz-Target (AWS says so in its own words).
             var service = table?.Service;
             var headersOnly = ToSigV4Request(http, ReadOnlyMemory<byte>.Empty);
-            var rejected = await verifier.RejectBeforeBodyAsync(headersOnly, service, http.RequestAborted).ConfigureAwait(false);
+            var (rejected, key) = await verifier.RejectBeforeBodyAsync(headersOnly, service, http.RequestAborted, rememberKey: true).ConfigureAwait(false);
             if (rejected is not null)
             {
                 accessKeyId = rejected.AccessKeyId;
@@ -61,7 +64,7 @@ public sealed partial class AwsJsonEndpoint(
                 return;
             }
 
-            var body = await ReadBodyAsync(http.Request, timeProvider, http.RequestAborted).ConfigureAwait(false);
+            body = await ReadBodyAsync(http.Request, timeProvider, http.RequestAborted).ConfigureAwait(false);
             if (body.Failure is { } failure)
             {
                 (status, errorCode) = await WriteErrorAsync(http, table, failure.Status, failure.Code, failure.Message).ConfigureAwait(false);
@@ -69,7 +72,7 @@ public sealed partial class AwsJsonEndpoint(
             }
 
             var sigV4Request = headersOnly with { Body = body.Bytes };
-            var verification = await verifier.VerifyAsync(sigV4Request, service, http.RequestAborted).ConfigureAwait(false);
+            var verification = await verifier.VerifyAsync(sigV4Request, service, key, http.RequestAborted).ConfigureAwait(false);
             accessKeyId = verification.AccessKeyId;
             if (!verification.IsSuccess)
             {
@@ -87,12 +90,12 @@ public sealed partial class AwsJsonEndpoint(
             var caller = (await accessKeys.ResolveAsync(verification.AccessKeyId!, http.RequestAborted).ConfigureAwait(false))!.Identity;
             var context = new RequestContext(
                 requestId, verification.Region!, caller, ClientAddress(http), http.Request.IsHttps);
-            var response = await route(body.Bytes, context, http.RequestAborted).ConfigureAwait(false);
+            await route(body.Bytes, context, output, http.RequestAborted).ConfigureAwait(false);
 
             http.Response.StatusCode = status = 200;
             http.Response.ContentType = ContentType;
-            http.Response.ContentLength = response.Length;
-            await http.Response.Body.WriteAsync(response, http.RequestAborted).ConfigureAwait(false);
+            http.Response.ContentLength = output.WrittenCount;
+            await http.Response.Body.WriteAsync(output.WrittenMemory, http.RequestAborted).ConfigureAwait(false);
         }
         catch (ServiceException e)
         {
@@ -112,6 +115,11 @@ public sealed partial class AwsJsonEndpoint(
             LogFault(logger, requestId, target, e.GetType().Name, e.Message);
             (status, errorCode) = await WriteErrorAsync(http, table, 500, "InternalServiceError",
                 $"An error occurred on the server side (request id {requestId}).").ConfigureAwait(false);
+        }
+        finally
+        {
+            // The body may hold a secret value (PutSecretValue, CreateSecret): wiped before the pool hands it on.
+            body.Return();
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
@@ -139,19 +147,32 @@ public sealed partial class AwsJsonEndpoint(
 
         using var deadline = new CancellationTokenSource(BodyReadTimeout, timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, deadline.Token);
-        var buffer = new ArrayBufferWriter<byte>((int)(request.ContentLength ?? 1024) + 1);
+
+        // Pooled: a fresh buffer per request was the largest allocation on the GetSecretValue path.
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max((int)(request.ContentLength ?? 0) + 1, 4096));
+        var written = 0;
         try
         {
             while (true)
             {
-                var read = await request.Body.ReadAsync(buffer.GetMemory(4096), linked.Token).ConfigureAwait(false);
-                if (read == 0)
+                if (written == buffer.Length)
                 {
-                    return new BodyRead(buffer.WrittenMemory, null);
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, written).CopyTo(larger);
+                    Wipe(buffer, written);
+                    buffer = larger;
                 }
 
-                buffer.Advance(read);
-                if (buffer.WrittenCount > MaxBodyBytes)
+                var read = await request.Body.ReadAsync(buffer.AsMemory(written), linked.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    var body = new BodyRead(buffer, written, null);
+                    buffer = null;
+                    return body;
+                }
+
+                written += read;
+                if (written > MaxBodyBytes)
                 {
                     return BodyRead.Failed(TooLarge);
                 }
@@ -170,6 +191,19 @@ public sealed partial class AwsJsonEndpoint(
                 _ => new ClientError(400, "SerializationException", "The request body could not be read: " + e.Message),
             });
         }
+        finally
+        {
+            if (buffer is not null)
+            {
+                Wipe(buffer, written);
+            }
+        }
+    }
+
+    private static void Wipe(byte[] buffer, int written)
+    {
+        CryptographicOperations.ZeroMemory(buffer.AsSpan(0, Math.Min(written, buffer.Length)));
+        ArrayPool<byte>.Shared.Return(buffer);
     }
 
     private static readonly ClientError TooLarge =
@@ -180,9 +214,20 @@ public sealed partial class AwsJsonEndpoint(
 
     private sealed record ClientError(int Status, string Code, string Message);
 
-    private readonly record struct BodyRead(ReadOnlyMemory<byte> Bytes, ClientError? Failure)
+    /// <summary>A body in a pooled array (or the failure that stopped it); <see cref="Return"/> wipes and returns the array.</summary>
+    private readonly record struct BodyRead(byte[]? Array, int Length, ClientError? Failure)
     {
-        public static BodyRead Failed(ClientError failure) => new(ReadOnlyMemory<byte>.Empty, failure);
+        public ReadOnlyMemory<byte> Bytes => Array.AsMemory(0, Length);
+
+        public static BodyRead Failed(ClientError failure) => new(null, 0, failure);
+
+        public void Return()
+        {
+            if (Array is not null)
+            {
+                Wipe(Array, Length);
+            }
+        }
     }
 
     internal static SigV4Request ToSigV4Request(HttpContext http, ReadOnlyMemory<byte> body)

@@ -20,6 +20,8 @@ public sealed class EpochSecondsConverter : JsonConverter<DateTimeOffset>
             : DateTimeOffset.Parse(text!, CultureInfo.InvariantCulture);
     }
 
-    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) => WriteValue(writer, value);
+
+    public static void WriteValue(Utf8JsonWriter writer, DateTimeOffset value) =>
         writer.WriteNumberValue(value.ToUnixTimeMilliseconds() / 1000m);
 }

@@ -12,7 +12,7 @@ namespace Keyturn.Server.Protocol;
 /// </summary>
 public sealed class OperationTable
 {
-    private readonly Dictionary<string, Func<ReadOnlyMemory<byte>, RequestContext, CancellationToken, Task<byte[]>>> _routes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Func<ReadOnlyMemory<byte>, RequestContext, PooledBufferWriter, CancellationToken, Task>> _routes = new(StringComparer.Ordinal);
     private readonly Func<string, string, byte[]> _errorBody;
 
     public const string TargetPrefix = "secretsmanager.";
@@ -34,7 +34,7 @@ public sealed class OperationTable
         Add(Get<CreateSecretHandler>(services), json.CreateSecretRequest, json.CreateSecretResponse);
         Add(Get<PutSecretValueHandler>(services), json.PutSecretValueRequest, json.PutSecretValueResponse);
         Add(Get<UpdateSecretHandler>(services), json.UpdateSecretRequest, json.UpdateSecretResponse);
-        Add(Get<GetSecretValueHandler>(services), json.GetSecretValueRequest, json.GetSecretValueResponse);
+        AddGetSecretValue(Get<GetSecretValueHandler>(services), json.GetSecretValueRequest);
         Add(Get<BatchGetSecretValueHandler>(services), json.BatchGetSecretValueRequest, json.BatchGetSecretValueResponse);
         Add(Get<DescribeSecretHandler>(services), json.DescribeSecretRequest, json.DescribeSecretResponse);
         Add(Get<ListSecretsHandler>(services), json.ListSecretsRequest, json.ListSecretsResponse);
@@ -66,37 +66,58 @@ public sealed class OperationTable
 
     public byte[] ErrorBody(string code, string message) => _errorBody(code, message);
 
-    public bool TryGet(string operation, out Func<ReadOnlyMemory<byte>, RequestContext, CancellationToken, Task<byte[]>> route) =>
+    public bool TryGet(string operation, out Func<ReadOnlyMemory<byte>, RequestContext, PooledBufferWriter, CancellationToken, Task> route) =>
         _routes.TryGetValue(operation, out route!);
 
     private static T Get<T>(IServiceProvider services)
         where T : notnull => (T)(services.GetService(typeof(T)) ?? throw new InvalidOperationException($"{typeof(T).Name} is not registered."));
 
+    /// <summary>Adds an action whose response the serializer writes into the pooled response body.</summary>
     public void Add<TRequest, TResponse>(IOperation<TRequest, TResponse> operation, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType)
         where TRequest : class
     {
-        _routes[operation.Name] = async (body, context, cancellationToken) =>
+        _routes[operation.Name] = async (body, context, output, cancellationToken) =>
         {
-            TRequest? request;
-            try
-            {
-                request = body.IsEmpty ? JsonSerializer.Deserialize("{}"u8, requestType) : JsonSerializer.Deserialize(body.Span, requestType);
-            }
-            catch (JsonException e)
-            {
-                throw new SerializationFailure(e.Path is { Length: > 0 } path
-                    ? $"Unable to parse the request body: the value at '{path}' is not of the expected type or is malformed."
-                    : "Unable to parse the request body: it is not a valid JSON object.");
-            }
-
-            if (request is null)
-            {
-                throw new SerializationFailure("The request body must be a JSON object.");
-            }
-
-            var response = await operation.ExecuteAsync(request, context, cancellationToken).ConfigureAwait(false);
-            return JsonSerializer.SerializeToUtf8Bytes(response, responseType);
+            var response = await operation.ExecuteAsync(Parse(body, requestType), context, cancellationToken).ConfigureAwait(false);
+            using var writer = new Utf8JsonWriter(output, WriterOptions(responseType.Options));
+            JsonSerializer.Serialize(writer, response, responseType);
         };
+    }
+
+    /// <summary>
+    /// GetSecretValue writes its value from pooled plaintext straight into the pooled response body and wipes it,
+    /// so the value never lives in a string or array of its own.
+    /// </summary>
+    private void AddGetSecretValue(GetSecretValueHandler handler, JsonTypeInfo<GetSecretValueRequest> requestType)
+    {
+        var options = WriterOptions(requestType.Options);
+        _routes[handler.Name] = async (body, context, output, cancellationToken) =>
+        {
+            using var value = await handler.ExecutePooledAsync(Parse(body, requestType), context, cancellationToken).ConfigureAwait(false);
+            using var writer = new Utf8JsonWriter(output, options);
+            GetSecretValueJson.Write(writer, value);
+        };
+    }
+
+    private static JsonWriterOptions WriterOptions(JsonSerializerOptions options) =>
+        new() { Encoder = options.Encoder, Indented = options.WriteIndented };
+
+    private static TRequest Parse<TRequest>(ReadOnlyMemory<byte> body, JsonTypeInfo<TRequest> requestType)
+        where TRequest : class
+    {
+        TRequest? request;
+        try
+        {
+            request = body.IsEmpty ? JsonSerializer.Deserialize("{}"u8, requestType) : JsonSerializer.Deserialize(body.Span, requestType);
+        }
+        catch (JsonException e)
+        {
+            throw new SerializationFailure(e.Path is { Length: > 0 } path
+                ? $"Unable to parse the request body: the value at '{path}' is not of the expected type or is malformed."
+                : "Unable to parse the request body: it is not a valid JSON object.");
+        }
+
+        return request ?? throw new SerializationFailure("The request body must be a JSON object.");
     }
 }
 

@@ -744,6 +744,31 @@ public sealed class SigV4VerifierTests
         Assert.Throws<InvalidOperationException>(() => verifier.Verify(SignedPost()));
     }
 
+    [Theory]
+    [InlineData("a signed request is verified with the key its headers named", "signed", false, SigV4Outcome.Success)]
+    [InlineData("a body changed after the header checks fails the signature", "tampered", false, SigV4Outcome.SignatureMismatch)]
+    [InlineData("a key revoked while the body arrived is refused: the key is looked up again", "signed", true, SigV4Outcome.UnknownAccessKey)]
+    public async Task RememberedKey_VerifiesTheBodyInOnePass_AndStillLooksTheKeyUp(string because, string request, bool revokeAfterHeaders, SigV4Outcome expected)
+    {
+        var revoked = false;
+        var asked = new List<string>();
+        var verifier = new SigV4Verifier((id, _) =>
+        {
+            asked.Add(id);
+            return ValueTask.FromResult(revoked ? null : Lookup(id));
+        }, new FakeTimeProvider(SignedAt), expectedServices: new HashSet<string> { "secretsmanager" });
+        var sent = request == "tampered" ? SignedPost() with { Body = Encoding.UTF8.GetBytes("{}") } : SignedPost();
+
+        var (rejected, key) = await verifier.RejectBeforeBodyAsync(sent with { Body = ReadOnlyMemory<byte>.Empty }, "secretsmanager", default, rememberKey: true);
+        revoked = revokeAfterHeaders;
+        var result = await verifier.VerifyAsync(sent, "secretsmanager", key, default);
+
+        Assert.Null(rejected);
+        Assert.Equal(AccessKeyId, key.AccessKeyId);
+        Assert.True(expected == result.Outcome, $"{because}: {result.Outcome}");
+        Assert.Equal([AccessKeyId, AccessKeyId], asked);
+    }
+
     internal static string? Lookup(string accessKeyId) => accessKeyId == AccessKeyId ? Secret : null;
 
     private static SigV4Verifier Verifier(DateTimeOffset? now = null) =>
