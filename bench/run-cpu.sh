@@ -8,9 +8,11 @@
 # meaningless on a machine busy with other work (the report's "others on server CPU" column says how busy).
 # `--store postgresql` starts a throwaway PostgreSQL 15 (durable commits, pinned with the server, its CPU per request
 # reported) and writes docs/benchmarks-cpu-postgresql.md; `--store postgresql://...` uses a running one.
+# `--caller iam` (the default) measures with an application key whose policy is evaluated on every request;
+# `--caller root` with the root key.
 #
 #   bench/run-cpu.sh [--duration 10] [--warmup 3] [--server-warmup 10] [--repetitions 5] [--connections 1,16]
-#                    [--operations GetSecretValue,PutSecretValue,DescribeSecret] [--store postgresql | postgresql://...]
+#                    [--operations GetSecretValue,PutSecretValue,DescribeSecret] [--store postgresql | postgresql://...] [--caller iam|root]
 #                    [--server-cpus LIST] [--load-cpus LIST] [--report PATH] [--keep]
 set -euo pipefail
 

@@ -39,6 +39,7 @@ internal static class CpuCommand
             CounterInterval: flags.Seconds("counter-interval", 1),
             ServerCpus: serverCpus,
             LoadCpus: loadCpus,
+            Caller: flags.Text("caller", "iam") is "iam" or "root" ? flags.Text("caller", "iam") : throw new ArgumentException("--caller takes iam or root."),
             ReportPath: Path.GetFullPath(flags.Text("report", Path.Combine(repo, flags.Text("store") is null ? "docs/benchmarks-cpu.md" : "docs/benchmarks-cpu-postgresql.md"))),
             LoadAverageAtStart: BenchMachine.LoadAverage(" "),
             Calibration: flags.Text("calibrate") is { } calibrate ? Calibration.Parse(calibrate) : null);
@@ -81,7 +82,7 @@ internal static class CpuCommand
         Console.Error.WriteLine($"Work directory {work} (child output in {log}); server on CPU {CpuList.Format(serverCpus)}, load on CPU {CpuList.Format(loadCpus)}.");
         var accessKeyId = "AKIA" + RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
         var secretAccessKey = RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 40);
-        var clientEnvironment = new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = accessKeyId, ["AWS_SECRET_ACCESS_KEY"] = secretAccessKey };
+        IReadOnlyDictionary<string, string> clientEnvironment = new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = accessKeyId, ["AWS_SECRET_ACCESS_KEY"] = secretAccessKey };
         var started = Stopwatch.GetTimestamp();
         var pin = CpuList.Format(serverCpus);
 
@@ -127,6 +128,12 @@ internal static class CpuCommand
         if (settings.Calibration is null)
         {
             await Seeder.SeedAsync(settings.BenchDll, keyturnUrl, "bench-get-", settings.GetSecrets, read: false, clientEnvironment, log, CpuList.Format(loadCpus));
+            if (settings.Caller == "iam")
+            {
+                // Measured as an application key would call: SigV4 with a stored key, an identity policy evaluated with its
+                // condition keys on every request (root skips policy evaluation without a resource policy).
+                clientEnvironment = await CreateIamKeyAsync(settings, work, store, log);
+            }
         }
 
         var servers = new[] { (Name: BaselineName, Process: baseline, Url: baselineUrl), (Name: KeyturnName, Process: keyturn, Url: keyturnUrl) };
@@ -214,6 +221,25 @@ internal static class CpuCommand
         }
     }
 
+    /// <summary>The identity policy of the <c>--caller iam</c> key: what the load needs, behind a source-address condition and beside a Deny.</summary>
+    public const string IamPolicy =
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"secretsmanager:GetSecretValue\",\"secretsmanager:PutSecretValue\"," +
+        "\"secretsmanager:DescribeSecret\",\"secretsmanager:CreateSecret\"],\"Resource\":\"arn:aws:secretsmanager:*:*:secret:bench-*\"," +
+        "\"Condition\":{\"IpAddress\":{\"aws:SourceIp\":\"127.0.0.0/8\"}}}," +
+        "{\"Effect\":\"Deny\",\"Action\":\"secretsmanager:*\",\"Resource\":\"arn:aws:secretsmanager:*:*:secret:prod/*\"}]}";
+
+    /// <summary>Creates the measured application key with <c>keyturn keys create</c> on the server's store; returns the load's environment.</summary>
+    private static async Task<IReadOnlyDictionary<string, string>> CreateIamKeyAsync(CpuSettings settings, string work, string? store, string log)
+    {
+        var (exit, stdout) = await ChildProcess.RunAsync(settings.KeyturnDll,
+            ["keys", "create", "bench-reader", "--policy", IamPolicy, "--data-dir", Path.Combine(work, "data"), .. store is null ? Array.Empty<string>() : ["--store", store]],
+            new Dictionary<string, string>(), log);
+        string? Value(string name) => stdout.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(name + " = ", StringComparison.Ordinal))?[(name.Length + 3)..];
+        return exit == 0 && Value("aws_access_key_id") is { } id && Value("aws_secret_access_key") is { } secret
+            ? new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = id, ["AWS_SECRET_ACCESS_KEY"] = secret }
+            : throw new InvalidOperationException($"keyturn keys create failed (exit code {exit}); see {log}.");
+    }
+
     /// <summary>Runs a cleanup when the run ends, however it ends.</summary>
     private sealed class AsyncCleanup(Func<Task> cleanup) : IAsyncDisposable
     {
@@ -273,7 +299,7 @@ internal static class CpuCommand
 
 internal sealed record CpuSettings(
     string KeyturnDll, string BenchDll, string? Store, double Duration, double Warmup, double ServerWarmup, int Repetitions, int[] Connections,
-    string[] Operations, int GetSecrets, int PutsPerSecret, double CounterInterval, int[] ServerCpus, int[] LoadCpus, string ReportPath, string LoadAverageAtStart,
+    string[] Operations, int GetSecrets, int PutsPerSecret, double CounterInterval, int[] ServerCpus, int[] LoadCpus, string Caller, string ReportPath, string LoadAverageAtStart,
     Calibration? Calibration)
 {
     /// <summary>What the report calls the server compared with the bare Kestrel.</summary>

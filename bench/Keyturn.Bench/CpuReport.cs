@@ -113,6 +113,11 @@ internal static class CpuReport
 
         md.AppendLine("## Method");
         md.AppendLine();
+        md.AppendLine(settings.Caller == "iam"
+            ? "- **Caller.** An application key made with `keyturn keys create` after seeding, whose identity policy allows the measured actions on `bench-*` " +
+              "under an `aws:SourceIp` condition beside a Deny on `prod/*`: every request is verified with a stored key and evaluated against that policy. " +
+              "Policy: `" + CpuCommand.IamPolicy + "`."
+            : "- **Caller.** The root key (`--caller root`): no identity policy is evaluated, and without a resource policy root skips evaluation altogether.");
         md.AppendLine("- **Servers.** `keyturn serve --log-level Warning` (Release build) and the baseline `Keyturn.Bench baseline --bare`: Kestrel from " +
             "`WebApplication.CreateSlimBuilder`, HTTP/1.1 only, no Server header, logging providers cleared, no routing: `app.Run` answers every request " +
             "with a fixed 200 and a 59-byte JSON body. Both are started with `taskset -c` on the server CPUs and run for the whole benchmark; on a machine " +
@@ -192,7 +197,7 @@ internal static class CpuReport
         md.AppendLine();
         md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"This run: `--duration {settings.Duration:0.#} --warmup {settings.Warmup:0.#} --server-warmup {settings.ServerWarmup:0.#} --repetitions {settings.Repetitions} " +
             $"--connections {string.Join(',', settings.Connections)} --operations {string.Join(',', settings.Operations)} --counter-interval {settings.CounterInterval:0.##} " +
-            $"--server-cpus {CpuList.Format(settings.ServerCpus)} --load-cpus {CpuList.Format(settings.LoadCpus)}{(settings.Store is null ? "" : $" --store {Redacted(settings.Store)}")}" +
+            $"--server-cpus {CpuList.Format(settings.ServerCpus)} --load-cpus {CpuList.Format(settings.LoadCpus)} --caller {settings.Caller}{(settings.Store is null ? "" : $" --store {Redacted(settings.Store)}")}" +
             $"{(settings.Calibration is { } k ? $" --calibrate {k.Micros:0.#},{k.Bytes}" : "")}`. " +
             $"Not part of CI: it takes minutes and its numbers belong to the machine."));
         return (md.ToString(), summary.ToString());
