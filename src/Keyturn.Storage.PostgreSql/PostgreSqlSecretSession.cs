@@ -120,6 +120,7 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
         var metadata = StoredSecretMetadata.Serialize(secret);
         var deletion = secret.DeletionDate?.ToUnixTimeMilliseconds();
         var rotationEnabled = secret.Rotation?.Enabled == true;
+        Reserve(1);
         await using var batch = new NpgsqlBatch(connection, transaction);
         if (secret.StoreId == 0)
         {
@@ -168,6 +169,7 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
 
     public async ValueTask SaveAccessAsync(Secret secret, SecretVersion version, CancellationToken cancellationToken)
     {
+        Reserve(1);
         await using var batch = new NpgsqlBatch(connection, transaction);
         Add(batch, "UPDATE secrets SET metadata = jsonb_set(metadata, '{LastAccessedMs}', coalesce(to_jsonb($2::bigint), 'null'::jsonb)) WHERE id = $1",
             secret.StoreId, secret.LastAccessedDate?.ToUnixTimeMilliseconds());

@@ -92,6 +92,11 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
         {
             return (false, default);
         }
+        catch (Exception) when (session.NeededSnapshot)
+        {
+            // The work turned the signal into another failure: what it saw is no snapshot, so run it again in one.
+            return (false, default);
+        }
     }
 
     private async Task<T> RunOnceAsync<T>(bool write, LeaseFence? fence, Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Keyturn.Domain.Errors;
 using Keyturn.Domain.Policies;
@@ -28,11 +29,7 @@ public sealed class Authorizer(KeyturnOptions options, TimeProvider timeProvider
     /// <summary>As <see cref="Authorize"/>, for an action named with its service (e.g. <c>logs:GetLogEvents</c>).</summary>
     public void AuthorizeAction(RequestContext context, string fullAction, string resource, Secret? secret = null, RequestConditions? conditions = null)
     {
-        PolicyDocument? resourcePolicy = null;
-        if (secret?.ResourcePolicy is { } policyText && PolicyDocument.TryParse(policyText, out var parsed, out _))
-        {
-            resourcePolicy = parsed;
-        }
+        PolicyDocument? resourcePolicy = secret?.ResourcePolicy is { } policyText ? ParsedResourcePolicy(policyText) : null;
 
         // Only a resource policy's explicit deny stops the root user: with none there is nothing to evaluate, so
         // the condition context (a dictionary and a dozen strings) is not built.
@@ -47,7 +44,7 @@ public sealed class Authorizer(KeyturnOptions options, TimeProvider timeProvider
             fullAction,
             resource,
             Context: null,
-            BuildConditionContext(context, fullAction, resource, secret, conditions),
+            BuildConditionContext(context, fullAction, resource, secret, conditions, context.Caller.IdentityPolicy, resourcePolicy),
             context.SourceIp is null ? [ConditionKeys.SourceIp] : null);
 
         if (context.Caller.IsRoot)
@@ -77,28 +74,77 @@ public sealed class Authorizer(KeyturnOptions options, TimeProvider timeProvider
         new(ErrorKind.AccessDenied,
             $"User: {context.Caller.PrincipalArn} is not authorized to perform: {fullAction} on resource: {resource} {reason}");
 
-    /// <summary>The global keys of every request, plus the Secrets Manager keys AWS documents for the action.</summary>
+    /// <summary>
+    /// The global keys of every request, plus the Secrets Manager keys AWS documents for the action; only those the
+    /// policies in play reference, since evaluation looks up no other (most policies test one key, or none).
+    /// </summary>
     private Dictionary<string, IReadOnlyList<string>> BuildConditionContext(
-        RequestContext context, string fullAction, string resource, Secret? secret, RequestConditions? conditions)
+        RequestContext context, string fullAction, string resource, Secret? secret, RequestConditions? conditions,
+        PolicyDocument? identityPolicy, PolicyDocument? resourcePolicy)
     {
-        var values = RequestConditions.ContextFor(fullAction, resource, secret, conditions);
-        var now = timeProvider.GetUtcNow();
-        values[ConditionKeys.PrincipalArn] = [context.Caller.PrincipalArn];
-        values[ConditionKeys.PrincipalAccount] = [options.AccountId];
-        values[ConditionKeys.RequestedRegion] = [context.Region];
-        values[ConditionKeys.SecureTransport] = [context.SecureTransport ? "true" : "false"];
-        values[ConditionKeys.CurrentTime] = [now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)];
-        values[ConditionKeys.EpochTime] = [now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)];
-        if (context.SourceIp is { } sourceIp)
+        var identityKeys = identityPolicy?.ReferencedKeys;
+        var resourceKeys = resourcePolicy?.ReferencedKeys;
+        bool Wanted(string key) => identityKeys?.Contains(key) == true || resourceKeys?.Contains(key) == true;
+        bool AnyWanted(Func<string, bool> match) => identityKeys?.Any(match) == true || resourceKeys?.Any(match) == true;
+
+        var values = AnyWanted(IsRequestOrResourceKey)
+            ? RequestConditions.ContextFor(fullAction, resource, secret, conditions)
+            : new Dictionary<string, IReadOnlyList<string>>(StringComparer.OrdinalIgnoreCase);
+        void Set(string key, Func<string> value)
         {
-            values[ConditionKeys.SourceIp] = [sourceIp];
+            if (Wanted(key))
+            {
+                values[key] = [value()];
+            }
         }
 
-        foreach (var (key, value) in context.Caller.Tags ?? new Dictionary<string, string>())
+        Set(ConditionKeys.PrincipalArn, () => context.Caller.PrincipalArn);
+        Set(ConditionKeys.PrincipalAccount, () => options.AccountId);
+        Set(ConditionKeys.RequestedRegion, () => context.Region);
+        Set(ConditionKeys.SecureTransport, () => context.SecureTransport ? "true" : "false");
+        Set(ConditionKeys.CurrentTime, () => timeProvider.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+        Set(ConditionKeys.EpochTime, () => timeProvider.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+        if (context.SourceIp is { } sourceIp)
         {
-            values[ConditionKeys.PrincipalTagPrefix + key] = [value];
+            Set(ConditionKeys.SourceIp, () => sourceIp);
+        }
+
+        if (context.Caller.Tags is { Count: > 0 } tags && AnyWanted(k => k.StartsWith(ConditionKeys.PrincipalTagPrefix, StringComparison.OrdinalIgnoreCase)))
+        {
+            foreach (var (key, value) in tags)
+            {
+                values[ConditionKeys.PrincipalTagPrefix + key] = [value];
+            }
         }
 
         return values;
+    }
+
+    /// <summary>Keys <see cref="RequestConditions.ContextFor"/> supplies: the service's own, and the request's and the secret's tags.</summary>
+    private static bool IsRequestOrResourceKey(string key) =>
+        !key.StartsWith("aws:", StringComparison.OrdinalIgnoreCase)
+        || key.StartsWith(ConditionKeys.ResourceTagPrefix, StringComparison.OrdinalIgnoreCase)
+        || key.StartsWith(ConditionKeys.RequestTagPrefix, StringComparison.OrdinalIgnoreCase)
+        || key.Equals(ConditionKeys.TagKeys, StringComparison.OrdinalIgnoreCase);
+
+    // Resource policies are stored as text and read with the secret on every request: parse each distinct text once.
+    private static readonly ConcurrentDictionary<string, PolicyDocument?> ParsedPolicies = new(StringComparer.Ordinal);
+
+    private static PolicyDocument? ParsedResourcePolicy(string text)
+    {
+        if (ParsedPolicies.TryGetValue(text, out var cached))
+        {
+            return cached;
+        }
+
+        var parsed = PolicyDocument.TryParse(text, out var document, out _) ? document : null;
+        if (ParsedPolicies.Count >= 1024)
+        {
+            // Bounded: a store with more distinct policies than this parses again rather than growing without limit.
+            ParsedPolicies.Clear();
+        }
+
+        ParsedPolicies[text] = parsed;
+        return parsed;
     }
 }

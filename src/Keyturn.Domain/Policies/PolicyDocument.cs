@@ -26,6 +26,25 @@ public sealed class PolicyDocument
     /// <summary>IAM only expands ${...} policy variables under the 2012-10-17 language version.</summary>
     internal bool SupportsPolicyVariables => Version == "2012-10-17";
 
+    private IReadOnlySet<string>? _referencedKeys;
+
+    /// <summary>
+    /// Every condition key a statement tests or a policy variable reads, compared case-insensitively: evaluation looks up
+    /// no other key, so a caller may leave every other one out of the request's context. Computed once per document.
+    /// </summary>
+    public IReadOnlySet<string> ReferencedKeys => _referencedKeys ??= CollectReferencedKeys();
+
+    private HashSet<string> CollectReferencedKeys()
+    {
+        var keys = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var statement in Statements)
+        {
+            keys.UnionWith(ConditionKeys.ReferencedKeys(statement, SupportsPolicyVariables));
+        }
+
+        return keys;
+    }
+
     /// <summary>Parses with the shared grammar; Principal and Resource are optional. Throws <see cref="PolicyParseException"/>.</summary>
     public static PolicyDocument Parse(string json) => PolicyParser.Parse(json, PolicyKind.Any);
 
