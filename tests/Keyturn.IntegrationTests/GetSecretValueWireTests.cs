@@ -65,15 +65,41 @@ public sealed class GetSecretValueWireTests
     [InlineData(SecretValueKind.Binary, 60_000)]
     public void EveryPooledArrayThatHeldTheValue_IsWipedBeforeItGoesBack(SecretValueKind kind, int length)
     {
-        var value = Enumerable.Repeat((byte)'s', length).ToArray();
+        // Quotes make the value need escaping, which is where an escaped copy of it is made.
+        var value = Enumerable.Range(0, length).Select(i => i % 10 == 0 ? (byte)'"' : (byte)'s').ToArray();
         var pool = new RecordingPool();
 
         var written = WritePooled(kind, value, ["AWSCURRENT"], DateTimeOffset.UnixEpoch, pool);
 
-        Assert.Contains(kind == SecretValueKind.Binary ? "c3Nzc3Nz" : "ssssssss", Encoding.ASCII.GetString(written), StringComparison.Ordinal);
+        Assert.Contains(kind == SecretValueKind.Binary ? "InNzc3Nz" : "sssssssss\\\"", Encoding.ASCII.GetString(written), StringComparison.Ordinal);
         Assert.True(pool.Rented >= 2, "the plaintext and the response body come from the pool");
         Assert.Equal(pool.Rented, pool.Returned.Count);
         Assert.All(pool.Returned, returned => Assert.True(returned.All(b => b == 0), "an array went back to the pool with bytes left in it"));
+    }
+
+    [Fact]
+    public void AnEscapedSecretString_LeavesNoCopyInTheSharedPool()
+    {
+        // Utf8JsonWriter.WriteString escapes a long value into an array of ArrayPool<byte>.Shared and returns it uncleared;
+        // renting that size again on this thread hands back the same array, so a copy left there would show.
+        const string Marker = "Zq9-unique-password-marker";
+        var value = Encoding.UTF8.GetBytes("{\"username\":\"app\",\"password\":\"" + Marker + new string('x', 200) + "\\\"}");
+
+        var written = WritePooled(SecretValueKind.String, value, ["AWSCURRENT"], DateTimeOffset.UnixEpoch, ArrayPool<byte>.Shared);
+
+        Assert.Contains(Marker, Encoding.UTF8.GetString(written), StringComparison.Ordinal);
+        foreach (var size in new[] { value.Length * 6, (value.Length * 6) + 2, 1 + (6 * (value.Length - 1)) })
+        {
+            var probe = ArrayPool<byte>.Shared.Rent(size);
+            try
+            {
+                Assert.DoesNotContain(Marker, Encoding.UTF8.GetString(probe), StringComparison.Ordinal);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(probe);
+            }
+        }
     }
 
     /// <summary>The server's path: decrypt into the pool, write the response into a pooled body, dispose both.</summary>
@@ -85,7 +111,7 @@ public sealed class GetSecretValueWireTests
             Cipher.DecryptPooled(blob, "context", pool), stages, created))
         {
             using var writer = new Utf8JsonWriter(body, new JsonWriterOptions { Encoder = AwsJsonContext.Wire.Options.Encoder });
-            GetSecretValueJson.Write(writer, secret);
+            GetSecretValueJson.Write(writer, secret, pool);
         }
 
         return body.WrittenMemory.ToArray();
