@@ -33,7 +33,10 @@ internal sealed class PreparedConnection : IDisposable
 
     public SqliteConnection Connection { get; }
 
-    /// <summary>The statement for <paramref name="sql"/>, in <paramref name="transaction"/>, with no parameters bound yet.</summary>
+    /// <summary>
+    /// The statement for <paramref name="sql"/>, in <paramref name="transaction"/>. Its parameter objects stay from the
+    /// last use with their values dropped: <see cref="LentCommand.Bind"/> rebinds them instead of allocating new ones.
+    /// </summary>
     public LentCommand Lend(string sql, SqliteTransaction transaction)
     {
         var owned = false;
@@ -51,7 +54,6 @@ internal sealed class PreparedConnection : IDisposable
             }
         }
 
-        command.Parameters.Clear();
         command.Transaction = transaction;
         return new LentCommand(command, owned);
     }
@@ -70,11 +72,37 @@ internal sealed class PreparedConnection : IDisposable
 
 /// <summary>
 /// A prepared statement lent for one use. Disposing it drops the bound values (which may be ciphertext) and
-/// the transaction, and keeps the statement prepared; a statement that wasn't cached is disposed for good.
+/// the transaction, and keeps the statement prepared with its parameter objects; a statement that wasn't cached
+/// is disposed for good.
 /// </summary>
 internal readonly struct LentCommand(SqliteCommand command, bool owned) : IDisposable
 {
-    public SqliteParameterCollection Parameters => command.Parameters;
+    /// <summary>
+    /// Binds <paramref name="values"/> in order to <paramref name="names"/>, reusing the parameter objects of the
+    /// statement's last use. A parameter's SQLite type is inferred from its value at each execution (none is set
+    /// explicitly), so a reused parameter binds a new value's type correctly.
+    /// </summary>
+    public void Bind(ReadOnlySpan<string> names, ReadOnlySpan<object?> values)
+    {
+        var parameters = command.Parameters;
+        while (parameters.Count > values.Length)
+        {
+            parameters.RemoveAt(parameters.Count - 1);
+        }
+
+        for (var i = 0; i < values.Length; i++)
+        {
+            var value = values[i] ?? DBNull.Value;
+            if (i < parameters.Count)
+            {
+                parameters[i].Value = value;
+            }
+            else
+            {
+                parameters.AddWithValue(names[i], value);
+            }
+        }
+    }
 
     public SqliteDataReader ExecuteReader() => command.ExecuteReader();
 
@@ -90,7 +118,12 @@ internal readonly struct LentCommand(SqliteCommand command, bool owned) : IDispo
             return;
         }
 
-        command.Parameters.Clear();
+        var parameters = command.Parameters;
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            parameters[i].Value = DBNull.Value;
+        }
+
         command.Transaction = null;
     }
 }

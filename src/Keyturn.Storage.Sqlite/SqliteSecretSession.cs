@@ -17,13 +17,13 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
 
     // In a write transaction: each version row's accessed_ms as this transaction last read or wrote it, so Save
     // rewrites only the versions that changed (a secret keeps up to 100, a value write changes one or two).
-    private readonly Dictionary<(long SecretId, string VersionId), long?> _storedAccess = [];
+    private Dictionary<(long SecretId, string VersionId), long?>? _storedAccess;
 
     public ValueTask<Secret?> FindByArnAsync(string arn, CancellationToken cancellationToken) =>
-        new(LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE arn = $p", arn).FirstOrDefault());
+        new(First(LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE arn = $p", arn)));
 
     public ValueTask<Secret?> FindByNameAsync(string region, string name, CancellationToken cancellationToken) =>
-        new(LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE region = $p AND name = $q", region, name).FirstOrDefault());
+        new(First(LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE region = $p AND name = $q", region, name)));
 
     public ValueTask<IReadOnlyList<string>> ListRegionsAsync(CancellationToken cancellationToken)
     {
@@ -126,7 +126,7 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
         foreach (var version in secret.Versions)
         {
             var accessed = version.LastAccessedDate?.ToUnixTimeMilliseconds();
-            if (!storedIds.Contains(version.VersionId) || !_storedAccess.TryGetValue((secret.StoreId, version.VersionId), out var known) || known != accessed)
+            if (!storedIds.Contains(version.VersionId) || _storedAccess is null || !_storedAccess.TryGetValue((secret.StoreId, version.VersionId), out var known) || known != accessed)
             {
                 using var upsert = Command(
                     "INSERT INTO versions (secret_id, version_id, created_ms, accessed_ms) VALUES ($p, $q, $r, $s) " +
@@ -180,8 +180,7 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
     }
 
     public ValueTask<AccessKeyRecord?> FindAccessKeyAsync(string accessKeyId, CancellationToken cancellationToken) =>
-        new(LoadKeys("SELECT access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms, tags, expires_ms FROM access_keys WHERE access_key_id = $p", accessKeyId)
-            .FirstOrDefault());
+        new(First(LoadKeys("SELECT access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms, tags, expires_ms FROM access_keys WHERE access_key_id = $p", accessKeyId)));
 
     public ValueTask<IReadOnlyList<AccessKeyRecord>> ListAccessKeysAsync(CancellationToken cancellationToken) =>
         new(LoadKeys("SELECT access_key_id, user_name, secret_ciphertext, policy, created_ms, revoked_ms, tags, expires_ms FROM access_keys ORDER BY created_ms"));
@@ -200,7 +199,7 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
         return ValueTask.CompletedTask;
     }
 
-    private List<AccessKeyRecord> LoadKeys(string sql, params object?[] parameters)
+    private List<AccessKeyRecord> LoadKeys(string sql, params ReadOnlySpan<object?> parameters)
     {
         using var command = Command(sql, parameters);
         using var reader = command.ExecuteReader();
@@ -218,9 +217,9 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
         return keys;
     }
 
-    private List<Secret> LoadSecrets(string sql, params object?[] parameters) => LoadSecrets(sql, withVersions: true, parameters);
+    private List<Secret> LoadSecrets(string sql, params ReadOnlySpan<object?> parameters) => LoadSecrets(sql, withVersions: true, parameters);
 
-    private List<Secret> LoadSecrets(string sql, bool withVersions, params object?[] parameters)
+    private List<Secret> LoadSecrets(string sql, bool withVersions, params ReadOnlySpan<object?> parameters)
     {
         var secrets = new List<Secret>();
         using (var command = Command(sql, parameters))
@@ -243,31 +242,45 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
 
         if (secrets.Count == 1)
         {
-            LoadVersions(secrets, "WHERE secret_id = $p", secrets[0].StoreId);
+            // The request path's case (one secret by ARN or name): constant SQL, so the prepared statement is found
+            // without building its text.
+            LoadVersions(secrets,
+                "SELECT secret_id, version_id, created_ms, accessed_ms, value_kind IS NOT NULL FROM versions WHERE secret_id = $p",
+                "SELECT secret_id, version_id, label FROM stages WHERE secret_id = $p ORDER BY secret_id, version_id, position",
+                secrets[0].StoreId);
         }
         else if (secrets.Count <= 1000)
         {
             // A page of a listing: read only its secrets' versions, not the whole table's.
-            LoadVersions(secrets, "WHERE secret_id IN (SELECT value FROM json_each($p))", "[" + string.Join(",", secrets.Select(s => s.StoreId)) + "]");
+            LoadVersions(secrets,
+                "SELECT secret_id, version_id, created_ms, accessed_ms, value_kind IS NOT NULL FROM versions WHERE secret_id IN (SELECT value FROM json_each($p))",
+                "SELECT secret_id, version_id, label FROM stages WHERE secret_id IN (SELECT value FROM json_each($p)) ORDER BY secret_id, version_id, position",
+                "[" + string.Join(",", secrets.Select(s => s.StoreId)) + "]");
         }
         else
         {
-            LoadVersions(secrets, "", null);
+            LoadVersions(secrets,
+                "SELECT secret_id, version_id, created_ms, accessed_ms, value_kind IS NOT NULL FROM versions",
+                "SELECT secret_id, version_id, label FROM stages ORDER BY secret_id, version_id, position",
+                null);
         }
 
         return secrets;
     }
 
-    private void LoadVersions(List<Secret> secrets, string where, object? parameter)
+    private void LoadVersions(List<Secret> secrets, string versionsSql, string stagesSql, object? parameter)
     {
-        var byId = secrets.ToDictionary(s => s.StoreId);
-        var versions = new Dictionary<(long, string), SecretVersion>();
-        using (var command = Command($"SELECT secret_id, version_id, created_ms, accessed_ms, value_kind IS NOT NULL FROM versions {where}", parameter))
+        // One secret (the request path) needs no lookup by id; a page or a scan gets a dictionary.
+        var single = secrets.Count == 1 ? secrets[0] : null;
+        var byId = single is null ? secrets.ToDictionary(s => s.StoreId) : null;
+        using (var command = Command(versionsSql, parameter))
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
             {
-                if (!byId.TryGetValue(reader.GetInt64(0), out var secret))
+                var secretId = reader.GetInt64(0);
+                var secret = single;
+                if (secret is null ? !byId!.TryGetValue(secretId, out secret) : secret.StoreId != secretId)
                 {
                     continue;
                 }
@@ -278,39 +291,64 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
                 };
                 secret.AddVersion(version);
                 Remember(secret.StoreId, version.VersionId, reader.IsDBNull(3) ? null : reader.GetInt64(3));
-                versions[(secret.StoreId, version.VersionId)] = version;
             }
         }
 
-        var stages = new Dictionary<SecretVersion, List<string>>();
-        using (var command = Command($"SELECT secret_id, version_id, label FROM stages {where} ORDER BY secret_id, version_id, position", parameter))
+        // The rows come grouped by secret and version, in label order: each group's labels are restored at once.
+        using (var command = Command(stagesSql, parameter))
         using (var reader = command.ExecuteReader())
         {
+            SecretVersion? current = null;
+            long currentSecret = 0;
+            var labels = new List<string>(4);
             while (reader.Read())
             {
-                if (versions.TryGetValue((reader.GetInt64(0), reader.GetString(1)), out var version))
+                var secretId = reader.GetInt64(0);
+                var versionId = reader.GetString(1);
+                if (current is null || currentSecret != secretId || !string.Equals(current.VersionId, versionId, StringComparison.Ordinal))
                 {
-                    if (!stages.TryGetValue(version, out var list))
+                    current?.RestoreStages(labels);
+                    labels.Clear();
+                    currentSecret = secretId;
+                    var secret = single;
+                    current = (secret is null ? byId!.TryGetValue(secretId, out secret) : secret.StoreId == secretId)
+                        ? FindVersion(secret!, versionId)
+                        : null;
+                    if (current is null)
                     {
-                        stages[version] = list = [];
+                        continue;
                     }
-
-                    list.Add(reader.GetString(2));
                 }
+
+                labels.Add(reader.GetString(2));
+            }
+
+            current?.RestoreStages(labels);
+        }
+    }
+
+    private static T? First<T>(List<T> rows)
+        where T : class => rows.Count > 0 ? rows[0] : null;
+
+    private static SecretVersion? FindVersion(Secret secret, string versionId)
+    {
+        var versions = secret.Versions;
+        for (var i = 0; i < versions.Count; i++)
+        {
+            if (string.Equals(versions[i].VersionId, versionId, StringComparison.Ordinal))
+            {
+                return versions[i];
             }
         }
 
-        foreach (var (version, labels) in stages)
-        {
-            version.RestoreStages(labels);
-        }
+        return null;
     }
 
     private void Remember(long secretId, string versionId, long? accessedMs)
     {
         if (write)
         {
-            _storedAccess[(secretId, versionId)] = accessedMs;
+            (_storedAccess ??= [])[(secretId, versionId)] = accessedMs;
         }
     }
 
@@ -327,14 +365,10 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
         return ids;
     }
 
-    private LentCommand Command(string sql, params object?[] parameters)
+    private LentCommand Command(string sql, params ReadOnlySpan<object?> parameters)
     {
         var command = connection.Lend(sql, transaction);
-        for (var i = 0; i < parameters.Length; i++)
-        {
-            command.Parameters.AddWithValue(ParameterNames[i], parameters[i] ?? DBNull.Value);
-        }
-
+        command.Bind(ParameterNames, parameters);
         return command;
     }
 

@@ -95,7 +95,7 @@ public sealed class EnvelopeCipher
 
     /// <summary>Decrypts into a pooled array that the caller disposes (which wipes it) once the value is written out.</summary>
     /// <exception cref="CryptographicException">The blob was sealed by a key not held, for another context, or tampered with.</exception>
-    public PooledPlaintext DecryptPooled(ReadOnlySpan<byte> blob, string context, ArrayPool<byte>? pool = null)
+    public PooledPlaintext DecryptPooled(ReadOnlySpan<byte> blob, ReadOnlySpan<char> context, ArrayPool<byte>? pool = null)
     {
         var parts = Parse(blob);
         var plaintext = new PooledPlaintext(pool ?? ArrayPool<byte>.Shared, blob.Length - parts.Ciphertext);
@@ -111,7 +111,7 @@ public sealed class EnvelopeCipher
         }
     }
 
-    private void DecryptInto(ReadOnlySpan<byte> blob, BlobParts parts, string context, Span<byte> plaintext)
+    private void DecryptInto(ReadOnlySpan<byte> blob, BlobParts parts, ReadOnlySpan<char> context, Span<byte> plaintext)
     {
         // The associated data on the stack for the usual ARN|version context: no array per read.
         var aadLength = Encoding.UTF8.GetByteCount(context);

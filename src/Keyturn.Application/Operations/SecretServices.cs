@@ -160,7 +160,7 @@ public sealed class SecretServices(
 
         try
         {
-            return (version.Value!.Kind, cipher.DecryptPooled(version.Value.Ciphertext, ValueContext(secret, version.VersionId)));
+            return (version.Value!.Kind, DecryptPooled(version.Value.Ciphertext, secret.Arn, version.VersionId));
         }
         catch (CryptographicException)
         {
@@ -181,6 +181,17 @@ public sealed class SecretServices(
 
     // The ciphertext is bound to the secret and version it belongs to.
     internal static string ValueContext(string secretArn, string versionId) => secretArn + "|" + versionId;
+
+    // The read path's context (the same ARN|version as ValueContext) assembled on the stack: no string per read.
+    private PooledPlaintext DecryptPooled(byte[] ciphertext, string secretArn, string versionId)
+    {
+        var length = secretArn.Length + 1 + versionId.Length;
+        Span<char> context = length <= 512 ? stackalloc char[length] : new char[length];
+        secretArn.CopyTo(context);
+        context[secretArn.Length] = '|';
+        versionId.CopyTo(context[(secretArn.Length + 1)..]);
+        return cipher.DecryptPooled(ciphertext, context);
+    }
 
     private static string ValueContext(Secret secret, string versionId) => ValueContext(secret.Arn, versionId);
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Keyturn.Application;
@@ -14,6 +15,11 @@ public sealed class OperationTable
 {
     private readonly Dictionary<string, Func<ReadOnlyMemory<byte>, RequestContext, PooledBufferWriter, CancellationToken, Task>> _routes = new(StringComparer.Ordinal);
     private readonly Func<string, string, byte[]> _errorBody;
+
+    private static readonly ArrayBufferWriter<byte> Detached = new(1);
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? _threadWriter;
 
     public const string TargetPrefix = "secretsmanager.";
 
@@ -79,8 +85,15 @@ public sealed class OperationTable
         _routes[operation.Name] = async (body, context, output, cancellationToken) =>
         {
             var response = await operation.ExecuteAsync(Parse(body, requestType), context, cancellationToken).ConfigureAwait(false);
-            using var writer = new Utf8JsonWriter(output, WriterOptions(responseType.Options));
-            JsonSerializer.Serialize(writer, response, responseType);
+            var writer = RentWriter(output, WriterOptions(responseType.Options));
+            try
+            {
+                JsonSerializer.Serialize(writer, response, responseType);
+            }
+            finally
+            {
+                ReturnWriter(writer);
+            }
         };
     }
 
@@ -94,9 +107,48 @@ public sealed class OperationTable
         _routes[handler.Name] = async (body, context, output, cancellationToken) =>
         {
             using var value = await handler.ExecutePooledAsync(Parse(body, requestType), context, cancellationToken).ConfigureAwait(false);
-            using var writer = new Utf8JsonWriter(output, options);
-            GetSecretValueJson.Write(writer, value);
+            var writer = RentWriter(output, options);
+            try
+            {
+                GetSecretValueJson.Write(writer, value);
+            }
+            finally
+            {
+                ReturnWriter(writer);
+            }
         };
+    }
+
+    /// <summary>
+    /// This thread's JSON writer, reset onto <paramref name="output"/>: a new Utf8JsonWriter per response was one of
+    /// the request path's larger allocations. The write between rent and return is synchronous, so no other request
+    /// on this thread can take the writer meanwhile.
+    /// </summary>
+    private static Utf8JsonWriter RentWriter(PooledBufferWriter output, JsonWriterOptions options)
+    {
+        var writer = _threadWriter;
+        if (writer is null || writer.Options.Indented != options.Indented || !ReferenceEquals(writer.Options.Encoder, options.Encoder))
+        {
+            return _threadWriter = new Utf8JsonWriter(output, options);
+        }
+
+        writer.Reset(output);
+        return writer;
+    }
+
+    // Flushes, as disposing did: even after a failed write every byte the writer put in the body is counted as
+    // written, so the body's wipe covers it. Then points the idle writer at an empty buffer it never writes to, so
+    // it holds no reference to a response body (which may have held a value) between requests.
+    private static void ReturnWriter(Utf8JsonWriter writer)
+    {
+        try
+        {
+            writer.Flush();
+        }
+        finally
+        {
+            writer.Reset(Detached);
+        }
     }
 
     private static JsonWriterOptions WriterOptions(JsonSerializerOptions options) =>
