@@ -66,16 +66,20 @@ public sealed class GetSecretValueHandler(SecretServices services) : IOperation<
             .Stage(request.VersionStage, "versionStage")
             .ThrowIfInvalid();
 
-        var (value, secret, version) = await services.Store.ReadAsync(async (session, ct) =>
+        // The unit reads the sealed value only; it is decrypted once the unit is over, so a unit the store runs again
+        // (or that fails at commit) leaves no plaintext behind undisposed.
+        var (secret, version) = await services.Store.ReadAsync(async (session, ct) =>
         {
             var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct,
                 conditions: new RequestConditions { VersionId = request.VersionId, VersionStage = request.VersionStage }).ConfigureAwait(false);
             var version = SelectVersion(secret, request.VersionId, request.VersionStage);
-            var (kind, plaintext) = await services.OpenPooledAsync(session, secret, version, ct).ConfigureAwait(false);
-            return (new PooledSecretValue(secret.Arn, secret.Name, version.VersionId, kind, plaintext,
-                version.Stages.Count > 0 ? [.. version.Stages] : null, version.CreatedDate), secret, version);
+            await services.LoadValueAsync(session, secret, version, ct).ConfigureAwait(false);
+            return (secret, version);
         }, cancellationToken).ConfigureAwait(false);
 
+        var (kind, plaintext) = services.OpenLoaded(secret, version);
+        var value = new PooledSecretValue(secret.Arn, secret.Name, version.VersionId, kind, plaintext,
+            version.Stages.Count > 0 ? [.. version.Stages] : null, version.CreatedDate);
         try
         {
             await RecordAccessAsync(services, secret, version, cancellationToken).ConfigureAwait(false);

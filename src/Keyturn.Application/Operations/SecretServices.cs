@@ -153,14 +153,29 @@ public sealed class SecretServices(
     public async ValueTask<(SecretValueKind Kind, PooledPlaintext Plaintext)> OpenPooledAsync(
         ISecretSession session, Secret secret, SecretVersion version, CancellationToken cancellationToken)
     {
+        await LoadValueAsync(session, secret, version, cancellationToken).ConfigureAwait(false);
+        return OpenLoaded(secret, version);
+    }
+
+    /// <summary>Makes sure the version's sealed value is loaded (in the unit that read the secret), or throws AWS's error.</summary>
+    public async ValueTask LoadValueAsync(ISecretSession session, Secret secret, SecretVersion version, CancellationToken cancellationToken)
+    {
         if (version.Value is null && !await session.LoadValueAsync(secret, version, cancellationToken).ConfigureAwait(false))
         {
             throw new ServiceException(ErrorKind.ResourceNotFound, "Secrets Manager can't find the specified secret value for VersionId: " + version.VersionId);
         }
+    }
 
+    /// <summary>
+    /// Decrypts a loaded value into pooled memory. Called after the store unit ends, so a unit the store runs again or
+    /// loses at commit never holds a plaintext that nobody disposes.
+    /// </summary>
+    public (SecretValueKind Kind, PooledPlaintext Plaintext) OpenLoaded(Secret secret, SecretVersion version)
+    {
+        var value = version.Value ?? throw new InvalidOperationException("The version's value was not loaded.");
         try
         {
-            return (version.Value!.Kind, DecryptPooled(version.Value.Ciphertext, secret.Arn, version.VersionId));
+            return (value.Kind, DecryptPooled(value.Ciphertext, secret.Arn, version.VersionId));
         }
         catch (CryptographicException)
         {

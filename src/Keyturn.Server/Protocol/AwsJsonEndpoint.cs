@@ -87,9 +87,16 @@ public sealed partial class AwsJsonEndpoint(
                 return;
             }
 
-            var caller = (await accessKeys.ResolveAsync(verification.AccessKeyId!, http.RequestAborted).ConfigureAwait(false))!.Identity;
+            if (await accessKeys.ResolveAsync(verification.AccessKeyId!, http.RequestAborted).ConfigureAwait(false) is not { } resolved)
+            {
+                // Revoked or expired since the signature was checked (the key cache turned over in between): refused as
+                // an unknown key, as the next request will be, not a fault.
+                (status, errorCode) = await WriteErrorAsync(http, table, 400, SigV4ErrorCodes.UnrecognizedClient, "The security token included in the request is invalid.").ConfigureAwait(false);
+                return;
+            }
+
             var context = new RequestContext(
-                requestId, verification.Region!, caller, ClientAddress(http), http.Request.IsHttps);
+                requestId, verification.Region!, resolved.Identity, ClientAddress(http), http.Request.IsHttps);
             await route(body.Bytes, context, output, http.RequestAborted).ConfigureAwait(false);
 
             http.Response.StatusCode = status = 200;
