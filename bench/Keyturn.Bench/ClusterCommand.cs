@@ -205,6 +205,13 @@ internal static class ClusterCommand
                             puts = LoadProcess.PutPool(previous?.Load.Rps ?? 3000, settings.Warmup, settings.Duration, settings.PutsPerSecret);
                         }
 
+                        if (configuration.Name != SqliteName && context.Postgres is { } postgres)
+                        {
+                            // Each PostgreSQL cell starts settled: the previous cell's dead rows vacuumed, statistics fresh and
+                            // dirty pages written, so autovacuum or a checkpoint the previous writes provoked is not billed to this one.
+                            await postgres.ExecuteAsSuperuserAsync(StoreDatabase, "VACUUM (ANALYZE)", "CHECKPOINT");
+                        }
+
                         var cell = await RunCellAsync(
                             context, configuration.Name == SqliteName ? null : sampler, postmaster, nodes.All, repetition, configuration, operation, connections, puts);
                         result.Cells.Add(cell);

@@ -97,7 +97,8 @@ internal static class ClusterReport
             "every request freshly SigV4-signed. Against k nodes the client spreads its connections itself: worker i talks to node i mod k (a round-robin client, no load balancer).");
         md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- **Window.** {settings.Warmup:0.#} s warm-up, then {settings.Duration:0.#} s measured; the load prints the window's start and end as they pass, and at " +
             $"those moments the orchestrator reads the CPU time of every node (`/proc/PID/stat`), of PostgreSQL (the postmaster, its live children and the backends it reaped) and of the " +
-            $"whole machine (`/proc/stat`). Any status other than 200 is an error."));
+            $"whole machine (`/proc/stat`). Any status other than 200 is an error. Before each PostgreSQL cell the store database is settled with `VACUUM (ANALYZE)` and " +
+            $"`CHECKPOINT`, so autovacuum or a checkpoint provoked by the previous cell's writes does not run inside this cell's window."));
         md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- **PostgreSQL activity.** During each window a connection of its own samples, every {settings.SampleMs} ms, `pg_stat_activity` for the store " +
             $"database's client backends (state, wait event type and event) and the number of ungranted `pg_locks` entries. The tables give the average number of backends in each " +
             $"state per sample: running (active, no wait event, so on a CPU or ready for one), waiting (by wait event type: `Lock` is a row or transaction lock, `LWLock` an internal " +
