@@ -90,54 +90,16 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
         AddValue(secret, Guid.NewGuid().ToString(), "second");
         await Store.WriteAsync(async (s, ct) => { await s.SaveAsync(secret, ct); return 0; }, Ct);
 
-        const int Readers = 4;
-        using var stop = new CancellationTokenSource();
-        using var allReading = new CountdownEvent(Readers);
-        var violations = 0;
-        var reads = 0;
-        var readers = Enumerable.Range(0, Readers).Select(i => Task.Run(async () =>
-        {
-            var store = i % 2 == 0 ? Store : SecondNode;
-            var first = true;
-            while (!stop.IsCancellationRequested)
+        var violations = await ViolationsWhileMovingLabelsAsync(
+            async store =>
             {
                 var read = await store.ReadAsync(async (s, ct) => (await s.FindByArnAsync(secret.Arn, ct))!, Ct);
                 var current = read.Versions.Count(v => v.HasStage(StagingLabels.Current));
                 var previous = read.Versions.Count(v => v.HasStage(StagingLabels.Previous));
-                if (current != 1 || previous != 1 || read.HolderOf(StagingLabels.Current) == read.HolderOf(StagingLabels.Previous))
-                {
-                    Interlocked.Increment(ref violations);
-                }
+                return current == 1 && previous == 1 && read.HolderOf(StagingLabels.Current) != read.HolderOf(StagingLabels.Previous);
+            },
+            secret.Arn);
 
-                Interlocked.Increment(ref reads);
-                if (first)
-                {
-                    allReading.Signal();
-                    first = false;
-                }
-            }
-        })).ToArray();
-
-        // On a loaded machine the readers can start late: move labels only while all of them are reading, and keep
-        // moving until they have overlapped enough reads for a split move to show (bounded, so a stuck reader fails).
-        Assert.True(allReading.Wait(TimeSpan.FromSeconds(30)), "the readers did not start");
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        var readsBefore = Volatile.Read(ref reads);
-        for (var i = 0; i < 40 || (Volatile.Read(ref reads) - readsBefore < 100 && DateTime.UtcNow < deadline); i++)
-        {
-            await (i % 2 == 0 ? Store : SecondNode).WriteAsync(async (s, ct) =>
-            {
-                var stored = (await s.FindByArnAsync(secret.Arn, ct))!;
-                StageRules.UpdateVersionStage(stored, StagingLabels.Current, stored.HolderOf(StagingLabels.Current)!.VersionId,
-                    stored.HolderOf(StagingLabels.Previous)!.VersionId);
-                await s.SaveAsync(stored, ct);
-                return 0;
-            }, Ct);
-        }
-
-        await stop.CancelAsync();
-        await Task.WhenAll(readers);
-        Assert.True(reads - readsBefore >= 100, $"only {reads - readsBefore} reads overlapped the label moves");
         Assert.Equal(0, violations);
     }
 
@@ -160,57 +122,16 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
         var firstOrder = first.Versions.Select(v => v.VersionId).ToArray();
         var secondOrder = second.Versions.Select(v => v.VersionId).ToArray();
 
-        const int Readers = 4;
-        using var stop = new CancellationTokenSource();
-        using var allReading = new CountdownEvent(Readers);
-        var violations = 0;
-        var reads = 0;
-        var readers = Enumerable.Range(0, Readers).Select(i => Task.Run(async () =>
-        {
-            var store = i % 2 == 0 ? Store : SecondNode;
-            var started = false;
-            while (!stop.IsCancellationRequested)
+        var violations = await ViolationsWhileMovingLabelsAsync(
+            async store =>
             {
                 var (a, b) = await store.ReadAsync(async (s, ct) =>
                     ((await s.FindByArnAsync(first.Arn, ct))!, (await s.FindByNameAsync(Region, second.Name, ct))!), Ct);
-                var sideA = Array.IndexOf(firstOrder, a.HolderOf(StagingLabels.Current)!.VersionId);
-                var sideB = Array.IndexOf(secondOrder, b.HolderOf(StagingLabels.Current)!.VersionId);
-                if (sideA != sideB)
-                {
-                    Interlocked.Increment(ref violations);
-                }
+                return Array.IndexOf(firstOrder, a.HolderOf(StagingLabels.Current)!.VersionId)
+                    == Array.IndexOf(secondOrder, b.HolderOf(StagingLabels.Current)!.VersionId);
+            },
+            first.Arn, second.Arn);
 
-                Interlocked.Increment(ref reads);
-                if (!started)
-                {
-                    allReading.Signal();
-                    started = true;
-                }
-            }
-        })).ToArray();
-
-        Assert.True(allReading.Wait(TimeSpan.FromSeconds(30)), "the readers did not start");
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        var readsBefore = Volatile.Read(ref reads);
-        for (var i = 0; i < 40 || (Volatile.Read(ref reads) - readsBefore < 100 && DateTime.UtcNow < deadline); i++)
-        {
-            await (i % 2 == 0 ? Store : SecondNode).WriteAsync(async (s, ct) =>
-            {
-                foreach (var arn in new[] { first.Arn, second.Arn })
-                {
-                    var stored = (await s.FindByArnAsync(arn, ct))!;
-                    StageRules.UpdateVersionStage(stored, StagingLabels.Current, stored.HolderOf(StagingLabels.Current)!.VersionId,
-                        stored.HolderOf(StagingLabels.Previous)!.VersionId);
-                    await s.SaveAsync(stored, ct);
-                }
-
-                return 0;
-            }, Ct);
-        }
-
-        await stop.CancelAsync();
-        await Task.WhenAll(readers);
-        Assert.True(reads - readsBefore >= 100, $"only {reads - readsBefore} reads overlapped the label moves");
         Assert.Equal(0, violations);
     }
 
@@ -734,6 +655,64 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
     protected Task<Secret> ReadAsync(string arn) => Store.ReadAsync(async (s, ct) => (await s.FindByArnAsync(arn, ct))!, Ct);
 
     /// <summary>Runs <paramref name="count"/> units at once: each on its own task, released together.</summary>
+    /// <summary>
+    /// Four readers (two per node) run <paramref name="readIsConsistent"/> in a loop while a writer swaps AWSCURRENT and
+    /// AWSPREVIOUS of every secret in <paramref name="arns"/> in one write unit, alternating nodes; returns the reads that
+    /// saw an inconsistent state. On a loaded machine the readers can start late, so the labels move only once all of
+    /// them read, and keep moving until 100 reads overlapped the moves (bounded, so a stuck reader fails).
+    /// </summary>
+    private async Task<int> ViolationsWhileMovingLabelsAsync(Func<ISecretStore, Task<bool>> readIsConsistent, params string[] arns)
+    {
+        const int Readers = 4;
+        using var stop = new CancellationTokenSource();
+        using var allReading = new CountdownEvent(Readers);
+        var violations = 0;
+        var reads = 0;
+        var readers = Enumerable.Range(0, Readers).Select(i => Task.Run(async () =>
+        {
+            var store = i % 2 == 0 ? Store : SecondNode;
+            var started = false;
+            while (!stop.IsCancellationRequested)
+            {
+                if (!await readIsConsistent(store))
+                {
+                    Interlocked.Increment(ref violations);
+                }
+
+                Interlocked.Increment(ref reads);
+                if (!started)
+                {
+                    allReading.Signal();
+                    started = true;
+                }
+            }
+        })).ToArray();
+
+        Assert.True(allReading.Wait(TimeSpan.FromSeconds(30)), "the readers did not start");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var readsBefore = Volatile.Read(ref reads);
+        for (var i = 0; i < 40 || (Volatile.Read(ref reads) - readsBefore < 100 && DateTime.UtcNow < deadline); i++)
+        {
+            await (i % 2 == 0 ? Store : SecondNode).WriteAsync(async (s, ct) =>
+            {
+                foreach (var arn in arns)
+                {
+                    var stored = (await s.FindByArnAsync(arn, ct))!;
+                    StageRules.UpdateVersionStage(stored, StagingLabels.Current, stored.HolderOf(StagingLabels.Current)!.VersionId,
+                        stored.HolderOf(StagingLabels.Previous)!.VersionId);
+                    await s.SaveAsync(stored, ct);
+                }
+
+                return 0;
+            }, Ct);
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(readers);
+        Assert.True(reads - readsBefore >= 100, $"only {reads - readsBefore} reads overlapped the label moves");
+        return violations;
+    }
+
     protected static async Task<T[]> InParallelAsync<T>(int count, Func<int, Task<T>> work)
     {
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
