@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using Keyturn.Application.Crypto;
@@ -137,24 +138,14 @@ public sealed class SecretServices(
     /// <summary>Decrypts a version's value; the version must have one.</summary>
     public async ValueTask<(string? SecretString, byte[]? SecretBinary)> OpenAsync(ISecretSession session, Secret secret, SecretVersion version, CancellationToken cancellationToken)
     {
-        var (kind, plaintext) = await OpenPooledAsync(session, secret, version, cancellationToken).ConfigureAwait(false);
+        await LoadValueAsync(session, secret, version, cancellationToken).ConfigureAwait(false);
+        var (kind, plaintext) = OpenLoaded(secret, version);
         using (plaintext)
         {
             return kind == SecretValueKind.Binary
                 ? (null, plaintext.Span.ToArray())
                 : (Encoding.UTF8.GetString(plaintext.Span), null);
         }
-    }
-
-    /// <summary>
-    /// Decrypts a version's value into pooled memory that the caller disposes (wiping it) once the value is written
-    /// out: GetSecretValue's response never holds the plaintext in a string or array of its own.
-    /// </summary>
-    public async ValueTask<(SecretValueKind Kind, PooledPlaintext Plaintext)> OpenPooledAsync(
-        ISecretSession session, Secret secret, SecretVersion version, CancellationToken cancellationToken)
-    {
-        await LoadValueAsync(session, secret, version, cancellationToken).ConfigureAwait(false);
-        return OpenLoaded(secret, version);
     }
 
     /// <summary>Makes sure the version's sealed value is loaded (in the unit that read the secret), or throws AWS's error.</summary>
@@ -188,10 +179,33 @@ public sealed class SecretServices(
     public async ValueTask<bool> HasSameValueAsync(
         ISecretSession session, Secret secret, SecretVersion version, string? secretString, byte[]? secretBinary, CancellationToken cancellationToken)
     {
-        var (existingString, existingBinary) = await OpenAsync(session, secret, version, cancellationToken).ConfigureAwait(false);
-        return secretString is not null
-            ? existingString is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(existingString), Encoding.UTF8.GetBytes(secretString))
-            : existingBinary is not null && CryptographicOperations.FixedTimeEquals(existingBinary, secretBinary);
+        await LoadValueAsync(session, secret, version, cancellationToken).ConfigureAwait(false);
+        var (kind, existing) = OpenLoaded(secret, version);
+        using (existing)
+        {
+            if (secretString is null)
+            {
+                return kind == SecretValueKind.Binary && CryptographicOperations.FixedTimeEquals(existing.Span, secretBinary);
+            }
+
+            if (kind == SecretValueKind.Binary)
+            {
+                return false;
+            }
+
+            // The caller's string is compared in UTF-8 in a wiped pooled buffer, like the stored value it meets.
+            var candidate = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(secretString.Length));
+            try
+            {
+                var length = Encoding.UTF8.GetBytes(secretString, candidate);
+                return CryptographicOperations.FixedTimeEquals(existing.Span, candidate.AsSpan(0, length));
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(candidate);
+                ArrayPool<byte>.Shared.Return(candidate);
+            }
+        }
     }
 
     // The ciphertext is bound to the secret and version it belongs to.
