@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Keyturn.Storage.Sqlite;
 
@@ -13,6 +14,9 @@ internal sealed class PreparedConnection : IDisposable
     private const int MaxStatements = 128;
 
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+
+    // PRAGMA data_version through SQLite's own API: one step, no reader or record objects per read unit.
+    private sqlite3_stmt? _dataVersion;
 
     public PreparedConnection(string connectionString)
     {
@@ -32,6 +36,39 @@ internal sealed class PreparedConnection : IDisposable
     }
 
     public SqliteConnection Connection { get; }
+
+    /// <summary>The data_version this connection saw at its last read unit that checked it (see <see cref="SqliteReadCache"/>).</summary>
+    public long? LastDataVersion { get; set; }
+
+    /// <summary>
+    /// PRAGMA data_version in the open transaction: it changes between two read snapshots of this connection exactly when
+    /// another connection committed in between. Taking the snapshot when no statement of the transaction has yet.
+    /// </summary>
+    public long ReadDataVersion()
+    {
+        var handle = Connection.Handle!;
+        if (_dataVersion is null)
+        {
+            Check(handle, raw.sqlite3_prepare_v2(handle, "PRAGMA data_version;", out var statement));
+            _dataVersion = statement;
+        }
+
+        try
+        {
+            var step = raw.sqlite3_step(_dataVersion);
+            if (step != raw.SQLITE_ROW)
+            {
+                Check(handle, step);
+                throw new SqliteException("PRAGMA data_version returned no row.", step);
+            }
+
+            return raw.sqlite3_column_int64(_dataVersion, 0);
+        }
+        finally
+        {
+            raw.sqlite3_reset(_dataVersion);
+        }
+    }
 
     /// <summary>
     /// The statement for <paramref name="sql"/>, in <paramref name="transaction"/>. Its parameter objects stay from the
@@ -60,6 +97,8 @@ internal sealed class PreparedConnection : IDisposable
 
     public void Dispose()
     {
+        _dataVersion?.Dispose();
+        _dataVersion = null;
         foreach (var command in _commands.Values)
         {
             command.Dispose();
@@ -67,6 +106,14 @@ internal sealed class PreparedConnection : IDisposable
 
         _commands.Clear();
         Connection.Dispose();
+    }
+
+    private static void Check(sqlite3 handle, int result)
+    {
+        if (result != raw.SQLITE_OK && result != raw.SQLITE_ROW && result != raw.SQLITE_DONE)
+        {
+            throw new SqliteException(raw.sqlite3_errmsg(handle).utf8_to_string(), result);
+        }
     }
 }
 

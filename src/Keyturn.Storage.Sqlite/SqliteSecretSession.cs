@@ -9,7 +9,8 @@ namespace Keyturn.Storage.Sqlite;
 /// One transaction's view of the database. Microsoft.Data.Sqlite does its I/O synchronously whatever the API, so every
 /// call of the asynchronous port has completed when it returns.
 /// </summary>
-internal sealed partial class SqliteSecretSession(PreparedConnection connection, SqliteTransaction transaction, bool write) : ISecretSession
+internal sealed partial class SqliteSecretSession(
+    PreparedConnection connection, SqliteTransaction transaction, bool write, SqliteReadCache? cache = null, long epoch = 0) : ISecretSession
 {
     private const string SecretColumns = "id, arn, region, name, created_ms, deletion_ms, metadata";
 
@@ -19,11 +20,45 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
     // rewrites only the versions that changed (a secret keeps up to 100, a value write changes one or two).
     private Dictionary<(long SecretId, string VersionId), long?>? _storedAccess;
 
-    public ValueTask<Secret?> FindByArnAsync(string arn, CancellationToken cancellationToken) =>
-        new(First(LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE arn = $p", arn)));
+    // A read unit's share of the read cache, settled at its first use: null in a write unit, or when something was
+    // committed since the cached secrets were loaded.
+    private SqliteReadCache.Generation? _cached;
+    private bool _joined;
 
-    public ValueTask<Secret?> FindByNameAsync(string region, string name, CancellationToken cancellationToken) =>
-        new(First(LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE region = $p AND name = $q", region, name)));
+    public ValueTask<Secret?> FindByArnAsync(string arn, CancellationToken cancellationToken)
+    {
+        var cached = Cached();
+        if (cached?.ByArn(arn) is { } hit)
+        {
+            return new(hit.Copy());
+        }
+
+        var secret = First(LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE arn = $p", arn));
+        if (secret is not null)
+        {
+            cached?.Add(secret);
+        }
+
+        return new(secret);
+    }
+
+    public ValueTask<Secret?> FindByNameAsync(string region, string name, CancellationToken cancellationToken)
+    {
+        var cached = Cached();
+        if (cached?.ByName(region, name) is { } hit)
+        {
+            return new(hit.Copy());
+        }
+
+        var secret = First(LoadSecrets($"SELECT {SecretColumns} FROM secrets WHERE region = $p AND name = $q", region, name));
+        if (secret is not null)
+        {
+            cached?.Add(secret);
+        }
+
+        return new(secret);
+    }
+
 
     public ValueTask<IReadOnlyList<string>> ListRegionsAsync(CancellationToken cancellationToken)
     {
@@ -75,16 +110,57 @@ internal sealed partial class SqliteSecretSession(PreparedConnection connection,
 
     public ValueTask<bool> LoadValueAsync(Secret secret, SecretVersion version, CancellationToken cancellationToken)
     {
-        using var command = Command("SELECT value_kind, ciphertext FROM versions WHERE secret_id = $p AND version_id = $q AND value_kind IS NOT NULL",
-            secret.StoreId, version.VersionId);
-        using var reader = command.ExecuteReader();
-        if (!reader.Read())
+        // The sealed bytes are shared with other units: nothing writes into a StoredValue's ciphertext.
+        var cached = Cached();
+        var entry = cached?.ById(secret.StoreId);
+        var index = entry?.IndexOf(version.VersionId) ?? -1;
+        if (index >= 0)
+        {
+            if (!entry!.HasValue(index))
+            {
+                return new(false);
+            }
+
+            if (entry.ValueAt(index) is { } value)
+            {
+                version.LoadValue(value);
+                return new(true);
+            }
+        }
+
+        var loaded = LoadStoredValue(secret.StoreId, version.VersionId);
+        if (loaded is null)
         {
             return new(false);
         }
 
-        version.LoadValue(new StoredValue((SecretValueKind)reader.GetInt32(0), (byte[])reader.GetValue(1)));
+        if (index >= 0)
+        {
+            cached!.AddValue(entry!, index, loaded);
+        }
+
+        version.LoadValue(loaded);
         return new(true);
+    }
+
+    private StoredValue? LoadStoredValue(long secretId, string versionId)
+    {
+        using var command = Command("SELECT value_kind, ciphertext FROM versions WHERE secret_id = $p AND version_id = $q AND value_kind IS NOT NULL",
+            secretId, versionId);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new StoredValue((SecretValueKind)reader.GetInt32(0), (byte[])reader.GetValue(1)) : null;
+    }
+
+    /// <summary>The read cache's generation this unit may use and fill, if any (see <see cref="SqliteReadCache"/>).</summary>
+    private SqliteReadCache.Generation? Cached()
+    {
+        if (!_joined && cache is not null)
+        {
+            _joined = true;
+            _cached = cache.Join(connection, epoch);
+        }
+
+        return _cached;
     }
 
     public ValueTask SaveAsync(Secret secret, CancellationToken cancellationToken)

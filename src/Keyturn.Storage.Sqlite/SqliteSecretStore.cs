@@ -7,7 +7,8 @@ namespace Keyturn.Storage.Sqlite;
 /// <summary>
 /// The secrets of the embedded <see cref="SqliteDatabase"/> (one SQLite file in WAL mode). Writers are serialized (in process by a
 /// gate shared with the log store, across processes by BEGIN IMMEDIATE), readers see a consistent snapshot, and every
-/// commit is fsynced (synchronous=FULL) because a lost label move can lock people out.
+/// commit is fsynced (synchronous=FULL) because a lost label move can lock people out. Read units reuse the secrets and
+/// sealed values earlier read units loaded while nothing was committed since (<see cref="SqliteReadCache"/>).
 /// </summary>
 public sealed partial class SqliteSecretStore : ISecretStore
 {
@@ -17,6 +18,7 @@ public sealed partial class SqliteSecretStore : ISecretStore
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writeLock;
     private readonly ConcurrentStack<PreparedConnection> _idle = new();
+    private readonly SqliteReadCache _cache = new();
     private volatile bool _disposed;
 
     /// <summary>Made by <see cref="SqliteDatabase"/>, which has created the file and migrated it.</summary>
@@ -85,12 +87,14 @@ public sealed partial class SqliteSecretStore : ISecretStore
     /// </summary>
     private async Task<T> RunAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, LeaseFence? fence, bool deferred, CancellationToken cancellationToken)
     {
+        // Read before the unit's snapshot exists: the read cache's check needs the epoch as it was then.
+        var epoch = _cache.EpochBeforeSnapshot();
         var connection = _idle.TryPop(out var idle) ? idle : new PreparedConnection(_connectionString);
         var broken = false;
         try
         {
             using var transaction = connection.Connection.BeginTransaction(deferred);
-            var session = new SqliteSecretSession(connection, transaction, write: !deferred);
+            var session = new SqliteSecretSession(connection, transaction, write: !deferred, deferred ? _cache : null, epoch);
             if (fence is not null && !session.HoldsFence(fence))
             {
                 throw new LeaseLostException(fence);
@@ -109,6 +113,12 @@ public sealed partial class SqliteSecretStore : ISecretStore
         }
         finally
         {
+            if (!deferred)
+            {
+                // Committed or not, before the connection can serve a read: its own commits don't change its data_version.
+                _cache.WriteEnded();
+            }
+
             Return(connection, broken);
         }
     }

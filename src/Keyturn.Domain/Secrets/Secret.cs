@@ -78,5 +78,26 @@ public sealed class Secret
 
     public void AddVersion(SecretVersion version) => _versions.Add(version);
 
+    /// <summary>
+    /// The same secret with every member but its versions, on its own: changing the copy (its tags included) leaves this
+    /// one as it is. A store that keeps a loaded secret hands out copies of it; a member added here must be copied too.
+    /// </summary>
+    public Secret CopyWithoutVersions() => new(Arn, Name, Region, CreatedDate)
+    {
+        StoreId = StoreId,
+        Description = Description,
+        KmsKeyId = KmsKeyId,
+        Type = Type,
+        LastChangedDate = LastChangedDate,
+        LastAccessedDate = LastAccessedDate,
+        DeletedDate = DeletedDate,
+        DeletionDate = DeletionDate,
+        Tags = Tags is null ? null : [.. Tags],
+        Rotation = Rotation,
+        LastRotatedDate = LastRotatedDate,
+        NextRotationDate = NextRotationDate,
+        ResourcePolicy = ResourcePolicy,
+    };
+
     public bool RemoveVersion(SecretVersion version) => _versions.Remove(version);
 }
