@@ -65,6 +65,7 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, DatabaseRotato
         var listed = await client.ListVersionsAsync(arn, cancellationToken).ConfigureAwait(false);
 
         var secrets = new Dictionary<string, DatabaseSecret>(StringComparer.Ordinal);
+        var values = new List<string>();
         var versions = new List<VersionSnapshot>();
         var unread = new List<SecretsManagerClient.VersionEntry>();
         foreach (var version in listed.OrderByDescending(v => v.CreatedDate))
@@ -75,7 +76,7 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, DatabaseRotato
                 continue;
             }
 
-            versions.Add(await ReadVersionAsync(arn, version, secrets, cancellationToken).ConfigureAwait(false));
+            versions.Add(await ReadVersionAsync(arn, version, secrets, values, cancellationToken).ConfigureAwait(false));
         }
 
         var probes = new Dictionary<string, ProbeSummary>(StringComparer.Ordinal);
@@ -86,7 +87,7 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, DatabaseRotato
             // The orphan scan: only when the labelled credentials are refused. It needs the deprecated versions' values.
             foreach (var version in unread)
             {
-                versions.Add(await ReadVersionAsync(arn, version, secrets, cancellationToken).ConfigureAwait(false));
+                versions.Add(await ReadVersionAsync(arn, version, secrets, values, cancellationToken).ConfigureAwait(false));
             }
 
             unread.Clear();
@@ -102,6 +103,10 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, DatabaseRotato
         {
             var failures = new List<ReadFailure>();
             var logs = await Extra.Logs.FindingsAsync(arn, snapshot.Name, snapshot.RotationFunction, snapshot.LastRotatedDate, failures, cancellationToken).ConfigureAwait(false);
+
+            // A function's log (CloudWatch's, or a saved file) may print a value the doctor read: the report quotes it masked.
+            var masker = SecretRedaction.MaskerFor([.. values, .. master is null ? [] : new[] { master.ToJson() }]);
+            logs = logs.Select(f => f with { Title = masker.Mask(f.Title, SecretRedaction.Mask), Evidence = masker.Mask(f.Evidence, SecretRedaction.Mask) }).ToList();
             snapshot = snapshot with { ExternalFindings = [.. snapshot.ExternalFindings, .. logs], ReadFailures = [.. snapshot.ReadFailures, .. failures] };
         }
 
@@ -223,9 +228,15 @@ internal sealed class DoctorGatherer(SecretsManagerClient client, DatabaseRotato
         }, probe.Reason, probe.DriverCode, probe.Elapsed);
     }
 
-    private async Task<VersionSnapshot> ReadVersionAsync(string arn, SecretsManagerClient.VersionEntry version, Dictionary<string, DatabaseSecret> secrets, CancellationToken cancellationToken)
+    private async Task<VersionSnapshot> ReadVersionAsync(
+        string arn, SecretsManagerClient.VersionEntry version, Dictionary<string, DatabaseSecret> secrets, List<string> values, CancellationToken cancellationToken)
     {
         var text = await client.GetSecretStringAsync(arn, version.VersionId, null, cancellationToken).ConfigureAwait(false);
+        if (text is not null)
+        {
+            values.Add(text);
+        }
+
         return Snapshot(version.VersionId, version.Stages, version.CreatedDate, text, secrets);
     }
 

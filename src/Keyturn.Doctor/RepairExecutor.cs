@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Keyturn.Application.Rotation;
+using Keyturn.Application.Security;
 using Keyturn.Domain.Doctor;
 using Keyturn.Domain.Passwords;
 using Keyturn.Domain.Rotation;
@@ -19,6 +20,8 @@ internal sealed class RepairExecutor(SecretsManagerClient client, DoctorGatherer
 
     public async Task<IReadOnlyList<StepResult>> ApplyAsync(DoctorGatherer.Gathered gathered, Diagnosis diagnosis, CancellationToken cancellationToken)
     {
+        // A journal that can't be written must stop the repair before its first change, not after it.
+        PrivateFiles.RefuseSymbolicLink(journalPath);
         var results = new List<StepResult>();
         var arn = gathered.Snapshot.SecretArn;
         var expected = LabelMap(gathered.Snapshot.Versions.Select(v => (v.VersionId, v.Stages)));
@@ -149,16 +152,10 @@ internal sealed class RepairExecutor(SecretsManagerClient client, DoctorGatherer
         if (Path.GetDirectoryName(Path.GetFullPath(journalPath)) is { } directory && !Directory.Exists(directory))
         {
             // The user's state directory may not exist yet; it is theirs alone (XDG: 0700).
-            if (OperatingSystem.IsWindows())
-            {
-                Directory.CreateDirectory(directory);
-            }
-            else
-            {
-                Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
+            PrivateFiles.CreateDirectory(directory);
         }
 
-        await File.AppendAllTextAsync(journalPath, line + Environment.NewLine, cancellationToken).ConfigureAwait(false);
+        // Owner-only, and never through a link planted in a directory others can write (a data directory shared with the server's user).
+        await PrivateFiles.AppendAsync(journalPath, line + Environment.NewLine, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -78,11 +78,32 @@ public static class SecretRedaction
 
             if (text is not null)
             {
-                texts.Add(text);
-                AddConnectionStringPasswords(text, texts);
-                AddJsonStrings(text, texts, masters);
+                AddText(text, texts, masters);
             }
         }
+    }
+
+    /// <summary>
+    /// A masker for SecretString values a client read (the doctor, quoting a rotation function's log that Keyturn did
+    /// not store: CloudWatch's, or a saved file), masked as an invocation's output is.
+    /// </summary>
+    public static SecretMasker MaskerFor(IEnumerable<string> secretStrings)
+    {
+        ArgumentNullException.ThrowIfNull(secretStrings);
+        var texts = new List<string>();
+        foreach (var text in secretStrings)
+        {
+            AddText(text, texts, null);
+        }
+
+        return SecretMasker.Create(texts);
+    }
+
+    private static void AddText(string text, List<string> texts, HashSet<string>? masters)
+    {
+        texts.Add(text);
+        AddConnectionStringPasswords(text, texts);
+        AddJsonStrings(text, texts, masters);
     }
 
     private static void AddJsonStrings(string text, List<string> texts, HashSet<string>? masters)

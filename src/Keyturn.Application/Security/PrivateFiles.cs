@@ -51,6 +51,41 @@ public static class PrivateFiles
         }
     }
 
+    /// <summary>
+    /// Appends to a file, creating it owner-only; a symbolic link at <paramref name="path"/> is refused rather than
+    /// followed, so whoever can write its directory can't point the append at another file (a shell profile, a key).
+    /// </summary>
+    /// <exception cref="IOException">The path is a symbolic link.</exception>
+    public static async Task AppendAsync(string path, string contents, CancellationToken cancellationToken)
+    {
+        RefuseSymbolicLink(path);
+        var options = new FileStreamOptions { Mode = System.IO.FileMode.Append, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = FileMode;
+        }
+
+        var stream = new FileStream(path, options);
+        await using (stream.ConfigureAwait(false))
+        {
+            var writer = new StreamWriter(stream);
+            await using (writer.ConfigureAwait(false))
+            {
+                await writer.WriteAsync(contents.AsMemory(), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Refuses a path that is a symbolic link, before anything is written through it.</summary>
+    /// <exception cref="IOException">The path is a symbolic link.</exception>
+    public static void RefuseSymbolicLink(string path)
+    {
+        if (new FileInfo(path).LinkTarget is { } target)
+        {
+            throw new IOException($"{path} is a symbolic link (to {target}); Keyturn refuses to write through it. Remove it or choose another path.");
+        }
+    }
+
     /// <summary>Replaces a file atomically (write beside it, fsync, rename), owner-only.</summary>
     public static void Replace(string path, string contents)
     {

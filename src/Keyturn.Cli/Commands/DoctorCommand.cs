@@ -56,6 +56,9 @@ internal static class DoctorCommand
                 return DoctorRunReport.CouldNotDiagnose;
             }
 
+            // Names, errors and log lines come from the server and the function: no control sequence of theirs reaches the terminal.
+            var output = new TerminalSafeWriter(Console.Out);
+            var errors = new TerminalSafeWriter(Console.Error);
             DoctorTarget? target = null;
             try
             {
@@ -73,13 +76,13 @@ internal static class DoctorCommand
                     {
                         if (!asJson)
                         {
-                            DoctorReport.WriteBefore(Console.Out, before);
+                            DoctorReport.WriteBefore(output, before);
                         }
 
                         return confirmed || Confirm(before.Diagnosis);
                     },
-                    Repaired: asJson ? null : repaired => DoctorReport.WriteRepair(Console.Out, repaired),
-                    Follow: asJson ? null : Console.WriteLine,
+                    Repaired: asJson ? null : repaired => DoctorReport.WriteRepair(output, repaired),
+                    Follow: asJson ? null : output.WriteLine,
                     Progress: progress ? Progress : null);
                 var report = await DoctorRun.RunAsync(target, BuiltInRotators.Create(), options, hooks, TimeProvider.System, cancellationToken).ConfigureAwait(false);
                 if (progress)
@@ -97,24 +100,24 @@ internal static class DoctorCommand
                 }
                 else
                 {
-                    DoctorReport.Write(Console.Out, report);
+                    DoctorReport.Write(output, report);
                 }
 
                 return report.ExitCode;
             }
             catch (AwsServiceException e)
             {
-                await Console.Error.WriteLineAsync($"keyturn doctor: Secrets Manager refused: {e.ErrorCode}: {e.ErrorMessage}").ConfigureAwait(false);
+                await errors.WriteLineAsync($"keyturn doctor: Secrets Manager refused: {e.ErrorCode}: {e.ErrorMessage}").ConfigureAwait(false);
                 return DoctorRunReport.CouldNotDiagnose;
             }
             catch (HttpRequestException e) when (target is not null && CaBundleTrust.Describe(e, target.Endpoint) is { } refused)
             {
-                await Console.Error.WriteLineAsync($"keyturn doctor: {refused}").ConfigureAwait(false);
+                await errors.WriteLineAsync($"keyturn doctor: {refused}").ConfigureAwait(false);
                 return DoctorRunReport.CouldNotDiagnose;
             }
             catch (Exception e) when (e is HttpRequestException or InvalidOperationException or IOException or PaginationException or TimeoutException or FormatException)
             {
-                await Console.Error.WriteLineAsync($"keyturn doctor: {e.Message}").ConfigureAwait(false);
+                await errors.WriteLineAsync($"keyturn doctor: {e.Message}").ConfigureAwait(false);
                 return DoctorRunReport.CouldNotDiagnose;
             }
         });

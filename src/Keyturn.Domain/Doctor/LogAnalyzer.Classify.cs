@@ -338,8 +338,8 @@ public static partial class LogAnalyzer
         return $"\"{(redacted.Length > QuoteLength ? redacted[..QuoteLength] + "…" : redacted)}\"";
     }
 
-    // PASSWORD('…'), PASSWORD = '…', WITH PASSWORD '…', IDENTIFIED BY '…', "password": "…", password=…
-    [GeneratedRegex(@"PASSWORD\s*\(\s*'(?<value>[^']*)'|PASSWORD\s*=\s*'(?<value>[^']*)'|WITH\s+PASSWORD\s+'(?<value>[^']*)'|IDENTIFIED\s+BY\s+'(?<value>[^']*)'|[""']password[""']\s*:\s*[""'](?<value>[^""']*)[""']|\bpassword=(?<value>[^\s&;,)]+)",
+    // PASSWORD('…'), PASSWORD = '…', WITH PASSWORD '…', IDENTIFIED BY '…', "password": "…", password=…, and a URL's scheme://user:…@
+    [GeneratedRegex(@"PASSWORD\s*\(\s*'(?<value>[^']*)'|PASSWORD\s*=\s*'(?<value>[^']*)'|WITH\s+PASSWORD\s+'(?<value>[^']*)'|IDENTIFIED\s+BY\s+'(?<value>[^']*)'|[""']password[""']\s*:\s*[""'](?<value>[^""']*)[""']|\bpassword=(?<value>[^\s&;,)]+)|://[^\s:/@]+:(?<value>[^\s/@]+)@",
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex PasswordText();
 

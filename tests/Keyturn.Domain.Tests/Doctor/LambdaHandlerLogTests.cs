@@ -127,6 +127,7 @@ public sealed class LambdaHandlerLogTests
     [InlineData("ALTER USER app WITH PASSWORD 'Hunter2-Real-Pw'")]
     [InlineData("secret is {\"username\": \"app\", \"password\": \"Hunter2-Real-Pw\", \"host\": \"db\"}")]
     [InlineData("connecting with host=db user=app password=Hunter2-Real-Pw dbname=app")]
+    [InlineData("could not connect to postgresql://app:Hunter2-Real-Pw@db.internal:5432/app")]
     public void Classify_AQuotedLineCarryingAPassword_NeverPutsItInTheFinding(string line)
     {
         // The line is the last one reached before a timeout: the timeout's evidence quotes it.
