@@ -179,6 +179,9 @@ internal sealed partial class AwsInspector(SigV4Credentials credentials, string 
                 client = new HttpClient(new SigV4SigningHandler(credentials, region, service, TimeProvider.System) { InnerHandler = CaBundleTrust.CreateHandler(caBundle) })
                 {
                     Timeout = TimeSpan.FromSeconds(20),
+
+                    // A FilterLogEvents page is at most 1 MB; EC2/RDS pages are smaller.
+                    MaxResponseContentBufferSize = SecretsManagerClient.MaxResponseBytes,
                 };
                 _clients[service] = client;
             }

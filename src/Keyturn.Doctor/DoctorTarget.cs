@@ -108,7 +108,7 @@ internal sealed record DoctorTarget(
     /// <summary>Whether the endpoint answers <c>GET /keyturn/info</c> as Keyturn. Anything else (404, no answer, not JSON) is no.</summary>
     private static async Task<bool> SaysKeyturnAsync(Uri endpoint, string? caBundle, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient(CaBundleTrust.CreateHandler(caBundle)) { Timeout = AskTimeout };
+        using var http = new HttpClient(CaBundleTrust.CreateHandler(caBundle)) { Timeout = AskTimeout, MaxResponseContentBufferSize = 64 * 1024 };
         try
         {
             using var response = await http.GetAsync(new Uri(endpoint, "/keyturn/info"), cancellationToken).ConfigureAwait(false);

@@ -15,6 +15,12 @@ public sealed class SecretsManagerClient : IDisposable
     // A secret has at most about a hundred versions and BatchGetSecretValue asks for 20 secrets: a few pages each.
     // ListSecrets may walk a large account (100 a page), so its cap is higher.
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The most an answer may hold. Secrets Manager's largest (a BatchGetSecretValue page of 20 values of 64 KiB) is a
+    /// few MiB; an endpoint that sends more (a hostile or broken one the operator pointed us at) is refused, not buffered.
+    /// </summary>
+    public const int MaxResponseBytes = 16 * 1024 * 1024;
     private static readonly PageLimits VersionPages = new(100, CallTimeout);
     private static readonly PageLimits BatchPages = new(20, CallTimeout);
     private static readonly PageLimits SecretPages = new(10_000, CallTimeout);
@@ -32,6 +38,7 @@ public sealed class SecretsManagerClient : IDisposable
         _http = new HttpClient(new SigV4SigningHandler(credentials, region, "secretsmanager", timeProvider) { InnerHandler = CaBundleTrust.CreateHandler(caBundle) })
         {
             Timeout = CallTimeout,
+            MaxResponseContentBufferSize = MaxResponseBytes,
         };
     }
 

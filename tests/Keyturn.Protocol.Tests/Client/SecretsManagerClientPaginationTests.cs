@@ -81,6 +81,18 @@ public sealed class SecretsManagerClientPaginationTests
         Assert.Equal(["secretsmanager.BatchGetSecretValue"], server.Targets);
     }
 
+    [Fact]
+    public async Task DescribeSecret_AnAnswerLargerThanAnySecretsManagerAnswer_IsRefusedNotBuffered()
+    {
+        var huge = "{\"Name\":\"" + new string('x', SecretsManagerClient.MaxResponseBytes + 1) + "\"}";
+        await using var server = RawSecretsManager.Start(_ => huge);
+        using var client = server.Client();
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.DescribeSecretAsync("db", CancellationToken.None));
+
+        Assert.Contains("buffer", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
     /// <summary>A raw HTTP/1.1 server on a loopback port: every request gets 200 and the answer for its body.</summary>
     private sealed class RawSecretsManager : IAsyncDisposable
     {
@@ -113,7 +125,7 @@ public sealed class SecretsManagerClientPaginationTests
             {
                 await _loop;
             }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or IOException)
             {
                 // Stopped.
             }
