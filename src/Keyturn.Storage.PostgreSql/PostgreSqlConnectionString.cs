@@ -63,6 +63,23 @@ public static class PostgreSqlConnectionString
         }
     }
 
+    /// <summary>
+    /// The <c>Multiplexing</c> key of a <c>Key=Value;</c> string when it is given (it chooses whether read units multiplex),
+    /// null when it is not or the string is a URI.
+    /// </summary>
+    internal static bool? ExplicitMultiplexing(string value)
+    {
+        if (IsUri(value))
+        {
+            return null;
+        }
+
+        // Npgsql's builder answers every key it knows, given or not; the generic one keeps only the keys written.
+        var builder = Parse(value);
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = value };
+        return given.ContainsKey("Multiplexing") ? builder.Multiplexing : null;
+    }
+
     internal static NpgsqlConnectionStringBuilder Parse(string value)
     {
         ArgumentNullException.ThrowIfNull(value);

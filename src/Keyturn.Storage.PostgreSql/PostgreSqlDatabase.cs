@@ -12,8 +12,9 @@ public sealed record StoreHealth(bool Ready, string Detail, int? AppliedSchema, 
 public sealed class StoreSchemaException(string message) : Exception(message);
 
 /// <summary>
-/// A PostgreSQL database used as Keyturn's store: one pooled <see cref="NpgsqlDataSource"/> (shared by the secret store and
-/// the log store), and the one owner of the schema. <see cref="OpenAsync(string, TimeProvider?, ILoggerFactory?, CancellationToken)"/>
+/// A PostgreSQL database used as Keyturn's store: one pooled <see cref="NpgsqlDataSource"/> for transactions (shared by the
+/// secret store and the log store) and one multiplexing pool for the secret store's single-statement reads, and the one
+/// owner of the schema. <see cref="OpenAsync(string, TimeProvider?, ILoggerFactory?, CancellationToken)"/>
 /// applies the migrations this build knows under an advisory lock, so nodes starting together migrate exactly once, and
 /// refuses a database whose applied migrations this build cannot run against.
 /// </summary>
@@ -34,16 +35,25 @@ public sealed partial class PostgreSqlDatabase : IAsyncDisposable, IDisposable
 
     private readonly IReadOnlyList<PostgreSqlMigration> _migrations;
 
-    private PostgreSqlDatabase(NpgsqlDataSource dataSource, string description, IReadOnlyList<PostgreSqlMigration> migrations, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    private PostgreSqlDatabase(
+        NpgsqlDataSource dataSource, NpgsqlDataSource? readSource, string description, IReadOnlyList<PostgreSqlMigration> migrations, TimeProvider timeProvider,
+        ILoggerFactory loggerFactory)
     {
         DataSource = dataSource;
+        ReadSource = readSource;
         Description = description;
         _migrations = migrations;
-        SecretStore = new PostgreSqlSecretStore(dataSource, timeProvider, loggerFactory.CreateLogger<PostgreSqlSecretStore>());
+        SecretStore = new PostgreSqlSecretStore(dataSource, timeProvider, loggerFactory.CreateLogger<PostgreSqlSecretStore>(), readSource);
     }
 
     /// <summary>The connection pool; the log store opens its connections here too.</summary>
     public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>
+    /// The multiplexing pool on which read units run their single statement without a transaction, or null when they use
+    /// <see cref="DataSource"/>.
+    /// </summary>
+    public NpgsqlDataSource? ReadSource { get; }
 
     /// <summary>The connection string without its password (<see cref="PostgreSqlConnectionString.Describe"/>).</summary>
     public string Description { get; }
@@ -78,9 +88,24 @@ public sealed partial class PostgreSqlDatabase : IAsyncDisposable, IDisposable
         // DISCARD TEMP and more, sent ahead of the next query) is pure cost on the database's CPU.
         builder.NoResetOnClose = true;
 
+        // Multiplexing is for the read pool below only: this one's connections belong to one unit at a time.
+        builder.Multiplexing = false;
+
         loggerFactory ??= NullLoggerFactory.Instance;
         var dataSource = new NpgsqlDataSourceBuilder(builder.ConnectionString).UseLoggerFactory(loggerFactory).Build();
-        var database = new PostgreSqlDatabase(dataSource, PostgreSqlConnectionString.Describe(connectionString), migrations, timeProvider ?? TimeProvider.System, loggerFactory);
+        NpgsqlDataSource? readSource = null;
+        if (builder.Pooling && (PostgreSqlConnectionString.ExplicitMultiplexing(connectionString) ?? true))
+        {
+            // Single-statement reads from concurrent requests are coalesced into shared connections and network writes, so a
+            // backend answers several per wake-up: about half of PostgreSQL's CPU per GetSecretValue is that per-round-trip
+            // cost. Transactions (writes, and reads that need a snapshot) keep connections of their own in the other pool.
+            // Npgsql multiplexes pooled connections only; Multiplexing=false in the connection string turns it off.
+            var read = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Multiplexing = true };
+            readSource = new NpgsqlDataSourceBuilder(read.ConnectionString).UseLoggerFactory(loggerFactory).Build();
+        }
+
+        var database = new PostgreSqlDatabase(
+            dataSource, readSource, PostgreSqlConnectionString.Describe(connectionString), migrations, timeProvider ?? TimeProvider.System, loggerFactory);
         try
         {
             await database.MigrateAsync(loggerFactory.CreateLogger<PostgreSqlDatabase>(), cancellationToken).ConfigureAwait(false);
@@ -119,9 +144,21 @@ public sealed partial class PostgreSqlDatabase : IAsyncDisposable, IDisposable
         }
     }
 
-    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (ReadSource is not null)
+        {
+            await ReadSource.DisposeAsync().ConfigureAwait(false);
+        }
 
-    public void Dispose() => DataSource.Dispose();
+        await DataSource.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        ReadSource?.Dispose();
+        DataSource.Dispose();
+    }
 
     public override string ToString() => Description;
 

@@ -12,6 +12,8 @@ namespace Keyturn.Storage.PostgreSql;
 /// serialize across nodes; a unit that loses a race (serialization failure, deadlock, two creators of the same secret) is
 /// rolled back and run again, a bounded number of times. A read unit first runs without a transaction, allowed a single
 /// statement (which is its own snapshot): a GetSecretValue is then one round trip, not BEGIN, two queries and COMMIT.
+/// That statement goes to a multiplexing pool when one is given: Npgsql writes the statements of concurrent requests
+/// together on shared connections, so a backend answers several per wake-up.
 /// One that needs a second statement is run again REPEATABLE READ, one snapshot for all its statements (Npgsql sends
 /// BEGIN with the first statement, so that costs no round trip).
 /// Open it through <see cref="PostgreSqlDatabase"/>, which owns the schema.
@@ -28,12 +30,21 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
     };
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly NpgsqlDataSource _singleStatementSource;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
 
-    public PostgreSqlSecretStore(NpgsqlDataSource dataSource, TimeProvider? timeProvider = null, ILogger<PostgreSqlSecretStore>? logger = null)
+    /// <param name="dataSource">Where units with a transaction run.</param>
+    /// <param name="singleStatementSource">
+    /// Where read units first run their single statement without a transaction: <paramref name="dataSource"/> when null.
+    /// <see cref="PostgreSqlDatabase"/> gives a multiplexing source here, whose statements from concurrent requests share
+    /// connections and network writes.
+    /// </param>
+    public PostgreSqlSecretStore(
+        NpgsqlDataSource dataSource, TimeProvider? timeProvider = null, ILogger<PostgreSqlSecretStore>? logger = null, NpgsqlDataSource? singleStatementSource = null)
     {
         _dataSource = dataSource;
+        _singleStatementSource = singleStatementSource ?? dataSource;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? (ILogger)NullLogger.Instance;
     }
@@ -81,7 +92,7 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
 
     private async Task<(bool Done, T? Result)> TrySingleStatementAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _singleStatementSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var session = new PostgreSqlSecretSession(connection, transaction: null, write: false);
         try
         {

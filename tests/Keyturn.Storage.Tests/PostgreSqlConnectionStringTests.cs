@@ -29,6 +29,20 @@ public sealed class PostgreSqlConnectionStringTests
         Assert.Equal((host, port, database, user, sslMode), (builder.Host, builder.Port, builder.Database, builder.Username, builder.SslMode));
     }
 
+    public static TheoryData<string, string, bool?> MultiplexingChoices => new()
+    {
+        { "a URI leaves it to the store (reads multiplex)", "postgresql://app@db/keyturn", null },
+        { "Npgsql's form without the key leaves it to the store", "Host=db;Database=keyturn", null },
+        { "Multiplexing=false turns it off", "Host=db;Database=keyturn;Multiplexing=false", false },
+        { "the key in any case is read", "Host=db;multiplexing=False", false },
+        { "Multiplexing=true keeps it on", "Host=db;Multiplexing=true", true },
+    };
+
+    [Theory]
+    [MemberData(nameof(MultiplexingChoices))]
+    public void Whether_read_units_multiplex_is_read_as(string _, string value, bool? multiplexing) =>
+        Assert.Equal(multiplexing, PostgreSqlConnectionString.ExplicitMultiplexing(value));
+
     [Fact]
     public void The_password_and_TLS_files_of_a_URI_are_decoded_and_mapped()
     {
@@ -94,6 +108,7 @@ public sealed class PostgreSqlPasswordExposureTests(PostgresServerFixture server
         Assert.DoesNotContain(password, database.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(password, database.Description, StringComparison.Ordinal);
         Assert.DoesNotContain(password, database.DataSource.ConnectionString, StringComparison.Ordinal);
+        Assert.DoesNotContain(password, database.ReadSource!.ConnectionString, StringComparison.Ordinal);
         Assert.DoesNotContain(password, health.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(password, database.SecretStore.ToString()!, StringComparison.Ordinal);
     }

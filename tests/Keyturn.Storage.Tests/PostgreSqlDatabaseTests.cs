@@ -111,6 +111,23 @@ public sealed class PostgreSqlDatabaseTests(PostgresServerFixture server)
         Assert.DoesNotContain(Wrong, failed.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Read_units_multiplex_unless_the_connection_string_says_Multiplexing_false()
+    {
+        var uri = await server.CreateDatabaseAsync();
+        var secret = StoreTestData.NewSecret();
+        await using (var multiplexed = await PostgreSqlDatabase.OpenAsync(uri))
+        {
+            Assert.True(new NpgsqlConnectionStringBuilder(multiplexed.ReadSource!.ConnectionString).Multiplexing);
+            Assert.False(new NpgsqlConnectionStringBuilder(multiplexed.DataSource.ConnectionString).Multiplexing);
+            await multiplexed.SecretStore.WriteAsync(async (s, ct) => { await s.SaveAsync(secret, ct); return 0; }, default);
+        }
+
+        await using var single = await PostgreSqlDatabase.OpenAsync(PostgreSqlConnectionString.ToNpgsql(uri) + ";Multiplexing=false");
+        Assert.Null(single.ReadSource);
+        Assert.Equal(secret.Arn, (await single.SecretStore.ReadAsync(async (s, ct) => await s.FindByNameAsync(secret.Region, secret.Name, ct), default))!.Arn);
+    }
+
     private static async Task<object?> ScalarAsync(NpgsqlConnection connection, string sql)
     {
         await using var command = new NpgsqlCommand(sql, connection);

@@ -6,7 +6,8 @@ namespace Keyturn.Storage.Tests;
 
 /// <summary>
 /// The secret store's hot statements are prepared on the server (Npgsql's automatic preparation, MaxAutoPrepare), so a
-/// GetSecretValue does not parse and plan its SQL again on every request.
+/// GetSecretValue does not parse and plan its SQL again on every request: the single-statement reads on the multiplexing
+/// pool's connections, the units with a transaction on the other pool's.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class PostgreSqlPreparedStatementTests(PostgresServerFixture server)
@@ -15,9 +16,10 @@ public sealed class PostgreSqlPreparedStatementTests(PostgresServerFixture serve
     private const int Uses = 12;
 
     [Fact]
-    public async Task Secret_and_access_key_lookups_are_prepared_on_the_pooled_connection_after_a_few_uses()
+    public async Task Secret_and_access_key_lookups_are_prepared_on_the_connections_of_both_pools_after_a_few_uses()
     {
-        // One physical connection: every unit, and the look at pg_prepared_statements, run in the same server session.
+        // One physical connection per pool: every unit of a pool, and the look at its pg_prepared_statements, run in the same
+        // server session.
         var connectionString = PostgreSqlConnectionString.ToNpgsql(await server.CreateDatabaseAsync()) + ";Maximum Pool Size=1";
         await using var database = await PostgreSqlDatabase.OpenAsync(connectionString);
         var secret = NewSecret();
@@ -26,7 +28,9 @@ public sealed class PostgreSqlPreparedStatementTests(PostgresServerFixture serve
         AddValue(secret, Guid.NewGuid().ToString(), "third");
         var key = AccessKey();
         await database.SecretStore.WriteAsync(async (s, ct) => { await s.SaveAsync(secret, ct); await s.SaveAccessKeyAsync(key, ct); return 0; }, CancellationToken.None);
-        var session = await BackendPidAsync(database);
+        Assert.NotNull(database.ReadSource);
+        var session = await BackendPidAsync(database.DataSource);
+        var readSession = await BackendPidAsync(database.ReadSource);
 
         for (var i = 0; i < Uses; i++)
         {
@@ -53,34 +57,46 @@ public sealed class PostgreSqlPreparedStatementTests(PostgresServerFixture serve
             await database.SecretStore.WriteAsync(async (s, ct) => (await s.FindByArnAsync(secret.Arn, ct))!.Versions.Count, CancellationToken.None);
         }
 
-        Assert.Equal(session, await BackendPidAsync(database));
-        var prepared = await PreparedStatementsAsync(database);
+        Assert.Equal(session, await BackendPidAsync(database.DataSource));
+        Assert.Equal(readSession, await BackendPidAsync(database.ReadSource));
+        Assert.NotEqual(session, readSession);
+        var prepared = await PreparedStatementsAsync(database.DataSource);
+        var preparedForReads = await PreparedStatementsAsync(database.ReadSource);
 
         // Loose fragments, so the test holds while the statements' exact text changes.
-        (string Unit, string[] Fragments)[] hot =
+        (string Unit, bool Multiplexed, string[] Fragments)[] hot =
         [
-            ("a secret by name with its versions, labels and labelled values", ["FROM secrets", "name = $", "JOIN versions", "FROM stages", "ciphertext"]),
-            ("a secret by ARN with its versions, labels and labelled values", ["FROM secrets", "arn = $", "JOIN versions", "FROM stages"]),
-            ("an unlabelled version's value", ["ciphertext FROM versions"]),
-            ("an access key", ["FROM access_keys WHERE"]),
-            ("a secret locked for a write", ["FROM secrets", "arn = $", "FOR UPDATE"]),
-            ("a locked secret's versions and labels", ["FROM versions v", "FROM stages"]),
+            ("a secret by name with its versions, labels and labelled values", true, ["FROM secrets", "name = $", "JOIN versions", "FROM stages", "ciphertext"]),
+            ("a secret by ARN with its versions, labels and labelled values", true, ["FROM secrets", "arn = $", "JOIN versions", "FROM stages"]),
+            ("an access key", true, ["FROM access_keys WHERE"]),
+
+            // An unlabelled version's value is a second statement: the unit runs again in a transaction, on the other pool.
+            ("a secret by ARN with its versions, labels and labelled values", false, ["FROM secrets", "arn = $", "JOIN versions", "FROM stages"]),
+            ("an unlabelled version's value", false, ["ciphertext FROM versions"]),
+            ("a secret locked for a write", false, ["FROM secrets", "arn = $", "FOR UPDATE"]),
+            ("a locked secret's versions and labels", false, ["FROM versions v", "FROM stages"]),
         ];
-        Assert.All(hot, h => Assert.True(
-            prepared.Any(p => h.Fragments.All(f => p.Contains(f, StringComparison.Ordinal))),
-            $"No prepared statement loads {h.Unit} ({string.Join(" … ", h.Fragments)}). Prepared on the session:\n{string.Join("\n", prepared)}"));
+        Assert.All(hot, h =>
+        {
+            var statements = h.Multiplexed ? preparedForReads : prepared;
+            Assert.True(
+                statements.Any(p => h.Fragments.All(f => p.Contains(f, StringComparison.Ordinal))),
+                $"No prepared statement loads {h.Unit} ({string.Join(" … ", h.Fragments)}) on the {(h.Multiplexed ? "multiplexing" : "transaction")} pool's " +
+                $"session. Prepared there:\n{string.Join("\n", statements)}");
+        });
     }
 
-    private static async Task<int> BackendPidAsync(PostgreSqlDatabase database)
+    // Through a command, not NpgsqlConnection.ProcessID: a multiplexing connection is bound to a server session only while
+    // a command of it runs.
+    private static async Task<int> BackendPidAsync(NpgsqlDataSource source)
     {
-        await using var connection = await database.DataSource.OpenConnectionAsync();
-        return connection.ProcessID;
+        await using var command = source.CreateCommand("SELECT pg_backend_pid()");
+        return (int)(await command.ExecuteScalarAsync())!;
     }
 
-    private static async Task<List<string>> PreparedStatementsAsync(PostgreSqlDatabase database)
+    private static async Task<List<string>> PreparedStatementsAsync(NpgsqlDataSource source)
     {
-        await using var connection = await database.DataSource.OpenConnectionAsync();
-        await using var command = new NpgsqlCommand("SELECT statement FROM pg_prepared_statements", connection);
+        await using var command = source.CreateCommand("SELECT statement FROM pg_prepared_statements");
         await using var reader = await command.ExecuteReaderAsync();
         var statements = new List<string>();
         while (await reader.ReadAsync())
