@@ -33,20 +33,42 @@ internal sealed record DoctorTarget(
         var config = AwsSharedConfig.Parse(ReadIfExists(environment.GetValueOrDefault("AWS_CONFIG_FILE") is { Length: > 0 } c ? c : Path.Combine(home, ".aws", "config")));
         var credentials = AwsSharedConfig.Parse(ReadIfExists(environment.GetValueOrDefault("AWS_SHARED_CREDENTIALS_FILE") is { Length: > 0 } k ? k : Path.Combine(home, ".aws", "credentials")));
         var resolution = DoctorTargetResolver.Resolve(options, environment, config, credentials);
+
+        // The AWS CLI asks EC2 instance metadata for the region last; the doctor asks it only where the target needs a
+        // region: AWS, or an endpoint that turned out not to be Keyturn (or no local Keyturn at all, as on an EC2 instance).
+        async Task<TargetResolution> WithInstanceMetadataAsync() => resolution.AsksInstanceMetadata
+            ? DoctorTargetResolver.Resolve(options, environment, config, credentials,
+                await InstanceMetadataClient.RegionAsync(resolution.InstanceMetadata, cancellationToken).ConfigureAwait(false))
+            : resolution;
+
+        if (resolution.Problem is null && resolution.Decision == TargetDecision.Aws)
+        {
+            resolution = await WithInstanceMetadataAsync().ConfigureAwait(false);
+        }
+
         if (resolution.Problem is { } problem)
         {
             throw new InvalidOperationException(problem);
         }
 
         caBundle ??= Environment.GetEnvironmentVariable(CaBundleTrust.EnvironmentVariable);
-        var endpoint = resolution.SecretsManager.Url;
         bool? saysKeyturn = resolution.Decision is TargetDecision.AskEndpoint or TargetDecision.LocalKeyturnIfItAnswers
-            ? await SaysKeyturnAsync(endpoint, caBundle, cancellationToken).ConfigureAwait(false)
+            ? await SaysKeyturnAsync(resolution.SecretsManager.Url, caBundle, cancellationToken).ConfigureAwait(false)
             : null;
+        if (saysKeyturn == false)
+        {
+            resolution = await WithInstanceMetadataAsync().ConfigureAwait(false);
+            if (resolution.Problem is { } afterInstanceMetadata)
+            {
+                throw new InvalidOperationException(afterInstanceMetadata);
+            }
+        }
+
+        var endpoint = resolution.SecretsManager.Url;
         var (kind, reason) = DoctorTargetResolver.Conclude(resolution, saysKeyturn);
         if (kind == TargetKind.Aws && resolution.Region is null)
         {
-            throw new InvalidOperationException($"You must specify a region (--region, AWS_REGION, AWS_DEFAULT_REGION or the profile's region) for {endpoint}.");
+            throw new InvalidOperationException($"{resolution.NoRegion} The target is {endpoint}.");
         }
 
         var profile = resolution.ProfileNamed ? resolution.Profile : null;

@@ -336,6 +336,9 @@ public sealed class DoctorMotoTests(DoctorMotoTests.Moto fixture) : IClassFixtur
         Assert.Equal(actions, granted);
 
         Assert.True(text.ExitCode is 0 or 1, text.ToString());
+        Assert.Equal(("aws", "aws-compatible"), (report.GetProperty("target").GetProperty("target").GetString(), report.GetProperty("target").GetProperty("endpointKind").GetString()));
+        Assert.StartsWith($"Target:  AWS (an AWS-compatible service that is not Keyturn), endpoint {moto.Endpoint}/ (from AWS_ENDPOINT_URL); account ", text.Stdout, StringComparison.Ordinal);
+        Assert.Single(text.Stdout.Split('\n'), l => l.Contains("Grant its identity this one policy", StringComparison.Ordinal)); // one policy for both secrets
         Assert.Contains("Grant its identity this one policy (every refusal of this run)", text.Stdout, StringComparison.Ordinal);
         var policy = text.Stdout[text.Stdout.IndexOf("{\n", text.Stdout.IndexOf("this one policy", StringComparison.Ordinal), StringComparison.Ordinal)..];
         Assert.Equal(actions, JsonDocument.Parse(policy).RootElement.GetProperty("Statement").EnumerateArray()

@@ -115,6 +115,77 @@ public sealed class DoctorTargetTests : IAsyncLifetime
         Assert.Equal(2, proxy.Listings);
     }
 
+    /// <summary>
+    /// No region configured anywhere: the AWS CLI asks EC2 instance metadata (IMDSv2) last, and so does the doctor. moto in
+    /// server mode serves instance metadata (IMDSv2 token and placement/availability-zone, us-east-1a) on its own port.
+    /// </summary>
+    [Fact]
+    public async Task NoRegionConfigured_MotosInstanceMetadataNamesIt_TheHeaderSaysWhereTheRegionCameFrom()
+    {
+        var environment = MotoEnvironment();
+        environment["AWS_REGION"] = "";
+        environment["AWS_DEFAULT_REGION"] = "";
+        environment["AWS_EC2_METADATA_DISABLED"] = "false";
+        environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = _moto.Endpoint;
+
+        var json = await DoctorAsync([Name, "--json", "--no-logs"], environment);
+        var human = await DoctorAsync([Name, "--no-logs"], environment);
+
+        var target = JsonDocument.Parse(json.Stdout).RootElement.GetProperty("target");
+        Assert.Equal(("aws", "us-east-1", $"EC2 instance metadata at {_moto.Endpoint}/"),
+            (target.GetProperty("target").GetString(), target.GetProperty("region").GetString(), target.GetProperty("regionSource").GetString()));
+        var lines = human.Stdout.Split('\n');
+        Assert.StartsWith($"Target:  AWS (an AWS-compatible service that is not Keyturn), endpoint {_moto.Endpoint}/", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith($"Region:  us-east-1 (from EC2 instance metadata at {_moto.Endpoint}/)", lines[1], StringComparison.Ordinal);
+        Assert.DoesNotContain("keyturn_user", human.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NoRegionAndInstanceMetadataDisabled_RefusesWithoutAskingIt()
+    {
+        using var metadata = new SilentListener();
+        var environment = NoRegionEnvironment(metadata);
+        environment["AWS_EC2_METADATA_DISABLED"] = "true";
+
+        var result = await ExternalTool.RunAsync("dotnet", [KeyturnProcess.KeyturnDll, "doctor", Name, "--no-logs", "--target", "aws"], _keyturn, environment, TimeSpan.FromSeconds(90));
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("You must specify a region", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("(not asked: AWS_EC2_METADATA_DISABLED=true)", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, metadata.Connections);
+    }
+
+    [Fact]
+    public async Task NoRegionAndInstanceMetadataNeverAnswers_RefusesWithinTheMetadataTimeout_NoHang()
+    {
+        using var metadata = new SilentListener();
+        var environment = NoRegionEnvironment(metadata);
+
+        var clock = Stopwatch.StartNew();
+        var result = await ExternalTool.RunAsync("dotnet", [KeyturnProcess.KeyturnDll, "doctor", Name, "--no-logs", "--target", "aws"], _keyturn, environment, TimeSpan.FromSeconds(90));
+        clock.Stop();
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("You must specify a region", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"{metadata.Endpoint}/latest/meta-data/placement/availability-zone: no answer within 1 s (1 attempt, 1 s each)", result.Stderr, StringComparison.Ordinal);
+        // The token request and the read, each given up after the default 1 s (the rest is the CLI's start on a busy machine).
+        Assert.Equal(2, metadata.Connections);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(45), $"took {clock.Elapsed}");
+    }
+
+    /// <summary>AWS keys but no region anywhere (ExternalTool's AWS_DEFAULT_REGION blanked), instance metadata at <paramref name="metadata"/>.</summary>
+    private Dictionary<string, string> NoRegionEnvironment(SilentListener metadata) => new()
+    {
+        ["AWS_ENDPOINT_URL"] = _moto.Endpoint,
+        ["AWS_REGION"] = "",
+        ["AWS_DEFAULT_REGION"] = "",
+        ["AWS_ACCESS_KEY_ID"] = "testing",
+        ["AWS_SECRET_ACCESS_KEY"] = "testing",
+        ["AWS_EC2_METADATA_DISABLED"] = "false",
+        ["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = metadata.Endpoint,
+        ["NO_COLOR"] = "1",
+    };
+
     private static string Value(string user) =>
         JsonSerializer.Serialize(new { engine = "postgres", host = "127.0.0.1", port = 1, username = user, password = "not-a-real-password-1", dbname = "orders" });
 

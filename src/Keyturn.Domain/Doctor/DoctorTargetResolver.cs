@@ -45,8 +45,22 @@ public sealed record TargetResolution(
     string Partition,
     IReadOnlyDictionary<string, ServiceEndpoint> Endpoints,
     string Credentials,
-    string? Problem)
+    string? Problem,
+    InstanceMetadataSettings InstanceMetadata,
+    InstanceMetadataAnswer? InstanceMetadataAnswer)
 {
+    /// <summary>
+    /// No region is configured and instance metadata may name one: the AWS CLI asks it last, so the doctor asks it
+    /// before settling on AWS without a region, then resolves again with the answer.
+    /// </summary>
+    public bool AsksInstanceMetadata => Region is null && InstanceMetadataAnswer is null && InstanceMetadata.Disabled is null && InstanceMetadata.Problem is null;
+
+    /// <summary>The AWS CLI's refusal when no region is found, with what instance metadata said or why it wasn't asked.</summary>
+    public string NoRegion =>
+        "You must specify a region: --region, AWS_REGION, AWS_DEFAULT_REGION, region in the profile" + (ProfileNamed ? $" ({Profile})" : "") +
+        ", or run where EC2 instance metadata names it (" +
+        (InstanceMetadataAnswer?.Outcome ?? InstanceMetadata.Problem ?? (InstanceMetadata.Disabled is { } disabled ? $"not asked: {disabled}" : "not asked")) + ").";
+
     public ServiceEndpoint SecretsManager => Endpoints[DoctorTargetResolver.SecretsManager];
 
     /// <summary>The endpoints set by a user's setting rather than AWS's defaults, other than Secrets Manager's.</summary>
@@ -57,7 +71,7 @@ public sealed record TargetResolution(
 /// <summary>
 /// Resolves which Secrets Manager the doctor talks to the way the AWS CLI does: the profile (<c>--profile</c>, then
 /// <c>AWS_PROFILE</c>, then <c>default</c>), the region (<c>--region</c>, <c>AWS_REGION</c>, <c>AWS_DEFAULT_REGION</c>,
-/// the profile's <c>region</c>), each service's endpoint (<c>--endpoint-url</c>, <c>AWS_ENDPOINT_URL_&lt;SERVICE&gt;</c>,
+/// the profile's <c>region</c>, then EC2 instance metadata: see <see cref="InstanceMetadataSettings"/>), each service's endpoint (<c>--endpoint-url</c>, <c>AWS_ENDPOINT_URL_&lt;SERVICE&gt;</c>,
 /// <c>AWS_ENDPOINT_URL</c>, the profile's <c>services</c> section, the profile's <c>endpoint_url</c>, the partition's
 /// default; all configured ones ignored under <c>AWS_IGNORE_CONFIGURED_ENDPOINT_URLS</c>) and the credential source.
 /// Pure: the environment and the files' text come in, so every rule is a table test.
@@ -101,7 +115,9 @@ public static class DoctorTargetResolver
         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
     ];
 
-    public static TargetResolution Resolve(TargetOptions options, IReadOnlyDictionary<string, string> environment, AwsSharedConfig config, AwsSharedConfig credentials)
+    /// <param name="instanceMetadata">What instance metadata answered when asked for the region (null: not asked yet).</param>
+    public static TargetResolution Resolve(
+        TargetOptions options, IReadOnlyDictionary<string, string> environment, AwsSharedConfig config, AwsSharedConfig credentials, InstanceMetadataAnswer? instanceMetadata = null)
     {
         string? Env(string name) => environment.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
 
@@ -118,11 +134,13 @@ public static class DoctorTargetResolver
         }
 
         string? Setting(string key) => settings is not null && settings.TryGetValue(key, out var value) && value.Length > 0 ? value : null;
+        var imds = InstanceMetadataSettings.Of(Env, Setting);
 
         var (region, regionSource) = options.Region is { Length: > 0 } r ? (r, "--region")
             : Env("AWS_REGION") is { } awsRegion ? (awsRegion, "AWS_REGION")
             : Env("AWS_DEFAULT_REGION") is { } defaultRegion ? (defaultRegion, "AWS_DEFAULT_REGION")
             : Setting("region") is { } profileRegion ? (profileRegion, $"profile {profile}")
+            : instanceMetadata?.Region is { } instanceRegion ? (instanceRegion, $"EC2 instance metadata at {imds.Endpoint}")
             : ((string?)null, "none configured");
         var (partition, suffix) = PartitionOf(region);
 
@@ -184,6 +202,9 @@ public static class DoctorTargetResolver
             || AwsEnvironment.Any(v => Env(v) is not null)
             || environment.Keys.Any(k => k.StartsWith("AWS_ENDPOINT_URL_", StringComparison.Ordinal) && Env(k) is not null)
             || config.Has("default") || config.Has("profile default") || credentials.Has("default");
+        // On an EC2 instance with nothing configured the AWS CLI still works (region and credentials from instance
+        // metadata); the doctor asks instance metadata only after no local Keyturn answered.
+        var onEc2Only = !awsConfigured && options.EndpointUrl is not { Length: > 0 } && regionSource.StartsWith("EC2 instance metadata", StringComparison.Ordinal);
 
         TargetDecision decision;
         string reason;
@@ -206,7 +227,11 @@ public static class DoctorTargetResolver
 
                 break;
             case null or "":
-                if (options.EndpointUrl is { Length: > 0 } || awsConfigured)
+                if (onEc2Only)
+                {
+                    (decision, reason) = (TargetDecision.Aws, $"nothing is configured, no Keyturn answers at {Env("KEYTURN_ENDPOINT") ?? LocalKeyturnEndpoint}, and this host's EC2 instance metadata names region {region}, as the AWS CLI would use");
+                }
+                else if (options.EndpointUrl is { Length: > 0 } || awsConfigured)
                 {
                     (decision, reason) = secretsManager.IsAws
                         ? (TargetDecision.Aws, $"the Secrets Manager endpoint ({secretsManager.Source}) is AWS's")
@@ -227,13 +252,11 @@ public static class DoctorTargetResolver
                 break;
         }
 
-        if (problem is null && region is null && decision == TargetDecision.Aws)
-        {
-            problem = "You must specify a region: --region, AWS_REGION, AWS_DEFAULT_REGION, or region in the profile" +
-                (profileNamed ? $" ({profile})." : ".");
-        }
-
-        return new TargetResolution(decision, reason, region, regionSource, profile, profileSource, profileNamed, partition, endpoints, credentialSource, problem);
+        var resolution = new TargetResolution(
+            decision, reason, region, regionSource, profile, profileSource, profileNamed, partition, endpoints, credentialSource, problem, imds, instanceMetadata);
+        return problem is null && decision == TargetDecision.Aws && region is null && !resolution.AsksInstanceMetadata
+            ? resolution with { Problem = resolution.NoRegion }
+            : resolution;
     }
 
     /// <summary>The target once an endpoint that isn't AWS's has been asked whether it is Keyturn.</summary>
@@ -245,7 +268,8 @@ public static class DoctorTargetResolver
         TargetDecision.AskEndpoint => (TargetKind.Aws, $"{resolution.SecretsManager.Url} is not AWS's and does not say it is Keyturn: treated as an AWS-compatible service"),
         _ when saysKeyturn == true => (TargetKind.Keyturn, $"{resolution.Reason}; a Keyturn answers at {resolution.SecretsManager.Url}"),
         _ => throw new InvalidOperationException(
-            $"Nothing to diagnose: {resolution.Reason}, and no Keyturn answers at {resolution.SecretsManager.Url}. " +
+            $"Nothing to diagnose: {resolution.Reason}, and no Keyturn answers at {resolution.SecretsManager.Url}" +
+            (resolution.InstanceMetadataAnswer is { } imds ? $"; EC2 instance metadata names no region ({imds.Outcome}). " : ". ") +
             "Name the target with --region or --profile (AWS), --endpoint-url, or --target aws|keyturn."),
     };
 

@@ -84,7 +84,8 @@ public sealed class DoctorTargetResolverTests
     {
         // name, options, environment, config, the problem contains
         { "a profile that exists nowhere is an error, as in the AWS CLI", new(Profile: "missing"), "", "", "The config profile (missing) could not be found" },
-        { "AWS without a region is an error, as in the AWS CLI", new(Target: "aws"), "", "", "You must specify a region" },
+        { "AWS without a region is an error when instance metadata is disabled, as in the AWS CLI", new(Target: "aws"), "AWS_EC2_METADATA_DISABLED=true", "", "You must specify a region" },
+        { "an instance metadata endpoint mode other than ipv4 or ipv6 is an error once a region is needed", new(Target: "aws"), "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=ipv5", "", "Invalid EC2 instance metadata endpoint mode 'ipv5'" },
         { "dual-stack in an isolated partition is an error, as in the SDKs", new(), "AWS_REGION=us-iso-east-1;AWS_USE_DUALSTACK_ENDPOINT=true", "", "Dual-stack endpoints (AWS_USE_DUALSTACK_ENDPOINT, use_dualstack_endpoint) don't exist in the aws-iso partition" },
         { "a target other than aws or keyturn is an error", new(Target: "localstack"), "AWS_REGION=us-east-1", "", "--target must be aws or keyturn" },
     };
@@ -97,6 +98,97 @@ public sealed class DoctorTargetResolverTests
 
         Assert.True(resolved.Problem?.Contains(expected, StringComparison.Ordinal) == true, $"{name}: got '{resolved.Problem}'");
     }
+
+    private const string AwsKeys = "AWS_ACCESS_KEY_ID=AKID;AWS_SECRET_ACCESS_KEY=s";
+
+    public static TheoryData<string, string, string, InstanceMetadataAnswer?, string> InstanceMetadataRegions => new()
+    {
+        // name, environment, config, what instance metadata answered (null: not asked yet), expected "decision region (source) asks-instance-metadata"
+        { "AWS without a configured region asks instance metadata, as the AWS CLI does last", AwsKeys, "", null, "Aws - (none configured) asks" },
+        { "instance metadata's region is used when none is configured", AwsKeys, "", new("us-west-2", "answered us-west-2a"), "Aws us-west-2 (EC2 instance metadata at http://169.254.169.254/) -" },
+        { "a custom instance metadata endpoint is named as the region's source", AwsKeys + ";AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:1338", "", new("eu-west-3", "answered"), "Aws eu-west-3 (EC2 instance metadata at http://127.0.0.1:1338/) -" },
+        { "a profile's region wins and instance metadata isn't asked", "AWS_PROFILE=ops", OpsConfig, null, "Aws eu-west-1 (profile ops) -" },
+        { "AWS_REGION wins over an instance metadata answer", "AWS_REGION=ap-south-1", "", new("us-west-2", "answered"), "Aws ap-south-1 (AWS_REGION) -" },
+        { "AWS_EC2_METADATA_DISABLED=true: never asked", AwsKeys + ";AWS_EC2_METADATA_DISABLED=true", "", null, "Aws - (none configured) -" },
+        { "AWS_EC2_METADATA_DISABLED is case-insensitive, as in botocore", AwsKeys + ";AWS_EC2_METADATA_DISABLED=TRUE", "", null, "Aws - (none configured) -" },
+        { "on an EC2 instance with nothing configured, AWS in the instance's region", "", "", new("eu-north-1", "answered eu-north-1b"), "Aws eu-north-1 (EC2 instance metadata at http://169.254.169.254/) -" },
+        { "nothing configured and no region from instance metadata: still the local Keyturn's fallback", "", "", new(null, "no answer"), "LocalKeyturnIfItAnswers - (none configured) -" },
+        { "an endpoint to ask, without a region, may take instance metadata's", "AWS_ENDPOINT_URL=http://127.0.0.1:5000", "", new("us-east-1", "answered"), "AskEndpoint us-east-1 (EC2 instance metadata at http://169.254.169.254/) -" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InstanceMetadataRegions))]
+    public void Resolve_RegionFromInstanceMetadata_LastAsInTheAwsCli(string name, string environment, string config, InstanceMetadataAnswer? answer, string expected)
+    {
+        var resolved = Resolve(new(), environment, config, "", answer);
+
+        var got = $"{resolved.Decision} {resolved.Region ?? "-"} ({resolved.RegionSource}) {(resolved.AsksInstanceMetadata ? "asks" : "-")}";
+        Assert.True(expected == got, $"{name}: got {got} ({resolved.Reason}; {resolved.Problem})");
+        if (resolved.Region is { } region && resolved.Decision == TargetDecision.Aws)
+        {
+            Assert.Equal($"https://secretsmanager.{region}.amazonaws.com/", resolved.SecretsManager.Url.ToString());
+        }
+    }
+
+    public static TheoryData<string, string, InstanceMetadataAnswer?, string> NoRegionRefusals => new()
+    {
+        // name, environment, instance metadata's answer, the refusal contains
+        { "metadata disabled: the refusal says it wasn't asked and why", AwsKeys + ";AWS_EC2_METADATA_DISABLED=true", null, "(not asked: AWS_EC2_METADATA_DISABLED=true)" },
+        { "metadata unreachable: the refusal says what happened", AwsKeys, new(null, "http://169.254.169.254/latest/meta-data/placement/availability-zone: no answer within 1 s (1 attempt, 1 s each)"), "(http://169.254.169.254/latest/meta-data/placement/availability-zone: no answer within 1 s" },
+        { "a named profile without a region is named", "AWS_PROFILE=bare;AWS_EC2_METADATA_DISABLED=true", null, "region in the profile (bare)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(NoRegionRefusals))]
+    public void Resolve_NoRegionAnywhere_TheRefusalSaysWhatInstanceMetadataDid(string name, string environment, InstanceMetadataAnswer? answer, string expected)
+    {
+        var resolved = Resolve(new(Target: "aws"), environment, "[profile bare]\noutput = json\n", "", answer);
+
+        Assert.True(resolved.Problem?.StartsWith("You must specify a region", StringComparison.Ordinal) == true && resolved.Problem.Contains(expected, StringComparison.Ordinal),
+            $"{name}: got '{resolved.Problem}'");
+    }
+
+    public static TheoryData<string, string, string, string> InstanceMetadataSettingsCases => new()
+    {
+        // name, environment, profile settings (k=v;…), expected "endpoint (source) timeout attempts disabled v1-disabled"
+        { "the defaults: IPv4 address, 1 s, one attempt", "", "", "http://169.254.169.254/ (the default endpoint) 1s 1 - v1" },
+        { "AWS_EC2_METADATA_SERVICE_ENDPOINT names the endpoint", "AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:1338", "", "http://127.0.0.1:1338/ (AWS_EC2_METADATA_SERVICE_ENDPOINT) 1s 1 - v1" },
+        { "the profile's ec2_metadata_service_endpoint names it too", "", "ec2_metadata_service_endpoint=http://10.0.0.9/", "http://10.0.0.9/ (ec2_metadata_service_endpoint) 1s 1 - v1" },
+        { "the environment wins over the profile", "AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:1338", "ec2_metadata_service_endpoint=http://10.0.0.9/", "http://127.0.0.1:1338/ (AWS_EC2_METADATA_SERVICE_ENDPOINT) 1s 1 - v1" },
+        { "endpoint mode ipv6 picks the IPv6 address", "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6", "", "http://[fd00:ec2::254]/ (the IPv6 endpoint) 1s 1 - v1" },
+        { "imds_use_ipv6 picks it too", "", "imds_use_ipv6=true", "http://[fd00:ec2::254]/ (the IPv6 endpoint) 1s 1 - v1" },
+        { "an explicit endpoint wins over the IPv6 mode, as in botocore", "AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:1338;AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=ipv6", "", "http://127.0.0.1:1338/ (AWS_EC2_METADATA_SERVICE_ENDPOINT) 1s 1 - v1" },
+        { "timeout and attempts from the environment", "AWS_METADATA_SERVICE_TIMEOUT=3;AWS_METADATA_SERVICE_NUM_ATTEMPTS=2", "", "http://169.254.169.254/ (the default endpoint) 3s 2 - v1" },
+        { "timeout and attempts from the profile", "", "metadata_service_timeout=5;metadata_service_num_attempts=3", "http://169.254.169.254/ (the default endpoint) 5s 3 - v1" },
+        { "a timeout that isn't a positive whole number keeps the default", "AWS_METADATA_SERVICE_TIMEOUT=0", "", "http://169.254.169.254/ (the default endpoint) 1s 1 - v1" },
+        { "AWS_EC2_METADATA_DISABLED=true disables it", "AWS_EC2_METADATA_DISABLED=true", "", "http://169.254.169.254/ (the default endpoint) 1s 1 disabled v1" },
+        { "AWS_EC2_METADATA_DISABLED=false doesn't", "AWS_EC2_METADATA_DISABLED=false", "", "http://169.254.169.254/ (the default endpoint) 1s 1 - v1" },
+        { "ec2_metadata_v1_disabled forbids the fallback without a token", "", "ec2_metadata_v1_disabled=true", "http://169.254.169.254/ (the default endpoint) 1s 1 - no-v1" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InstanceMetadataSettingsCases))]
+    public void InstanceMetadataSettings_AsTheAwsCliReadsThem(string name, string environment, string profile, string expected)
+    {
+        var variables = Pairs(environment);
+        var settings = Pairs(profile);
+
+        var got = InstanceMetadataSettings.Of(variables.GetValueOrDefault, settings.GetValueOrDefault);
+
+        var text = $"{got.Endpoint} ({got.EndpointSource}) {got.Timeout.TotalSeconds}s {got.Attempts} {(got.Disabled is null ? "-" : "disabled")} {(got.V1Disabled ? "no-v1" : "v1")}";
+        Assert.True(expected == text, $"{name}: got {text} ({got.Problem})");
+    }
+
+    [Theory]
+    [InlineData("us-east-1a", "us-east-1")]
+    [InlineData("eu-central-1c\n", "eu-central-1")]
+    [InlineData("cn-north-1a", "cn-north-1")]
+    [InlineData("us-west-2-lax-1a", "us-west-2-lax-1")] // a Local Zone: the AWS CLI's derivation, kept so both agree
+    [InlineData("<html><body>Proxy error</body></html>", null)]
+    [InlineData("us-east-1", null)]
+    [InlineData("", null)]
+    public void InstanceMetadataSettings_RegionOf_TheZoneWithoutItsLetter(string availabilityZone, string? region) =>
+        Assert.Equal(region, InstanceMetadataSettings.RegionOf(availabilityZone));
 
     [Fact]
     public void Resolve_OtherServicesFollowTheirOwnOverrides()
@@ -136,10 +228,9 @@ public sealed class DoctorTargetResolverTests
         Assert.Contains("--target aws|keyturn", error.Message, StringComparison.Ordinal);
     }
 
-    private static TargetResolution Resolve(TargetOptions options, string environment, string config, string credentials) =>
-        DoctorTargetResolver.Resolve(
-            options,
-            environment.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal),
-            AwsSharedConfig.Parse(config),
-            AwsSharedConfig.Parse(credentials));
+    private static TargetResolution Resolve(TargetOptions options, string environment, string config, string credentials, InstanceMetadataAnswer? instanceMetadata = null) =>
+        DoctorTargetResolver.Resolve(options, Pairs(environment), AwsSharedConfig.Parse(config), AwsSharedConfig.Parse(credentials), instanceMetadata);
+
+    private static Dictionary<string, string> Pairs(string text) =>
+        text.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
 }
