@@ -24,7 +24,13 @@ public sealed class Authorizer(KeyturnOptions options, TimeProvider timeProvider
     /// <summary>Throws AccessDeniedException unless the caller may perform the action on the resource.</summary>
     /// <param name="conditions">The request's parameters that Secrets Manager condition keys read (see <see cref="ConditionKeys"/>).</param>
     public void Authorize(RequestContext context, string action, string resource, Secret? secret = null, RequestConditions? conditions = null) =>
-        AuthorizeAction(context, ServicePrefix + action, resource, secret, conditions);
+        AuthorizeAction(context, FullActions.GetOrAdd(action, static a => ServicePrefix + a), resource, secret, conditions);
+
+    // The handlers name their actions with constants, so this holds one entry per Secrets Manager operation.
+    private static readonly ConcurrentDictionary<string, string> FullActions = new(StringComparer.Ordinal);
+
+    // A request whose source address is unknown (a call made inside the server) cannot decide aws:SourceIp.
+    private static readonly HashSet<string> SourceIpUnknown = new(StringComparer.OrdinalIgnoreCase) { ConditionKeys.SourceIp };
 
     /// <summary>As <see cref="Authorize"/>, for an action named with its service (e.g. <c>logs:GetLogEvents</c>).</summary>
     public void AuthorizeAction(RequestContext context, string fullAction, string resource, Secret? secret = null, RequestConditions? conditions = null)
@@ -45,7 +51,7 @@ public sealed class Authorizer(KeyturnOptions options, TimeProvider timeProvider
             resource,
             Context: null,
             BuildConditionContext(context, fullAction, resource, secret, conditions, context.Caller.IdentityPolicy, resourcePolicy),
-            context.SourceIp is null ? [ConditionKeys.SourceIp] : null);
+            context.SourceIp is null ? SourceIpUnknown : null);
 
         if (context.Caller.IsRoot)
         {
@@ -57,8 +63,7 @@ public sealed class Authorizer(KeyturnOptions options, TimeProvider timeProvider
             throw Denied(context, fullAction, resource, "with an explicit deny in a resource-based policy");
         }
 
-        IEnumerable<PolicyDocument> identity = context.Caller.IdentityPolicy is { } p ? [p] : [];
-        var decision = PolicyEvaluator.Authorize(identity, resourcePolicy, request);
+        var decision = PolicyEvaluator.Authorize(context.Caller.IdentityPolicy, resourcePolicy, request);
         switch (decision)
         {
             case PolicyDecision.Allow:
@@ -82,34 +87,45 @@ public sealed class Authorizer(KeyturnOptions options, TimeProvider timeProvider
         RequestContext context, string fullAction, string resource, Secret? secret, RequestConditions? conditions,
         PolicyDocument? identityPolicy, PolicyDocument? resourcePolicy)
     {
-        var identityKeys = identityPolicy?.ReferencedKeys;
-        var resourceKeys = resourcePolicy?.ReferencedKeys;
-        bool Wanted(string key) => identityKeys?.Contains(key) == true || resourceKeys?.Contains(key) == true;
-        bool AnyWanted(Func<string, bool> match) => identityKeys?.Any(match) == true || resourceKeys?.Any(match) == true;
-
-        var values = AnyWanted(IsRequestOrResourceKey)
+        var values = References(identityPolicy, resourcePolicy, IsRequestOrResourceKey)
             ? RequestConditions.ContextFor(fullAction, resource, secret, conditions)
             : new Dictionary<string, IReadOnlyList<string>>(StringComparer.OrdinalIgnoreCase);
-        void Set(string key, Func<string> value)
+        if (Wanted(ConditionKeys.PrincipalArn, identityPolicy, resourcePolicy))
         {
-            if (Wanted(key))
-            {
-                values[key] = [value()];
-            }
+            values[ConditionKeys.PrincipalArn] = [context.Caller.PrincipalArn];
         }
 
-        Set(ConditionKeys.PrincipalArn, () => context.Caller.PrincipalArn);
-        Set(ConditionKeys.PrincipalAccount, () => options.AccountId);
-        Set(ConditionKeys.RequestedRegion, () => context.Region);
-        Set(ConditionKeys.SecureTransport, () => context.SecureTransport ? "true" : "false");
-        Set(ConditionKeys.CurrentTime, () => timeProvider.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
-        Set(ConditionKeys.EpochTime, () => timeProvider.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
-        if (context.SourceIp is { } sourceIp)
+        if (Wanted(ConditionKeys.PrincipalAccount, identityPolicy, resourcePolicy))
         {
-            Set(ConditionKeys.SourceIp, () => sourceIp);
+            values[ConditionKeys.PrincipalAccount] = [options.AccountId];
         }
 
-        if (context.Caller.Tags is { Count: > 0 } tags && AnyWanted(k => k.StartsWith(ConditionKeys.PrincipalTagPrefix, StringComparison.OrdinalIgnoreCase)))
+        if (Wanted(ConditionKeys.RequestedRegion, identityPolicy, resourcePolicy))
+        {
+            values[ConditionKeys.RequestedRegion] = [context.Region];
+        }
+
+        if (Wanted(ConditionKeys.SecureTransport, identityPolicy, resourcePolicy))
+        {
+            values[ConditionKeys.SecureTransport] = [context.SecureTransport ? "true" : "false"];
+        }
+
+        if (Wanted(ConditionKeys.CurrentTime, identityPolicy, resourcePolicy))
+        {
+            values[ConditionKeys.CurrentTime] = [timeProvider.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)];
+        }
+
+        if (Wanted(ConditionKeys.EpochTime, identityPolicy, resourcePolicy))
+        {
+            values[ConditionKeys.EpochTime] = [timeProvider.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)];
+        }
+
+        if (context.SourceIp is { } sourceIp && Wanted(ConditionKeys.SourceIp, identityPolicy, resourcePolicy))
+        {
+            values[ConditionKeys.SourceIp] = [sourceIp];
+        }
+
+        if (context.Caller.Tags is { Count: > 0 } tags && References(identityPolicy, resourcePolicy, IsPrincipalTagKey))
         {
             foreach (var (key, value) in tags)
             {
@@ -119,6 +135,14 @@ public sealed class Authorizer(KeyturnOptions options, TimeProvider timeProvider
 
         return values;
     }
+
+    private static bool Wanted(string key, PolicyDocument? identityPolicy, PolicyDocument? resourcePolicy) =>
+        identityPolicy?.ReferencedKeys.Contains(key) == true || resourcePolicy?.ReferencedKeys.Contains(key) == true;
+
+    private static bool References(PolicyDocument? identityPolicy, PolicyDocument? resourcePolicy, Func<string, bool> match) =>
+        identityPolicy?.ReferencesAny(match) == true || resourcePolicy?.ReferencesAny(match) == true;
+
+    private static bool IsPrincipalTagKey(string key) => key.StartsWith(ConditionKeys.PrincipalTagPrefix, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Keys <see cref="RequestConditions.ContextFor"/> supplies: the service's own, and the request's and the secret's tags.</summary>
     private static bool IsRequestOrResourceKey(string key) =>

@@ -4,28 +4,49 @@ namespace Keyturn.Domain.Policies;
 internal static class Arns
 {
     /// <summary>True for a bare 12-digit account ID, the short form of an account principal.</summary>
-    public static bool IsAccountId(string value) => value.Length == 12 && value.All(char.IsAsciiDigit);
+    public static bool IsAccountId(ReadOnlySpan<char> value) => value.Length == 12 && !value.ContainsAnyExceptInRange('0', '9');
 
     /// <summary>The account of "arn:PARTITION:iam::ACCOUNT:root", or null for anything else.</summary>
-    public static string? RootAccountOf(string arn)
+    public static string? RootAccountOf(string arn) => TryRootAccountOf(arn, out var account) ? account.ToString() : null;
+
+    /// <summary>As <see cref="RootAccountOf"/>, without allocating: the account's characters within <paramref name="arn"/>.</summary>
+    public static bool TryRootAccountOf(string arn, out ReadOnlySpan<char> account)
     {
-        var parts = arn.Split(':');
-        return parts.Length == 6
-            && parts[0] == "arn"
-            && parts[1].Length > 0
-            && parts[2] == "iam"
-            && parts[3].Length == 0
-            && IsAccountId(parts[4])
-            && parts[5] == "root"
-            ? parts[4]
-            : null;
+        // Exactly six parts: a seventh slot catches any further colon.
+        Span<Range> parts = stackalloc Range[7];
+        var value = arn.AsSpan();
+        account = default;
+        if (value.Split(parts, ':') != 6
+            || !value[parts[0]].SequenceEqual("arn")
+            || value[parts[1]].IsEmpty
+            || !value[parts[2]].SequenceEqual("iam")
+            || !value[parts[3]].IsEmpty
+            || !IsAccountId(value[parts[4]])
+            || !value[parts[5]].SequenceEqual("root"))
+        {
+            return false;
+        }
+
+        account = value[parts[4]];
+        return true;
     }
 
     /// <summary>The account segment of an ARN, or null when the value is not an ARN or has none.</summary>
-    public static string? AccountOf(string arn)
+    public static string? AccountOf(string arn) => TryAccountOf(arn, out var account) ? account.ToString() : null;
+
+    /// <summary>As <see cref="AccountOf"/>, without allocating.</summary>
+    public static bool TryAccountOf(string arn, out ReadOnlySpan<char> account)
     {
-        var parts = arn.Split(':', 6);
-        return parts.Length == 6 && parts[0] == "arn" && parts[4].Length > 0 ? parts[4] : null;
+        Span<Range> parts = stackalloc Range[6];
+        var value = arn.AsSpan();
+        account = default;
+        if (value.Split(parts, ':') != 6 || !value[parts[0]].SequenceEqual("arn") || value[parts[4]].IsEmpty)
+        {
+            return false;
+        }
+
+        account = value[parts[4]];
+        return true;
     }
 
     /// <summary>True for values an "AWS" principal may hold: an account ID or an IAM/STS ARN with an account.</summary>

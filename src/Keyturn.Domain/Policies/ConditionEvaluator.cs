@@ -11,13 +11,13 @@ internal static class ConditionEvaluator
     /// (see <see cref="ConditionKeys"/>) takes the restrictive side: it holds in a Deny statement and fails in an
     /// Allow statement, whatever its operator, IfExists or Null.
     /// </summary>
-    public static bool AllHold(IReadOnlyList<PolicyCondition> conditions, PolicyRequestContext context, bool variablesEnabled, PolicyEffect effect)
+    public static bool AllHold(CompiledCondition[] conditions, PolicyRequestContext context, PolicyEffect effect)
     {
         foreach (var condition in conditions)
         {
-            var holds = DependsOnUnevaluableKey(condition, context, variablesEnabled)
+            var holds = DependsOnUnevaluableKey(condition, context)
                 ? effect == PolicyEffect.Deny
-                : Holds(condition, context, variablesEnabled);
+                : Holds(condition, context);
             if (!holds)
             {
                 return false;
@@ -27,19 +27,33 @@ internal static class ConditionEvaluator
         return true;
     }
 
-    public static bool DependsOnUnevaluableKey(PolicyCondition condition, PolicyRequestContext context, bool variablesEnabled) =>
-        !context.IsEvaluable(condition.Key)
-        || condition.Values.Any(v => PolicyVariables.KeysIn(v, variablesEnabled).Any(k => !context.IsEvaluable(k)));
-
-    public static bool Holds(PolicyCondition condition, PolicyRequestContext context, bool variablesEnabled)
+    public static bool DependsOnUnevaluableKey(CompiledCondition condition, PolicyRequestContext context)
     {
-        var op = condition.ParsedOperator;
-        var present = context.TryGetValues(condition.Key, out var actual);
+        if (!context.IsEvaluable(condition.Key))
+        {
+            return true;
+        }
+
+        foreach (var key in condition.ValueKeys)
+        {
+            if (!context.IsEvaluable(key))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public static bool Holds(CompiledCondition condition, PolicyRequestContext context)
+    {
+        var op = condition.Operator;
+        var present = context.TryGetValues(condition.Key.Name, out var actual);
 
         if (op.Kind == ConditionOperatorKind.Null)
         {
             // "Null": "true" holds when the key is absent, "false" when it is present.
-            return condition.Values.Any(v => bool.TryParse(v, out var wantsAbsent) && wantsAbsent != present);
+            return present ? condition.NullHoldsWhenPresent : condition.NullHoldsWhenAbsent;
         }
 
         if (!present)
@@ -58,35 +72,54 @@ internal static class ConditionEvaluator
         // ForAnyValue: some request value satisfies the operator; ForAllValues: every one does. IAM requires a
         // set operator for a multivalued key: a bare operator on one that is present matches nothing, negated or
         // not, however many values the request carries (multivaluedness belongs to the key, not the request).
-        return op.Qualifier switch
+        switch (op.Qualifier)
         {
-            ConditionSetQualifier.ForAnyValue => actual!.Any(v => Satisfies(condition, op, v, context, variablesEnabled)),
-            ConditionSetQualifier.ForAllValues => actual!.All(v => Satisfies(condition, op, v, context, variablesEnabled)),
-            _ => !ConditionKeys.IsMultivalued(condition.Key) && actual!.Count == 1 && Satisfies(condition, op, actual[0], context, variablesEnabled),
-        };
+            case ConditionSetQualifier.ForAnyValue:
+                for (var i = 0; i < actual.Count; i++)
+                {
+                    if (Satisfies(condition, actual[i], context))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            case ConditionSetQualifier.ForAllValues:
+                for (var i = 0; i < actual.Count; i++)
+                {
+                    if (!Satisfies(condition, actual[i], context))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            default:
+                return !condition.KeyIsMultivalued && actual.Count == 1 && Satisfies(condition, actual[0], context);
+        }
     }
 
     /// <summary>Whether one request value satisfies the operator: matches a policy value, or for a negated operator matches none.</summary>
-    private static bool Satisfies(PolicyCondition condition, ConditionOperator op, string actual, PolicyRequestContext context, bool variablesEnabled)
+    private static bool Satisfies(CompiledCondition condition, string actual, PolicyRequestContext context)
     {
-        var kind = op.PositiveKind;
-        if (!TryPrepareActual(kind, actual, out var prepared))
+        var kind = condition.Kind;
+        if (!TryPrepareActual(kind, actual, context, out var prepared))
         {
             // A value of the wrong type (e.g. "abc" for NumericLessThan) matches nothing, negated or not.
             return false;
         }
 
         var anyMatch = false;
-        foreach (var raw in condition.Values)
+        foreach (var value in condition.Values)
         {
-            if (PolicyVariables.TryExpand(raw, context, variablesEnabled, out var pattern) && Matches(kind, pattern, actual, prepared))
+            if (value.TryResolve(context, kind, out var pattern, out var typed) && Matches(kind, pattern, typed, actual, prepared))
             {
                 anyMatch = true;
                 break;
             }
         }
 
-        return op.IsNegated ? !anyMatch : anyMatch;
+        return condition.Operator.IsNegated ? !anyMatch : anyMatch;
     }
 
     /// <summary>Checks that a policy value of a typed operator parses, so Parse can reject it with a clear message.</summary>
@@ -114,9 +147,9 @@ internal static class ConditionEvaluator
         };
     }
 
-    private static bool TryPrepareActual(ConditionOperatorKind kind, string actual, out object? prepared)
+    private static bool TryPrepareActual(ConditionOperatorKind kind, string actual, PolicyRequestContext context, out RequestOperand prepared)
     {
-        prepared = null;
+        prepared = default;
         switch (kind)
         {
             case ConditionOperatorKind.NumericEquals or ConditionOperatorKind.NumericLessThan
@@ -127,7 +160,7 @@ internal static class ConditionEvaluator
                     return false;
                 }
 
-                prepared = number;
+                prepared = new RequestOperand(number, default, null);
                 return true;
             case ConditionOperatorKind.DateEquals or ConditionOperatorKind.DateLessThan
                 or ConditionOperatorKind.DateLessThanEquals or ConditionOperatorKind.DateGreaterThan
@@ -137,22 +170,43 @@ internal static class ConditionEvaluator
                     return false;
                 }
 
-                prepared = date;
+                prepared = new RequestOperand(default, date, null);
                 return true;
             case ConditionOperatorKind.IpAddress:
-                if (!IPAddress.TryParse(actual, out var address))
+                // aws:SourceIp is parsed once per request however many statements test it.
+                if (!context.TryParseAddress(actual, out var address))
                 {
                     return false;
                 }
 
-                prepared = address;
+                prepared = new RequestOperand(default, default, address);
                 return true;
             default:
                 return true;
         }
     }
 
-    private static bool Matches(ConditionOperatorKind kind, WildcardPattern pattern, string actual, object? prepared)
+    /// <summary>A policy value read as the operator's type; <see cref="PolicyOperand.Parsed"/> is false when it is not one.</summary>
+    public static PolicyOperand ParseOperand(ConditionOperatorKind kind, string text)
+    {
+        switch (kind)
+        {
+            case ConditionOperatorKind.NumericEquals or ConditionOperatorKind.NumericLessThan
+                or ConditionOperatorKind.NumericLessThanEquals or ConditionOperatorKind.NumericGreaterThan
+                or ConditionOperatorKind.NumericGreaterThanEquals:
+                return TryParseNumber(text, out var number) ? new PolicyOperand(true, number, default, default) : default;
+            case ConditionOperatorKind.DateEquals or ConditionOperatorKind.DateLessThan
+                or ConditionOperatorKind.DateLessThanEquals or ConditionOperatorKind.DateGreaterThan
+                or ConditionOperatorKind.DateGreaterThanEquals:
+                return TryParseDate(text, out var date) ? new PolicyOperand(true, default, date, default) : default;
+            case ConditionOperatorKind.IpAddress:
+                return TryParseNetwork(text, out var network) ? new PolicyOperand(true, default, default, network) : default;
+            default:
+                return default;
+        }
+    }
+
+    private static bool Matches(ConditionOperatorKind kind, WildcardPattern pattern, in PolicyOperand typed, string actual, in RequestOperand prepared)
     {
         var text = pattern.Text;
         return kind switch
@@ -162,17 +216,17 @@ internal static class ConditionEvaluator
             ConditionOperatorKind.StringEqualsIgnoreCase => string.Equals(text, actual, StringComparison.OrdinalIgnoreCase),
             ConditionOperatorKind.StringLike => pattern.IsMatch(actual, ignoreCase: false, arnSegments: false),
             ConditionOperatorKind.Bool => string.Equals(text, actual, StringComparison.OrdinalIgnoreCase),
-            ConditionOperatorKind.NumericEquals => CompareNumber(text, prepared) is 0,
-            ConditionOperatorKind.NumericLessThan => CompareNumber(text, prepared) is > 0,
-            ConditionOperatorKind.NumericLessThanEquals => CompareNumber(text, prepared) is >= 0,
-            ConditionOperatorKind.NumericGreaterThan => CompareNumber(text, prepared) is < 0,
-            ConditionOperatorKind.NumericGreaterThanEquals => CompareNumber(text, prepared) is <= 0,
-            ConditionOperatorKind.DateEquals => CompareDate(text, prepared) is 0,
-            ConditionOperatorKind.DateLessThan => CompareDate(text, prepared) is > 0,
-            ConditionOperatorKind.DateLessThanEquals => CompareDate(text, prepared) is >= 0,
-            ConditionOperatorKind.DateGreaterThan => CompareDate(text, prepared) is < 0,
-            ConditionOperatorKind.DateGreaterThanEquals => CompareDate(text, prepared) is <= 0,
-            ConditionOperatorKind.IpAddress => TryParseNetwork(text, out var network) && network.Contains((IPAddress)prepared!),
+            ConditionOperatorKind.NumericEquals => CompareNumber(typed, prepared) is 0,
+            ConditionOperatorKind.NumericLessThan => CompareNumber(typed, prepared) is > 0,
+            ConditionOperatorKind.NumericLessThanEquals => CompareNumber(typed, prepared) is >= 0,
+            ConditionOperatorKind.NumericGreaterThan => CompareNumber(typed, prepared) is < 0,
+            ConditionOperatorKind.NumericGreaterThanEquals => CompareNumber(typed, prepared) is <= 0,
+            ConditionOperatorKind.DateEquals => CompareDate(typed, prepared) is 0,
+            ConditionOperatorKind.DateLessThan => CompareDate(typed, prepared) is > 0,
+            ConditionOperatorKind.DateLessThanEquals => CompareDate(typed, prepared) is >= 0,
+            ConditionOperatorKind.DateGreaterThan => CompareDate(typed, prepared) is < 0,
+            ConditionOperatorKind.DateGreaterThanEquals => CompareDate(typed, prepared) is <= 0,
+            ConditionOperatorKind.IpAddress => typed.Parsed && typed.Network.Contains(prepared.Address!),
             ConditionOperatorKind.ArnEquals or ConditionOperatorKind.ArnLike => ArnMatches(pattern, actual),
             _ => false,
         };
@@ -184,16 +238,23 @@ internal static class ConditionEvaluator
     /// </summary>
     private static bool ArnMatches(WildcardPattern pattern, string actual)
     {
-        var patternParts = pattern.SplitSegments(6);
-        var actualParts = actual.Split(':', 6);
-        if (actualParts.Length < patternParts.Length)
+        var patternParts = pattern.ArnSegments;
+        Span<Range> actualParts = stackalloc Range[6];
+        var count = actual.Length == 0 ? 1 : actual.AsSpan().Split(actualParts, ':');
+        if (actual.Length == 0)
+        {
+            actualParts[0] = default;
+        }
+
+        if (count < patternParts.Length)
         {
             return false;
         }
 
         for (var k = 0; k < patternParts.Length; k++)
         {
-            var segment = k == patternParts.Length - 1 ? string.Join(':', actualParts[k..]) : actualParts[k];
+            // The last pattern part takes the rest of the value, colons included.
+            var segment = k == patternParts.Length - 1 ? actual.AsSpan(actualParts[k].Start.Value) : actual.AsSpan(actualParts[k]);
             if (!patternParts[k].IsMatch(segment, ignoreCase: false, arnSegments: false))
             {
                 return false;
@@ -204,11 +265,11 @@ internal static class ConditionEvaluator
     }
 
     /// <summary>policy value compared with the request value: negative when the policy value is smaller; null when it does not parse.</summary>
-    private static int? CompareNumber(string policyValue, object? prepared) =>
-        TryParseNumber(policyValue, out var expected) ? expected.CompareTo((decimal)prepared!) : null;
+    private static int? CompareNumber(in PolicyOperand policyValue, in RequestOperand prepared) =>
+        policyValue.Parsed ? policyValue.Number.CompareTo(prepared.Number) : null;
 
-    private static int? CompareDate(string policyValue, object? prepared) =>
-        TryParseDate(policyValue, out var expected) ? expected.CompareTo((DateTimeOffset)prepared!) : null;
+    private static int? CompareDate(in PolicyOperand policyValue, in RequestOperand prepared) =>
+        policyValue.Parsed ? policyValue.Date.CompareTo(prepared.Date) : null;
 
     private static bool TryParseNumber(string value, out decimal number) =>
         decimal.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out number);
@@ -250,3 +311,9 @@ internal static class ConditionEvaluator
         return false;
     }
 }
+
+/// <summary>A policy value read as its operator's type, once per policy unless a policy variable makes it per request.</summary>
+internal readonly record struct PolicyOperand(bool Parsed, decimal Number, DateTimeOffset Date, IPNetwork Network);
+
+/// <summary>A request value read as the operator's type.</summary>
+internal readonly record struct RequestOperand(decimal Number, DateTimeOffset Date, IPAddress? Address);

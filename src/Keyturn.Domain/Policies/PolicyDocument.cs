@@ -26,13 +26,28 @@ public sealed class PolicyDocument
     /// <summary>IAM only expands ${...} policy variables under the 2012-10-17 language version.</summary>
     internal bool SupportsPolicyVariables => Version == "2012-10-17";
 
-    private IReadOnlySet<string>? _referencedKeys;
+    private HashSet<string>? _referencedKeys;
 
     /// <summary>
     /// Every condition key a statement tests or a policy variable reads, compared case-insensitively: evaluation looks up
     /// no other key, so a caller may leave every other one out of the request's context. Computed once per document.
     /// </summary>
     public IReadOnlySet<string> ReferencedKeys => _referencedKeys ??= CollectReferencedKeys();
+
+    /// <summary>True when a key of <see cref="ReferencedKeys"/> satisfies <paramref name="match"/> (no enumerator is allocated).</summary>
+    public bool ReferencesAny(Func<string, bool> match)
+    {
+        ArgumentNullException.ThrowIfNull(match);
+        foreach (var key in _referencedKeys ??= CollectReferencedKeys())
+        {
+            if (match(key))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private HashSet<string> CollectReferencedKeys()
     {

@@ -33,15 +33,32 @@ public static class PolicyEvaluator
         foreach (var policy in identityPolicies)
         {
             ArgumentNullException.ThrowIfNull(policy, nameof(identityPolicies));
-            var outcome = EvaluateCore(policy, context, isResourcePolicy: false);
-            if (outcome.Decision == PolicyDecision.ExplicitDeny)
+            var decision = EvaluateCore(policy, context, isResourcePolicy: false).Decision;
+            if (decision == PolicyDecision.ExplicitDeny)
             {
                 return PolicyDecision.ExplicitDeny;
             }
 
-            identityAllows |= outcome.Decision == PolicyDecision.Allow;
+            identityAllows |= decision == PolicyDecision.Allow;
         }
 
+        return Combine(identityAllows, resourcePolicy, context);
+    }
+
+    /// <summary>As <see cref="Authorize(IEnumerable{PolicyDocument}, PolicyDocument?, AuthorizationRequest)"/> for a caller with at most one identity policy (an access key's).</summary>
+    public static PolicyDecision Authorize(PolicyDocument? identityPolicy, PolicyDocument? resourcePolicy, AuthorizationRequest request)
+    {
+        var context = PolicyRequestContext.From(request);
+        var decision = identityPolicy is null ? PolicyDecision.ImplicitDeny : EvaluateCore(identityPolicy, context, isResourcePolicy: false).Decision;
+        return decision == PolicyDecision.ExplicitDeny
+            ? PolicyDecision.ExplicitDeny
+            : Combine(decision == PolicyDecision.Allow, resourcePolicy, context);
+    }
+
+    /// <summary>The resource policy's part and the account rules, once no identity policy denied.</summary>
+    private static PolicyDecision Combine(bool identityAllows, PolicyDocument? resourcePolicy, PolicyRequestContext context)
+    {
+        var request = context.Request;
         var resource = resourcePolicy is null
             ? new PolicyOutcome(PolicyDecision.ImplicitDeny, DirectAllow: false)
             : EvaluateCore(resourcePolicy, context, isResourcePolicy: true);
@@ -51,11 +68,10 @@ public static class PolicyEvaluator
         }
 
         // Identity policies cannot be attached to the root user; IAM lets it do anything not explicitly denied.
-        var isRoot = string.Equals(Arns.RootAccountOf(request.PrincipalArn), request.AccountId, StringComparison.Ordinal);
+        var isRoot = Arns.TryRootAccountOf(request.PrincipalArn, out var rootAccount) && rootAccount.SequenceEqual(request.AccountId);
         identityAllows |= isRoot;
 
-        var resourceAccount = Arns.AccountOf(request.Resource);
-        var sameAccount = resourceAccount is null || string.Equals(resourceAccount, request.AccountId, StringComparison.Ordinal);
+        var sameAccount = !Arns.TryAccountOf(request.Resource, out var resourceAccount) || resourceAccount.SequenceEqual(request.AccountId);
         var allowed = sameAccount
             ? identityAllows || resource.DirectAllow
             : identityAllows && resource.Decision == PolicyDecision.Allow;
@@ -67,8 +83,10 @@ public static class PolicyEvaluator
         var variables = policy.SupportsPolicyVariables;
         var allowed = false;
         var directAllow = false;
-        foreach (var statement in policy.Statements)
+        var statements = policy.Statements;
+        for (var i = 0; i < statements.Count; i++)
         {
+            var statement = statements[i];
             var match = Applies(statement, context, isResourcePolicy, variables);
             if (match == PrincipalMatch.None)
             {
@@ -118,9 +136,10 @@ public static class PolicyEvaluator
 
         // Fail closed on keys Keyturn cannot evaluate: an Allow that depends on one grants nothing, and a Deny
         // counts each part that depends on one as matching, so the policy is never weaker than on AWS.
+        var compiled = statement.Compiled(variables);
         var deny = statement.Effect == PolicyEffect.Deny;
-        var unknownInResource = (statement.Resources ?? []).Any(r => PolicyVariables.KeysIn(r, variables).Any(k => !context.IsEvaluable(k)));
-        if (!deny && ConditionKeys.ReferencedKeys(statement, variables).Any(k => !context.IsEvaluable(k)))
+        var unknownInResource = AnyUnevaluable(compiled.ResourceKeys, context);
+        if (!deny && AnyUnevaluable(compiled.ReferencedKeys, context))
         {
             return PrincipalMatch.None;
         }
@@ -130,16 +149,29 @@ public static class PolicyEvaluator
             return PrincipalMatch.None;
         }
 
-        return ConditionEvaluator.AllHold(statement.Conditions, context, variables, statement.Effect) ? match : PrincipalMatch.None;
+        return ConditionEvaluator.AllHold(compiled.Conditions, context, statement.Effect) ? match : PrincipalMatch.None;
+    }
+
+    private static bool AnyUnevaluable(ConditionKeyRef[] keys, PolicyRequestContext context)
+    {
+        foreach (var key in keys)
+        {
+            if (!context.IsEvaluable(key))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     internal static bool ActionMatches(PolicyStatement statement, string action)
     {
         var any = false;
-        foreach (var pattern in statement.Actions)
+        foreach (var pattern in statement.ActionPatterns)
         {
             // Actions compare case-insensitively: "SecretsManager:getsecretvalue" names the same action.
-            if (new WildcardPattern(pattern).IsMatch(action, ignoreCase: true, arnSegments: false))
+            if (pattern.IsMatch(action, ignoreCase: true, arnSegments: false))
             {
                 any = true;
                 break;
@@ -152,17 +184,17 @@ public static class PolicyEvaluator
     internal static bool ResourceMatches(PolicyStatement statement, PolicyRequestContext? context, bool variables, string? resourceOverride = null)
     {
         // A resource policy statement without Resource covers the secret it is attached to.
-        if (statement.Resources is null)
+        if (statement.Compiled(variables).Resources is not { } patterns)
         {
             return true;
         }
 
         var resource = resourceOverride ?? context?.Request.Resource ?? "*";
         var any = false;
-        foreach (var raw in statement.Resources)
+        foreach (var value in patterns)
         {
             // ARNs compare case-sensitively; an unresolvable policy variable matches nothing.
-            if (PolicyVariables.TryExpand(raw, context, variables, out var pattern)
+            if (value.TryResolve(context, ConditionOperatorKind.StringLike, out var pattern, out _)
                 && pattern.IsMatch(resource, ignoreCase: false, arnSegments: true))
             {
                 any = true;

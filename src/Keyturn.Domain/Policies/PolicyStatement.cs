@@ -62,6 +62,17 @@ public sealed class PolicyStatement
     /// <summary>Every condition must hold for the statement to apply (AND across operators and keys).</summary>
     public IReadOnlyList<PolicyCondition> Conditions { get; }
 
+    private WildcardPattern[]? _actionPatterns;
+    private CompiledStatement? _compiled;
+    private CompiledStatement? _compiledWithVariables;
+
+    /// <summary>The Action or NotAction values as patterns, built once.</summary>
+    internal WildcardPattern[] ActionPatterns => _actionPatterns ??= [.. Actions.Select(a => new WildcardPattern(a))];
+
+    /// <summary>The statement prepared for evaluation, built once per language version (benign race: both builds are equal).</summary>
+    internal CompiledStatement Compiled(bool variables) =>
+        variables ? _compiledWithVariables ??= new CompiledStatement(this, true) : _compiled ??= new CompiledStatement(this, false);
+
     /// <summary>"Statement 2 (Sid "ReadApp")", for error messages.</summary>
     internal string Label => Describe(Index, Sid);
 

@@ -15,7 +15,7 @@ internal static class PolicyVariables
     /// </summary>
     public static bool TryExpand(string raw, PolicyRequestContext? context, bool enabled, out WildcardPattern pattern)
     {
-        if (!enabled || !raw.Contains("${", StringComparison.Ordinal))
+        if (!NeedsExpansion(raw, enabled))
         {
             pattern = new WildcardPattern(raw);
             return true;
@@ -49,6 +49,9 @@ internal static class PolicyVariables
         pattern = new WildcardPattern(text.ToString(), [.. literal]);
         return true;
     }
+
+    /// <summary>False when <paramref name="raw"/> reads the same for every request: variables are off, or it has none.</summary>
+    public static bool NeedsExpansion(string raw, bool enabled) => enabled && raw.Contains("${", StringComparison.Ordinal);
 
     /// <summary>The condition keys the variables in <paramref name="raw"/> read (not the <c>${*}</c>-style escapes).</summary>
     public static IEnumerable<string> KeysIn(string raw, bool enabled)

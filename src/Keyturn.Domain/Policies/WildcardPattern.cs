@@ -7,41 +7,35 @@ namespace Keyturn.Domain.Policies;
 /// </summary>
 internal sealed class WildcardPattern
 {
+    /// <summary>Values up to this length match with the table on the stack; policy values are rarely longer.</summary>
+    private const int StackLimit = 512;
+
     private readonly bool[]? _literal;
 
     public WildcardPattern(string text, bool[]? literal = null)
     {
         Text = text;
         _literal = literal;
+        IsMatchAll = text == "*" && !IsLiteralAt(0);
+        for (var i = 0; i < text.Length && !HasWildcards; i++)
+        {
+            HasWildcards = text[i] is '*' or '?' && !IsLiteralAt(i);
+        }
     }
 
     public string Text { get; }
 
     /// <summary>True when the pattern is exactly an unescaped "*".</summary>
-    public bool IsMatchAll => Text == "*" && !IsLiteralAt(0);
+    public bool IsMatchAll { get; }
 
-    public bool HasWildcards
-    {
-        get
-        {
-            for (var i = 0; i < Text.Length; i++)
-            {
-                if (Text[i] is '*' or '?' && !IsLiteralAt(i))
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-    }
+    public bool HasWildcards { get; }
 
     /// <summary>
     /// Matches the whole of <paramref name="value"/>. With <paramref name="arnSegments"/>, wildcards follow the
     /// Resource element's rule: <c>?</c> and a <c>*</c> inside an ARN segment stay within it, while a <c>*</c> that
     /// ends a segment may run across colons.
     /// </summary>
-    public bool IsMatch(string value, bool ignoreCase, bool arnSegments)
+    public bool IsMatch(ReadOnlySpan<char> value, bool ignoreCase, bool arnSegments)
     {
         if (IsMatchAll)
         {
@@ -50,15 +44,17 @@ internal sealed class WildcardPattern
 
         if (!HasWildcards)
         {
-            return string.Equals(Text, value, ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+            return value.Equals(Text, ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
         }
 
         // Suffix dynamic programming: next[j] says whether Text[(i + 1)..] matches value[j..]. Patterns and
         // values are a few hundred characters at most, and unlike greedy backtracking this stays correct
         // when some stars may not cross colons.
+        // Both rows live on the stack for values of ordinary length, so a match allocates nothing.
         var n = value.Length;
-        var next = new bool[n + 1];
-        var current = new bool[n + 1];
+        Span<bool> next = n < StackLimit ? stackalloc bool[n + 1] : new bool[n + 1];
+        Span<bool> current = n < StackLimit ? stackalloc bool[n + 1] : new bool[n + 1];
+        next.Clear();
         next[n] = true;
         for (var i = Text.Length - 1; i >= 0; i--)
         {
@@ -85,11 +81,18 @@ internal sealed class WildcardPattern
                 }
             }
 
-            (next, current) = (current, next);
+            var swap = next;
+            next = current;
+            current = swap;
         }
 
         return next[0];
     }
+
+    private WildcardPattern[]? _arnSegments;
+
+    /// <summary>The six ARN parts ArnEquals/ArnLike match one by one, split once per pattern.</summary>
+    public WildcardPattern[] ArnSegments => _arnSegments ??= SplitSegments(6);
 
     /// <summary>Splits on colons into at most <paramref name="count"/> parts, keeping literal flags (ARN condition operators).</summary>
     public WildcardPattern[] SplitSegments(int count)

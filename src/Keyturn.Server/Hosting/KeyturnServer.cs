@@ -50,6 +50,12 @@ public static partial class KeyturnServer
         builder.Logging.SetMinimumLevel(Enum.Parse<LogLevel>(options.LogLevel, ignoreCase: true));
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 
+        // ASP.NET Core starts an Activity and a logging scope for every request whenever its hosting category logs at
+        // any level, for scopes no Keyturn log line shows. The category's request lines are Information, filtered
+        // out above; a failing request is logged by Kestrel and by Keyturn itself. A tracing listener
+        // (OpenTelemetry, dotnet-trace) still gets its Activity: ASP.NET Core creates one whenever one listens.
+        builder.Logging.AddFilter(HostingDiagnosticsCategory, LogLevel.None);
+
         // The host logs a start-up failure (a port in use) with its stack trace; `keyturn` reports it in one line.
         // A background service that stops the host is still logged: that is Critical.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
@@ -104,6 +110,11 @@ public static partial class KeyturnServer
         app.MapGet(ReadyRoute, (IStoreReadiness readiness, CancellationToken aborted) => ReadyAsync(readiness, aborted));
         app.MapGet(InfoRoute, () => Results.Json(new KeyturnInfo("keyturn", version), AwsJsonContext.Wire.KeyturnInfo));
         var endpoint = app.Services.GetRequiredService<AwsJsonEndpoint>();
+
+        // Every API call is POST /: answered before routing, which would find the same endpoint at a cost per request.
+        // Routing still maps it, so any other method or path is answered exactly as before.
+        app.Use(next => http => IsApiCall(http.Request) ? endpoint.HandleAsync(http) : next(http));
+        app.UseRouting();
         app.MapPost("/", endpoint.HandleAsync);
         app.MapGet(LambdaEndpoint.Route, app.Services.GetRequiredService<LambdaEndpoint>().HandleAsync);
         app.MapFallback(async context =>
@@ -116,6 +127,12 @@ public static partial class KeyturnServer
         });
         return app;
     }
+
+    /// <summary>The logging category of ASP.NET Core's per-request diagnostics (its Activity, scope and request lines).</summary>
+    public const string HostingDiagnosticsCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
+    /// <summary>What <c>MapPost("/")</c> matches: the method case-insensitively, the path exactly "/".</summary>
+    private static bool IsApiCall(HttpRequest request) => HttpMethods.IsPost(request.Method) && request.Path.Value == "/";
 
     /// <param name="opened">The store <see cref="OpenStoreAsync"/> opened; the services own it from then on.</param>
     public static void AddKeyturn(IServiceCollection services, ServerOptions options, RootCredentials root, OpenedStore opened)

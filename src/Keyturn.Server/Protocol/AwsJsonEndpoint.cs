@@ -145,11 +145,16 @@ public sealed partial class AwsJsonEndpoint(
     /// HTTP framing, such as a malformed chunk (400). Kestrel reports its own limits as
     /// <see cref="BadHttpRequestException"/>, which must never surface as a 500.
     /// </summary>
-    private static async Task<BodyRead> ReadBodyAsync(HttpRequest request, TimeProvider timeProvider, CancellationToken aborted)
+    private static async ValueTask<BodyRead> ReadBodyAsync(HttpRequest request, TimeProvider timeProvider, CancellationToken aborted)
     {
         if (request.ContentLength > MaxBodyBytes)
         {
             return BodyRead.Failed(TooLarge);
+        }
+
+        if (TryTakeBuffered(request) is { } buffered)
+        {
+            return buffered;
         }
 
         using var deadline = new CancellationTokenSource(BodyReadTimeout, timeProvider);
@@ -204,6 +209,45 @@ public sealed partial class AwsJsonEndpoint(
             {
                 Wipe(buffer, written);
             }
+        }
+    }
+
+    /// <summary>
+    /// A small body usually arrives with its headers: when Kestrel already holds all of it, it is taken at once, with
+    /// no deadline to arm (two cancellation sources and a timer per request otherwise). Null when more is to come.
+    /// </summary>
+    private static BodyRead? TryTakeBuffered(HttpRequest request)
+    {
+        if (request.ContentLength is not { } length)
+        {
+            return null;
+        }
+
+        try
+        {
+            var reader = request.BodyReader;
+            if (!reader.TryRead(out var result))
+            {
+                return null;
+            }
+
+            var buffered = result.Buffer;
+            if (buffered.Length != length)
+            {
+                // Nothing consumed or examined: the read loop starts from the same bytes.
+                reader.AdvanceTo(buffered.Start);
+                return null;
+            }
+
+            var array = ArrayPool<byte>.Shared.Rent(Math.Max((int)length + 1, 4096));
+            buffered.CopyTo(array);
+            reader.AdvanceTo(buffered.End);
+            return new BodyRead(array, (int)length, null);
+        }
+        catch (BadHttpRequestException)
+        {
+            // Kestrel refused the body (its size limit, a broken connection): the read loop meets the same refusal and answers it.
+            return null;
         }
     }
 
