@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text.RegularExpressions;
 
 namespace Keyturn.Protocol.SigV4;
 
@@ -11,7 +10,7 @@ namespace Keyturn.Protocol.SigV4;
 /// gets the same error AWS would give: authentication form, required parameters, date format, clock skew or
 /// expiry, Host and every x-amz-* header signed, algorithm, credential shape, credential scope, access key, signature.
 /// </summary>
-public sealed partial class SigV4Verifier
+public sealed class SigV4Verifier
 {
     private const int SigningKeyCacheCapacity = 1024;
     private const int RegionCacheCapacity = 64;
@@ -464,7 +463,7 @@ public sealed partial class SigV4Verifier
         var serviceOk = expected.Service is not null
             ? service.Span.SequenceEqual(expected.Service)
             : expected.Services is null || expected.Services.Contains(service.ToString());
-        var regionOk = RegionPattern().IsMatch(region.Span);
+        var regionOk = IsRegion(region.Span);
         var terminatorOk = terminator.SequenceEqual(SigV4Canonicalizer.Terminator);
         var dateOk = scopeDate.Span.SequenceEqual(auth.AmzDate.Span[..8]);
         if (!(serviceOk && regionOk && terminatorOk && dateOk))
@@ -669,9 +668,57 @@ public sealed partial class SigV4Verifier
 
     // The union of the AWS partitions' region patterns (aws, aws-cn, aws-us-gov, aws-iso, -iso-b, -iso-e, -iso-f):
     // us-east-1, cn-north-1, us-gov-west-1, us-isob-east-1, eu-isoe-west-1. The region becomes part of every ARN.
-    // \z, not $: $ also matches before a final newline, which a presigned URL's credential can carry (%0A).
-    [GeneratedRegex(@"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+\z", RegexOptions.CultureInvariant)]
-    private static partial Regex RegionPattern();
+    // It is the regular expression in RegionPattern, matched by hand because Regex.IsMatch allocates on every call.
+    internal const string RegionPattern = @"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+\z";
+
+    /// <summary>Whether the whole of <paramref name="region"/> matches <see cref="RegionPattern"/>.</summary>
+    internal static bool IsRegion(ReadOnlySpan<char> region)
+    {
+        if (region.Length < 2 || !IsLower(region[0]) || !IsLower(region[1]))
+        {
+            return false;
+        }
+
+        // Every way the optional group can match, as the regular expression would backtrack through them.
+        var rest = region[2..];
+        return IsRegionTail(rest)
+            || (HasInfix(rest, 'g', 'o', 'v') && IsRegionTail(rest[4..]))
+            || (HasInfix(rest, 'i', 's', 'o') && (IsRegionTail(rest[4..]) || (rest.Length > 4 && IsLower(rest[4]) && IsRegionTail(rest[5..]))));
+    }
+
+    private static bool IsLower(char c) => c is >= 'a' and <= 'z';
+
+    // "-" and the three letters.
+    private static bool HasInfix(ReadOnlySpan<char> text, char a, char b, char c) =>
+        text.Length >= 4 && text[0] == '-' && text[1] == a && text[2] == b && text[3] == c;
+
+    // "-[a-z]+-[0-9]+" to the very end (\z: no final newline).
+    private static bool IsRegionTail(ReadOnlySpan<char> tail)
+    {
+        if (tail.IsEmpty || tail[0] != '-')
+        {
+            return false;
+        }
+
+        var i = 1;
+        while (i < tail.Length && IsLower(tail[i]))
+        {
+            i++;
+        }
+
+        if (i == 1 || i == tail.Length || tail[i] != '-')
+        {
+            return false;
+        }
+
+        var digitsStart = ++i;
+        while (i < tail.Length && tail[i] is >= '0' and <= '9')
+        {
+            i++;
+        }
+
+        return i == tail.Length && i > digitsStart;
+    }
 
     /// <summary>Parses <c>yyyyMMddTHHmmssZ</c> (ISO-8601 basic, UTC) without allocating.</summary>
     internal static bool TryParseAmzDate(ReadOnlySpan<char> text, out DateTimeOffset value)
