@@ -24,7 +24,7 @@ internal static class SigV4Canonicalizer
         string rawQuery,
         bool excludeSignatureParameter,
         IReadOnlyList<KeyValuePair<string, string>> headers,
-        string signedHeaders,
+        ReadOnlySpan<char> signedHeaders,
         ReadOnlySpan<char> payloadHash)
     {
         buffer.Append(method);
@@ -110,11 +110,11 @@ internal static class SigV4Canonicalizer
     /// collapsed, repeated headers joined with ',' in the order received.
     /// </summary>
     public static void AppendCanonicalHeaders(
-        SigV4TextBuffer buffer, IReadOnlyList<KeyValuePair<string, string>> headers, string signedHeaders)
+        SigV4TextBuffer buffer, IReadOnlyList<KeyValuePair<string, string>> headers, ReadOnlySpan<char> signedHeaders)
     {
-        foreach (var range in signedHeaders.AsSpan().Split(';'))
+        foreach (var range in signedHeaders.Split(';'))
         {
-            var name = signedHeaders.AsSpan(range);
+            var name = signedHeaders[range];
             if (name.IsEmpty)
             {
                 continue;

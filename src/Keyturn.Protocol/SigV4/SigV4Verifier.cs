@@ -1,6 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text.RegularExpressions;
 
 namespace Keyturn.Protocol.SigV4;
 
@@ -10,9 +10,10 @@ namespace Keyturn.Protocol.SigV4;
 /// gets the same error AWS would give: authentication form, required parameters, date format, clock skew or
 /// expiry, Host and every x-amz-* header signed, algorithm, credential shape, credential scope, access key, signature.
 /// </summary>
-public sealed partial class SigV4Verifier
+public sealed class SigV4Verifier
 {
     private const int SigningKeyCacheCapacity = 1024;
+    private const int RegionCacheCapacity = 64;
     private static readonly TimeSpan DefaultSkew = TimeSpan.FromMinutes(5);
 
     private readonly Func<string, string?>? _secretLookup;
@@ -22,6 +23,8 @@ public sealed partial class SigV4Verifier
     private readonly IReadOnlySet<string>? _expectedServices;
     private readonly string? _expectedServicesText;
     private readonly SigV4SigningKeyCache _signingKeys = new(SigningKeyCacheCapacity);
+    private readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _regions =
+        new ConcurrentDictionary<string, string>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
 
     /// <param name="secretLookup">Returns the secret access key for an access key id, or null when unknown.</param>
     /// <param name="timeProvider">The clock requests are checked against.</param>
@@ -81,13 +84,13 @@ public sealed partial class SigV4Verifier
 
     /// <summary>Verifies the request against the services given to the constructor.</summary>
     public SigV4VerificationResult Verify(SigV4Request request) =>
-        Verify(request, null, _expectedServices, _expectedServicesText, checkSignature: true, SyncLookup());
+        Check(request, null, checkSignature: true)!;
 
     /// <summary>Verifies the request, requiring its credential scope to name <paramref name="expectedService"/>.</summary>
     public SigV4VerificationResult Verify(SigV4Request request, string expectedService)
     {
         ArgumentException.ThrowIfNullOrEmpty(expectedService);
-        return Verify(request, expectedService, null, expectedService, checkSignature: true, SyncLookup());
+        return Check(request, expectedService, checkSignature: true)!;
     }
 
     /// <summary>
@@ -97,7 +100,7 @@ public sealed partial class SigV4Verifier
     public async ValueTask<SigV4VerificationResult> VerifyAsync(SigV4Request request, string? expectedService, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return await VerifyAsync(request, expectedService, checkSignature: true, cancellationToken).ConfigureAwait(false);
+        return (await CheckAsync(request, expectedService, rememberedKey: null, checkSignature: true, cancellationToken).ConfigureAwait(false)).Result!;
     }
 
     /// <summary>
@@ -107,38 +110,31 @@ public sealed partial class SigV4Verifier
     public async ValueTask<SigV4VerificationResult?> RejectBeforeBodyAsync(SigV4Request request, string? expectedService, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var result = await VerifyAsync(request, expectedService, checkSignature: false, cancellationToken).ConfigureAwait(false);
-        return result.IsSuccess ? null : result;
+        return (await CheckAsync(request, expectedService, rememberedKey: null, checkSignature: false, cancellationToken).ConfigureAwait(false)).Result;
     }
 
     /// <summary>
     /// <see cref="RejectBeforeBodyAsync"/> that also remembers which access key the request names, so
-    /// <see cref="VerifyAsync(SigV4Request, string?, SigV4KeyRequest, CancellationToken)"/> after the body needs one
-    /// pass over the request instead of two. The key is still looked up again then, so a revocation in between counts.
+    /// <see cref="VerifyAsync(SigV4Request, string?, SigV4KeyRequest, CancellationToken)"/> after the body needs no new
+    /// string for it. The key is still looked up again then, so a revocation in between counts.
     /// </summary>
     public async ValueTask<(SigV4VerificationResult? Rejected, SigV4KeyRequest Key)> RejectBeforeBodyAsync(
         SigV4Request request, string? expectedService, CancellationToken cancellationToken, bool rememberKey)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var (result, asked) = await CheckAsync(request, expectedService, checkSignature: false, cancellationToken).ConfigureAwait(false);
-        return (result.IsSuccess ? null : result, rememberKey ? new SigV4KeyRequest(asked) : default);
+        var (result, asked) = await CheckAsync(request, expectedService, rememberedKey: null, checkSignature: false, cancellationToken).ConfigureAwait(false);
+        return (result, rememberKey ? new SigV4KeyRequest(asked) : default);
     }
 
     /// <summary>
     /// The full verification (signature included) of a request that passed
-    /// <see cref="RejectBeforeBodyAsync(SigV4Request, string?, CancellationToken, bool)"/>, for the key it named.
+    /// <see cref="RejectBeforeBodyAsync(SigV4Request, string?, CancellationToken, bool)"/>, for the key it named: a
+    /// request that now names another key is refused as naming an unknown one.
     /// </summary>
     public async ValueTask<SigV4VerificationResult> VerifyAsync(SigV4Request request, string? expectedService, SigV4KeyRequest key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (key.AccessKeyId is not { } asked)
-        {
-            return await VerifyAsync(request, expectedService, checkSignature: true, cancellationToken).ConfigureAwait(false);
-        }
-
-        var lookup = _secretLookupAsync ?? throw new InvalidOperationException("This verifier was given a synchronous key lookup: use Verify.");
-        var secret = await lookup(asked, cancellationToken).ConfigureAwait(false);
-        return Verify(request, expectedService, checkSignature: true, id => string.Equals(id, asked, StringComparison.Ordinal) ? secret : null);
+        return (await CheckAsync(request, expectedService, key.AccessKeyId, checkSignature: true, cancellationToken).ConfigureAwait(false)).Result!;
     }
 
     /// <summary>
@@ -149,51 +145,69 @@ public sealed partial class SigV4Verifier
     /// </summary>
     /// <param name="request">The request; its body is ignored.</param>
     /// <param name="expectedService">The service the scope must name, or null for the constructor's services.</param>
-    public SigV4VerificationResult? RejectBeforeBody(SigV4Request request, string? expectedService)
-    {
-        var result = Verify(request, expectedService, checkSignature: false, SyncLookup());
-        return result.IsSuccess ? null : result;
-    }
+    public SigV4VerificationResult? RejectBeforeBody(SigV4Request request, string? expectedService) =>
+        Check(request, expectedService, checkSignature: false);
 
     /// <summary>
-    /// Two passes over the request: the first runs every check that comes before the access key (in AWS's order) and
-    /// finds which key is asked for; the key is then looked up, and the second pass runs the checks with it.
+    /// One pass over the request: the checks that come before the access key (in AWS's order), the key's lookup, then
+    /// the rest. Returns the failure, else the success when the signature was checked, else null; and the access key
+    /// id asked for, when the request got that far.
     /// </summary>
-    private async ValueTask<SigV4VerificationResult> VerifyAsync(SigV4Request request, string? expectedService, bool checkSignature, CancellationToken cancellationToken) =>
-        (await CheckAsync(request, expectedService, checkSignature, cancellationToken).ConfigureAwait(false)).Result;
-
-    private async ValueTask<(SigV4VerificationResult Result, string? Asked)> CheckAsync(
-        SigV4Request request, string? expectedService, bool checkSignature, CancellationToken cancellationToken)
+    /// <param name="rememberedKey">The key the same request named before its body; one it no longer names is unknown.</param>
+    private async ValueTask<(SigV4VerificationResult? Result, string? Asked)> CheckAsync(
+        SigV4Request request, string? expectedService, string? rememberedKey, bool checkSignature, CancellationToken cancellationToken)
     {
         var lookup = _secretLookupAsync ?? throw new InvalidOperationException("This verifier was given a synchronous key lookup: use Verify.");
-        string? asked = null;
-        var first = Verify(request, expectedService, checkSignature: false, id =>
+        var expected = Expect(expectedService);
+        var rejected = CheckBeforeKey(request, expected, out var scope);
+        if (rejected is not null)
         {
-            asked = id;
-            return null;
-        });
-        if (asked is null)
-        {
-            return (first, null);
+            return (rejected, null);
         }
 
-        var secret = await lookup(asked, cancellationToken).ConfigureAwait(false);
-        return (Verify(request, expectedService, checkSignature, id => string.Equals(id, asked, StringComparison.Ordinal) ? secret : null), asked);
+        string accessKeyId;
+        string? secret;
+        if (rememberedKey is null || scope.AccessKeyId.Span.SequenceEqual(rememberedKey))
+        {
+            accessKeyId = rememberedKey ?? scope.AccessKeyId.ToString();
+            secret = await lookup(accessKeyId, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            accessKeyId = scope.AccessKeyId.ToString();
+            secret = null;
+        }
+
+        return (CheckKeyAndSignature(request, scope, expected, accessKeyId, secret, checkSignature), accessKeyId);
     }
 
-    private Func<string, string?> SyncLookup() =>
-        _secretLookup ?? throw new InvalidOperationException("This verifier looks keys up asynchronously: use VerifyAsync.");
+    private SigV4VerificationResult? Check(SigV4Request request, string? expectedService, bool checkSignature)
+    {
+        var lookup = _secretLookup ?? throw new InvalidOperationException("This verifier looks keys up asynchronously: use VerifyAsync.");
+        var expected = Expect(expectedService);
+        var rejected = CheckBeforeKey(request, expected, out var scope);
+        if (rejected is not null)
+        {
+            return rejected;
+        }
 
-    private SigV4VerificationResult Verify(SigV4Request request, string? expectedService, bool checkSignature, Func<string, string?> secretLookup) =>
+        var accessKeyId = scope.AccessKeyId.ToString();
+        return CheckKeyAndSignature(request, scope, expected, accessKeyId, lookup(accessKeyId), checkSignature);
+    }
+
+    private Expectation Expect(string? expectedService) =>
         expectedService is null
-            ? Verify(request, null, _expectedServices, _expectedServicesText, checkSignature, secretLookup)
-            : Verify(request, expectedService, null, expectedService, checkSignature, secretLookup);
+            ? new Expectation(null, _expectedServices, _expectedServicesText)
+            : new Expectation(expectedService, null, expectedService);
 
-    private SigV4VerificationResult Verify(
-        SigV4Request request, string? expectedService, IReadOnlySet<string>? expectedServices, string? expectedServicesText,
-        bool checkSignature, Func<string, string?> secretLookup)
+    /// <summary>
+    /// Every check that comes before the access key, in AWS's order. Returns the failure, or null with the parsed
+    /// parameters and the credential's parts (slices of the request's own strings: nothing is copied).
+    /// </summary>
+    private SigV4VerificationResult? CheckBeforeKey(SigV4Request request, in Expectation expected, out CredentialScope scope)
     {
         ArgumentNullException.ThrowIfNull(request);
+        scope = default;
         var headers = request.Headers ?? throw new ArgumentException("Headers are required.", nameof(request));
         var query = request.QueryString ?? string.Empty;
 
@@ -229,25 +243,10 @@ public sealed partial class SigV4Verifier
         }
 
         var now = _timeProvider.GetUtcNow();
-        AuthParameters auth;
-        if (hasHeaderAuth)
-        {
-            var parsed = ParseHeader(headers, authorization!, amzDateHeader, dateHeader, now, out auth);
-            if (parsed is not null)
-            {
-                return parsed;
-            }
-        }
-        else
-        {
-            var parsed = ParseQuery(headers, query, now, out auth);
-            if (parsed is not null)
-            {
-                return parsed;
-            }
-        }
-
-        return VerifyCredentialAndSignature(request, auth, expectedService, expectedServices, expectedServicesText, checkSignature, secretLookup);
+        var parsed = hasHeaderAuth
+            ? ParseHeader(headers, authorization!, amzDateHeader, dateHeader, now, out var auth)
+            : ParseQuery(headers, query, now, out auth);
+        return parsed ?? CheckCredential(auth, expected, out scope);
     }
 
     private SigV4VerificationResult? ParseHeader(
@@ -255,62 +254,65 @@ public sealed partial class SigV4Verifier
         string authorization, string? amzDateHeader, string? dateHeader, DateTimeOffset now, out AuthParameters auth)
     {
         auth = default;
-        var trimmed = authorization.AsSpan().Trim();
+        var span = authorization.AsSpan();
+        var start = span.Length - span.TrimStart().Length;
+        var trimmed = authorization.AsMemory(start, span.Trim().Length);
 
         // Anything that is not an AWS4 scheme (Bearer tokens, SigV2 "AWS key:sig") counts as no AWS
         // authentication at all; AWS answers "AWS4" alone with the missing-token error too (dynalite).
-        if (!trimmed.StartsWith("AWS4-", StringComparison.Ordinal))
+        if (!trimmed.Span.StartsWith("AWS4-", StringComparison.Ordinal))
         {
             return Missing();
         }
 
-        var space = trimmed.IndexOfAny(' ', '\t');
+        var space = trimmed.Span.IndexOfAny(' ', '\t');
         var algorithm = space < 0 ? trimmed : trimmed[..space];
-        ReadOnlySpan<char> parameters = space < 0 ? [] : trimmed[(space + 1)..];
+        var parameters = space < 0 ? ReadOnlyMemory<char>.Empty : trimmed[(space + 1)..];
 
-        string? credential = null, signedHeaders = null, signature = null;
+        // Slices of the header itself: the parameters are read in place, never copied.
+        ReadOnlyMemory<char>? credential = null, signedHeaders = null, signature = null;
         while (!parameters.IsEmpty)
         {
-            var end = parameters.IndexOfAny(',', ' ', '\t');
+            var end = parameters.Span.IndexOfAny(',', ' ', '\t');
             var token = end < 0 ? parameters : parameters[..end];
-            parameters = end < 0 ? [] : parameters[(end + 1)..];
+            parameters = end < 0 ? ReadOnlyMemory<char>.Empty : parameters[(end + 1)..];
             if (token.IsEmpty)
             {
                 continue;
             }
 
-            var equals = token.IndexOf('=');
+            var equals = token.Span.IndexOf('=');
             if (equals < 0)
             {
                 return Incomplete(SigV4Messages.MissingEqualSign(token.ToString(), authorization));
             }
 
             // When a parameter repeats, the last one wins (as AWS does).
-            var key = token[..equals];
+            var key = token.Span[..equals];
             if (key.SequenceEqual("Credential"))
             {
-                credential = token[(equals + 1)..].ToString();
+                credential = token[(equals + 1)..];
             }
             else if (key.SequenceEqual("SignedHeaders"))
             {
-                signedHeaders = token[(equals + 1)..].ToString();
+                signedHeaders = token[(equals + 1)..];
             }
             else if (key.SequenceEqual("Signature"))
             {
-                signature = token[(equals + 1)..].ToString();
+                signature = token[(equals + 1)..];
             }
         }
 
         var dateText = amzDateHeader ?? dateHeader;
-        if (string.IsNullOrEmpty(credential) || string.IsNullOrEmpty(signature) || signedHeaders is null || dateText is null)
+        if (credential is not { IsEmpty: false } || signature is not { IsEmpty: false } || signedHeaders is null || dateText is null)
         {
             var messages = new List<string>(5);
-            if (string.IsNullOrEmpty(credential))
+            if (credential is not { IsEmpty: false })
             {
                 messages.Add(SigV4Messages.HeaderRequiresParameter("Credential"));
             }
 
-            if (string.IsNullOrEmpty(signature))
+            if (signature is not { IsEmpty: false })
             {
                 messages.Add(SigV4Messages.HeaderRequiresParameter("Signature"));
             }
@@ -341,24 +343,25 @@ public sealed partial class SigV4Verifier
             return skewFailure;
         }
 
-        if (!SignsHost(signedHeaders))
+        var signed = signedHeaders.Value.Span;
+        if (!SignsHost(signed))
         {
             return Invalid(SigV4Messages.HostNotSigned);
         }
 
-        var unsigned = FirstUnsignedHeader(headers, signedHeaders, datedByDateHeader: amzDateHeader is null);
+        var unsigned = FirstUnsignedHeader(headers, signed, datedByDateHeader: amzDateHeader is null);
         if (unsigned is not null)
         {
             return Invalid(SigV4Messages.HeaderNotSigned(unsigned));
         }
 
-        if (!algorithm.SequenceEqual(SigV4Canonicalizer.Algorithm))
+        if (!algorithm.Span.SequenceEqual(SigV4Canonicalizer.Algorithm))
         {
             return Incomplete(SigV4Messages.UnsupportedAlgorithm(algorithm.ToString()));
         }
 
         var amzDate = amzDateHeader is not null ? dateText : SigV4Messages.Format(requestTime);
-        auth = new AuthParameters(credential, signedHeaders, signature, amzDate, IsQuery: false);
+        auth = new AuthParameters(credential.Value, signedHeaders.Value, signature.Value, amzDate.AsMemory(), IsQuery: false);
         return null;
     }
 
@@ -434,48 +437,46 @@ public sealed partial class SigV4Verifier
             return Invalid(SigV4Messages.HeaderNotSigned(unsigned));
         }
 
-        auth = new AuthParameters(credential, signedHeaders, signature, amzDate, IsQuery: true);
+        auth = new AuthParameters(credential.AsMemory(), signedHeaders.AsMemory(), signature.AsMemory(), amzDate.AsMemory(), IsQuery: true);
         return null;
     }
 
-    private SigV4VerificationResult VerifyCredentialAndSignature(
-        SigV4Request request,
-        AuthParameters auth,
-        string? expectedService,
-        IReadOnlySet<string>? expectedServices,
-        string? expectedServicesText,
-        bool checkSignature,
-        Func<string, string?> secretLookup)
+    /// <summary>The credential's shape and scope: five parts, a valid region, the expected service, the terminator and the date.</summary>
+    private static SigV4VerificationResult? CheckCredential(in AuthParameters auth, in Expectation expected, out CredentialScope scope)
     {
+        scope = default;
+
         // AWS ignores trailing slashes on the credential.
-        var credential = auth.Credential.AsSpan().TrimEnd('/');
+        var credential = auth.Credential[..auth.Credential.Span.TrimEnd('/').Length];
         Span<Range> parts = stackalloc Range[6];
-        if (credential.Split(parts, '/') != 5)
+        if (credential.Span.Split(parts, '/') != 5)
         {
-            return Incomplete(SigV4Messages.CredentialParts(auth.Credential));
+            return Incomplete(SigV4Messages.CredentialParts(auth.Credential.ToString()));
         }
 
-        var accessKeyId = credential[parts[0]].ToString();
+        var accessKeyId = credential[parts[0]];
         var scopeDate = credential[parts[1]];
-        var region = credential[parts[2]].ToString();
-        var service = credential[parts[3]].ToString();
-        var terminator = credential[parts[4]];
+        var region = credential[parts[2]];
+        var service = credential[parts[3]];
+        var terminator = credential[parts[4]].Span;
 
-        var serviceOk = expectedService is not null ? service == expectedService : expectedServices is null || expectedServices.Contains(service);
-        var regionOk = RegionPattern().IsMatch(region);
+        var serviceOk = expected.Service is not null
+            ? service.Span.SequenceEqual(expected.Service)
+            : expected.Services is null || expected.Services.Contains(service.ToString());
+        var regionOk = IsRegion(region.Span);
         var terminatorOk = terminator.SequenceEqual(SigV4Canonicalizer.Terminator);
-        var dateOk = scopeDate.SequenceEqual(auth.AmzDate.AsSpan(0, 8));
+        var dateOk = scopeDate.Span.SequenceEqual(auth.AmzDate.Span[..8]);
         if (!(serviceOk && regionOk && terminatorOk && dateOk))
         {
             var messages = new List<string>(4);
             if (!regionOk)
             {
-                messages.Add(SigV4Messages.WrongRegion(region));
+                messages.Add(SigV4Messages.WrongRegion(region.ToString()));
             }
 
             if (!serviceOk)
             {
-                messages.Add(SigV4Messages.WrongService(expectedServicesText!));
+                messages.Add(SigV4Messages.WrongService(expected.ServicesText!));
             }
 
             if (!terminatorOk)
@@ -485,30 +486,47 @@ public sealed partial class SigV4Verifier
 
             if (!dateOk)
             {
-                messages.Add(SigV4Messages.WrongScopeDate(scopeDate.ToString(), auth.AmzDate));
+                messages.Add(SigV4Messages.WrongScopeDate(scopeDate.ToString(), auth.AmzDate.ToString()));
             }
 
             return Failure(
-                SigV4Outcome.SignatureMismatch, SigV4ErrorCodes.InvalidSignature, string.Join(' ', messages), accessKeyId, region, service);
+                SigV4Outcome.SignatureMismatch, SigV4ErrorCodes.InvalidSignature, string.Join(' ', messages),
+                accessKeyId.ToString(), region.ToString(), service.ToString());
         }
 
-        var secret = secretLookup(accessKeyId);
+        scope = new CredentialScope(auth, accessKeyId, scopeDate, region, service, credential[(parts[0].End.Value + 1)..]);
+        return null;
+    }
+
+    /// <summary>
+    /// The access key's existence, then (when <paramref name="checkSignature"/>) the signature. Returns the failure,
+    /// else the success when the signature was checked, else null.
+    /// </summary>
+    private SigV4VerificationResult? CheckKeyAndSignature(
+        SigV4Request request, in CredentialScope scope, in Expectation expected, string accessKeyId, string? secret, bool checkSignature)
+    {
         if (secret is null)
         {
             return Failure(
-                SigV4Outcome.UnknownAccessKey, SigV4ErrorCodes.UnrecognizedClient, SigV4Messages.UnrecognizedClient, accessKeyId, region, service);
+                SigV4Outcome.UnknownAccessKey, SigV4ErrorCodes.UnrecognizedClient, SigV4Messages.UnrecognizedClient,
+                accessKeyId, scope.Region.ToString(), scope.Service.ToString());
         }
 
         if (!checkSignature)
         {
-            return SigV4VerificationResult.Success(accessKeyId, region, service);
+            return null;
         }
 
+        var auth = scope.Auth;
         Span<byte> provided = stackalloc byte[32];
         var signatureIsHex = auth.Signature.Length == 64
-            && Convert.FromHexString(auth.Signature, provided, out _, out var written) == System.Buffers.OperationStatus.Done
+            && Convert.FromHexString(auth.Signature.Span, provided, out _, out var written) == System.Buffers.OperationStatus.Done
             && written == 32;
 
+        // The region comes from a small cache of the ones seen and the service is the expected one's string, so a
+        // success allocates nothing but its result.
+        var region = RegionText(scope.Region.Span);
+        var service = expected.Service ?? scope.Service.ToString();
         var buffer = SigV4TextBuffer.Rent();
         try
         {
@@ -516,27 +534,27 @@ public sealed partial class SigV4Verifier
             var payloadHash = PayloadHash(request.Body.Span, bodyHash);
             SigV4Canonicalizer.AppendCanonicalRequest(
                 buffer, request.Method, request.Path, request.QueryString ?? string.Empty, auth.IsQuery, request.Headers,
-                auth.SignedHeaders, payloadHash);
+                auth.SignedHeaders.Span, payloadHash);
             var canonicalLength = buffer.Length;
             Span<byte> hash = stackalloc byte[32];
             buffer.HashUtf8(0, hash);
 
             buffer.Append(SigV4Canonicalizer.Algorithm);
             buffer.Append('\n');
-            buffer.Append(auth.AmzDate);
+            buffer.Append(auth.AmzDate.Span);
             buffer.Append('\n');
-            buffer.Append(credential[(parts[0].End.Value + 1)..]);
+            buffer.Append(scope.Scope.Span);
             buffer.Append('\n');
             Span<char> hashHex = stackalloc char[64];
             Convert.TryToHexStringLower(hash, hashHex, out _);
             buffer.Append(hashHex);
 
-            var signingKey = _signingKeys.Get(secret, scopeDate, region, service);
-            Span<byte> expected = stackalloc byte[32];
-            buffer.HmacUtf8(signingKey, canonicalLength, expected);
+            var signingKey = _signingKeys.Get(secret, scope.Date.Span, region, service);
+            Span<byte> expectedSignature = stackalloc byte[32];
+            buffer.HmacUtf8(signingKey, canonicalLength, expectedSignature);
 
             // Constant time, so response timing reveals nothing about how much of the signature was right.
-            if (signatureIsHex && CryptographicOperations.FixedTimeEquals(expected, provided))
+            if (signatureIsHex && CryptographicOperations.FixedTimeEquals(expectedSignature, provided))
             {
                 return SigV4VerificationResult.Success(accessKeyId, region, service);
             }
@@ -549,6 +567,23 @@ public sealed partial class SigV4Verifier
         {
             SigV4TextBuffer.Return(buffer);
         }
+    }
+
+    // Regions are few (and must match the region pattern to get here); past the cap a region is simply copied.
+    private string RegionText(ReadOnlySpan<char> region)
+    {
+        if (_regions.TryGetValue(region, out var cached))
+        {
+            return cached;
+        }
+
+        var text = region.ToString();
+        if (_regions.Dictionary.Count < RegionCacheCapacity)
+        {
+            _regions.TryAdd(text, text);
+        }
+
+        return text;
     }
 
     // Always the body's own hash: neither UNSIGNED-PAYLOAD nor a declared X-Amz-Content-Sha256 is trusted, so a
@@ -583,11 +618,11 @@ public sealed partial class SigV4Verifier
         return null;
     }
 
-    private static bool SignsHost(string signedHeaders)
+    private static bool SignsHost(ReadOnlySpan<char> signedHeaders)
     {
-        foreach (var range in signedHeaders.AsSpan().Split(';'))
+        foreach (var range in signedHeaders.Split(';'))
         {
-            var name = signedHeaders.AsSpan(range);
+            var name = signedHeaders[range];
             if (name.Equals("host", StringComparison.OrdinalIgnoreCase) || name.Equals(":authority", StringComparison.OrdinalIgnoreCase))
             {
                 return true;
@@ -602,7 +637,7 @@ public sealed partial class SigV4Verifier
     /// X-Amz-Target would let a captured request be replayed as another operation) and the Date header when it is what
     /// dates the request. Names are compared in any case; the name is returned as sent, for AWS's message.
     /// </summary>
-    private static string? FirstUnsignedHeader(IReadOnlyList<KeyValuePair<string, string>> headers, string signedHeaders, bool datedByDateHeader)
+    private static string? FirstUnsignedHeader(IReadOnlyList<KeyValuePair<string, string>> headers, ReadOnlySpan<char> signedHeaders, bool datedByDateHeader)
     {
         for (var i = 0; i < headers.Count; i++)
         {
@@ -618,11 +653,11 @@ public sealed partial class SigV4Verifier
         return null;
     }
 
-    private static bool IsSigned(string signedHeaders, string name)
+    private static bool IsSigned(ReadOnlySpan<char> signedHeaders, string name)
     {
-        foreach (var range in signedHeaders.AsSpan().Split(';'))
+        foreach (var range in signedHeaders.Split(';'))
         {
-            if (signedHeaders.AsSpan(range).Trim().Equals(name, StringComparison.OrdinalIgnoreCase))
+            if (signedHeaders[range].Trim().Equals(name, StringComparison.OrdinalIgnoreCase))
             {
                 return true;
             }
@@ -633,9 +668,57 @@ public sealed partial class SigV4Verifier
 
     // The union of the AWS partitions' region patterns (aws, aws-cn, aws-us-gov, aws-iso, -iso-b, -iso-e, -iso-f):
     // us-east-1, cn-north-1, us-gov-west-1, us-isob-east-1, eu-isoe-west-1. The region becomes part of every ARN.
-    // \z, not $: $ also matches before a final newline, which a presigned URL's credential can carry (%0A).
-    [GeneratedRegex(@"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+\z", RegexOptions.CultureInvariant)]
-    private static partial Regex RegionPattern();
+    // It is the regular expression in RegionPattern, matched by hand because Regex.IsMatch allocates on every call.
+    internal const string RegionPattern = @"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+\z";
+
+    /// <summary>Whether the whole of <paramref name="region"/> matches <see cref="RegionPattern"/>.</summary>
+    internal static bool IsRegion(ReadOnlySpan<char> region)
+    {
+        if (region.Length < 2 || !IsLower(region[0]) || !IsLower(region[1]))
+        {
+            return false;
+        }
+
+        // Every way the optional group can match, as the regular expression would backtrack through them.
+        var rest = region[2..];
+        return IsRegionTail(rest)
+            || (HasInfix(rest, 'g', 'o', 'v') && IsRegionTail(rest[4..]))
+            || (HasInfix(rest, 'i', 's', 'o') && (IsRegionTail(rest[4..]) || (rest.Length > 4 && IsLower(rest[4]) && IsRegionTail(rest[5..]))));
+    }
+
+    private static bool IsLower(char c) => c is >= 'a' and <= 'z';
+
+    // "-" and the three letters.
+    private static bool HasInfix(ReadOnlySpan<char> text, char a, char b, char c) =>
+        text.Length >= 4 && text[0] == '-' && text[1] == a && text[2] == b && text[3] == c;
+
+    // "-[a-z]+-[0-9]+" to the very end (\z: no final newline).
+    private static bool IsRegionTail(ReadOnlySpan<char> tail)
+    {
+        if (tail.IsEmpty || tail[0] != '-')
+        {
+            return false;
+        }
+
+        var i = 1;
+        while (i < tail.Length && IsLower(tail[i]))
+        {
+            i++;
+        }
+
+        if (i == 1 || i == tail.Length || tail[i] != '-')
+        {
+            return false;
+        }
+
+        var digitsStart = ++i;
+        while (i < tail.Length && tail[i] is >= '0' and <= '9')
+        {
+            i++;
+        }
+
+        return i == tail.Length && i > digitsStart;
+    }
 
     /// <summary>Parses <c>yyyyMMddTHHmmssZ</c> (ISO-8601 basic, UTC) without allocating.</summary>
     internal static bool TryParseAmzDate(ReadOnlySpan<char> text, out DateTimeOffset value)
@@ -738,5 +821,14 @@ public sealed partial class SigV4Verifier
         SigV4Outcome outcome, string code, string message, string? accessKeyId = null, string? region = null, string? service = null) =>
         SigV4VerificationResult.Failure(outcome, code, message, accessKeyId, region, service);
 
-    private readonly record struct AuthParameters(string Credential, string SignedHeaders, string Signature, string AmzDate, bool IsQuery);
+    private readonly record struct Expectation(string? Service, IReadOnlySet<string>? Services, string? ServicesText);
+
+    // Slices of the request's own strings (the Authorization header, or the decoded query parameters).
+    private readonly record struct AuthParameters(
+        ReadOnlyMemory<char> Credential, ReadOnlyMemory<char> SignedHeaders, ReadOnlyMemory<char> Signature, ReadOnlyMemory<char> AmzDate, bool IsQuery);
+
+    // What the checks before the key lookup found; Scope is date/region/service/aws4_request.
+    private readonly record struct CredentialScope(
+        AuthParameters Auth, ReadOnlyMemory<char> AccessKeyId, ReadOnlyMemory<char> Date, ReadOnlyMemory<char> Region,
+        ReadOnlyMemory<char> Service, ReadOnlyMemory<char> Scope);
 }

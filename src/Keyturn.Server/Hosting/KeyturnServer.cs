@@ -181,10 +181,14 @@ public static partial class KeyturnServer
         services.AddSingleton<Authorizer>();
         services.AddSingleton<SecretServices>();
         services.AddSingleton<AccessKeyService>();
-        services.AddSingleton(sp => new SigV4Verifier(
-            async (accessKeyId, cancellationToken) =>
-                (await sp.GetRequiredService<AccessKeyService>().ResolveAsync(accessKeyId, cancellationToken).ConfigureAwait(false))?.SecretAccessKey,
-            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp =>
+        {
+            var accessKeys = sp.GetRequiredService<AccessKeyService>();
+            return new SigV4Verifier(
+                async (accessKeyId, cancellationToken) =>
+                    (await accessKeys.ResolveAsync(accessKeyId, cancellationToken).ConfigureAwait(false))?.SecretAccessKey,
+                sp.GetRequiredService<TimeProvider>());
+        });
 
         services.AddSingleton<CreateSecretHandler>();
         services.AddSingleton<PutSecretValueHandler>();

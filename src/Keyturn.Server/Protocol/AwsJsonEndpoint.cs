@@ -48,6 +48,7 @@ public sealed partial class AwsJsonEndpoint(
         string? errorCode = null;
         var body = default(BodyRead);
         using var output = new PooledBufferWriter();
+        var headers = RequestHeaderList.Rent(http.Request);
 
         try
         {
@@ -55,7 +56,7 @@ public sealed partial class AwsJsonEndpoint(
             // a well-formed, fully signed Authorization never makes Keyturn buffer (or wait for) a body.
             // Credentials must be scoped to the service named by X-Amz-Target (AWS says so in its own words).
             var service = table?.Service;
-            var headersOnly = ToSigV4Request(http, ReadOnlyMemory<byte>.Empty);
+            var headersOnly = ToSigV4Request(http, headers, ReadOnlyMemory<byte>.Empty);
             var (rejected, key) = await verifier.RejectBeforeBodyAsync(headersOnly, service, http.RequestAborted, rememberKey: true).ConfigureAwait(false);
             if (rejected is not null)
             {
@@ -127,6 +128,7 @@ public sealed partial class AwsJsonEndpoint(
         {
             // The body may hold a secret value (PutSecretValue, CreateSecret): wiped before the pool hands it on.
             body.Return();
+            RequestHeaderList.Return(headers);
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
@@ -281,22 +283,10 @@ public sealed partial class AwsJsonEndpoint(
         }
     }
 
-    internal static SigV4Request ToSigV4Request(HttpContext http, ReadOnlyMemory<byte> body)
+    /// <summary>The request as SigV4 reads it, over <paramref name="headers"/> (from <see cref="RequestHeaderList.Rent"/>).</summary>
+    internal static SigV4Request ToSigV4Request(HttpContext http, RequestHeaderList headers, ReadOnlyMemory<byte> body)
     {
         var request = http.Request;
-        var headers = new List<KeyValuePair<string, string>>(request.Headers.Count + 1);
-        foreach (var header in request.Headers)
-        {
-            foreach (var value in header.Value)
-            {
-                headers.Add(new(header.Key, value ?? ""));
-            }
-        }
-
-        if (!request.Headers.ContainsKey("Host") && request.Host.HasValue)
-        {
-            headers.Add(new("Host", request.Host.Value));
-        }
 
         // Clients sign the path as sent (still percent-encoded), so use the raw request target.
         var rawTarget = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "/";

@@ -23,7 +23,16 @@ public sealed class LambdaEndpoint(RotationFunctionRegistry registry, SigV4Verif
     {
         var requestId = Guid.NewGuid().ToString();
         http.Response.Headers["x-amzn-RequestId"] = requestId;
-        var verification = await verifier.VerifyAsync(AwsJsonEndpoint.ToSigV4Request(http, ReadOnlyMemory<byte>.Empty), "lambda", http.RequestAborted).ConfigureAwait(false);
+        var headers = RequestHeaderList.Rent(http.Request);
+        SigV4VerificationResult verification;
+        try
+        {
+            verification = await verifier.VerifyAsync(AwsJsonEndpoint.ToSigV4Request(http, headers, ReadOnlyMemory<byte>.Empty), "lambda", http.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            RequestHeaderList.Return(headers);
+        }
         if (!verification.IsSuccess)
         {
             await ErrorAsync(http, verification.HttpStatus, verification.ErrorCode!, verification.ErrorMessage!).ConfigureAwait(false);

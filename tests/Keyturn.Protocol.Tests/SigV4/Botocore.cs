@@ -21,6 +21,9 @@ internal static class Botocore
             creds = Credentials(case["accessKey"], case["secretKey"], case.get("token"))
             request = AWSRequest(method=case["method"], url=case["url"], headers=dict(case.get("headers") or {}),
                                  data=(case.get("body") or "").encode("utf-8"))
+            # HTTPHeaders is an email Message: assigning a name again adds another header of that name.
+            for name, value in case.get("headerList") or []:
+                request.headers[name] = value
             if case.get("presignExpires"):
                 SigV4QueryAuth(creds, case["service"], case["region"], expires=case["presignExpires"]).add_auth(request)
             else:

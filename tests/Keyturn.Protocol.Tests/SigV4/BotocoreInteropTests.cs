@@ -109,6 +109,33 @@ public sealed class BotocoreInteropTests
         Assert.Equal(SigV4Outcome.SignatureMismatch, result.Outcome);
     }
 
+    public static TheoryData<string, string[][]> TrickyHeaderSets => new()
+    {
+        { "a header sent twice is signed as its values joined with a comma, in order", [["X-Amz-Meta-Tag", "first"], ["X-Amz-Meta-Tag", "second"]] },
+        { "one name sent in two cases is one header", [["X-Custom", "a"], ["x-custom", "b"]] },
+        { "runs of spaces and tabs inside a value fold to one space", [["X-Custom", "a   b \t\t c  d"]] },
+        { "whitespace around a value is trimmed", [["X-Custom", "   padded value\t "]] },
+        { "an upper-case name is signed in lower case", [["X-UPPER-CASE", "Value With CAPS"]] },
+        { "an empty value is signed empty", [["X-Empty", ""]] },
+        { "repeated values are each folded, an empty one kept between commas", [["X-Amz-Meta-List", "  a   b "], ["X-Amz-Meta-List", ""], ["X-Amz-Meta-List", "c"]] },
+        { "a value of commas and equal signs is signed as it is", [["X-Custom", "k=v, k2=v2,,"]] },
+    };
+
+    [BotocoreTheory]
+    [MemberData(nameof(TrickyHeaderSets))]
+    public void Verify_BotocoreSignedTrickyHeaders_SucceedsAndCoversTheirValues(string because, string[][] extra)
+    {
+        var signed = Botocore.Sign(Case("http://localhost:4566/") with { HeaderList = [.. extra.Select(h => h.ToList())] })[0];
+        var last = extra[^1][0];
+
+        var result = Verify(signed, "localhost:4566", Body);
+        var changed = Verify(
+            signed with { Headers = [.. signed.Headers.Select(h => h[0] == last ? [h[0], h[1] + "x"] : h)] }, "localhost:4566", Body);
+
+        Assert.True(result.IsSuccess, $"{because}: {result.ErrorMessage}");
+        Assert.True(changed.Outcome == SigV4Outcome.SignatureMismatch, $"{because}: a changed value must fail, got {changed.Outcome}");
+    }
+
     private static BotocoreCase Case(string url) =>
         new("POST", url, new Dictionary<string, string>(JsonHeaders), Body, AccessKeyId, Secret, "us-east-1", "secretsmanager");
 

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using Keyturn.Protocol.SigV4;
 using Microsoft.Extensions.Time.Testing;
 
@@ -767,6 +768,80 @@ public sealed class SigV4VerifierTests
         Assert.Equal(AccessKeyId, key.AccessKeyId);
         Assert.True(expected == result.Outcome, $"{because}: {result.Outcome}");
         Assert.Equal([AccessKeyId, AccessKeyId], asked);
+    }
+
+    [Fact]
+    public async Task VerifyingASignedRequest_AllocatesOnlyTheAccessKeyIdAndTheResult()
+    {
+        // The hot path reads the Authorization header and the credential in place; what is left is the key id the
+        // lookup takes and the success itself (64 B each). Parsed parameters as strings, a lookup closure, a Regex
+        // match (192 B) or the canonical request as a string would each break the budget.
+        const int Budget = 160;
+        var verifier = new SigV4Verifier((id, _) => ValueTask.FromResult(Lookup(id)), new FakeTimeProvider(SignedAt));
+        var sent = SignedPost();
+        var headersOnly = sent with { Body = ReadOnlyMemory<byte>.Empty };
+
+        long perRequest = 0;
+        for (var round = 0; round < 2; round++)
+        {
+            // The first round warms the thread's buffers and the caches; the second is measured.
+            const int Requests = 50;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < Requests; i++)
+            {
+                // The lookup answers synchronously, so every await here completes in place, on this thread.
+                var (rejected, key) = await verifier.RejectBeforeBodyAsync(headersOnly, "secretsmanager", default, rememberKey: true);
+                var verified = await verifier.VerifyAsync(sent, "secretsmanager", key, default);
+                Assert.Null(rejected);
+                Assert.True(verified.IsSuccess, verified.ErrorMessage);
+            }
+
+            perRequest = (GC.GetAllocatedBytesForCurrentThread() - before) / Requests;
+        }
+
+        Assert.InRange(perRequest, 0, Budget);
+    }
+
+    [Theory]
+    [InlineData("us-east-1")]
+    [InlineData("cn-north-1")]
+    [InlineData("us-gov-west-1")]
+    [InlineData("us-iso-east-1")]
+    [InlineData("us-isob-east-1")]
+    [InlineData("eu-isoe-west-1")]
+    [InlineData("us-gov-1")]
+    [InlineData("us-east-1\n")]
+    [InlineData("US-east-1")]
+    [InlineData("us-isoxx-east-1")]
+    [InlineData("us--1")]
+    [InlineData("u-east-1")]
+    [InlineData("us-east-")]
+    [InlineData("us-east-1a")]
+    [InlineData("us-east1")]
+    [InlineData("us-gov-west")]
+    [InlineData("")]
+    public void IsRegion_AgreesWithTheRegionPattern(string region) =>
+        Assert.Equal(Regex.IsMatch(region, SigV4Verifier.RegionPattern, RegexOptions.CultureInvariant), SigV4Verifier.IsRegion(region));
+
+    [Fact]
+    public void IsRegion_AgreesWithTheRegionPattern_OnRandomStringsOfItsAlphabet()
+    {
+        const string Alphabet = "abgiosvA-19\n ";
+        var random = new Random(13);
+        for (var i = 0; i < 50_000; i++)
+        {
+            var chars = new char[random.Next(0, 16)];
+            for (var j = 0; j < chars.Length; j++)
+            {
+                // Mostly the letters and separators a region is made of, so many candidates come close to matching.
+                chars[j] = j < 2 && random.Next(3) > 0 ? (char)('a' + random.Next(26)) : Alphabet[random.Next(Alphabet.Length)];
+            }
+
+            var region = new string(chars);
+            Assert.True(
+                Regex.IsMatch(region, SigV4Verifier.RegionPattern, RegexOptions.CultureInvariant) == SigV4Verifier.IsRegion(region),
+                $"'{region}'");
+        }
     }
 
     internal static string? Lookup(string accessKeyId) => accessKeyId == AccessKeyId ? Secret : null;
