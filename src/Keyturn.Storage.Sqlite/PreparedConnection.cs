@@ -15,8 +15,15 @@ internal sealed class PreparedConnection : IDisposable
 
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
 
-    // PRAGMA data_version through SQLite's own API: one step, no reader or record objects per read unit.
+    // PRAGMA data_version and the unit's BEGIN / COMMIT / ROLLBACK through SQLite's own API, prepared once: one step
+    // each, where Microsoft.Data.Sqlite's transaction object parses BEGIN and COMMIT anew, builds a command, a reader
+    // and a statement list for each, and registers a rollback hook, on every unit (a fifth of the bytes a cached
+    // GetSecretValue allocated).
     private sqlite3_stmt? _dataVersion;
+    private sqlite3_stmt? _beginRead;
+    private sqlite3_stmt? _beginWrite;
+    private sqlite3_stmt? _commit;
+    private sqlite3_stmt? _rollback;
 
     public PreparedConnection(string connectionString)
     {
@@ -71,10 +78,62 @@ internal sealed class PreparedConnection : IDisposable
     }
 
     /// <summary>
-    /// The statement for <paramref name="sql"/>, in <paramref name="transaction"/>. Its parameter objects stay from the
+    /// Starts the unit's transaction: BEGIN IMMEDIATE for a write (SQLite's single write lock from the first statement),
+    /// BEGIN DEFERRED for a read (its snapshot is taken by its first read). Microsoft.Data.Sqlite does not know of it,
+    /// so the unit's commands run without a transaction object.
+    /// </summary>
+    public void Begin(bool write)
+    {
+        if (write)
+        {
+            Step(ref _beginWrite, "BEGIN IMMEDIATE;");
+        }
+        else
+        {
+            Step(ref _beginRead, "BEGIN DEFERRED;");
+        }
+    }
+
+    public void Commit() => Step(ref _commit, "COMMIT;");
+
+    /// <summary>Rolls the unit back unless SQLite already did (some errors, such as a full disk, end the transaction).</summary>
+    public void RollbackIfOpen()
+    {
+        if (raw.sqlite3_get_autocommit(Connection.Handle!) == 0)
+        {
+            Step(ref _rollback, "ROLLBACK;");
+        }
+    }
+
+    private void Step(ref sqlite3_stmt? statement, string sql)
+    {
+        var handle = Connection.Handle!;
+        if (statement is null)
+        {
+            Check(handle, raw.sqlite3_prepare_v2(handle, sql, out var prepared));
+            statement = prepared;
+        }
+
+        try
+        {
+            var step = raw.sqlite3_step(statement);
+            if (step != raw.SQLITE_DONE)
+            {
+                Check(handle, step);
+                throw new SqliteException($"{sql} returned a row.", step);
+            }
+        }
+        finally
+        {
+            raw.sqlite3_reset(statement);
+        }
+    }
+
+    /// <summary>
+    /// The statement for <paramref name="sql"/>, in <paramref name="transaction"/> (null in a unit begun by <see cref="Begin"/>). Its parameter objects stay from the
     /// last use with their values dropped: <see cref="LentCommand.Bind"/> rebinds them instead of allocating new ones.
     /// </summary>
-    public LentCommand Lend(string sql, SqliteTransaction transaction)
+    public LentCommand Lend(string sql, SqliteTransaction? transaction)
     {
         var owned = false;
         if (!_commands.TryGetValue(sql, out var command))
@@ -97,8 +156,26 @@ internal sealed class PreparedConnection : IDisposable
 
     public void Dispose()
     {
-        _dataVersion?.Dispose();
-        _dataVersion = null;
+        // Microsoft.Data.Sqlite pools the handle on Dispose and does not know of a transaction begun by Begin: a unit
+        // that failed half-way must not hand an open transaction (or SQLite's write lock) to the pool's next user.
+        if (Connection.Handle is { } handle && raw.sqlite3_get_autocommit(handle) == 0)
+        {
+            try
+            {
+                Step(ref _rollback, "ROLLBACK;");
+            }
+            catch (SqliteException)
+            {
+                SqliteConnection.ClearPool(Connection);
+            }
+        }
+
+        foreach (var statement in (ReadOnlySpan<sqlite3_stmt?>)[_dataVersion, _beginRead, _beginWrite, _commit, _rollback])
+        {
+            statement?.Dispose();
+        }
+
+        _dataVersion = _beginRead = _beginWrite = _commit = _rollback = null;
         foreach (var command in _commands.Values)
         {
             command.Dispose();

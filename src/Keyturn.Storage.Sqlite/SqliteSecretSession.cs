@@ -10,7 +10,7 @@ namespace Keyturn.Storage.Sqlite;
 /// call of the asynchronous port has completed when it returns.
 /// </summary>
 internal sealed partial class SqliteSecretSession(
-    PreparedConnection connection, SqliteTransaction transaction, bool write, SqliteReadCache? cache = null, long epoch = 0) : ISecretSession
+    PreparedConnection connection, SqliteTransaction? transaction, bool write, SqliteReadCache? cache = null, long epoch = 0) : ISecretSession
 {
     private const string SecretColumns = "id, arn, region, name, created_ms, deletion_ms, metadata";
 

@@ -91,28 +91,43 @@ public sealed partial class SqliteSecretStore : ISecretStore
         var epoch = _cache.EpochBeforeSnapshot();
         var connection = _idle.TryPop(out var idle) ? idle : new PreparedConnection(_connectionString);
         var broken = false;
+        var committed = false;
         try
         {
-            using var transaction = connection.Connection.BeginTransaction(deferred);
-            var session = new SqliteSecretSession(connection, transaction, write: !deferred, deferred ? _cache : null, epoch);
+            connection.Begin(write: !deferred);
+            var session = new SqliteSecretSession(connection, transaction: null, write: !deferred, deferred ? _cache : null, epoch);
             if (fence is not null && !session.HoldsFence(fence))
             {
                 throw new LeaseLostException(fence);
             }
 
             var result = await work(session, cancellationToken).ConfigureAwait(false);
-            transaction.Commit();
+            connection.Commit();
+            committed = true;
             return result;
         }
         catch (SqliteException)
         {
-            // SQLite itself failed (busy, full, I/O): start over with a fresh connection. The work's own
-            // exceptions (not found, denied...) just roll back and leave the connection sound.
+            // SQLite itself failed (busy, full, I/O): start over with a fresh connection, whose closing rolls back
+            // whatever is left open. The work's own exceptions (not found, denied...) roll back below and leave the
+            // connection sound.
             broken = true;
             throw;
         }
         finally
         {
+            if (!committed && !broken)
+            {
+                try
+                {
+                    connection.RollbackIfOpen();
+                }
+                catch (SqliteException)
+                {
+                    broken = true;
+                }
+            }
+
             if (!deferred)
             {
                 // Committed or not, before the connection can serve a read: its own commits don't change its data_version.

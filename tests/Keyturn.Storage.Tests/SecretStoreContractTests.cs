@@ -632,6 +632,42 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
     }
 
     [Fact]
+    public async Task A_unit_whose_work_fails_writes_nothing_and_leaves_every_pooled_connection_serving_reads_and_writes()
+    {
+        // More failures than a store keeps idle connections, so a connection handed back with its transaction (or a
+        // write lock) still open would be met by a later unit, which would then block or fail.
+        var secrets = new List<Secret>();
+        for (var i = 0; i < 40; i++)
+        {
+            var secret = NewSecret();
+            secrets.Add(secret);
+            await Assert.ThrowsAsync<InvalidOperationException>(() => Store.WriteAsync<int>(async (s, ct) =>
+            {
+                await s.SaveAsync(secret, ct);
+                throw new InvalidOperationException("the work failed after its write");
+            }, Ct));
+            await Assert.ThrowsAsync<InvalidOperationException>(() => Store.ReadAsync<int>(async (s, ct) =>
+            {
+                await s.FindByArnAsync(secret.Arn, ct);
+                throw new InvalidOperationException("the work failed after its read");
+            }, Ct));
+        }
+
+        var written = NewSecret();
+        var units = Enumerable.Range(0, 8).Select(_ => Store.ReadAsync(async (s, ct) => await s.FindByArnAsync(secrets[0].Arn, ct), Ct))
+            .Append(Store.WriteAsync(async (s, ct) => { await s.SaveAsync(written, ct); return (Secret?)null; }, Ct));
+        var results = await Task.WhenAll(units).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.All(results, Assert.Null);
+        foreach (var secret in secrets)
+        {
+            Assert.Null(await SecondNode.ReadAsync(async (s, ct) => await s.FindByArnAsync(secret.Arn, ct), Ct));
+        }
+
+        Assert.Equal(written.Arn, (await ReadAsync(written.Arn)).Arn);
+    }
+
+    [Fact]
     public async Task Recording_a_read_updates_the_access_dates_only()
     {
         var secret = NewSecret();
