@@ -212,8 +212,11 @@ public sealed class EnvelopeCipher
     /// <summary>The configured key whose id the blob records, matched without decoding the id to a string.</summary>
     private MasterKey? FindMasterKey(ReadOnlySpan<byte> keyId)
     {
-        foreach (var key in _keyring.Keys)
+        // Indexed: a foreach over the interface would box the list's enumerator on every read.
+        var keys = _keyring.Keys;
+        for (var i = 0; i < keys.Count; i++)
         {
+            var key = keys[i];
             if (key.Id.Length == keyId.Length && Ascii.Equals(keyId, key.Id))
             {
                 return key;

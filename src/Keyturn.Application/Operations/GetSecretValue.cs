@@ -71,15 +71,18 @@ public sealed class GetSecretValueHandler(SecretServices services) : IOperation<
         var (secret, version) = await services.Store.ReadAsync(async (session, ct) =>
         {
             var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct,
-                conditions: new RequestConditions { VersionId = request.VersionId, VersionStage = request.VersionStage }).ConfigureAwait(false);
+                conditions: request.VersionId is null && request.VersionStage is null
+                    ? null
+                    : new RequestConditions { VersionId = request.VersionId, VersionStage = request.VersionStage }).ConfigureAwait(false);
             var version = SelectVersion(secret, request.VersionId, request.VersionStage);
             await services.LoadValueAsync(session, secret, version, ct).ConfigureAwait(false);
             return (secret, version);
         }, cancellationToken).ConfigureAwait(false);
 
         var (kind, plaintext) = services.OpenLoaded(secret, version);
+        // The version is this unit's own copy (stores hand each unit its own), so its label list is not copied again.
         var value = new PooledSecretValue(secret.Arn, secret.Name, version.VersionId, kind, plaintext,
-            version.Stages.Count > 0 ? [.. version.Stages] : null, version.CreatedDate);
+            version.Stages.Count > 0 ? version.Stages : null, version.CreatedDate);
         try
         {
             await RecordAccessAsync(services, secret, version, cancellationToken).ConfigureAwait(false);
@@ -135,7 +138,12 @@ public sealed class GetSecretValueHandler(SecretServices services) : IOperation<
 
     /// <summary>LastAccessedDate has day resolution, so at most one write per secret and version a day.</summary>
     internal static Task RecordAccessAsync(SecretServices services, Secret secret, SecretVersion version, CancellationToken cancellationToken) =>
-        RecordAccessAsync(services, [(secret, version)], cancellationToken);
+        IsRecorded(secret, version, services.Today)
+            ? Task.CompletedTask
+            : RecordAccessAsync(services, [(secret, version)], cancellationToken);
+
+    private static bool IsRecorded(Secret secret, SecretVersion version, DateTimeOffset today) =>
+        secret.LastAccessedDate == today && version.LastAccessedDate == today;
 
     /// <summary>
     /// Records the reads that change a LastAccessedDate (day resolution), all in one write: a batch of values
@@ -144,7 +152,15 @@ public sealed class GetSecretValueHandler(SecretServices services) : IOperation<
     internal static Task RecordAccessAsync(SecretServices services, IReadOnlyList<(Secret Secret, SecretVersion Version)> reads, CancellationToken cancellationToken)
     {
         var today = services.Today;
-        var changed = reads.Where(r => r.Secret.LastAccessedDate != today || r.Version.LastAccessedDate != today).ToList();
+        var changed = new List<(Secret Secret, SecretVersion Version)>(reads.Count);
+        foreach (var read in reads)
+        {
+            if (!IsRecorded(read.Secret, read.Version, today))
+            {
+                changed.Add(read);
+            }
+        }
+
         if (changed.Count == 0)
         {
             return Task.CompletedTask;

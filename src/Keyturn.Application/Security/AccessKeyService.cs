@@ -131,6 +131,12 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
             return Unexpired(cached.Key);
         }
 
+        return await LoadAsync(accessKeyId, now, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Apart from ResolveAsync so the store read's closure is allocated on a cache miss only, not on every request.
+    private async Task<ResolvedKey?> LoadAsync(string accessKeyId, long now, CancellationToken cancellationToken)
+    {
         var record = await store.ReadAsync(async (session, ct) => await session.FindAccessKeyAsync(accessKeyId, ct).ConfigureAwait(false), cancellationToken)
             .ConfigureAwait(false);
         ResolvedKey? resolved = null;

@@ -44,13 +44,26 @@ public sealed class Authorizer(KeyturnOptions options, TimeProvider timeProvider
             return;
         }
 
+        var values = BuildConditionContext(context, fullAction, resource, secret, conditions, context.Caller.IdentityPolicy, resourcePolicy);
+        try
+        {
+            Decide(context, fullAction, resource, resourcePolicy, values);
+        }
+        finally
+        {
+            ReturnToThread(values);
+        }
+    }
+
+    private void Decide(RequestContext context, string fullAction, string resource, PolicyDocument? resourcePolicy, Dictionary<string, IReadOnlyList<string>> values)
+    {
         var request = new AuthorizationRequest(
             context.Caller.PrincipalArn,
             options.AccountId,
             fullAction,
             resource,
             Context: null,
-            BuildConditionContext(context, fullAction, resource, secret, conditions, context.Caller.IdentityPolicy, resourcePolicy),
+            values,
             context.SourceIp is null ? SourceIpUnknown : null);
 
         if (context.Caller.IsRoot)
@@ -89,7 +102,7 @@ public sealed class Authorizer(KeyturnOptions options, TimeProvider timeProvider
     {
         var values = References(identityPolicy, resourcePolicy, IsRequestOrResourceKey)
             ? RequestConditions.ContextFor(fullAction, resource, secret, conditions)
-            : new Dictionary<string, IReadOnlyList<string>>(StringComparer.OrdinalIgnoreCase);
+            : RentFromThread();
         if (Wanted(ConditionKeys.PrincipalArn, identityPolicy, resourcePolicy))
         {
             values[ConditionKeys.PrincipalArn] = [context.Caller.PrincipalArn];
@@ -134,6 +147,28 @@ public sealed class Authorizer(KeyturnOptions options, TimeProvider timeProvider
         }
 
         return values;
+    }
+
+    // Most policies test one key or none, so a decision's context is a small dictionary that lives only while it is
+    // evaluated: each thread keeps one to fill instead of allocating one a request. Evaluation is synchronous and keeps
+    // no reference to it.
+    [ThreadStatic]
+    private static Dictionary<string, IReadOnlyList<string>>? _threadValues;
+
+    private static Dictionary<string, IReadOnlyList<string>> RentFromThread()
+    {
+        var values = _threadValues ?? new Dictionary<string, IReadOnlyList<string>>(StringComparer.OrdinalIgnoreCase);
+        _threadValues = null;
+        return values;
+    }
+
+    private static void ReturnToThread(Dictionary<string, IReadOnlyList<string>> values)
+    {
+        if (values.Count <= 16 && ReferenceEquals(values.Comparer, StringComparer.OrdinalIgnoreCase))
+        {
+            values.Clear();
+            _threadValues = values;
+        }
     }
 
     private static bool Wanted(string key, PolicyDocument? identityPolicy, PolicyDocument? resourcePolicy) =>

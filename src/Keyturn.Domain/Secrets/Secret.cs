@@ -62,7 +62,18 @@ public sealed class Secret
     public SecretVersion? FindVersion(string versionId) =>
         _versions.Find(v => string.Equals(v.VersionId, versionId, StringComparison.Ordinal));
 
-    public SecretVersion? HolderOf(string label) => _versions.Find(v => v.HasStage(label));
+    public SecretVersion? HolderOf(string label)
+    {
+        foreach (var version in _versions)
+        {
+            if (version.HasStage(label))
+            {
+                return version;
+            }
+        }
+
+        return null;
+    }
 
     public int DistinctLabelCount()
     {

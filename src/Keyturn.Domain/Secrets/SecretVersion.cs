@@ -50,7 +50,18 @@ public sealed class SecretVersion
     /// <summary>A version with no staging label is deprecated: hidden from default listings and purgeable.</summary>
     public bool IsDeprecated => _stages.Count == 0;
 
-    public bool HasStage(string label) => _stages.Contains(label, StringComparer.Ordinal);
+    public bool HasStage(string label)
+    {
+        foreach (var stage in _stages)
+        {
+            if (string.Equals(stage, label, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     internal void AddStage(string label)
     {

@@ -169,12 +169,12 @@ public sealed class SigV4Verifier
         string? secret;
         if (rememberedKey is null || scope.AccessKeyId.Span.SequenceEqual(rememberedKey))
         {
-            accessKeyId = rememberedKey ?? scope.AccessKeyId.ToString();
+            accessKeyId = rememberedKey ?? AccessKeyIdText(scope.AccessKeyId.Span);
             secret = await lookup(accessKeyId, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            accessKeyId = scope.AccessKeyId.ToString();
+            accessKeyId = AccessKeyIdText(scope.AccessKeyId.Span);
             secret = null;
         }
 
@@ -191,7 +191,7 @@ public sealed class SigV4Verifier
             return rejected;
         }
 
-        var accessKeyId = scope.AccessKeyId.ToString();
+        var accessKeyId = AccessKeyIdText(scope.AccessKeyId.Span);
         return CheckKeyAndSignature(request, scope, expected, accessKeyId, lookup(accessKeyId), checkSignature);
     }
 
@@ -502,6 +502,29 @@ public sealed class SigV4Verifier
     /// The access key's existence, then (when <paramref name="checkSignature"/>) the signature. Returns the failure,
     /// else the success when the signature was checked, else null.
     /// </summary>
+    // A client sends request after request with one key: each thread keeps the last key id it read and the last
+    // success it answered (both immutable, neither secret), so a verification allocates neither again.
+    [ThreadStatic]
+    private static string? _threadLastAccessKeyId;
+
+    [ThreadStatic]
+    private static SigV4VerificationResult? _threadLastSuccess;
+
+    private static string AccessKeyIdText(ReadOnlySpan<char> accessKeyId)
+    {
+        var last = _threadLastAccessKeyId;
+        return last is not null && accessKeyId.SequenceEqual(last) ? last : _threadLastAccessKeyId = accessKeyId.ToString();
+    }
+
+    private static SigV4VerificationResult SuccessFor(string accessKeyId, string region, string service)
+    {
+        var last = _threadLastSuccess;
+        return last is not null && ReferenceEquals(last.AccessKeyId, accessKeyId) && ReferenceEquals(last.Region, region)
+            && ReferenceEquals(last.Service, service)
+            ? last
+            : _threadLastSuccess = SigV4VerificationResult.Success(accessKeyId, region, service);
+    }
+
     private SigV4VerificationResult? CheckKeyAndSignature(
         SigV4Request request, in CredentialScope scope, in Expectation expected, string accessKeyId, string? secret, bool checkSignature)
     {
@@ -556,7 +579,7 @@ public sealed class SigV4Verifier
             // Constant time, so response timing reveals nothing about how much of the signature was right.
             if (signatureIsHex && CryptographicOperations.FixedTimeEquals(expectedSignature, provided))
             {
-                return SigV4VerificationResult.Success(accessKeyId, region, service);
+                return SuccessFor(accessKeyId, region, service);
             }
 
             var message = SigV4Messages.SignatureMismatchWithDetails(

@@ -34,9 +34,9 @@ public static class GetSecretValueJson
         if (value.VersionStages is { } stages)
         {
             writer.WriteStartArray("VersionStages"u8);
-            foreach (var stage in stages)
+            for (var i = 0; i < stages.Count; i++)
             {
-                writer.WriteStringValue(stage);
+                writer.WriteStringValue(stages[i]);
             }
 
             writer.WriteEndArray();

@@ -8,11 +8,12 @@ public sealed class ServiceDirectory(IReadOnlyList<OperationTable> tables)
     /// <summary>The table for a target, or null when no service claims it.</summary>
     public OperationTable? For(string target)
     {
-        foreach (var table in tables)
+        // Indexed: a foreach over the interface would box the enumerator on every request.
+        for (var i = 0; i < tables.Count; i++)
         {
-            if (target.StartsWith(table.Prefix, StringComparison.Ordinal))
+            if (target.StartsWith(tables[i].Prefix, StringComparison.Ordinal))
             {
-                return table;
+                return tables[i];
             }
         }
 
