@@ -28,11 +28,11 @@ public sealed partial class SqliteSecretStore : ISecretStore
         _connectionString = database.ConnectionString;
     }
 
-    public async Task<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return await RunAsync(work, fence: null, deferred: true, cancellationToken).ConfigureAwait(false);
-    }
+    // Not async itself: RunAsync's task is the unit's, without a second one around it.
+    public Task<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        cancellationToken.IsCancellationRequested
+            ? Task.FromCanceled<T>(cancellationToken)
+            : RunAsync(work, fence: null, deferred: true, cancellationToken);
 
     public Task<T> WriteAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
         WriteAsync(fence: null, work, cancellationToken);
