@@ -13,6 +13,9 @@ internal sealed class PreparedConnection : IDisposable
     // The session's SQL is a small fixed set; the cap only guards against a future caller building SQL from values.
     private const int MaxStatements = 128;
 
+    // As long as Microsoft.Data.Sqlite's default command timeout (30 s), which the connection string sets.
+    private const int BusyTimeoutMs = 30_000;
+
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
 
     // PRAGMA data_version and the unit's BEGIN / COMMIT / ROLLBACK through SQLite's own API, prepared once: one step
@@ -32,7 +35,10 @@ internal sealed class PreparedConnection : IDisposable
         {
             Connection.Open();
             using var pragma = Connection.CreateCommand();
-            pragma.CommandText = "PRAGMA synchronous=FULL;";
+            // busy_timeout: SQLite itself waits for another process's write lock (a `keyturn` command writing while the
+            // server runs) before the unit's BEGIN IMMEDIATE, which Microsoft.Data.Sqlite does not run and so does not
+            // retry, gives up.
+            pragma.CommandText = $"PRAGMA synchronous=FULL; PRAGMA busy_timeout={BusyTimeoutMs};";
             pragma.ExecuteNonQuery();
         }
         catch
