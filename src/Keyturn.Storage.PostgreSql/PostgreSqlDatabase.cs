@@ -33,6 +33,12 @@ public sealed partial class PostgreSqlDatabase : IAsyncDisposable, IDisposable
         )
         """;
 
+    /// <summary>
+    /// The multiplexing read pool's connections unless <see cref="PostgreSqlConnectionString.ReadMaxPoolSizeKey"/> says otherwise
+    /// (and no more than the connection string's Max Pool Size).
+    /// </summary>
+    public const int DefaultReadMaxPoolSize = 100;
+
     private readonly IReadOnlyList<PostgreSqlMigration> _migrations;
 
     private PostgreSqlDatabase(
@@ -75,7 +81,7 @@ public sealed partial class PostgreSqlDatabase : IAsyncDisposable, IDisposable
     internal static async Task<PostgreSqlDatabase> OpenAsync(
         string connectionString, IReadOnlyList<PostgreSqlMigration> migrations, TimeProvider? timeProvider, ILoggerFactory? loggerFactory, CancellationToken cancellationToken)
     {
-        var builder = PostgreSqlConnectionString.Parse(connectionString);
+        var builder = PostgreSqlConnectionString.Parse(connectionString, out var readMaxPoolSize);
 
         // Statements are prepared on the server after a few uses on a connection, and pooled connections keep them.
         if (builder.MaxAutoPrepare == 0)
@@ -100,7 +106,11 @@ public sealed partial class PostgreSqlDatabase : IAsyncDisposable, IDisposable
             // backend answers several per wake-up: about half of PostgreSQL's CPU per GetSecretValue is that per-round-trip
             // cost. Transactions (writes, and reads that need a snapshot) keep connections of their own in the other pool.
             // Npgsql multiplexes pooled connections only; Multiplexing=false in the connection string turns it off.
-            var read = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Multiplexing = true };
+            var read = new NpgsqlConnectionStringBuilder(builder.ConnectionString)
+            {
+                Multiplexing = true,
+                MaxPoolSize = readMaxPoolSize ?? Math.Min(DefaultReadMaxPoolSize, builder.MaxPoolSize),
+            };
             readSource = new NpgsqlDataSourceBuilder(read.ConnectionString).UseLoggerFactory(loggerFactory).Build();
         }
 
@@ -146,6 +156,7 @@ public sealed partial class PostgreSqlDatabase : IAsyncDisposable, IDisposable
 
     public async ValueTask DisposeAsync()
     {
+        ((PostgreSqlSecretStore)SecretStore).CloseReadContexts();
         if (ReadSource is not null)
         {
             await ReadSource.DisposeAsync().ConfigureAwait(false);
@@ -156,6 +167,7 @@ public sealed partial class PostgreSqlDatabase : IAsyncDisposable, IDisposable
 
     public void Dispose()
     {
+        ((PostgreSqlSecretStore)SecretStore).CloseReadContexts();
         ReadSource?.Dispose();
         DataSource.Dispose();
     }
