@@ -88,8 +88,8 @@ public static class PostgreSqlConnectionString
 
     private const string ReadMaxPoolSizeQueryKey = "read_max_pool_size";
 
-    // Npgsql's own keys are written with or without their spaces; so is this one.
-    private static readonly string[] ReadMaxPoolSizeSpellings = [ReadMaxPoolSizeKey, "ReadMaxPoolSize"];
+    // As Npgsql's own Maximum Pool Size: with or without spaces, the word in full or not.
+    private static readonly string[] ReadMaxPoolSizeSpellings = [ReadMaxPoolSizeKey, "ReadMaxPoolSize", "Read Maximum Pool Size", "ReadMaximumPoolSize"];
 
     internal static NpgsqlConnectionStringBuilder Parse(string value) => Parse(value, out _);
 

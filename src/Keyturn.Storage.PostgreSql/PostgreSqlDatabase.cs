@@ -34,10 +34,14 @@ public sealed partial class PostgreSqlDatabase : IAsyncDisposable, IDisposable
         """;
 
     /// <summary>
-    /// The multiplexing read pool's connections unless <see cref="PostgreSqlConnectionString.ReadMaxPoolSizeKey"/> says otherwise
-    /// (and no more than the connection string's Max Pool Size).
+    /// The multiplexing read pool's server connections unless <see cref="PostgreSqlConnectionString.ReadMaxPoolSizeKey"/> says
+    /// otherwise (and never more than the connection string's Max Pool Size): half the node's processors, at least 2. Few
+    /// connections carry many statements each, so both sides pay one wake-up and one network write for several reads; on
+    /// the 2-core bench machine 2 connections gave the least CPU per GetSecretValue on the node and on PostgreSQL and the
+    /// lowest p99 at 16 client connections (docs/benchmarks.md, round 5). More than one, and more on larger nodes, so that
+    /// one slow single-statement read (a listing of a large region) does not hold up every read queued behind it.
     /// </summary>
-    public const int DefaultReadMaxPoolSize = 100;
+    public static int DefaultReadMaxPoolSize { get; } = Math.Max(2, Environment.ProcessorCount / 2);
 
     private readonly IReadOnlyList<PostgreSqlMigration> _migrations;
 

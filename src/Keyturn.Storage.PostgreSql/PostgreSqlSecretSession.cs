@@ -33,9 +33,9 @@ internal sealed partial class PostgreSqlSecretSession(
 
     private const string SecretWithVersionsOrder = " ORDER BY v.version_id COLLATE \"C\"";
 
-    private const string SecretByNameWithVersions = "SELECT s.arn, " + SecretWithVersionsFrom + "WHERE s.region = $1 AND s.name = $2" + SecretWithVersionsOrder;
+    internal const string SecretByNameWithVersions = "SELECT s.arn, " + SecretWithVersionsFrom + "WHERE s.region = $1 AND s.name = $2" + SecretWithVersionsOrder;
 
-    private const string SecretByArnWithVersions = "SELECT s.region, s.name, " + SecretWithVersionsFrom + "WHERE s.arn = $1" + SecretWithVersionsOrder;
+    internal const string SecretByArnWithVersions = "SELECT s.region, s.name, " + SecretWithVersionsFrom + "WHERE s.arn = $1" + SecretWithVersionsOrder;
 
     // Secrets this transaction inserted: if it rolls back, their store ids name nothing, so a re-run inserts them again.
     private List<Secret>? _inserted;
