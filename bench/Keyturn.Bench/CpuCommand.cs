@@ -44,6 +44,9 @@ internal static class CpuCommand
             LoadAverageAtStart: BenchMachine.LoadAverage(" "),
             Calibration: flags.Text("calibrate") is { } calibrate ? Calibration.Parse(calibrate) : null);
         var keep = flags.Switch("keep");
+
+        // Query keys for the throwaway PostgreSQL's URI, e.g. read_max_pool_size=4 to size the read pool.
+        var storeQuery = flags.Text("store-query");
         flags.RejectUnknown();
         if (settings.Calibration is null && !File.Exists(settings.KeyturnDll))
         {
@@ -104,7 +107,9 @@ internal static class CpuCommand
             await BenchPostgres.RestartDurableAsync(postgres, 100, "128MB");
             await postgres.ExecuteAsSuperuserAsync("postgres", $"CREATE DATABASE keyturn_store OWNER {PostgresServer.MasterUser}");
             await PinAsync(CpuUse.PostmasterPid(postgres.DataDirectory), serverCpus);
-            store = $"postgresql://{PostgresServer.MasterUser}:{postgres.MasterPassword}@127.0.0.1:{postgres.Port.ToString(CultureInfo.InvariantCulture)}/keyturn_store";
+            store = $"postgresql://{PostgresServer.MasterUser}:{postgres.MasterPassword}@127.0.0.1:{postgres.Port.ToString(CultureInfo.InvariantCulture)}/keyturn_store" +
+                (storeQuery is null ? "" : "?" + storeQuery);
+            Console.Error.WriteLine(storeQuery is null ? "Store URI without query keys" : $"Store URI query: {storeQuery}");
         }
 
         var baselinePort = ChildProcess.FreePort();

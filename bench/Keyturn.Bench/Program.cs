@@ -39,7 +39,7 @@ internal static class Program
           cpu [--keyturn-dll PATH] [--store URL] [--duration 10] [--warmup 3] [--server-warmup 10]
               [--repetitions 5] [--connections 1,16] [--operations GetSecretValue,PutSecretValue,DescribeSecret]
               [--server-cpus LIST] [--load-cpus LIST] [--counter-interval 1] [--get-secrets 100]
-              [--puts-per-secret 50] [--calibrate US,BYTES] [--report docs/benchmarks-cpu.md] [--keep]
+              [--puts-per-secret 50] [--calibrate US,BYTES] [--store-query read_max_pool_size=4] [--report docs/benchmarks-cpu.md] [--keep]
               CPU per request: Keyturn and `baseline --bare` pinned to the server CPUs, loads pinned to
               the others; server CPU time (/proc) and allocated bytes (EventPipe counters) over each
               load's window, per request; writes the report. --store is passed to `keyturn serve`.

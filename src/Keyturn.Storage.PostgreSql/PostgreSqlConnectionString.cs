@@ -80,14 +80,29 @@ public static class PostgreSqlConnectionString
         return given.ContainsKey("Multiplexing") ? builder.Multiplexing : null;
     }
 
-    internal static NpgsqlConnectionStringBuilder Parse(string value)
+    /// <summary>
+    /// Keyturn's own key for the size of the multiplexing read pool (Npgsql does not know it, so it is taken out before the rest
+    /// goes to Npgsql); <c>read_max_pool_size</c> in a URI.
+    /// </summary>
+    public const string ReadMaxPoolSizeKey = "Read Max Pool Size";
+
+    private const string ReadMaxPoolSizeQueryKey = "read_max_pool_size";
+
+    // As Npgsql's own Maximum Pool Size: with or without spaces, the word in full or not.
+    private static readonly string[] ReadMaxPoolSizeSpellings = [ReadMaxPoolSizeKey, "ReadMaxPoolSize", "Read Maximum Pool Size", "ReadMaximumPoolSize"];
+
+    internal static NpgsqlConnectionStringBuilder Parse(string value) => Parse(value, out _);
+
+    /// <summary>The Npgsql builder, and the read pool's size when the string sets it (<see cref="ReadMaxPoolSizeKey"/>).</summary>
+    internal static NpgsqlConnectionStringBuilder Parse(string value, out int? readMaxPoolSize)
     {
         ArgumentNullException.ThrowIfNull(value);
+        readMaxPoolSize = null;
         if (!IsUri(value))
         {
             try
             {
-                return new NpgsqlConnectionStringBuilder(value);
+                return new NpgsqlConnectionStringBuilder(WithoutReadMaxPoolSize(value, out readMaxPoolSize));
             }
             catch (ArgumentException e)
             {
@@ -148,17 +163,44 @@ public static class PostgreSqlConnectionString
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
             var key = Decode("a query key", equals >= 0 ? pair[..equals] : pair);
+            if (key == ReadMaxPoolSizeQueryKey)
+            {
+                readMaxPoolSize = Number(key, Decode(key, equals >= 0 ? pair[(equals + 1)..] : ""));
+                continue;
+            }
+
             if (!QueryKeys.TryGetValue(key, out var apply))
             {
                 // Only libpq's own keywords are named: anything else may be a misplaced password.
                 var named = LibpqKeywords.Contains(key) ? $"the query parameter '{key}'" : "a query parameter that is not a libpq keyword";
-                throw new FormatException($"The PostgreSQL URI has {named}, which Keyturn does not support; supported: {string.Join(", ", QueryKeys.Keys)}.");
+                throw new FormatException($"The PostgreSQL URI has {named}, which Keyturn does not support; supported: {string.Join(", ", QueryKeys.Keys)}, {ReadMaxPoolSizeQueryKey}.");
             }
 
             apply(builder, Decode(key, equals >= 0 ? pair[(equals + 1)..] : ""));
         }
 
         return builder;
+    }
+
+    // A Key=Value string without Keyturn's read pool key, which Npgsql would refuse; the string as given when it has none.
+    private static string WithoutReadMaxPoolSize(string value, out int? readMaxPoolSize)
+    {
+        readMaxPoolSize = null;
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = value };
+        var found = false;
+        foreach (var key in ReadMaxPoolSizeSpellings)
+        {
+            if (given.TryGetValue(key, out var raw))
+            {
+                readMaxPoolSize = int.TryParse(Convert.ToString(raw, CultureInfo.InvariantCulture), NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size > 0
+                    ? size
+                    : throw new FormatException($"The PostgreSQL connection string's {ReadMaxPoolSizeKey} must be a positive number.");
+                given.Remove(key);
+                found = true;
+            }
+        }
+
+        return found ? given.ConnectionString : value;
     }
 
     /// <summary>The <c>host[:port]</c> pairs of the authority, separated by commas, IPv6 addresses in brackets.</summary>

@@ -33,6 +33,16 @@ public sealed partial class PostgreSqlDatabase : IAsyncDisposable, IDisposable
         )
         """;
 
+    /// <summary>
+    /// The multiplexing read pool's server connections unless <see cref="PostgreSqlConnectionString.ReadMaxPoolSizeKey"/> says
+    /// otherwise (and never more than the connection string's Max Pool Size): half the node's processors, at least 2. Few
+    /// connections carry many statements each, so both sides pay one wake-up and one network write for several reads; on
+    /// the 2-core bench machine 2 connections gave the least CPU per GetSecretValue on the node and on PostgreSQL and the
+    /// lowest p99 at 16 client connections (docs/benchmarks.md, round 5). More than one, and more on larger nodes, so that
+    /// one slow single-statement read (a listing of a large region) does not hold up every read queued behind it.
+    /// </summary>
+    public static int DefaultReadMaxPoolSize { get; } = Math.Max(2, Environment.ProcessorCount / 2);
+
     private readonly IReadOnlyList<PostgreSqlMigration> _migrations;
 
     private PostgreSqlDatabase(
@@ -75,7 +85,7 @@ public sealed partial class PostgreSqlDatabase : IAsyncDisposable, IDisposable
     internal static async Task<PostgreSqlDatabase> OpenAsync(
         string connectionString, IReadOnlyList<PostgreSqlMigration> migrations, TimeProvider? timeProvider, ILoggerFactory? loggerFactory, CancellationToken cancellationToken)
     {
-        var builder = PostgreSqlConnectionString.Parse(connectionString);
+        var builder = PostgreSqlConnectionString.Parse(connectionString, out var readMaxPoolSize);
 
         // Statements are prepared on the server after a few uses on a connection, and pooled connections keep them.
         if (builder.MaxAutoPrepare == 0)
@@ -100,7 +110,11 @@ public sealed partial class PostgreSqlDatabase : IAsyncDisposable, IDisposable
             // backend answers several per wake-up: about half of PostgreSQL's CPU per GetSecretValue is that per-round-trip
             // cost. Transactions (writes, and reads that need a snapshot) keep connections of their own in the other pool.
             // Npgsql multiplexes pooled connections only; Multiplexing=false in the connection string turns it off.
-            var read = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Multiplexing = true };
+            var read = new NpgsqlConnectionStringBuilder(builder.ConnectionString)
+            {
+                Multiplexing = true,
+                MaxPoolSize = readMaxPoolSize ?? Math.Min(DefaultReadMaxPoolSize, builder.MaxPoolSize),
+            };
             readSource = new NpgsqlDataSourceBuilder(read.ConnectionString).UseLoggerFactory(loggerFactory).Build();
         }
 
@@ -146,6 +160,7 @@ public sealed partial class PostgreSqlDatabase : IAsyncDisposable, IDisposable
 
     public async ValueTask DisposeAsync()
     {
+        ((PostgreSqlSecretStore)SecretStore).CloseReadContexts();
         if (ReadSource is not null)
         {
             await ReadSource.DisposeAsync().ConfigureAwait(false);
@@ -156,6 +171,7 @@ public sealed partial class PostgreSqlDatabase : IAsyncDisposable, IDisposable
 
     public void Dispose()
     {
+        ((PostgreSqlSecretStore)SecretStore).CloseReadContexts();
         ReadSource?.Dispose();
         DataSource.Dispose();
     }

@@ -13,20 +13,32 @@ namespace Keyturn.Storage.PostgreSql;
 /// statement, which is its own snapshot; asking for a second throws <see cref="SnapshotRequiredException"/> so the store
 /// runs the unit again in a transaction.
 /// </summary>
-internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connection, NpgsqlTransaction? transaction, bool write) : ISecretSession
+internal sealed partial class PostgreSqlSecretSession(
+    NpgsqlConnection connection, NpgsqlTransaction? transaction, bool write, PostgreSqlReadContext? readContext = null) : ISecretSession
 {
     private const string SecretColumns = "id, arn, region, name, created_ms, deletion_ms, metadata::text";
 
     // A read unit's lookup of one secret: its row, its versions with their labels, and the sealed values of the labelled
     // versions (the ones GetSecretValue reads without naming a version) in one statement, so such a call is one round trip.
-    private const string SecretWithVersions =
-        "SELECT s.id, s.arn, s.region, s.name, s.created_ms, s.deletion_ms, s.metadata::text, " +
-        "v.version_id, v.created_ms, v.accessed_ms, v.value_kind, l.labels, CASE WHEN cardinality(l.labels) > 0 THEN v.ciphertext END " +
+    // The labels are an aggregate in a LATERAL subquery: PostgreSQL probes stages once per version (an ARRAY(SELECT …)
+    // subquery there is pulled up and was evaluated twice, for the labels and again for the CASE that tested them), and an
+    // unlabelled version's labels are NULL. The metadata document comes as jsonb, which Npgsql hands over as its UTF-8
+    // bytes. The key looked up by is not read back: the caller has it.
+    private const string SecretWithVersionsFrom =
+        "s.id, s.created_ms, s.deletion_ms, s.metadata, v.version_id, v.created_ms, v.accessed_ms, v.value_kind, l.labels, " +
+        "CASE WHEN l.labels IS NOT NULL THEN v.ciphertext END " +
         "FROM secrets s LEFT JOIN versions v ON v.secret_id = s.id " +
-        "LEFT JOIN LATERAL (SELECT ARRAY(SELECT st.label FROM stages st WHERE st.secret_id = v.secret_id AND st.version_id = v.version_id ORDER BY st.position) AS labels) l ON true ";
+        "LEFT JOIN LATERAL (SELECT array_agg(st.label ORDER BY st.position) AS labels FROM stages st " +
+        "WHERE st.secret_id = v.secret_id AND st.version_id = v.version_id) l ON true ";
+
+    private const string SecretWithVersionsOrder = " ORDER BY v.version_id COLLATE \"C\"";
+
+    internal const string SecretByNameWithVersions = "SELECT s.arn, " + SecretWithVersionsFrom + "WHERE s.region = $1 AND s.name = $2" + SecretWithVersionsOrder;
+
+    internal const string SecretByArnWithVersions = "SELECT s.region, s.name, " + SecretWithVersionsFrom + "WHERE s.arn = $1" + SecretWithVersionsOrder;
 
     // Secrets this transaction inserted: if it rolls back, their store ids name nothing, so a re-run inserts them again.
-    private readonly List<Secret> _inserted = [];
+    private List<Secret>? _inserted;
 
     private int _statements;
 
@@ -38,7 +50,7 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
     /// <summary>After a rollback: forgets the store ids given to secrets this transaction inserted.</summary>
     public void ForgetInserted()
     {
-        foreach (var secret in _inserted)
+        foreach (var secret in _inserted ?? [])
         {
             secret.StoreId = 0;
         }
@@ -46,17 +58,15 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
 
     // A write unit locks the secret row first and reads its versions in a second statement: in READ COMMITTED that one
     // starts after the lock was granted, so it sees what the previous writer committed (a join would not).
-    public async ValueTask<Secret?> FindByArnAsync(string arn, CancellationToken cancellationToken) =>
+    public ValueTask<Secret?> FindByArnAsync(string arn, CancellationToken cancellationToken) =>
         write
-            ? (await LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE arn = $1{ForUpdate}", withVersions: true, cancellationToken, arn).ConfigureAwait(false))
-                .FirstOrDefault()
-            : await FindWithVersionsAsync("WHERE s.arn = $1", cancellationToken, arn).ConfigureAwait(false);
+            ? FirstAsync(LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE arn = $1{ForUpdate}", withVersions: true, cancellationToken, arn))
+            : new(FindWithVersionsAsync(arn, null, null, cancellationToken));
 
-    public async ValueTask<Secret?> FindByNameAsync(string region, string name, CancellationToken cancellationToken) =>
+    public ValueTask<Secret?> FindByNameAsync(string region, string name, CancellationToken cancellationToken) =>
         write
-            ? (await LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE region = $1 AND name = $2{ForUpdate}", withVersions: true, cancellationToken, region, name)
-                .ConfigureAwait(false)).FirstOrDefault()
-            : await FindWithVersionsAsync("WHERE s.region = $1 AND s.name = $2", cancellationToken, region, name).ConfigureAwait(false);
+            ? FirstAsync(LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE region = $1 AND name = $2{ForUpdate}", withVersions: true, cancellationToken, region, name))
+            : new(FindWithVersionsAsync(null, region, name, cancellationToken));
 
     public async ValueTask<IReadOnlyList<string>> ListRegionsAsync(CancellationToken cancellationToken)
     {
@@ -128,7 +138,7 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
                 "INSERT INTO secrets (arn, region, name, created_ms, deletion_ms, rotation_enabled, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING id",
                 secret.Arn, secret.Region, secret.Name, secret.CreatedDate.ToUnixTimeMilliseconds(), deletion, rotationEnabled, metadata);
             secret.StoreId = (long)(await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-            _inserted.Add(secret);
+            (_inserted ??= []).Add(secret);
         }
         else
         {
@@ -217,35 +227,46 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
             r.IsDBNull(7) ? null : FromMs(r.GetInt64(7))), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<Secret?> FindWithVersionsAsync(string where, CancellationToken cancellationToken, params object?[] parameters)
+    private async Task<Secret?> FindWithVersionsAsync(string? arn, string? region, string? name, CancellationToken cancellationToken)
     {
-        await using var command = Command(SecretWithVersions + where + " ORDER BY v.version_id COLLATE \"C\"", parameters);
+        // A kept read connection's command is reused, not disposed.
+        NpgsqlCommand? own = null;
+        if (readContext is not null)
+        {
+            Reserve(1);
+        }
+
+        var command = readContext is null
+            ? own = arn is null ? Command(SecretByNameWithVersions, region, name) : Command(SecretByArnWithVersions, arn)
+            : arn is null ? readContext.SecretByName(SecretByNameWithVersions, region!, name!) : readContext.SecretByArn(SecretByArnWithVersions, arn);
+        await using var disposeOwn = own;
+
+        // The columns after the identity ones the statement reads back (the ARN by name; region and name by ARN).
+        var c = arn is null ? 1 : 2;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         Secret? secret = null;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             secret ??= StoredSecretMetadata.Deserialize(
-                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), FromMs(reader.GetInt64(4)),
-                reader.IsDBNull(5) ? null : FromMs(reader.GetInt64(5)), reader.GetString(6));
-            if (reader.IsDBNull(7))
+                reader.GetInt64(c), arn ?? reader.GetString(0), region ?? reader.GetString(0), name ?? reader.GetString(1), FromMs(reader.GetInt64(c + 1)),
+                reader.IsDBNull(c + 2) ? null : FromMs(reader.GetInt64(c + 2)), Utf8(reader, c + 3));
+            if (reader.IsDBNull(c + 4))
             {
                 continue;
             }
 
-            var hasValue = !reader.IsDBNull(10);
-            var version = new SecretVersion(reader.GetString(7), FromMs(reader.GetInt64(8)), hasValue)
+            var hasValue = !reader.IsDBNull(c + 7);
+            var version = new SecretVersion(reader.GetString(c + 4), FromMs(reader.GetInt64(c + 5)), hasValue)
             {
-                LastAccessedDate = reader.IsDBNull(9) ? null : FromMs(reader.GetInt64(9)),
+                LastAccessedDate = reader.IsDBNull(c + 6) ? null : FromMs(reader.GetInt64(c + 6)),
             };
-            var labels = reader.GetFieldValue<string[]>(11);
-            if (labels.Length > 0)
+            if (!reader.IsDBNull(c + 8))
             {
-                version.RestoreStages(labels);
-            }
-
-            if (hasValue && !reader.IsDBNull(12))
-            {
-                version.LoadValue(new StoredValue((SecretValueKind)reader.GetInt32(10), reader.GetFieldValue<byte[]>(12)));
+                version.RestoreStages(reader.GetFieldValue<string[]>(c + 8));
+                if (hasValue && !reader.IsDBNull(c + 9))
+                {
+                    version.LoadValue(new StoredValue((SecretValueKind)reader.GetInt32(c + 7), reader.GetFieldValue<byte[]>(c + 9)));
+                }
             }
 
             secret.AddVersion(version);
@@ -253,6 +274,9 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
 
         return secret;
     }
+
+    // A jsonb column's document as UTF-8 (Npgsql strips the binary format's version byte).
+    private static byte[] Utf8(NpgsqlDataReader reader, int ordinal) => reader.GetFieldValue<byte[]>(ordinal);
 
     private async Task<List<Secret>> LoadSecretsAsync(string sql, bool withVersions, CancellationToken cancellationToken, params object?[] parameters)
     {
@@ -337,6 +361,8 @@ internal sealed partial class PostgreSqlSecretSession(NpgsqlConnection connectio
 
         batch.BatchCommands.Add(command);
     }
+
+    private static async ValueTask<Secret?> FirstAsync(Task<List<Secret>> secrets) => (await secrets.ConfigureAwait(false)).FirstOrDefault();
 
     private static Task<List<T>> ReadAllAsync<T>(NpgsqlCommand command, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
         NpgsqlReads.ReadAllAsync(command, read, cancellationToken);

@@ -31,6 +31,7 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly NpgsqlDataSource _singleStatementSource;
+    private readonly PostgreSqlReadContexts? _readContexts;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
 
@@ -45,12 +46,64 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
     {
         _dataSource = dataSource;
         _singleStatementSource = singleStatementSource ?? dataSource;
+        _readContexts = PostgreSqlReadContexts.CanKeep(_singleStatementSource) ? new PostgreSqlReadContexts(_singleStatementSource) : null;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? (ILogger)NullLogger.Instance;
     }
 
-    public Task<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
-        RunAsync(write: false, fence: null, work, cancellationToken);
+    // The single-statement attempt is inline: a read that needs no snapshot, GetSecretValue's, is one async frame here.
+    public async Task<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        PostgreSqlReadContext? context = null;
+        NpgsqlConnection? connection = null;
+        if (_readContexts is not null)
+        {
+            context = await _readContexts.RentAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            connection = await _singleStatementSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var session = new PostgreSqlSecretSession(context?.Connection ?? connection!, transaction: null, write: false, context);
+        var ended = false;
+        try
+        {
+            var result = await work(session, cancellationToken).ConfigureAwait(false);
+            ended = true;
+            if (!session.NeededSnapshot)
+            {
+                return result;
+            }
+        }
+        catch (SnapshotRequiredException)
+        {
+        }
+        catch (Exception) when (session.NeededSnapshot)
+        {
+            // The work turned the signal into another failure: what it saw is no snapshot, so run it again in one.
+        }
+        finally
+        {
+            if (context is null)
+            {
+                await connection!.DisposeAsync().ConfigureAwait(false);
+            }
+            else if (ended)
+            {
+                _readContexts!.Return(context);
+            }
+            else
+            {
+                context.Dispose();
+            }
+        }
+
+        return await RunAsync(write: false, fence: null, work, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the read connections kept open between units (<see cref="PostgreSqlDatabase"/> does, before its pools).</summary>
+    internal void CloseReadContexts() => _readContexts?.Dispose();
 
     public Task<T> WriteAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
         RunAsync(write: true, fence: null, work, cancellationToken);
@@ -65,15 +118,6 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
 
     private async Task<T> RunAsync<T>(bool write, LeaseFence? fence, Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
-        if (!write)
-        {
-            var (done, result) = await TrySingleStatementAsync(work, cancellationToken).ConfigureAwait(false);
-            if (done)
-            {
-                return result!;
-            }
-        }
-
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -87,26 +131,6 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
                 LogRetry(_logger, e.SqlState, attempt, delay.TotalMilliseconds);
                 await Task.Delay(delay, _timeProvider, cancellationToken).ConfigureAwait(false);
             }
-        }
-    }
-
-    private async Task<(bool Done, T? Result)> TrySingleStatementAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
-    {
-        await using var connection = await _singleStatementSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var session = new PostgreSqlSecretSession(connection, transaction: null, write: false);
-        try
-        {
-            var result = await work(session, cancellationToken).ConfigureAwait(false);
-            return session.NeededSnapshot ? (false, default) : (true, result);
-        }
-        catch (SnapshotRequiredException)
-        {
-            return (false, default);
-        }
-        catch (Exception) when (session.NeededSnapshot)
-        {
-            // The work turned the signal into another failure: what it saw is no snapshot, so run it again in one.
-            return (false, default);
         }
     }
 

@@ -43,6 +43,43 @@ public sealed class PostgreSqlConnectionStringTests
     public void Whether_read_units_multiplex_is_read_as(string _, string value, bool? multiplexing) =>
         Assert.Equal(multiplexing, PostgreSqlConnectionString.ExplicitMultiplexing(value));
 
+    public static TheoryData<string, string, int?> ReadPoolSizes => new()
+    {
+        { "a URI without the key leaves the default", "postgresql://app@db/keyturn", null },
+        { "a URI sets it with read_max_pool_size", "postgresql://app@db/keyturn?sslmode=disable&read_max_pool_size=4", 4 },
+        { "Npgsql's form without the key leaves the default", "Host=db;Database=keyturn;Maximum Pool Size=50", null },
+        { "Npgsql's form sets it with Read Max Pool Size", "Host=db;Read Max Pool Size=8;Database=keyturn", 8 },
+        { "the key is read in any case and without its spaces", "Host=db;readmaxpoolsize=2", 2 },
+        { "the key is read spelled as Npgsql spells its own", "Host=db;Read Maximum Pool Size=3", 3 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ReadPoolSizes))]
+    public void The_read_pool_size_is_read_as(string _, string value, int? size)
+    {
+        var builder = PostgreSqlConnectionString.Parse(value, out var readMaxPoolSize);
+        Assert.Equal(size, readMaxPoolSize);
+
+        // Npgsql never sees Keyturn's own key (it refuses keys it does not know); the rest is intact.
+        var npgsql = new NpgsqlConnectionStringBuilder(builder.ConnectionString);
+        Assert.Equal("db", npgsql.Host);
+        Assert.DoesNotContain("read", builder.ConnectionString, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("read", PostgreSqlConnectionString.ToNpgsql(value), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [InlineData("Host=db;Password=hunter2;Read Max Pool Size=0")]
+    [InlineData("Host=db;Password=hunter2;Read Max Pool Size=-3")]
+    [InlineData("Host=db;Password=hunter2;Read Max Pool Size=many")]
+    [InlineData("postgresql://app:hunter2@db/keyturn?read_max_pool_size=0")]
+    [InlineData("postgresql://app:hunter2@db/keyturn?read_max_pool_size=x")]
+    public void A_read_pool_size_that_is_not_a_positive_number_is_refused_without_echoing_the_string(string value)
+    {
+        var refused = Assert.Throws<FormatException>(() => PostgreSqlConnectionString.ToNpgsql(value));
+        Assert.Contains("must be a positive number", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", refused.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_password_and_TLS_files_of_a_URI_are_decoded_and_mapped()
     {

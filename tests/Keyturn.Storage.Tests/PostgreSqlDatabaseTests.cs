@@ -67,6 +67,30 @@ public sealed class PostgreSqlDatabaseTests(PostgresServerFixture server)
     }
 
     [Fact]
+    public async Task The_read_pool_opens_no_more_server_connections_than_its_configured_size()
+    {
+        var uri = await server.CreateDatabaseAsync();
+        await using (var unset = await PostgreSqlDatabase.OpenAsync(uri))
+        {
+            Assert.Equal(PostgreSqlDatabase.DefaultReadMaxPoolSize, new NpgsqlConnectionStringBuilder(unset.ReadSource!.ConnectionString).MaxPoolSize);
+        }
+
+        await using var capped = await PostgreSqlDatabase.OpenAsync(uri + "&read_max_pool_size=2");
+        Assert.Equal(2, new NpgsqlConnectionStringBuilder(capped.ReadSource!.ConnectionString).MaxPoolSize);
+
+        // Twelve statements at once, each holding its server session a while: two sessions carry them all.
+        var sessions = await Task.WhenAll(Enumerable.Range(0, 12).Select(async _ =>
+        {
+            await using var command = capped.ReadSource.CreateCommand("SELECT pg_backend_pid() FROM pg_sleep(0.2)");
+            return (int)(await command.ExecuteScalarAsync())!;
+        }));
+        Assert.InRange(sessions.Distinct().Count(), 1, 2);
+
+        // The transaction pool is not the read pool: its size is Npgsql's Max Pool Size, untouched by the read key.
+        Assert.Equal(new NpgsqlConnectionStringBuilder().MaxPoolSize, new NpgsqlConnectionStringBuilder(capped.DataSource.ConnectionString).MaxPoolSize);
+    }
+
+    [Fact]
     public async Task Readiness_follows_the_database_answering_and_names_no_password()
     {
         var uri = await server.CreateDatabaseAsync();

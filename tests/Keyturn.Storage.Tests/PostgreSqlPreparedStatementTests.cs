@@ -86,6 +86,36 @@ public sealed class PostgreSqlPreparedStatementTests(PostgresServerFixture serve
         });
     }
 
+    [Fact]
+    public async Task A_secret_lookup_probes_each_versions_labels_once()
+    {
+        // An ARRAY(SELECT ...) of labels in the select list is pulled up by the planner and was evaluated twice per version
+        // (for the labels and again for the CASE that tested them): two scans of stages in the plan instead of one.
+        var uri = await server.CreateDatabaseAsync();
+        await using var database = await PostgreSqlDatabase.OpenAsync(uri);
+        var secret = NewSecret();
+        AddValue(secret, Guid.NewGuid().ToString(), "second");
+        AddValue(secret, Guid.NewGuid().ToString(), "third", ["AWSPENDING"]);
+        await database.SecretStore.WriteAsync(async (s, ct) => { await s.SaveAsync(secret, ct); return 0; }, CancellationToken.None);
+
+        foreach (var (sql, parameters) in new (string, object[])[]
+        {
+            (PostgreSqlSecretSession.SecretByNameWithVersions, [secret.Region, secret.Name]),
+            (PostgreSqlSecretSession.SecretByArnWithVersions, [secret.Arn]),
+        })
+        {
+            await using var command = database.DataSource.CreateCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + sql);
+            foreach (var value in parameters)
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = value });
+            }
+
+            var plan = (string)(await command.ExecuteScalarAsync())!;
+            Assert.Equal(1, plan.Split("\"Relation Name\": \"stages\"").Length - 1);
+            Assert.Contains("\"Actual Loops\": 3", plan, StringComparison.Ordinal);
+        }
+    }
+
     // Through a command, not NpgsqlConnection.ProcessID: a multiplexing connection is bound to a server session only while
     // a command of it runs.
     private static async Task<int> BackendPidAsync(NpgsqlDataSource source)

@@ -89,6 +89,59 @@ public sealed class PostgreSqlSecretStoreContractTests(PostgreSqlStoreFixture fi
         Assert.Equal(secret.Versions[0].VersionId, Assert.Single((await ReadAsync(secret.Arn)).Versions).VersionId);
     }
 
+    [Fact]
+    public async Task Read_units_on_kept_connections_see_their_own_secret_and_the_latest_commit_and_a_cancelled_one_leaves_nothing_behind()
+    {
+        var secrets = Enumerable.Range(0, 6).Select(_ => NewSecret()).ToList();
+        await Store.WriteAsync(async (s, ct) =>
+        {
+            foreach (var secret in secrets)
+            {
+                await s.SaveAsync(secret, ct);
+            }
+
+            return 0;
+        }, CancellationToken.None);
+
+        // Many units at once, by name and by ARN: the kept commands run again and again with other parameters.
+        async Task<(string Name, string Value)[]> ReadAllAsync(CancellationToken cancellationToken) => await Task.WhenAll(Enumerable.Range(0, 120).Select(i =>
+            Store.ReadAsync(async (s, ct) =>
+            {
+                var wanted = secrets[i % secrets.Count];
+                var found = (i % 2 == 0 ? await s.FindByNameAsync(wanted.Region, wanted.Name, ct) : await s.FindByArnAsync(wanted.Arn, ct))!;
+                Assert.Equal((wanted.Arn, wanted.Name, wanted.Region), (found.Arn, found.Name, found.Region));
+                return (found.Name, Open(found, found.HolderOf("AWSCURRENT")!));
+            }, cancellationToken)));
+        Assert.All(await ReadAllAsync(CancellationToken.None), read => Assert.Equal("first", read.Value));
+
+        // A commit on the other node is what every later read sees, on whichever kept connection it runs.
+        var changed = secrets[0];
+        await fixture.SecondNode.WriteAsync(async (s, ct) =>
+        {
+            var locked = (await s.FindByArnAsync(changed.Arn, ct))!;
+            AddValue(locked, Guid.NewGuid().ToString(), "second");
+            await s.SaveAsync(locked, ct);
+            return 0;
+        }, CancellationToken.None);
+        string Expected(string name) => name == changed.Name ? "second" : "first";
+        Assert.All(await ReadAllAsync(CancellationToken.None), read => Assert.Equal(Expected(read.Name), read.Value));
+
+        // Units cancelled before their statement, and a unit whose work fails after its statement ran: their kept
+        // connections are dropped, not reused, and later units still read each their own secret.
+        using (var cancelled = new CancellationTokenSource())
+        {
+            await cancelled.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ReadAllAsync(cancelled.Token));
+        }
+
+        await Assert.ThrowsAsync<InvalidDataException>(() => Store.ReadAsync<int>(async (s, ct) =>
+        {
+            Assert.NotNull(await s.FindByArnAsync(changed.Arn, ct));
+            throw new InvalidDataException("the work failed after its read");
+        }, CancellationToken.None));
+        Assert.All(await ReadAllAsync(CancellationToken.None), read => Assert.Equal(Expected(read.Name), read.Value));
+    }
+
     /// <summary>Each label row's xmin: the transaction that last wrote it.</summary>
     private async Task<Dictionary<string, string>> LabelRowVersionsAsync(string arn)
     {

@@ -31,10 +31,16 @@ public static class StoredSecretMetadata
     }
 
     /// <summary>The secret a stored row describes: its key columns and its metadata document.</summary>
-    public static Secret Deserialize(long storeId, string arn, string region, string name, DateTimeOffset created, DateTimeOffset? deletion, string metadata)
+    public static Secret Deserialize(long storeId, string arn, string region, string name, DateTimeOffset created, DateTimeOffset? deletion, string metadata) =>
+        FromDocument(storeId, arn, region, name, created, deletion, JsonSerializer.Deserialize(metadata, StoredMetadataJsonContext.Default.Document));
+
+    /// <summary>The same from the document's UTF-8 bytes, as a backend that reads them raw has them: no string, no transcoding.</summary>
+    public static Secret Deserialize(long storeId, string arn, string region, string name, DateTimeOffset created, DateTimeOffset? deletion, ReadOnlySpan<byte> utf8Metadata) =>
+        FromDocument(storeId, arn, region, name, created, deletion, JsonSerializer.Deserialize(utf8Metadata, StoredMetadataJsonContext.Default.Document));
+
+    private static Secret FromDocument(long storeId, string arn, string region, string name, DateTimeOffset created, DateTimeOffset? deletion, Document? document)
     {
-        var d = JsonSerializer.Deserialize(metadata, StoredMetadataJsonContext.Default.Document)
-            ?? throw new InvalidDataException("A secret's metadata is empty.");
+        var d = document ?? throw new InvalidDataException("A secret's metadata is empty.");
         return new Secret(arn, name, region, created)
         {
             StoreId = storeId,
