@@ -18,6 +18,13 @@ internal sealed class PreparedConnection : IDisposable
     // PRAGMA data_version through SQLite's own API: one step, no reader or record objects per read unit.
     private sqlite3_stmt? _dataVersion;
 
+    // Transaction control through SQLite's own API as well: Microsoft.Data.Sqlite's transaction object parses and
+    // prepares a new BEGIN and COMMIT statement (with a command, a reader and their parameter lists) every time.
+    private sqlite3_stmt? _begin;
+    private sqlite3_stmt? _beginImmediate;
+    private sqlite3_stmt? _commit;
+    private sqlite3_stmt? _rollback;
+
     public PreparedConnection(string connectionString)
     {
         Connection = new SqliteConnection(connectionString);
@@ -71,10 +78,50 @@ internal sealed class PreparedConnection : IDisposable
     }
 
     /// <summary>
+    /// Starts a transaction: a deferred one for a read unit, or BEGIN IMMEDIATE, which takes SQLite's write lock at once,
+    /// for a write unit. Another process holding that lock makes SQLite answer busy: the start is then retried by a
+    /// Microsoft.Data.Sqlite command, which waits for the lock as a transaction object would have.
+    /// </summary>
+    public void Begin(bool deferred)
+    {
+        var result = deferred ? Step(ref _begin, "BEGIN;") : Step(ref _beginImmediate, "BEGIN IMMEDIATE;");
+        if (result == raw.SQLITE_BUSY || result == raw.SQLITE_LOCKED)
+        {
+            ExecuteWaiting(deferred ? "BEGIN;" : "BEGIN IMMEDIATE;");
+            return;
+        }
+
+        Check(Connection.Handle!, result);
+    }
+
+    /// <summary>Commits the open transaction (with synchronous=FULL, one fsync of the write-ahead log for a write).</summary>
+    public void Commit()
+    {
+        var result = Step(ref _commit, "COMMIT;");
+        if (result == raw.SQLITE_BUSY || result == raw.SQLITE_LOCKED)
+        {
+            // The transaction is still open after a busy COMMIT: wait for the other process as Microsoft.Data.Sqlite would.
+            ExecuteWaiting("COMMIT;");
+            return;
+        }
+
+        Check(Connection.Handle!, result);
+    }
+
+    /// <summary>Rolls back the open transaction, if SQLite has not already (some errors end it themselves).</summary>
+    public void Rollback()
+    {
+        if (raw.sqlite3_get_autocommit(Connection.Handle!) == 0)
+        {
+            Check(Connection.Handle!, Step(ref _rollback, "ROLLBACK;"));
+        }
+    }
+
+    /// <summary>
     /// The statement for <paramref name="sql"/>, in <paramref name="transaction"/>. Its parameter objects stay from the
     /// last use with their values dropped: <see cref="LentCommand.Bind"/> rebinds them instead of allocating new ones.
     /// </summary>
-    public LentCommand Lend(string sql, SqliteTransaction transaction)
+    public LentCommand Lend(string sql, SqliteTransaction? transaction = null)
     {
         var owned = false;
         if (!_commands.TryGetValue(sql, out var command))
@@ -99,6 +146,14 @@ internal sealed class PreparedConnection : IDisposable
     {
         _dataVersion?.Dispose();
         _dataVersion = null;
+        _begin?.Dispose();
+        _begin = null;
+        _beginImmediate?.Dispose();
+        _beginImmediate = null;
+        _commit?.Dispose();
+        _commit = null;
+        _rollback?.Dispose();
+        _rollback = null;
         foreach (var command in _commands.Values)
         {
             command.Dispose();
@@ -106,6 +161,32 @@ internal sealed class PreparedConnection : IDisposable
 
         _commands.Clear();
         Connection.Dispose();
+    }
+
+    // Runs a prepared statement of no rows once and returns SQLite's result code.
+    private int Step(ref sqlite3_stmt? statement, string sql)
+    {
+        var handle = Connection.Handle!;
+        if (statement is null)
+        {
+            Check(handle, raw.sqlite3_prepare_v2(handle, sql, out var prepared));
+            statement = prepared;
+        }
+
+        try
+        {
+            return raw.sqlite3_step(statement);
+        }
+        finally
+        {
+            raw.sqlite3_reset(statement);
+        }
+    }
+
+    private void ExecuteWaiting(string sql)
+    {
+        using var command = Lend(sql);
+        command.ExecuteNonQuery();
     }
 
     private static void Check(sqlite3 handle, int result)

@@ -10,15 +10,18 @@ namespace Keyturn.Storage.Sqlite;
 /// call of the asynchronous port has completed when it returns.
 /// </summary>
 internal sealed partial class SqliteSecretSession(
-    PreparedConnection connection, SqliteTransaction transaction, bool write, SqliteReadCache? cache = null, long epoch = 0) : ISecretSession
+    PreparedConnection connection, bool write, SqliteReadCache? cache = null, long epoch = 0) : ISecretSession
 {
     private const string SecretColumns = "id, arn, region, name, created_ms, deletion_ms, metadata";
 
     private static readonly string[] ParameterNames = ["$p", "$q", "$r", "$s", "$t", "$u", "$v", "$w", "$x", "$y", "$z", "$a"];
 
-    // In a write transaction: each version row's accessed_ms as this transaction last read or wrote it, so Save
-    // rewrites only the versions that changed (a secret keeps up to 100, a value write changes one or two).
-    private Dictionary<(long SecretId, string VersionId), long?>? _storedAccess;
+    // In a write unit: each loaded or saved secret's version rows as the database holds them now (ids, accessed_ms and
+    // labels), so Save writes only what changed (a secret keeps up to 100 versions, a value write changes two or three)
+    // and never reads back what the unit already loaded. The write lock is held from the unit's first statement, so
+    // nobody else changes them meanwhile.
+    private Dictionary<long, StoredRows>? _stored;
+    private int _saves;
 
     // A read unit's share of the read cache, settled at its first use: null in a write unit, or when something was
     // committed since the cached secrets were loaded.
@@ -168,62 +171,111 @@ internal sealed partial class SqliteSecretSession(
         var metadata = StoredSecretMetadata.Serialize(secret);
         var deletion = secret.DeletionDate?.ToUnixTimeMilliseconds();
         var rotationEnabled = secret.Rotation?.Enabled == true ? 1 : 0;
+        StoredRows stored;
         if (secret.StoreId == 0)
         {
             using var insert = Command(
                 "INSERT INTO secrets (arn, region, name, created_ms, deletion_ms, rotation_enabled, metadata) VALUES ($p, $q, $r, $s, $t, $u, $v) RETURNING id",
                 secret.Arn, secret.Region, secret.Name, secret.CreatedDate.ToUnixTimeMilliseconds(), deletion, rotationEnabled, metadata);
             secret.StoreId = Convert.ToInt64(insert.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            stored = new StoredRows();
+            (_stored ??= [])[secret.StoreId] = stored;
         }
         else
         {
-            using var update = Command("UPDATE secrets SET deletion_ms = $q, rotation_enabled = $r, metadata = $s WHERE id = $p",
-                secret.StoreId, deletion, rotationEnabled, metadata);
-            update.ExecuteNonQuery();
-        }
-
-        // Labels are rewritten whole: the (secret, label) primary key makes a second holder impossible.
-        using (var clear = Command("DELETE FROM stages WHERE secret_id = $p", secret.StoreId))
-        {
-            clear.ExecuteNonQuery();
-        }
-
-        var kept = secret.Versions.Select(v => v.VersionId).ToHashSet(StringComparer.Ordinal);
-        var storedIds = VersionIds(secret.StoreId);
-        foreach (var stored in storedIds)
-        {
-            if (!kept.Contains(stored))
+            using (var update = Command("UPDATE secrets SET deletion_ms = $q, rotation_enabled = $r, metadata = $s WHERE id = $p",
+                secret.StoreId, deletion, rotationEnabled, metadata))
             {
-                using var remove = Command("DELETE FROM versions WHERE secret_id = $p AND version_id = $q", secret.StoreId, stored);
+                update.ExecuteNonQuery();
+            }
+
+            stored = StoredRowsOf(secret.StoreId);
+        }
+
+        var versions = secret.Versions;
+        var mark = ++_saves;
+        for (var i = 0; i < versions.Count; i++)
+        {
+            if (stored.TryGetValue(versions[i].VersionId, out var row))
+            {
+                row.Mark = mark;
+            }
+        }
+
+        // Versions the secret no longer has (purged by the version quota); their labels go with them (ON DELETE CASCADE).
+        List<string>? gone = null;
+        foreach (var (versionId, row) in stored)
+        {
+            if (row.Mark != mark)
+            {
+                using var remove = Command("DELETE FROM versions WHERE secret_id = $p AND version_id = $q", secret.StoreId, versionId);
                 remove.ExecuteNonQuery();
+                (gone ??= []).Add(versionId);
             }
         }
 
-        foreach (var version in secret.Versions)
+        for (var i = 0; gone is not null && i < gone.Count; i++)
         {
+            stored.Remove(gone[i]);
+        }
+
+        // The labels of every version whose labels changed are cleared before any is written: the (secret, label) primary
+        // key makes a second holder impossible, so a moved label must leave its old version first.
+        for (var i = 0; i < versions.Count; i++)
+        {
+            var version = versions[i];
+            if (stored.TryGetValue(version.VersionId, out var row) && row.Labels.Length > 0 && !SameLabels(version.Stages, row.Labels))
+            {
+                using var clear = Command("DELETE FROM stages WHERE secret_id = $p AND version_id = $q", secret.StoreId, version.VersionId);
+                clear.ExecuteNonQuery();
+                row.Labels = [];
+            }
+        }
+
+        for (var i = 0; i < versions.Count; i++)
+        {
+            var version = versions[i];
             var accessed = version.LastAccessedDate?.ToUnixTimeMilliseconds();
-            if (!storedIds.Contains(version.VersionId) || _storedAccess is null || !_storedAccess.TryGetValue((secret.StoreId, version.VersionId), out var known) || known != accessed)
+            var value = version.ValueChanged ? version.Value : null;
+            if (!stored.TryGetValue(version.VersionId, out var row))
             {
-                using var upsert = Command(
-                    "INSERT INTO versions (secret_id, version_id, created_ms, accessed_ms) VALUES ($p, $q, $r, $s) " +
-                    "ON CONFLICT (secret_id, version_id) DO UPDATE SET accessed_ms = excluded.accessed_ms",
-                    secret.StoreId, version.VersionId, version.CreatedDate.ToUnixTimeMilliseconds(), accessed);
-                upsert.ExecuteNonQuery();
-                Remember(secret.StoreId, version.VersionId, accessed);
+                // A new version: one row with its value, if it has one yet (a rotation's placeholder does not).
+                using var insert = Command(
+                    "INSERT INTO versions (secret_id, version_id, created_ms, accessed_ms, value_kind, ciphertext) VALUES ($p, $q, $r, $s, $t, $u)",
+                    secret.StoreId, version.VersionId, version.CreatedDate.ToUnixTimeMilliseconds(), accessed, value is null ? null : (int)value.Kind, value?.Ciphertext);
+                insert.ExecuteNonQuery();
+                row = new StoredRow(accessed, []);
+                stored[version.VersionId] = row;
+            }
+            else
+            {
+                if (row.AccessedMs != accessed)
+                {
+                    using var touch = Command("UPDATE versions SET accessed_ms = $r WHERE secret_id = $p AND version_id = $q",
+                        secret.StoreId, version.VersionId, accessed);
+                    touch.ExecuteNonQuery();
+                    row.AccessedMs = accessed;
+                }
+
+                if (value is not null)
+                {
+                    using var write = Command("UPDATE versions SET value_kind = $r, ciphertext = $s WHERE secret_id = $p AND version_id = $q",
+                        secret.StoreId, version.VersionId, (int)value.Kind, value.Ciphertext);
+                    write.ExecuteNonQuery();
+                }
             }
 
-            if (version.ValueChanged && version.Value is { } value)
+            if (!SameLabels(version.Stages, row.Labels))
             {
-                using var write = Command("UPDATE versions SET value_kind = $r, ciphertext = $s WHERE secret_id = $p AND version_id = $q",
-                    secret.StoreId, version.VersionId, (int)value.Kind, value.Ciphertext);
-                write.ExecuteNonQuery();
-            }
+                var stages = version.Stages;
+                for (var position = 0; position < stages.Count; position++)
+                {
+                    using var stage = Command("INSERT INTO stages (secret_id, label, version_id, position) VALUES ($p, $q, $r, $s)",
+                        secret.StoreId, stages[position], version.VersionId, position);
+                    stage.ExecuteNonQuery();
+                }
 
-            for (var i = 0; i < version.Stages.Count; i++)
-            {
-                using var stage = Command("INSERT INTO stages (secret_id, label, version_id, position) VALUES ($p, $q, $r, $s)",
-                    secret.StoreId, version.Stages[i], version.VersionId, i);
-                stage.ExecuteNonQuery();
+                row.Labels = [.. stages];
             }
         }
 
@@ -241,7 +293,10 @@ internal sealed partial class SqliteSecretSession(
         using var versionCommand = Command("UPDATE versions SET accessed_ms = $r WHERE secret_id = $p AND version_id = $q",
             secret.StoreId, version.VersionId, version.LastAccessedDate?.ToUnixTimeMilliseconds());
         versionCommand.ExecuteNonQuery();
-        Remember(secret.StoreId, version.VersionId, version.LastAccessedDate?.ToUnixTimeMilliseconds());
+        if (_stored is not null && _stored.TryGetValue(secret.StoreId, out var stored) && stored.TryGetValue(version.VersionId, out var row))
+        {
+            row.AccessedMs = version.LastAccessedDate?.ToUnixTimeMilliseconds();
+        }
 
         return ValueTask.CompletedTask;
     }
@@ -251,6 +306,7 @@ internal sealed partial class SqliteSecretSession(
         using var command = Command("DELETE FROM stages WHERE secret_id = $p; DELETE FROM versions WHERE secret_id = $p; DELETE FROM secrets WHERE id = $p",
             secret.StoreId);
         command.ExecuteNonQuery();
+        _stored?.Remove(secret.StoreId);
 
         return ValueTask.CompletedTask;
     }
@@ -341,6 +397,14 @@ internal sealed partial class SqliteSecretSession(
                 null);
         }
 
+        if (write)
+        {
+            foreach (var secret in secrets)
+            {
+                (_stored ??= [])[secret.StoreId] = StoredRows.Of(secret);
+            }
+        }
+
         return secrets;
     }
 
@@ -366,7 +430,6 @@ internal sealed partial class SqliteSecretSession(
                     LastAccessedDate = reader.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
                 };
                 secret.AddVersion(version);
-                Remember(secret.StoreId, version.VersionId, reader.IsDBNull(3) ? null : reader.GetInt64(3));
             }
         }
 
@@ -420,30 +483,91 @@ internal sealed partial class SqliteSecretSession(
         return null;
     }
 
-    private void Remember(long secretId, string versionId, long? accessedMs)
+    /// <summary>
+    /// The rows of a secret this unit did not load (a caller saving a secret it read elsewhere), read from the database.
+    /// </summary>
+    private StoredRows StoredRowsOf(long secretId)
     {
-        if (write)
+        if (_stored is not null && _stored.TryGetValue(secretId, out var known))
         {
-            (_storedAccess ??= [])[(secretId, versionId)] = accessedMs;
+            return known;
+        }
+
+        var rows = new StoredRows();
+        using (var command = Command("SELECT version_id, accessed_ms FROM versions WHERE secret_id = $p", secretId))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                rows[reader.GetString(0)] = new StoredRow(reader.IsDBNull(1) ? null : reader.GetInt64(1), []);
+            }
+        }
+
+        using (var command = Command("SELECT version_id, label FROM stages WHERE secret_id = $p ORDER BY version_id, position", secretId))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                if (rows.TryGetValue(reader.GetString(0), out var row))
+                {
+                    row.Labels = [.. row.Labels, reader.GetString(1)];
+                }
+            }
+        }
+
+        (_stored ??= [])[secretId] = rows;
+        return rows;
+    }
+
+    private static bool SameLabels(IReadOnlyList<string> labels, string[] stored)
+    {
+        if (labels.Count != stored.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < stored.Length; i++)
+        {
+            if (!string.Equals(labels[i], stored[i], StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A secret's version rows as the database holds them in this unit: id, accessed_ms and labels in order.</summary>
+    private sealed class StoredRows() : Dictionary<string, StoredRow>(StringComparer.Ordinal)
+    {
+        public static StoredRows Of(Secret secret)
+        {
+            var rows = new StoredRows();
+            var versions = secret.Versions;
+            rows.EnsureCapacity(versions.Count + 1);
+            for (var i = 0; i < versions.Count; i++)
+            {
+                var version = versions[i];
+                rows[version.VersionId] = new StoredRow(version.LastAccessedDate?.ToUnixTimeMilliseconds(), version.Stages.Count == 0 ? [] : [.. version.Stages]);
+            }
+
+            return rows;
         }
     }
 
-    private HashSet<string> VersionIds(long secretId)
+    private sealed class StoredRow(long? accessedMs, string[] labels)
     {
-        using var command = Command("SELECT version_id FROM versions WHERE secret_id = $p", secretId);
-        using var reader = command.ExecuteReader();
-        var ids = new HashSet<string>(StringComparer.Ordinal);
-        while (reader.Read())
-        {
-            ids.Add(reader.GetString(0));
-        }
+        public long? AccessedMs { get; set; } = accessedMs;
 
-        return ids;
+        public string[] Labels { get; set; } = labels;
+
+        /// <summary>The last save that found this row's version still in the secret.</summary>
+        public int Mark { get; set; }
     }
 
     private LentCommand Command(string sql, params ReadOnlySpan<object?> parameters)
     {
-        var command = connection.Lend(sql, transaction);
+        var command = connection.Lend(sql);
         command.Bind(ParameterNames, parameters);
         return command;
     }

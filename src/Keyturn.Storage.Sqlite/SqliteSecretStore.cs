@@ -53,6 +53,19 @@ public sealed partial class SqliteSecretStore : ISecretStore
         }
     }
 
+    // The work failed or the commit did: nothing of the unit may stay. A rollback that fails leaves the connection unusable.
+    private static void RollBack(PreparedConnection connection, ref bool broken)
+    {
+        try
+        {
+            connection.Rollback();
+        }
+        catch (SqliteException)
+        {
+            broken = true;
+        }
+    }
+
     /// <summary>Closes the idle connections; called by <see cref="SqliteDatabase.Dispose"/>.</summary>
     internal void Close()
     {
@@ -91,17 +104,20 @@ public sealed partial class SqliteSecretStore : ISecretStore
         var epoch = _cache.EpochBeforeSnapshot();
         var connection = _idle.TryPop(out var idle) ? idle : new PreparedConnection(_connectionString);
         var broken = false;
+        var open = false;
         try
         {
-            using var transaction = connection.Connection.BeginTransaction(deferred);
-            var session = new SqliteSecretSession(connection, transaction, write: !deferred, deferred ? _cache : null, epoch);
+            connection.Begin(deferred);
+            open = true;
+            var session = new SqliteSecretSession(connection, write: !deferred, deferred ? _cache : null, epoch);
             if (fence is not null && !session.HoldsFence(fence))
             {
                 throw new LeaseLostException(fence);
             }
 
             var result = await work(session, cancellationToken).ConfigureAwait(false);
-            transaction.Commit();
+            connection.Commit();
+            open = false;
             return result;
         }
         catch (SqliteException)
@@ -113,6 +129,11 @@ public sealed partial class SqliteSecretStore : ISecretStore
         }
         finally
         {
+            if (open)
+            {
+                RollBack(connection, ref broken);
+            }
+
             if (!deferred)
             {
                 // Committed or not, before the connection can serve a read: its own commits don't change its data_version.
