@@ -219,16 +219,18 @@ internal sealed partial class SqliteSecretSession(
             stored.Remove(gone[i]);
         }
 
-        // The labels of every version whose labels changed are cleared before any is written: the (secret, label) primary
-        // key makes a second holder impossible, so a moved label must leave its old version first.
-        for (var i = 0; i < versions.Count; i++)
+        // Labels no version holds any more. A label that moved is rewritten in place below: (secret, label) is the primary
+        // key, so one row per label can't get a second holder, and a value write moves AWSCURRENT and AWSPREVIOUS with
+        // two statements.
+        foreach (var (_, row) in stored)
         {
-            var version = versions[i];
-            if (stored.TryGetValue(version.VersionId, out var row) && row.Labels.Length > 0 && !SameLabels(version.Stages, row.Labels))
+            foreach (var label in row.Labels)
             {
-                using var clear = Command("DELETE FROM stages WHERE secret_id = $p AND version_id = $q", secret.StoreId, version.VersionId);
-                clear.ExecuteNonQuery();
-                row.Labels = [];
+                if (secret.HolderOf(label) is null)
+                {
+                    using var clear = Command("DELETE FROM stages WHERE secret_id = $p AND label = $q", secret.StoreId, label);
+                    clear.ExecuteNonQuery();
+                }
             }
         }
 
@@ -267,15 +269,23 @@ internal sealed partial class SqliteSecretSession(
 
             if (!SameLabels(version.Stages, row.Labels))
             {
+                // A label stored on this version at this position is where it was; any other is inserted or moved here.
                 var stages = version.Stages;
                 for (var position = 0; position < stages.Count; position++)
                 {
-                    using var stage = Command("INSERT INTO stages (secret_id, label, version_id, position) VALUES ($p, $q, $r, $s)",
+                    if (position < row.Labels.Length && string.Equals(row.Labels[position], stages[position], StringComparison.Ordinal))
+                    {
+                        continue;
+                    }
+
+                    using var stage = Command(
+                        "INSERT INTO stages (secret_id, label, version_id, position) VALUES ($p, $q, $r, $s) " +
+                        "ON CONFLICT (secret_id, label) DO UPDATE SET version_id = excluded.version_id, position = excluded.position",
                         secret.StoreId, stages[position], version.VersionId, position);
                     stage.ExecuteNonQuery();
                 }
 
-                row.Labels = [.. stages];
+                row.Labels = stages.Count == 0 ? [] : [.. stages];
             }
         }
 
