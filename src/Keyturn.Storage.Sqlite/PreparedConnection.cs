@@ -14,6 +14,7 @@ internal sealed class PreparedConnection : IDisposable
     private const int MaxStatements = 128;
 
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RawStatement> _statements = new(StringComparer.Ordinal);
 
     // PRAGMA data_version through SQLite's own API: one step, no reader or record objects per read unit.
     private sqlite3_stmt? _dataVersion;
@@ -142,8 +143,86 @@ internal sealed class PreparedConnection : IDisposable
         return new LentCommand(command, owned);
     }
 
+    /// <summary>
+    /// Runs a statement that returns no rows, bound in order to <paramref name="values"/> (null, int, long, bool, string or
+    /// byte[]), through SQLite's own API: Microsoft.Data.Sqlite makes a reader, a binder per parameter and a UTF-8 copy of
+    /// every string for each execution, and a value write runs several such statements. Only for a unit that holds the
+    /// write lock (a statement in it can't meet a busy database). The bindings are cleared after the step, so SQLite's copy
+    /// of a ciphertext doesn't outlive it.
+    /// </summary>
+    public int Execute(string sql, ReadOnlySpan<string> names, ReadOnlySpan<object?> values)
+    {
+        var handle = Connection.Handle!;
+        if (!_statements.TryGetValue(sql, out var prepared))
+        {
+            Check(handle, raw.sqlite3_prepare_v2(handle, sql, out var made));
+            // Values are bound by name, as Microsoft.Data.Sqlite does: each name's index is looked up once.
+            var indexes = new int[names.Length];
+            for (var i = 0; i < names.Length; i++)
+            {
+                indexes[i] = raw.sqlite3_bind_parameter_index(made, names[i]);
+            }
+
+            prepared = new RawStatement(made, indexes);
+            if (_statements.Count < MaxStatements)
+            {
+                _statements[sql] = prepared;
+            }
+        }
+
+        var statement = prepared.Statement;
+        try
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                var index = prepared.Indexes[i];
+                if (index == 0)
+                {
+                    continue;
+                }
+
+                Check(handle, values[i] switch
+                {
+                    null => raw.sqlite3_bind_null(statement, index),
+                    long number => raw.sqlite3_bind_int64(statement, index, number),
+                    int number => raw.sqlite3_bind_int64(statement, index, number),
+                    bool flag => raw.sqlite3_bind_int64(statement, index, flag ? 1 : 0),
+                    // An empty span would be bound as NULL: an empty string or blob is bound as such explicitly.
+                    string { Length: 0 } => raw.sqlite3_bind_text(statement, index, string.Empty),
+                    string text => raw.sqlite3_bind_text16(statement, index, text.AsSpan()),
+                    byte[] { Length: 0 } => raw.sqlite3_bind_zeroblob(statement, index, 0),
+                    byte[] blob => raw.sqlite3_bind_blob(statement, index, blob.AsSpan()),
+                    var other => throw new ArgumentException($"A {other.GetType().Name} can't be bound.", nameof(values)),
+                });
+            }
+
+            var step = raw.sqlite3_step(statement);
+            if (step != raw.SQLITE_DONE && step != raw.SQLITE_ROW)
+            {
+                throw new SqliteException(raw.sqlite3_errmsg(handle).utf8_to_string(), step, raw.sqlite3_extended_errcode(handle));
+            }
+
+            return raw.sqlite3_changes(handle);
+        }
+        finally
+        {
+            raw.sqlite3_reset(statement);
+            raw.sqlite3_clear_bindings(statement);
+            if (!_statements.ContainsKey(sql))
+            {
+                statement.Dispose();
+            }
+        }
+    }
+
     public void Dispose()
     {
+        foreach (var statement in _statements.Values)
+        {
+            statement.Statement.Dispose();
+        }
+
+        _statements.Clear();
         _dataVersion?.Dispose();
         _dataVersion = null;
         _begin?.Dispose();
@@ -188,6 +267,8 @@ internal sealed class PreparedConnection : IDisposable
         using var command = Lend(sql);
         command.ExecuteNonQuery();
     }
+
+    private sealed record RawStatement(sqlite3_stmt Statement, int[] Indexes);
 
     private static void Check(sqlite3 handle, int result)
     {

@@ -183,11 +183,8 @@ internal sealed partial class SqliteSecretSession(
         }
         else
         {
-            using (var update = Command("UPDATE secrets SET deletion_ms = $q, rotation_enabled = $r, metadata = $s WHERE id = $p",
-                secret.StoreId, deletion, rotationEnabled, metadata))
-            {
-                update.ExecuteNonQuery();
-            }
+            Execute("UPDATE secrets SET deletion_ms = $q, rotation_enabled = $r, metadata = $s WHERE id = $p",
+                secret.StoreId, deletion, rotationEnabled, metadata);
 
             stored = StoredRowsOf(secret.StoreId);
         }
@@ -208,8 +205,7 @@ internal sealed partial class SqliteSecretSession(
         {
             if (row.Mark != mark)
             {
-                using var remove = Command("DELETE FROM versions WHERE secret_id = $p AND version_id = $q", secret.StoreId, versionId);
-                remove.ExecuteNonQuery();
+                Execute("DELETE FROM versions WHERE secret_id = $p AND version_id = $q", secret.StoreId, versionId);
                 (gone ??= []).Add(versionId);
             }
         }
@@ -228,8 +224,7 @@ internal sealed partial class SqliteSecretSession(
             {
                 if (secret.HolderOf(label) is null)
                 {
-                    using var clear = Command("DELETE FROM stages WHERE secret_id = $p AND label = $q", secret.StoreId, label);
-                    clear.ExecuteNonQuery();
+                    Execute("DELETE FROM stages WHERE secret_id = $p AND label = $q", secret.StoreId, label);
                 }
             }
         }
@@ -242,10 +237,9 @@ internal sealed partial class SqliteSecretSession(
             if (!stored.TryGetValue(version.VersionId, out var row))
             {
                 // A new version: one row with its value, if it has one yet (a rotation's placeholder does not).
-                using var insert = Command(
+                Execute(
                     "INSERT INTO versions (secret_id, version_id, created_ms, accessed_ms, value_kind, ciphertext) VALUES ($p, $q, $r, $s, $t, $u)",
                     secret.StoreId, version.VersionId, version.CreatedDate.ToUnixTimeMilliseconds(), accessed, value is null ? null : (int)value.Kind, value?.Ciphertext);
-                insert.ExecuteNonQuery();
                 row = new StoredRow(accessed, []);
                 stored[version.VersionId] = row;
             }
@@ -253,17 +247,15 @@ internal sealed partial class SqliteSecretSession(
             {
                 if (row.AccessedMs != accessed)
                 {
-                    using var touch = Command("UPDATE versions SET accessed_ms = $r WHERE secret_id = $p AND version_id = $q",
+                    Execute("UPDATE versions SET accessed_ms = $r WHERE secret_id = $p AND version_id = $q",
                         secret.StoreId, version.VersionId, accessed);
-                    touch.ExecuteNonQuery();
                     row.AccessedMs = accessed;
                 }
 
                 if (value is not null)
                 {
-                    using var write = Command("UPDATE versions SET value_kind = $r, ciphertext = $s WHERE secret_id = $p AND version_id = $q",
+                    Execute("UPDATE versions SET value_kind = $r, ciphertext = $s WHERE secret_id = $p AND version_id = $q",
                         secret.StoreId, version.VersionId, (int)value.Kind, value.Ciphertext);
-                    write.ExecuteNonQuery();
                 }
             }
 
@@ -278,11 +270,10 @@ internal sealed partial class SqliteSecretSession(
                         continue;
                     }
 
-                    using var stage = Command(
+                    Execute(
                         "INSERT INTO stages (secret_id, label, version_id, position) VALUES ($p, $q, $r, $s) " +
                         "ON CONFLICT (secret_id, label) DO UPDATE SET version_id = excluded.version_id, position = excluded.position",
                         secret.StoreId, stages[position], version.VersionId, position);
-                    stage.ExecuteNonQuery();
                 }
 
                 row.Labels = stages.Count == 0 ? [] : [.. stages];
@@ -294,15 +285,11 @@ internal sealed partial class SqliteSecretSession(
 
     public ValueTask SaveAccessAsync(Secret secret, SecretVersion version, CancellationToken cancellationToken)
     {
-        using (var command = Command("UPDATE secrets SET metadata = json_set(metadata, '$.LastAccessedMs', $q) WHERE id = $p",
-            secret.StoreId, secret.LastAccessedDate?.ToUnixTimeMilliseconds()))
-        {
-            command.ExecuteNonQuery();
-        }
+        Execute("UPDATE secrets SET metadata = json_set(metadata, '$.LastAccessedMs', $q) WHERE id = $p",
+            secret.StoreId, secret.LastAccessedDate?.ToUnixTimeMilliseconds());
 
-        using var versionCommand = Command("UPDATE versions SET accessed_ms = $r WHERE secret_id = $p AND version_id = $q",
+        Execute("UPDATE versions SET accessed_ms = $r WHERE secret_id = $p AND version_id = $q",
             secret.StoreId, version.VersionId, version.LastAccessedDate?.ToUnixTimeMilliseconds());
-        versionCommand.ExecuteNonQuery();
         if (_stored is not null && _stored.TryGetValue(secret.StoreId, out var stored) && stored.TryGetValue(version.VersionId, out var row))
         {
             row.AccessedMs = version.LastAccessedDate?.ToUnixTimeMilliseconds();
@@ -573,6 +560,17 @@ internal sealed partial class SqliteSecretSession(
 
         /// <summary>The last save that found this row's version still in the secret.</summary>
         public int Mark { get; set; }
+    }
+
+    // A statement of no rows in a write unit, through SQLite's own API (see PreparedConnection.Execute).
+    private void Execute(string sql, params ReadOnlySpan<object?> parameters)
+    {
+        if (!write)
+        {
+            throw new InvalidOperationException("Only a write unit changes the store.");
+        }
+
+        connection.Execute(sql, ParameterNames, parameters);
     }
 
     private LentCommand Command(string sql, params ReadOnlySpan<object?> parameters)
