@@ -153,6 +153,24 @@ internal sealed class PreparedConnection : IDisposable
     public int Execute(string sql, ReadOnlySpan<string> names, ReadOnlySpan<object?> values)
     {
         var handle = Connection.Handle!;
+        using var query = Query(sql, names, values);
+        var step = raw.sqlite3_step(query.Statement);
+        if (step != raw.SQLITE_DONE && step != raw.SQLITE_ROW)
+        {
+            throw new SqliteException(raw.sqlite3_errmsg(handle).utf8_to_string(), step, raw.sqlite3_extended_errcode(handle));
+        }
+
+        return raw.sqlite3_changes(handle);
+    }
+
+    /// <summary>
+    /// A query's rows through SQLite's own API, bound as <see cref="Execute"/> binds: no reader, record or binder objects,
+    /// only the values read. Like <see cref="Execute"/>, only for a unit that holds the write lock.
+    /// </summary>
+    public RawQuery Query(string sql, ReadOnlySpan<string> names, ReadOnlySpan<object?> values)
+    {
+        var handle = Connection.Handle!;
+        var owned = false;
         if (!_statements.TryGetValue(sql, out var prepared))
         {
             Check(handle, raw.sqlite3_prepare_v2(handle, sql, out var made));
@@ -168,9 +186,13 @@ internal sealed class PreparedConnection : IDisposable
             {
                 _statements[sql] = prepared;
             }
+            else
+            {
+                owned = true;
+            }
         }
 
-        var statement = prepared.Statement;
+        var query = new RawQuery(handle, prepared.Statement, owned);
         try
         {
             for (var i = 0; i < values.Length; i++)
@@ -183,35 +205,25 @@ internal sealed class PreparedConnection : IDisposable
 
                 Check(handle, values[i] switch
                 {
-                    null => raw.sqlite3_bind_null(statement, index),
-                    long number => raw.sqlite3_bind_int64(statement, index, number),
-                    int number => raw.sqlite3_bind_int64(statement, index, number),
-                    bool flag => raw.sqlite3_bind_int64(statement, index, flag ? 1 : 0),
+                    null => raw.sqlite3_bind_null(query.Statement, index),
+                    long number => raw.sqlite3_bind_int64(query.Statement, index, number),
+                    int number => raw.sqlite3_bind_int64(query.Statement, index, number),
+                    bool flag => raw.sqlite3_bind_int64(query.Statement, index, flag ? 1 : 0),
                     // An empty span would be bound as NULL: an empty string or blob is bound as such explicitly.
-                    string { Length: 0 } => raw.sqlite3_bind_text(statement, index, string.Empty),
-                    string text => raw.sqlite3_bind_text16(statement, index, text.AsSpan()),
-                    byte[] { Length: 0 } => raw.sqlite3_bind_zeroblob(statement, index, 0),
-                    byte[] blob => raw.sqlite3_bind_blob(statement, index, blob.AsSpan()),
+                    string { Length: 0 } => raw.sqlite3_bind_text(query.Statement, index, string.Empty),
+                    string text => raw.sqlite3_bind_text16(query.Statement, index, text.AsSpan()),
+                    byte[] { Length: 0 } => raw.sqlite3_bind_zeroblob(query.Statement, index, 0),
+                    byte[] blob => raw.sqlite3_bind_blob(query.Statement, index, blob.AsSpan()),
                     var other => throw new ArgumentException($"A {other.GetType().Name} can't be bound.", nameof(values)),
                 });
             }
 
-            var step = raw.sqlite3_step(statement);
-            if (step != raw.SQLITE_DONE && step != raw.SQLITE_ROW)
-            {
-                throw new SqliteException(raw.sqlite3_errmsg(handle).utf8_to_string(), step, raw.sqlite3_extended_errcode(handle));
-            }
-
-            return raw.sqlite3_changes(handle);
+            return query;
         }
-        finally
+        catch
         {
-            raw.sqlite3_reset(statement);
-            raw.sqlite3_clear_bindings(statement);
-            if (!_statements.ContainsKey(sql))
-            {
-                statement.Dispose();
-            }
+            query.Dispose();
+            throw;
         }
     }
 
@@ -277,6 +289,48 @@ internal sealed class PreparedConnection : IDisposable
             throw new SqliteException(raw.sqlite3_errmsg(handle).utf8_to_string(), result);
         }
     }
+}
+
+/// <summary>
+/// A bound statement of <see cref="PreparedConnection.Query"/>, stepped row by row. Disposing resets it and clears its
+/// bindings (so SQLite's copy of a bound ciphertext does not outlive it), and finalizes one that was not cached.
+/// </summary>
+internal readonly struct RawQuery(sqlite3 handle, sqlite3_stmt statement, bool owned) : IDisposable
+{
+    public sqlite3_stmt Statement => statement;
+
+    public bool Read()
+    {
+        var step = raw.sqlite3_step(statement);
+        if (step == raw.SQLITE_ROW)
+        {
+            return true;
+        }
+
+        if (step == raw.SQLITE_DONE)
+        {
+            return false;
+        }
+
+        throw new SqliteException(raw.sqlite3_errmsg(handle).utf8_to_string(), step, raw.sqlite3_extended_errcode(handle));
+    }
+
+    public long GetInt64(int column) => raw.sqlite3_column_int64(statement, column);
+
+    public string GetString(int column) => raw.sqlite3_column_text(statement, column).utf8_to_string();
+
+    public bool IsDBNull(int column) => raw.sqlite3_column_type(statement, column) == raw.SQLITE_NULL;
+
+    public void Dispose()
+    {
+        raw.sqlite3_reset(statement);
+        raw.sqlite3_clear_bindings(statement);
+        if (owned)
+        {
+            statement.Dispose();
+        }
+    }
+
 }
 
 /// <summary>

@@ -351,8 +351,7 @@ internal sealed partial class SqliteSecretSession(
     private List<Secret> LoadSecrets(string sql, bool withVersions, params ReadOnlySpan<object?> parameters)
     {
         var secrets = new List<Secret>();
-        using (var command = Command(sql, parameters))
-        using (var reader = command.ExecuteReader())
+        using (var reader = Query(sql, parameters))
         {
             while (reader.Read())
             {
@@ -410,8 +409,7 @@ internal sealed partial class SqliteSecretSession(
         // One secret (the request path) needs no lookup by id; a page or a scan gets a dictionary.
         var single = secrets.Count == 1 ? secrets[0] : null;
         var byId = single is null ? secrets.ToDictionary(s => s.StoreId) : null;
-        using (var command = Command(versionsSql, parameter))
-        using (var reader = command.ExecuteReader())
+        using (var reader = Query(versionsSql, parameter))
         {
             while (reader.Read())
             {
@@ -431,8 +429,7 @@ internal sealed partial class SqliteSecretSession(
         }
 
         // The rows come grouped by secret and version, in label order: each group's labels are restored at once.
-        using (var command = Command(stagesSql, parameter))
-        using (var reader = command.ExecuteReader())
+        using (var reader = Query(stagesSql, parameter))
         {
             SecretVersion? current = null;
             long currentSecret = 0;
@@ -573,6 +570,27 @@ internal sealed partial class SqliteSecretSession(
         connection.Execute(sql, ParameterNames, parameters);
     }
 
+    // A query whose rows the secret loaders read: in a write unit through SQLite's own API (the write lock is held, so no
+    // busy retry is needed), in a read unit through Microsoft.Data.Sqlite, whose reader retries a busy step.
+    private Rows Query(string sql, params ReadOnlySpan<object?> parameters)
+    {
+        if (write)
+        {
+            return new Rows(connection.Query(sql, ParameterNames, parameters));
+        }
+
+        var command = Command(sql, parameters);
+        try
+        {
+            return new Rows(command, command.ExecuteReader());
+        }
+        catch
+        {
+            command.Dispose();
+            throw;
+        }
+    }
+
     private LentCommand Command(string sql, params ReadOnlySpan<object?> parameters)
     {
         var command = connection.Lend(sql);
@@ -581,4 +599,42 @@ internal sealed partial class SqliteSecretSession(
     }
 
     private static DateTimeOffset? FromMs(long? ms) => ms is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;
+}
+
+/// <summary>The rows of <see cref="SqliteSecretSession"/>'s loaders, from either kind of statement.</summary>
+internal readonly struct Rows : IDisposable
+{
+    private readonly RawQuery _raw;
+    private readonly LentCommand _command;
+    private readonly SqliteDataReader? _reader;
+
+    public Rows(RawQuery raw) => _raw = raw;
+
+    public Rows(LentCommand command, SqliteDataReader reader)
+    {
+        _command = command;
+        _reader = reader;
+    }
+
+    public bool Read() => _reader?.Read() ?? _raw.Read();
+
+    public long GetInt64(int column) => _reader?.GetInt64(column) ?? _raw.GetInt64(column);
+
+    public string GetString(int column) => _reader is null ? _raw.GetString(column) : _reader.GetString(column);
+
+    public bool GetBoolean(int column) => _reader?.GetBoolean(column) ?? _raw.GetInt64(column) != 0;
+
+    public bool IsDBNull(int column) => _reader?.IsDBNull(column) ?? _raw.IsDBNull(column);
+
+    public void Dispose()
+    {
+        if (_reader is null)
+        {
+            _raw.Dispose();
+            return;
+        }
+
+        _reader.Dispose();
+        _command.Dispose();
+    }
 }
