@@ -13,18 +13,16 @@ internal sealed class PreparedConnection : IDisposable
     // The session's SQL is a small fixed set; the cap only guards against a future caller building SQL from values.
     private const int MaxStatements = 128;
 
-    // As long as Microsoft.Data.Sqlite's default command timeout (30 s), which the connection string sets.
-    private const int BusyTimeoutMs = 30_000;
-
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RawStatement> _statements = new(StringComparer.Ordinal);
 
-    // PRAGMA data_version and the unit's BEGIN / COMMIT / ROLLBACK through SQLite's own API, prepared once: one step
-    // each, where Microsoft.Data.Sqlite's transaction object parses BEGIN and COMMIT anew, builds a command, a reader
-    // and a statement list for each, and registers a rollback hook, on every unit (a fifth of the bytes a cached
-    // GetSecretValue allocated).
+    // PRAGMA data_version through SQLite's own API: one step, no reader or record objects per read unit.
     private sqlite3_stmt? _dataVersion;
-    private sqlite3_stmt? _beginRead;
-    private sqlite3_stmt? _beginWrite;
+
+    // Transaction control through SQLite's own API as well: Microsoft.Data.Sqlite's transaction object parses and
+    // prepares a new BEGIN and COMMIT statement (with a command, a reader and their parameter lists) every time.
+    private sqlite3_stmt? _begin;
+    private sqlite3_stmt? _beginImmediate;
     private sqlite3_stmt? _commit;
     private sqlite3_stmt? _rollback;
 
@@ -35,10 +33,7 @@ internal sealed class PreparedConnection : IDisposable
         {
             Connection.Open();
             using var pragma = Connection.CreateCommand();
-            // busy_timeout: SQLite itself waits for another process's write lock (a `keyturn` command writing while the
-            // server runs) before the unit's BEGIN IMMEDIATE, which Microsoft.Data.Sqlite does not run and so does not
-            // retry, gives up.
-            pragma.CommandText = $"PRAGMA synchronous=FULL; PRAGMA busy_timeout={BusyTimeoutMs};";
+            pragma.CommandText = "PRAGMA synchronous=FULL;";
             pragma.ExecuteNonQuery();
         }
         catch
@@ -84,62 +79,50 @@ internal sealed class PreparedConnection : IDisposable
     }
 
     /// <summary>
-    /// Starts the unit's transaction: BEGIN IMMEDIATE for a write (SQLite's single write lock from the first statement),
-    /// BEGIN DEFERRED for a read (its snapshot is taken by its first read). Microsoft.Data.Sqlite does not know of it,
-    /// so the unit's commands run without a transaction object.
+    /// Starts a transaction: a deferred one for a read unit, or BEGIN IMMEDIATE, which takes SQLite's write lock at once,
+    /// for a write unit. Another process holding that lock makes SQLite answer busy: the start is then retried by a
+    /// Microsoft.Data.Sqlite command, which waits for the lock as a transaction object would have.
     /// </summary>
-    public void Begin(bool write)
+    public void Begin(bool deferred)
     {
-        if (write)
+        var result = deferred ? Step(ref _begin, "BEGIN;") : Step(ref _beginImmediate, "BEGIN IMMEDIATE;");
+        if (result == raw.SQLITE_BUSY || result == raw.SQLITE_LOCKED)
         {
-            Step(ref _beginWrite, "BEGIN IMMEDIATE;");
+            ExecuteWaiting(deferred ? "BEGIN;" : "BEGIN IMMEDIATE;");
+            return;
         }
-        else
-        {
-            Step(ref _beginRead, "BEGIN DEFERRED;");
-        }
+
+        Check(Connection.Handle!, result);
     }
 
-    public void Commit() => Step(ref _commit, "COMMIT;");
+    /// <summary>Commits the open transaction (with synchronous=FULL, one fsync of the write-ahead log for a write).</summary>
+    public void Commit()
+    {
+        var result = Step(ref _commit, "COMMIT;");
+        if (result == raw.SQLITE_BUSY || result == raw.SQLITE_LOCKED)
+        {
+            // The transaction is still open after a busy COMMIT: wait for the other process as Microsoft.Data.Sqlite would.
+            ExecuteWaiting("COMMIT;");
+            return;
+        }
 
-    /// <summary>Rolls the unit back unless SQLite already did (some errors, such as a full disk, end the transaction).</summary>
-    public void RollbackIfOpen()
+        Check(Connection.Handle!, result);
+    }
+
+    /// <summary>Rolls back the open transaction, if SQLite has not already (some errors end it themselves).</summary>
+    public void Rollback()
     {
         if (raw.sqlite3_get_autocommit(Connection.Handle!) == 0)
         {
-            Step(ref _rollback, "ROLLBACK;");
-        }
-    }
-
-    private void Step(ref sqlite3_stmt? statement, string sql)
-    {
-        var handle = Connection.Handle!;
-        if (statement is null)
-        {
-            Check(handle, raw.sqlite3_prepare_v2(handle, sql, out var prepared));
-            statement = prepared;
-        }
-
-        try
-        {
-            var step = raw.sqlite3_step(statement);
-            if (step != raw.SQLITE_DONE)
-            {
-                Check(handle, step);
-                throw new SqliteException($"{sql} returned a row.", step);
-            }
-        }
-        finally
-        {
-            raw.sqlite3_reset(statement);
+            Check(Connection.Handle!, Step(ref _rollback, "ROLLBACK;"));
         }
     }
 
     /// <summary>
-    /// The statement for <paramref name="sql"/>, in <paramref name="transaction"/> (null in a unit begun by <see cref="Begin"/>). Its parameter objects stay from the
+    /// The statement for <paramref name="sql"/>, in <paramref name="transaction"/>. Its parameter objects stay from the
     /// last use with their values dropped: <see cref="LentCommand.Bind"/> rebinds them instead of allocating new ones.
     /// </summary>
-    public LentCommand Lend(string sql, SqliteTransaction? transaction)
+    public LentCommand Lend(string sql, SqliteTransaction? transaction = null)
     {
         var owned = false;
         if (!_commands.TryGetValue(sql, out var command))
@@ -160,15 +143,99 @@ internal sealed class PreparedConnection : IDisposable
         return new LentCommand(command, owned);
     }
 
+    /// <summary>
+    /// Runs a statement that returns no rows, bound in order to <paramref name="values"/> (null, int, long, bool, string or
+    /// byte[]), through SQLite's own API: Microsoft.Data.Sqlite makes a reader, a binder per parameter and a UTF-8 copy of
+    /// every string for each execution, and a value write runs several such statements. Only for a unit that holds the
+    /// write lock (a statement in it can't meet a busy database). The bindings are cleared after the step, so SQLite's copy
+    /// of a ciphertext doesn't outlive it.
+    /// </summary>
+    public int Execute(string sql, ReadOnlySpan<string> names, ReadOnlySpan<object?> values)
+    {
+        var handle = Connection.Handle!;
+        using var query = Query(sql, names, values);
+        var step = raw.sqlite3_step(query.Statement);
+        if (step != raw.SQLITE_DONE && step != raw.SQLITE_ROW)
+        {
+            throw new SqliteException(raw.sqlite3_errmsg(handle).utf8_to_string(), step, raw.sqlite3_extended_errcode(handle));
+        }
+
+        return raw.sqlite3_changes(handle);
+    }
+
+    /// <summary>
+    /// A query's rows through SQLite's own API, bound as <see cref="Execute"/> binds: no reader, record or binder objects,
+    /// only the values read. Like <see cref="Execute"/>, only for a unit that holds the write lock.
+    /// </summary>
+    public RawQuery Query(string sql, ReadOnlySpan<string> names, ReadOnlySpan<object?> values)
+    {
+        var handle = Connection.Handle!;
+        var owned = false;
+        if (!_statements.TryGetValue(sql, out var prepared))
+        {
+            Check(handle, raw.sqlite3_prepare_v2(handle, sql, out var made));
+            // Values are bound by name, as Microsoft.Data.Sqlite does: each name's index is looked up once.
+            var indexes = new int[names.Length];
+            for (var i = 0; i < names.Length; i++)
+            {
+                indexes[i] = raw.sqlite3_bind_parameter_index(made, names[i]);
+            }
+
+            prepared = new RawStatement(made, indexes);
+            if (_statements.Count < MaxStatements)
+            {
+                _statements[sql] = prepared;
+            }
+            else
+            {
+                owned = true;
+            }
+        }
+
+        var query = new RawQuery(handle, prepared.Statement, owned);
+        try
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                var index = prepared.Indexes[i];
+                if (index == 0)
+                {
+                    continue;
+                }
+
+                Check(handle, values[i] switch
+                {
+                    null => raw.sqlite3_bind_null(query.Statement, index),
+                    long number => raw.sqlite3_bind_int64(query.Statement, index, number),
+                    int number => raw.sqlite3_bind_int64(query.Statement, index, number),
+                    bool flag => raw.sqlite3_bind_int64(query.Statement, index, flag ? 1 : 0),
+                    // An empty span would be bound as NULL: an empty string or blob is bound as such explicitly.
+                    string { Length: 0 } => raw.sqlite3_bind_text(query.Statement, index, string.Empty),
+                    string text => raw.sqlite3_bind_text16(query.Statement, index, text.AsSpan()),
+                    byte[] { Length: 0 } => raw.sqlite3_bind_zeroblob(query.Statement, index, 0),
+                    byte[] blob => raw.sqlite3_bind_blob(query.Statement, index, blob.AsSpan()),
+                    var other => throw new ArgumentException($"A {other.GetType().Name} can't be bound.", nameof(values)),
+                });
+            }
+
+            return query;
+        }
+        catch
+        {
+            query.Dispose();
+            throw;
+        }
+    }
+
     public void Dispose()
     {
         // Microsoft.Data.Sqlite pools the handle on Dispose and does not know of a transaction begun by Begin: a unit
-        // that failed half-way must not hand an open transaction (or SQLite's write lock) to the pool's next user.
+        // whose rollback failed must not hand an open transaction (or SQLite's write lock) to the pool's next user.
         if (Connection.Handle is { } handle && raw.sqlite3_get_autocommit(handle) == 0)
         {
             try
             {
-                Step(ref _rollback, "ROLLBACK;");
+                Rollback();
             }
             catch (SqliteException)
             {
@@ -176,12 +243,22 @@ internal sealed class PreparedConnection : IDisposable
             }
         }
 
-        foreach (var statement in (ReadOnlySpan<sqlite3_stmt?>)[_dataVersion, _beginRead, _beginWrite, _commit, _rollback])
+        foreach (var statement in _statements.Values)
         {
-            statement?.Dispose();
+            statement.Statement.Dispose();
         }
 
-        _dataVersion = _beginRead = _beginWrite = _commit = _rollback = null;
+        _statements.Clear();
+        _dataVersion?.Dispose();
+        _dataVersion = null;
+        _begin?.Dispose();
+        _begin = null;
+        _beginImmediate?.Dispose();
+        _beginImmediate = null;
+        _commit?.Dispose();
+        _commit = null;
+        _rollback?.Dispose();
+        _rollback = null;
         foreach (var command in _commands.Values)
         {
             command.Dispose();
@@ -191,6 +268,34 @@ internal sealed class PreparedConnection : IDisposable
         Connection.Dispose();
     }
 
+    // Runs a prepared statement of no rows once and returns SQLite's result code.
+    private int Step(ref sqlite3_stmt? statement, string sql)
+    {
+        var handle = Connection.Handle!;
+        if (statement is null)
+        {
+            Check(handle, raw.sqlite3_prepare_v2(handle, sql, out var prepared));
+            statement = prepared;
+        }
+
+        try
+        {
+            return raw.sqlite3_step(statement);
+        }
+        finally
+        {
+            raw.sqlite3_reset(statement);
+        }
+    }
+
+    private void ExecuteWaiting(string sql)
+    {
+        using var command = Lend(sql);
+        command.ExecuteNonQuery();
+    }
+
+    private sealed record RawStatement(sqlite3_stmt Statement, int[] Indexes);
+
     private static void Check(sqlite3 handle, int result)
     {
         if (result != raw.SQLITE_OK && result != raw.SQLITE_ROW && result != raw.SQLITE_DONE)
@@ -198,6 +303,48 @@ internal sealed class PreparedConnection : IDisposable
             throw new SqliteException(raw.sqlite3_errmsg(handle).utf8_to_string(), result);
         }
     }
+}
+
+/// <summary>
+/// A bound statement of <see cref="PreparedConnection.Query"/>, stepped row by row. Disposing resets it and clears its
+/// bindings (so SQLite's copy of a bound ciphertext does not outlive it), and finalizes one that was not cached.
+/// </summary>
+internal readonly struct RawQuery(sqlite3 handle, sqlite3_stmt statement, bool owned) : IDisposable
+{
+    public sqlite3_stmt Statement => statement;
+
+    public bool Read()
+    {
+        var step = raw.sqlite3_step(statement);
+        if (step == raw.SQLITE_ROW)
+        {
+            return true;
+        }
+
+        if (step == raw.SQLITE_DONE)
+        {
+            return false;
+        }
+
+        throw new SqliteException(raw.sqlite3_errmsg(handle).utf8_to_string(), step, raw.sqlite3_extended_errcode(handle));
+    }
+
+    public long GetInt64(int column) => raw.sqlite3_column_int64(statement, column);
+
+    public string GetString(int column) => raw.sqlite3_column_text(statement, column).utf8_to_string();
+
+    public bool IsDBNull(int column) => raw.sqlite3_column_type(statement, column) == raw.SQLITE_NULL;
+
+    public void Dispose()
+    {
+        raw.sqlite3_reset(statement);
+        raw.sqlite3_clear_bindings(statement);
+        if (owned)
+        {
+            statement.Dispose();
+        }
+    }
+
 }
 
 /// <summary>

@@ -10,15 +10,18 @@ namespace Keyturn.Storage.Sqlite;
 /// call of the asynchronous port has completed when it returns.
 /// </summary>
 internal sealed partial class SqliteSecretSession(
-    PreparedConnection connection, SqliteTransaction? transaction, bool write, SqliteReadCache? cache = null, long epoch = 0) : ISecretSession
+    PreparedConnection connection, bool write, SqliteReadCache? cache = null, long epoch = 0) : ISecretSession
 {
     private const string SecretColumns = "id, arn, region, name, created_ms, deletion_ms, metadata";
 
     private static readonly string[] ParameterNames = ["$p", "$q", "$r", "$s", "$t", "$u", "$v", "$w", "$x", "$y", "$z", "$a"];
 
-    // In a write transaction: each version row's accessed_ms as this transaction last read or wrote it, so Save
-    // rewrites only the versions that changed (a secret keeps up to 100, a value write changes one or two).
-    private Dictionary<(long SecretId, string VersionId), long?>? _storedAccess;
+    // In a write unit: each loaded or saved secret's version rows as the database holds them now (ids, accessed_ms and
+    // labels), so Save writes only what changed (a secret keeps up to 100 versions, a value write changes two or three)
+    // and never reads back what the unit already loaded. The write lock is held from the unit's first statement, so
+    // nobody else changes them meanwhile.
+    private Dictionary<long, StoredRows>? _stored;
+    private int _saves;
 
     // A read unit's share of the read cache, settled at its first use: null in a write unit, or when something was
     // committed since the cached secrets were loaded.
@@ -168,62 +171,112 @@ internal sealed partial class SqliteSecretSession(
         var metadata = StoredSecretMetadata.Serialize(secret);
         var deletion = secret.DeletionDate?.ToUnixTimeMilliseconds();
         var rotationEnabled = secret.Rotation?.Enabled == true ? 1 : 0;
+        StoredRows stored;
         if (secret.StoreId == 0)
         {
             using var insert = Command(
                 "INSERT INTO secrets (arn, region, name, created_ms, deletion_ms, rotation_enabled, metadata) VALUES ($p, $q, $r, $s, $t, $u, $v) RETURNING id",
                 secret.Arn, secret.Region, secret.Name, secret.CreatedDate.ToUnixTimeMilliseconds(), deletion, rotationEnabled, metadata);
             secret.StoreId = Convert.ToInt64(insert.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            stored = new StoredRows();
+            (_stored ??= [])[secret.StoreId] = stored;
         }
         else
         {
-            using var update = Command("UPDATE secrets SET deletion_ms = $q, rotation_enabled = $r, metadata = $s WHERE id = $p",
+            Execute("UPDATE secrets SET deletion_ms = $q, rotation_enabled = $r, metadata = $s WHERE id = $p",
                 secret.StoreId, deletion, rotationEnabled, metadata);
-            update.ExecuteNonQuery();
+
+            stored = StoredRowsOf(secret.StoreId);
         }
 
-        // Labels are rewritten whole: the (secret, label) primary key makes a second holder impossible.
-        using (var clear = Command("DELETE FROM stages WHERE secret_id = $p", secret.StoreId))
+        var versions = secret.Versions;
+        var mark = ++_saves;
+        for (var i = 0; i < versions.Count; i++)
         {
-            clear.ExecuteNonQuery();
-        }
-
-        var kept = secret.Versions.Select(v => v.VersionId).ToHashSet(StringComparer.Ordinal);
-        var storedIds = VersionIds(secret.StoreId);
-        foreach (var stored in storedIds)
-        {
-            if (!kept.Contains(stored))
+            if (stored.TryGetValue(versions[i].VersionId, out var row))
             {
-                using var remove = Command("DELETE FROM versions WHERE secret_id = $p AND version_id = $q", secret.StoreId, stored);
-                remove.ExecuteNonQuery();
+                row.Mark = mark;
             }
         }
 
-        foreach (var version in secret.Versions)
+        // Versions the secret no longer has (purged by the version quota); their labels go with them (ON DELETE CASCADE).
+        List<string>? gone = null;
+        foreach (var (versionId, row) in stored)
         {
+            if (row.Mark != mark)
+            {
+                Execute("DELETE FROM versions WHERE secret_id = $p AND version_id = $q", secret.StoreId, versionId);
+                (gone ??= []).Add(versionId);
+            }
+        }
+
+        for (var i = 0; gone is not null && i < gone.Count; i++)
+        {
+            stored.Remove(gone[i]);
+        }
+
+        // Labels no version holds any more. A label that moved is rewritten in place below: (secret, label) is the primary
+        // key, so one row per label can't get a second holder, and a value write moves AWSCURRENT and AWSPREVIOUS with
+        // two statements.
+        foreach (var (_, row) in stored)
+        {
+            foreach (var label in row.Labels)
+            {
+                if (secret.HolderOf(label) is null)
+                {
+                    Execute("DELETE FROM stages WHERE secret_id = $p AND label = $q", secret.StoreId, label);
+                }
+            }
+        }
+
+        for (var i = 0; i < versions.Count; i++)
+        {
+            var version = versions[i];
             var accessed = version.LastAccessedDate?.ToUnixTimeMilliseconds();
-            if (!storedIds.Contains(version.VersionId) || _storedAccess is null || !_storedAccess.TryGetValue((secret.StoreId, version.VersionId), out var known) || known != accessed)
+            var value = version.ValueChanged ? version.Value : null;
+            if (!stored.TryGetValue(version.VersionId, out var row))
             {
-                using var upsert = Command(
-                    "INSERT INTO versions (secret_id, version_id, created_ms, accessed_ms) VALUES ($p, $q, $r, $s) " +
-                    "ON CONFLICT (secret_id, version_id) DO UPDATE SET accessed_ms = excluded.accessed_ms",
-                    secret.StoreId, version.VersionId, version.CreatedDate.ToUnixTimeMilliseconds(), accessed);
-                upsert.ExecuteNonQuery();
-                Remember(secret.StoreId, version.VersionId, accessed);
+                // A new version: one row with its value, if it has one yet (a rotation's placeholder does not).
+                Execute(
+                    "INSERT INTO versions (secret_id, version_id, created_ms, accessed_ms, value_kind, ciphertext) VALUES ($p, $q, $r, $s, $t, $u)",
+                    secret.StoreId, version.VersionId, version.CreatedDate.ToUnixTimeMilliseconds(), accessed, value is null ? null : (int)value.Kind, value?.Ciphertext);
+                row = new StoredRow(accessed, []);
+                stored[version.VersionId] = row;
+            }
+            else
+            {
+                if (row.AccessedMs != accessed)
+                {
+                    Execute("UPDATE versions SET accessed_ms = $r WHERE secret_id = $p AND version_id = $q",
+                        secret.StoreId, version.VersionId, accessed);
+                    row.AccessedMs = accessed;
+                }
+
+                if (value is not null)
+                {
+                    Execute("UPDATE versions SET value_kind = $r, ciphertext = $s WHERE secret_id = $p AND version_id = $q",
+                        secret.StoreId, version.VersionId, (int)value.Kind, value.Ciphertext);
+                }
             }
 
-            if (version.ValueChanged && version.Value is { } value)
+            if (!SameLabels(version.Stages, row.Labels))
             {
-                using var write = Command("UPDATE versions SET value_kind = $r, ciphertext = $s WHERE secret_id = $p AND version_id = $q",
-                    secret.StoreId, version.VersionId, (int)value.Kind, value.Ciphertext);
-                write.ExecuteNonQuery();
-            }
+                // A label stored on this version at this position is where it was; any other is inserted or moved here.
+                var stages = version.Stages;
+                for (var position = 0; position < stages.Count; position++)
+                {
+                    if (position < row.Labels.Length && string.Equals(row.Labels[position], stages[position], StringComparison.Ordinal))
+                    {
+                        continue;
+                    }
 
-            for (var i = 0; i < version.Stages.Count; i++)
-            {
-                using var stage = Command("INSERT INTO stages (secret_id, label, version_id, position) VALUES ($p, $q, $r, $s)",
-                    secret.StoreId, version.Stages[i], version.VersionId, i);
-                stage.ExecuteNonQuery();
+                    Execute(
+                        "INSERT INTO stages (secret_id, label, version_id, position) VALUES ($p, $q, $r, $s) " +
+                        "ON CONFLICT (secret_id, label) DO UPDATE SET version_id = excluded.version_id, position = excluded.position",
+                        secret.StoreId, stages[position], version.VersionId, position);
+                }
+
+                row.Labels = stages.Count == 0 ? [] : [.. stages];
             }
         }
 
@@ -232,16 +285,15 @@ internal sealed partial class SqliteSecretSession(
 
     public ValueTask SaveAccessAsync(Secret secret, SecretVersion version, CancellationToken cancellationToken)
     {
-        using (var command = Command("UPDATE secrets SET metadata = json_set(metadata, '$.LastAccessedMs', $q) WHERE id = $p",
-            secret.StoreId, secret.LastAccessedDate?.ToUnixTimeMilliseconds()))
-        {
-            command.ExecuteNonQuery();
-        }
+        Execute("UPDATE secrets SET metadata = json_set(metadata, '$.LastAccessedMs', $q) WHERE id = $p",
+            secret.StoreId, secret.LastAccessedDate?.ToUnixTimeMilliseconds());
 
-        using var versionCommand = Command("UPDATE versions SET accessed_ms = $r WHERE secret_id = $p AND version_id = $q",
+        Execute("UPDATE versions SET accessed_ms = $r WHERE secret_id = $p AND version_id = $q",
             secret.StoreId, version.VersionId, version.LastAccessedDate?.ToUnixTimeMilliseconds());
-        versionCommand.ExecuteNonQuery();
-        Remember(secret.StoreId, version.VersionId, version.LastAccessedDate?.ToUnixTimeMilliseconds());
+        if (_stored is not null && _stored.TryGetValue(secret.StoreId, out var stored) && stored.TryGetValue(version.VersionId, out var row))
+        {
+            row.AccessedMs = version.LastAccessedDate?.ToUnixTimeMilliseconds();
+        }
 
         return ValueTask.CompletedTask;
     }
@@ -251,6 +303,7 @@ internal sealed partial class SqliteSecretSession(
         using var command = Command("DELETE FROM stages WHERE secret_id = $p; DELETE FROM versions WHERE secret_id = $p; DELETE FROM secrets WHERE id = $p",
             secret.StoreId);
         command.ExecuteNonQuery();
+        _stored?.Remove(secret.StoreId);
 
         return ValueTask.CompletedTask;
     }
@@ -298,8 +351,7 @@ internal sealed partial class SqliteSecretSession(
     private List<Secret> LoadSecrets(string sql, bool withVersions, params ReadOnlySpan<object?> parameters)
     {
         var secrets = new List<Secret>();
-        using (var command = Command(sql, parameters))
-        using (var reader = command.ExecuteReader())
+        using (var reader = Query(sql, parameters))
         {
             while (reader.Read())
             {
@@ -341,6 +393,14 @@ internal sealed partial class SqliteSecretSession(
                 null);
         }
 
+        if (write)
+        {
+            foreach (var secret in secrets)
+            {
+                (_stored ??= [])[secret.StoreId] = StoredRows.Of(secret);
+            }
+        }
+
         return secrets;
     }
 
@@ -349,8 +409,7 @@ internal sealed partial class SqliteSecretSession(
         // One secret (the request path) needs no lookup by id; a page or a scan gets a dictionary.
         var single = secrets.Count == 1 ? secrets[0] : null;
         var byId = single is null ? secrets.ToDictionary(s => s.StoreId) : null;
-        using (var command = Command(versionsSql, parameter))
-        using (var reader = command.ExecuteReader())
+        using (var reader = Query(versionsSql, parameter))
         {
             while (reader.Read())
             {
@@ -366,13 +425,11 @@ internal sealed partial class SqliteSecretSession(
                     LastAccessedDate = reader.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
                 };
                 secret.AddVersion(version);
-                Remember(secret.StoreId, version.VersionId, reader.IsDBNull(3) ? null : reader.GetInt64(3));
             }
         }
 
         // The rows come grouped by secret and version, in label order: each group's labels are restored at once.
-        using (var command = Command(stagesSql, parameter))
-        using (var reader = command.ExecuteReader())
+        using (var reader = Query(stagesSql, parameter))
         {
             SecretVersion? current = null;
             long currentSecret = 0;
@@ -420,33 +477,164 @@ internal sealed partial class SqliteSecretSession(
         return null;
     }
 
-    private void Remember(long secretId, string versionId, long? accessedMs)
+    /// <summary>
+    /// The rows of a secret this unit did not load (a caller saving a secret it read elsewhere), read from the database.
+    /// </summary>
+    private StoredRows StoredRowsOf(long secretId)
     {
-        if (write)
+        if (_stored is not null && _stored.TryGetValue(secretId, out var known))
         {
-            (_storedAccess ??= [])[(secretId, versionId)] = accessedMs;
+            return known;
+        }
+
+        var rows = new StoredRows();
+        using (var command = Command("SELECT version_id, accessed_ms FROM versions WHERE secret_id = $p", secretId))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                rows[reader.GetString(0)] = new StoredRow(reader.IsDBNull(1) ? null : reader.GetInt64(1), []);
+            }
+        }
+
+        using (var command = Command("SELECT version_id, label FROM stages WHERE secret_id = $p ORDER BY version_id, position", secretId))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                if (rows.TryGetValue(reader.GetString(0), out var row))
+                {
+                    row.Labels = [.. row.Labels, reader.GetString(1)];
+                }
+            }
+        }
+
+        (_stored ??= [])[secretId] = rows;
+        return rows;
+    }
+
+    private static bool SameLabels(IReadOnlyList<string> labels, string[] stored)
+    {
+        if (labels.Count != stored.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < stored.Length; i++)
+        {
+            if (!string.Equals(labels[i], stored[i], StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A secret's version rows as the database holds them in this unit: id, accessed_ms and labels in order.</summary>
+    private sealed class StoredRows() : Dictionary<string, StoredRow>(StringComparer.Ordinal)
+    {
+        public static StoredRows Of(Secret secret)
+        {
+            var rows = new StoredRows();
+            var versions = secret.Versions;
+            rows.EnsureCapacity(versions.Count + 1);
+            for (var i = 0; i < versions.Count; i++)
+            {
+                var version = versions[i];
+                rows[version.VersionId] = new StoredRow(version.LastAccessedDate?.ToUnixTimeMilliseconds(), version.Stages.Count == 0 ? [] : [.. version.Stages]);
+            }
+
+            return rows;
         }
     }
 
-    private HashSet<string> VersionIds(long secretId)
+    private sealed class StoredRow(long? accessedMs, string[] labels)
     {
-        using var command = Command("SELECT version_id FROM versions WHERE secret_id = $p", secretId);
-        using var reader = command.ExecuteReader();
-        var ids = new HashSet<string>(StringComparer.Ordinal);
-        while (reader.Read())
+        public long? AccessedMs { get; set; } = accessedMs;
+
+        public string[] Labels { get; set; } = labels;
+
+        /// <summary>The last save that found this row's version still in the secret.</summary>
+        public int Mark { get; set; }
+    }
+
+    // A statement of no rows in a write unit, through SQLite's own API (see PreparedConnection.Execute).
+    private void Execute(string sql, params ReadOnlySpan<object?> parameters)
+    {
+        if (!write)
         {
-            ids.Add(reader.GetString(0));
+            throw new InvalidOperationException("Only a write unit changes the store.");
         }
 
-        return ids;
+        connection.Execute(sql, ParameterNames, parameters);
+    }
+
+    // A query whose rows the secret loaders read: in a write unit through SQLite's own API (the write lock is held, so no
+    // busy retry is needed), in a read unit through Microsoft.Data.Sqlite, whose reader retries a busy step.
+    private Rows Query(string sql, params ReadOnlySpan<object?> parameters)
+    {
+        if (write)
+        {
+            return new Rows(connection.Query(sql, ParameterNames, parameters));
+        }
+
+        var command = Command(sql, parameters);
+        try
+        {
+            return new Rows(command, command.ExecuteReader());
+        }
+        catch
+        {
+            command.Dispose();
+            throw;
+        }
     }
 
     private LentCommand Command(string sql, params ReadOnlySpan<object?> parameters)
     {
-        var command = connection.Lend(sql, transaction);
+        var command = connection.Lend(sql);
         command.Bind(ParameterNames, parameters);
         return command;
     }
 
     private static DateTimeOffset? FromMs(long? ms) => ms is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;
+}
+
+/// <summary>The rows of <see cref="SqliteSecretSession"/>'s loaders, from either kind of statement.</summary>
+internal readonly struct Rows : IDisposable
+{
+    private readonly RawQuery _raw;
+    private readonly LentCommand _command;
+    private readonly SqliteDataReader? _reader;
+
+    public Rows(RawQuery raw) => _raw = raw;
+
+    public Rows(LentCommand command, SqliteDataReader reader)
+    {
+        _command = command;
+        _reader = reader;
+    }
+
+    public bool Read() => _reader?.Read() ?? _raw.Read();
+
+    public long GetInt64(int column) => _reader?.GetInt64(column) ?? _raw.GetInt64(column);
+
+    public string GetString(int column) => _reader is null ? _raw.GetString(column) : _reader.GetString(column);
+
+    public bool GetBoolean(int column) => _reader?.GetBoolean(column) ?? _raw.GetInt64(column) != 0;
+
+    public bool IsDBNull(int column) => _reader?.IsDBNull(column) ?? _raw.IsDBNull(column);
+
+    public void Dispose()
+    {
+        if (_reader is null)
+        {
+            _raw.Dispose();
+            return;
+        }
+
+        _reader.Dispose();
+        _command.Dispose();
+    }
 }

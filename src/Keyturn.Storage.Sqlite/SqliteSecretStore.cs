@@ -53,6 +53,19 @@ public sealed partial class SqliteSecretStore : ISecretStore
         }
     }
 
+    // The work failed or the commit did: nothing of the unit may stay. A rollback that fails leaves the connection unusable.
+    private static void RollBack(PreparedConnection connection, ref bool broken)
+    {
+        try
+        {
+            connection.Rollback();
+        }
+        catch (SqliteException)
+        {
+            broken = true;
+        }
+    }
+
     /// <summary>Closes the idle connections; called by <see cref="SqliteDatabase.Dispose"/>.</summary>
     internal void Close()
     {
@@ -91,11 +104,12 @@ public sealed partial class SqliteSecretStore : ISecretStore
         var epoch = _cache.EpochBeforeSnapshot();
         var connection = _idle.TryPop(out var idle) ? idle : new PreparedConnection(_connectionString);
         var broken = false;
-        var committed = false;
+        var open = false;
         try
         {
-            connection.Begin(write: !deferred);
-            var session = new SqliteSecretSession(connection, transaction: null, write: !deferred, deferred ? _cache : null, epoch);
+            connection.Begin(deferred);
+            open = true;
+            var session = new SqliteSecretSession(connection, write: !deferred, deferred ? _cache : null, epoch);
             if (fence is not null && !session.HoldsFence(fence))
             {
                 throw new LeaseLostException(fence);
@@ -103,29 +117,21 @@ public sealed partial class SqliteSecretStore : ISecretStore
 
             var result = await work(session, cancellationToken).ConfigureAwait(false);
             connection.Commit();
-            committed = true;
+            open = false;
             return result;
         }
         catch (SqliteException)
         {
-            // SQLite itself failed (busy, full, I/O): start over with a fresh connection, whose closing rolls back
-            // whatever is left open. The work's own exceptions (not found, denied...) roll back below and leave the
-            // connection sound.
+            // SQLite itself failed (busy, full, I/O): start over with a fresh connection. The work's own
+            // exceptions (not found, denied...) just roll back and leave the connection sound.
             broken = true;
             throw;
         }
         finally
         {
-            if (!committed && !broken)
+            if (open)
             {
-                try
-                {
-                    connection.RollbackIfOpen();
-                }
-                catch (SqliteException)
-                {
-                    broken = true;
-                }
+                RollBack(connection, ref broken);
             }
 
             if (!deferred)

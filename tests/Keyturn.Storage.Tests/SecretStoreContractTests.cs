@@ -84,6 +84,29 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
     }
 
     [Fact]
+    public async Task A_secret_read_in_one_unit_and_saved_in_another_keeps_exactly_its_versions_and_labels()
+    {
+        // The write unit that saves did not load the secret: the store must learn what is stored, not assume it.
+        var secret = NewSecret();
+        var v1 = secret.Versions[0].VersionId;
+        await Store.WriteAsync(async (s, ct) => { await s.SaveAsync(secret, ct); return 0; }, Ct);
+        var loaded = await Store.ReadAsync(async (s, ct) => (await s.FindByArnAsync(secret.Arn, ct))!, Ct);
+
+        var v2 = Guid.NewGuid().ToString();
+        AddValue(loaded, v2, "second", [StagingLabels.Current, "blue"]);
+        var v3 = Guid.NewGuid().ToString();
+        AddValue(loaded, v3, "third", ["green", "blue"]);
+        await Store.WriteAsync(async (s, ct) => { await s.SaveAsync(loaded, ct); return 0; }, Ct);
+
+        var found = await SecondNode.ReadAsync(async (s, ct) => (await s.FindByArnAsync(secret.Arn, ct))!, Ct);
+        Assert.Equal([StagingLabels.Previous], found.Versions.Single(v => v.VersionId == v1).Stages);
+        Assert.Equal([StagingLabels.Current], found.Versions.Single(v => v.VersionId == v2).Stages);
+        Assert.Equal(["green", "blue"], found.Versions.Single(v => v.VersionId == v3).Stages);
+        Assert.Equal(3, found.Versions.Count);
+        Assert.All(found.Versions, v => Assert.True(v.HasValue));
+    }
+
+    [Fact]
     public async Task Readers_see_exactly_one_holder_of_each_label_while_a_writer_keeps_moving_AWSCURRENT()
     {
         var secret = NewSecret();

@@ -42,16 +42,24 @@ public sealed class EnvelopeCipher
             ? Encoding.ASCII.GetString(blob.Slice(Magic.Length + 1, blob[Magic.Length]))
             : null;
 
-    public byte[] Encrypt(ReadOnlySpan<byte> plaintext, string context)
+    public byte[] Encrypt(ReadOnlySpan<byte> plaintext, string context) => Encrypt(plaintext, context.AsSpan());
+
+    /// <summary>
+    /// Seals <paramref name="plaintext"/> for <paramref name="context"/>. The blob is the one allocation of the managed
+    /// heap besides the data key's AES-GCM context: the key id is written straight into it, the associated data is
+    /// on the stack for the usual ARN|version context, and the master key's context is this thread's cached one.
+    /// </summary>
+    public byte[] Encrypt(ReadOnlySpan<byte> plaintext, ReadOnlySpan<char> context)
     {
         var master = _keyring.SealingKey();
-        var keyId = Encoding.ASCII.GetBytes(master.Id);
-        var headerLength = Magic.Length + 1 + keyId.Length;
+        var keyIdLength = Encoding.ASCII.GetByteCount(master.Id);
+        var headerLength = Magic.Length + 1 + keyIdLength;
         var blob = new byte[headerLength + NonceSize + KeySize + TagSize + NonceSize + TagSize + plaintext.Length];
         var span = blob.AsSpan();
         Magic.CopyTo(span);
-        span[Magic.Length] = (byte)keyId.Length;
-        keyId.CopyTo(span[(Magic.Length + 1)..]);
+        span[Magic.Length] = (byte)keyIdLength;
+        var keyId = span.Slice(Magic.Length + 1, keyIdLength);
+        Encoding.ASCII.GetBytes(master.Id, keyId);
 
         var offset = headerLength;
         var wrapNonce = span.Slice(offset, NonceSize);
@@ -61,18 +69,22 @@ public sealed class EnvelopeCipher
         var tag = span.Slice(offset += NonceSize, TagSize);
         var ciphertext = span[(offset + TagSize)..];
 
+        var aadLength = Encoding.UTF8.GetByteCount(context);
+        Span<byte> aad = aadLength <= 512 ? stackalloc byte[aadLength] : new byte[aadLength];
+        Encoding.UTF8.GetBytes(context, aad);
+        var wrapAadLength = keyIdLength + 1 + aadLength;
+        Span<byte> wrapAad = wrapAadLength <= 640 ? stackalloc byte[wrapAadLength] : new byte[wrapAadLength];
+        keyId.CopyTo(wrapAad);
+        wrapAad[keyIdLength] = (byte)'|';
+        aad.CopyTo(wrapAad[(keyIdLength + 1)..]);
+
         Span<byte> dataKey = stackalloc byte[KeySize];
         RandomNumberGenerator.Fill(dataKey);
         RandomNumberGenerator.Fill(wrapNonce);
         RandomNumberGenerator.Fill(nonce);
-        var aad = Encoding.UTF8.GetBytes(context);
         try
         {
-            using (var wrap = new AesGcm(master.Key, TagSize))
-            {
-                wrap.Encrypt(wrapNonce, dataKey, wrappedKey, wrapTag, WrapAssociatedData(keyId, aad));
-            }
-
+            WrapCipher(master).Encrypt(wrapNonce, dataKey, wrappedKey, wrapTag, wrapAad);
             using var data = new AesGcm(dataKey, TagSize);
             data.Encrypt(nonce, plaintext, ciphertext, tag, aad);
         }

@@ -9,13 +9,14 @@ namespace Keyturn.Application.Operations;
 /// </summary>
 internal sealed class MemberValidator
 {
-    private readonly List<string> _errors = [];
+    // Made at the first error: a valid request (the usual case) allocates no list.
+    private List<string>? _errors;
 
     public MemberValidator Required(object? value, string member)
     {
         if (value is null)
         {
-            _errors.Add($"Value null at '{member}' failed to satisfy constraint: Member must not be null");
+            (_errors ??= []).Add($"Value null at '{member}' failed to satisfy constraint: Member must not be null");
         }
 
         return this;
@@ -38,11 +39,11 @@ internal sealed class MemberValidator
 
         if (value < min)
         {
-            _errors.Add($"Value '{value}' at '{member}' failed to satisfy constraint: Member must have value greater than or equal to {min}");
+            (_errors ??= []).Add($"Value '{value}' at '{member}' failed to satisfy constraint: Member must have value greater than or equal to {min}");
         }
         else if (value > max)
         {
-            _errors.Add($"Value '{value}' at '{member}' failed to satisfy constraint: Member must have value less than or equal to {max}");
+            (_errors ??= []).Add($"Value '{value}' at '{member}' failed to satisfy constraint: Member must have value less than or equal to {max}");
         }
 
         return this;
@@ -57,11 +58,11 @@ internal sealed class MemberValidator
 
         if (value.Count < min)
         {
-            _errors.Add($"Value at '{member}' failed to satisfy constraint: Member must have length greater than or equal to {min}");
+            (_errors ??= []).Add($"Value at '{member}' failed to satisfy constraint: Member must have length greater than or equal to {min}");
         }
         else if (value.Count > max)
         {
-            _errors.Add($"Value at '{member}' failed to satisfy constraint: Member must have length less than or equal to {max}");
+            (_errors ??= []).Add($"Value at '{member}' failed to satisfy constraint: Member must have length less than or equal to {max}");
         }
 
         return this;
@@ -71,7 +72,7 @@ internal sealed class MemberValidator
     {
         if (value is not null && !pattern.IsMatch(value))
         {
-            _errors.Add($"Value at '{member}' failed to satisfy constraint: Member must satisfy regular expression pattern: {patternText}");
+            (_errors ??= []).Add($"Value at '{member}' failed to satisfy constraint: Member must satisfy regular expression pattern: {patternText}");
         }
 
         return this;
@@ -96,11 +97,11 @@ internal sealed class MemberValidator
     {
         if (length < min)
         {
-            _errors.Add($"Value at '{member}' failed to satisfy constraint: Member must have length greater than or equal to {min}");
+            (_errors ??= []).Add($"Value at '{member}' failed to satisfy constraint: Member must have length greater than or equal to {min}");
         }
         else if (length > max)
         {
-            _errors.Add($"Value at '{member}' failed to satisfy constraint: Member must have length less than or equal to {max}");
+            (_errors ??= []).Add($"Value at '{member}' failed to satisfy constraint: Member must have length less than or equal to {max}");
         }
 
         return this;
@@ -108,7 +109,7 @@ internal sealed class MemberValidator
 
     public void ThrowIfInvalid()
     {
-        if (_errors.Count == 0)
+        if (_errors is null)
         {
             return;
         }

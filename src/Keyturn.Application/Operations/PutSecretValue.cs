@@ -42,7 +42,8 @@ public sealed class PutSecretValueHandler(SecretServices services) : IOperation<
             var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct).ConfigureAwait(false);
             var version = await ValueWriter.WriteAsync(services, session, secret, request.ClientRequestToken, request.SecretString, request.SecretBinary, request.VersionStages, ct).ConfigureAwait(false);
             await session.SaveAsync(secret, ct).ConfigureAwait(false);
-            return new PutSecretValueResponse(secret.Arn, secret.Name, version.VersionId, [.. version.Stages]);
+            // The version is not changed after the unit: its labels are serialized as they are, not copied.
+            return new PutSecretValueResponse(secret.Arn, secret.Name, version.VersionId, version.Stages);
         }, cancellationToken);
     }
 }

@@ -118,20 +118,31 @@ public sealed class SecretServices(
         }
     }
 
+    /// <summary>
+    /// Seals a value for the secret's version. A string's UTF-8 bytes live only in a pooled buffer that is wiped before it
+    /// goes back, and the ARN|version context is assembled on the stack.
+    /// </summary>
     public StoredValue Seal(Secret secret, string versionId, string? secretString, byte[]? secretBinary)
     {
-        var kind = secretString is not null ? SecretValueKind.String : SecretValueKind.Binary;
-        var plaintext = secretString is not null ? Encoding.UTF8.GetBytes(secretString) : secretBinary!;
+        var length = secret.Arn.Length + 1 + versionId.Length;
+        Span<char> context = length <= 512 ? stackalloc char[length] : new char[length];
+        WriteValueContext(context, secret.Arn, versionId);
+        if (secretString is null)
+        {
+            return new StoredValue(SecretValueKind.Binary, cipher.Encrypt(secretBinary!, context));
+        }
+
+        var plaintext = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(secretString.Length));
+        var written = 0;
         try
         {
-            return new StoredValue(kind, cipher.Encrypt(plaintext, ValueContext(secret, versionId)));
+            written = Encoding.UTF8.GetBytes(secretString, plaintext);
+            return new StoredValue(SecretValueKind.String, cipher.Encrypt(plaintext.AsSpan(0, written), context));
         }
         finally
         {
-            if (secretString is not null)
-            {
-                CryptographicOperations.ZeroMemory(plaintext);
-            }
+            CryptographicOperations.ZeroMemory(plaintext.AsSpan(0, written));
+            ArrayPool<byte>.Shared.Return(plaintext);
         }
     }
 
@@ -216,13 +227,16 @@ public sealed class SecretServices(
     {
         var length = secretArn.Length + 1 + versionId.Length;
         Span<char> context = length <= 512 ? stackalloc char[length] : new char[length];
-        secretArn.CopyTo(context);
-        context[secretArn.Length] = '|';
-        versionId.CopyTo(context[(secretArn.Length + 1)..]);
+        WriteValueContext(context, secretArn, versionId);
         return cipher.DecryptPooled(ciphertext, context);
     }
 
-    private static string ValueContext(Secret secret, string versionId) => ValueContext(secret.Arn, versionId);
+    private static void WriteValueContext(Span<char> context, string secretArn, string versionId)
+    {
+        secretArn.CopyTo(context);
+        context[secretArn.Length] = '|';
+        versionId.CopyTo(context[(secretArn.Length + 1)..]);
+    }
 
     private static string RandomSuffix() =>
         RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", SecretNames.SuffixLength);

@@ -59,8 +59,19 @@ public sealed class Secret
 
     public IReadOnlyList<SecretVersion> Versions => _versions;
 
-    public SecretVersion? FindVersion(string versionId) =>
-        _versions.Find(v => string.Equals(v.VersionId, versionId, StringComparison.Ordinal));
+    // Loops, not List.Find with a lambda: these run several times per value write, and each capture was a closure and a delegate.
+    public SecretVersion? FindVersion(string versionId)
+    {
+        foreach (var version in _versions)
+        {
+            if (string.Equals(version.VersionId, versionId, StringComparison.Ordinal))
+            {
+                return version;
+            }
+        }
+
+        return null;
+    }
 
     public SecretVersion? HolderOf(string label)
     {

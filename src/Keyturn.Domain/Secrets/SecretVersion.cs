@@ -6,7 +6,8 @@ namespace Keyturn.Domain.Secrets;
 /// </summary>
 public sealed class SecretVersion
 {
-    private readonly List<string> _stages = [];
+    // Made at the first label: most of a secret's up to 100 versions are deprecated and have none.
+    private List<string>? _stages;
 
     public SecretVersion(string versionId, DateTimeOffset createdDate, bool hasValue = false)
     {
@@ -22,7 +23,7 @@ public sealed class SecretVersion
     /// <summary>Day resolution (UTC midnight), as AWS reports it.</summary>
     public DateTimeOffset? LastAccessedDate { get; set; }
 
-    public IReadOnlyList<string> Stages => _stages;
+    public IReadOnlyList<string> Stages => (IReadOnlyList<string>?)_stages ?? [];
 
     /// <summary>False for a rotation placeholder that createSecret has not filled yet.</summary>
     public bool HasValue { get; private set; }
@@ -48,10 +49,15 @@ public sealed class SecretVersion
     }
 
     /// <summary>A version with no staging label is deprecated: hidden from default listings and purgeable.</summary>
-    public bool IsDeprecated => _stages.Count == 0;
+    public bool IsDeprecated => _stages is null || _stages.Count == 0;
 
     public bool HasStage(string label)
     {
+        if (_stages is null)
+        {
+            return false;
+        }
+
         foreach (var stage in _stages)
         {
             if (string.Equals(stage, label, StringComparison.Ordinal))
@@ -67,16 +73,21 @@ public sealed class SecretVersion
     {
         if (!HasStage(label))
         {
-            _stages.Add(label);
+            (_stages ??= []).Add(label);
         }
     }
 
-    internal bool RemoveStage(string label) => _stages.Remove(label);
+    internal bool RemoveStage(string label) => _stages?.Remove(label) == true;
 
     /// <summary>Used by stores to rebuild a version; bypasses the label rules on purpose.</summary>
     public void RestoreStages(IEnumerable<string> stages)
     {
-        _stages.Clear();
-        _stages.AddRange(stages);
+        _stages?.Clear();
+        if (stages is ICollection<string> { Count: 0 })
+        {
+            return;
+        }
+
+        (_stages ??= []).AddRange(stages);
     }
 }

@@ -41,26 +41,39 @@ public static class StageRules
     /// </summary>
     public static IReadOnlyList<string> ApplyValueWrite(Secret secret, SecretVersion written, IReadOnlyList<string>? requestedStages)
     {
-        var hadCurrent = secret.HolderOf(StagingLabels.Current) is not null;
-        var stages = new List<string>(requestedStages ?? [StagingLabels.Current]);
-        if (!hadCurrent && !stages.Contains(StagingLabels.Current))
+        // The request's labels are read in place (no copy per write); the default is AWSCURRENT alone.
+        var stages = requestedStages ?? DefaultStages;
+        foreach (var version in secret.Versions)
         {
-            // The first value of a secret always becomes AWSCURRENT.
-            stages.Add(StagingLabels.Current);
+            if (ReferenceEquals(stages, version.Stages))
+            {
+                // A version's own label list changes as labels move: iterate a copy of it.
+                stages = [.. stages];
+                break;
+            }
         }
 
-        var movesCurrent = stages.Contains(StagingLabels.Current)
+        var hadCurrent = secret.HolderOf(StagingLabels.Current) is not null;
+
+        // The first value of a secret always becomes AWSCURRENT.
+        var addsCurrent = !hadCurrent && !Contains(stages, StagingLabels.Current);
+        var movesCurrent = (addsCurrent || Contains(stages, StagingLabels.Current))
             && !ReferenceEquals(secret.HolderOf(StagingLabels.Current), written);
-        if (movesCurrent && !stages.Contains(StagingLabels.Pending))
+        if (movesCurrent && !Contains(stages, StagingLabels.Pending))
         {
             // A new current value abandons any rotation in flight: AWSPENDING disappears from every
             // version (Terraform clears in-rotation state this way; the old current loses it in Attach).
             secret.HolderOf(StagingLabels.Pending)?.RemoveStage(StagingLabels.Pending);
         }
 
-        foreach (var stage in stages)
+        for (var i = 0; i < stages.Count; i++)
         {
-            Attach(secret, stage, written);
+            Attach(secret, stages[i], written);
+        }
+
+        if (addsCurrent)
+        {
+            Attach(secret, StagingLabels.Current, written);
         }
 
         EnsureLabelQuota(secret);
@@ -127,6 +140,21 @@ public static class StageRules
         }
 
         source.RemoveStage(label);
+    }
+
+    private static readonly string[] DefaultStages = [StagingLabels.Current];
+
+    private static bool Contains(IReadOnlyList<string> stages, string label)
+    {
+        for (var i = 0; i < stages.Count; i++)
+        {
+            if (string.Equals(stages[i], label, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>At most 20 distinct labels across all versions of a secret.</summary>
