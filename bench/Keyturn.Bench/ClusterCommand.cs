@@ -301,12 +301,31 @@ internal static class ClusterCommand
                 var doomed = await nodes.StartAsync(context, $"failover-{setup}-a{run}", store: true, hostname: separateHosts ? "keyturn-node-a" : null,
                     extraEnvironment: new Dictionary<string, string> { ["KEYTURN_FAULT_PAUSE"] = "end:setSecret", ["KEYTURN_FAULT_PAUSE_FILE"] = pauseFile });
                 var outcome = await FailoverOnceAsync(context, doomed, client, name, user, pauseFile, separateHosts, run);
+
+                // Any node may run a requested rotation: when the surviving node ran this one before the doomed node
+                // reached its pause, there was no failover to time. Rotate again (at most twice) and say so.
+                var attempt = 1;
+                while (attempt < 3 && outcome.Note == RanOnSurvivor)
+                {
+                    attempt++;
+                    outcome = await FailoverOnceAsync(context, doomed, client, name, user, pauseFile, separateHosts, run);
+                }
+
+                if (attempt > 1)
+                {
+                    outcome = outcome with { Note = Joined(outcome.Note, $"attempt {attempt}: the earlier rotation(s) ran wholly on the surviving node") };
+                }
+
                 result.Failovers.Add(outcome);
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"failover {(separateHosts ? "separate hosts" : "same host")} #{run}: {(outcome.Completed ? $"completed {outcome.Seconds:F2} s after the kill" : "NOT completed: " + outcome.Note)}; logs in: {outcome.LogsIn}"));
             }
         }
     }
+
+    private const string RanOnSurvivor = "the rotation ran to its end on the surviving node, not on the node to be killed";
+
+    private static string Joined(string? note, string more) => note is null ? more : note + "; " + more;
 
     private static async Task<FailoverRun> FailoverOnceAsync(
         ClusterContext context, Node doomed, SecretsManagerClient survivor, string name, string user, string pauseFile, bool separateHosts, int run)
@@ -328,7 +347,7 @@ internal static class ClusterCommand
         {
             if (await IsCompleteAsync(survivor, name, token))
             {
-                return new FailoverRun(separateHosts, run, false, double.NaN, false, "the rotation ran to its end on the surviving node, not on the node to be killed");
+                return new FailoverRun(separateHosts, run, false, double.NaN, false, RanOnSurvivor);
             }
 
             if (waited.Elapsed > TimeSpan.FromSeconds(60))
