@@ -11,7 +11,7 @@
 # `--caller iam` (the default) measures with an application key whose policy is evaluated on every request;
 # `--caller root` with the root key.
 #
-#   bench/run-cpu.sh [--duration 10] [--warmup 3] [--server-warmup 10] [--repetitions 5] [--connections 1,16]
+#   bench/run-cpu.sh [--duration 10] [--warmup 3] [--server-warmup 10] [--max-extra-warmup 120] [--repetitions 5] [--connections 1,16]
 #                    [--operations GetSecretValue,PutSecretValue,DescribeSecret] [--store postgresql | postgresql://...] [--caller iam|root]
 #                    [--server-cpus LIST] [--load-cpus LIST] [--report PATH] [--keep]
 set -euo pipefail

@@ -31,6 +31,7 @@ internal static class CpuCommand
             Duration: flags.Seconds("duration", 10),
             Warmup: flags.Seconds("warmup", 3),
             ServerWarmup: flags.Seconds("server-warmup", 10),
+            MaxExtraWarmup: flags.Seconds("max-extra-warmup", 120),
             Repetitions: flags.Int("repetitions", 5),
             Connections: [.. flags.Text("connections", "1,16").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))],
             Operations: [.. flags.Text("operations", $"{LoadCommand.GetSecretValue},{LoadCommand.PutSecretValue},{LoadCommand.DescribeSecret}").Split(',')],
@@ -145,6 +146,7 @@ internal static class CpuCommand
         var cells = new List<CpuCell>();
         var runner = new CellRunner(settings, clientEnvironment, log, postgres is null ? null : CpuUse.PostmasterPid(postgres.DataDirectory));
 
+        var warmups = new List<Warmup>();
         if (settings.ServerWarmup > 0)
         {
             // Both servers were just started: let the JIT reach its optimized tier before anything is measured.
@@ -158,6 +160,7 @@ internal static class CpuCommand
                     await LoadProcess.RunAsync(settings.BenchDll,
                         new LoadSpec([server.Url], operation, 16, settings.ServerWarmup, 0, atBaseline, puts, SecretCount: settings.GetSecrets),
                         clientEnvironment, log, CpuList.Format(loadCpus));
+                    warmups.Add(await WarmUntilJitQuietAsync(settings, server.Name, server.Process, server.Url, operation, atBaseline, clientEnvironment, log, loadCpus));
                 }
             }
         }
@@ -191,7 +194,7 @@ internal static class CpuCommand
         await keyturn.StopAsync();
         await baseline.StopAsync();
         var elapsed = Stopwatch.GetElapsedTime(started);
-        var report = CpuReport.Write(settings, cells, elapsed, repo);
+        var report = CpuReport.Write(settings, cells, warmups, elapsed, repo);
         Directory.CreateDirectory(Path.GetDirectoryName(settings.ReportPath)!);
         await File.WriteAllTextAsync(settings.ReportPath, report.Markdown);
         Console.WriteLine(report.Summary);
@@ -204,6 +207,47 @@ internal static class CpuCommand
         Console.Error.WriteLine(keep ? $"Kept {work}." : $"Child output kept in {log}.");
         return cells.Any(c => c.Load.Errors > 0) ? 1 : 0;
     }
+
+    /// <summary>
+    /// More unmeasured load after the fixed warm-up, in rounds at each measured connection count, until the server's JIT
+    /// spent under <see cref="QuietJitShare"/> of a round promoting methods in the background, or
+    /// <see cref="CpuSettings.MaxExtraWarmup"/> has passed. Keyturn has far more code than a bare Kestrel: on one core its
+    /// tiered compilation was still busy (a tenth of a core or more) minutes into a run that warmed up for a fixed 8 s, and
+    /// that cost landed in the first measured cells.
+    /// </summary>
+    private static async Task<Warmup> WarmUntilJitQuietAsync(CpuSettings settings, string serverName, ChildProcess server, Uri url, string operation, bool atBaseline,
+        IReadOnlyDictionary<string, string> environment, string log, int[] loadCpus)
+    {
+        const double Round = 4;
+        var extra = 0.0;
+        while (true)
+        {
+            var round = 0.0;
+            var jit = 0.0;
+            foreach (var connections in settings.Connections.Distinct())
+            {
+                var before = CpuUse.JitThreadTicks(server.Pid);
+                var puts = operation == LoadCommand.PutSecretValue && !atBaseline ? LoadProcess.PutPool(4000, 0, Round, settings.PutsPerSecret) : 0;
+                await LoadProcess.RunAsync(settings.BenchDll,
+                    new LoadSpec([url], operation, connections, Round, 0, atBaseline, puts, SecretCount: settings.GetSecrets),
+                    environment, log, CpuList.Format(loadCpus));
+                jit += CpuUse.JitSecondsBetween(before, CpuUse.JitThreadTicks(server.Pid));
+                round += Round;
+            }
+
+            extra += round;
+            var share = jit / round;
+            if (share < QuietJitShare || extra >= settings.MaxExtraWarmup)
+            {
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {serverName} {operation}: {extra:0} s more warm-up; JIT {share * 100:F1} % of the last round{(share < QuietJitShare ? "" : " (still busy: the cap was reached)")}"));
+                return new Warmup(serverName, operation, extra, share);
+            }
+        }
+    }
+
+    /// <summary>The share of a warm-up round below which the JIT's background work counts as done.</summary>
+    public const double QuietJitShare = 0.01;
 
     /// <summary>Pins every thread of this process to <paramref name="cpus"/> (children inherit it).</summary>
     private static Task PinSelfAsync(IEnumerable<int> cpus) => PinAsync(Environment.ProcessId, cpus);
@@ -259,6 +303,7 @@ internal static class CpuCommand
             AllocationWatch? watch = null;
             Task<IReadOnlyList<(double Bytes, double Seconds)>>? stopped = null;
             long cpuFrom = 0, cpuTo = 0, postgresFrom = 0, postgresTo = 0;
+            IReadOnlyDictionary<int, long> jitFrom = new Dictionary<int, long>(), jitTo = jitFrom;
             double from = 0, to = 0;
             CoreTime serverFrom = default, serverTo = default, loadFrom = default, loadTo = default;
 
@@ -269,6 +314,7 @@ internal static class CpuCommand
                 serverFrom = CoreTime.Read(settings.ServerCpus);
                 loadFrom = CoreTime.Read(settings.LoadCpus);
                 cpuFrom = CpuUse.Ticks(server.Pid, children: false);
+                jitFrom = CpuUse.JitThreadTicks(server.Pid);
                 postgresFrom = postmasterPid is { } pg ? CpuUse.PostgresTicks(pg) : 0;
                 from = Clock.Now;
             }
@@ -276,6 +322,7 @@ internal static class CpuCommand
             void End()
             {
                 cpuTo = CpuUse.Ticks(server.Pid, children: false);
+                jitTo = CpuUse.JitThreadTicks(server.Pid);
                 postgresTo = postmasterPid is { } pg ? CpuUse.PostgresTicks(pg) : 0;
                 to = Clock.Now;
                 serverTo = CoreTime.Read(settings.ServerCpus);
@@ -297,13 +344,16 @@ internal static class CpuCommand
                 string.Join("; ", intervals.Select(i => string.Create(CultureInfo.InvariantCulture, $"{i.Bytes:F0}, {i.Seconds:F3}"))) + "\n");
             return new CpuCell(repetition, serverName, operation, connections, load, to - from, (cpuTo - cpuFrom) / CpuUse.TicksPerSecond,
                 intervals, settings.ServerCpus.Length, serverTo - serverFrom, loadTo - loadFrom,
-                postmasterPid is null || serverName == BaselineName ? null : (postgresTo - postgresFrom) / CpuUse.TicksPerSecond);
+                postmasterPid is null || serverName == BaselineName ? null : (postgresTo - postgresFrom) / CpuUse.TicksPerSecond)
+            {
+                JitCpuS = CpuUse.JitSecondsBetween(jitFrom, jitTo),
+            };
         }
     }
 }
 
 internal sealed record CpuSettings(
-    string KeyturnDll, string BenchDll, string? Store, double Duration, double Warmup, double ServerWarmup, int Repetitions, int[] Connections,
+    string KeyturnDll, string BenchDll, string? Store, double Duration, double Warmup, double ServerWarmup, double MaxExtraWarmup, int Repetitions, int[] Connections,
     string[] Operations, int GetSecrets, int PutsPerSecret, double CounterInterval, int[] ServerCpus, int[] LoadCpus, string Caller, string ReportPath, string LoadAverageAtStart,
     Calibration? Calibration)
 {
@@ -337,6 +387,9 @@ internal sealed record Calibration(double Micros, int Bytes)
 /// requests per second the load counted in its window (the load is steady there, so the spans need not coincide to the
 /// millisecond).
 /// </summary>
+/// <summary>One server's and operation's warm-up beyond the fixed one: how long, and the JIT's share of the server CPU in its last round.</summary>
+internal sealed record Warmup(string Server, string Operation, double ExtraSeconds, double LastJitShare);
+
 internal sealed record CpuCell(
     int Repetition, string Server, string Operation, int Connections, LoadResult Load, double WindowS, double ServerCpuS,
     IReadOnlyList<(double Bytes, double Seconds)> AllocIntervals, int ServerCpuCount, CoreTime ServerCores, CoreTime LoadCores, double? PostgresCpuS = null)
@@ -357,4 +410,10 @@ internal sealed record CpuCell(
     public double OtherOnServerCores => ServerCores.Total > 0 ? Math.Max(0, ServerCores.Busy - ServerCpuS - (PostgresCpuS ?? 0)) / ServerCores.Total : double.NaN;
 
     public double LoadCoresBusy => LoadCores.Total > 0 ? LoadCores.Busy / LoadCores.Total : double.NaN;
+
+    /// <summary>CPU seconds the server's JIT spent promoting methods in the background during the window (part of <see cref="ServerCpuS"/>).</summary>
+    public double JitCpuS { get; init; }
+
+    /// <summary>The JIT's background share of the server's CPU per request: near zero once the server is warm.</summary>
+    public double JitMicrosPerRequest => Load.Rps > 0 && WindowS > 0 ? JitCpuS / WindowS / Load.Rps * 1e6 : double.NaN;
 }

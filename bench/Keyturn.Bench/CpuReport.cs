@@ -12,7 +12,7 @@ internal static class CpuReport
     public const double ExtraBytesTarget = 2048;
     public const int P99Connections = 16;
 
-    public static (string Markdown, string Summary) Write(CpuSettings settings, List<CpuCell> cells, TimeSpan elapsed, string repo)
+    public static (string Markdown, string Summary) Write(CpuSettings settings, List<CpuCell> cells, IReadOnlyList<Warmup> warmups, TimeSpan elapsed, string repo)
     {
         IEnumerable<CpuCell> Of(string server, string operation, int connections) =>
             cells.Where(c => c.Server == server && c.Operation == operation && c.Connections == connections);
@@ -144,7 +144,12 @@ internal static class CpuReport
         md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- **Repetitions.** {settings.Repetitions} per cell, interleaved: each repetition runs every connection count and operation on both servers " +
             $"back to back, alternating which server goes first. Tables show the median of each column over the repetitions; \"extra\" is the difference of the medians, " +
             $"and the per-repetition differences of the paired cells are listed for the spread."));
-        md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- **Server warm-up.** {settings.ServerWarmup:0.#} s of unmeasured load per operation and server at 16 connections before the first cell, so the JIT has reached its optimized tier."));
+        md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- **Server warm-up.** {settings.ServerWarmup:0.#} s of unmeasured load per operation and server at 16 connections before the first cell, " +
+            $"then rounds of 4 s at each measured connection count until the server's tiered-compilation thread (the JIT promoting hot methods to optimized code, " +
+            $"read per thread from /proc) used under {CpuCommand.QuietJitShare * 100:0.#} % of a round, at most {settings.MaxExtraWarmup:0} s more. " +
+            $"A fixed warm-up alone left Keyturn's JIT busy inside the first measured cells, whose CPU it then inflated. " +
+            $"The \"JIT µs/req\" column below is what that thread still used inside each window (a lower bound: a JIT thread that ends inside a window is not counted). " +
+            $"This run's extra warm-up: {(warmups.Count == 0 ? "none" : string.Join("; ", warmups.Select(w => $"{(w.Server == CpuCommand.KeyturnName ? settings.SubjectName : w.Server)} {w.Operation} {w.ExtraSeconds:0} s (JIT {w.LastJitShare * 100:F1} % of the last round)")))}."));
         md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- **Data.** GetSecretValue and DescribeSecret go round-robin over {settings.GetSecrets} secrets (a ~110-byte JSON value). PutSecretValue writes a new " +
             $"version with a fresh ClientRequestToken per request to a pool of secrets each load process creates first (not measured), sized so that none gets more than " +
             $"about {settings.PutsPerSecret} versions (AWS keeps at most 100)."));
@@ -176,12 +181,12 @@ internal static class CpuReport
         md.AppendLine("\"Server CPU used\" is the server's CPU time over the window as a share of the server CPUs (below 100 % the load, not the server, set the pace); " +
             "\"others on server CPU\" is the share of the server CPUs that other processes took; \"load CPU busy\" is how busy the load CPUs were.");
         md.AppendLine();
-        md.AppendLine("| Rep. | Server | Operation | Conn. | req/s | p50 ms | p99 ms | Errors | Window s | Server CPU s | µs/req | Counter intervals | B/req | Server CPU used | Others on server CPU | Load CPU busy |");
-        md.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| Rep. | Server | Operation | Conn. | req/s | p50 ms | p99 ms | Errors | Window s | Server CPU s | µs/req | JIT µs/req | Counter intervals | B/req | Server CPU used | Others on server CPU | Load CPU busy |");
+        md.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var c in cells)
         {
             md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {c.Repetition} | {(c.Server == CpuCommand.KeyturnName ? subject : c.Server)} | {c.Operation} | {c.Connections} | {c.Load.Rps:F0} | {c.Load.P50Ms:F3} | {c.Load.P99Ms:F3} | " +
-                $"{c.Load.Errors}{ErrorCodes(c)} | {c.WindowS:F2} | {c.ServerCpuS:F2} | {c.MicrosPerRequest:F1} | {c.AllocIntervals.Count} ({c.AllocSeconds:F2} s) | {c.BytesPerRequest:F0} | " +
+                $"{c.Load.Errors}{ErrorCodes(c)} | {c.WindowS:F2} | {c.ServerCpuS:F2} | {c.MicrosPerRequest:F1} | {c.JitMicrosPerRequest:F1} | {c.AllocIntervals.Count} ({c.AllocSeconds:F2} s) | {c.BytesPerRequest:F0} | " +
                 $"{c.ServerCoresUsed * 100:F0}% | {c.OtherOnServerCores * 100:F0}% | {c.LoadCoresBusy * 100:F0}% |"));
         }
 
@@ -195,7 +200,7 @@ internal static class CpuReport
         md.AppendLine("bench/run-cpu.sh --calibrate 50,4000 --report /tmp/calibration.md        # checks the harness: the extra must come out as 50 µs and 4,024 B");
         md.AppendLine("```");
         md.AppendLine();
-        md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"This run: `--duration {settings.Duration:0.#} --warmup {settings.Warmup:0.#} --server-warmup {settings.ServerWarmup:0.#} --repetitions {settings.Repetitions} " +
+        md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"This run: `--duration {settings.Duration:0.#} --warmup {settings.Warmup:0.#} --server-warmup {settings.ServerWarmup:0.#} --max-extra-warmup {settings.MaxExtraWarmup:0} --repetitions {settings.Repetitions} " +
             $"--connections {string.Join(',', settings.Connections)} --operations {string.Join(',', settings.Operations)} --counter-interval {settings.CounterInterval:0.##} " +
             $"--server-cpus {CpuList.Format(settings.ServerCpus)} --load-cpus {CpuList.Format(settings.LoadCpus)} --caller {settings.Caller}{(settings.Store is null ? "" : $" --store {Redacted(settings.Store)}")}" +
             $"{(settings.Calibration is { } k ? $" --calibrate {k.Micros:0.#},{k.Bytes}" : "")}`. " +

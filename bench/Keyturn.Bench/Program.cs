@@ -36,7 +36,7 @@ internal static class Program
               process (repetitions interleaved), measures memory in a fresh server with
               --seed-count secrets stored, writes the report (medians of the repetitions).
 
-          cpu [--keyturn-dll PATH] [--store URL] [--duration 10] [--warmup 3] [--server-warmup 10]
+          cpu [--keyturn-dll PATH] [--store URL] [--duration 10] [--warmup 3] [--server-warmup 10] [--max-extra-warmup 120]
               [--repetitions 5] [--connections 1,16] [--operations GetSecretValue,PutSecretValue,DescribeSecret]
               [--server-cpus LIST] [--load-cpus LIST] [--counter-interval 1] [--get-secrets 100]
               [--puts-per-secret 50] [--calibrate US,BYTES] [--store-query read_max_pool_size=4] [--report docs/benchmarks-cpu.md] [--keep]

@@ -77,6 +77,50 @@ internal readonly record struct CpuUse(long Total, long Busy, long IoWait, long 
         }
     }
 
+    /// <summary>
+    /// utime + stime in clock ticks of each of a .NET process's tiered-compilation threads (".NET Tiered Com"), by thread
+    /// id: the JIT's background work of promoting hot methods to optimized code. The runtime ends that thread when it has
+    /// been idle a while and starts a new one when work comes, so readings are compared thread by thread.
+    /// </summary>
+    public static Dictionary<int, long> JitThreadTicks(int pid)
+    {
+        var ticks = new Dictionary<int, long>();
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                try
+                {
+                    if (File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Tiered", StringComparison.Ordinal)
+                        && int.TryParse(Path.GetFileName(task), NumberStyles.None, CultureInfo.InvariantCulture, out var tid))
+                    {
+                        var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                        ticks[tid] = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The thread ended between listing and reading.
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The process is gone.
+        }
+
+        return ticks;
+    }
+
+    /// <summary>
+    /// The JIT's background CPU seconds between two <see cref="JitThreadTicks"/> readings: the growth of the threads alive at
+    /// both, plus the whole time of threads that started in between. A thread that ended in between is not counted, so this
+    /// is a lower bound.
+    /// </summary>
+    public static double JitSecondsBetween(IReadOnlyDictionary<int, long> from, IReadOnlyDictionary<int, long> to) =>
+        to.Sum(t => t.Value - from.GetValueOrDefault(t.Key)) / TicksPerSecond;
+
     /// <summary>utime + stime in clock ticks, plus the reaped children's cutime + cstime when asked (a postmaster's exited backends); 0 for a process that is gone.</summary>
     public static long Ticks(int pid, bool children)
     {
