@@ -54,28 +54,14 @@ internal sealed class PreparedConnection : IDisposable
     /// </summary>
     public long ReadDataVersion()
     {
-        var handle = Connection.Handle!;
-        if (_dataVersion is null)
+        var step = Step(ref _dataVersion, "PRAGMA data_version;", out var version);
+        if (step != raw.SQLITE_ROW)
         {
-            Check(handle, raw.sqlite3_prepare_v2(handle, "PRAGMA data_version;", out var statement));
-            _dataVersion = statement;
+            Check(Connection.Handle!, step);
+            throw new SqliteException("PRAGMA data_version returned no row.", step);
         }
 
-        try
-        {
-            var step = raw.sqlite3_step(_dataVersion);
-            if (step != raw.SQLITE_ROW)
-            {
-                Check(handle, step);
-                throw new SqliteException("PRAGMA data_version returned no row.", step);
-            }
-
-            return raw.sqlite3_column_int64(_dataVersion, 0);
-        }
-        finally
-        {
-            raw.sqlite3_reset(_dataVersion);
-        }
+        return version;
     }
 
     /// <summary>
@@ -154,12 +140,7 @@ internal sealed class PreparedConnection : IDisposable
     {
         var handle = Connection.Handle!;
         using var query = Query(sql, names, values);
-        var step = raw.sqlite3_step(query.Statement);
-        if (step != raw.SQLITE_DONE && step != raw.SQLITE_ROW)
-        {
-            throw new SqliteException(raw.sqlite3_errmsg(handle).utf8_to_string(), step, raw.sqlite3_extended_errcode(handle));
-        }
-
+        Check(handle, raw.sqlite3_step(query.Statement));
         return raw.sqlite3_changes(handle);
     }
 
@@ -249,16 +230,11 @@ internal sealed class PreparedConnection : IDisposable
         }
 
         _statements.Clear();
-        _dataVersion?.Dispose();
-        _dataVersion = null;
-        _begin?.Dispose();
-        _begin = null;
-        _beginImmediate?.Dispose();
-        _beginImmediate = null;
-        _commit?.Dispose();
-        _commit = null;
-        _rollback?.Dispose();
-        _rollback = null;
+        Release(ref _dataVersion);
+        Release(ref _begin);
+        Release(ref _beginImmediate);
+        Release(ref _commit);
+        Release(ref _rollback);
         foreach (var command in _commands.Values)
         {
             command.Dispose();
@@ -268,8 +244,11 @@ internal sealed class PreparedConnection : IDisposable
         Connection.Dispose();
     }
 
-    // Runs a prepared statement of no rows once and returns SQLite's result code.
-    private int Step(ref sqlite3_stmt? statement, string sql)
+    // Runs a statement of no rows once, preparing it on first use, and returns SQLite's result code.
+    private int Step(ref sqlite3_stmt? statement, string sql) => Step(ref statement, sql, out _);
+
+    // Runs a statement once, preparing it on first use; returns SQLite's result code and, on a row, its first column.
+    private int Step(ref sqlite3_stmt? statement, string sql, out long firstColumn)
     {
         var handle = Connection.Handle!;
         if (statement is null)
@@ -280,12 +259,20 @@ internal sealed class PreparedConnection : IDisposable
 
         try
         {
-            return raw.sqlite3_step(statement);
+            var result = raw.sqlite3_step(statement);
+            firstColumn = result == raw.SQLITE_ROW ? raw.sqlite3_column_int64(statement, 0) : 0;
+            return result;
         }
         finally
         {
             raw.sqlite3_reset(statement);
         }
+    }
+
+    private static void Release(ref sqlite3_stmt? statement)
+    {
+        statement?.Dispose();
+        statement = null;
     }
 
     private void ExecuteWaiting(string sql)
@@ -296,11 +283,12 @@ internal sealed class PreparedConnection : IDisposable
 
     private sealed record RawStatement(sqlite3_stmt Statement, int[] Indexes);
 
-    private static void Check(sqlite3 handle, int result)
+    /// <summary>Throws SQLite's error, with its message and extended code, unless <paramref name="result"/> is a success.</summary>
+    internal static void Check(sqlite3 handle, int result)
     {
         if (result != raw.SQLITE_OK && result != raw.SQLITE_ROW && result != raw.SQLITE_DONE)
         {
-            throw new SqliteException(raw.sqlite3_errmsg(handle).utf8_to_string(), result);
+            throw new SqliteException(raw.sqlite3_errmsg(handle).utf8_to_string(), result, raw.sqlite3_extended_errcode(handle));
         }
     }
 }
@@ -321,12 +309,9 @@ internal readonly struct RawQuery(sqlite3 handle, sqlite3_stmt statement, bool o
             return true;
         }
 
-        if (step == raw.SQLITE_DONE)
-        {
-            return false;
-        }
-
-        throw new SqliteException(raw.sqlite3_errmsg(handle).utf8_to_string(), step, raw.sqlite3_extended_errcode(handle));
+        // No more rows at DONE; anything else is SQLite's error.
+        PreparedConnection.Check(handle, step);
+        return false;
     }
 
     public long GetInt64(int column) => raw.sqlite3_column_int64(statement, column);

@@ -317,6 +317,8 @@ public sealed class RawProtocolTests(ServerFixture fixture) : IDisposable
             for (var i = 0; i < 200; i++)
             {
                 await stream.WriteAsync("{"u8.ToArray(), cancellationToken);
+
+                // Not a wait: the slow client is the case under test.
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
             }
         }, TimeSpan.FromSeconds(30));

@@ -224,7 +224,7 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
         await InParallelAsync(Writers, i => (i % 2 == 0 ? Store : SecondNode).WriteAsync(async (s, ct) =>
             {
                 var stored = (await s.FindByArnAsync(secret.Arn, ct))!;
-                await Task.Delay(2, ct);
+                await Task.Delay(2, ct); // widens the race window between the read and the write
                 AddValue(stored, written[i], "value " + i);
                 await s.SaveAsync(stored, ct);
                 return 0;
@@ -253,7 +253,7 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
                     return (Created: false, existing.Versions[0].VersionId);
                 }
 
-                await Task.Delay(20, ct);
+                await Task.Delay(20, ct); // widens the race window between the check and the create
                 var secret = new Secret(ArnOf(Region, name), name, Region, Now) { Description = "0" };
                 AddValue(secret, versionId, "v");
                 await s.SaveAsync(secret, ct);
@@ -282,7 +282,7 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
                     return false;
                 }
 
-                await Task.Delay(10, ct);
+                await Task.Delay(10, ct); // widens the race window between the check and the write
                 AddValue(stored, token, "same request " + i);
                 await s.SaveAsync(stored, ct);
                 return true;
@@ -369,7 +369,8 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
         }, Ct));
         await inside.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
-        // The lease has long expired by the taker's clock: only the fenced unit in flight holds it off.
+        // The lease has long expired by the taker's clock: only the fenced unit in flight holds it off. Not a wait:
+        // nothing shows the takeover is blocked, so it gets half a second to go ahead wrongly.
         var takeover = Task.Run(() => AcquireAsync(SecondNode, resource, "node-b", Now.AddHours(1), TimeSpan.FromSeconds(30)));
         await Task.Delay(500);
         Assert.False(takeover.IsCompleted, "the takeover went ahead while a fenced write of the old holder was in progress");

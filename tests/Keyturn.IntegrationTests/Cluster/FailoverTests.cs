@@ -118,8 +118,10 @@ public sealed class FailoverTests(ClusterPostgres db, ITestOutputHelper output)
             await cluster.ResumeAsync(0);
         }
 
-        // Node 0 wakes believing it still holds the lease, with setSecret of the first rotation next. Give it time to try.
-        await Task.Delay(Lease / 2);
+        // Node 0 wakes believing it still holds the lease, with setSecret of the first rotation next: it tries, then gives up.
+        await CrashHarness.UntilAsync(
+            () => Task.FromResult(cluster[0]!.Output.Contains($"(version {stale}) left to another runner", StringComparison.Ordinal)),
+            () => Task.FromResult($"node 0 to give up the first rotation:\n{cluster[0]!.Output}"), seconds: (int)(Lease * 2).TotalSeconds);
         var current = await CurrentAsync(second, name);
         Assert.NotEqual(stale, current);
         Assert.True(await db.LogsInAsync(user, await PasswordAsync(second, name, current!)), "the paused node set the database password again after the takeover");
