@@ -47,6 +47,12 @@ internal sealed class WildcardPattern
             return value.Equals(Text, ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
         }
 
+        var tokens = Tokens;
+        if (_plainStars && (!arnSegments || _starsEndSegments))
+        {
+            return PlainStarsMatch(tokens, value, ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+        }
+
         // The set of positions in the value the pattern read so far can end at, advanced token by token: a run of
         // characters keeps the positions where it matches, a star widens each position to every later one (or, for a
         // star that stays within an ARN segment, up to the next colon). Unlike greedy backtracking this stays
@@ -58,7 +64,7 @@ internal sealed class WildcardPattern
         reach.Clear();
         reach[0] = true;
         int low = 0, high = 0;
-        foreach (var token in Tokens)
+        foreach (var token in tokens)
         {
             if (token.IsStar)
             {
@@ -120,13 +126,73 @@ internal sealed class WildcardPattern
         return reach[n];
     }
 
+    /// <summary>
+    /// The classic match for a pattern whose only wildcards are stars that may run anywhere: the first run must start the
+    /// value and the last must end it, and each run between goes at its leftmost place after the previous one (leaving
+    /// the most room for the rest, which is why that choice never loses a match). Each step is a vectorized compare or
+    /// search, where the position set costs a pass per run; a typical policy's resources and actions take this path.
+    /// </summary>
+    private bool PlainStarsMatch(Token[] tokens, ReadOnlySpan<char> value, StringComparison comparison)
+    {
+        int first = 0, last = tokens.Length - 1, start = 0, end = value.Length;
+        if (!tokens[first].IsStar)
+        {
+            if (!value.StartsWith(RunOf(tokens[first]), comparison))
+            {
+                return false;
+            }
+
+            start = tokens[first++].Length;
+        }
+
+        if (last >= first && !tokens[last].IsStar)
+        {
+            if (end - start < tokens[last].Length || !value[start..].EndsWith(RunOf(tokens[last]), comparison))
+            {
+                return false;
+            }
+
+            end -= tokens[last--].Length;
+        }
+
+        for (var i = first; i <= last; i++)
+        {
+            if (tokens[i].IsStar)
+            {
+                continue;
+            }
+
+            var at = value[start..end].IndexOf(RunOf(tokens[i]), comparison);
+            if (at < 0)
+            {
+                return false;
+            }
+
+            start += at + tokens[i].Length;
+        }
+
+        return true;
+    }
+
+    private ReadOnlySpan<char> RunOf(Token run) => Text.AsSpan(run.Start, run.Length);
+
     private Token[]? _tokens;
 
+    // Set with the tokens: no run holds a '?' wildcard; every star ends an ARN segment (or the pattern).
+    private bool _plainStars;
+    private bool _starsEndSegments;
+
     /// <summary>The pattern as runs of characters and single stars, split once.</summary>
-    private Token[] Tokens => _tokens ??= Tokenize();
+    private Token[] Tokens => Volatile.Read(ref _tokens) ?? Tokenize();
 
     private Token[] Tokenize()
     {
+        var plain = true;
+        for (var i = 0; i < Text.Length; i++)
+        {
+            plain &= Text[i] != '?' || IsLiteralAt(i);
+        }
+
         var tokens = new List<Token>();
         var runStart = -1;
         for (var i = 0; i <= Text.Length; i++)
@@ -150,7 +216,11 @@ internal sealed class WildcardPattern
             }
         }
 
-        return [.. tokens];
+        _plainStars = plain;
+        _starsEndSegments = tokens.TrueForAll(t => !t.IsStar || t.EndsSegment);
+        Token[] split = [.. tokens];
+        Volatile.Write(ref _tokens, split);
+        return split;
     }
 
     private bool RunMatches(Token run, ReadOnlySpan<char> slice, bool ignoreCase, bool arnSegments)

@@ -63,7 +63,8 @@ public sealed class WildcardPatternTests
         var random = new Random(20261205);
         for (var trial = 0; trial < 200_000; trial++)
         {
-            var pattern = RandomText(random, "ab:*?A", random.Next(0, 8));
+            // Half without '?': those whose stars may run anywhere take the plain-stars path, the rest the position set.
+            var pattern = RandomText(random, random.Next(2) == 0 ? "ab:*?A" : "ab:*A", random.Next(0, 8));
             var literal = random.Next(4) == 0 ? Enumerable.Range(0, pattern.Length).Select(_ => random.Next(3) == 0).ToArray() : null;
             var value = RandomText(random, "abB:*?", random.Next(0, 10));
             var ignoreCase = random.Next(2) == 0;
