@@ -39,7 +39,7 @@ public sealed partial class AwsJsonEndpoint(
     public async Task HandleAsync(HttpContext http)
     {
         var started = Stopwatch.GetTimestamp();
-        var requestId = Guid.NewGuid().ToString();
+        var requestId = RequestIds.Next();
         http.Response.Headers["x-amzn-RequestId"] = requestId;
         var target = http.Request.Headers["X-Amz-Target"].ToString();
         var table = directory.For(target);

@@ -21,7 +21,7 @@ public sealed class LambdaEndpoint(RotationFunctionRegistry registry, SigV4Verif
 
     public async Task HandleAsync(HttpContext http, string name)
     {
-        var requestId = Guid.NewGuid().ToString();
+        var requestId = RequestIds.Next();
         http.Response.Headers["x-amzn-RequestId"] = requestId;
         var headers = RequestHeaderList.Rent(http.Request);
         SigV4VerificationResult verification;
