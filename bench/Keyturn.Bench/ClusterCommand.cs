@@ -191,6 +191,7 @@ internal static class ClusterCommand
                 // a node still compiling in the first cells would be charged for it, and the store compared would look slower.
                 const double Round = 4;
                 double extra = 0, share;
+                var quietRounds = 0;
                 do
                 {
                     var before = CpuUse.JitThreadTicks(node.Process.Pid);
@@ -198,8 +199,9 @@ internal static class ClusterCommand
                         context.ClientEnvironment, context.Log);
                     share = CpuUse.JitSecondsBetween(before, CpuUse.JitThreadTicks(node.Process.Pid)) / Round;
                     extra += Round;
+                    quietRounds = share < CpuCommand.QuietJitShare ? quietRounds + 1 : 0;
                 }
-                while (share >= CpuCommand.QuietJitShare && extra < MaxExtraWarmup);
+                while (quietRounds < CpuCommand.QuietRounds && extra < MaxExtraWarmup);
 
                 result.Warmups.Add(string.Create(CultureInfo.InvariantCulture, $"{node.Name} {extra:0} s (JIT {share * 100:F1} % of the last round)"));
             }

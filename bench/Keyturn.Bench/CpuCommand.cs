@@ -210,7 +210,7 @@ internal static class CpuCommand
 
     /// <summary>
     /// More unmeasured load after the fixed warm-up, in rounds at each measured connection count, until the server's JIT
-    /// spent under <see cref="QuietJitShare"/> of a round promoting methods in the background, or
+    /// spent under <see cref="QuietJitShare"/> of each of <see cref="QuietRounds"/> rounds in a row promoting methods in the background, or
     /// <see cref="CpuSettings.MaxExtraWarmup"/> has passed. Keyturn has far more code than a bare Kestrel: on one core its
     /// tiered compilation was still busy (a tenth of a core or more) minutes into a run that warmed up for a fixed 8 s, and
     /// that cost landed in the first measured cells.
@@ -220,27 +220,32 @@ internal static class CpuCommand
     {
         const double Round = 4;
         var extra = 0.0;
+        var quietRounds = 0;
         while (true)
         {
             var round = 0.0;
             var jit = 0.0;
             foreach (var connections in settings.Connections.Distinct())
             {
+                // With the allocation counters on, as in a measured window: the runtime's counter code is then compiled here too.
+                var watch = AllocationWatch.Start(server.Pid, settings.CounterInterval);
                 var before = CpuUse.JitThreadTicks(server.Pid);
                 var puts = operation == LoadCommand.PutSecretValue && !atBaseline ? LoadProcess.PutPool(4000, 0, Round, settings.PutsPerSecret) : 0;
                 await LoadProcess.RunAsync(settings.BenchDll,
                     new LoadSpec([url], operation, connections, Round, 0, atBaseline, puts, SecretCount: settings.GetSecrets),
                     environment, log, CpuList.Format(loadCpus));
                 jit += CpuUse.JitSecondsBetween(before, CpuUse.JitThreadTicks(server.Pid));
+                await watch.StopAsync();
                 round += Round;
             }
 
             extra += round;
             var share = jit / round;
-            if (share < QuietJitShare || extra >= settings.MaxExtraWarmup)
+            quietRounds = share < QuietJitShare ? quietRounds + 1 : 0;
+            if (quietRounds == QuietRounds || extra >= settings.MaxExtraWarmup)
             {
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {serverName} {operation}: {extra:0} s more warm-up; JIT {share * 100:F1} % of the last round{(share < QuietJitShare ? "" : " (still busy: the cap was reached)")}"));
+                    $"  {serverName} {operation}: {extra:0} s more warm-up; JIT {share * 100:F1} % of the last round{(quietRounds == QuietRounds ? "" : " (still busy: the cap was reached)")}"));
                 return new Warmup(serverName, operation, extra, share);
             }
         }
@@ -248,6 +253,12 @@ internal static class CpuCommand
 
     /// <summary>The share of a warm-up round below which the JIT's background work counts as done.</summary>
     public const double QuietJitShare = 0.01;
+
+    /// <summary>
+    /// How many quiet rounds in a row end the warm-up: the JIT promotes methods in bursts, and one quiet round after a
+    /// fixed 8 s was followed by a measured cell in which it used 8 % of the server's CPU.
+    /// </summary>
+    public const int QuietRounds = 3;
 
     /// <summary>Pins every thread of this process to <paramref name="cpus"/> (children inherit it).</summary>
     private static Task PinSelfAsync(IEnumerable<int> cpus) => PinAsync(Environment.ProcessId, cpus);
