@@ -17,14 +17,15 @@ namespace Keyturn.Storage.PostgreSql;
 /// the latest commit as it did without this. What it saves is the allocation, per read, of the strings, the metadata's
 /// bytes and document, and the ciphertext array. Values stay sealed; no plaintext is kept.
 /// <para>
-/// Bounded: past <see cref="MaxEntries"/> strings or secrets, or <see cref="MaxEntries"/> values or
-/// <see cref="MaxValueBytes"/> of ciphertext, that part starts over empty.
+/// Bounded: past <see cref="MaxEntries"/> strings, past <see cref="MaxEntries"/> secrets or <see cref="MaxBytes"/> of
+/// metadata documents, past <see cref="MaxEntries"/> values or <see cref="MaxBytes"/> of ciphertext, that part starts over
+/// empty (a resource policy alone may be 20 KB).
 /// </para>
 /// </summary>
 internal sealed class PostgreSqlRowDecoder
 {
     internal const int MaxEntries = 16_384;
-    internal const long MaxValueBytes = 32L * 1024 * 1024;
+    internal const long MaxBytes = 32L * 1024 * 1024;
 
     // Identifiers this long or shorter are decoded on the stack.
     private const int StackChars = 512;
@@ -36,6 +37,7 @@ internal sealed class PostgreSqlRowDecoder
     private int _stringCount;
     private int _metadataCount;
     private int _valueCount;
+    private long _metadataBytes;
     private long _valueBytes;
 
     public PostgreSqlRowDecoder() => _stringsBySpan = _strings.GetAlternateLookup<ReadOnlySpan<char>>();
@@ -93,10 +95,11 @@ internal sealed class PostgreSqlRowDecoder
             else
             {
                 var template = StoredSecretMetadata.Deserialize(storeId, arn, region, name, created, null, document);
-                if (Interlocked.Increment(ref _metadataCount) > MaxEntries)
+                if (Interlocked.Increment(ref _metadataCount) > MaxEntries || Interlocked.Add(ref _metadataBytes, document.Length) > MaxBytes)
                 {
                     _metadata.Clear();
                     Volatile.Write(ref _metadataCount, 1);
+                    Volatile.Write(ref _metadataBytes, document.Length);
                 }
 
                 _metadata[storeId] = new DecodedMetadata(document.ToArray(), template);
@@ -126,7 +129,7 @@ internal sealed class PostgreSqlRowDecoder
             }
 
             var value = new StoredValue(kind, raw.ToArray());
-            if (Interlocked.Increment(ref _valueCount) > MaxEntries || Interlocked.Add(ref _valueBytes, length) > MaxValueBytes)
+            if (Interlocked.Increment(ref _valueCount) > MaxEntries || Interlocked.Add(ref _valueBytes, length) > MaxBytes)
             {
                 _values.Clear();
                 Volatile.Write(ref _valueCount, 1);
