@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Runtime.CompilerServices;
 using Keyturn.Application.Ports;
 using Keyturn.Domain.Secrets;
 using Npgsql;
@@ -14,7 +14,7 @@ namespace Keyturn.Storage.PostgreSql;
 /// runs the unit again in a transaction.
 /// </summary>
 internal sealed partial class PostgreSqlSecretSession(
-    NpgsqlConnection connection, NpgsqlTransaction? transaction, bool write, PostgreSqlReadContext? readContext = null) : ISecretSession
+    NpgsqlConnection connection, NpgsqlTransaction? transaction, bool write, PostgreSqlRowDecoder rows, PostgreSqlReadContext? readContext = null) : ISecretSession
 {
     private const string SecretColumns = "id, arn, region, name, created_ms, deletion_ms, metadata::text";
 
@@ -61,12 +61,12 @@ internal sealed partial class PostgreSqlSecretSession(
     public ValueTask<Secret?> FindByArnAsync(string arn, CancellationToken cancellationToken) =>
         write
             ? FirstAsync(LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE arn = $1{ForUpdate}", withVersions: true, cancellationToken, arn))
-            : new(FindWithVersionsAsync(arn, null, null, cancellationToken));
+            : FindWithVersionsAsync(arn, null, null, cancellationToken);
 
     public ValueTask<Secret?> FindByNameAsync(string region, string name, CancellationToken cancellationToken) =>
         write
             ? FirstAsync(LoadSecretsAsync($"SELECT {SecretColumns} FROM secrets WHERE region = $1 AND name = $2{ForUpdate}", withVersions: true, cancellationToken, region, name))
-            : new(FindWithVersionsAsync(null, region, name, cancellationToken));
+            : FindWithVersionsAsync(null, region, name, cancellationToken);
 
     public async ValueTask<IReadOnlyList<string>> ListRegionsAsync(CancellationToken cancellationToken)
     {
@@ -227,7 +227,10 @@ internal sealed partial class PostgreSqlSecretSession(
             r.IsDBNull(7) ? null : FromMs(r.GetInt64(7))), cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<Secret?> FindWithVersionsAsync(string? arn, string? region, string? name, CancellationToken cancellationToken)
+    // Pooled: the one async frame of a GetSecretValue's lookup, which always waits for the database, is reused rather than
+    // allocated per read.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Secret?> FindWithVersionsAsync(string? arn, string? region, string? name, CancellationToken cancellationToken)
     {
         // A kept read connection's command is reused, not disposed.
         NpgsqlCommand? own = null;
@@ -247,25 +250,25 @@ internal sealed partial class PostgreSqlSecretSession(
         Secret? secret = null;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            secret ??= StoredSecretMetadata.Deserialize(
-                reader.GetInt64(c), arn ?? reader.GetString(0), region ?? reader.GetString(0), name ?? reader.GetString(1), FromMs(reader.GetInt64(c + 1)),
-                reader.IsDBNull(c + 2) ? null : FromMs(reader.GetInt64(c + 2)), Utf8(reader, c + 3));
+            secret ??= rows.Secret(
+                reader, c + 3, reader.GetInt64(c), arn ?? rows.String(reader, 0), region ?? rows.String(reader, 0), name ?? rows.String(reader, 1),
+                FromMs(reader.GetInt64(c + 1)), reader.IsDBNull(c + 2) ? null : FromMs(reader.GetInt64(c + 2)));
             if (reader.IsDBNull(c + 4))
             {
                 continue;
             }
 
             var hasValue = !reader.IsDBNull(c + 7);
-            var version = new SecretVersion(reader.GetString(c + 4), FromMs(reader.GetInt64(c + 5)), hasValue)
+            var version = new SecretVersion(rows.String(reader, c + 4), FromMs(reader.GetInt64(c + 5)), hasValue)
             {
                 LastAccessedDate = reader.IsDBNull(c + 6) ? null : FromMs(reader.GetInt64(c + 6)),
             };
             if (!reader.IsDBNull(c + 8))
             {
-                version.RestoreStages(reader.GetFieldValue<string[]>(c + 8));
+                version.RestoreStages(rows.Labels(reader, c + 8));
                 if (hasValue && !reader.IsDBNull(c + 9))
                 {
-                    version.LoadValue(new StoredValue((SecretValueKind)reader.GetInt32(c + 7), reader.GetFieldValue<byte[]>(c + 9)));
+                    version.LoadValue(rows.Value(reader, c + 9, secret.StoreId, version.VersionId, (SecretValueKind)reader.GetInt32(c + 7)));
                 }
             }
 
@@ -274,9 +277,6 @@ internal sealed partial class PostgreSqlSecretSession(
 
         return secret;
     }
-
-    // A jsonb column's document as UTF-8 (Npgsql strips the binary format's version byte).
-    private static byte[] Utf8(NpgsqlDataReader reader, int ordinal) => reader.GetFieldValue<byte[]>(ordinal);
 
     private async Task<List<Secret>> LoadSecretsAsync(string sql, bool withVersions, CancellationToken cancellationToken, params object?[] parameters)
     {

@@ -1,4 +1,5 @@
 using System.Data;
+using System.Runtime.CompilerServices;
 using Keyturn.Application.Ports;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -32,6 +33,7 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
     private readonly NpgsqlDataSource _dataSource;
     private readonly NpgsqlDataSource _singleStatementSource;
     private readonly PostgreSqlReadContexts? _readContexts;
+    private readonly PostgreSqlRowDecoder _rows = new();
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
 
@@ -51,8 +53,16 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
         _logger = logger ?? (ILogger)NullLogger.Instance;
     }
 
-    // The single-statement attempt is inline: a read that needs no snapshot, GetSecretValue's, is one async frame here.
-    public async Task<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    // The single-statement attempt is inline: a read that needs no snapshot, GetSecretValue's, is one async frame here, and
+    // a pooled one: what a read allocates for it is the Task the port returns, not the frame.
+    public Task<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        var read = ReadPooledAsync(work, cancellationToken);
+        return read.IsCompletedSuccessfully ? Task.FromResult(read.Result) : read.AsTask();
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<T> ReadPooledAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         PostgreSqlReadContext? context = null;
         NpgsqlConnection? connection = null;
@@ -65,7 +75,7 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
             connection = await _singleStatementSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var session = new PostgreSqlSecretSession(context?.Connection ?? connection!, transaction: null, write: false, context);
+        var session = new PostgreSqlSecretSession(context?.Connection ?? connection!, transaction: null, write: false, _rows, context);
         var ended = false;
         try
         {
@@ -139,7 +149,7 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(write ? IsolationLevel.ReadCommitted : IsolationLevel.RepeatableRead, cancellationToken)
             .ConfigureAwait(false);
-        var session = new PostgreSqlSecretSession(connection, transaction, write);
+        var session = new PostgreSqlSecretSession(connection, transaction, write, _rows);
         try
         {
             if (fence is not null && !await session.HoldsFenceAsync(fence, cancellationToken).ConfigureAwait(false))

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Keyturn.Application.Crypto;
 using Keyturn.Application.Ports;
@@ -56,9 +57,11 @@ public sealed class GetSecretValueHandler(SecretServices services) : IOperation<
 
     /// <summary>
     /// The same answer with the plaintext in pooled memory: the server writes it straight into the response and
-    /// disposes it, which wipes it. Authorization, version selection and access recording are the same.
+    /// disposes it, which wipes it. Authorization, version selection and access recording are the same. Its frame is
+    /// pooled (on a store that answers over the network it waits on every request): await the result once.
     /// </summary>
-    public async Task<PooledSecretValue> ExecutePooledAsync(GetSecretValueRequest request, RequestContext context, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<PooledSecretValue> ExecutePooledAsync(GetSecretValueRequest request, RequestContext context, CancellationToken cancellationToken)
     {
         new MemberValidator()
             .SecretId(request.SecretId)

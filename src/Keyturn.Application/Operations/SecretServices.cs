@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Keyturn.Application.Crypto;
@@ -37,6 +38,11 @@ public sealed class SecretServices(
     /// the action on it, and rejects secrets scheduled for deletion unless <paramref name="allowDeleted"/>.
     /// </summary>
     /// <param name="conditions">The request's parameters that the action's condition keys read.</param>
+    /// <remarks>
+    /// This and <see cref="FindAsync"/> pool their frames: on a store that answers over the network they wait on every
+    /// request, and each would otherwise allocate its frame per request. Await the result once, as every caller does.
+    /// </remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Secret> ResolveAsync(
         ISecretSession session, string secretId, RequestContext context, string action, CancellationToken cancellationToken, bool allowDeleted = false,
         RequestConditions? conditions = null)
@@ -58,6 +64,7 @@ public sealed class SecretServices(
     }
 
     /// <summary>Finds a secret without authorizing; validates a non-ARN id as a name first.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Secret?> FindAsync(ISecretSession session, string secretId, RequestContext context, CancellationToken cancellationToken)
     {
         Secret? secret;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Keyturn.Application;
@@ -13,7 +14,7 @@ namespace Keyturn.Server.Protocol;
 /// </summary>
 public sealed class OperationTable
 {
-    private readonly Dictionary<string, Func<ReadOnlyMemory<byte>, RequestContext, PooledBufferWriter, CancellationToken, Task>> _routes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Func<ReadOnlyMemory<byte>, RequestContext, PooledBufferWriter, CancellationToken, ValueTask>> _routes = new(StringComparer.Ordinal);
     private readonly Func<string, string, byte[]> _errorBody;
 
     private static readonly ArrayBufferWriter<byte> Detached = new(1);
@@ -72,7 +73,7 @@ public sealed class OperationTable
 
     public byte[] ErrorBody(string code, string message) => _errorBody(code, message);
 
-    public bool TryGet(string operation, out Func<ReadOnlyMemory<byte>, RequestContext, PooledBufferWriter, CancellationToken, Task> route) =>
+    public bool TryGet(string operation, out Func<ReadOnlyMemory<byte>, RequestContext, PooledBufferWriter, CancellationToken, ValueTask> route) =>
         _routes.TryGetValue(operation, out route!);
 
     private static T Get<T>(IServiceProvider services)
@@ -104,19 +105,25 @@ public sealed class OperationTable
     private void AddGetSecretValue(GetSecretValueHandler handler, JsonTypeInfo<GetSecretValueRequest> requestType)
     {
         var options = WriterOptions(requestType.Options);
-        _routes[handler.Name] = async (body, context, output, cancellationToken) =>
+        _routes[handler.Name] = (body, context, output, cancellationToken) => GetSecretValueAsync(handler, requestType, options, body, context, output, cancellationToken);
+    }
+
+    // Pooled: on a store that answers over the network this frame waits on every GetSecretValue.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask GetSecretValueAsync(
+        GetSecretValueHandler handler, JsonTypeInfo<GetSecretValueRequest> requestType, JsonWriterOptions options, ReadOnlyMemory<byte> body, RequestContext context,
+        PooledBufferWriter output, CancellationToken cancellationToken)
+    {
+        using var value = await handler.ExecutePooledAsync(Parse(body, requestType), context, cancellationToken).ConfigureAwait(false);
+        var writer = RentWriter(output, options);
+        try
         {
-            using var value = await handler.ExecutePooledAsync(Parse(body, requestType), context, cancellationToken).ConfigureAwait(false);
-            var writer = RentWriter(output, options);
-            try
-            {
-                GetSecretValueJson.Write(writer, value);
-            }
-            finally
-            {
-                ReturnWriter(writer);
-            }
-        };
+            GetSecretValueJson.Write(writer, value);
+        }
+        finally
+        {
+            ReturnWriter(writer);
+        }
     }
 
     /// <summary>
