@@ -187,22 +187,11 @@ internal static class ClusterCommand
                     new LoadSpec([node.Url], LoadCommand.PutSecretValue, 16, settings.ServerWarmup / 2, 0, PutSecrets: LoadProcess.PutPool(3000, 0, settings.ServerWarmup / 2, settings.PutsPerSecret)),
                     context.ClientEnvironment, context.Log);
 
-                // Then GetSecretValue in 4 s rounds until the node's JIT has finished promoting hot methods (see the CPU mode):
-                // a node still compiling in the first cells would be charged for it, and the store compared would look slower.
-                const double Round = 4;
-                double extra = 0, share;
-                var quietRounds = 0;
-                do
-                {
-                    var before = CpuUse.JitThreadTicks(node.Process.Pid);
-                    await LoadProcess.RunAsync(settings.BenchDll, new LoadSpec([node.Url], LoadCommand.GetSecretValue, 16, Round, 0, SecretCount: settings.GetSecrets),
-                        context.ClientEnvironment, context.Log);
-                    share = CpuUse.JitSecondsBetween(before, CpuUse.JitThreadTicks(node.Process.Pid)) / Round;
-                    extra += Round;
-                    quietRounds = share < CpuCommand.QuietJitShare ? quietRounds + 1 : 0;
-                }
-                while (quietRounds < CpuCommand.QuietRounds && extra < MaxExtraWarmup);
-
+                // Then GetSecretValue in 4 s rounds until the node's JIT has finished promoting hot methods: a node still
+                // compiling in the first cells would be charged for it, and the store compared would look slower.
+                var (extra, share, _) = await JitWarmup.RunAsync(node.Process.Pid, 4, MaxExtraWarmup, () =>
+                    LoadProcess.RunAsync(settings.BenchDll, new LoadSpec([node.Url], LoadCommand.GetSecretValue, 16, 4, 0, SecretCount: settings.GetSecrets),
+                        context.ClientEnvironment, context.Log));
                 result.Warmups.Add(string.Create(CultureInfo.InvariantCulture, $"{node.Name} {extra:0} s (JIT {share * 100:F1} % of the last round)"));
             }
         }

@@ -96,7 +96,7 @@ internal static class ClusterReport
         md.AppendLine("- **Load.** Each cell is a separate `Keyturn.Bench load` process: a closed loop of N workers over exactly N HTTP/1.1 keep-alive connections, " +
             "every request freshly SigV4-signed. Against k nodes the client spreads its connections itself: worker i talks to node i mod k (a round-robin client, no load balancer).");
         md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- **Node warm-up.** {settings.ServerWarmup:0.#} s of GetSecretValue and half as long of PutSecretValue per node at 16 connections, " +
-            $"then 4 s rounds of GetSecretValue until the node's tiered-compilation thread used under {CpuCommand.QuietJitShare * 100:0.#} % of each of {CpuCommand.QuietRounds} rounds in a row (at most 60 s more): " +
+            $"then 4 s rounds of GetSecretValue until the node's tiered-compilation thread used under {JitWarmup.QuietShare * 100:0.#} % of each of {JitWarmup.QuietRounds} rounds in a row (at most 60 s more): " +
             $"{(result.Warmups.Count == 0 ? "none this run" : string.Join("; ", result.Warmups))}."));
         md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- **Window.** {settings.Warmup:0.#} s warm-up, then {settings.Duration:0.#} s measured; the load prints the window's start and end as they pass, and at " +
             $"those moments the orchestrator reads the CPU time of every node (`/proc/PID/stat`), of PostgreSQL (the postmaster, its live children and the backends it reaped) and of the " +

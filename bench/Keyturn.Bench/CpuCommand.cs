@@ -209,56 +209,31 @@ internal static class CpuCommand
     }
 
     /// <summary>
-    /// More unmeasured load after the fixed warm-up, in rounds at each measured connection count, until the server's JIT
-    /// spent under <see cref="QuietJitShare"/> of each of <see cref="QuietRounds"/> rounds in a row promoting methods in the background, or
-    /// <see cref="CpuSettings.MaxExtraWarmup"/> has passed. Keyturn has far more code than a bare Kestrel: on one core its
-    /// tiered compilation was still busy (a tenth of a core or more) minutes into a run that warmed up for a fixed 8 s, and
-    /// that cost landed in the first measured cells.
+    /// More unmeasured load after the fixed warm-up (<see cref="JitWarmup"/>), each round 4 s at every measured connection
+    /// count, with the allocation counters on as in a measured window: the runtime's counter code is then compiled here too.
     /// </summary>
     private static async Task<Warmup> WarmUntilJitQuietAsync(CpuSettings settings, string serverName, ChildProcess server, Uri url, string operation, bool atBaseline,
         IReadOnlyDictionary<string, string> environment, string log, int[] loadCpus)
     {
         const double Round = 4;
-        var extra = 0.0;
-        var quietRounds = 0;
-        while (true)
+        var counts = settings.Connections.Distinct().ToArray();
+        var (extra, share, quiet) = await JitWarmup.RunAsync(server.Pid, Round * counts.Length, settings.MaxExtraWarmup, async () =>
         {
-            var round = 0.0;
-            var jit = 0.0;
-            foreach (var connections in settings.Connections.Distinct())
+            foreach (var connections in counts)
             {
-                // With the allocation counters on, as in a measured window: the runtime's counter code is then compiled here too.
                 var watch = AllocationWatch.Start(server.Pid, settings.CounterInterval);
-                var before = CpuUse.JitThreadTicks(server.Pid);
                 var puts = operation == LoadCommand.PutSecretValue && !atBaseline ? LoadProcess.PutPool(4000, 0, Round, settings.PutsPerSecret) : 0;
                 await LoadProcess.RunAsync(settings.BenchDll,
                     new LoadSpec([url], operation, connections, Round, 0, atBaseline, puts, SecretCount: settings.GetSecrets),
                     environment, log, CpuList.Format(loadCpus));
-                jit += CpuUse.JitSecondsBetween(before, CpuUse.JitThreadTicks(server.Pid));
                 await watch.StopAsync();
-                round += Round;
             }
+        });
 
-            extra += round;
-            var share = jit / round;
-            quietRounds = share < QuietJitShare ? quietRounds + 1 : 0;
-            if (quietRounds == QuietRounds || extra >= settings.MaxExtraWarmup)
-            {
-                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {serverName} {operation}: {extra:0} s more warm-up; JIT {share * 100:F1} % of the last round{(quietRounds == QuietRounds ? "" : " (still busy: the cap was reached)")}"));
-                return new Warmup(serverName, operation, extra, share);
-            }
-        }
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {serverName} {operation}: {extra:0} s more warm-up; JIT {share * 100:F1} % of the last round{(quiet ? "" : " (still busy: the cap was reached)")}"));
+        return new Warmup(serverName, operation, extra, share);
     }
-
-    /// <summary>The share of a warm-up round below which the JIT's background work counts as done.</summary>
-    public const double QuietJitShare = 0.01;
-
-    /// <summary>
-    /// How many quiet rounds in a row end the warm-up: the JIT promotes methods in bursts, and one quiet round after a
-    /// fixed 8 s was followed by a measured cell in which it used 8 % of the server's CPU.
-    /// </summary>
-    public const int QuietRounds = 3;
 
     /// <summary>Pins every thread of this process to <paramref name="cpus"/> (children inherit it).</summary>
     private static Task PinSelfAsync(IEnumerable<int> cpus) => PinAsync(Environment.ProcessId, cpus);
@@ -392,15 +367,15 @@ internal sealed record Calibration(double Micros, int Bytes)
     public int HeapBytes => Bytes == 0 ? 0 : (Bytes + ArrayOverhead + 7) / 8 * 8;
 }
 
+/// <summary>One server's and operation's warm-up beyond the fixed one: how long, and the JIT's share of the server CPU in its last round.</summary>
+internal sealed record Warmup(string Server, string Operation, double ExtraSeconds, double LastJitShare);
+
 /// <summary>
 /// One cell of the CPU mode. Per-request figures are rates over rates, each over its own exactly-known span: the server's
 /// CPU seconds per second of the window, or its allocated bytes per second of the counter intervals, divided by the
 /// requests per second the load counted in its window (the load is steady there, so the spans need not coincide to the
 /// millisecond).
 /// </summary>
-/// <summary>One server's and operation's warm-up beyond the fixed one: how long, and the JIT's share of the server CPU in its last round.</summary>
-internal sealed record Warmup(string Server, string Operation, double ExtraSeconds, double LastJitShare);
-
 internal sealed record CpuCell(
     int Repetition, string Server, string Operation, int Connections, LoadResult Load, double WindowS, double ServerCpuS,
     IReadOnlyList<(double Bytes, double Seconds)> AllocIntervals, int ServerCpuCount, CoreTime ServerCores, CoreTime LoadCores, double? PostgresCpuS = null)

@@ -146,7 +146,7 @@ internal static class CpuReport
             $"and the per-repetition differences of the paired cells are listed for the spread."));
         md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- **Server warm-up.** {settings.ServerWarmup:0.#} s of unmeasured load per operation and server at 16 connections before the first cell, " +
             $"then rounds of 4 s at each measured connection count until the server's tiered-compilation thread (the JIT promoting hot methods to optimized code, " +
-            $"read per thread from /proc) used under {CpuCommand.QuietJitShare * 100:0.#} % of each of {CpuCommand.QuietRounds} rounds in a row, at most {settings.MaxExtraWarmup:0} s more. " +
+            $"read per thread from /proc) used under {JitWarmup.QuietShare * 100:0.#} % of each of {JitWarmup.QuietRounds} rounds in a row, at most {settings.MaxExtraWarmup:0} s more. " +
             $"A fixed warm-up alone left Keyturn's JIT busy inside the first measured cells, whose CPU it then inflated. " +
             $"The \"JIT µs/req\" column below is what that thread still used inside each window (a lower bound: a JIT thread that ends inside a window is not counted). " +
             $"This run's extra warm-up: {(warmups.Count == 0 ? "none" : string.Join("; ", warmups.Select(w => $"{(w.Server == CpuCommand.KeyturnName ? settings.SubjectName : w.Server)} {w.Operation} {w.ExtraSeconds:0} s (JIT {w.LastJitShare * 100:F1} % of the last round)")))}."));
