@@ -95,13 +95,7 @@ internal sealed class PostgreSqlRowDecoder
             else
             {
                 var template = StoredSecretMetadata.Deserialize(storeId, arn, region, name, created, null, document);
-                if (Interlocked.Increment(ref _metadataCount) > MaxEntries || Interlocked.Add(ref _metadataBytes, document.Length) > MaxBytes)
-                {
-                    _metadata.Clear();
-                    Volatile.Write(ref _metadataCount, 1);
-                    Volatile.Write(ref _metadataBytes, document.Length);
-                }
-
+                Admit(_metadata, ref _metadataCount, ref _metadataBytes, document.Length);
                 _metadata[storeId] = new DecodedMetadata(document.ToArray(), template);
                 secret = template.CopyWithoutVersions();
             }
@@ -129,19 +123,25 @@ internal sealed class PostgreSqlRowDecoder
             }
 
             var value = new StoredValue(kind, raw.ToArray());
-            if (Interlocked.Increment(ref _valueCount) > MaxEntries || Interlocked.Add(ref _valueBytes, length) > MaxBytes)
-            {
-                _values.Clear();
-                Volatile.Write(ref _valueCount, 1);
-                Volatile.Write(ref _valueBytes, length);
-            }
-
+            Admit(_values, ref _valueCount, ref _valueBytes, length);
             _values[key] = value;
             return value;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Counts one more entry of <paramref name="size"/> bytes; past either bound, that part starts over empty with it.</summary>
+    private static void Admit<TKey, TValue>(ConcurrentDictionary<TKey, TValue> entries, ref int count, ref long bytes, long size)
+        where TKey : notnull
+    {
+        if (Interlocked.Increment(ref count) > MaxEntries || Interlocked.Add(ref bytes, size) > MaxBytes)
+        {
+            entries.Clear();
+            Volatile.Write(ref count, 1);
+            Volatile.Write(ref bytes, size);
         }
     }
 
