@@ -35,8 +35,9 @@ function rotate(event) {
     throw new TypeError(`refusing ${step} on purpose`);
   }
   if (step === 'createSecret') {
+    // One argument with '=': a base64url value may start with '-', which the CLI would read as an option.
     aws('put-secret-value', '--secret-id', arn, '--client-request-token', token,
-      '--secret-string', crypto.randomBytes(18).toString('base64url'), '--version-stages', 'AWSPENDING');
+      `--secret-string=${crypto.randomBytes(18).toString('base64url')}`, '--version-stages', 'AWSPENDING');
     console.log(`createSecret: Successfully put secret for ARN ${arn} and version ${token}.`);
   } else if (step === 'finishSecret') {
     const stages = aws('describe-secret', '--secret-id', arn).VersionIdsToStages;
