@@ -21,7 +21,6 @@ internal static class ClusterCommand
 {
     public const string SqliteName = "SQLite";
     public const string SingleUserFunction = "arn:aws:lambda:us-east-1:000000000000:function:keyturn-postgresql-single-user";
-    private const string StoreDatabase = "keyturn_store";
     private const string Region = "us-east-1";
 
     public static async Task<int> RunAsync(Flags flags)
@@ -96,9 +95,9 @@ internal static class ClusterCommand
                 await postgres.StartAsync(certificates: null);
                 result.PostgresSettings = await BenchPostgres.RestartDurableAsync(postgres, settings.MaxConnections, "128MB");
                 result.PostgresVersion = await postgres.ScalarAsSuperuserAsync<string>("SELECT version()") ?? "?";
-                await postgres.ExecuteAsSuperuserAsync("postgres", $"CREATE DATABASE {StoreDatabase} OWNER {PostgresServer.MasterUser}");
+                await postgres.ExecuteAsSuperuserAsync("postgres", $"CREATE DATABASE {BenchPostgres.StoreDatabase} OWNER {PostgresServer.MasterUser}");
                 context.Postgres = postgres;
-                context.StoreUrl = $"postgresql://{PostgresServer.MasterUser}:{postgres.MasterPassword}@127.0.0.1:{postgres.Port.ToString(CultureInfo.InvariantCulture)}/{StoreDatabase}";
+                context.StoreUrl = $"postgresql://{PostgresServer.MasterUser}:{postgres.MasterPassword}@127.0.0.1:{postgres.Port.ToString(CultureInfo.InvariantCulture)}/{BenchPostgres.StoreDatabase}";
             }
 
             if (settings.Parts.Contains("sqlite") || settings.Parts.Contains("postgres"))
@@ -175,7 +174,7 @@ internal static class ClusterCommand
         }
 
         result.Configurations = [.. configurations.Select(c => c.Name)];
-        await using var sampler = context.Postgres is null ? null : await ActivitySampler.OpenAsync(context.Postgres, StoreDatabase);
+        await using var sampler = context.Postgres is null ? null : await ActivitySampler.OpenAsync(context.Postgres, BenchPostgres.StoreDatabase);
         if (settings.ServerWarmup > 0)
         {
             Console.Error.WriteLine($"Warming up every node ({settings.ServerWarmup:0.#} s of GetSecretValue, half as long of PutSecretValue, each)...");
@@ -214,9 +213,7 @@ internal static class ClusterCommand
 
                         if (configuration.Name != SqliteName && context.Postgres is { } postgres)
                         {
-                            // Each PostgreSQL cell starts settled: the previous cell's dead rows vacuumed, statistics fresh and
-                            // dirty pages written, so autovacuum or a checkpoint the previous writes provoked is not billed to this one.
-                            await postgres.ExecuteAsSuperuserAsync(StoreDatabase, "VACUUM (ANALYZE)", "CHECKPOINT");
+                            await BenchPostgres.SettleStoreAsync(postgres);
                         }
 
                         var cell = await RunCellAsync(

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text.Json.Nodes;
 using Keyturn.Rotators.Tests.Infrastructure;
 
 namespace Keyturn.Bench;
@@ -43,7 +44,8 @@ internal static class CpuCommand
             Caller: flags.Text("caller", "iam") is "iam" or "root" ? flags.Text("caller", "iam") : throw new ArgumentException("--caller takes iam or root."),
             ReportPath: Path.GetFullPath(flags.Text("report", Path.Combine(repo, flags.Text("store") is null ? "docs/benchmarks-cpu.md" : "docs/benchmarks-cpu-postgresql.md"))),
             LoadAverageAtStart: BenchMachine.LoadAverage(" "),
-            Calibration: flags.Text("calibrate") is { } calibrate ? Calibration.Parse(calibrate) : null);
+            Calibration: flags.Text("calibrate") is { } calibrate ? Calibration.Parse(calibrate) : null,
+            BaselineEnvironment: BaselineEnvironment(flags.Text("baseline-env"), flags.Text("keyturn-dll", Path.Combine(repo, "src/Keyturn.Cli/bin/Release/net10.0/keyturn.dll"))));
         var keep = flags.Switch("keep");
 
         // Query keys for the throwaway PostgreSQL's URI, e.g. read_max_pool_size=4 to size the read pool.
@@ -106,15 +108,16 @@ internal static class CpuCommand
             Console.Error.WriteLine("Starting PostgreSQL...");
             await postgres.StartAsync(certificates: null);
             await BenchPostgres.RestartDurableAsync(postgres, 100, "128MB");
-            await postgres.ExecuteAsSuperuserAsync("postgres", $"CREATE DATABASE keyturn_store OWNER {PostgresServer.MasterUser}");
+            await postgres.ExecuteAsSuperuserAsync("postgres", $"CREATE DATABASE {BenchPostgres.StoreDatabase} OWNER {PostgresServer.MasterUser}");
             await PinAsync(CpuUse.PostmasterPid(postgres.DataDirectory), serverCpus);
-            store = $"postgresql://{PostgresServer.MasterUser}:{postgres.MasterPassword}@127.0.0.1:{postgres.Port.ToString(CultureInfo.InvariantCulture)}/keyturn_store" +
+            store = $"postgresql://{PostgresServer.MasterUser}:{postgres.MasterPassword}@127.0.0.1:{postgres.Port.ToString(CultureInfo.InvariantCulture)}/{BenchPostgres.StoreDatabase}" +
                 (storeQuery is null ? "" : "?" + storeQuery);
             Console.Error.WriteLine(storeQuery is null ? "Store URI without query keys" : $"Store URI query: {storeQuery}");
         }
 
         var baselinePort = ChildProcess.FreePort();
-        await using var baseline = ChildProcess.Start(settings.BenchDll, ["baseline", "--bare", "--listen", $"127.0.0.1:{baselinePort}"], new Dictionary<string, string>(), log, pin: pin);
+        await using var baseline = ChildProcess.Start(settings.BenchDll, ["baseline", "--bare", "--listen", $"127.0.0.1:{baselinePort}"],
+            new Dictionary<string, string>(settings.BaselineEnvironment), log, pin: pin);
         var baselineUrl = new Uri($"http://127.0.0.1:{baselinePort}/");
         await baseline.WaitUntilHealthyAsync(new Uri(baselineUrl, "health"), "baseline");
 
@@ -141,6 +144,9 @@ internal static class CpuCommand
                 clientEnvironment = await CreateIamKeyAsync(settings, work, store, log);
             }
         }
+
+        // The seeded store gets its statistics before the warm-up prepares statements against it.
+        await SettlePostgresAsync(postgres);
 
         var servers = new[] { (Name: BaselineName, Process: baseline, Url: baselineUrl), (Name: KeyturnName, Process: keyturn, Url: keyturnUrl) };
         var cells = new List<CpuCell>();
@@ -179,6 +185,11 @@ internal static class CpuCommand
                         {
                             var previous = cells.LastOrDefault(c => c.Server == KeyturnName && c.Connections == connections && c.Operation is LoadCommand.PutSecretValue or LoadCommand.GetSecretValue);
                             puts = LoadProcess.PutPool(previous?.Load.Rps ?? 4000, settings.Warmup, settings.Duration, settings.PutsPerSecret);
+                        }
+
+                        if (server.Name == KeyturnName)
+                        {
+                            await SettlePostgresAsync(postgres);
                         }
 
                         var cell = await runner.RunAsync(repetition, server.Name, server.Process, server.Url, operation, connections, puts);
@@ -264,6 +275,41 @@ internal static class CpuCommand
         "{\"Effect\":\"Deny\",\"Action\":\"secretsmanager:*\",\"Resource\":\"arn:aws:secretsmanager:*:*:secret:prod/*\"}]}";
 
     /// <summary>Creates the measured application key with <c>keyturn keys create</c> on the server's store; returns the load's environment.</summary>
+    /// <summary>
+    /// The bare Kestrel's environment: the thread-pool spin limit Keyturn ships in its runtimeconfig.json, so both servers
+    /// idle alike and the extra is Keyturn's work, not the runtime's idle behaviour; then "NAME=VALUE,..." from
+    /// --baseline-env on top (DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=46, hexadecimal 70, gives it the runtime's default).
+    /// </summary>
+    private static IReadOnlyDictionary<string, string> BaselineEnvironment(string? overrides, string keyturnDll)
+    {
+        var environment = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var runtimeConfig = Path.ChangeExtension(Path.GetFullPath(keyturnDll), ".runtimeconfig.json");
+        if (File.Exists(runtimeConfig)
+            && JsonNode.Parse(File.ReadAllText(runtimeConfig))?["runtimeOptions"]?["configProperties"]?[SpinLimitProperty] is { } spin)
+        {
+            environment[SpinLimitVariable] = spin.GetValue<int>().ToString("X", CultureInfo.InvariantCulture);
+        }
+
+        foreach (var pair in (overrides ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new ArgumentException($"--baseline-env takes NAME=VALUE pairs separated by commas, not '{pair}'.");
+            }
+
+            environment[pair[..equals]] = pair[(equals + 1)..];
+        }
+
+        return environment;
+    }
+
+    private const string SpinLimitProperty = "System.Threading.ThreadPool.UnfairSemaphoreSpinLimit";
+    private const string SpinLimitVariable = "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit";
+
+    /// <summary>Settles the bench's own PostgreSQL store; a store given by URL is left alone (the bench is not its superuser).</summary>
+    private static Task SettlePostgresAsync(PostgresServer? postgres) => postgres is null ? Task.CompletedTask : BenchPostgres.SettleStoreAsync(postgres);
+
     private static async Task<IReadOnlyDictionary<string, string>> CreateIamKeyAsync(CpuSettings settings, string work, string? store, string log)
     {
         var (exit, stdout) = await ChildProcess.RunAsync(settings.KeyturnDll,
@@ -341,7 +387,7 @@ internal static class CpuCommand
 internal sealed record CpuSettings(
     string KeyturnDll, string BenchDll, string? Store, double Duration, double Warmup, double ServerWarmup, double MaxExtraWarmup, int Repetitions, int[] Connections,
     string[] Operations, int GetSecrets, int PutsPerSecret, double CounterInterval, int[] ServerCpus, int[] LoadCpus, string Caller, string ReportPath, string LoadAverageAtStart,
-    Calibration? Calibration)
+    Calibration? Calibration, IReadOnlyDictionary<string, string> BaselineEnvironment)
 {
     /// <summary>What the report calls the server compared with the bare Kestrel.</summary>
     public string SubjectName => Calibration is { } c ? string.Create(CultureInfo.InvariantCulture, $"bare Kestrel + {c.Micros:0.#} µs + {c.Bytes} B") : "Keyturn";

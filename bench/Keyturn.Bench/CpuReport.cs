@@ -99,12 +99,17 @@ internal static class CpuReport
         md.AppendLine();
         md.AppendLine($"- CPU: {BenchMachine.CpuModel()}, `nproc` = {Environment.ProcessorCount}; memory {BenchMachine.MemoryGiB():F1} GiB");
         md.AppendLine($"- OS: {RuntimeInformation.OSDescription}; {RuntimeInformation.FrameworkDescription}; default (workstation, concurrent) GC everywhere");
+        md.AppendLine(settings.BaselineEnvironment.Count == 0
+            ? "- Runtime settings: Keyturn's from its `keyturn.runtimeconfig.json`; the bare Kestrel's the runtime's defaults"
+            : $"- Runtime settings: Keyturn's from its `keyturn.runtimeconfig.json`; the bare Kestrel runs with {string.Join(", ", settings.BaselineEnvironment.Select(e => $"`{e.Key}={e.Value}`"))} " +
+                "(by default the thread-pool spin limit Keyturn ships, so both idle alike; `--baseline-env` overrides)");
         md.AppendLine($"- Pinning (`taskset`): both servers on CPU {CpuList.Format(settings.ServerCpus)}; the load processes, the seeder and this orchestrator on CPU {CpuList.Format(settings.LoadCpus)}");
         md.AppendLine($"- Store: {settings.Store switch
         {
             null => "the embedded SQLite store (WAL, `synchronous=FULL`) in a fresh data directory",
             CpuCommand.ThrowawayPostgres => "`--store postgresql`: a throwaway PostgreSQL 15 on loopback with durable commits (`fsync`, `synchronous_commit` on), " +
-                "pinned to the server CPU with Keyturn; its backends' CPU is not in Keyturn's process time and is reported per request in its own column",
+                "pinned to the server CPU with Keyturn; its backends' CPU is not in Keyturn's process time and is reported per request in its own column; " +
+                "the store is settled (`VACUUM (ANALYZE)`, `CHECKPOINT`) after seeding and before each Keyturn cell",
             _ => $"`--store {Redacted(settings.Store)}` (the store's own CPU, such as PostgreSQL's backends, is not in Keyturn's process time)",
         }}");
         md.AppendLine($"- Load average (1/5/15 min) when the run started: {settings.LoadAverageAtStart}; when it ended: {BenchMachine.LoadAverage(" ")}. " +
@@ -203,7 +208,8 @@ internal static class CpuReport
         md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"This run: `--duration {settings.Duration:0.#} --warmup {settings.Warmup:0.#} --server-warmup {settings.ServerWarmup:0.#} --max-extra-warmup {settings.MaxExtraWarmup:0} --repetitions {settings.Repetitions} " +
             $"--connections {string.Join(',', settings.Connections)} --operations {string.Join(',', settings.Operations)} --counter-interval {settings.CounterInterval:0.##} " +
             $"--server-cpus {CpuList.Format(settings.ServerCpus)} --load-cpus {CpuList.Format(settings.LoadCpus)} --caller {settings.Caller}{(settings.Store is null ? "" : $" --store {Redacted(settings.Store)}")}" +
-            $"{(settings.Calibration is { } k ? $" --calibrate {k.Micros:0.#},{k.Bytes}" : "")}`. " +
+            $"{(settings.Calibration is { } k ? $" --calibrate {k.Micros:0.#},{k.Bytes}" : "")}" +
+            $"{(settings.BaselineEnvironment.Count == 0 ? "" : " --baseline-env " + string.Join(',', settings.BaselineEnvironment.Select(e => $"{e.Key}={e.Value}")))}`. " +
             $"Not part of CI: it takes minutes and its numbers belong to the machine."));
         return (md.ToString(), summary.ToString());
     }
