@@ -120,7 +120,7 @@ public sealed class PostgreSqlReadBudgetTests(PostgresServerFixture server, ITes
 
     // As GetSecretValue's unit: the secret by its id, the AWSCURRENT version, its sealed value (read with the secret); the
     // version's id, so that the count is the store's and not the decryption's.
-    private static Task<string> ReadCurrentAsync(ISecretStore store, Secret secret, bool byArn) => store.ReadAsync(async (s, ct) =>
+    private static ValueTask<string> ReadCurrentAsync(ISecretStore store, Secret secret, bool byArn) => store.ReadAsync(async (s, ct) =>
     {
         var found = (byArn ? await s.FindByArnAsync(secret.Arn, ct) : await s.FindByNameAsync(secret.Region, secret.Name, ct))!;
         var version = found.HolderOf("AWSCURRENT")!;
@@ -132,7 +132,7 @@ public sealed class PostgreSqlReadBudgetTests(PostgresServerFixture server, ITes
         return version.VersionId;
     }, CancellationToken.None);
 
-    private static Task<(string?, string)> ReadAsync(ISecretStore store, Secret secret) => store.ReadAsync(async (s, ct) =>
+    private static ValueTask<(string?, string)> ReadAsync(ISecretStore store, Secret secret) => store.ReadAsync(async (s, ct) =>
     {
         var found = (await s.FindByNameAsync(secret.Region, secret.Name, ct))!;
         return (found.Description, Open(found, found.HolderOf("AWSCURRENT")!));

@@ -183,6 +183,6 @@ public sealed class GetSecretValueHandler(SecretServices services) : IOperation<
             }
 
             return true;
-        }, cancellationToken);
+        }, cancellationToken).AsTask();
     }
 }
