@@ -69,7 +69,7 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
             connection = await _singleStatementSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var session = new PostgreSqlSecretSession(context?.Connection ?? connection!, transaction: null, write: false, _rows, context);
+        var session = context?.Session(_rows) ?? new PostgreSqlSecretSession(connection!, transaction: null, write: false, _rows);
         var ended = false;
         try
         {
