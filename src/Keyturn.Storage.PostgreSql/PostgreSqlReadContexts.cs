@@ -76,8 +76,20 @@ internal sealed class PostgreSqlReadContext(NpgsqlConnection connection) : IDisp
 {
     private NpgsqlCommand? _byName;
     private NpgsqlCommand? _byArn;
+    private PostgreSqlSecretSession? _session;
 
     public NpgsqlConnection Connection => connection;
+
+    /// <summary>
+    /// The session of the unit that rented this context, started afresh: kept with the context rather than allocated per
+    /// read, as the context is used by one unit at a time and dropped after a unit that failed.
+    /// </summary>
+    public PostgreSqlSecretSession Session(PostgreSqlRowDecoder rows)
+    {
+        _session ??= new PostgreSqlSecretSession(connection, transaction: null, write: false, rows, this);
+        _session.StartUnit();
+        return _session;
+    }
 
     /// <summary>The lookup of a secret by region and name, its parameters set; not to be disposed by the caller.</summary>
     public NpgsqlCommand SecretByName(string sql, string region, string name)

@@ -47,6 +47,14 @@ internal sealed partial class PostgreSqlSecretSession(
     /// <summary>True once this single-statement unit asked for more than one statement (even if the work swallowed the exception).</summary>
     public bool NeededSnapshot { get; private set; }
 
+    /// <summary>Starts a unit of a read session kept with its <see cref="PostgreSqlReadContext"/>: nothing counted yet.</summary>
+    public void StartUnit()
+    {
+        _inserted = null;
+        _statements = 0;
+        NeededSnapshot = false;
+    }
+
     /// <summary>After a rollback: forgets the store ids given to secrets this transaction inserted.</summary>
     public void ForgetInserted()
     {

@@ -54,15 +54,9 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
     }
 
     // The single-statement attempt is inline: a read that needs no snapshot, GetSecretValue's, is one async frame here, and
-    // a pooled one: what a read allocates for it is the Task the port returns, not the frame.
-    public Task<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
-    {
-        var read = ReadPooledAsync(work, cancellationToken);
-        return read.IsCompletedSuccessfully ? Task.FromResult(read.Result) : read.AsTask();
-    }
-
+    // a pooled one, so the read allocates no Task for the port.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<T> ReadPooledAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    public async ValueTask<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
     {
         PostgreSqlReadContext? context = null;
         NpgsqlConnection? connection = null;
@@ -75,7 +69,7 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
             connection = await _singleStatementSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var session = new PostgreSqlSecretSession(context?.Connection ?? connection!, transaction: null, write: false, _rows, context);
+        var session = context?.Session(_rows) ?? new PostgreSqlSecretSession(connection!, transaction: null, write: false, _rows);
         var ended = false;
         try
         {
@@ -115,10 +109,10 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
     /// <summary>Closes the read connections kept open between units (<see cref="PostgreSqlDatabase"/> does, before its pools).</summary>
     internal void CloseReadContexts() => _readContexts?.Dispose();
 
-    public Task<T> WriteAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+    public ValueTask<T> WriteAsync<T>(Func<ISecretSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken) =>
         RunAsync(write: true, fence: null, work, cancellationToken);
 
-    public Task<T> WriteAsync<T>(LeaseFence? fence, Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+    public ValueTask<T> WriteAsync<T>(LeaseFence? fence, Func<ISecretSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken) =>
         RunAsync(write: true, fence, work, cancellationToken);
 
     /// <summary>True for a failure after which the whole unit may simply run again.</summary>
@@ -126,7 +120,7 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
         e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected
         || (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName is { } name && IdempotentKeys.Contains(name));
 
-    private async Task<T> RunAsync<T>(bool write, LeaseFence? fence, Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    private async ValueTask<T> RunAsync<T>(bool write, LeaseFence? fence, Func<ISecretSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -144,7 +138,7 @@ public sealed partial class PostgreSqlSecretStore : ISecretStore
         }
     }
 
-    private async Task<T> RunOnceAsync<T>(bool write, LeaseFence? fence, Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    private async ValueTask<T> RunOnceAsync<T>(bool write, LeaseFence? fence, Func<ISecretSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(write ? IsolationLevel.ReadCommitted : IsolationLevel.RepeatableRead, cancellationToken)

@@ -28,16 +28,16 @@ public sealed partial class SqliteSecretStore : ISecretStore
         _connectionString = database.ConnectionString;
     }
 
-    // Not async itself: RunAsync's task is the unit's, without a second one around it.
-    public Task<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+    // Not async itself: RunAsync's frame is the unit's, without a second one around it.
+    public ValueTask<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken) =>
         cancellationToken.IsCancellationRequested
-            ? Task.FromCanceled<T>(cancellationToken)
+            ? ValueTask.FromCanceled<T>(cancellationToken)
             : RunAsync(work, fence: null, deferred: true, cancellationToken);
 
-    public Task<T> WriteAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+    public ValueTask<T> WriteAsync<T>(Func<ISecretSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken) =>
         WriteAsync(fence: null, work, cancellationToken);
 
-    public async Task<T> WriteAsync<T>(LeaseFence? fence, Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    public async ValueTask<T> WriteAsync<T>(LeaseFence? fence, Func<ISecretSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -98,7 +98,7 @@ public sealed partial class SqliteSecretStore : ISecretStore
     /// from its first statement (BEGIN IMMEDIATE), so reads in it are already "for update", and a fenced write checks
     /// its lease under that lock: nobody can take the lease over before this transaction ends.
     /// </summary>
-    private async Task<T> RunAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, LeaseFence? fence, bool deferred, CancellationToken cancellationToken)
+    private async ValueTask<T> RunAsync<T>(Func<ISecretSession, CancellationToken, ValueTask<T>> work, LeaseFence? fence, bool deferred, CancellationToken cancellationToken)
     {
         // Read before the unit's snapshot exists: the read cache's check needs the epoch as it was then.
         var epoch = _cache.EpochBeforeSnapshot();

@@ -135,7 +135,7 @@ public sealed class PostgreSqlPasswordExposureTests(PostgresServerFixture server
         await using var database = await PostgreSqlDatabase.OpenAsync(uri, loggerFactory: loggerFactory);
         var secret = StoreTestData.NewSecret();
         await database.SecretStore.WriteAsync(async (s, ct) => { await s.SaveAsync(secret, ct); return 0; }, default);
-        await Assert.ThrowsAnyAsync<PostgresException>(() => database.SecretStore.WriteAsync<int>((_, _) => throw new PostgresException("x", "ERROR", "ERROR", "0A000"), default));
+        await Assert.ThrowsAnyAsync<PostgresException>(async () => await database.SecretStore.WriteAsync<int>((_, _) => throw new PostgresException("x", "ERROR", "ERROR", "0A000"), default));
         var health = await database.CheckAsync(default);
 
         var password = server.Server.MasterPassword;

@@ -44,8 +44,8 @@ public sealed class PostgreSqlSecretStoreContractTests(PostgreSqlStoreFixture fi
         var secondHolds = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var attempts = 0;
 
-        Task<int> Unit(Keyturn.Application.Ports.ISecretStore store, string firstArn, string secondArn, TaskCompletionSource mine, TaskCompletionSource theirs) =>
-            store.WriteAsync(async (s, ct) =>
+        async Task<int> Unit(Keyturn.Application.Ports.ISecretStore store, string firstArn, string secondArn, TaskCompletionSource mine, TaskCompletionSource theirs) =>
+            await store.WriteAsync(async (s, ct) =>
             {
                 Interlocked.Increment(ref attempts);
                 var first = (await s.FindByArnAsync(firstArn, ct))!;
@@ -111,7 +111,7 @@ public sealed class PostgreSqlSecretStoreContractTests(PostgreSqlStoreFixture fi
                 var found = (i % 2 == 0 ? await s.FindByNameAsync(wanted.Region, wanted.Name, ct) : await s.FindByArnAsync(wanted.Arn, ct))!;
                 Assert.Equal((wanted.Arn, wanted.Name, wanted.Region), (found.Arn, found.Name, found.Region));
                 return (found.Name, Open(found, found.HolderOf("AWSCURRENT")!));
-            }, cancellationToken)));
+            }, cancellationToken).AsTask()));
         Assert.All(await ReadAllAsync(CancellationToken.None), read => Assert.Equal("first", read.Value));
 
         // A commit on the other node is what every later read sees, on whichever kept connection it runs.
@@ -134,7 +134,7 @@ public sealed class PostgreSqlSecretStoreContractTests(PostgreSqlStoreFixture fi
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ReadAllAsync(cancelled.Token));
         }
 
-        await Assert.ThrowsAsync<InvalidDataException>(() => Store.ReadAsync<int>(async (s, ct) =>
+        await Assert.ThrowsAsync<InvalidDataException>(async () => await Store.ReadAsync<int>(async (s, ct) =>
         {
             Assert.NotNull(await s.FindByArnAsync(changed.Arn, ct));
             throw new InvalidDataException("the work failed after its read");

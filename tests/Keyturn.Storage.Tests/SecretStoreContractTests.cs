@@ -328,7 +328,7 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
 
         var newer = (await AcquireAsync(SecondNode, resource, "node-b", Now.AddMinutes(1), TimeSpan.FromSeconds(30)))!.Value;
         var ran = false;
-        var lost = await Assert.ThrowsAsync<LeaseLostException>(() => Store.WriteAsync(fence, async (s, ct) =>
+        var lost = await Assert.ThrowsAsync<LeaseLostException>(async () => await Store.WriteAsync(fence, async (s, ct) =>
         {
             ran = true;
             await s.AppendJournalAsync(Journal(arn, "t", RotationStep.CreateSecret, JournalPhase.End, "node-a", old), ct);
@@ -344,7 +344,7 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
             return 0;
         }, Ct);
         await SecondNode.WriteAsync(async (s, ct) => { await s.ReleaseLeaseAsync(resource, "node-b", ct); return 0; }, Ct);
-        await Assert.ThrowsAsync<LeaseLostException>(() => SecondNode.WriteAsync(new LeaseFence(resource, "node-b", newer), (_, _) => Task.FromResult(0), Ct));
+        await Assert.ThrowsAsync<LeaseLostException>(async () => await SecondNode.WriteAsync(new LeaseFence(resource, "node-b", newer), (_, _) => ValueTask.FromResult(0), Ct));
 
         var journal = await Store.ReadAsync(async (s, ct) => await s.ReadJournalAsync(arn, "t", ct), Ct);
         Assert.Equal([("node-a", JournalPhase.Begin), ("node-b", JournalPhase.End)], journal.Select(e => (e.Node, e.Phase)));
@@ -359,7 +359,7 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
         var inside = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var finish = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        var fenced = Task.Run(() => Store.WriteAsync(new LeaseFence(resource, "node-a", token), async (s, ct) =>
+        var fenced = Task.Run(async () => await Store.WriteAsync(new LeaseFence(resource, "node-a", token), async (s, ct) =>
         {
             await s.AppendJournalAsync(Journal(arn, "t", RotationStep.SetSecret, JournalPhase.Begin, "node-a", token), ct);
             inside.TrySetResult();
@@ -371,7 +371,7 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
 
         // The lease has long expired by the taker's clock: only the fenced unit in flight holds it off. Not a wait:
         // nothing shows the takeover is blocked, so it gets half a second to go ahead wrongly.
-        var takeover = Task.Run(() => AcquireAsync(SecondNode, resource, "node-b", Now.AddHours(1), TimeSpan.FromSeconds(30)));
+        var takeover = Task.Run(async () => await AcquireAsync(SecondNode, resource, "node-b", Now.AddHours(1), TimeSpan.FromSeconds(30)));
         await Task.Delay(500);
         Assert.False(takeover.IsCompleted, "the takeover went ahead while a fenced write of the old holder was in progress");
 
@@ -381,7 +381,7 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
         Assert.True(newer > token);
         var journal = await Store.ReadAsync(async (s, ct) => await s.ReadJournalAsync(arn, "t", ct), Ct);
         Assert.Equal([JournalPhase.Begin, JournalPhase.End], journal.Select(e => e.Phase));
-        await Assert.ThrowsAsync<LeaseLostException>(() => Store.WriteAsync(new LeaseFence(resource, "node-a", token), (_, _) => Task.FromResult(0), Ct));
+        await Assert.ThrowsAsync<LeaseLostException>(async () => await Store.WriteAsync(new LeaseFence(resource, "node-a", token), (_, _) => ValueTask.FromResult(0), Ct));
     }
 
     [Fact]
@@ -412,12 +412,12 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
         var arn = ArnOf(Region, Unique("cas"));
         var created = await Store.WriteAsync(async (s, ct) => await s.SaveRotationAsync(Rotation(arn, "tok"), ct), Ct);
         Assert.Equal(1, created.Version);
-        await Assert.ThrowsAsync<RotationConflictException>(() => SecondNode.WriteAsync(async (s, ct) => await s.SaveRotationAsync(Rotation(arn, "tok"), ct), Ct));
+        await Assert.ThrowsAsync<RotationConflictException>(async () => await SecondNode.WriteAsync(async (s, ct) => await s.SaveRotationAsync(Rotation(arn, "tok"), ct), Ct));
 
         var running = await Store.WriteAsync(async (s, ct) => await s.SaveRotationAsync(created with { Status = RotationStatus.Running, Step = RotationStep.CreateSecret }, ct), Ct);
         Assert.Equal(2, running.Version);
-        var stale = await Assert.ThrowsAsync<RotationConflictException>(() =>
-            Store.WriteAsync(async (s, ct) => await s.SaveRotationAsync(created with { Status = RotationStatus.Abandoned }, ct), Ct));
+        var stale = await Assert.ThrowsAsync<RotationConflictException>(async () =>
+            await Store.WriteAsync(async (s, ct) => await s.SaveRotationAsync(created with { Status = RotationStatus.Abandoned }, ct), Ct));
         Assert.Equal(1, stale.ExpectedVersion);
 
         var stored = await Store.ReadAsync(async (s, ct) => await s.FindRotationAsync(arn, "tok", ct), Ct);
@@ -598,8 +598,8 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
         Assert.Equal([(KeyA.KeyId, (DateTimeOffset?)Now.AddMinutes(2)), (KeyB.KeyId, null)],
             (await store.ReadAsync(async (s, ct) => await s.ListMasterKeysAsync(ct), Ct)).Select(k => (k.KeyId, k.RetiredDate)));
         var late = NewSecret(cipher: KeyA);
-        await Assert.ThrowsAnyAsync<Exception>(() => store.WriteAsync(async (s, ct) => { await s.SaveAsync(late, ct); return 0; }, Ct));
-        await Assert.ThrowsAnyAsync<Exception>(() => store.WriteAsync(async (s, ct) => { await s.SaveAccessKeyAsync(AccessKey(), ct); return 0; }, Ct));
+        await Assert.ThrowsAnyAsync<Exception>(async () => await store.WriteAsync(async (s, ct) => { await s.SaveAsync(late, ct); return 0; }, Ct));
+        await Assert.ThrowsAnyAsync<Exception>(async () => await store.WriteAsync(async (s, ct) => { await s.SaveAccessKeyAsync(AccessKey(), ct); return 0; }, Ct));
         Assert.Null(await store.ReadAsync(async (s, ct) => await s.FindByArnAsync(late.Arn, ct), Ct));
         Assert.Equal([KeyB.KeyId], await store.ReadAsync(async (s, ct) => await s.SealingKeyIdsAsync(ct), Ct));
     }
@@ -665,12 +665,12 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
         {
             var secret = NewSecret();
             secrets.Add(secret);
-            await Assert.ThrowsAsync<InvalidOperationException>(() => Store.WriteAsync<int>(async (s, ct) =>
+            await Assert.ThrowsAsync<InvalidOperationException>(async () => await Store.WriteAsync<int>(async (s, ct) =>
             {
                 await s.SaveAsync(secret, ct);
                 throw new InvalidOperationException("the work failed after its write");
             }, Ct));
-            await Assert.ThrowsAsync<InvalidOperationException>(() => Store.ReadAsync<int>(async (s, ct) =>
+            await Assert.ThrowsAsync<InvalidOperationException>(async () => await Store.ReadAsync<int>(async (s, ct) =>
             {
                 await s.FindByArnAsync(secret.Arn, ct);
                 throw new InvalidOperationException("the work failed after its read");
@@ -678,8 +678,8 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
         }
 
         var written = NewSecret();
-        var units = Enumerable.Range(0, 8).Select(_ => Store.ReadAsync(async (s, ct) => await s.FindByArnAsync(secrets[0].Arn, ct), Ct))
-            .Append(Store.WriteAsync(async (s, ct) => { await s.SaveAsync(written, ct); return (Secret?)null; }, Ct));
+        var units = Enumerable.Range(0, 8).Select(_ => Store.ReadAsync(async (s, ct) => await s.FindByArnAsync(secrets[0].Arn, ct), Ct).AsTask())
+            .Append(Store.WriteAsync(async (s, ct) => { await s.SaveAsync(written, ct); return (Secret?)null; }, Ct).AsTask());
         var results = await Task.WhenAll(units).WaitAsync(TimeSpan.FromSeconds(20));
 
         Assert.All(results, Assert.Null);
@@ -792,7 +792,7 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
         Assert.Null(await Store.ReadAsync(async (s, ct) => await s.FindByArnAsync(secret.Arn, ct), Ct));
         Assert.Null(await Store.ReadAsync(async (s, ct) => await s.FindByNameAsync(Region, secret.Name, ct), Ct));
 
-        Task SetDeletedAsync(ISecretStore store, DateTimeOffset? deleted) => store.WriteAsync(async (s, ct) =>
+        async Task SetDeletedAsync(ISecretStore store, DateTimeOffset? deleted) => await store.WriteAsync(async (s, ct) =>
         {
             var stored = (await s.FindByArnAsync(secret.Arn, ct))!;
             stored.DeletedDate = deleted;
@@ -869,7 +869,7 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
     }
 
     /// <summary>AWSCURRENT's version id and value as one read unit of <paramref name="store"/> finds them by ARN.</summary>
-    private static Task<(string VersionId, string Value)> ReadCurrentValueAsync(ISecretStore store, Secret secret) =>
+    private static ValueTask<(string VersionId, string Value)> ReadCurrentValueAsync(ISecretStore store, Secret secret) =>
         store.ReadAsync(async (s, ct) =>
         {
             var found = (await s.FindByArnAsync(secret.Arn, ct))!;
@@ -878,7 +878,7 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
             return (current.VersionId, Open(found, current));
         }, Ct);
 
-    protected Task<Secret> ReadAsync(string arn) => Store.ReadAsync(async (s, ct) => (await s.FindByArnAsync(arn, ct))!, Ct);
+    protected ValueTask<Secret> ReadAsync(string arn) => Store.ReadAsync(async (s, ct) => (await s.FindByArnAsync(arn, ct))!, Ct);
 
     /// <summary>Runs <paramref name="count"/> units at once: each on its own task, released together.</summary>
     /// <summary>
@@ -939,7 +939,7 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
         return violations;
     }
 
-    protected static async Task<T[]> InParallelAsync<T>(int count, Func<int, Task<T>> work)
+    protected static async Task<T[]> InParallelAsync<T>(int count, Func<int, ValueTask<T>> work)
     {
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var tasks = Enumerable.Range(0, count).Select(i => Task.Run(async () =>
@@ -951,7 +951,7 @@ public abstract class SecretStoreContractTests(IStoreFixture fixture)
         return await Task.WhenAll(tasks);
     }
 
-    private static Task<long?> AcquireAsync(ISecretStore store, string resource, string owner, DateTimeOffset now, TimeSpan lifetime) =>
+    private static ValueTask<long?> AcquireAsync(ISecretStore store, string resource, string owner, DateTimeOffset now, TimeSpan lifetime) =>
         store.WriteAsync(async (s, ct) => await s.AcquireLeaseAsync(resource, owner, now, lifetime, null, ct), Ct);
 }
 

@@ -24,7 +24,7 @@ public sealed class SqliteWriteLockTests
             Execute(other, "BEGIN IMMEDIATE;");
 
             var secret = NewSecret();
-            var write = Task.Run(() => database.Secrets.WriteAsync(async (s, ct) => { await s.SaveAsync(secret, ct); return 0; }, CancellationToken.None));
+            var write = Task.Run(async () => await database.Secrets.WriteAsync(async (s, ct) => { await s.SaveAsync(secret, ct); return 0; }, CancellationToken.None));
             // Not a wait: nothing shows the unit is blocked, so it gets half a second to finish wrongly.
             await Task.Delay(TimeSpan.FromMilliseconds(500));
             Assert.False(write.IsCompleted, write.Exception?.InnerException?.Message ?? "the write unit finished while another process held the write lock");

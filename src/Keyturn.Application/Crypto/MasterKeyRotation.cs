@@ -100,7 +100,7 @@ public sealed class MasterKeyRotation(ISecretStore store, EnvelopeCipher cipher,
     /// One transaction: re-wrap a batch, or, when nothing sealed by another key is left, retire the old keys. Re-wrapping
     /// is computation over the master keys, so a retried unit does it again harmlessly.
     /// </summary>
-    private async Task<(int Count, bool Retired)> StepAsync(ISecretSession session, MasterKey primary, IReadOnlyList<MasterKey> old, int batchSize, CancellationToken cancellationToken)
+    private async ValueTask<(int Count, bool Retired)> StepAsync(ISecretSession session, MasterKey primary, IReadOnlyList<MasterKey> old, int batchSize, CancellationToken cancellationToken)
     {
         var batch = await session.ListSealedByOtherThanAsync(primary.Id, batchSize, cancellationToken).ConfigureAwait(false);
         if (batch.Count == 0)

@@ -104,6 +104,6 @@ public sealed class CreateSecretHandler(SecretServices services) : IOperation<Cr
 
             await session.SaveAsync(secret, ct).ConfigureAwait(false);
             return new CreateSecretResponse(secret.Arn, secret.Name, versionId);
-        }, cancellationToken);
+        }, cancellationToken).AsTask();
     }
 }

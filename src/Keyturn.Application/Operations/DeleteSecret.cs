@@ -72,6 +72,6 @@ public sealed class DeleteSecretHandler(SecretServices services) : IOperation<De
             secret.LastChangedDate = now;
             await session.SaveAsync(secret, ct).ConfigureAwait(false);
             return new DeleteSecretResponse(secret.Arn, secret.Name, secret.DeletionDate.Value);
-        }, cancellationToken);
+        }, cancellationToken).AsTask();
     }
 }

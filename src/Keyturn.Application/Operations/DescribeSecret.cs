@@ -40,7 +40,7 @@ public sealed class DescribeSecretHandler(SecretServices services) : IOperation<
         {
             var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct, allowDeleted: true).ConfigureAwait(false);
             return From(secret, listEntry: false);
-        }, cancellationToken);
+        }, cancellationToken).AsTask();
     }
 
     internal static DescribeSecretResponse From(Secret secret, bool listEntry) => new()

@@ -70,8 +70,9 @@ public sealed class GetSecretValueHandler(SecretServices services) : IOperation<
             .ThrowIfInvalid();
 
         // The unit reads the sealed value only; it is decrypted once the unit is over, so a unit the store runs again
-        // (or that fails at commit) leaves no plaintext behind undisposed.
-        var (secret, version) = await services.Store.ReadAsync(async (session, ct) =>
+        // (or that fails at commit) leaves no plaintext behind undisposed. Its frame is pooled: on a store that answers
+        // over the network it waits on every request, and the store awaits each run of it once.
+        var (secret, version) = await services.Store.ReadAsync([AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] async ValueTask<(Secret Secret, SecretVersion Version)> (ISecretSession session, CancellationToken ct) =>
         {
             var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct,
                 conditions: request.VersionId is null && request.VersionStage is null
@@ -183,6 +184,6 @@ public sealed class GetSecretValueHandler(SecretServices services) : IOperation<
             }
 
             return true;
-        }, cancellationToken);
+        }, cancellationToken).AsTask();
     }
 }

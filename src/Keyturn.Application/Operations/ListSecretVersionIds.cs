@@ -44,6 +44,6 @@ public sealed class ListSecretVersionIdsHandler(SecretServices services) : IOper
                 .ToList();
 
             return new ListSecretVersionIdsResponse(page, Pagination.NextToken(offset + pageSize, versions.Count, fingerprint), secret.Arn, secret.Name);
-        }, cancellationToken);
+        }, cancellationToken).AsTask();
     }
 }

@@ -65,7 +65,7 @@ public sealed class ListSecretsHandler(SecretServices services) : IOperation<Lis
             var loaded = (await session.FindByArnsAsync(pageArns, ct).ConfigureAwait(false)).ToDictionary(s => s.Arn, StringComparer.Ordinal);
             var page = pageArns.Where(loaded.ContainsKey).Select(arn => DescribeSecretHandler.From(loaded[arn], listEntry: true)).ToList();
             return new ListSecretsResponse(page, Pagination.NextToken(offset + pageSize, matching.Count, fingerprint));
-        }, cancellationToken);
+        }, cancellationToken).AsTask();
     }
 
     internal static SecretListingView View(Secret secret) => new(

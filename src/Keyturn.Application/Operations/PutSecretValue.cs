@@ -44,6 +44,6 @@ public sealed class PutSecretValueHandler(SecretServices services) : IOperation<
             await session.SaveAsync(secret, ct).ConfigureAwait(false);
             // The version is not changed after the unit: its labels are serialized as they are, not copied.
             return new PutSecretValueResponse(secret.Arn, secret.Name, version.VersionId, version.Stages);
-        }, cancellationToken);
+        }, cancellationToken).AsTask();
     }
 }

@@ -28,7 +28,7 @@ public sealed class GetResourcePolicyHandler(SecretServices services) : IOperati
         {
             var secret = await services.ResolveAsync(session, request.SecretId!, context, Name, ct).ConfigureAwait(false);
             return new GetResourcePolicyResponse(secret.Arn, secret.Name, secret.ResourcePolicy);
-        }, cancellationToken);
+        }, cancellationToken).AsTask();
     }
 }
 
@@ -103,7 +103,7 @@ public sealed class DeleteResourcePolicyHandler(SecretServices services) : IOper
             }
 
             return new SecretReference(secret.Arn, secret.Name);
-        }, cancellationToken);
+        }, cancellationToken).AsTask();
     }
 }
 

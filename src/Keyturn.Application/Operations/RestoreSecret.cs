@@ -21,6 +21,6 @@ public sealed class RestoreSecretHandler(SecretServices services) : IOperation<R
             }
 
             return new SecretReference(secret.Arn, secret.Name);
-        }, cancellationToken);
+        }, cancellationToken).AsTask();
     }
 }

@@ -260,6 +260,6 @@ public sealed class CancelRotateSecretHandler(SecretServices services) : IOperat
             secret.LastChangedDate = services.Now;
             await session.SaveAsync(secret, ct).ConfigureAwait(false);
             return new RotateSecretResponse(secret.Arn, secret.Name, RotationState.InProgressVersion(secret)?.VersionId);
-        }, cancellationToken);
+        }, cancellationToken).AsTask();
     }
 }

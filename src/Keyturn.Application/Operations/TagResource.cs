@@ -25,7 +25,7 @@ public sealed class TagResourceHandler(SecretServices services) : IOperation<Tag
             secret.LastChangedDate = services.Now;
             await session.SaveAsync(secret, ct).ConfigureAwait(false);
             return new EmptyResponse();
-        }, cancellationToken);
+        }, cancellationToken).AsTask();
     }
 }
 
@@ -52,6 +52,6 @@ public sealed class UntagResourceHandler(SecretServices services) : IOperation<U
             }
 
             return new EmptyResponse();
-        }, cancellationToken);
+        }, cancellationToken).AsTask();
     }
 }

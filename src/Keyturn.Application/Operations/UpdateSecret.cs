@@ -67,6 +67,6 @@ public sealed class UpdateSecretHandler(SecretServices services) : IOperation<Up
 
             await session.SaveAsync(secret, ct).ConfigureAwait(false);
             return new UpdateSecretResponse(secret.Arn, secret.Name, versionId);
-        }, cancellationToken);
+        }, cancellationToken).AsTask();
     }
 }

@@ -27,6 +27,6 @@ public sealed class UpdateSecretVersionStageHandler(SecretServices services) : I
             secret.LastChangedDate = services.Now;
             await session.SaveAsync(secret, ct).ConfigureAwait(false);
             return new SecretReference(secret.Arn, secret.Name);
-        }, cancellationToken);
+        }, cancellationToken).AsTask();
     }
 }

@@ -10,12 +10,16 @@ namespace Keyturn.Application.Ports;
 /// commits. A backend may retry a unit that lost a serialization race (a conflict, a deadlock, a unique-key race between
 /// two creators): the work must have no effect outside the session, as it may run more than once.
 /// </para>
+/// <para>
+/// Units and their work are <see cref="ValueTask{TResult}"/>s, so a read that completes without waiting (or whose frames
+/// are pooled) costs no Task: await each one exactly once, and never read the result of one that has not completed.
+/// </para>
 /// </summary>
 public interface ISecretStore
 {
-    Task<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken);
+    ValueTask<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken);
 
-    Task<T> WriteAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken);
+    ValueTask<T> WriteAsync<T>(Func<ISecretSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken);
 
     /// <summary>
     /// A write made on behalf of a lease holder (a rotation's runner): inside the same transaction, before the work runs,
@@ -23,7 +27,7 @@ public interface ISecretStore
     /// lease from being taken over until the unit commits. Throws <see cref="LeaseLostException"/>, writing nothing,
     /// when another owner took the lease (or it was released). A null fence is an ordinary write.
     /// </summary>
-    Task<T> WriteAsync<T>(LeaseFence? fence, Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken);
+    ValueTask<T> WriteAsync<T>(LeaseFence? fence, Func<ISecretSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken);
 }
 
 /// <summary>The lease a fenced write is made under: the resource, its owner, and the fencing token the owner was given.</summary>

@@ -79,7 +79,7 @@ public sealed class FunctionService(ISecretStore store, AccessKeyService keys, K
     }
 
     private Task<FunctionRecord?> FindAsync(string name, CancellationToken cancellationToken) =>
-        store.ReadAsync(async (session, ct) => await session.FindFunctionAsync(name, ct).ConfigureAwait(false), cancellationToken);
+        store.ReadAsync(async (session, ct) => await session.FindFunctionAsync(name, ct).ConfigureAwait(false), cancellationToken).AsTask();
 
     /// <summary>The associated data a function's sealed environment is bound to: a blob moved to another function does not open.</summary>
     public static string EnvironmentContext(string functionName) => "function-environment|" + functionName;
@@ -109,7 +109,7 @@ public sealed class FunctionService(ISecretStore store, AccessKeyService keys, K
     }
 
     public Task<IReadOnlyList<FunctionRecord>> ListAsync(CancellationToken cancellationToken) =>
-        store.ReadAsync(async (session, ct) => await session.ListFunctionsAsync(ct).ConfigureAwait(false), cancellationToken);
+        store.ReadAsync(async (session, ct) => await session.ListFunctionsAsync(ct).ConfigureAwait(false), cancellationToken).AsTask();
 
     public async Task<bool> RemoveAsync(string name, CancellationToken cancellationToken)
     {

@@ -128,8 +128,8 @@ public sealed partial class RotationEngine(
         }
     }
 
-    private Task<IReadOnlyList<RotationRecord>> OpenRotationsAsync(CancellationToken cancellationToken) =>
-        store.ReadAsync((session, ct) => session.ListRotationsAsync(null, openOnly: true, ct).AsTask(), cancellationToken);
+    private ValueTask<IReadOnlyList<RotationRecord>> OpenRotationsAsync(CancellationToken cancellationToken) =>
+        store.ReadAsync((session, ct) => session.ListRotationsAsync(null, openOnly: true, ct), cancellationToken);
 
     private bool Start(string secretArn, string token, bool waitForLease, bool onlyIfIdle)
     {
@@ -206,7 +206,7 @@ public sealed partial class RotationEngine(
                 var rotation = await FindRotationAsync(secretArn, token, cancellationToken).ConfigureAwait(false);
                 var journal = rotation is null
                     ? []
-                    : await store.ReadAsync((session, ct) => session.ReadJournalAsync(secretArn, token, ct).AsTask(), cancellationToken).ConfigureAwait(false);
+                    : await store.ReadAsync((session, ct) => session.ReadJournalAsync(secretArn, token, ct), cancellationToken).ConfigureAwait(false);
                 switch (RotationDecision.Decide(rotation, journal, timeProvider.GetUtcNow()))
                 {
                     case RotationDecision.Stop stop:
@@ -236,8 +236,8 @@ public sealed partial class RotationEngine(
         }
     }
 
-    private Task<RotationRecord?> FindRotationAsync(string secretArn, string token, CancellationToken cancellationToken) =>
-        store.ReadAsync((session, ct) => session.FindRotationAsync(secretArn, token, ct).AsTask(), cancellationToken);
+    private ValueTask<RotationRecord?> FindRotationAsync(string secretArn, string token, CancellationToken cancellationToken) =>
+        store.ReadAsync((session, ct) => session.FindRotationAsync(secretArn, token, ct), cancellationToken);
 
     /// <summary>
     /// Runs one attempt of one step; false when the rotation stopped (failed, abandoned, cancelled). Every record write
@@ -386,7 +386,7 @@ public sealed partial class RotationEngine(
     private const string ChangedReason = "the rotation record changed since it was read (cancelled with CancelRotateSecret, or taken over); this runner leaves it as it is";
 
     /// <summary>The record as saved, or null when it changed since <paramref name="rotation"/> was read (nothing written).</summary>
-    private static async Task<RotationRecord?> TrySaveAsync(ISecretSession session, RotationRecord rotation, CancellationToken cancellationToken)
+    private static async ValueTask<RotationRecord?> TrySaveAsync(ISecretSession session, RotationRecord rotation, CancellationToken cancellationToken)
     {
         try
         {

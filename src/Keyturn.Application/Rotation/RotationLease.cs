@@ -57,7 +57,7 @@ internal sealed partial class RotationLease : IAsyncDisposable
         {
             var now = time.GetUtcNow();
             var token = await store.WriteAsync(
-                (session, ct) => session.AcquireLeaseAsync(resource, node.Id, now, options.LeaseLifetime, node.OwnerIsGone, ct).AsTask(),
+                (session, ct) => session.AcquireLeaseAsync(resource, node.Id, now, options.LeaseLifetime, node.OwnerIsGone, ct),
                 cancellationToken).ConfigureAwait(false);
             if (token is { } fencing)
             {
@@ -77,7 +77,7 @@ internal sealed partial class RotationLease : IAsyncDisposable
     /// A write under the lease: refused here (nothing sent) once the lease is lost or expired, refused by the store
     /// (nothing written) once another owner has it. Either way a <see cref="LeaseLostException"/>.
     /// </summary>
-    public Task<T> WriteAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    public ValueTask<T> WriteAsync<T>(Func<ISecretSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
     {
         if (Lost.IsCancellationRequested || Expired(_time.GetUtcNow()))
         {
@@ -135,7 +135,7 @@ internal sealed partial class RotationLease : IAsyncDisposable
     {
         // The store's own check of the token is what makes this a renewal and never a takeover from a newer owner.
         var token = await _store.WriteAsync(Fence,
-            (session, ct) => session.AcquireLeaseAsync(Fence.Resource, Fence.Owner, now, _options.LeaseLifetime, null, ct).AsTask(),
+            (session, ct) => session.AcquireLeaseAsync(Fence.Resource, Fence.Owner, now, _options.LeaseLifetime, null, ct),
             cancellationToken).ConfigureAwait(false);
         if (token != Fence.Token)
         {

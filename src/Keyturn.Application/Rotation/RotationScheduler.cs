@@ -55,7 +55,7 @@ public sealed partial class RotationScheduler(SecretServices services, ISecretSt
         !secret.IsDeleted && RotationSchedules.DueAt(secret) is { } dueAt && dueAt <= now;
 
     /// <summary>Opens the secret's due rotation, or null when it isn't due (any more): read again under the unit's lock.</summary>
-    private static async Task<string?> OpenAsync(ISecretSession session, string arn, string newToken, DateTimeOffset versionCreated, DateTimeOffset now, CancellationToken cancellationToken)
+    private static async ValueTask<string?> OpenAsync(ISecretSession session, string arn, string newToken, DateTimeOffset versionCreated, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var secret = await session.FindByArnAsync(arn, cancellationToken).ConfigureAwait(false);
         if (secret is null || !IsDue(secret, now))

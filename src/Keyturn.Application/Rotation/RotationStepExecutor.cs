@@ -142,7 +142,7 @@ internal sealed partial class RotationStepExecutor(
     }
 
     /// <summary>Read when the invocation has ended, so it covers the values the invocation wrote.</summary>
-    private Task<SecretMasker> MaskerForAsync(string secretArn, IReadOnlyCollection<string> extraSecrets) =>
+    private ValueTask<SecretMasker> MaskerForAsync(string secretArn, IReadOnlyCollection<string> extraSecrets) =>
         services.Store.ReadAsync((session, ct) => SecretRedaction.MaskerForAsync(services, session, secretArn, extraSecrets, ct), CancellationToken.None);
 
     private static string StreamName(RotationRecord rotation) =>

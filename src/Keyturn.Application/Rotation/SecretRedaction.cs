@@ -30,7 +30,7 @@ public static class SecretRedaction
     private static readonly HashSet<string> PasswordKeys = new(StringComparer.OrdinalIgnoreCase) { "password", "pwd", "pass", "passwd" };
 
     /// <summary>A masker for the secret's values, its master's and <paramref name="extraSecrets"/> (values one invocation adds, such as the function's own key).</summary>
-    public static async Task<SecretMasker> MaskerForAsync(
+    public static async ValueTask<SecretMasker> MaskerForAsync(
         SecretServices services, ISecretSession session, string secretArn, IEnumerable<string> extraSecrets, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(services);

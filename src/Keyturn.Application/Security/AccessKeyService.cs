@@ -90,7 +90,7 @@ public sealed class AccessKeyService(ISecretStore store, EnvelopeCipher cipher, 
     }
 
     public Task<IReadOnlyList<AccessKeyRecord>> ListAsync(CancellationToken cancellationToken) =>
-        store.ReadAsync(async (session, ct) => await session.ListAccessKeysAsync(ct).ConfigureAwait(false), cancellationToken);
+        store.ReadAsync(async (session, ct) => await session.ListAccessKeysAsync(ct).ConfigureAwait(false), cancellationToken).AsTask();
 
     /// <summary>Revokes a key; returns false if it doesn't exist.</summary>
     public async Task<bool> RevokeAsync(string accessKeyId, CancellationToken cancellationToken)

@@ -44,10 +44,10 @@ public static class StoreCopy
     public static async Task CopyAsync(StorePorts source, StorePorts target, CancellationToken cancellationToken)
     {
         // Master keys first: the store refuses blobs sealed by a key it knows as retired, never one it does not know yet.
-        var masterKeys = await source.Secrets.ReadAsync((session, ct) => session.ListMasterKeysAsync(ct).AsTask(), cancellationToken).ConfigureAwait(false);
+        var masterKeys = await source.Secrets.ReadAsync((session, ct) => session.ListMasterKeysAsync(ct), cancellationToken).ConfigureAwait(false);
         await WriteEachAsync(target.Secrets, masterKeys, (session, key, ct) => session.SaveMasterKeyAsync(key, ct), cancellationToken).ConfigureAwait(false);
 
-        var regions = await source.Secrets.ReadAsync((session, ct) => session.ListRegionsAsync(ct).AsTask(), cancellationToken).ConfigureAwait(false);
+        var regions = await source.Secrets.ReadAsync((session, ct) => session.ListRegionsAsync(ct), cancellationToken).ConfigureAwait(false);
         foreach (var region in regions)
         {
             var secrets = await source.Secrets.ReadAsync((session, ct) => ListWithValuesAsync(session, region, ct), cancellationToken).ConfigureAwait(false);
@@ -116,13 +116,13 @@ public static class StoreCopy
                 Kind(name);
             }
 
-            var masterKeys = await store.Secrets.ReadAsync((session, ct) => session.ListMasterKeysAsync(ct).AsTask(), cancellationToken).ConfigureAwait(false);
+            var masterKeys = await store.Secrets.ReadAsync((session, ct) => session.ListMasterKeysAsync(ct), cancellationToken).ConfigureAwait(false);
             foreach (var key in masterKeys.OrderBy(k => k.KeyId, StringComparer.Ordinal))
             {
                 Kind("master keys").Add(key.KeyId, key.AddedDate, key.RetiredDate);
             }
 
-            var regions = await store.Secrets.ReadAsync((session, ct) => session.ListRegionsAsync(ct).AsTask(), cancellationToken).ConfigureAwait(false);
+            var regions = await store.Secrets.ReadAsync((session, ct) => session.ListRegionsAsync(ct), cancellationToken).ConfigureAwait(false);
             foreach (var region in regions.Order(StringComparer.Ordinal))
             {
                 var secrets = await store.Secrets.ReadAsync((session, ct) => ListWithValuesAsync(session, region, ct), cancellationToken).ConfigureAwait(false);
@@ -205,7 +205,7 @@ public static class StoreCopy
         }
     }
 
-    private static async Task<IReadOnlyList<Secret>> ListWithValuesAsync(ISecretSession session, string region, CancellationToken cancellationToken)
+    private static async ValueTask<IReadOnlyList<Secret>> ListWithValuesAsync(ISecretSession session, string region, CancellationToken cancellationToken)
     {
         var secrets = await session.ListAsync(region, cancellationToken).ConfigureAwait(false);
         foreach (var secret in secrets)
@@ -225,7 +225,7 @@ public static class StoreCopy
         IReadOnlyList<FunctionPolicy> Policies,
         IReadOnlyList<(RotationRecord Rotation, IReadOnlyList<JournalEntry> Journal)> Rotations);
 
-    private static async Task<Bookkeeping> ReadBookkeepingAsync(ISecretSession session, CancellationToken cancellationToken)
+    private static async ValueTask<Bookkeeping> ReadBookkeepingAsync(ISecretSession session, CancellationToken cancellationToken)
     {
         var keys = await session.ListAccessKeysAsync(cancellationToken).ConfigureAwait(false);
         var functions = await session.ListFunctionsAsync(cancellationToken).ConfigureAwait(false);

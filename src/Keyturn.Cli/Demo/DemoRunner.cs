@@ -210,7 +210,7 @@ internal sealed class DemoRunner(TextWriter output)
     private static async Task<string> LastReasonAsync(ISecretStore store, CancellationToken cancellationToken) =>
         (await LatestAsync(store, cancellationToken).ConfigureAwait(false))?.Reason ?? "-";
 
-    private static Task<Application.Rotation.RotationRecord?> LatestAsync(ISecretStore store, CancellationToken cancellationToken) =>
+    private static ValueTask<Application.Rotation.RotationRecord?> LatestAsync(ISecretStore store, CancellationToken cancellationToken) =>
         store.ReadAsync(async (session, ct) => await session.FindByNameAsync("us-east-1", SecretName, ct).ConfigureAwait(false) is { } secret
             ? (await session.ListRotationsAsync(secret.Arn, openOnly: false, ct).ConfigureAwait(false)).FirstOrDefault()
             : null, cancellationToken);

@@ -164,7 +164,7 @@ public sealed class ProbeReadiness(ISecretStore store) : IStoreReadiness
     {
         try
         {
-            await store.ReadAsync((session, ct) => session.ListRegionsAsync(ct).AsTask(), cancellationToken).ConfigureAwait(false);
+            await store.ReadAsync((session, ct) => session.ListRegionsAsync(ct), cancellationToken).ConfigureAwait(false);
             return null;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -97,7 +97,7 @@ public sealed partial class AwsJsonEndpoint(
                 return;
             }
 
-            if (table is null || !table.TryGet(target[table.Prefix.Length..], out var route))
+            if (table is null || !table.TryGet(target.AsSpan(table.Prefix.Length), out var route))
             {
                 (status, errorCode) = await WriteErrorAsync(http, table, 400, "UnknownOperationException",
                     target.Length == 0 ? "The X-Amz-Target header is missing." : "The operation in X-Amz-Target is not supported.").ConfigureAwait(false);

@@ -31,11 +31,11 @@ public sealed class LogsOperationsTests : IDisposable
     {
         using var writing = new ManualResetEventSlim();
         using var finish = new ManualResetEventSlim();
-        var write = Task.Run(() => _logs.SecretStore.WriteAsync((_, _) =>
+        var write = Task.Run(async () => await _logs.SecretStore.WriteAsync((_, _) =>
         {
             writing.Set();
             finish.Wait(TimeSpan.FromSeconds(30));
-            return Task.FromResult(true);
+            return ValueTask.FromResult(true);
         }, default));
         Assert.True(writing.Wait(TimeSpan.FromSeconds(10)));
 

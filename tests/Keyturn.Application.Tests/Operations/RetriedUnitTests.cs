@@ -71,23 +71,23 @@ public sealed class RetriedUnitTests : IDisposable
     /// <summary>Runs every unit twice, as a backend that lost a race at commit would: the first run is rolled back.</summary>
     private sealed class RetryingStore(ISecretStore inner) : ISecretStore
     {
-        public async Task<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+        public async ValueTask<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
         {
             await RolledBackAsync(next => inner.ReadAsync(next, cancellationToken), work).ConfigureAwait(false);
             return await inner.ReadAsync(work, cancellationToken).ConfigureAwait(false);
         }
 
-        public Task<T> WriteAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        public ValueTask<T> WriteAsync<T>(Func<ISecretSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken) =>
             WriteAsync(null, work, cancellationToken);
 
-        public async Task<T> WriteAsync<T>(LeaseFence? fence, Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+        public async ValueTask<T> WriteAsync<T>(LeaseFence? fence, Func<ISecretSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
         {
             await RolledBackAsync(next => inner.WriteAsync(fence, next, cancellationToken), work).ConfigureAwait(false);
             return await inner.WriteAsync(fence, work, cancellationToken).ConfigureAwait(false);
         }
 
         private static async Task RolledBackAsync<T>(
-            Func<Func<ISecretSession, CancellationToken, Task<T>>, Task<T>> run, Func<ISecretSession, CancellationToken, Task<T>> work)
+            Func<Func<ISecretSession, CancellationToken, ValueTask<T>>, ValueTask<T>> run, Func<ISecretSession, CancellationToken, ValueTask<T>> work)
         {
             try
             {

@@ -292,19 +292,19 @@ public sealed class ClusterRotationTests : IDisposable
         /// <summary>Released once per refused call.</summary>
         public SemaphoreSlim Refused { get; } = new(0);
 
-        public Task<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        public ValueTask<T> ReadAsync<T>(Func<ISecretSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken) =>
             Unreachable ? Refuse<T>() : inner.ReadAsync(work, cancellationToken);
 
-        public Task<T> WriteAsync<T>(Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        public ValueTask<T> WriteAsync<T>(Func<ISecretSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken) =>
             Unreachable ? Refuse<T>() : inner.WriteAsync(work, cancellationToken);
 
-        public Task<T> WriteAsync<T>(LeaseFence? fence, Func<ISecretSession, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        public ValueTask<T> WriteAsync<T>(LeaseFence? fence, Func<ISecretSession, CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken) =>
             Unreachable ? Refuse<T>() : inner.WriteAsync(fence, work, cancellationToken);
 
-        private Task<T> Refuse<T>()
+        private ValueTask<T> Refuse<T>()
         {
             Refused.Release();
-            return Task.FromException<T>(new TimeoutException("the store did not answer"));
+            return ValueTask.FromException<T>(new TimeoutException("the store did not answer"));
         }
     }
 }

@@ -97,7 +97,7 @@ public sealed partial class HandlerFunctionTests : IDisposable
             Environment = new Dictionary<string, string> { ["DB_TOKEN"] = "tok-7f3a9c2e" },
         }, default);
 
-        var stored = (await _h.Store.ReadAsync((session, ct) => session.FindFunctionAsync("sealed-env", ct).AsTask(), default))!;
+        var stored = (await _h.Store.ReadAsync((session, ct) => session.FindFunctionAsync("sealed-env", ct), default))!;
         Assert.Equal(["DB_TOKEN"], stored.EnvironmentNames);
         Assert.DoesNotContain("tok-7f3a9c2e", System.Text.Encoding.UTF8.GetString(stored.EncryptedEnvironment!), StringComparison.Ordinal);
         Assert.Equal("tok-7f3a9c2e", FunctionService.OpenEnvironment(stored, _h.Cipher)["DB_TOKEN"]);

@@ -255,7 +255,7 @@ public sealed class RotationEngineTests : IDisposable
         _engine = NewEngine();
         await _h.Create("leased", "one");
         var arn = (await _h.Describe("leased")).ARN;
-        await _h.Store.WriteAsync((session, ct) => session.AcquireLeaseAsync("rotation:" + arn, "other-node", _h.Time.GetUtcNow(), TimeSpan.FromMinutes(5), null, ct).AsTask(), default);
+        await _h.Store.WriteAsync((session, ct) => session.AcquireLeaseAsync("rotation:" + arn, "other-node", _h.Time.GetUtcNow(), TimeSpan.FromMinutes(5), null, ct), default);
 
         var token = await RotateAsync("leased");
 

@@ -7,11 +7,11 @@ namespace Keyturn.Application.Tests.Rotation;
 internal static class RotationStoreReads
 {
     public static async Task<RotationRecord> RotationAsync(this ISecretStore store, string arn, string token) =>
-        (await store.ReadAsync((session, ct) => session.FindRotationAsync(arn, token, ct).AsTask(), default))!;
+        (await store.ReadAsync((session, ct) => session.FindRotationAsync(arn, token, ct), default))!;
 
-    public static Task<IReadOnlyList<JournalEntry>> JournalAsync(this ISecretStore store, string arn, string token) =>
-        store.ReadAsync((session, ct) => session.ReadJournalAsync(arn, token, ct).AsTask(), default);
+    public static ValueTask<IReadOnlyList<JournalEntry>> JournalAsync(this ISecretStore store, string arn, string token) =>
+        store.ReadAsync((session, ct) => session.ReadJournalAsync(arn, token, ct), default);
 
-    public static Task<IReadOnlyList<RotationRecord>> RotationsAsync(this ISecretStore store, string arn) =>
-        store.ReadAsync((session, ct) => session.ListRotationsAsync(arn, openOnly: false, ct).AsTask(), default);
+    public static ValueTask<IReadOnlyList<RotationRecord>> RotationsAsync(this ISecretStore store, string arn) =>
+        store.ReadAsync((session, ct) => session.ListRotationsAsync(arn, openOnly: false, ct), default);
 }

@@ -26,8 +26,8 @@ public sealed class RotationRecordStoreTests : IDisposable
         var cancelCopy = (await other.ReadAsync(async (session, ct) => await session.FindRotationAsync(Arn, "token-1", ct), default))!;
 
         var cancelled = await other.WriteAsync(async (session, ct) => await session.SaveRotationAsync(cancelCopy with { Status = RotationStatus.Abandoned, Reason = "cancelled" }, ct), default);
-        var refused = await Assert.ThrowsAsync<RotationConflictException>(() =>
-            _h.Store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(engineCopy with { Status = RotationStatus.Running, Step = RotationStep.CreateSecret, Attempt = 2 }, ct), default));
+        var refused = await Assert.ThrowsAsync<RotationConflictException>(async () =>
+            await _h.Store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(engineCopy with { Status = RotationStatus.Running, Step = RotationStep.CreateSecret, Attempt = 2 }, ct), default));
 
         Assert.Equal(1, created.Version);
         Assert.Equal(1, engineCopy.Version);
@@ -53,7 +53,7 @@ public sealed class RotationRecordStoreTests : IDisposable
     {
         await _h.Store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(Pending("token-3") with { Reason = "first" }, ct), default);
 
-        await Assert.ThrowsAsync<RotationConflictException>(() => _h.Store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(Pending("token-3") with { Reason = "second" }, ct), default));
+        await Assert.ThrowsAsync<RotationConflictException>(async () => await _h.Store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(Pending("token-3") with { Reason = "second" }, ct), default));
 
         Assert.Equal("first", (await _h.Store.ReadAsync(async (session, ct) => await session.FindRotationAsync(Arn, "token-3", ct), default))!.Reason);
     }
@@ -64,7 +64,7 @@ public sealed class RotationRecordStoreTests : IDisposable
         var stale = await _h.Store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(Pending("token-4"), ct), default);
         await _h.Store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(stale with { Status = RotationStatus.Abandoned }, ct), default);
 
-        await Assert.ThrowsAsync<RotationConflictException>(() => _h.Store.WriteAsync(async (session, ct) =>
+        await Assert.ThrowsAsync<RotationConflictException>(async () => await _h.Store.WriteAsync(async (session, ct) =>
         {
             await session.AppendJournalAsync(new JournalEntry(Arn, "token-4", RotationStep.CreateSecret, 1, JournalPhase.Begin, null, null, _h.Clock.GetUtcNow(), "node", 1), ct);
             return await session.SaveRotationAsync(stale with { Status = RotationStatus.Running }, ct);

@@ -108,7 +108,7 @@ public sealed class SqliteSchemaUpgradeTests : IDisposable
         Assert.Equal(RotationStatus.Retrying, read.Status);
         var cancelled = await store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(read with { Status = RotationStatus.Abandoned }, ct), default);
         Assert.Equal(2, cancelled.Version);
-        await Assert.ThrowsAsync<RotationConflictException>(() => store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(read with { Status = RotationStatus.Running }, ct), default));
+        await Assert.ThrowsAsync<RotationConflictException>(async () => await store.WriteAsync(async (session, ct) => await session.SaveRotationAsync(read with { Status = RotationStatus.Running }, ct), default));
         Assert.Equal(RotationStatus.Abandoned, (await store.ReadAsync(async (session, ct) => await session.FindRotationAsync(Arn, "token-1", ct), default))!.Status);
     }
 }
