@@ -94,13 +94,32 @@ public sealed class RawProtocolTests(ServerFixture fixture) : IDisposable
         Assert.False(string.IsNullOrEmpty(reply.Json.GetProperty("Message").GetString()));
     }
 
-    [Fact]
-    public async Task UnknownTarget_IsUnknownOperation()
+    // The operation after the prefix must name a route exactly: same case, nothing more or less.
+    [Theory]
+    [InlineData("StealAllSecrets")]
+    [InlineData("getsecretvalue")]
+    [InlineData("GETSECRETVALUE")]
+    [InlineData("GetSecretValue2")]
+    [InlineData("GetSecretValue.")]
+    [InlineData("GetSecret")]
+    [InlineData("")]
+    public async Task UnknownTarget_IsUnknownOperation(string operation)
     {
-        var reply = await _client.SendAsync("StealAllSecrets", "{}");
+        var reply = await _client.SendAsync(operation, "{}");
 
         Assert.Equal(400, reply.Status);
         Assert.Equal("UnknownOperationException", reply.Json.GetProperty("__type").GetString());
+        Assert.Equal("The operation in X-Amz-Target is not supported.", reply.Json.GetProperty("Message").GetString());
+    }
+
+    [Fact]
+    public async Task MissingTarget_IsUnknownOperation()
+    {
+        var reply = await _client.SendAsync(null, "{}"u8.ToArray());
+
+        Assert.Equal(400, reply.Status);
+        Assert.Equal("UnknownOperationException", reply.Json.GetProperty("__type").GetString());
+        Assert.Equal("The X-Amz-Target header is missing.", reply.Json.GetProperty("Message").GetString());
     }
 
     [Fact]

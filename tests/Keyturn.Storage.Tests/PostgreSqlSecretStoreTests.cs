@@ -1,4 +1,5 @@
 using Keyturn.Domain.Secrets;
+using Keyturn.Storage.PostgreSql;
 using Npgsql;
 using static Keyturn.Storage.Tests.StoreTestData;
 
@@ -140,6 +141,30 @@ public sealed class PostgreSqlSecretStoreContractTests(PostgreSqlStoreFixture fi
             throw new InvalidDataException("the work failed after its read");
         }, CancellationToken.None));
         Assert.All(await ReadAllAsync(CancellationToken.None), read => Assert.Equal(Expected(read.Name), read.Value));
+    }
+
+    [Fact]
+    public async Task A_kept_read_session_starts_each_unit_afresh_after_a_unit_that_needed_a_snapshot_and_swallowed_it()
+    {
+        var secret = NewSecret();
+        await Store.WriteAsync(async (s, ct) => { await s.SaveAsync(secret, ct); return 0; }, CancellationToken.None);
+        using var context = new PostgreSqlReadContext(await fixture.Server.ConnectAsync(fixture.ConnectionUri));
+        var rows = new PostgreSqlRowDecoder();
+
+        // A unit that ran its statement, asked for a second one (a listing reads versions separately) and swallowed the
+        // signal: it ended normally, so its kept connection (and session) goes back for the next unit.
+        var first = context.Session(rows);
+        Assert.NotNull(await first.FindByArnAsync(secret.Arn, CancellationToken.None));
+        await Assert.ThrowsAsync<SnapshotRequiredException>(async () => await first.ListAsync(secret.Region, CancellationToken.None));
+        Assert.True(first.NeededSnapshot);
+
+        // The next unit gets the same session object, counted from nothing: its single statement runs on the kept
+        // connection, and it is not sent to a transaction for what the previous unit asked.
+        var next = context.Session(rows);
+        Assert.Same(first, next);
+        Assert.False(next.NeededSnapshot);
+        Assert.Equal(secret.Arn, (await next.FindByNameAsync(secret.Region, secret.Name, CancellationToken.None))!.Arn);
+        Assert.False(next.NeededSnapshot);
     }
 
     /// <summary>Each label row's xmin: the transaction that last wrote it.</summary>
