@@ -17,6 +17,23 @@ namespace Keyturn.Storage.Tests;
 public sealed class AllocationCountCollection : ICollectionFixture<PostgresServerFixture>
 {
     public const string Name = "PostgreSQL allocation counts";
+
+    /// <summary>
+    /// Bytes allocated per call of <paramref name="many"/>'s unit, over <paramref name="count"/> calls, after a warm-up long
+    /// enough for the tiered JIT to replace the first code (which boxes, e.g. in Enum.HasFlag).
+    /// </summary>
+    public static async Task<long> BytesPerCallAsync(Func<int, Task> many, int count)
+    {
+        for (var round = 0; round < 3; round++)
+        {
+            await many(500);
+            await Task.Delay(500);
+        }
+
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        await many(count);
+        return (GC.GetTotalAllocatedBytes(precise: true) - before) / count;
+    }
 }
 
 /// <summary>
@@ -49,16 +66,7 @@ public sealed class PostgreSqlReadBudgetTests(PostgresServerFixture server, ITes
         Assert.Equal(current.VersionId, await ReadCurrentAsync(database.SecretStore, secret, byArn: true));
         Assert.Equal(("0", "current"), await ReadAsync(database.SecretStore, secret));
 
-        // Warm-up long enough for the tiered JIT to replace the first code (which boxes, e.g. in Enum.HasFlag).
-        for (var round = 0; round < 3; round++)
-        {
-            await ReadManyAsync(database.SecretStore, secret, 500);
-            await Task.Delay(500);
-        }
-
-        var before = GC.GetTotalAllocatedBytes(precise: true);
-        await ReadManyAsync(database.SecretStore, secret, Reads);
-        var perRead = (GC.GetTotalAllocatedBytes(precise: true) - before) / Reads;
+        var perRead = await AllocationCountCollection.BytesPerCallAsync(reads => ReadManyAsync(database.SecretStore, secret, reads), Reads);
 
         output.WriteLine($"{perRead} B per read");
         Assert.InRange(perRead, 0, Budget);
