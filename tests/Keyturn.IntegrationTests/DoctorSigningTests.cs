@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Keyturn.Doctor;
 using Keyturn.Protocol.Client;
 using Keyturn.Protocol.SigV4;
+using Keyturn.Rotators.Tests.Infrastructure;
 
 namespace Keyturn.IntegrationTests;
 
@@ -133,18 +133,29 @@ public sealed class DoctorSigningTests
     /// <summary>A loopback HTTP listener that records each request as it arrived and answers it with one fixed answer.</summary>
     private sealed class Capture : IAsyncDisposable
     {
-        private readonly HttpListener _listener = new();
+        private readonly HttpListener _listener;
         private readonly Task _serving;
 
         public Capture((string ContentType, string Body) answer)
         {
-            var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            Endpoint = new Uri($"http://127.0.0.1:{port}/");
-            _listener.Prefixes.Add(Endpoint.ToString());
-            _listener.Start();
+            // A port found free can be taken by another process before the listener binds it: then another one is tried.
+            for (var attempt = 1; ; attempt++)
+            {
+                var port = FreePort.Next();
+                var listener = new HttpListener();
+                listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+                try
+                {
+                    listener.Start();
+                    (_listener, Endpoint) = (listener, new Uri($"http://127.0.0.1:{port}/"));
+                    break;
+                }
+                catch (HttpListenerException) when (attempt < 5)
+                {
+                    listener.Close();
+                }
+            }
+
             _serving = ServeAsync(answer);
         }
 

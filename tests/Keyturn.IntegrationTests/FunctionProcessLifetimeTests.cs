@@ -1,6 +1,7 @@
 using System.Globalization;
 using Keyturn.Application.Rotation;
 using Keyturn.IntegrationTests.Infrastructure;
+using Keyturn.Rotators.Tests.Infrastructure;
 
 namespace Keyturn.IntegrationTests;
 
@@ -12,8 +13,8 @@ namespace Keyturn.IntegrationTests;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class FunctionProcessLifetimeTests : IAsyncLifetime
 {
-    private readonly string _work = Directory.CreateTempSubdirectory("keyturn-fpl-").FullName;
-    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("keyturn-fpl-data-").FullName;
+    private readonly string _work = TestDirectories.Create("keyturn-fpl-");
+    private readonly string _dataDirectory = TestDirectories.Create("keyturn-fpl-data-");
     private readonly Dictionary<string, string> _root = new()
     {
         ["KEYTURN_ROOT_ACCESS_KEY_ID"] = "AKIAORPHANTEST" + Random.Shared.Next(100000, 999999).ToString(CultureInfo.InvariantCulture),
@@ -51,7 +52,7 @@ public sealed class FunctionProcessLifetimeTests : IAsyncLifetime
             await new ProcessGroup(group).StopAsync(TimeSpan.Zero);
         }
 
-        Directory.Delete(_work, recursive: true);
+        TestDirectories.Delete(_work, _dataDirectory);
     }
 
     [Fact]

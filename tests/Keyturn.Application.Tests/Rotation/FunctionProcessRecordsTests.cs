@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Keyturn.Application.Rotation;
+using Keyturn.Rotators.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Keyturn.Application.Tests.Rotation;
@@ -11,7 +12,7 @@ public sealed class FunctionProcessRecordsTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("keyturn-fpr-").FullName;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => TestDirectories.Delete(_dir);
 
     private string RecordsDirectory => Path.Combine(_dir, FunctionProcessRecords.DirectoryName);
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Keyturn.Application.Rotation;
+using Keyturn.Rotators.Tests.Infrastructure;
 
 namespace Keyturn.Application.Tests.Rotation;
 
@@ -9,7 +10,7 @@ public sealed class FunctionProcessTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("keyturn-fp-").FullName;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => TestDirectories.Delete(_dir);
 
     [Fact]
     public void Start_MakesTheCommandLeaderOfItsOwnSessionAndProcessGroup()

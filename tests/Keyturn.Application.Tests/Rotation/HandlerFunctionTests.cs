@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Keyturn.Application.Operations;
 using Keyturn.Application.Rotation;
 using Keyturn.Domain.Rotation;
+using Keyturn.Rotators.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Keyturn.Application.Tests.Rotation;
@@ -27,7 +28,7 @@ public sealed partial class HandlerFunctionTests : IDisposable
     {
         _engine?.Dispose();
         _h.Dispose();
-        _code.Delete(recursive: true);
+        TestDirectories.Delete(_code.FullName);
     }
 
     [Fact]

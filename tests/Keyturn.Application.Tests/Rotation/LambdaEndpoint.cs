@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Keyturn.Rotators.Tests.Infrastructure;
 
 namespace Keyturn.Application.Tests.Rotation;
 
@@ -13,18 +13,13 @@ namespace Keyturn.Application.Tests.Rotation;
 /// </summary>
 internal sealed class LambdaEndpoint : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly Task _serving;
 
     public LambdaEndpoint()
     {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        (_listener, var port) = LoopbackHttpListener.Start();
         Url = $"http://127.0.0.1:{port}/2015-03-31/functions/function/invocations";
-        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _listener.Start();
         _serving = Task.Run(ServeAsync);
     }
 
@@ -91,6 +86,30 @@ internal sealed class LambdaEndpoint : IDisposable
             context.Response.ContentType = "application/json";
             await context.Response.OutputStream.WriteAsync(bytes);
             context.Response.Close();
+        }
+    }
+}
+
+/// <summary>An <see cref="HttpListener"/> on a free loopback port.</summary>
+internal static class LoopbackHttpListener
+{
+    public static (HttpListener Listener, int Port) Start()
+    {
+        // A port found free can be taken by another process before the listener binds it: then another one is tried.
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = FreePort.Next();
+            var listener = new HttpListener();
+            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            try
+            {
+                listener.Start();
+                return (listener, port);
+            }
+            catch (HttpListenerException) when (attempt < 5)
+            {
+                listener.Close();
+            }
         }
     }
 }

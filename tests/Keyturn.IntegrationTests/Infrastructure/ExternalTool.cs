@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Keyturn.Rotators.Tests.Infrastructure;
 
 namespace Keyturn.IntegrationTests.Infrastructure;
 
@@ -14,6 +15,9 @@ public static class ExternalTool
     {
         var path = Path.Combine(Path.GetTempPath(), $"keyturn-aws-config-{Environment.ProcessId}");
         File.WriteAllText(path, "[default]\ncli_timestamp_format = iso8601\n");
+
+        // One file for the whole test run, shared by every test: it goes when the run ends.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => TestDirectories.Delete(path);
         return path;
     });
 
