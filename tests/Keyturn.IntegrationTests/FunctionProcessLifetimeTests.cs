@@ -73,9 +73,11 @@ public sealed class FunctionProcessLifetimeTests : IAsyncLifetime
     {
         var (group, _) = await RotateUntilRunningAsync("sigkill", timeoutSeconds: 120);
 
-        await _server!.CrashAsync();
+        var crashed = _server!;
+        await crashed.CrashAsync();
         Assert.NotEmpty(new ProcessGroup(group).Members());
         await StartServerAsync();
+        await crashed.DisposeAsync();
         var (again, startedAgain) = await WaitForStartAsync(2);
 
         Assert.NotEqual(group, again);

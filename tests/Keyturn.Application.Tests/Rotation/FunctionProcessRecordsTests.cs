@@ -99,7 +99,7 @@ public sealed class FunctionProcessRecordsTests : IDisposable
     {
         using var command = Start($"sleep 300 & echo $! > {_dir}/child");
         var entry = NewRecords().Add(command, "f", null, null);
-        await command.Exited.WaitAsync(TimeSpan.FromSeconds(10));
+        await command.Exited.WaitAsync(TimeSpan.FromSeconds(60));
         await WaitForFileAsync("child");
 
         Assert.True(FunctionProcessRecords.MayStillRun(entry));
@@ -120,7 +120,7 @@ public sealed class FunctionProcessRecordsTests : IDisposable
     private async Task WaitForFileAsync(string name)
     {
         var path = Path.Combine(_dir, name);
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (!File.Exists(path) || !(await File.ReadAllTextAsync(path, limit.Token)).EndsWith('\n'))
         {
             await Task.Delay(20, limit.Token);

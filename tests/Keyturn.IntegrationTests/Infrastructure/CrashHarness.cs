@@ -79,7 +79,7 @@ public sealed class CrashPostgres : IAsyncLifetime
 
     public async Task<LoginOutcome> ProbeAsync(string user, string password) =>
         (await PostgreSqlRotator.Create().ProbeLoginAsync(
-            new DatabaseConnection("postgres", "127.0.0.1", Postgres.Port, user, password, PostgresServer.Database, Keyturn.Application.Rotation.SslMode.Disable), TimeSpan.FromSeconds(10), default)).Outcome;
+            new DatabaseConnection("postgres", "127.0.0.1", Postgres.Port, user, password, PostgresServer.Database, Keyturn.Application.Rotation.SslMode.Disable), TimeSpan.FromSeconds(30), default)).Outcome;
 
     public string SecretJson(string user, string password, string? masterArn = null) => JsonSerializer.Serialize(new Dictionary<string, object?>
     {

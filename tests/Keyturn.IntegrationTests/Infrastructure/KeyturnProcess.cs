@@ -22,13 +22,17 @@ public sealed class KeyturnProcess : IAsyncDisposable
     /// <summary>Set on a cluster's front (<see cref="KeyturnCluster.Front"/>): its output and disposal are the whole cluster's.</summary>
     private readonly KeyturnCluster? _cluster;
 
-    /// <summary>What this process created and deletes once the server has exited: its TMPDIR, and its data directory when none was given.</summary>
-    private readonly string?[] _ownDirectories = [];
+    /// <summary>The server's TMPDIR, deleted once it has exited.</summary>
+    private readonly string? _temporaryDirectory;
 
-    private KeyturnProcess(Process process, string dataDirectory, string endpoint, string accessKeyId, string secretAccessKey, string? caBundle = null, string?[]? ownDirectories = null)
+    /// <summary>The data directory when none was given: this object's to delete when disposed (tests may still read it after a stop).</summary>
+    private readonly string? _ownDataDirectory;
+
+    private KeyturnProcess(Process process, string dataDirectory, string endpoint, string accessKeyId, string secretAccessKey, string? caBundle = null, string? temporaryDirectory = null, string? ownDataDirectory = null)
     {
         _process = process;
-        _ownDirectories = ownDirectories ?? [];
+        _temporaryDirectory = temporaryDirectory;
+        _ownDataDirectory = ownDataDirectory;
         CaBundle = caBundle;
         DataDirectory = dataDirectory;
         Endpoint = endpoint;
@@ -155,7 +159,7 @@ public sealed class KeyturnProcess : IAsyncDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start keyturn.");
-        var server = new KeyturnProcess(process, dataDirectory, endpoint, accessKeyId, secret, tls is null ? null : tls.CaBundle ?? TlsSettings.SelfSignedCertificate(dataDirectory), [temporary, ownDataDirectory])
+        var server = new KeyturnProcess(process, dataDirectory, endpoint, accessKeyId, secret, tls is null ? null : tls.CaBundle ?? TlsSettings.SelfSignedCertificate(dataDirectory), temporary, ownDataDirectory)
         {
             StoreEnvironment = storeEnvironment ?? new Dictionary<string, string>(),
         };
@@ -298,7 +302,7 @@ public sealed class KeyturnProcess : IAsyncDisposable
         }
 
         await StopProcessAsync().ConfigureAwait(false);
-        TestDirectories.Delete(_ownDirectories);
+        TestDirectories.Delete(_temporaryDirectory, _ownDataDirectory);
     }
 
     private async Task StopProcessAsync()
@@ -336,6 +340,9 @@ public sealed class KeyturnProcess : IAsyncDisposable
         // Generous: shutting down stops the functions it runs (with their grace) on a machine that may be busy.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         await _process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+
+        // It stopped its functions before it exited: nothing uses its TMPDIR any more (a test may drop a stopped server undisposed).
+        TestDirectories.Delete(_temporaryDirectory);
         return _process.ExitCode;
     }
 
