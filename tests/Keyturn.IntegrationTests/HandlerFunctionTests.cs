@@ -138,7 +138,7 @@ public sealed partial class HandlerFunctionTests : IAsyncLifetime
     public async Task PythonHandler_PastItsTimeout_IsStoppedWithLambdasLineAndANewWorkerServesTheRetry()
     {
         await _server.FunctionsAsync("register", "py-slow", "--handler", "lambda_function.lambda_handler", "--code", Path.Combine(Handlers, "python"),
-            "--env", "RECORD_DIR=" + _records, "--env", "SLEEP_AT_STEP=2", "--env", "SLEEP_SECONDS=30", "--timeout", "5");
+            "--env", "RECORD_DIR=" + _records, "--env", "SLEEP_AT_STEP=2", "--env", "SLEEP_SECONDS=120", "--timeout", "15");
         var cli = new AwsCli(_server);
         await cli.JsonAsync("secretsmanager", "create-secret", "--name", "handler/slow", "--secret-string", "initial");
 
@@ -150,9 +150,10 @@ public sealed partial class HandlerFunctionTests : IAsyncLifetime
         var after = Regex.Match(timedOut, @"^\S+Z [0-9a-f-]{36} Task timed out after (\d+\.\d\d) seconds$");
         Assert.True(after.Success, timedOut);
 
-        // The time the timeout fired (never less than the registered 5 s, as on Lambda); a busy machine may fire it late,
-        // but well before the handler's 30 s sleep would have ended on its own.
-        Assert.InRange(double.Parse(after.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 5.0, 15.0);
+        // The time the timeout fired (never less than the registered 15 s, as on Lambda); a busy machine may fire it late,
+        // but well before the handler's 120 s sleep would have ended on its own. The 15 s leave createSecret (a cold
+        // Python start, boto3's import and three calls) time to finish on a busy machine before setSecret sleeps.
+        Assert.InRange(double.Parse(after.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 15.0, 45.0);
 
         // The line the handler wrote before it was stopped is kept; the worker that ran it is gone.
         Assert.Contains(events, e => e.EndsWith("\tsetSecret: sleeping", StringComparison.Ordinal));
