@@ -223,7 +223,7 @@ public sealed class KeyturnProcess : IAsyncDisposable
     /// <summary>Waits until the server has printed <paramref name="text"/> (the banner follows the first healthy answer).</summary>
     public async Task<string> WaitForOutputAsync(string text)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!Output.Contains(text, StringComparison.Ordinal))
         {
             Assert.True(DateTime.UtcNow < deadline, $"keyturn never printed '{text}':\n{Output}");
