@@ -138,24 +138,7 @@ public sealed class DoctorSigningTests
 
         public Capture((string ContentType, string Body) answer)
         {
-            // A port found free can be taken by another process before the listener binds it: then another one is tried.
-            for (var attempt = 1; ; attempt++)
-            {
-                var port = FreePort.Next();
-                var listener = new HttpListener();
-                listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-                try
-                {
-                    listener.Start();
-                    (_listener, Endpoint) = (listener, new Uri($"http://127.0.0.1:{port}/"));
-                    break;
-                }
-                catch (HttpListenerException) when (attempt < 5)
-                {
-                    listener.Close();
-                }
-            }
-
+            (_listener, Endpoint) = LoopbackHttpListener.Start();
             _serving = ServeAsync(answer);
         }
 

@@ -18,8 +18,8 @@ internal sealed class LambdaEndpoint : IDisposable
 
     public LambdaEndpoint()
     {
-        (_listener, var port) = LoopbackHttpListener.Start();
-        Url = $"http://127.0.0.1:{port}/2015-03-31/functions/function/invocations";
+        (_listener, var endpoint) = LoopbackHttpListener.Start();
+        Url = new Uri(endpoint, "2015-03-31/functions/function/invocations").ToString();
         _serving = Task.Run(ServeAsync);
     }
 
@@ -90,26 +90,3 @@ internal sealed class LambdaEndpoint : IDisposable
     }
 }
 
-/// <summary>An <see cref="HttpListener"/> on a free loopback port.</summary>
-internal static class LoopbackHttpListener
-{
-    public static (HttpListener Listener, int Port) Start()
-    {
-        // A port found free can be taken by another process before the listener binds it: then another one is tried.
-        for (var attempt = 1; ; attempt++)
-        {
-            var port = FreePort.Next();
-            var listener = new HttpListener();
-            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            try
-            {
-                listener.Start();
-                return (listener, port);
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-                listener.Close();
-            }
-        }
-    }
-}

@@ -34,3 +34,28 @@ internal sealed class ClosedPort : IDisposable
 
     public void Dispose() => _socket.Dispose();
 }
+
+/// <summary>An <see cref="HttpListener"/> on a free loopback port (test doubles of HTTP services).</summary>
+internal static class LoopbackHttpListener
+{
+    /// <summary>Starts the listener; returns it with its endpoint, <c>http://127.0.0.1:PORT/</c>.</summary>
+    public static (HttpListener Listener, Uri Endpoint) Start()
+    {
+        // A port found free can be taken by another process before the listener binds it: then another one is tried.
+        for (var attempt = 1; ; attempt++)
+        {
+            var endpoint = new Uri($"http://127.0.0.1:{FreePort.Next()}/");
+            var listener = new HttpListener();
+            listener.Prefixes.Add(endpoint.ToString());
+            try
+            {
+                listener.Start();
+                return (listener, endpoint);
+            }
+            catch (HttpListenerException) when (attempt < 5)
+            {
+                listener.Close();
+            }
+        }
+    }
+}
