@@ -169,7 +169,7 @@ public sealed class KeyturnProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         try
         {
-            await server.WaitUntilHealthyAsync().ConfigureAwait(false);
+            await server.WaitUntilHealthyAsync(keyturnDll is null).ConfigureAwait(false);
         }
         catch (InvalidOperationException) when (server.Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
         {
@@ -346,7 +346,9 @@ public sealed class KeyturnProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    private async Task WaitUntilHealthyAsync()
+    /// <param name="banner">Also wait for this build's banner, which it prints once it has bound its port: a health answer
+    /// alone may come from another server that took the port first.</param>
+    private async Task WaitUntilHealthyAsync(bool banner)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
@@ -363,8 +365,7 @@ public sealed class KeyturnProcess : IAsyncDisposable
                 {
                     using var http = new HttpClient(Keyturn.Protocol.Client.CaBundleTrust.CreateHandler(CaBundle)) { Timeout = TimeSpan.FromSeconds(2) };
                     using var response = await http.GetAsync(new Uri(Endpoint + "/health")).ConfigureAwait(false);
-                    // Healthy, and from this process: another server may answer on a port this one could not bind.
-                    if (response.StatusCode == HttpStatusCode.OK && !_process.HasExited)
+                    if (response.StatusCode == HttpStatusCode.OK && !_process.HasExited && (!banner || Output.Contains("Keyturn is listening on ", StringComparison.Ordinal)))
                     {
                         return;
                     }
