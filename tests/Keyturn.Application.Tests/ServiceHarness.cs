@@ -7,6 +7,7 @@ using Keyturn.Application.Rotation;
 using Keyturn.Application.Security;
 using Keyturn.Domain.Errors;
 using Keyturn.Domain.Passwords;
+using Keyturn.Rotators.Tests.Infrastructure;
 using Keyturn.Storage.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 
@@ -115,7 +116,7 @@ public sealed class ServiceHarness : IDisposable
         Database.Dispose();
         if (_ownsDirectory)
         {
-            _directory.Delete(recursive: true);
+            TestDirectories.Delete(_directory.FullName);
         }
     }
 }

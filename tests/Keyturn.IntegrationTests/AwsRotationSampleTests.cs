@@ -28,7 +28,8 @@ public sealed class AwsRotationSampleTests(RotationEnvironment env)
 
     // AWS's default for the console's templates: no character that needs quoting in a connection string.
     private const string ExcludeCharacters = ":/@\"'\\";
-    private static readonly TimeSpan Probe = TimeSpan.FromSeconds(5);
+    // The test's own login check: generous, as a login on a busy machine can take seconds; the outcome is the point, not its speed.
+    private static readonly TimeSpan Probe = TimeSpan.FromSeconds(30);
 
     /// <summary>Where the copied samples land beside the tests.</summary>
     public static string SampleDirectory(string folder) => Path.Combine(AppContext.BaseDirectory, "TestData", "aws-rotation-samples", folder);

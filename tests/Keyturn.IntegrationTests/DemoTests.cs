@@ -4,17 +4,33 @@ using Keyturn.Rotators.Tests.Infrastructure;
 namespace Keyturn.IntegrationTests;
 
 /// <summary>The README's main-job command runs the whole story and cleans up after itself.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class DemoTests
 {
     [DatabaseFact]
     public async Task Demo_RunsEveryChapterAndCleansUp()
     {
-        var before = Directory.GetDirectories(Path.GetTempPath(), "keyturn-demo-*").Length;
+        // A TMPDIR of its own, so another run on the machine making or removing demo directories meanwhile can't change
+        // the count; the throwaway PostgreSQL server's user must reach its directory inside.
+        var temporary = TestDirectories.Create("keyturn-it-demo-");
+        File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        try
+        {
+            await RunDemoAsync(temporary);
+        }
+        finally
+        {
+            TestDirectories.Delete(temporary);
+        }
+    }
+
+    private static async Task RunDemoAsync(string temporary)
+    {
         using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("dotnet", [KeyturnProcess.KeyturnDll, "demo"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            Environment = { ["NO_COLOR"] = "1" },
+            Environment = { ["NO_COLOR"] = "1", ["TMPDIR"] = temporary },
         })!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -31,6 +47,6 @@ public sealed class DemoTests
         // Three repairs (failures 2, 3 and 4), each ending healthy.
         Assert.Equal(3, output.Split("After the repair: Healthy", StringSplitOptions.None).Length - 1);
         Assert.Contains("✔ prd-db-cluster/AdminLoginInfo: Healthy", output, StringComparison.Ordinal);
-        Assert.Equal(before, Directory.GetDirectories(Path.GetTempPath(), "keyturn-demo-*").Length);
+        Assert.Empty(Directory.GetFileSystemEntries(temporary, "keyturn-*"));
     }
 }

@@ -219,7 +219,7 @@ public sealed class DoctorEvidenceTests(RotationEnvironment env)
         Assert.NotEqual(current.GetProperty("password").GetString(), rotated.GetProperty("password").GetString());
         var probe = await Rotators.PostgreSql.PostgreSqlRotator.Create().ProbeLoginAsync(
             new Application.Rotation.DatabaseConnection("postgres", "127.0.0.1", env.Databases.Postgres.Port, user, rotated.GetProperty("password").GetString()!, PostgresServer.Database, Application.Rotation.SslMode.Disable),
-            TimeSpan.FromSeconds(5), default);
+            TimeSpan.FromSeconds(30), default);
         Assert.Equal(Application.Rotation.LoginOutcome.Ok, probe.Outcome);
     }
 

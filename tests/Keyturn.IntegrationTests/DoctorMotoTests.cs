@@ -390,14 +390,22 @@ public sealed class DoctorMotoTests(DoctorMotoTests.Moto fixture) : IClassFixtur
     private static Task<ToolResult> DoctorAsAsync(MotoServer moto, JsonElement layout, string accessKeyId, string secretAccessKey, params string[] arguments) =>
         DoctorAsync(moto, [layout.GetProperty("secret").GetString()!, "--region", "us-east-1", .. arguments], accessKeyId, secretAccessKey);
 
-    private static Task<ToolResult> DoctorAsync(MotoServer moto, string[] arguments, string accessKeyId = "testing", string secretAccessKey = "testing")
+    private static async Task<ToolResult> DoctorAsync(MotoServer moto, string[] arguments, string accessKeyId = "testing", string secretAccessKey = "testing")
     {
         var environment = Environment(moto);
         environment["AWS_ACCESS_KEY_ID"] = accessKeyId;
         environment["AWS_SECRET_ACCESS_KEY"] = secretAccessKey;
         environment["NO_COLOR"] = "1";
-        environment["XDG_STATE_HOME"] = Path.Combine(Path.GetTempPath(), "keyturn-doctor-state-" + Guid.NewGuid().ToString("N"));
-        return RunAsync("dotnet", [KeyturnProcess.KeyturnDll, "doctor", .. arguments], environment);
+        var state = Path.Combine(Path.GetTempPath(), "keyturn-doctor-state-" + Guid.NewGuid().ToString("N"));
+        environment["XDG_STATE_HOME"] = state;
+        try
+        {
+            return await RunAsync("dotnet", [KeyturnProcess.KeyturnDll, "doctor", .. arguments], environment);
+        }
+        finally
+        {
+            TestDirectories.Delete(state);
+        }
     }
 
     private static Dictionary<string, string> Environment(MotoServer moto)

@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Keyturn.Doctor;
 using Keyturn.Protocol.Client;
 using Keyturn.Protocol.SigV4;
+using Keyturn.Rotators.Tests.Infrastructure;
 
 namespace Keyturn.IntegrationTests;
 
@@ -133,18 +133,12 @@ public sealed class DoctorSigningTests
     /// <summary>A loopback HTTP listener that records each request as it arrived and answers it with one fixed answer.</summary>
     private sealed class Capture : IAsyncDisposable
     {
-        private readonly HttpListener _listener = new();
+        private readonly HttpListener _listener;
         private readonly Task _serving;
 
         public Capture((string ContentType, string Body) answer)
         {
-            var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            Endpoint = new Uri($"http://127.0.0.1:{port}/");
-            _listener.Prefixes.Add(Endpoint.ToString());
-            _listener.Start();
+            (_listener, Endpoint) = LoopbackHttpListener.Start();
             _serving = ServeAsync(answer);
         }
 

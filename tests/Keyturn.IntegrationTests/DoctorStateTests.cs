@@ -24,7 +24,8 @@ namespace Keyturn.IntegrationTests;
 [Collection(RotationEnvironmentCollection.Name)]
 public sealed class DoctorStateTests(RotationEnvironment env)
 {
-    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
+    // The test's own login check: generous, as a login on a busy machine can take seconds; the outcome is the point, not its speed.
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(30);
     private readonly IDatabaseRotator _postgres = PostgreSqlRotator.Create();
     private readonly IDatabaseRotator _mysql = MySqlRotator.Create();
 
@@ -467,7 +468,8 @@ public sealed class DoctorStateTests(RotationEnvironment env)
         var name = Name("u2", user);
 
         // AWSPREVIOUS points at a port where nothing listens: its probe can't decide, so no roll-back to it.
-        var v1 = await CreateAsync(name, Pg(user, password, port: FreePort.Next()));
+        using var closed = new ClosedPort();
+        var v1 = await CreateAsync(name, Pg(user, password, port: closed.Port));
         var v2 = await PutAsync(name, Pg(user, NewPassword()));
 
         var result = await DoctorAsync(name, "--apply", "--yes", "--json");
@@ -567,7 +569,8 @@ public sealed class DoctorStateTests(RotationEnvironment env)
     [DatabaseFact]
     public async Task UnreachableEndpoint_ExitsTwo()
     {
-        var result = await DoctorAsync("anything", endpoint: $"http://127.0.0.1:{FreePort.Next()}", allowFailure: true, "--json");
+        using var closed = new ClosedPort();
+        var result = await DoctorAsync("anything", endpoint: $"http://127.0.0.1:{closed.Port}", allowFailure: true, "--json");
 
         Assert.Equal(2, result.ExitCode);
         Assert.StartsWith("keyturn doctor:", result.Stderr, StringComparison.Ordinal);

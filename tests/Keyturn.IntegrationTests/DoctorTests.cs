@@ -94,7 +94,8 @@ public sealed class DoctorTests(RotationEnvironment env)
     [DatabaseFact]
     public async Task UnreachableDatabase_UnknownProbe_NoMutation()
     {
-        var (name, user) = await SecretAsync("u", port: FreePort.Next());
+        using var closed = new ClosedPort();
+        var (name, user) = await SecretAsync("u", port: closed.Port);
         var v1 = await PutAsync(name, user, "pw-A", current: true);
         var v2 = await PutAsync(name, user, "pw-B", current: false);
 
@@ -248,7 +249,7 @@ public sealed class DoctorTests(RotationEnvironment env)
         JsonDocument.Parse((await env.Cli.JsonAsync("secretsmanager", "get-secret-value", "--secret-id", name)).GetProperty("SecretString").GetString()!).RootElement.GetProperty("password").GetString()!;
 
     private async Task<LoginOutcome> ProbeAsync(string user, string password) =>
-        (await _postgres.ProbeLoginAsync(new DatabaseConnection("postgres", "127.0.0.1", env.Databases.Postgres.Port, user, password, PostgresServer.Database, SslMode.Disable), TimeSpan.FromSeconds(5), default)).Outcome;
+        (await _postgres.ProbeLoginAsync(new DatabaseConnection("postgres", "127.0.0.1", env.Databases.Postgres.Port, user, password, PostgresServer.Database, SslMode.Disable), TimeSpan.FromSeconds(30), default)).Outcome;
 
     private static List<string> Codes(JsonElement json) => json.GetProperty("findings").EnumerateArray().Select(f => f.GetProperty("code").GetString()!).ToList();
 

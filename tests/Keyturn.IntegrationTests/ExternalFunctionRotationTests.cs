@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Keyturn.IntegrationTests.Infrastructure;
+using Keyturn.Rotators.Tests.Infrastructure;
 
 namespace Keyturn.IntegrationTests;
 
@@ -13,7 +14,10 @@ public sealed class ExternalFunctionRotationTests : IAsyncLifetime
 {
     private static readonly string Script = Path.Combine(AppContext.BaseDirectory, "Scripts", "template_rotation_function.py");
 
-    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("keyturn-rot-").FullName;
+    private readonly string _dataDirectory = TestDirectories.Create("keyturn-rot-");
+
+    /// <summary>Outside the data directory: where a function writes what the test must find nowhere else.</summary>
+    private readonly string _outside = TestDirectories.Create("keyturn-leak-");
     private readonly Dictionary<string, string> _root = new()
     {
         ["KEYTURN_ROOT_ACCESS_KEY_ID"] = "AKIAROTATIONTEST0001",
@@ -29,7 +33,15 @@ public sealed class ExternalFunctionRotationTests : IAsyncLifetime
         await RegisterAsync("template", $"/usr/bin/python3 {Script}");
     }
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
+        TestDirectories.Delete(_dataDirectory, _outside);
+    }
 
     [Fact]
     public async Task AwsCli_RotateSecret_WithPythonTemplateFunction_Completes()
@@ -166,7 +178,7 @@ public sealed class ExternalFunctionRotationTests : IAsyncLifetime
     public async Task CommandFunctionPrintingSecrets_LogGroupDatabaseAndServerOutputHoldOnlyMasks()
     {
         // The function writes its own key here, outside the data directory, so the test knows what to look for.
-        var keyFile = Path.Combine(Directory.CreateTempSubdirectory("keyturn-leak-").FullName, "function-key");
+        var keyFile = Path.Combine(_outside, "function-key");
         var cli = new AwsCli(_server);
         const string Master = "Master-Leak-Pw-5", Oldest = "Oldest-Leak-Pw-1", Previous = "Previous-Leak-Pw-2", Current = "Current-Leak-Pw-3", Pwd = "Pwd-Field-Leak-4";
         static string Value(string password, string pwd) =>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Keyturn.Application.Rotation;
 using Keyturn.IntegrationTests.Infrastructure;
+using Keyturn.Rotators.Tests.Infrastructure;
 
 namespace Keyturn.IntegrationTests;
 
@@ -12,8 +13,8 @@ namespace Keyturn.IntegrationTests;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class FunctionProcessLifetimeTests : IAsyncLifetime
 {
-    private readonly string _work = Directory.CreateTempSubdirectory("keyturn-fpl-").FullName;
-    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("keyturn-fpl-data-").FullName;
+    private readonly string _work = TestDirectories.Create("keyturn-fpl-");
+    private readonly string _dataDirectory = TestDirectories.Create("keyturn-fpl-data-");
     private readonly Dictionary<string, string> _root = new()
     {
         ["KEYTURN_ROOT_ACCESS_KEY_ID"] = "AKIAORPHANTEST" + Random.Shared.Next(100000, 999999).ToString(CultureInfo.InvariantCulture),
@@ -51,7 +52,7 @@ public sealed class FunctionProcessLifetimeTests : IAsyncLifetime
             await new ProcessGroup(group).StopAsync(TimeSpan.Zero);
         }
 
-        Directory.Delete(_work, recursive: true);
+        TestDirectories.Delete(_work, _dataDirectory);
     }
 
     [Fact]
@@ -72,9 +73,11 @@ public sealed class FunctionProcessLifetimeTests : IAsyncLifetime
     {
         var (group, _) = await RotateUntilRunningAsync("sigkill", timeoutSeconds: 120);
 
-        await _server!.CrashAsync();
+        var crashed = _server!;
+        await crashed.CrashAsync();
         Assert.NotEmpty(new ProcessGroup(group).Members());
         await StartServerAsync();
+        await crashed.DisposeAsync();
         var (again, startedAgain) = await WaitForStartAsync(2);
 
         Assert.NotEqual(group, again);
@@ -91,11 +94,12 @@ public sealed class FunctionProcessLifetimeTests : IAsyncLifetime
     [Fact]
     public async Task StepTimeout_EndsTheGroupIncludingAGrandchildIgnoringTerm()
     {
-        var (group, _) = await RotateUntilRunningAsync("timeout", timeoutSeconds: 2);
+        // Long enough for a busy machine to start the shells and write the first beat before the timeout ends them.
+        var (group, _) = await RotateUntilRunningAsync("timeout", timeoutSeconds: 10);
         Assert.NotEmpty(new ProcessGroup(group).Members());
 
-        // The timeout (2 s) and the grace (1 s) pass, then SIGKILL; the retry comes after the engine's backoff.
-        await WaitUntilAsync(() => Task.FromResult(new ProcessGroup(group).Members().Count == 0), TimeSpan.FromSeconds(20), $"process group {group} to end after its step's timeout");
+        // The timeout (10 s) and the grace (1 s) pass, then SIGKILL; the retry comes after the engine's backoff.
+        await WaitUntilAsync(() => Task.FromResult(new ProcessGroup(group).Members().Count == 0), TimeSpan.FromSeconds(60), $"process group {group} to end after its step's timeout");
         var (again, startedAgain) = await WaitForStartAsync(2);
 
         Assert.DoesNotContain(await ReadBeatsAsync(), b => b.Of == group && b.At >= startedAgain);
@@ -115,14 +119,14 @@ public sealed class FunctionProcessLifetimeTests : IAsyncLifetime
         await cli.JsonAsync("secretsmanager", "create-secret", "--name", "orphans/" + name, "--secret-string", "initial");
         await cli.JsonAsync("secretsmanager", "rotate-secret", "--secret-id", "orphans/" + name, "--rotation-lambda-arn", name, "--rotation-rules", "AutomaticallyAfterDays=1");
         var (group, started) = await WaitForStartAsync(1);
-        await WaitUntilAsync(async () => (await ReadBeatsAsync()).Any(b => b.Of == group), TimeSpan.FromSeconds(10), "the heartbeat to start");
+        await WaitUntilAsync(async () => (await ReadBeatsAsync()).Any(b => b.Of == group), TimeSpan.FromSeconds(60), "the heartbeat to start");
         return (group, started);
     }
 
     /// <summary>Waits for the <paramref name="count"/>th invocation's start line: its process group and time.</summary>
     private async Task<(int Group, long StartedAt)> WaitForStartAsync(int count)
     {
-        await WaitUntilAsync(async () => File.Exists(Starts) && (await File.ReadAllLinesAsync(Starts)).Length >= count, TimeSpan.FromSeconds(45), $"invocation {count} to start");
+        await WaitUntilAsync(async () => File.Exists(Starts) && (await File.ReadAllLinesAsync(Starts)).Length >= count, TimeSpan.FromSeconds(90), $"invocation {count} to start");
         var fields = (await File.ReadAllLinesAsync(Starts))[count - 1].Split(' ');
         var group = int.Parse(fields[1], CultureInfo.InvariantCulture);
         _groups.Add(group);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Keyturn.IntegrationTests.Infrastructure;
+using Keyturn.Rotators.Tests.Infrastructure;
 
 namespace Keyturn.IntegrationTests;
 
@@ -11,11 +12,16 @@ namespace Keyturn.IntegrationTests;
 /// </summary>
 public sealed class MasterKeyKmsTests : IAsyncLifetime
 {
+    private readonly string _directory = TestDirectories.Create("keyturn-kms-");
     private MotoServer _moto = null!;
 
     public async Task InitializeAsync() => _moto = await MotoServer.StartAsync();
 
-    public async Task DisposeAsync() => await _moto.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _moto.DisposeAsync();
+        TestDirectories.Delete(_directory);
+    }
 
     [Fact]
     public async Task Serve_WithKmsKeyId_StoresOnlyTheKmsBlob_AndNeedsKmsAtEveryStart()
@@ -24,12 +30,12 @@ public sealed class MasterKeyKmsTests : IAsyncLifetime
         var arn = (await AwsAsync(kms, "kms", "create-key", "--description", "keyturn master key")).GetProperty("KeyMetadata").GetProperty("Arn").GetString()!;
         var environment = new Dictionary<string, string>(kms);
 
-        string directory;
+        var directory = Path.Combine(_directory, "data");
         string accessKeyId;
         string secretAccessKey;
-        await using (var server = await KeyturnProcess.StartAsync(environment: environment, arguments: ["--kms-key-id", arn]))
+        await using (var server = await KeyturnProcess.StartAsync(directory, environment: environment, arguments: ["--kms-key-id", arn]))
         {
-            (directory, accessKeyId, secretAccessKey) = (server.DataDirectory, server.AccessKeyId, server.SecretAccessKey);
+            (accessKeyId, secretAccessKey) = (server.AccessKeyId, server.SecretAccessKey);
             using var root = new RawClient(server);
             Assert.Equal(200, (await root.SendAsync("CreateSecret", """{"Name":"app/kms","SecretString":"under-kms","ClientRequestToken":"8d8f3a50-6a43-4a43-9a7a-2f1f0f6f3a11"}""")).Status);
             Assert.Equal(0, await server.StopAsync());
@@ -74,9 +80,9 @@ public sealed class MasterKeyKmsTests : IAsyncLifetime
         Assert.Contains("KMS Decrypt with " + arn, refused.Stderr, StringComparison.Ordinal);
     }
 
-    private static async Task<string> TempFileAsync(byte[] contents)
+    private async Task<string> TempFileAsync(byte[] contents)
     {
-        var path = Path.Combine(Path.GetTempPath(), "keyturn-kms-blob-" + Guid.NewGuid().ToString("N"));
+        var path = Path.Combine(_directory, "kms-blob-" + Guid.NewGuid().ToString("N"));
         await File.WriteAllBytesAsync(path, contents);
         return path;
     }

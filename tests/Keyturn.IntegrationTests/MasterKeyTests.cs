@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Keyturn.IntegrationTests.Infrastructure;
+using Keyturn.Rotators.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 
 namespace Keyturn.IntegrationTests;
@@ -11,9 +12,21 @@ namespace Keyturn.IntegrationTests;
 /// killed mid-pass resumes while a server keeps serving, and every file is the owner's alone whatever the umask.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class MasterKeyTests
+public sealed class MasterKeyTests : IDisposable
 {
     private const string KeyFile = "master.key";
+
+    /// <summary>The test's directories (a store and its master key among them), deleted after it.</summary>
+    private readonly List<string> _directories = [];
+
+    public void Dispose() => TestDirectories.Delete([.. _directories]);
+
+    private string NewDirectory(string prefix)
+    {
+        var directory = TestDirectories.Create(prefix);
+        _directories.Add(directory);
+        return directory;
+    }
 
     [Fact]
     public async Task Serve_KeyMovedAwayFromAStoreWithData_RefusesWithOneLineAndCreatesNoKey()
@@ -55,7 +68,7 @@ public sealed class MasterKeyTests
     [Fact]
     public async Task CommandsOtherThanServe_OnAnEmptyDirectory_CreateNothing()
     {
-        var parent = Directory.CreateTempSubdirectory("keyturn-it-empty-").FullName;
+        var parent = NewDirectory("keyturn-it-empty-");
         var empty = Directory.CreateDirectory(Path.Combine(parent, "empty")).FullName;
         var missing = Path.Combine(parent, "missing");
         string[][] commands =
@@ -75,7 +88,6 @@ public sealed class MasterKeyTests
 
         Assert.Empty(Directory.GetFileSystemEntries(empty));
         Assert.False(Directory.Exists(missing));
-        Directory.Delete(parent, recursive: true);
     }
 
     [Fact]
@@ -138,7 +150,7 @@ public sealed class MasterKeyTests
     [Fact]
     public async Task DataDirectory_UnderUmask000_IsOwnerOnly_AndAKeyFileOpenToOthersIsRefused()
     {
-        var parent = Directory.CreateTempSubdirectory("keyturn-it-umask-").FullName;
+        var parent = NewDirectory("keyturn-it-umask-");
         var directory = Path.Combine(parent, "data");
         await using (var server = await KeyturnProcess.StartAsync(directory, umask: "000"))
         {
@@ -159,13 +171,15 @@ public sealed class MasterKeyTests
         File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         var refused = await ServeExpectingRefusalAsync(directory);
         Assert.Contains("chmod 600 " + keyFile, refused, StringComparison.Ordinal);
-        Directory.Delete(parent, recursive: true);
     }
 
-    /// <summary>A data directory whose store holds a value and an access key; returns it with the id of the key sealing them.</summary>
-    private static async Task<(string Directory, string KeyId)> StoreWithDataAsync()
+    /// <summary>
+    /// A data directory whose store holds a value and an access key; returns it with the id of the key sealing them.
+    /// It is alone in a directory of the test's, where a test may set its key file aside.
+    /// </summary>
+    private async Task<(string Directory, string KeyId)> StoreWithDataAsync()
     {
-        await using var server = await KeyturnProcess.StartAsync();
+        await using var server = await KeyturnProcess.StartAsync(Path.Combine(NewDirectory("keyturn-it-store-"), "data"));
         using (var root = new RawClient(server))
         {
             await Ok(root, "CreateSecret", new { Name = "app/db", SecretString = "s3cret", ClientRequestToken = Token() });

@@ -51,8 +51,8 @@ public sealed class ReadmeAwsSampleTests(RotationEnvironment env)
             var current = JsonDocument.Parse((await cli.JsonAsync("secretsmanager", "get-secret-value", "--secret-id", "app/sample-db")).GetProperty("SecretString").GetString()!).RootElement;
             var rotator = PostgreSqlRotator.Create();
             DatabaseConnection As(string password) => new("postgres", "127.0.0.1", postgres.Port, "app_sample", password, PostgresServer.Database, SslMode.Disable);
-            Assert.Equal(LoginOutcome.Ok, (await rotator.ProbeLoginAsync(As(current.GetProperty("password").GetString()!), TimeSpan.FromSeconds(5), default)).Outcome);
-            Assert.Equal(LoginOutcome.AuthFailed, (await rotator.ProbeLoginAsync(As("first-Pw-1"), TimeSpan.FromSeconds(5), default)).Outcome);
+            Assert.Equal(LoginOutcome.Ok, (await rotator.ProbeLoginAsync(As(current.GetProperty("password").GetString()!), TimeSpan.FromSeconds(30), default)).Outcome);
+            Assert.Equal(LoginOutcome.AuthFailed, (await rotator.ProbeLoginAsync(As("first-Pw-1"), TimeSpan.FromSeconds(30), default)).Outcome);
         }
         finally
         {

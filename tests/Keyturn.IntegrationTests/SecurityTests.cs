@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Keyturn.IntegrationTests.Infrastructure;
+using Keyturn.Rotators.Tests.Infrastructure;
 
 namespace Keyturn.IntegrationTests;
 
@@ -248,7 +249,9 @@ public sealed class SecurityTests : IAsyncLifetime
     [MemberData(nameof(BadListen))]
     public async Task Serve_BadListen_FailsInOneLine(string listen, string message)
     {
-        var result = await Keyturn("serve", "--listen", listen, "--data-dir", Directory.CreateTempSubdirectory("keyturn-it-").FullName);
+        var directory = TestDirectories.Create("keyturn-it-");
+        var result = await Keyturn("serve", "--listen", listen, "--data-dir", directory);
+        TestDirectories.Delete(directory);
 
         // Checked with the transport options before anything starts: the usage error alone, exit code 2.
         Assert.Equal(2, result.ExitCode);
@@ -261,7 +264,9 @@ public sealed class SecurityTests : IAsyncLifetime
     {
         var port = new Uri(_server.Endpoint).Port;
 
-        var result = await Keyturn("serve", "--listen", $"127.0.0.1:{port}", "--data-dir", Directory.CreateTempSubdirectory("keyturn-it-").FullName);
+        var directory = TestDirectories.Create("keyturn-it-");
+        var result = await Keyturn("serve", "--listen", $"127.0.0.1:{port}", "--data-dir", directory);
+        TestDirectories.Delete(directory);
 
         AssertOneLineFailure(result, $"Failed to bind to address http://127.0.0.1:{port}: address already in use.");
     }
@@ -272,6 +277,7 @@ public sealed class SecurityTests : IAsyncLifetime
         var file = Path.GetTempFileName();
 
         var result = await Keyturn("serve", "--listen", "127.0.0.1:0", "--data-dir", file);
+        TestDirectories.Delete(file);
 
         AssertOneLineFailure(result, $"The file '{file}' already exists.");
     }

@@ -3,6 +3,7 @@ using Keyturn.Application.Logs;
 using Keyturn.Application.Rotation;
 using Keyturn.Domain.Rotation;
 using Keyturn.IntegrationTests.Infrastructure;
+using Keyturn.Rotators.Tests.Infrastructure;
 using Keyturn.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 
@@ -15,13 +16,25 @@ namespace Keyturn.IntegrationTests;
 /// same values with the same master key, a second copy into a non-empty store is refused, and a damaged copy fails verify.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class StoreMigrateTests
+public sealed class StoreMigrateTests : IDisposable
 {
+    /// <summary>The test's data directories (stores and their master keys), deleted after it.</summary>
+    private readonly List<string> _directories = [];
+
+    public void Dispose() => TestDirectories.Delete([.. _directories]);
+
+    private string NewDirectory(string prefix)
+    {
+        var directory = TestDirectories.Create(prefix);
+        _directories.Add(directory);
+        return directory;
+    }
+
     [Fact]
     public async Task Migrate_PopulatedStore_CopiesEveryKindSealedAndTheCopyServesTheSameValues()
     {
         var (source, arn, keyId, keySecret) = await PopulatedStoreAsync();
-        var parent = Directory.CreateTempSubdirectory("keyturn-it-copy-").FullName;
+        var parent = NewDirectory("keyturn-it-copy-");
         var target = Path.Combine(parent, "copy");
 
         var migrated = await KeyturnProcess.RunCommandAsync(["store", "migrate", "--from", source, "--to", target]);
@@ -66,14 +79,13 @@ public sealed class StoreMigrateTests
             await copy.StopAsync();
         }
 
-        Directory.Delete(parent, recursive: true);
     }
 
     [Fact]
     public async Task Verify_CopyThatLostALogEventOrALabel_ReportsTheKindAndExitsOne()
     {
         var (source, _, _, _) = await PopulatedStoreAsync();
-        var parent = Directory.CreateTempSubdirectory("keyturn-it-copy-").FullName;
+        var parent = NewDirectory("keyturn-it-copy-");
         var target = Path.Combine(parent, "copy");
         var migrated = await KeyturnProcess.RunCommandAsync(["store", "migrate", "--from", source, "--to", target]);
         Assert.True(migrated.ExitCode == 0, migrated.ToString());
@@ -96,7 +108,6 @@ public sealed class StoreMigrateTests
         Assert.False(figures["versions"].Ok);
         Assert.True(figures["secrets"].Ok && figures["sealed values"].Ok && figures["journal entries"].Ok);
         Assert.Contains("differs", damaged.Stderr, StringComparison.Ordinal);
-        Directory.Delete(parent, recursive: true);
     }
 
     [Fact]
@@ -124,7 +135,7 @@ public sealed class StoreMigrateTests
             Assert.True(verified.ExitCode == 0, verified.ToString());
 
             // A node on the PostgreSQL store, given the source's master key, opens what was copied sealed.
-            var node = Directory.CreateTempSubdirectory("keyturn-it-pgnode-").FullName;
+            var node = NewDirectory("keyturn-it-pgnode-");
             File.Copy(Path.Combine(source, "master.key"), Path.Combine(node, "master.key"));
             File.SetUnixFileMode(Path.Combine(node, "master.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
             await using (var served = await KeyturnProcess.StartAsync(node, arguments: ["--store", url]))
@@ -151,12 +162,11 @@ public sealed class StoreMigrateTests
     [Fact]
     public async Task Migrate_MissingSource_RefusesWithOneLine_WritesNothing()
     {
-        var parent = Directory.CreateTempSubdirectory("keyturn-it-copy-").FullName;
+        var parent = NewDirectory("keyturn-it-copy-");
         var missing = await KeyturnProcess.RunCommandAsync(["store", "migrate", "--from", Path.Combine(parent, "none"), "--to", Path.Combine(parent, "copy")]);
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("There is no Keyturn database", missing.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(parent, "copy")));
-        Directory.Delete(parent, recursive: true);
     }
 
     /// <summary>Per kind: the source and target counts, and whether the checksums matched.</summary>
@@ -183,12 +193,12 @@ public sealed class StoreMigrateTests
     /// A store written by a running server through the AWS CLI and the admin commands, then (server stopped) rotation
     /// records, a journal and logs written through the store's own ports, as a rotation and its function would.
     /// </summary>
-    private static async Task<(string Directory, string Arn, string KeyId, string KeySecret)> PopulatedStoreAsync()
+    private async Task<(string Directory, string Arn, string KeyId, string KeySecret)> PopulatedStoreAsync()
     {
-        string directory, arn, keyId, keySecret;
-        await using (var server = await KeyturnProcess.StartAsync())
+        string arn, keyId, keySecret;
+        var directory = NewDirectory("keyturn-it-source-");
+        await using (var server = await KeyturnProcess.StartAsync(directory))
         {
-            directory = server.DataDirectory;
             var aws = new AwsCli(server);
             arn = (await aws.JsonAsync("secretsmanager", "create-secret", "--name", "app/db", "--secret-string", "db-v1", "--description", "the app's database",
                 "--tags", "Key=team,Value=sre")).GetProperty("ARN").GetString()!;

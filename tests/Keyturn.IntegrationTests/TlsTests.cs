@@ -147,7 +147,19 @@ public sealed partial class TlsTests(SelfSignedServerFixture fixture) : IClassFi
     [Fact]
     public async Task SelfSigned_IsKeptAcrossRestarts_AndReplacedOnlyWhenItNoLongerCoversTheNames()
     {
-        var dataDirectory = Directory.CreateTempSubdirectory("keyturn-tls-restart-").FullName;
+        var dataDirectory = TestDirectories.Create("keyturn-tls-restart-");
+        try
+        {
+            await SelfSignedAcrossRestartsAsync(dataDirectory);
+        }
+        finally
+        {
+            TestDirectories.Delete(dataDirectory);
+        }
+    }
+
+    private async Task SelfSignedAcrossRestartsAsync(string dataDirectory)
+    {
         var root = new Dictionary<string, string> { ["KEYTURN_ROOT_ACCESS_KEY_ID"] = "AKIATLSRESTART000001", ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = "tls-restart-test-secret-0001" };
 
         string first;

@@ -126,7 +126,8 @@ public abstract class DatabaseRotatorConformanceTests
     [InlineData(true)]
     public async Task ProbeLogin_ClosedPort_UnreachableQuickly(bool loginOnly)
     {
-        var probe = await Rotator.ProbeLoginAsync(Master with { Port = FreePort.Next() }, ProbeTimeout, loginOnly, CancellationToken.None);
+        using var closed = new ClosedPort();
+        var probe = await Rotator.ProbeLoginAsync(Master with { Port = closed.Port }, ProbeTimeout, loginOnly, CancellationToken.None);
 
         Assert.Equal(LoginOutcome.Unknown, probe.Outcome);
         Assert.Equal(DatabaseReasons.Unreachable, probe.Reason);
@@ -442,7 +443,11 @@ public abstract class DatabaseRotatorConformanceTests
         await Capture(() => Rotator.SetUserPasswordAsync(Master with { Password = password }, user, newPassword, CancellationToken.None));
         await Capture(() => Rotator.CloneUserAsync(Master, user, user, newPassword, allowPrivilegedRoles: false, CancellationToken.None));
         await Capture(() => Rotator.CloneUserAsync(Master, NewName("ghost"), NewName("g"), newPassword, allowPrivilegedRoles: false, CancellationToken.None));
-        await Capture(() => Rotator.SetOwnPasswordAsync(As(user, password) with { Port = FreePort.Next() }, newPassword, CancellationToken.None));
+        using (var closed = new ClosedPort())
+        {
+            await Capture(() => Rotator.SetOwnPasswordAsync(As(user, password) with { Port = closed.Port }, newPassword, CancellationToken.None));
+        }
+
         var probe = await Rotator.ProbeLoginAsync(As(user, newPassword), ProbeTimeout, CancellationToken.None);
         messages.Add(probe.Message);
 

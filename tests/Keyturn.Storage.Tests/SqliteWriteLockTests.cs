@@ -1,3 +1,4 @@
+using Keyturn.Rotators.Tests.Infrastructure;
 using Keyturn.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using static Keyturn.Storage.Tests.StoreTestData;
@@ -37,7 +38,7 @@ public sealed class SqliteWriteLockTests
         finally
         {
             SqliteConnection.ClearAllPools();
-            Directory.Delete(directory, recursive: true);
+            TestDirectories.Delete(directory);
         }
     }
 

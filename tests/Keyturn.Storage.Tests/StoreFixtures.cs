@@ -41,7 +41,7 @@ public sealed class SqliteStoreFixture : IStoreFixture, IDisposable
         return Task.FromResult<(ISecretStore, IAsyncDisposable)>((store.Secrets, new Cleanup(() =>
         {
             store.Dispose();
-            Directory.Delete(directory, recursive: true);
+            TestDirectories.Delete(directory);
         })));
     }
 
@@ -49,7 +49,7 @@ public sealed class SqliteStoreFixture : IStoreFixture, IDisposable
     {
         _store.Dispose();
         _second.Dispose();
-        Directory.Delete(_directory, recursive: true);
+        TestDirectories.Delete(_directory);
     }
 
     private sealed class Cleanup(Action action) : IAsyncDisposable

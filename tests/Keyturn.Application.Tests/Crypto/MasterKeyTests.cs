@@ -5,6 +5,7 @@ using Keyturn.Application.Operations;
 using Keyturn.Application.Ports;
 using Keyturn.Application.Rotation;
 using Keyturn.Application.Security;
+using Keyturn.Rotators.Tests.Infrastructure;
 using Keyturn.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 
@@ -200,7 +201,7 @@ public sealed class MasterKeyTests : IDisposable
             disposable.Dispose();
         }
 
-        _directory.Delete(recursive: true);
+        TestDirectories.Delete(_directory.FullName);
     }
 
     private const string AllowAll = """{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:*","Resource":"*"}]}""";

@@ -1,11 +1,10 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Keyturn.Application.Operations;
 using Keyturn.Application.Rotation;
 using Keyturn.Domain.Passwords;
 using Keyturn.Domain.Rotation;
 using Keyturn.Rotators.PostgreSql;
+using Keyturn.Rotators.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Keyturn.Application.Tests.Rotation;
@@ -91,8 +90,8 @@ public sealed class CancelRotationTests : IDisposable
     {
         // A real PostgreSQL rotator against a loopback port nobody listens on: setSecret fails with a transient
         // "connection refused" and the engine schedules a retry.
-        var port = ClosedLoopbackPort();
-        var value = JsonSerializer.Serialize(new { engine = "postgres", host = "127.0.0.1", port, username = "app", password = "Initial-Pw-1", dbname = "postgres" });
+        using var closed = new ClosedPort();
+        var value = JsonSerializer.Serialize(new { engine = "postgres", host = "127.0.0.1", port = closed.Port, username = "app", password = "Initial-Pw-1", dbname = "postgres" });
         var v1 = (await _h.Create("cancel-builtin", value)).VersionId!;
         var token = await RotateAsync("cancel-builtin", "arn:aws:lambda:us-east-1:000000000000:function:keyturn-postgresql-single-user");
         await WaitUntil(async () => (await Rotation("cancel-builtin", token)).Status == RotationStatus.Retrying);
@@ -161,14 +160,5 @@ public sealed class CancelRotationTests : IDisposable
             Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
             await Task.Delay(20);
         }
-    }
-
-    private static int ClosedLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

@@ -1,6 +1,7 @@
 using Keyturn.Application.Operations;
 using Keyturn.Application.Rotation;
 using Keyturn.Domain.Rotation;
+using Keyturn.Rotators.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Keyturn.Application.Tests.Rotation;
@@ -88,10 +89,13 @@ public sealed class ExternalFunctionTests : IDisposable
     [Fact]
     public async Task CommandFunction_RunningPastItsRegisteredTimeout_IsStoppedThenAndKeepsItsOutput()
     {
+        // Python must start and print within the registered timeout, so it is seconds long (a busy machine starts Python
+        // slowly); the default is far longer, so a stop between the two can only be the registered timeout's.
         _options.Retry = new RetryPolicy(TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(10), 1);
+        _options.DefaultFunctionTimeout = TimeSpan.FromSeconds(60);
         await RegisterAsync("slow", FunctionKind.Command,
-            "/usr/bin/python3 -c \"import time; print('createSecret: working before the stop'); time.sleep(5); print('createSecret: never reached')\"",
-            TimeSpan.FromSeconds(2));
+            "/usr/bin/python3 -c \"import time; print('createSecret: working before the stop'); time.sleep(120); print('createSecret: never reached')\"",
+            TimeSpan.FromSeconds(8));
         await _h.Create("slow-step", "one");
 
         // The function must not depend on the server's own environment for unbuffered Python (CI shells often set it).
@@ -112,7 +116,7 @@ public sealed class ExternalFunctionTests : IDisposable
         var match = System.Text.RegularExpressions.Regex.Match(rotation.Reason!, @"^createSecret: Task timed out after (\d+\.\d\d) seconds$");
         Assert.True(match.Success, rotation.Reason);
         var seconds = double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(seconds, 2.0, 4.5);
+        Assert.InRange(seconds, 8.0, 13.0);
 
         // Python's stdout is a pipe here: only PYTHONUNBUFFERED gets this line out before the kill.
         Assert.Contains(_logs.Lines, l => l.Message == "createSecret: working before the stop");
@@ -128,19 +132,20 @@ public sealed class ExternalFunctionTests : IDisposable
         try
         {
             // Each attempt notes its start, then double-forks a heartbeat that ignores SIGTERM: re-parented to init,
-            // no process tree from the command leads to it; only its process group does.
+            // no process tree from the command leads to it; only its process group does. The timeout leaves a busy
+            // machine seconds to start the shells and write the first beat, which the test requires of each attempt.
             await RegisterAsync("orphaning", FunctionKind.Command, $$"""
                 echo "start $$ $(date +%s%N)" >> {{dir}}/starts
                 ( sh -c 'trap "" TERM; while :; do echo "beat $0 $(date +%s%N)" >> {{dir}}/beats; sleep 0.05; done' $$ & )
                 sleep 300
-                """, TimeSpan.FromSeconds(1));
+                """, TimeSpan.FromSeconds(5));
             await _h.Create("orphans", "one");
 
             var token = await RotateAsync("orphans", "orphaning");
 
             var rotation = await Rotation("orphans", token);
             Assert.Equal(RotationStatus.Failed, rotation.Status);
-            Assert.StartsWith("createSecret: Task timed out after 1.", rotation.Reason, StringComparison.Ordinal);
+            Assert.Matches(@"^createSecret: Task timed out after [5-9]\.\d\d seconds$", rotation.Reason);
             var starts = (await File.ReadAllLinesAsync(Path.Combine(dir, "starts"))).Select(l => l.Split(' ')).Select(f => (Pid: f[1], At: long.Parse(f[2], System.Globalization.CultureInfo.InvariantCulture))).ToList();
             Assert.Equal(3, starts.Count);
             var beats = (await File.ReadAllLinesAsync(Path.Combine(dir, "beats"))).Select(l => l.Split(' ')).Where(f => f.Length == 3).Select(f => (Of: f[1], At: long.Parse(f[2], System.Globalization.CultureInfo.InvariantCulture))).ToList();
@@ -161,7 +166,7 @@ public sealed class ExternalFunctionTests : IDisposable
         }
         finally
         {
-            Directory.Delete(dir, recursive: true);
+            TestDirectories.Delete(dir);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Keyturn.Application.Rotation;
+using Keyturn.Rotators.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Keyturn.Application.Tests.Rotation;
@@ -11,7 +12,7 @@ public sealed class FunctionProcessRecordsTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("keyturn-fpr-").FullName;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => TestDirectories.Delete(_dir);
 
     private string RecordsDirectory => Path.Combine(_dir, FunctionProcessRecords.DirectoryName);
 
@@ -98,7 +99,7 @@ public sealed class FunctionProcessRecordsTests : IDisposable
     {
         using var command = Start($"sleep 300 & echo $! > {_dir}/child");
         var entry = NewRecords().Add(command, "f", null, null);
-        await command.Exited.WaitAsync(TimeSpan.FromSeconds(10));
+        await command.Exited.WaitAsync(TimeSpan.FromSeconds(60));
         await WaitForFileAsync("child");
 
         Assert.True(FunctionProcessRecords.MayStillRun(entry));
@@ -119,7 +120,7 @@ public sealed class FunctionProcessRecordsTests : IDisposable
     private async Task WaitForFileAsync(string name)
     {
         var path = Path.Combine(_dir, name);
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (!File.Exists(path) || !(await File.ReadAllTextAsync(path, limit.Token)).EndsWith('\n'))
         {
             await Task.Delay(20, limit.Token);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Keyturn.Application.Rotation;
+using Keyturn.Rotators.Tests.Infrastructure;
 
 namespace Keyturn.Application.Tests.Rotation;
 
@@ -9,7 +10,7 @@ public sealed class FunctionProcessTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("keyturn-fp-").FullName;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => TestDirectories.Delete(_dir);
 
     [Fact]
     public void Start_MakesTheCommandLeaderOfItsOwnSessionAndProcessGroup()
@@ -80,7 +81,7 @@ public sealed class FunctionProcessTests : IDisposable
         using var fp = Start("sleep 300 & echo started");
         var output = fp.Process.StandardOutput;
 
-        await fp.Exited.WaitAsync(TimeSpan.FromSeconds(10));
+        await fp.Exited.WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal("started", await output.ReadLineAsync());
         Assert.True(fp.Group.HasMembers());
@@ -92,7 +93,7 @@ public sealed class FunctionProcessTests : IDisposable
     public async Task StopAsync_OnAGroupWhoseProcessesAllExited_ReportsAlreadyEnded()
     {
         using var fp = Start("exit 0");
-        await fp.Exited.WaitAsync(TimeSpan.FromSeconds(10));
+        await fp.Exited.WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(ProcessGroupStop.AlreadyEnded, await fp.StopAsync(TimeSpan.FromSeconds(10)));
     }
@@ -125,7 +126,7 @@ public sealed class FunctionProcessTests : IDisposable
     private async Task<int> ReadPidAsync(string file)
     {
         var path = Path.Combine(_dir, file);
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (!(File.Exists(path) && (await File.ReadAllTextAsync(path, limit.Token)).EndsWith('\n')))
         {
             await Task.Delay(20, limit.Token);

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Keyturn.Rotators.Tests.Infrastructure;
 
 namespace Keyturn.Application.Tests.Rotation;
 
@@ -13,18 +13,13 @@ namespace Keyturn.Application.Tests.Rotation;
 /// </summary>
 internal sealed class LambdaEndpoint : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly Task _serving;
 
     public LambdaEndpoint()
     {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        Url = $"http://127.0.0.1:{port}/2015-03-31/functions/function/invocations";
-        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _listener.Start();
+        (_listener, var endpoint) = LoopbackHttpListener.Start();
+        Url = new Uri(endpoint, "2015-03-31/functions/function/invocations").ToString();
         _serving = Task.Run(ServeAsync);
     }
 
@@ -94,3 +89,4 @@ internal sealed class LambdaEndpoint : IDisposable
         }
     }
 }
+

@@ -204,7 +204,7 @@ public sealed class RotationEngineTests : IDisposable
         _engine = new RotationEngine(_h.Store, _h.Services, Registry(), _logs, _options, _h.Time, logger);
         await _h.Create("back-to-back", "one");
         await Rotate("back-to-back", Guid.NewGuid().ToString());
-        Assert.True(logger.Reached.Wait(TimeSpan.FromSeconds(10)), "the first rotation never completed");
+        Assert.True(logger.Reached.Wait(TimeSpan.FromSeconds(60)), "the first rotation never completed");
 
         var second = Guid.NewGuid().ToString();
         await Rotate("back-to-back", second, rules: false);

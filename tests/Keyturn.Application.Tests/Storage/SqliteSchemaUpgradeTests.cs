@@ -2,6 +2,7 @@ using Keyturn.Application.Logs;
 using Keyturn.Application.Rotation;
 using Keyturn.Domain.Logs;
 using Keyturn.Domain.Rotation;
+using Keyturn.Rotators.Tests.Infrastructure;
 using Keyturn.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 
@@ -18,7 +19,7 @@ public sealed class SqliteSchemaUpgradeTests : IDisposable
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
+        TestDirectories.Delete(_directory);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Keyturn.IntegrationTests.Infrastructure;
+using Keyturn.Rotators.Tests.Infrastructure;
 
 namespace Keyturn.IntegrationTests.Cluster;
 
@@ -59,8 +60,9 @@ public sealed class ClusterNodeTests(ClusterPostgres db)
         Assert.True(created.Outcome == Outcome.Ok, $"{created.Error} {created.Body}\n{cluster.Output}");
 
         var store = cluster.StoreEnvironment["KEYTURN_STORE"];
+        var otherNode = TestDirectories.Create("keyturn-other-node-");
         var refused = await KeyturnProcess.RunCommandAsync(
-            ["serve", "--data-dir", Directory.CreateTempSubdirectory("keyturn-other-node-").FullName, "--listen", $"127.0.0.1:{KeyturnProcess.FreePort()}", "--store", store],
+            ["serve", "--data-dir", otherNode, "--listen", $"127.0.0.1:{KeyturnProcess.FreePort()}", "--store", store],
             new Dictionary<string, string>
             {
                 ["KEYTURN_MASTER_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
@@ -68,6 +70,7 @@ public sealed class ClusterNodeTests(ClusterPostgres db)
                 ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = cluster.SecretAccessKey,
             },
             TimeSpan.FromSeconds(60));
+        TestDirectories.Delete(otherNode);
 
         Assert.NotEqual(0, refused.ExitCode);
         var message = refused.Stdout + refused.Stderr;

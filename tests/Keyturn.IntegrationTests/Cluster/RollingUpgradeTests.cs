@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Keyturn.IntegrationTests.Infrastructure;
+using Keyturn.Rotators.Tests.Infrastructure;
 using Keyturn.Storage.PostgreSql;
 using Npgsql;
 using Xunit.Abstractions;
@@ -165,14 +166,16 @@ public sealed class RollingUpgradeTests(ClusterPostgres db, ITestOutputHelper ou
             "INSERT INTO keyturn_schema (version, description, compatible_from) VALUES (3, 'a migration older code cannot run beside', 3)");
         foreach (var (build, which) in new[] { (earlier, "old"), (KeyturnProcess.KeyturnDll, "new") })
         {
+            var tooOld = TestDirectories.Create("keyturn-too-old-");
             var refused = await KeyturnProcess.RunCommandAsync(
-                ["serve", "--data-dir", Directory.CreateTempSubdirectory("keyturn-too-old-").FullName, "--listen", $"127.0.0.1:{KeyturnProcess.FreePort()}", "--store", store],
+                ["serve", "--data-dir", tooOld, "--listen", $"127.0.0.1:{KeyturnProcess.FreePort()}", "--store", store],
                 new Dictionary<string, string>(cluster.StoreEnvironment)
                 {
                     ["KEYTURN_ROOT_ACCESS_KEY_ID"] = cluster.AccessKeyId,
                     ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = cluster.SecretAccessKey,
                 },
                 TimeSpan.FromSeconds(60), build);
+            TestDirectories.Delete(tooOld);
             var message = refused.Stdout + refused.Stderr;
             Assert.True(refused.ExitCode != 0, $"an {which} node started on a store that requires schema-3 code:\n{message}");
             Assert.Contains($"is at schema 3, which requires Keyturn code of schema 3 or later; this node runs schema {Schema}", message, StringComparison.Ordinal);

@@ -79,7 +79,7 @@ public sealed class CrashPostgres : IAsyncLifetime
 
     public async Task<LoginOutcome> ProbeAsync(string user, string password) =>
         (await PostgreSqlRotator.Create().ProbeLoginAsync(
-            new DatabaseConnection("postgres", "127.0.0.1", Postgres.Port, user, password, PostgresServer.Database, Keyturn.Application.Rotation.SslMode.Disable), TimeSpan.FromSeconds(10), default)).Outcome;
+            new DatabaseConnection("postgres", "127.0.0.1", Postgres.Port, user, password, PostgresServer.Database, Keyturn.Application.Rotation.SslMode.Disable), TimeSpan.FromSeconds(30), default)).Outcome;
 
     public string SecretJson(string user, string password, string? masterArn = null) => JsonSerializer.Serialize(new Dictionary<string, object?>
     {
@@ -116,7 +116,7 @@ public sealed class CrashHarness : IAsyncDisposable
 
     private KeyturnProcess? _server;
 
-    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("keyturn-crash-").FullName;
+    public string DataDirectory { get; } = TestDirectories.Create("keyturn-crash-");
 
     /// <summary>The file the engine creates when it reaches the pause point, and waits on while it exists.</summary>
     public string PauseFile => Path.Combine(DataDirectory, "fault-pause");
@@ -152,7 +152,11 @@ public sealed class CrashHarness : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync() => await KillAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        TestDirectories.Delete(DataDirectory);
+    }
 
     public Task WaitForPauseAsync(string token) =>
         UntilAsync(() => Task.FromResult(File.Exists(PauseFile)), async () => $"the engine to reach its pause point ({await StatusAsync(token)})");

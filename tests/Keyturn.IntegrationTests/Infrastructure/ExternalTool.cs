@@ -10,12 +10,8 @@ public sealed record ToolResult(int ExitCode, string Stdout, string Stderr)
 /// <summary>Runs a real client program (the AWS CLI, python3 with boto3) with a clean AWS environment.</summary>
 public static class ExternalTool
 {
-    private static readonly Lazy<string> ConfigFile = new(() =>
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"keyturn-aws-config-{Environment.ProcessId}");
-        File.WriteAllText(path, "[default]\ncli_timestamp_format = iso8601\n");
-        return path;
-    });
+    /// <summary>ISO timestamps, as the AWS CLI v2 prints them by default and as the field report shows them (a file of the build output, not of /tmp).</summary>
+    private static readonly string ConfigFile = Path.Combine(AppContext.BaseDirectory, "Scripts", "aws-cli-config");
 
     /// <param name="workingDirectory">Where the program starts; the test process's directory when null.</param>
     public static Task<ToolResult> RunAsync(string fileName, IEnumerable<string> arguments, KeyturnProcess server, IDictionary<string, string>? environment = null, TimeSpan? timeout = null, string? workingDirectory = null) =>
@@ -48,8 +44,7 @@ public static class ExternalTool
         start.Environment["AWS_ACCESS_KEY_ID"] = server.AccessKeyId;
         start.Environment["AWS_SECRET_ACCESS_KEY"] = server.SecretAccessKey;
         start.Environment["AWS_DEFAULT_REGION"] = KeyturnProcess.Region;
-        // ISO timestamps, as the AWS CLI v2 prints them by default and as the field report shows them.
-        start.Environment["AWS_CONFIG_FILE"] = ConfigFile.Value;
+        start.Environment["AWS_CONFIG_FILE"] = ConfigFile;
         start.Environment["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null";
         start.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
         start.Environment["AWS_PAGER"] = "";

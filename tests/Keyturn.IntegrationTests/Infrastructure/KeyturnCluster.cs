@@ -39,13 +39,14 @@ public sealed class KeyturnCluster : IAsyncDisposable
     private readonly StringBuilder _history = new();
     private readonly bool _ownsPostgres;
     private TestCertificates? _certificates;
+    private string? _sharedStore;
 
     private KeyturnCluster(int nodes, PostgresServer? postgres, bool ownsPostgres, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string?>? builds)
     {
         _nodes = new KeyturnProcess?[nodes];
         _builds = [.. Enumerable.Range(0, nodes).Select(i => builds is not null && i < builds.Count ? builds[i] : null)];
         _ports = [.. Enumerable.Range(0, nodes).Select(_ => KeyturnProcess.FreePort())];
-        _dataDirectories = [.. Enumerable.Range(0, nodes).Select(i => Directory.CreateTempSubdirectory($"keyturn-node{i}-").FullName)];
+        _dataDirectories = [.. Enumerable.Range(0, nodes).Select(i => TestDirectories.Create($"keyturn-node{i}-"))];
         Postgres = postgres;
         _ownsPostgres = ownsPostgres;
         _arguments = arguments;
@@ -213,16 +214,7 @@ public sealed class KeyturnCluster : IAsyncDisposable
         }
 
         _certificates?.Delete();
-        foreach (var directory in _dataDirectories)
-        {
-            try
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        TestDirectories.Delete([.. _dataDirectories, _sharedStore]);
     }
 
     private Dictionary<string, string> NodeEnvironment() => new(_environment)
@@ -236,7 +228,7 @@ public sealed class KeyturnCluster : IAsyncDisposable
     {
         if (store == ClusterStore.SharedEmbedded)
         {
-            return Directory.CreateTempSubdirectory("keyturn-shared-store-").FullName;
+            return _sharedStore = TestDirectories.Create("keyturn-shared-store-");
         }
 
         var password = "St" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));

@@ -2,12 +2,15 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Keyturn.Rotators.Tests.Infrastructure;
 
 namespace Keyturn.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// A real <c>keyturn serve</c> process on a free loopback port with its own temporary data
 /// directory. Everything it prints is kept, so tests can prove no secret reached the logs.
+/// Disposing it deletes the directories it created (see <see cref="TestDirectories"/>; KEYTURN_TEST_KEEP=1 keeps them);
+/// a data directory given to it is its caller's to delete.
 /// </summary>
 public sealed class KeyturnProcess : IAsyncDisposable
 {
@@ -19,9 +22,17 @@ public sealed class KeyturnProcess : IAsyncDisposable
     /// <summary>Set on a cluster's front (<see cref="KeyturnCluster.Front"/>): its output and disposal are the whole cluster's.</summary>
     private readonly KeyturnCluster? _cluster;
 
-    private KeyturnProcess(Process process, string dataDirectory, string endpoint, string accessKeyId, string secretAccessKey, string? caBundle = null)
+    /// <summary>The server's TMPDIR, deleted once it has exited.</summary>
+    private readonly string? _temporaryDirectory;
+
+    /// <summary>The data directory when none was given: this object's to delete when disposed (tests may still read it after a stop).</summary>
+    private readonly string? _ownDataDirectory;
+
+    private KeyturnProcess(Process process, string dataDirectory, string endpoint, string accessKeyId, string secretAccessKey, string? caBundle = null, string? temporaryDirectory = null, string? ownDataDirectory = null)
     {
         _process = process;
+        _temporaryDirectory = temporaryDirectory;
+        _ownDataDirectory = ownDataDirectory;
         CaBundle = caBundle;
         DataDirectory = dataDirectory;
         Endpoint = endpoint;
@@ -88,8 +99,30 @@ public sealed class KeyturnProcess : IAsyncDisposable
     public static async Task<KeyturnProcess> StartAsync(string? dataDirectory = null, IDictionary<string, string>? environment = null, IEnumerable<string>? arguments = null, string? umask = null, TlsSettings? tls = null,
         int? port = null, IReadOnlyDictionary<string, string>? storeEnvironment = null, string? keyturnDll = null)
     {
-        dataDirectory ??= Directory.CreateTempSubdirectory("keyturn-it-").FullName;
-        port ??= FreePort();
+        var ownDataDirectory = dataDirectory is null ? TestDirectories.Create("keyturn-it-") : null;
+        dataDirectory ??= ownDataDirectory!;
+        if (port is not null)
+        {
+            return await StartOnceAsync(dataDirectory, ownDataDirectory, environment, arguments, umask, tls, port.Value, storeEnvironment, keyturnDll).ConfigureAwait(false);
+        }
+
+        // A port found free can be taken by another process before the server binds it (other test runs share the
+        // machine): the server then refuses to start, and another free port is tried.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(dataDirectory, ownDataDirectory, environment, arguments, umask, tls, FreePort(), storeEnvironment, keyturnDll).ConfigureAwait(false);
+            }
+            catch (PortTakenException) when (attempt < 5)
+            {
+            }
+        }
+    }
+
+    private static async Task<KeyturnProcess> StartOnceAsync(string dataDirectory, string? ownDataDirectory, IDictionary<string, string>? environment, IEnumerable<string>? arguments, string? umask, TlsSettings? tls,
+        int port, IReadOnlyDictionary<string, string>? storeEnvironment, string? keyturnDll)
+    {
         var endpoint = tls is null ? $"http://127.0.0.1:{port}" : $"https://{tls.Host}:{port}";
         var accessKeyId = environment?.TryGetValue("KEYTURN_ROOT_ACCESS_KEY_ID", out var givenId) == true ? givenId : "AKIAKEYTURNTEST" + Random.Shared.Next(10000, 99999);
         var secret = environment?.TryGetValue("KEYTURN_ROOT_SECRET_ACCESS_KEY", out var givenSecret) == true ? givenSecret : Convert.ToBase64String(Guid.NewGuid().ToByteArray()) + "Xy9";
@@ -115,13 +148,18 @@ public sealed class KeyturnProcess : IAsyncDisposable
 
         start.Environment["KEYTURN_ROOT_ACCESS_KEY_ID"] = accessKeyId;
         start.Environment["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = secret;
+
+        // The server's own temporary files (its handler runtimes' bootstrap scripts) and its functions' go here, deleted
+        // with this process even when the test killed the server before it could clean up.
+        var temporary = TestDirectories.Create("keyturn-it-tmp-");
+        start.Environment["TMPDIR"] = temporary;
         foreach (var (key, value) in (storeEnvironment ?? new Dictionary<string, string>()).Concat(environment ?? new Dictionary<string, string>()))
         {
             start.Environment[key] = value;
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start keyturn.");
-        var server = new KeyturnProcess(process, dataDirectory, endpoint, accessKeyId, secret, tls is null ? null : tls.CaBundle ?? TlsSettings.SelfSignedCertificate(dataDirectory))
+        var server = new KeyturnProcess(process, dataDirectory, endpoint, accessKeyId, secret, tls is null ? null : tls.CaBundle ?? TlsSettings.SelfSignedCertificate(dataDirectory), temporary, ownDataDirectory)
         {
             StoreEnvironment = storeEnvironment ?? new Dictionary<string, string>(),
         };
@@ -129,7 +167,23 @@ public sealed class KeyturnProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await server.WaitUntilHealthyAsync().ConfigureAwait(false);
+        try
+        {
+            await server.WaitUntilHealthyAsync(keyturnDll is null).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException) when (server.Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+        {
+            // The data directory stays for the next attempt; only this attempt's TMPDIR goes.
+            await server.StopProcessAsync().ConfigureAwait(false);
+            TestDirectories.Delete(temporary);
+            throw new PortTakenException();
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         return server;
     }
 
@@ -169,7 +223,7 @@ public sealed class KeyturnProcess : IAsyncDisposable
     /// <summary>Waits until the server has printed <paramref name="text"/> (the banner follows the first healthy answer).</summary>
     public async Task<string> WaitForOutputAsync(string text)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!Output.Contains(text, StringComparison.Ordinal))
         {
             Assert.True(DateTime.UtcNow < deadline, $"keyturn never printed '{text}':\n{Output}");
@@ -247,6 +301,12 @@ public sealed class KeyturnProcess : IAsyncDisposable
             return;
         }
 
+        await StopProcessAsync().ConfigureAwait(false);
+        TestDirectories.Delete(_temporaryDirectory, _ownDataDirectory);
+    }
+
+    private async Task StopProcessAsync()
+    {
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
@@ -255,6 +315,9 @@ public sealed class KeyturnProcess : IAsyncDisposable
 
         _process.Dispose();
     }
+
+    /// <summary>The server could not bind the port chosen for it.</summary>
+    private sealed class PortTakenException : Exception;
 
     /// <summary>The server's pid (<c>dotnet keyturn.dll serve</c> runs in the <c>dotnet</c> process itself).</summary>
     public int ProcessId => _process.Id;
@@ -274,12 +337,18 @@ public sealed class KeyturnProcess : IAsyncDisposable
             await kill.WaitForExitAsync().ConfigureAwait(false);
         }
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        // Generous: shutting down stops the functions it runs (with their grace) on a machine that may be busy.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         await _process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+
+        // It stopped its functions before it exited: nothing uses its TMPDIR any more (a test may drop a stopped server undisposed).
+        TestDirectories.Delete(_temporaryDirectory);
         return _process.ExitCode;
     }
 
-    private async Task WaitUntilHealthyAsync()
+    /// <param name="banner">Also wait for this build's banner, which it prints once it has bound its port: a health answer
+    /// alone may come from another server that took the port first.</param>
+    private async Task WaitUntilHealthyAsync(bool banner)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
@@ -296,7 +365,7 @@ public sealed class KeyturnProcess : IAsyncDisposable
                 {
                     using var http = new HttpClient(Keyturn.Protocol.Client.CaBundleTrust.CreateHandler(CaBundle)) { Timeout = TimeSpan.FromSeconds(2) };
                     using var response = await http.GetAsync(new Uri(Endpoint + "/health")).ConfigureAwait(false);
-                    if (response.StatusCode == HttpStatusCode.OK)
+                    if (response.StatusCode == HttpStatusCode.OK && !_process.HasExited && (!banner || Output.Contains("Keyturn is listening on ", StringComparison.Ordinal)))
                     {
                         return;
                     }

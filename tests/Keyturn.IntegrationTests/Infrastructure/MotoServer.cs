@@ -38,6 +38,21 @@ public sealed class MotoServer : IAsyncDisposable
 
     public static async Task<MotoServer> StartAsync()
     {
+        // A port found free can be taken by another process before moto binds it: then another one is tried.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync().ConfigureAwait(false);
+            }
+            catch (InvalidOperationException e) when (attempt < 5 && e.Message.Contains("Address already in use", StringComparison.Ordinal))
+            {
+            }
+        }
+    }
+
+    private static async Task<MotoServer> StartOnceAsync()
+    {
         int port;
         using (var listener = new TcpListener(IPAddress.Loopback, 0))
         {

@@ -13,7 +13,7 @@ namespace Keyturn.IntegrationTests.Infrastructure;
 /// </summary>
 internal sealed class PaginationProxy : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly HttpClient _upstream = new();
     private readonly Uri _target;
     private readonly Task _loop;
@@ -24,9 +24,8 @@ internal sealed class PaginationProxy : IDisposable
     {
         _target = new Uri(target);
         Token = token;
-        Endpoint = $"http://127.0.0.1:{FreePort.Next()}/";
-        _listener.Prefixes.Add(Endpoint);
-        _listener.Start();
+        (_listener, var endpoint) = LoopbackHttpListener.Start();
+        Endpoint = endpoint.ToString();
         _loop = Task.Run(LoopAsync);
     }
 

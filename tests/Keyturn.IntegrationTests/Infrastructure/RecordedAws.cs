@@ -13,15 +13,13 @@ namespace Keyturn.IntegrationTests.Infrastructure;
 /// </summary>
 internal sealed class RecordedAws : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly Task _loop;
 
     public RecordedAws()
     {
-        var port = FreePort.Next();
-        Endpoint = $"http://127.0.0.1:{port}/";
-        _listener.Prefixes.Add(Endpoint);
-        _listener.Start();
+        (_listener, var endpoint) = LoopbackHttpListener.Start();
+        Endpoint = endpoint.ToString();
         _loop = Task.Run(LoopAsync);
     }
 

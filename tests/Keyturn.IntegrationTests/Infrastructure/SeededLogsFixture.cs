@@ -1,4 +1,5 @@
 using Keyturn.Application.Logs;
+using Keyturn.Rotators.Tests.Infrastructure;
 using Keyturn.Storage.Sqlite;
 
 namespace Keyturn.IntegrationTests.Infrastructure;
@@ -28,7 +29,7 @@ public sealed class SeededLogsFixture : IAsyncLifetime
         ["KEYTURN_ROOT_SECRET_ACCESS_KEY"] = "logs-test-secret-key-0001",
     };
 
-    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("keyturn-logs-").FullName;
+    public string DataDirectory { get; } = TestDirectories.Create("keyturn-logs-");
 
     public KeyturnProcess Server { get; private set; } = null!;
 
@@ -59,8 +60,12 @@ public sealed class SeededLogsFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await Server.DisposeAsync();
-        Directory.Delete(DataDirectory, recursive: true);
+        if (Server is not null)
+        {
+            await Server.DisposeAsync();
+        }
+
+        TestDirectories.Delete(DataDirectory);
     }
 
     private static LogLine[] Lines(int startMs, params string[] messages) =>

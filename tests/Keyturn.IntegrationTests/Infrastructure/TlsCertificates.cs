@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Keyturn.Rotators.Tests.Infrastructure;
 
 namespace Keyturn.IntegrationTests.Infrastructure;
 
@@ -102,14 +103,7 @@ public sealed class TlsCertificates : IDisposable
         _intermediate.Dispose();
         _rootKey.Dispose();
         _intermediateKey.Dispose();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temporary directory is harmless.
-        }
+        TestDirectories.Delete(Directory);
     }
 
     private static void AddCaExtensions(CertificateRequest request)

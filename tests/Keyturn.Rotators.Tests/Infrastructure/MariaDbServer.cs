@@ -40,6 +40,35 @@ public sealed class MariaDbServer
             TimeSpan.FromSeconds(60));
 
         var (certificate, key) = certificates.WriteServerFiles(_root);
+
+        // A port found free can be taken by another process before mariadbd binds it: then another one is tried.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await LaunchAsync(user, data, certificate, key);
+                break;
+            }
+            catch (InvalidOperationException) when (attempt < 5 && ReadErrorLog().Contains("Address already in use", StringComparison.Ordinal))
+            {
+                StopProcess();
+                File.Delete(Path.Combine(_root!, "error.log"));
+            }
+        }
+
+        await ExecuteAsRootAsync(
+            $"CREATE USER '{MasterUser}'@'%' IDENTIFIED BY '{MasterPassword}'",
+            $"GRANT ALL PRIVILEGES ON *.* TO '{MasterUser}'@'%' WITH GRANT OPTION",
+            $"CREATE DATABASE {Database}",
+            $"CREATE TABLE {Database}.orders (id INT PRIMARY KEY, note VARCHAR(50))",
+            $"INSERT INTO {Database}.orders VALUES (1, 'first'), (2, 'second')",
+            $"CREATE TABLE {Database}.lobby (id INT)",
+            $"CREATE TABLE {Database}.invoices (id INT PRIMARY KEY, amount DECIMAL(10,2), secret_note VARCHAR(50))");
+    }
+
+    private async Task LaunchAsync(string user, string data, string certificate, string key)
+    {
+        var root = _root!;
         Port = FreePort.Next();
         var info = new ProcessStartInfo(ServerBinary)
         {
@@ -56,8 +85,8 @@ public sealed class MariaDbServer
             string.Create(CultureInfo.InvariantCulture, $"--port={Port}"),
             "--bind-address=127.0.0.1",
             "--skip-name-resolve",
-            $"--pid-file={Path.Combine(_root, "mariadbd.pid")}",
-            $"--log-error={Path.Combine(_root, "error.log")}",
+            $"--pid-file={Path.Combine(root, "mariadbd.pid")}",
+            $"--log-error={Path.Combine(root, "error.log")}",
             "--innodb-buffer-pool-size=16M",
             "--innodb-flush-log-at-trx-commit=0",
             "--plugin-load-add=auth_ed25519",
@@ -75,14 +104,6 @@ public sealed class MariaDbServer
         _process.BeginErrorReadLine();
 
         await WaitUntilReadyAsync();
-        await ExecuteAsRootAsync(
-            $"CREATE USER '{MasterUser}'@'%' IDENTIFIED BY '{MasterPassword}'",
-            $"GRANT ALL PRIVILEGES ON *.* TO '{MasterUser}'@'%' WITH GRANT OPTION",
-            $"CREATE DATABASE {Database}",
-            $"CREATE TABLE {Database}.orders (id INT PRIMARY KEY, note VARCHAR(50))",
-            $"INSERT INTO {Database}.orders VALUES (1, 'first'), (2, 'second')",
-            $"CREATE TABLE {Database}.lobby (id INT)",
-            $"CREATE TABLE {Database}.invoices (id INT PRIMARY KEY, amount DECIMAL(10,2), secret_note VARCHAR(50))");
     }
 
     /// <summary>Runs statements as root over the Unix socket.</summary>
@@ -123,6 +144,19 @@ public sealed class MariaDbServer
     {
         try
         {
+            StopProcess();
+        }
+        finally
+        {
+            TestDirectories.Delete(_root);
+            _root = null;
+        }
+    }
+
+    private void StopProcess()
+    {
+        try
+        {
             if (_process is { HasExited: false })
             {
                 _process.Kill(entireProcessTree: true);
@@ -133,18 +167,6 @@ public sealed class MariaDbServer
         {
             _process?.Dispose();
             _process = null;
-            if (_root is not null)
-            {
-                try
-                {
-                    Directory.Delete(_root, recursive: true);
-                }
-                catch (IOException)
-                {
-                }
-
-                _root = null;
-            }
         }
     }
 

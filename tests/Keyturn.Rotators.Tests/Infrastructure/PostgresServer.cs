@@ -67,20 +67,32 @@ public sealed class PostgresServer
             """);
         await ChownAsync();
 
-        Port = FreePort.Next();
-        var options = string.Join(' ', [
-            $"-k {_root}",
-            string.Create(CultureInfo.InvariantCulture, $"-p {Port}"),
-            "-c listen_addresses=127.0.0.1",
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
-            string.Create(CultureInfo.InvariantCulture, $"-c shared_buffers=16MB -c max_connections={maxConnections}"),
-            tls,
-            "-c log_statement=ddl -c log_min_error_statement=error",
-        ]);
-        await ProcessRunner.RunAsPostgresAsync(
-            Path.Combine(BinDirectory, "pg_ctl"),
-            ["-D", DataDirectory, "-l", LogPath, "-w", "-t", "60", "-o", options, "start"],
-            TimeSpan.FromSeconds(90));
+        // A port found free can be taken by another process before PostgreSQL binds it: then another one is tried.
+        for (var attempt = 1; ; attempt++)
+        {
+            Port = FreePort.Next();
+            var options = string.Join(' ', [
+                $"-k {_root}",
+                string.Create(CultureInfo.InvariantCulture, $"-p {Port}"),
+                "-c listen_addresses=127.0.0.1",
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+                string.Create(CultureInfo.InvariantCulture, $"-c shared_buffers=16MB -c max_connections={maxConnections}"),
+                tls,
+                "-c log_statement=ddl -c log_min_error_statement=error",
+            ]);
+            try
+            {
+                await ProcessRunner.RunAsPostgresAsync(
+                    Path.Combine(BinDirectory, "pg_ctl"),
+                    ["-D", DataDirectory, "-l", LogPath, "-w", "-t", "60", "-o", options, "start"],
+                    TimeSpan.FromSeconds(90));
+                break;
+            }
+            catch (InvalidOperationException) when (attempt < 5 && File.Exists(LogPath) && File.ReadAllText(LogPath).Contains("Address already in use", StringComparison.Ordinal))
+            {
+                await File.WriteAllTextAsync(LogPath, "");
+            }
+        }
 
         await ExecuteAsSuperuserAsync(
             "postgres",
@@ -171,14 +183,7 @@ public sealed class PostgresServer
         }
         finally
         {
-            try
-            {
-                Directory.Delete(_root, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-
+            TestDirectories.Delete(_root);
             _root = null;
         }
     }
@@ -198,7 +203,7 @@ public sealed class PostgresServer
                 Path.Combine(BinDirectory, "pg_ctl"),
                 ["-D", Path.Combine(root, "data"), "-m", "immediate", "-w", "stop"],
                 TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
-            Directory.Delete(root, recursive: true);
+            TestDirectories.Delete(root);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or TimeoutException)
         {

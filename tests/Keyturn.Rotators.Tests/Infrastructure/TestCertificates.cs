@@ -69,14 +69,5 @@ public sealed class TestCertificates
         return (certificate, key);
     }
 
-    public void Delete()
-    {
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Delete() => TestDirectories.Delete(Directory);
 }

@@ -36,7 +36,7 @@ public sealed class SqliteLogStoreContract : LogStoreContract
         return Task.FromResult(new OpenedLogStore(store, store, store, path, () =>
         {
             database.Dispose();
-            Directory.Delete(directory, recursive: true);
+            TestDirectories.Delete(directory);
             return ValueTask.CompletedTask;
         }));
     }
