@@ -9,7 +9,7 @@
 # `--store postgresql` starts a throwaway PostgreSQL 15 (durable commits, pinned with the server, its CPU per request
 # reported) and writes docs/benchmarks-cpu-postgresql.md; `--store postgresql://...` uses a running one.
 # `--caller iam` (the default) measures with an application key whose policy is evaluated on every request;
-# `--caller root` with the root key. The bare Kestrel gets the thread-pool spin limit Keyturn ships in its runtimeconfig.json,
+# `--caller root` with the root key. The bare Kestrel gets the thread-pool spin limit Keyturn ships in its runtimeconfig.json (if any),
 # so both idle alike; `--baseline-env DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=46` (hexadecimal 70) gives it the runtime's default.
 #
 #   bench/run-cpu.sh [--duration 10] [--warmup 3] [--server-warmup 10] [--max-extra-warmup 120] [--repetitions 5] [--connections 1,16]

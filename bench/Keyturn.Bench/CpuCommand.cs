@@ -276,7 +276,7 @@ internal static class CpuCommand
 
     /// <summary>Creates the measured application key with <c>keyturn keys create</c> on the server's store; returns the load's environment.</summary>
     /// <summary>
-    /// The bare Kestrel's environment: the thread-pool spin limit Keyturn ships in its runtimeconfig.json, so both servers
+    /// The bare Kestrel's environment: the thread-pool spin limit Keyturn ships in its runtimeconfig.json, if any, so both servers
     /// idle alike and the extra is Keyturn's work, not the runtime's idle behaviour; then "NAME=VALUE,..." from
     /// --baseline-env on top (DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=46, hexadecimal 70, gives it the runtime's default).
     /// </summary>
