@@ -17,16 +17,11 @@ public sealed class MasterKeyTests : IDisposable
     private const string KeyFile = "master.key";
 
     /// <summary>The test's directories (a store and its master key among them), deleted after it.</summary>
-    private readonly List<string> _directories = [];
+    private readonly OwnedTestDirectories _directories = new();
 
-    public void Dispose() => TestDirectories.Delete([.. _directories]);
+    public void Dispose() => _directories.Dispose();
 
-    private string NewDirectory(string prefix)
-    {
-        var directory = TestDirectories.Create(prefix);
-        _directories.Add(directory);
-        return directory;
-    }
+    private string NewDirectory(string prefix) => _directories.New(prefix);
 
     [Fact]
     public async Task Serve_KeyMovedAwayFromAStoreWithData_RefusesWithOneLineAndCreatesNoKey()

@@ -19,16 +19,11 @@ namespace Keyturn.IntegrationTests;
 public sealed class StoreMigrateTests : IDisposable
 {
     /// <summary>The test's data directories (stores and their master keys), deleted after it.</summary>
-    private readonly List<string> _directories = [];
+    private readonly OwnedTestDirectories _directories = new();
 
-    public void Dispose() => TestDirectories.Delete([.. _directories]);
+    public void Dispose() => _directories.Dispose();
 
-    private string NewDirectory(string prefix)
-    {
-        var directory = TestDirectories.Create(prefix);
-        _directories.Add(directory);
-        return directory;
-    }
+    private string NewDirectory(string prefix) => _directories.New(prefix);
 
     [Fact]
     public async Task Migrate_PopulatedStore_CopiesEveryKindSealedAndTheCopyServesTheSameValues()

@@ -68,3 +68,19 @@ public static class TestDirectories
         }
     }
 }
+
+/// <summary>The directories one test class makes as it goes, deleted together when it is disposed.</summary>
+public sealed class OwnedTestDirectories : IDisposable
+{
+    private readonly List<string> _directories = [];
+
+    /// <summary>A new directory (see <see cref="TestDirectories.Create"/>), deleted with the others.</summary>
+    public string New(string prefix)
+    {
+        var directory = TestDirectories.Create(prefix);
+        _directories.Add(directory);
+        return directory;
+    }
+
+    public void Dispose() => TestDirectories.Delete([.. _directories]);
+}
