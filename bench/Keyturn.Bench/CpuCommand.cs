@@ -25,8 +25,9 @@ internal static class CpuCommand
         var allowed = CpuList.Allowed();
         var serverCpus = flags.Text("server-cpus") is { } s ? CpuList.Parse(s) : allowed[..(allowed.Length / 2)];
         var loadCpus = flags.Text("load-cpus") is { } l ? CpuList.Parse(l) : allowed[(allowed.Length / 2)..];
+        var keyturnDll = Path.GetFullPath(flags.Text("keyturn-dll", Path.Combine(repo, "src/Keyturn.Cli/bin/Release/net10.0/keyturn.dll")));
         var settings = new CpuSettings(
-            KeyturnDll: Path.GetFullPath(flags.Text("keyturn-dll", Path.Combine(repo, "src/Keyturn.Cli/bin/Release/net10.0/keyturn.dll"))),
+            KeyturnDll: keyturnDll,
             BenchDll: typeof(Program).Assembly.Location,
             Store: flags.Text("store"),
             Duration: flags.Seconds("duration", 10),
@@ -45,7 +46,7 @@ internal static class CpuCommand
             ReportPath: Path.GetFullPath(flags.Text("report", Path.Combine(repo, flags.Text("store") is null ? "docs/benchmarks-cpu.md" : "docs/benchmarks-cpu-postgresql.md"))),
             LoadAverageAtStart: BenchMachine.LoadAverage(" "),
             Calibration: flags.Text("calibrate") is { } calibrate ? Calibration.Parse(calibrate) : null,
-            BaselineEnvironment: BaselineEnvironment(flags.Text("baseline-env"), flags.Text("keyturn-dll", Path.Combine(repo, "src/Keyturn.Cli/bin/Release/net10.0/keyturn.dll"))));
+            BaselineEnvironment: BaselineEnvironment(flags.Text("baseline-env"), keyturnDll));
         var keep = flags.Switch("keep");
 
         // Query keys for the throwaway PostgreSQL's URI, e.g. read_max_pool_size=4 to size the read pool.
@@ -274,7 +275,6 @@ internal static class CpuCommand
         "\"Condition\":{\"IpAddress\":{\"aws:SourceIp\":\"127.0.0.0/8\"}}}," +
         "{\"Effect\":\"Deny\",\"Action\":\"secretsmanager:*\",\"Resource\":\"arn:aws:secretsmanager:*:*:secret:prod/*\"}]}";
 
-    /// <summary>Creates the measured application key with <c>keyturn keys create</c> on the server's store; returns the load's environment.</summary>
     /// <summary>
     /// The bare Kestrel's environment: the thread-pool spin limit Keyturn ships in its runtimeconfig.json, if any, so both servers
     /// idle alike and the extra is Keyturn's work, not the runtime's idle behaviour; then "NAME=VALUE,..." from
@@ -283,7 +283,7 @@ internal static class CpuCommand
     private static IReadOnlyDictionary<string, string> BaselineEnvironment(string? overrides, string keyturnDll)
     {
         var environment = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        var runtimeConfig = Path.ChangeExtension(Path.GetFullPath(keyturnDll), ".runtimeconfig.json");
+        var runtimeConfig = Path.ChangeExtension(keyturnDll, ".runtimeconfig.json");
         if (File.Exists(runtimeConfig)
             && JsonNode.Parse(File.ReadAllText(runtimeConfig))?["runtimeOptions"]?["configProperties"]?[SpinLimitProperty] is { } spin)
         {
@@ -310,6 +310,7 @@ internal static class CpuCommand
     /// <summary>Settles the bench's own PostgreSQL store; a store given by URL is left alone (the bench is not its superuser).</summary>
     private static Task SettlePostgresAsync(PostgresServer? postgres) => postgres is null ? Task.CompletedTask : BenchPostgres.SettleStoreAsync(postgres);
 
+    /// <summary>Creates the measured application key with <c>keyturn keys create</c> on the server's store; returns the load's environment.</summary>
     private static async Task<IReadOnlyDictionary<string, string>> CreateIamKeyAsync(CpuSettings settings, string work, string? store, string log)
     {
         var (exit, stdout) = await ChildProcess.RunAsync(settings.KeyturnDll,
